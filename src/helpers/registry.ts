@@ -1,0 +1,93 @@
+/**
+ * The helper table (DESIGN.md section 4): one entry per helper with its id, name, prototype (what the verifier needs)
+ * and a TypeScript implementation written once against guest memory, whichever backend calls it. A `HelperSet` is a
+ * named table: the kernel's helpers for clang objects, or the uBPF test helpers that conformance-style programs call.
+ */
+import type { GuestMemory } from '../memory/guest-memory.js';
+
+/** ArgKind is the kind of a helper argument, named after the kernel's `bpf_arg_type`. */
+export type ArgKind =
+  | 'anything'
+  | 'scalar'
+  | 'ptr_to_mem'
+  | 'ptr_to_uninit_mem'
+  | 'const_size'
+  | 'const_size_or_zero'
+  | 'ptr_to_ctx'
+  | 'ptr_to_cstring'
+  | 'const_map_ptr'
+  | 'ptr_to_map_key'
+  | 'ptr_to_map_value'
+  | 'ptr_to_func';
+
+/** RetKind is the kind of a helper's return value. */
+export type RetKind = 'integer' | 'void' | 'ptr_to_map_value_or_null' | 'ptr_to_mem_or_null' | 'noreturn_on_success';
+
+/** HelperProto is a helper's signature as the verifier sees it. */
+export interface HelperProto {
+  ret: RetKind;
+  args: ArgKind[];
+}
+
+/** HelperCall is what an implementation sees of one call: its arguments, guest memory and control requests. */
+export interface HelperCall {
+  readonly mem: GuestMemory;
+  /** arg returns argument n (1..5) as an unsigned 64-bit BigInt. */
+  arg(n: number): bigint;
+  /** argNum returns argument n as a non-negative JS number; it throws when the value does not fit in 53 bits. */
+  argNum(n: number): number;
+  /** argU32 returns the low 32 bits of argument n, unsigned. */
+  argU32(n: number): number;
+  /** exit ends the program after this helper returns, with r0 = `r0` (uBPF's unwind). */
+  exit(r0: bigint): void;
+}
+
+/** HelperImpl computes r0 from a call; `undefined` leaves r0 = 0. */
+export type HelperImpl = (call: HelperCall) => bigint | number | undefined;
+
+/** HelperDef is one row of a helper table. */
+export interface HelperDef {
+  id: number;
+  name: string;
+  proto: HelperProto;
+  impl: HelperImpl;
+  /** One line on semantics, shown by listings and docs. */
+  doc: string;
+}
+
+/** HelperSet is a named table of helpers indexed by id. */
+export class HelperSet {
+  private readonly byId = new Map<number, HelperDef>();
+  private readonly byName = new Map<string, HelperDef>();
+
+  constructor(
+    readonly name: string,
+    defs: readonly HelperDef[] = [],
+  ) {
+    for (const d of defs) this.add(d);
+  }
+
+  /** add registers a helper; ids and names must be unique within the set. */
+  add(def: HelperDef): this {
+    if (this.byId.has(def.id)) throw new Error(`helper set ${this.name}: duplicate helper id ${def.id}`);
+    if (this.byName.has(def.name)) throw new Error(`helper set ${this.name}: duplicate helper name ${def.name}`);
+    this.byId.set(def.id, def);
+    this.byName.set(def.name, def);
+    return this;
+  }
+
+  /** get returns the helper with id `id`, if the set has it. */
+  get(id: number): HelperDef | undefined {
+    return this.byId.get(id);
+  }
+
+  /** byNameOf returns the helper called `name`, if the set has it. */
+  byNameOf(name: string): HelperDef | undefined {
+    return this.byName.get(name);
+  }
+
+  /** list returns the helpers in id order. */
+  list(): HelperDef[] {
+    return [...this.byId.values()].sort((a, b) => a.id - b.id);
+  }
+}
