@@ -1,0 +1,101 @@
+/** `bpftime-vm run FILE`: run one program and print r0 (and, with --trace, every executed instruction). */
+import { BACKENDS, loadRaw, type LoadedProgram } from '../../runtime/backends.js';
+import { ubpfTestHelpers } from '../../helpers/ubpf-test.js';
+import { Interpreter, traceRun, DEFAULT_BUDGET, type TraceStep } from '../../vm/index.js';
+import type { Command } from '../command.js';
+import { readBytesArg, readProgramFile, type ProgramFile } from '../input.js';
+import { EXIT, type Output } from '../output.js';
+
+const hex = (v: bigint): string => '0x' + v.toString(16);
+const signed = (v: bigint): string => BigInt.asIntN(64, v).toString();
+
+function traceLine(s: TraceStep): string {
+  const changes = s.regs.map((c) => `r${c.reg} = ${hex(c.after)}`);
+  if (s.store) changes.push(`[${hex(BigInt(s.store.address))}] = ${hex(s.store.value)}`);
+  const indent = '  '.repeat(s.depth);
+  return `${String(s.pc).padStart(6)}: ${(indent + s.insn).padEnd(36)} ${changes.join(', ')}`.trimEnd();
+}
+
+function traceJson(s: TraceStep): object {
+  return {
+    pc: s.pc,
+    insn: s.insn,
+    depth: s.depth,
+    regs: Object.fromEntries(s.regs.map((c) => [`r${c.reg}`, hex(c.after)])),
+    ...(s.store ? { store: { address: hex(BigInt(s.store.address)), size: s.store.size, value: hex(s.store.value) } } : {}),
+  };
+}
+
+function runTraced(file: ProgramFile, input: Uint8Array | undefined, budget: number, out: Output, backend: string) {
+  const vm = new Interpreter({ helpers: ubpfTestHelpers() });
+  const prepared = vm.load(file.insns, file.path);
+  const steps: object[] = [];
+  if (backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${backend}`);
+  const result = traceRun(vm, prepared, { input, budget }, (s) => {
+    if (out.json) steps.push(traceJson(s));
+    else out.text(traceLine(s));
+  });
+  return { result, steps };
+}
+
+export const runCommand: Command = {
+  spec: {
+    name: 'run',
+    summary: 'run a program (.data, .asm, raw bytecode) and print r0',
+    args: [{ name: 'file', description: 'conformance .data file, .asm/.s assembly, or raw bytecode (binary or hex text)' }],
+    options: [
+      { name: 'mem', kind: 'string', value: 'FILE|HEX', description: 'input memory: r1 points to it, r2 holds its length' },
+      { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend' },
+      { name: 'budget', kind: 'number', value: 'N', description: `instruction budget, 0 for none (default ${DEFAULT_BUDGET})` },
+      { name: 'repeat', kind: 'number', value: 'N', description: 'run N times and report the mean time per run' },
+      { name: 'trace', kind: 'boolean', description: 'print every executed instruction with the registers it changed' },
+    ],
+    notes: `A .data file supplies its own memory and expected result; run reports a mismatch with exit code 1.
+Programs call helpers of the uBPF test set (0 gather_bytes, 1 memfrob, 2 no_op, 3 sqrti, 4 strcmp_ext, 5 unwind).`,
+  },
+  run({ flags, positionals }, out) {
+    const file = readProgramFile(positionals[0]);
+    const input = flags.mem !== undefined ? readBytesArg(String(flags.mem), '--mem') : file.test?.mem;
+    const budget = (flags.budget as number | undefined) ?? DEFAULT_BUDGET;
+    const backend = (flags.backend as string | undefined) ?? 'interp';
+    const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
+    const runInput = input && input.length ? input : undefined;
+    let r0: bigint;
+    let steps: number;
+    let traced: object[] | undefined;
+    let ms: number;
+    if (flags.trace) {
+      const { result, steps: s } = runTraced(file, runInput, budget, out, backend);
+      ms = NaN;
+      ({ r0, steps } = result);
+      traced = s;
+    } else {
+      const prog: LoadedProgram = loadRaw(file.insns, { backend, helpers: ubpfTestHelpers(), section: file.path });
+      let result = prog.run({ input: runInput, budget });
+      const t0 = performance.now();
+      for (let k = 1; k < repeat; k++) result = prog.run({ input: runInput, budget });
+      ms = repeat > 1 ? (performance.now() - t0) / (repeat - 1) : NaN;
+      ({ r0, steps } = result);
+    }
+    const expected = flags.mem === undefined ? file.test?.result : undefined;
+    const match = expected === undefined ? undefined : expected === r0;
+    if (out.json) {
+      out.data({
+        file: file.path,
+        format: file.format,
+        backend: flags.trace ? 'interp' : backend,
+        r0: hex(r0),
+        r0_signed: signed(r0),
+        steps,
+        ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)), minsn_per_s: Number((steps / ms / 1000).toFixed(1)) }),
+        ...(expected !== undefined ? { expected: hex(expected), match } : {}),
+        ...(traced ? { trace: traced } : {}),
+      });
+    } else {
+      out.text(`r0 = ${hex(r0)} (${signed(r0)})`);
+      if (!Number.isNaN(ms)) out.text(`${steps} instructions, ${ms.toFixed(4)} ms per run, ${(steps / ms / 1000).toFixed(1)} M insn/s`);
+      if (match === false) out.note(`mismatch: ${file.path} expects r0 = ${hex(expected!)}`);
+    }
+    return match === false ? EXIT.failure : EXIT.ok;
+  },
+};

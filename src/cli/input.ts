@@ -1,0 +1,89 @@
+/**
+ * Reading the CLI's inputs: program files (conformance `.data`, assembly, raw bytecode as binary or hex text) and
+ * byte arguments given as a file name or as hex. This and the plugin are the only places that read files.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { parseConformanceFile, programOf, type ConformanceTest } from '../../conformance/reader.js';
+import { AsmError, LoadError, NotSupportedError, UsageError } from '../errors.js';
+import { assembleWithLines, decodeProgram, type Insn } from '../isa/index.js';
+
+/** ProgramFile is a program read from disk. */
+export interface ProgramFile {
+  path: string;
+  format: 'data' | 'asm' | 'hex' | 'binary';
+  insns: Insn[];
+  /** Source line of each slot, for assembly input. */
+  lines?: number[];
+  /** The parsed test, for `.data` input (its memory and expected result). */
+  test?: ConformanceTest;
+}
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+
+/** parseHex reads hex bytes written as pairs, optionally separated by spaces, commas or `0x` prefixes. */
+export function parseHex(text: string, what: string): Uint8Array {
+  const cleaned = text.replace(/0x/gi, ' ').replace(/[\s,]+/g, ' ').trim();
+  if (cleaned === '') return new Uint8Array(0);
+  const tokens = cleaned.split(' ');
+  const out: number[] = [];
+  for (const t of tokens) {
+    if (!/^[0-9a-f]+$/i.test(t)) throw new UsageError('bad-hex', `${what}: "${t}" is not hex`);
+    if (tokens.length === 1 || t.length > 2) {
+      if (t.length % 2) throw new UsageError('bad-hex', `${what}: odd number of hex digits in "${t}"`);
+      for (let i = 0; i < t.length; i += 2) out.push(parseInt(t.slice(i, i + 2), 16));
+    } else out.push(parseInt(t, 16));
+  }
+  return Uint8Array.from(out);
+}
+
+/** readFile reads a whole file, reporting a missing or unreadable file as invalid input. */
+export function readFile(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new LoadError('io', `cannot read ${path}: ${reason}`, { section: path }, { cause: e });
+  }
+}
+
+/** readBytesArg reads an option given as FILE or HEX: an existing file's bytes, otherwise hex text. */
+export function readBytesArg(arg: string, what: string): Uint8Array {
+  if (existsSync(arg)) return readFile(arg);
+  return parseHex(arg, what);
+}
+
+function looksLikeHexText(bytes: Uint8Array): boolean {
+  if (bytes.length === 0) return false;
+  for (const b of bytes) {
+    const c = String.fromCharCode(b);
+    if (!/[0-9a-fA-Fx\s,]/.test(c)) return false;
+  }
+  return true;
+}
+
+/** readProgramFile loads a program from `.data`, `.asm`/`.s`, or raw bytecode (binary or hex text). */
+export function readProgramFile(path: string): ProgramFile {
+  const bytes = readFile(path);
+  const ext = extname(path).toLowerCase();
+  if (ELF_MAGIC.every((m, i) => bytes[i] === m)) {
+    throw new NotSupportedError('elf', `${path}: ELF objects are not supported by this build yet`);
+  }
+  const text = () => new TextDecoder().decode(bytes);
+  if (ext === '.data') {
+    const test = parseConformanceFile(basename(path), text());
+    if (test.skip) throw new LoadError('bad-data-file', `${path}: ${test.skip}`, { section: path });
+    return { path, format: 'data', insns: programOf(test), test };
+  }
+  if (ext === '.asm' || ext === '.s') {
+    try {
+      const { insns, lines } = assembleWithLines(text());
+      return { path, format: 'asm', insns, lines };
+    } catch (e) {
+      if (!(e instanceof AsmError)) throw e;
+      throw new AsmError(e.code, `${path}: ${e.message}`, { ...e.location, section: path }, { cause: e });
+    }
+  }
+  if (looksLikeHexText(bytes)) return { path, format: 'hex', insns: decodeProgram(parseHex(text(), path), path) };
+  return { path, format: 'binary', insns: decodeProgram(bytes, path) };
+}

@@ -1,0 +1,52 @@
+/**
+ * The `bpftime-vm` command line: `bpftime-vm <command> [arguments] [options]`, commands in the spirit of bpftool,
+ * `-j/--json` and `-p/--pretty` everywhere, errors on stderr, exit codes that say what went wrong.
+ */
+import { UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { commandHelp, overviewHelp, parseArgs } from './args.js';
+import type { Command } from './command.js';
+import { asmCommand } from './commands/asm.js';
+import { conformanceCommand } from './commands/conformance.js';
+import { disasmCommand } from './commands/disasm.js';
+import { runCommand } from './commands/run.js';
+import { EXIT, Output } from './output.js';
+
+const PROGRAM = 'bpftime-vm';
+
+/** COMMANDS lists the subcommands in help order. */
+export const COMMANDS: readonly Command[] = [runCommand, disasmCommand, asmCommand, conformanceCommand];
+
+/** main runs the CLI on `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const wantsJson = argv.includes('-j') || argv.includes('--json') || argv.includes('-p') || argv.includes('--pretty');
+  const out = new Output({ json: wantsJson, pretty: argv.includes('-p') || argv.includes('--pretty') });
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+      const topic = name === 'help' ? COMMANDS.find((c) => c.spec.name === rest[0]) : undefined;
+      out.text(topic ? commandHelp(topic.spec, PROGRAM) : overviewHelp(PROGRAM, COMMANDS.map((c) => c.spec), VERSION));
+      return name === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (name === '--version' || name === 'version') {
+      if (out.json) out.data({ version: VERSION });
+      else out.text(`${PROGRAM} ${VERSION}`);
+      return EXIT.ok;
+    }
+    const cmd = COMMANDS.find((c) => c.spec.name === name);
+    if (!cmd) {
+      throw new UsageError('unknown-command', `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.spec.name).join(', ')}`);
+    }
+    const parsed = parseArgs(cmd.spec, rest);
+    if (parsed.flags.help) {
+      out.text(commandHelp(cmd.spec, PROGRAM));
+      return EXIT.ok;
+    }
+    return await cmd.run(parsed, new Output(parsed.flags));
+  } catch (e) {
+    return out.error(e);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

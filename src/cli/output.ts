@@ -1,0 +1,77 @@
+/**
+ * Printing for the CLI: text or JSON (`-j`, `-p`), errors to stderr as `bpftime-vm: error: ...` or
+ * `{"error": {...}}`, and the mapping from error kinds to exit codes.
+ */
+import { AsmError, BpfError, ExecError, LoadError, NotSupportedError, UsageError, VerifierError } from '../errors.js';
+
+/** EXIT codes of the CLI. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, input: 3, unsupported: 4 } as const;
+
+/** jsonReplacer prints BigInts as decimal strings and typed arrays as hex, so JSON stays exact. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  return value;
+}
+
+/** exitCodeOf maps an error to the CLI's exit code. */
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof UsageError) return EXIT.usage;
+  if (e instanceof NotSupportedError) return EXIT.unsupported;
+  if (e instanceof AsmError || e instanceof LoadError || e instanceof VerifierError) return EXIT.input;
+  if (e instanceof ExecError) return EXIT.failure;
+  if (isFsError(e)) return EXIT.input;
+  return EXIT.failure;
+}
+
+function isFsError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && 'syscall' in e;
+}
+
+/** Output prints results and errors in the mode the user chose. */
+export class Output {
+  readonly json: boolean;
+  readonly pretty: boolean;
+
+  constructor(flags: { json?: unknown; pretty?: unknown }) {
+    this.pretty = flags.pretty === true;
+    this.json = this.pretty || flags.json === true;
+  }
+
+  /** text prints a line (or lines) to stdout in text mode. */
+  text(s: string): void {
+    process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+  }
+
+  /** data prints a JSON document to stdout. */
+  data(value: unknown): void {
+    process.stdout.write(JSON.stringify(value, jsonReplacer, this.pretty ? 2 : undefined) + '\n');
+  }
+
+  /** note prints a diagnostic line to stderr (text mode only). */
+  note(s: string): void {
+    if (!this.json) process.stderr.write(s + '\n');
+  }
+
+  /** error reports an error on stderr and returns the exit code to use. */
+  error(e: unknown): number {
+    const code = exitCodeOf(e);
+    if (this.json) {
+      const body =
+        e instanceof BpfError
+          ? e.toJSON()
+          : { kind: 'Error', code: isFsError(e) ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) };
+      process.stderr.write(JSON.stringify({ error: body }, jsonReplacer, this.pretty ? 2 : undefined) + '\n');
+    } else {
+      const message = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`bpftime-vm: error: ${message}\n`);
+      if (e instanceof ExecError && e.code === 'budget') {
+        process.stderr.write('hint: raise the budget with --budget N (0 for no limit)\n');
+      }
+      if (!(e instanceof BpfError) && !isFsError(e) && e instanceof Error && process.env.BPFTIME_VM_DEBUG) {
+        process.stderr.write(`${e.stack}\n`);
+      }
+    }
+    return code;
+  }
+}
