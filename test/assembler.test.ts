@@ -1,0 +1,88 @@
+// The assembler: the conformance syntax, its extensions, and located errors for bad input.
+import { describe, expect, it } from 'vitest';
+import { AsmError } from '../src/errors.js';
+import { assemble, assembleWithLines, disassemble, encodeProgram } from '../src/isa/index.js';
+
+const hex = (text: string) => Buffer.from(encodeProgram(assemble(text))).toString('hex');
+
+describe('assembler syntax', () => {
+  it('encodes the conformance forms', () => {
+    expect(hex('mov32 %r0, 0')).toBe('b400000000000000');
+    expect(hex('add %r0, -3')).toBe('07000000fdffffff');
+    expect(hex('lddw %r0, 0x1122334455667788')).toBe('1800000088776655' + '0000000044332211');
+    expect(hex('ldxh %r0, [%r1+2]')).toBe('6910020000000000');
+    expect(hex('stxdw [%r10-8], %r1')).toBe('7b1af8ff00000000');
+    expect(hex('lock fetch add32 [%r10-4], %r1')).toBe('c31afcff01000000');
+    expect(hex('lock cmpxchg [%r10-8], %r1')).toBe('db1af8fff1000000');
+    expect(hex('sdiv32 %r0, %r1')).toBe('3c10010000000000');
+    expect(hex('movsx1632 %r0, %r1')).toBe('bc10100000000000');
+    expect(hex('movsx3264 %r0, %r1')).toBe('bf10200000000000');
+    expect(hex('swap16 %r0')).toBe(hex('bswap16 %r0'));
+    expect(hex('be64 %r3')).toBe('dc03000040000000');
+    expect(hex('call 5')).toBe('8500000005000000');
+    expect(hex('call %r2')).toBe('8d02000000000000');
+    expect(hex('ja32 +3')).toBe('0600000003000000');
+  });
+
+  it('resolves labels, the implicit exit label and local calls', () => {
+    const text = 'jeq %r1, 0, exit\ncall local f\nexit\nf:\nmov %r0, 1\nexit';
+    expect(disassemble(assemble(text))).toBe('jeq %r1, 0, +1\ncall local +1\nexit\nmov %r0, 1\nexit\n');
+    expect(disassemble(assemble('ja32 L\nexit\nL: ja32 -2'))).toBe('ja32 +1\nexit\nja32 -2\n');
+  });
+
+  it('keeps the source line of each slot', () => {
+    const { lines } = assembleWithLines('# comment\nlddw %r0, 1\n\nexit\n');
+    expect(lines).toEqual([2, 2, 4]);
+  });
+
+  it('accepts the extensions it prints', () => {
+    for (const t of [
+      'lddw %r1, map_fd 3',
+      'lddw %r1, map_value 3, 16',
+      'lddw %r1, func +1\nexit',
+      'call kfunc 1234',
+      'ldabsw 12',
+      'ldindh %r3, -2',
+      'ldacqdw %r0, [%r1+8]',
+      'strelb [%r1-1], %r2',
+      'ldxsw %r0, [%r1]',
+      '.insn 0xff, 1, 2, -3, 4',
+    ]) {
+      expect(disassemble(assemble(t))).toBe(t.replace('call kfunc', 'call kfunc') + '\n');
+    }
+  });
+});
+
+describe('assembler errors', () => {
+  const err = (text: string) => {
+    try {
+      assemble(text);
+    } catch (e) {
+      expect(e).toBeInstanceOf(AsmError);
+      return (e as AsmError).message;
+    }
+    throw new Error('assembled without error');
+  };
+
+  it('names the line and the problem', () => {
+    expect(err('mov %r0, 1\nfrob %r1')).toBe('line 2: unknown mnemonic "frob"');
+    expect(err('mov %r16, 1')).toBe('line 1: invalid register "%r16"');
+    expect(err('mov %r0')).toBe('line 1: mov takes 2 operands, got 1');
+    expect(err('mov %r0, 0x1ffffffff')).toBe('line 1: immediate 0x1ffffffff does not fit in 32 bits');
+    expect(err('mov %r0, 12abc')).toBe('line 1: invalid immediate "12abc"');
+    expect(err('ldxw %r0, [%r1+70000]')).toBe('line 1: offset +70000 does not fit in 16 bits');
+    expect(err('ldxw %r0, %r1')).toBe('line 1: invalid memory operand "%r1", expected [%rN+off]');
+    expect(err('ja nowhere')).toBe('line 1: unknown label "nowhere"');
+    expect(err('a:\na:\nexit')).toBe('line 2: duplicate label "a"');
+    expect(err('lock nand [%r1], %r2')).toBe('line 1: invalid atomic operation "nand [%r1]"');
+    expect(err('call far 3')).toBe('line 1: unknown call mode "far", expected helper, local, kfunc or runtime');
+  });
+
+  it('carries the line in the error location', () => {
+    try {
+      assemble('exit\n\nbogus');
+    } catch (e) {
+      expect((e as AsmError).location.line).toBe(3);
+    }
+  });
+});

@@ -1,0 +1,37 @@
+/** Shared test utilities: paths, running the CLI, assembling and running snippets. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assemble } from '../src/isa/index.js';
+import { Interpreter, type RunOptions } from '../src/vm/index.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(ROOT, 'bin', 'bpftime-vm');
+export const PLUGIN = join(ROOT, 'bin', 'bpf-conformance-plugin');
+
+/** CONFORMANCE_DIR is where the official .data files are (BPF_CONFORMANCE_DIR or ../shared/...). */
+export const CONFORMANCE_DIR = resolve(
+  ROOT,
+  process.env.BPF_CONFORMANCE_DIR ?? join('..', 'shared', 'conformance', 'bpf_conformance'),
+);
+
+/** conformanceAvailable reports whether the suite is present; when it must be (CI), absence is an error. */
+export function conformanceAvailable(): boolean {
+  const present = existsSync(CONFORMANCE_DIR);
+  if (!present && process.env.BPF_CONFORMANCE_REQUIRED === '1') {
+    throw new Error(`BPF_CONFORMANCE_REQUIRED=1 but ${CONFORMANCE_DIR} does not exist`);
+  }
+  return present;
+}
+
+/** cli runs bin/bpftime-vm and returns its exit code and output. */
+export function cli(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, cwd: ROOT });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** runAsm assembles and runs text on a fresh interpreter, returning r0. */
+export function runAsm(text: string, opts: RunOptions = {}, vm = new Interpreter()): bigint {
+  return vm.run(vm.load(assemble(text)), opts).r0;
+}
