@@ -4,7 +4,7 @@
  * bytes can be listed.
  */
 import { classify } from './forms.js';
-import { formatInsn, formatRaw } from './format.js';
+import { formatInsn, isCleanSecondSlot } from './format.js';
 import { encodeInsn, type Insn } from './insn.js';
 import { jumpTarget } from './validate.js';
 import { OP_LDDW } from './opcodes.js';
@@ -21,10 +21,6 @@ export interface DisasmLine {
   text: string;
   /** Absolute destination slot of a jump, local call or pseudo-func load. */
   target?: number;
-}
-
-function isCleanSecondSlot(ins: Insn | undefined): boolean {
-  return ins !== undefined && ins.opcode === 0 && ins.dst === 0 && ins.src === 0 && ins.off === 0;
 }
 
 function slotBytes(ins: Insn): string[] {
@@ -46,7 +42,7 @@ export function disassembleLines(insns: readonly Insn[]): DisasmLine[] {
       slots: wide ? 2 : 1,
       bytes: wide ? [...slotBytes(ins), ...slotBytes(insns[pc + 1])] : slotBytes(ins),
       // A lddw without a well-formed second slot prints raw, so the listing still assembles back to these bytes.
-      text: isLddw && !wide ? formatRaw(ins) : formatInsn(insns, pc),
+      text: formatInsn(insns, pc),
     };
     if (form.kind !== 'invalid' && (wide || !isLddw)) {
       const target = jumpTarget(form, ins, pc);

@@ -114,10 +114,16 @@ export function formatInsn(insns: readonly Insn[], i: number): string {
   const ins = insns[i];
   const f = classify(ins);
   if (f.kind === 'invalid') return formatRaw(ins);
+  if (f.kind === 'lddw' && !isCleanSecondSlot(insns[i + 1])) return formatRaw(ins);
   return formatForm(f, ins, insns[i + 1]);
 }
 
-/** formatOne prints a single-slot instruction (a lddw prints with a zero upper half). */
+/** isCleanSecondSlot reports whether a slot can be the second half of a lddw (only imm may be set). */
+export function isCleanSecondSlot(ins: Insn | undefined): boolean {
+  return ins !== undefined && ins.opcode === 0 && ins.dst === 0 && ins.src === 0 && ins.off === 0;
+}
+
+/** formatOne prints a single-slot instruction (a lddw, lacking its second slot, prints raw). */
 export function formatOne(ins: Insn): string {
   return formatInsn([ins], 0);
 }

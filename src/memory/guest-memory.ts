@@ -50,7 +50,8 @@ export class GuestMemory {
   /** 1 where the region of that id is writable. */
   regionWritable: Uint8Array;
   readonly regions: (Region | undefined)[] = [undefined];
-  private top = NULL_GUARD_END;
+  // A guard page after the null page keeps deep stack underflows from reading as null dereferences.
+  private top = NULL_GUARD_END + PAGE_SIZE;
 
   constructor(initialBytes = 4 * WASM_PAGE) {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(initialBytes / WASM_PAGE) });
@@ -140,12 +141,30 @@ export class GuestMemory {
     const what = `${write ? 'write' : 'read'} of ${size} byte${size === 1 ? '' : 's'} at ${hex(addr)}`;
     if (addr < BigInt(NULL_GUARD_END)) return { code: 'null-dereference', message: `null pointer dereference: ${what}` };
     const region = addr < BigInt(this.u8.length) ? this.regionAt(Number(addr)) : undefined;
-    if (!region) return { code: 'unmapped', message: `${what} is outside every memory region` };
+    if (!region) return { code: 'unmapped', message: `${what} is outside every memory region${this.nearest(addr)}` };
     const bounds = `${region.name} [${hex(region.start)}, ${hex(region.end)})`;
     if (addr + BigInt(size) > BigInt(region.end)) {
       return { code: 'out-of-bounds', region: region.name, message: `${what} is out of bounds of region ${bounds}` };
     }
     return { code: 'read-only', region: region.name, message: `${what} writes read-only region ${bounds}` };
+  }
+
+  /** nearest names the region closest to an unmapped address when it is within a page, as a hint. */
+  private nearest(addr: bigint): string {
+    let best = '';
+    let bestDistance = BigInt(PAGE_SIZE);
+    for (const r of this.regions) {
+      if (!r || r.end === r.start) continue;
+      const bounds = `${r.name} [${hex(r.start)}, ${hex(r.end)})`;
+      if (addr < BigInt(r.start) && BigInt(r.start) - addr <= bestDistance) {
+        bestDistance = BigInt(r.start) - addr;
+        best = ` (${bestDistance} bytes below region ${bounds})`;
+      } else if (addr >= BigInt(r.end) && addr - BigInt(r.end) < bestDistance) {
+        bestDistance = addr - BigInt(r.end);
+        best = ` (${bestDistance} bytes past the end of region ${bounds})`;
+      }
+    }
+    return best;
   }
 
   /** check throws an ExecError unless the access is valid. */

@@ -18,6 +18,7 @@ export const FAULT_MISALIGNED = { fault: 'misaligned' } as const;
 /** locateFault converts anything thrown while running instruction `st.pc` into an ExecError with that location. */
 export function locateFault(e: unknown, p: Prepared, st: ExecState, env: Env): ExecError {
   const pc = st.pc;
+  if (e instanceof ExecError && e.location.pc !== undefined) return e;
   const insn = formatInsn(p.insns, pc);
   const where = { pc, insn };
   if (e === FAULT_MEMORY || e === FAULT_MISALIGNED) {
@@ -36,7 +37,6 @@ export function locateFault(e: unknown, p: Prepared, st: ExecState, env: Env): E
     if (region !== undefined) err.region = region;
     return err;
   }
-  if (e instanceof ExecError && e.location.pc !== undefined) return e;
   const base = e instanceof Error ? e.message : String(e);
   const code = e instanceof BpfError ? e.code : 'internal';
   const err = new ExecError(code, `pc ${pc}: ${insn}: ${base}`, where, { cause: e });

@@ -159,7 +159,7 @@ export function prepare(prog: ValidProgram, opts: PrepareOptions): Prepared {
       code[at + W_IMM] = index;
     }
     if (f.kind === 'lddw') {
-      const value = lddwValue(f.pseudo, pc, ins.imm, insns[pc + 1].imm, opts, () => where(pc));
+      const value = lddwValue(f.pseudo, pc, insns, opts, () => where(pc));
       code[at + W_IMM] = Number(BigInt.asIntN(32, value));
       code[at + W_HI] = Number(BigInt.asIntN(32, value >> 32n));
     }
@@ -168,20 +168,15 @@ export function prepare(prog: ValidProgram, opts: PrepareOptions): Prepared {
   return { insns, code, helpers, helperSet: opts.helpers, functions: new Set(prog.functions) };
 }
 
-function lddwValue(
-  pseudo: number,
-  pc: number,
-  imm: number,
-  imm2: number,
-  opts: PrepareOptions,
-  where: () => object,
-): bigint {
+function lddwValue(pseudo: number, pc: number, insns: readonly Insn[], opts: PrepareOptions, where: () => object): bigint {
+  const imm = insns[pc].imm;
+  const imm2 = insns[pc + 1].imm;
   if (pseudo === PSEUDO_IMM64) return (BigInt(imm2 >>> 0) << 32n) | BigInt(imm >>> 0);
   if (pseudo === PSEUDO_FUNC) return TEXT_BASE + BigInt(pc + 1 + imm) * 8n;
   if (opts.resolveLddw) return opts.resolveLddw(pc, pseudo, imm, imm2);
   throw new NotSupportedError(
     'lddw-pseudo',
-    `pc ${pc}: lddw ${LDDW_PSEUDO_NAMES[pseudo]}: needs maps or BTF, which only a loaded object provides`,
+    `pc ${pc}: ${formatInsn(insns, pc)}: ${LDDW_PSEUDO_NAMES[pseudo]} needs maps or BTF, which only a loaded object provides`,
     where(),
   );
 }
