@@ -50,6 +50,13 @@ export class GuestMemory {
   /** 1 where the region of that id is writable. */
   regionWritable: Uint8Array;
   readonly regions: (Region | undefined)[] = [undefined];
+  /**
+   * Bounds [start, end) of the region the last checked read hit, and of the last writable region a write hit: the
+   * interpreter's fast path checks an access against these two numbers and calls `refill` only on a miss. Any change
+   * to regions resets them.
+   */
+  readonly readCache = new Float64Array(2);
+  readonly writeCache = new Float64Array(2);
   // A guard page after the null page keeps deep stack underflows from reading as null dereferences.
   private top = NULL_GUARD_END + PAGE_SIZE;
 
@@ -89,6 +96,7 @@ export class GuestMemory {
     this.pageRegion.fill(id, start / PAGE_SIZE, end / PAGE_SIZE);
     this.regionEnd[id] = region.end;
     this.regionWritable[id] = region.writable ? 1 : 0;
+    this.resetCaches();
     // One unmapped guard page between regions catches small overruns as faults.
     this.top = end + PAGE_SIZE;
     return region;
@@ -101,6 +109,24 @@ export class GuestMemory {
     }
     region.end = region.start + length;
     this.regionEnd[region.id] = region.end;
+    this.resetCaches();
+  }
+
+  private resetCaches(): void {
+    this.readCache.fill(0);
+    this.writeCache.fill(0);
+  }
+
+  /**
+   * refill validates an access that missed the cache for its direction: it throws `fault` when the access is invalid,
+   * and otherwise points the cache at the region that holds it.
+   */
+  refill(addr: number, size: number, write: boolean, fault: unknown): void {
+    if (!this.ok(addr, size, write)) throw fault;
+    const r = this.pageRegion[addr >>> 12];
+    const cache = write ? this.writeCache : this.readCache;
+    cache[0] = this.regions[r]!.start;
+    cache[1] = this.regionEnd[r];
   }
 
   private growRegionTables(n: number): void {

@@ -45,16 +45,13 @@ export function sub64(P: Int32Array, i: number, bl: number, bh: number): void {
   P[i] = (al - bl) | 0;
 }
 
-/** mulHiU32 returns the high 32 bits of the 64-bit product of two unsigned 32-bit words. */
+/**
+ * mulHiU32 returns the high 32 bits of the 64-bit product of two unsigned 32-bit words. The double product is off by
+ * at most 2^11; subtracting the exact low word (Math.imul) leaves a multiple of 2^32 plus that error, so rounding the
+ * quotient by 2^32 recovers the high word exactly.
+ */
 export function mulHiU32(a: number, b: number): number {
-  const a0 = a & 0xffff;
-  const a1 = a >>> 16;
-  const b0 = b & 0xffff;
-  const b1 = b >>> 16;
-  const p01 = a0 * b1;
-  const p10 = a1 * b0;
-  const mid = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  return (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) | 0;
+  return Math.round(((a >>> 0) * (b >>> 0) - (Math.imul(a, b) >>> 0)) * 2.3283064365386963e-10) | 0;
 }
 
 /** mul64 sets P[i] *= (bl, bh), modulo 2^64. */

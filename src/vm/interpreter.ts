@@ -63,6 +63,8 @@ export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): b
   const R = st.R;
   const mem = env.mem;
   const frames = st.frames;
+  const RC = mem.readCache;
+  const WC = mem.writeCache;
   const T = new Int32Array(2);
   let dv = mem.dv;
   let u8 = mem.u8;
@@ -231,33 +233,33 @@ export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): b
           if (a < 0 || a + 4 > env.packetLength) { R[0] = 0; R[1] = 0; exited = true; break loop; }
           R[0] = dv.getInt32(env.packetStart + a, false); R[1] = 0; break;
 
-        case O.LDX_B: a = addr(R, s, code[i + 2]); if (!mem.ok(a, 1, false)) throw FAULT_MEMORY; R[d] = u8[a]; R[d + 1] = 0; break;
-        case O.LDX_H: a = addr(R, s, code[i + 2]); if (!mem.ok(a, 2, false)) throw FAULT_MEMORY; R[d] = dv.getUint16(a, true); R[d + 1] = 0; break;
-        case O.LDX_W: a = addr(R, s, code[i + 2]); if (!mem.ok(a, 4, false)) throw FAULT_MEMORY; R[d] = dv.getInt32(a, true); R[d + 1] = 0; break;
-        case O.LDX_DW: a = addr(R, s, code[i + 2]); if (!mem.ok(a, 8, false)) throw FAULT_MEMORY; R[d] = dv.getInt32(a, true); R[d + 1] = dv.getInt32(a + 4, true); break;
-        case O.LDXS_B: a = addr(R, s, code[i + 2]); if (!mem.ok(a, 1, false)) throw FAULT_MEMORY; R[d] = dv.getInt8(a); R[d + 1] = R[d] >> 31; break;
-        case O.LDXS_H: a = addr(R, s, code[i + 2]); if (!mem.ok(a, 2, false)) throw FAULT_MEMORY; R[d] = dv.getInt16(a, true); R[d + 1] = R[d] >> 31; break;
-        case O.LDXS_W: a = addr(R, s, code[i + 2]); if (!mem.ok(a, 4, false)) throw FAULT_MEMORY; R[d] = dv.getInt32(a, true); R[d + 1] = R[d] >> 31; break;
-        case O.ST_B: a = addr(R, d, code[i + 2]); if (!mem.ok(a, 1, true)) throw FAULT_MEMORY; u8[a] = code[i + 1]; break;
-        case O.ST_H: a = addr(R, d, code[i + 2]); if (!mem.ok(a, 2, true)) throw FAULT_MEMORY; dv.setInt16(a, code[i + 1], true); break;
-        case O.ST_W: a = addr(R, d, code[i + 2]); if (!mem.ok(a, 4, true)) throw FAULT_MEMORY; dv.setInt32(a, code[i + 1], true); break;
-        case O.ST_DW: a = addr(R, d, code[i + 2]); if (!mem.ok(a, 8, true)) throw FAULT_MEMORY; dv.setInt32(a, code[i + 1], true); dv.setInt32(a + 4, code[i + 3], true); break;
-        case O.STX_B: a = addr(R, d, code[i + 2]); if (!mem.ok(a, 1, true)) throw FAULT_MEMORY; u8[a] = R[s]; break;
-        case O.STX_H: a = addr(R, d, code[i + 2]); if (!mem.ok(a, 2, true)) throw FAULT_MEMORY; dv.setInt16(a, R[s], true); break;
-        case O.STX_W: a = addr(R, d, code[i + 2]); if (!mem.ok(a, 4, true)) throw FAULT_MEMORY; dv.setInt32(a, R[s], true); break;
-        case O.STX_DW: a = addr(R, d, code[i + 2]); if (!mem.ok(a, 8, true)) throw FAULT_MEMORY; dv.setInt32(a, R[s], true); dv.setInt32(a + 4, R[s + 1], true); break;
+        case O.LDX_B: a = addr(R, s, code[i + 2]); if (a < RC[0] || a + 1 > RC[1]) mem.refill(a, 1, false, FAULT_MEMORY); R[d] = u8[a]; R[d + 1] = 0; break;
+        case O.LDX_H: a = addr(R, s, code[i + 2]); if (a < RC[0] || a + 2 > RC[1]) mem.refill(a, 2, false, FAULT_MEMORY); R[d] = dv.getUint16(a, true); R[d + 1] = 0; break;
+        case O.LDX_W: a = addr(R, s, code[i + 2]); if (a < RC[0] || a + 4 > RC[1]) mem.refill(a, 4, false, FAULT_MEMORY); R[d] = dv.getInt32(a, true); R[d + 1] = 0; break;
+        case O.LDX_DW: a = addr(R, s, code[i + 2]); if (a < RC[0] || a + 8 > RC[1]) mem.refill(a, 8, false, FAULT_MEMORY); R[d] = dv.getInt32(a, true); R[d + 1] = dv.getInt32(a + 4, true); break;
+        case O.LDXS_B: a = addr(R, s, code[i + 2]); if (a < RC[0] || a + 1 > RC[1]) mem.refill(a, 1, false, FAULT_MEMORY); R[d] = dv.getInt8(a); R[d + 1] = R[d] >> 31; break;
+        case O.LDXS_H: a = addr(R, s, code[i + 2]); if (a < RC[0] || a + 2 > RC[1]) mem.refill(a, 2, false, FAULT_MEMORY); R[d] = dv.getInt16(a, true); R[d + 1] = R[d] >> 31; break;
+        case O.LDXS_W: a = addr(R, s, code[i + 2]); if (a < RC[0] || a + 4 > RC[1]) mem.refill(a, 4, false, FAULT_MEMORY); R[d] = dv.getInt32(a, true); R[d + 1] = R[d] >> 31; break;
+        case O.ST_B: a = addr(R, d, code[i + 2]); if (a < WC[0] || a + 1 > WC[1]) mem.refill(a, 1, true, FAULT_MEMORY); u8[a] = code[i + 1]; break;
+        case O.ST_H: a = addr(R, d, code[i + 2]); if (a < WC[0] || a + 2 > WC[1]) mem.refill(a, 2, true, FAULT_MEMORY); dv.setInt16(a, code[i + 1], true); break;
+        case O.ST_W: a = addr(R, d, code[i + 2]); if (a < WC[0] || a + 4 > WC[1]) mem.refill(a, 4, true, FAULT_MEMORY); dv.setInt32(a, code[i + 1], true); break;
+        case O.ST_DW: a = addr(R, d, code[i + 2]); if (a < WC[0] || a + 8 > WC[1]) mem.refill(a, 8, true, FAULT_MEMORY); dv.setInt32(a, code[i + 1], true); dv.setInt32(a + 4, code[i + 3], true); break;
+        case O.STX_B: a = addr(R, d, code[i + 2]); if (a < WC[0] || a + 1 > WC[1]) mem.refill(a, 1, true, FAULT_MEMORY); u8[a] = R[s]; break;
+        case O.STX_H: a = addr(R, d, code[i + 2]); if (a < WC[0] || a + 2 > WC[1]) mem.refill(a, 2, true, FAULT_MEMORY); dv.setInt16(a, R[s], true); break;
+        case O.STX_W: a = addr(R, d, code[i + 2]); if (a < WC[0] || a + 4 > WC[1]) mem.refill(a, 4, true, FAULT_MEMORY); dv.setInt32(a, R[s], true); break;
+        case O.STX_DW: a = addr(R, d, code[i + 2]); if (a < WC[0] || a + 8 > WC[1]) mem.refill(a, 8, true, FAULT_MEMORY); dv.setInt32(a, R[s], true); dv.setInt32(a + 4, R[s + 1], true); break;
 
         case O.AADD_W: case O.AOR_W: case O.AAND_W: case O.AXOR_W: case O.AFADD_W: case O.AFOR_W: case O.AFAND_W:
         case O.AFXOR_W: case O.AXCHG_W: case O.ACMPXCHG_W:
           a = addr(R, d, code[i + 2]);
-          if (!mem.ok(a, 4, true)) throw FAULT_MEMORY;
+          if (a < WC[0] || a + 4 > WC[1]) mem.refill(a, 4, true, FAULT_MEMORY);
           if ((a & 3) !== 0) throw FAULT_MISALIGNED;
           atomic32(w & 0xff, dv, a, R, s);
           break;
         case O.AADD_DW: case O.AOR_DW: case O.AAND_DW: case O.AXOR_DW: case O.AFADD_DW: case O.AFOR_DW: case O.AFAND_DW:
         case O.AFXOR_DW: case O.AXCHG_DW: case O.ACMPXCHG_DW:
           a = addr(R, d, code[i + 2]);
-          if (!mem.ok(a, 8, true)) throw FAULT_MEMORY;
+          if (a < WC[0] || a + 8 > WC[1]) mem.refill(a, 8, true, FAULT_MEMORY);
           if ((a & 7) !== 0) throw FAULT_MISALIGNED;
           atomic64(w & 0xff, dv, a, R, s, T);
           break;
