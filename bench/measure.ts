@@ -1,0 +1,30 @@
+/** Timing for benchmarks: warm up, then sample until enough time has passed; report the median. */
+
+/** Sample is the timing of one benchmark case. */
+export interface Sample {
+  medianMs: number;
+  bestMs: number;
+  runs: number;
+}
+
+/** measure calls `fn` repeatedly: warm-up for `warmMs`, then at least `minRuns` timed runs and `minMs` in total. */
+export function measure(fn: () => void, opts: { warmMs?: number; minMs?: number; minRuns?: number } = {}): Sample {
+  const { warmMs = 300, minMs = 1000, minRuns = 7 } = opts;
+  const warmEnd = performance.now() + warmMs;
+  do fn();
+  while (performance.now() < warmEnd);
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minRuns || performance.now() - start < minMs) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return { medianMs: times[times.length >> 1], bestMs: times[0], runs: times.length };
+}
+
+/** geomean is the geometric mean of positive numbers. */
+export function geomean(xs: readonly number[]): number {
+  return Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+}
