@@ -126,3 +126,17 @@ describe('bpftime-vm', () => {
     expect(r.stdout).toBe('FAIL wrong.data: wrong r0 (expected 0x4, got 0x3)\n0 passed, 1 failed\n');
   });
 });
+
+describe('README', () => {
+  it('documents every command and option, and its quick start runs', async () => {
+    const { COMMANDS } = await import('../src/cli/commands-list.js');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const c of COMMANDS) {
+      expect(readme).toContain(`### \`bpftime-vm ${c.spec.name}`);
+      for (const o of c.spec.options) expect(readme, `${c.spec.name} --${o.name}`).toContain(`--${o.name}`);
+    }
+    const quick = /```sh\n(npm ci && npx bpftime-vm run (\S+))[^\n]*# run a program: prints (.*)\n/.exec(readme);
+    expect(quick).not.toBeNull();
+    expect(cli(['run', quick![2]]).stdout.trim()).toBe(quick![3]);
+  });
+});

@@ -5,17 +5,10 @@
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { commandHelp, overviewHelp, parseArgs } from './args.js';
-import type { Command } from './command.js';
-import { asmCommand } from './commands/asm.js';
-import { conformanceCommand } from './commands/conformance.js';
-import { disasmCommand } from './commands/disasm.js';
-import { runCommand } from './commands/run.js';
+import { COMMANDS } from './commands-list.js';
 import { EXIT, Output } from './output.js';
 
 const PROGRAM = 'bpftime-vm';
-
-/** COMMANDS lists the subcommands in help order. */
-export const COMMANDS: readonly Command[] = [runCommand, disasmCommand, asmCommand, conformanceCommand];
 
 /** main runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -48,5 +41,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A closed pipe (`bpftime-vm ... | head`) ends the command quietly, as other Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

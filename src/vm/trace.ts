@@ -3,12 +3,12 @@
  * `Interpreter.step(…, 1)`, so tracing shares the loop (and its semantics) with plain runs and costs them nothing.
  */
 import { ExecError } from '../errors.js';
-import { classify, formatInsn, memAccess } from '../isa/index.js';
+import { classify, formatInsn, memAccess, writesDst } from '../isa/index.js';
 import { toU64 } from './int64.js';
 import { DEFAULT_BUDGET, type Interpreter, type RunOptions, type RunResult } from './machine.js';
 import type { Prepared } from './prepare.js';
 
-/** RegChange is one register written by an instruction. */
+/** RegChange is one register written by an instruction (its destination, and any other register that changed). */
 export interface RegChange {
   reg: number;
   before: bigint;
@@ -36,6 +36,16 @@ function storeTarget(p: Prepared, pc: number, R: Int32Array): { address: number;
   return address < 2n ** 32n ? { address: Number(address), size: acc.size } : undefined;
 }
 
+/** writtenRegister returns the register an instruction writes by definition (even with an unchanged value). */
+function writtenRegister(p: Prepared, pc: number): number | undefined {
+  const ins = p.insns[pc];
+  const form = classify(ins);
+  if (form.kind === 'invalid') return undefined;
+  if (writesDst(form)) return ins.dst;
+  if (form.kind === 'call' || form.kind === 'callx' || form.kind === 'ldabs' || form.kind === 'ldind') return 0;
+  return undefined;
+}
+
 /** traceRun runs `p` one instruction at a time, calling `onStep` after each; it returns like `Interpreter.run`. */
 export function traceRun(
   vm: Interpreter,
@@ -60,8 +70,9 @@ export function traceRun(
     const target = storeTarget(p, pc, st.R);
     const done = vm.step(p, st, 1);
     const regs: RegChange[] = [];
+    const written = writtenRegister(p, pc);
     for (let r = 0; r < 11; r++) {
-      if (before[2 * r] !== st.R[2 * r] || before[2 * r + 1] !== st.R[2 * r + 1]) {
+      if (r === written || before[2 * r] !== st.R[2 * r] || before[2 * r + 1] !== st.R[2 * r + 1]) {
         regs.push({ reg: r, before: toU64(before, 2 * r), after: toU64(st.R, 2 * r) });
       }
     }

@@ -1,0 +1,9 @@
+/** The subcommands of bpftime-vm, in help order. */
+import type { Command } from './command.js';
+import { asmCommand } from './commands/asm.js';
+import { conformanceCommand } from './commands/conformance.js';
+import { disasmCommand } from './commands/disasm.js';
+import { runCommand } from './commands/run.js';
+
+/** COMMANDS lists the subcommands in help order. */
+export const COMMANDS: readonly Command[] = [runCommand, disasmCommand, asmCommand, conformanceCommand];
