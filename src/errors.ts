@@ -71,8 +71,3 @@ export class NotSupportedError extends BpfError {}
 
 /** UsageError reports a bad command line or API argument. */
 export class UsageError extends BpfError {}
-
-/** prefixMessage returns `context: message`, the one way contexts are added to messages. */
-export function prefixMessage(context: string, message: string): string {
-  return context ? `${context}: ${message}` : message;
-}

@@ -81,11 +81,6 @@ export class HelperSet {
     return this.byId.get(id);
   }
 
-  /** byNameOf returns the helper called `name`, if the set has it. */
-  byNameOf(name: string): HelperDef | undefined {
-    return this.byName.get(name);
-  }
-
   /** list returns the helpers in id order. */
   list(): HelperDef[] {
     return [...this.byId.values()].sort((a, b) => a.id - b.id);

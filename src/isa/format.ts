@@ -122,8 +122,3 @@ export function formatInsn(insns: readonly Insn[], i: number): string {
 export function isCleanSecondSlot(ins: Insn | undefined): boolean {
   return ins !== undefined && ins.opcode === 0 && ins.dst === 0 && ins.src === 0 && ins.off === 0;
 }
-
-/** formatOne prints a single-slot instruction (a lddw, lacking its second slot, prints raw). */
-export function formatOne(ins: Insn): string {
-  return formatInsn([ins], 0);
-}

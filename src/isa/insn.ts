@@ -69,15 +69,3 @@ export function encodeProgram(insns: readonly Insn[]): Uint8Array {
   insns.forEach((ins, i) => encodeInsn(ins, out, i * SLOT_SIZE));
   return out;
 }
-
-/** insnEquals compares two slots field by field. */
-export function insnEquals(a: Insn, b: Insn): boolean {
-  return a.opcode === b.opcode && a.dst === b.dst && a.src === b.src && a.off === b.off && a.imm === b.imm;
-}
-
-/** imm64 returns the 64-bit immediate of the lddw at slot `i` as an unsigned BigInt. */
-export function imm64(insns: readonly Insn[], i: number): bigint {
-  const lo = BigInt(insns[i].imm >>> 0);
-  const hi = BigInt((insns[i + 1]?.imm ?? 0) >>> 0);
-  return (hi << 32n) | lo;
-}

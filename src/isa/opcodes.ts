@@ -140,8 +140,3 @@ export function sizeBytes(size: number): 1 | 2 | 4 | 8 {
       return 8;
   }
 }
-
-/** isAluClass reports whether a class is ALU or ALU64. */
-export const isAluClass = (cls: number): boolean => cls === CLASS_ALU || cls === CLASS_ALU64;
-/** isJmpClass reports whether a class is JMP or JMP32. */
-export const isJmpClass = (cls: number): boolean => cls === CLASS_JMP || cls === CLASS_JMP32;

@@ -210,12 +210,6 @@ export class GuestMemory {
     return this.u8.subarray(addr, addr + size);
   }
 
-  /** write copies `data` into guest memory at `addr`, checked. */
-  write(addr: number, data: Uint8Array): void {
-    this.check(addr, data.length, true);
-    this.u8.set(data, addr);
-  }
-
   /** cString reads a NUL-terminated string of at most `max` bytes, checked byte by byte. */
   cString(addr: number, max = 4096): string {
     let end = addr;

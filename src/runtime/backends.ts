@@ -18,8 +18,6 @@ export type BackendName = (typeof BACKENDS)[number];
 export interface LoadedProgram {
   readonly backend: BackendName;
   run(opts?: RunOptions): RunResult;
-  /** Bytes of the input buffer after the last run (what the program stored there). */
-  inputAfterRun(): Uint8Array;
 }
 
 /** LoadOptions configures loading of a raw program. */
@@ -45,6 +43,5 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
   return {
     backend,
     run: (o = {}) => vm.run(prepared, o),
-    inputAfterRun: () => vm.inputBytes(),
   };
 }
