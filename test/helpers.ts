@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { assemble } from '../src/isa/index.js';
 import { Interpreter, type RunOptions } from '../src/vm/index.js';
 
@@ -34,4 +35,15 @@ export function cli(args: string[], input?: string): { code: number; stdout: str
 /** runAsm assembles and runs text on a fresh interpreter, returning r0. */
 export function runAsm(text: string, opts: RunOptions = {}, vm = new Interpreter()): bigint {
   return vm.run(vm.load(assemble(text)), opts).r0;
+}
+
+/** thrownAs runs `f`, expects it to throw an instance of `cls`, and returns that error. */
+export function thrownAs<E extends Error>(cls: abstract new (...args: never[]) => E, f: () => unknown): E {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(cls);
+    return e as E;
+  }
+  throw new Error(`expected a ${cls.name}, nothing was thrown`);
 }
