@@ -1,0 +1,139 @@
+/**
+ * The context each program type receives in r1 (DESIGN.md section 5): x86-64 `struct pt_regs` for uprobes and
+ * kprobes, the tracefs record layout for syscall tracepoints, an array of u64 arguments for BTF-typed tracing, and the
+ * packet views `xdp_md` and `__sk_buff` whose data/data_end fields point into the packet. Layouts are data so the
+ * runtime, the CLI (`--args`, `--ctx`) and the verifier share them.
+ */
+
+/** CtxField is a named field of a context. */
+export interface CtxField {
+  name: string;
+  offset: number;
+  size: 1 | 2 | 4 | 8;
+}
+
+/** ContextLayout describes a program type's context. */
+export interface ContextLayout {
+  /** C name of the context type. */
+  name: string;
+  /** Size in bytes (0: as large as the bytes the caller gives). */
+  size: number;
+  kind: 'pt_regs' | 'args' | 'packet' | 'raw';
+  fields: CtxField[];
+  /** For packet contexts: where the packet start and end pointers live, and their width. */
+  packet?: { data: number; dataEnd: number; width: 4 | 8 };
+  /** For pt_regs contexts: the registers holding arguments 1..6 and the return value, in call-ABI order. */
+  args?: string[];
+  ret?: string;
+}
+
+const f = (name: string, offset: number, size: CtxField['size'] = 8): CtxField => ({ name, offset, size });
+
+const PT_REGS_NAMES = ['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r10', 'r9', 'r8', 'ax', 'cx', 'dx', 'si', 'di', 'orig_ax', 'ip', 'cs', 'flags', 'sp', 'ss'];
+
+/** PT_REGS is the x86-64 kernel `struct pt_regs` (168 bytes); the System V ABI passes arguments in di, si, dx, cx, r8, r9. */
+export const PT_REGS: ContextLayout = {
+  name: 'struct pt_regs',
+  size: PT_REGS_NAMES.length * 8,
+  kind: 'pt_regs',
+  fields: PT_REGS_NAMES.map((n, i) => f(n, i * 8)),
+  args: ['di', 'si', 'dx', 'cx', 'r8', 'r9'],
+  ret: 'ax',
+};
+
+const TRACE_ENTRY: CtxField[] = [f('common_type', 0, 2), f('common_flags', 2, 1), f('common_preempt_count', 3, 1), f('common_pid', 4, 4)];
+
+/** SYS_ENTER is `struct trace_event_raw_sys_enter`: the syscall number then six arguments. */
+export const SYS_ENTER: ContextLayout = {
+  name: 'struct trace_event_raw_sys_enter',
+  size: 64,
+  kind: 'raw',
+  fields: [...TRACE_ENTRY, f('id', 8), ...[0, 1, 2, 3, 4, 5].map((i) => f(`args[${i}]`, 16 + 8 * i))],
+};
+
+/** SYS_EXIT is `struct trace_event_raw_sys_exit`: the syscall number and its return value. */
+export const SYS_EXIT: ContextLayout = {
+  name: 'struct trace_event_raw_sys_exit',
+  size: 24,
+  kind: 'raw',
+  fields: [...TRACE_ENTRY, f('id', 8), f('ret', 16)],
+};
+
+/** XDP_MD is `struct xdp_md`; data and data_end are 32-bit fields holding packet addresses. */
+export const XDP_MD: ContextLayout = {
+  name: 'struct xdp_md',
+  size: 24,
+  kind: 'packet',
+  fields: [f('data', 0, 4), f('data_end', 4, 4), f('data_meta', 8, 4), f('ingress_ifindex', 12, 4), f('rx_queue_index', 16, 4), f('egress_ifindex', 20, 4)],
+  packet: { data: 0, dataEnd: 4, width: 4 },
+};
+
+/** SK_BUFF is the program view `struct __sk_buff` (192 bytes) of socket filters and tc programs. */
+export const SK_BUFF: ContextLayout = {
+  name: 'struct __sk_buff',
+  size: 192,
+  kind: 'packet',
+  fields: [
+    f('len', 0, 4), f('pkt_type', 4, 4), f('mark', 8, 4), f('queue_mapping', 12, 4), f('protocol', 16, 4),
+    f('vlan_present', 20, 4), f('vlan_tci', 24, 4), f('vlan_proto', 28, 4), f('priority', 32, 4),
+    f('ingress_ifindex', 36, 4), f('ifindex', 40, 4), f('tc_index', 44, 4), f('hash', 68, 4), f('tc_classid', 72, 4),
+    f('data', 76, 4), f('data_end', 80, 4), f('napi_id', 84, 4), f('family', 88, 4), f('data_meta', 140, 4),
+    f('tstamp', 152, 8), f('wire_len', 160, 4), f('gso_segs', 164, 4), f('gso_size', 176, 4),
+  ],
+  packet: { data: 76, dataEnd: 80, width: 4 },
+};
+
+/** PERF_EVENT_DATA is `struct bpf_perf_event_data`: pt_regs then sample period and address. */
+export const PERF_EVENT_DATA: ContextLayout = {
+  ...PT_REGS,
+  name: 'struct bpf_perf_event_data',
+  size: PT_REGS.size + 16,
+  fields: [...PT_REGS.fields, f('sample_period', PT_REGS.size), f('addr', PT_REGS.size + 8)],
+};
+
+/** U64_ARGS is the context of BTF-typed tracing (fentry, fexit, tp_btf, raw tracepoints): an array of u64. */
+export const U64_ARGS: ContextLayout = {
+  name: 'u64[]',
+  size: 0,
+  kind: 'args',
+  fields: [0, 1, 2, 3, 4, 5].map((i) => f(`args[${i}]`, 8 * i)),
+};
+
+/** RAW is an opaque context: whatever bytes the caller gives. */
+export const RAW: ContextLayout = { name: 'void', size: 0, kind: 'raw', fields: [] };
+
+/** contextFor returns the context layout of a program type (and, for tracepoints, its name). */
+export function contextFor(type: string, tracepoint?: string): ContextLayout {
+  switch (type) {
+    case 'uprobe':
+    case 'uretprobe':
+    case 'usdt':
+    case 'kprobe':
+    case 'kretprobe':
+    case 'ksyscall':
+    case 'kretsyscall':
+      return PT_REGS;
+    case 'tracepoint':
+      if (tracepoint?.startsWith('sys_enter_')) return SYS_ENTER;
+      if (tracepoint?.startsWith('sys_exit_')) return SYS_EXIT;
+      return RAW;
+    case 'raw_tracepoint':
+    case 'raw_tracepoint_writable':
+    case 'tp_btf':
+    case 'fentry':
+    case 'fexit':
+    case 'fmod_ret':
+      return U64_ARGS;
+    case 'xdp':
+      return XDP_MD;
+    case 'socket_filter':
+    case 'sched_cls':
+    case 'sched_act':
+    case 'cgroup_skb':
+      return SK_BUFF;
+    case 'perf_event':
+      return PERF_EVENT_DATA;
+    default:
+      return RAW;
+  }
+}
