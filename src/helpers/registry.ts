@@ -4,6 +4,7 @@
  * named table: the kernel's helpers for clang objects, or the uBPF test helpers that conformance-style programs call.
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
+import type { HelperEnv } from './env.js';
 
 /** ArgKind is the kind of a helper argument, named after the kernel's `bpf_arg_type`. */
 export type ArgKind =
@@ -40,6 +41,18 @@ export interface HelperCall {
   argU32(n: number): number;
   /** exit ends the program after this helper returns, with r0 = `r0` (uBPF's unwind). */
   exit(r0: bigint): void;
+  /** The host and program environment; undefined when a backend runs raw code without a runtime. */
+  readonly env: HelperEnv | undefined;
+  /**
+   * callFunction runs the BPF function at code address `fn` (a pseudo-func value, as clang passes callbacks) with
+   * r1..r5 = `args`, in a new call frame, and returns its r0 (bpf_loop, bpf_for_each_map_elem).
+   */
+  callFunction(fn: bigint, args: readonly bigint[]): bigint;
+  /**
+   * tailCall replaces the running program with `target` once this helper returns (bpf_tail_call). It returns false
+   * when the tail-call limit is reached, in which case the program continues.
+   */
+  tailCall(target: unknown): boolean;
 }
 
 /** HelperImpl computes r0 from a call; `undefined` leaves r0 = 0. */

@@ -14,7 +14,7 @@ import {
 import * as O from './ops.js';
 import type { Prepared } from './prepare.js';
 import { FAULT_MEMORY, FAULT_MISALIGNED, locateFault } from './faults.js';
-import type { HelperCallImpl } from './helper-call.js';
+import { AFTER_EXIT, AFTER_TAIL_CALL, CALLX_EXIT, CALLX_TAIL_CALL, type HelperCallImpl } from './helper-call.js';
 
 /** FRAME_WORDS is the size of one saved call frame: return pc and r6..r9 as (lo, hi). */
 export const FRAME_WORDS = 9;
@@ -22,12 +22,18 @@ const R6 = 12;
 const R10 = 20;
 const STACK_FRAME = 512;
 
-/** ExecState is the resumable state of one program invocation. */
+/** ExecState is the resumable state of one program invocation (or of one callback run from a helper). */
 export interface ExecState {
   pc: number;
   depth: number;
+  /** Depth at which `exit` ends this invocation: 0 for a program, deeper for a callback. */
+  readonly baseDepth: number;
   readonly R: Int32Array;
   readonly frames: Int32Array;
+  /** Program running at each depth below the current one, to return to after a tail call changed programs. */
+  readonly progs: Prepared[];
+  /** Tail calls taken so far by this invocation (the kernel allows 33). */
+  tailCalls: number;
   /** Deepest call depth reached, so the next run zeroes only the stack it used. */
   maxDepth: number;
   exited: boolean;
@@ -45,6 +51,8 @@ export interface Env {
   packetStart: number;
   packetLength: number;
   readonly call: HelperCallImpl;
+  /** Instructions callbacks run from helpers may still execute in this run (their own budget). */
+  callbackBudget: number;
 }
 
 /** addr computes the guest address base + off for a base register pair; -1 when it cannot be in guest memory. */
@@ -59,7 +67,8 @@ function addr(R: Int32Array, b: number, off: number): number {
  * Faults throw a located ExecError; `st` then still points at the faulting instruction.
  */
 export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): boolean {
-  const code = p.code;
+  let code = p.code;
+  const base = st.baseDepth;
   const R = st.R;
   const mem = env.mem;
   const frames = st.frames;
@@ -201,23 +210,31 @@ export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): b
         case O.JSLT32_X: if (R[d] < R[s]) pc = code[i + 2]; break;
         case O.JSLE32_X: if (R[d] <= R[s]) pc = code[i + 2]; break;
 
-        case O.CALL_HELPER:
-          if (env.call.invoke(p.helpers[code[i + 1]], R)) { exited = true; break loop; }
-          if (mem.generation !== gen) { dv = mem.dv; u8 = mem.u8; gen = mem.generation; }
-          break;
-        case O.CALLX: {
-          const target = env.call.callx(p, R, d);
-          if (target === -2) { exited = true; break loop; }
-          if (target >= 0) { pushFrame(env, st, frames, R, depth, pc); depth++; pc = target; }
+        case O.CALL_HELPER: {
+          const after = env.call.invoke(p.helpers[code[i + 1]], st, p, depth);
+          if (after === AFTER_EXIT) { exited = true; break loop; }
+          if (after === AFTER_TAIL_CALL) { p = env.call.takeTailTarget(); code = p.code; pc = 0; }
           if (mem.generation !== gen) { dv = mem.dv; u8 = mem.u8; gen = mem.generation; }
           break;
         }
-        case O.CALL_LOCAL: pushFrame(env, st, frames, R, depth, pc); depth++; pc = code[i + 2]; break;
+        case O.CALLX: {
+          const target = env.call.callx(p, st, depth, d);
+          if (target === CALLX_EXIT) { exited = true; break loop; }
+          if (target === CALLX_TAIL_CALL) { p = env.call.takeTailTarget(); code = p.code; pc = 0; }
+          if (target >= 0) { pushFrame(env, st, p, depth, pc); depth++; pc = target; }
+          if (mem.generation !== gen) { dv = mem.dv; u8 = mem.u8; gen = mem.generation; }
+          break;
+        }
+        case O.CALL_LOCAL: pushFrame(env, st, p, depth, pc); depth++; pc = code[i + 2]; break;
         case O.EXIT:
-          if (depth === 0) { exited = true; break loop; }
+          if (depth === base) { exited = true; break loop; }
           depth--;
           pc = popFrame(env, frames, R, depth);
+          p = st.progs[depth];
+          code = p.code;
           break;
+        case O.POISON:
+          throw new ExecError('core-relocation', p.poison.get(pc - 1) ?? 'instruction poisoned by a failed CO-RE relocation');
 
         case O.LD_IMM64: R[d] = code[i + 1]; R[d + 1] = code[i + 3]; pc++; break;
         case O.LDABS_B: case O.LDIND_B:
@@ -288,10 +305,13 @@ export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): b
   return exited;
 }
 
-function pushFrame(env: Env, st: ExecState, frames: Int32Array, R: Int32Array, depth: number, ret: number): void {
+function pushFrame(env: Env, st: ExecState, p: Prepared, depth: number, ret: number): void {
   if (depth + 1 >= env.maxDepth) {
     throw new ExecError('call-depth', `call depth limit of ${env.maxDepth} frames exceeded`);
   }
+  const frames = st.frames;
+  const R = st.R;
+  st.progs[depth] = p;
   const f = depth * FRAME_WORDS;
   frames[f] = ret;
   for (let k = 0; k < 8; k++) frames[f + 1 + k] = R[R6 + k];

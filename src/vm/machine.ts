@@ -5,6 +5,7 @@
  * buffer (0 when there is none), r2 = its length, r10 = top of a 512-byte stack frame per call depth.
  */
 import { ExecError } from '../errors.js';
+import type { HelperEnv } from '../helpers/env.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { ubpfTestHelpers } from '../helpers/ubpf-test.js';
 import { decodeProgram, formatInsn, validateProgram, type Insn } from '../isa/index.js';
@@ -42,6 +43,8 @@ export interface RunOptions {
   args?: readonly bigint[];
   /** Maximum instructions to execute; 0 or Infinity for no limit. Default DEFAULT_BUDGET. */
   budget?: number;
+  /** Keep the input placed by `setInput` instead of clearing it when `input` is not given. */
+  keepInput?: boolean;
 }
 
 /** RunResult is the outcome of a run that exited. */
@@ -75,14 +78,21 @@ export class Interpreter {
       packetStart: 0,
       packetLength: 0,
       call: new HelperCallImpl(this.mem),
+      callbackBudget: 0,
     };
+    this.env.call.bind(this.env);
+  }
+
+  /** setHelperEnv gives helpers the runtime's environment (host, maps, program) for the following runs. */
+  setHelperEnv(env: HelperEnv | undefined): void {
+    this.env.call.env = env;
   }
 
   /** load validates and pre-decodes a program given as slots or raw bytecode. */
-  load(program: readonly Insn[] | Uint8Array, section = ''): Prepared {
+  load(program: readonly Insn[] | Uint8Array, section = '', poisoned?: ReadonlyMap<number, string>): Prepared {
     const insns = program instanceof Uint8Array ? decodeProgram(program, section) : program;
     const valid = validateProgram(insns, section);
-    return prepare(valid, { helpers: this.helpers, resolveLddw: this.resolveLddw, section });
+    return prepare(valid, { helpers: this.helpers, resolveLddw: this.resolveLddw, section, poisoned });
   }
 
   /** inputRegion returns the region holding the last input buffer (to read what the program wrote there). */
@@ -91,7 +101,8 @@ export class Interpreter {
     return this.mem.u8.slice(this.input.start, this.input.end);
   }
 
-  private placeInput(data: Uint8Array): number {
+  /** setInput places the input buffer (packet) for the next run and returns its guest address. */
+  setInput(data: Uint8Array): number {
     if (!this.input || this.input.capacity < data.length) {
       if (this.input) this.mem.setLength(this.input, 0);
       this.input = this.mem.addRegion('input', Math.max(data.length, PAGE_SIZE), { length: data.length });
@@ -111,18 +122,26 @@ export class Interpreter {
     this.env.packetStart = 0;
     this.env.packetLength = 0;
     if (opts.input) {
-      R[2] = this.placeInput(opts.input);
+      R[2] = this.setInput(opts.input);
       R[4] = opts.input.length;
-    } else if (this.input) {
+    } else if (this.input && !opts.keepInput) {
       this.mem.setLength(this.input, 0);
+    } else if (this.input) {
+      this.env.packetStart = this.input.start;
+      this.env.packetLength = this.input.end - this.input.start;
     }
     opts.args?.forEach((v, k) => setU64(R, (k + 1) * 2, v));
     R[20] = top;
+    const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
+    this.env.callbackBudget = budget === 0 || budget === Infinity ? CHUNK : Math.min(budget, CHUNK);
     return {
       pc: 0,
       depth: 0,
+      baseDepth: 0,
       R,
       frames: new Int32Array(this.env.maxDepth * FRAME_WORDS),
+      progs: new Array<Prepared>(this.env.maxDepth),
+      tailCalls: 0,
       maxDepth: 0,
       exited: false,
       steps: 0,

@@ -187,3 +187,5 @@ export const ACMPXCHG_DW = 189;
 export const FELL_OFF = 200;
 /** LDDW_HI marks the second slot of a lddw; jumps never land there (validated), so it is never executed. */
 export const LDDW_HI = 201;
+/** POISON is an instruction a failed CO-RE relocation invalidated: executing it is a fault that names the relocation. */
+export const POISON = 202;

@@ -35,6 +35,8 @@ export interface Prepared {
   readonly helperSet: HelperSet;
   /** Function entry slots (0 and every local-call or pseudo-func target). */
   readonly functions: ReadonlySet<number>;
+  /** Why each poisoned slot was poisoned (failed CO-RE relocations); executing one faults with this message. */
+  readonly poison: ReadonlyMap<number, string>;
 }
 
 /** Code word layout. */
@@ -118,6 +120,8 @@ export interface PrepareOptions {
   /** Resolves map and BTF pseudo-sources of lddw; without it such programs are rejected. */
   resolveLddw?: LddwResolver;
   section?: string;
+  /** Slots to poison, with the message their execution reports (failed CO-RE relocations). */
+  poisoned?: ReadonlyMap<number, string>;
 }
 
 /** prepare builds the interpreter's code for a validated program. */
@@ -133,6 +137,10 @@ export function prepare(prog: ValidProgram, opts: PrepareOptions): Prepared {
     const ins = insns[pc];
     if (f === null) {
       code[at] = O.LDDW_HI;
+      continue;
+    }
+    if (opts.poisoned?.has(pc)) {
+      code[at] = O.POISON;
       continue;
     }
     code[at] = opFor(f) | ((ins.dst * 2) << 8) | ((ins.src * 2) << 16);
@@ -165,7 +173,14 @@ export function prepare(prog: ValidProgram, opts: PrepareOptions): Prepared {
     }
   }
   code[insns.length * STRIDE] = O.FELL_OFF;
-  return { insns, code, helpers, helperSet: opts.helpers, functions: new Set(prog.functions) };
+  return {
+    insns,
+    code,
+    helpers,
+    helperSet: opts.helpers,
+    functions: new Set(prog.functions),
+    poison: new Map(opts.poisoned ?? []),
+  };
 }
 
 function lddwValue(pseudo: number, pc: number, insns: readonly Insn[], opts: PrepareOptions, where: () => object): bigint {

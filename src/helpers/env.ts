@@ -1,0 +1,69 @@
+/**
+ * What helpers may ask of the world around a program: the host (clocks, process identity, CPU, randomness, trace
+ * output) and the program itself (context, attach cookie, function ip and arguments). The runtime fills it from the
+ * real process unless the caller overrides values, so tests can pin time, pid or comm.
+ */
+import type { BpfMap } from './maps/types.js';
+
+/** HostEnv is the machine and process a program believes it runs in. */
+export interface HostEnv {
+  /** CLOCK_MONOTONIC in nanoseconds (bpf_ktime_get_ns). */
+  monotonicNs(): bigint;
+  /** CLOCK_BOOTTIME in nanoseconds (bpf_ktime_get_boot_ns). */
+  bootNs(): bigint;
+  /** A coarse monotonic clock in nanoseconds (bpf_ktime_get_coarse_ns). */
+  coarseNs(): bigint;
+  /** CLOCK_TAI in nanoseconds (bpf_ktime_get_tai_ns). */
+  taiNs(): bigint;
+  /** Jiffies since boot (bpf_jiffies64). */
+  jiffies(): bigint;
+  /** Process id (the kernel's tgid) and thread id (the kernel's pid). */
+  readonly tgid: number;
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Task name, at most 15 bytes. */
+  readonly comm: string;
+  /** CPU the program runs on and the number of possible CPUs. */
+  readonly cpu: number;
+  readonly ncpus: number;
+  readonly numaNode: number;
+  /** A pseudo-random 32-bit value (bpf_get_prandom_u32). */
+  random(): number;
+  /** Receives one line of trace output (bpf_trace_printk, bpf_trace_vprintk). */
+  printk(line: string): void;
+}
+
+/** ProgramEnv describes the running program for helpers that inspect it. */
+export interface ProgramEnv {
+  readonly name: string;
+  readonly type: string;
+  /** Guest address of the context (r1 at entry). */
+  readonly ctx: number;
+  /** How the context holds function arguments: a pt_regs (uprobe, kprobe) or an array of u64 (fentry, tp_btf). */
+  readonly ctxKind: 'pt_regs' | 'args' | 'other';
+  /** Number of function arguments for `args` contexts (bpf_get_func_arg_cnt). */
+  readonly argCount: number;
+  /** Attach cookie (bpf_get_attach_cookie) and address of the probed function (bpf_get_func_ip). */
+  readonly cookie: bigint;
+  readonly funcIp: bigint;
+}
+
+/** MapLookup finds live maps: by the handle a program holds for one, or all of them. */
+export interface MapLookup {
+  byHandle(handle: number | bigint): BpfMap | undefined;
+  all(): BpfMap[];
+}
+
+/** HelperEnv is everything the runtime offers helpers. */
+export interface HelperEnv {
+  readonly host: HostEnv;
+  readonly maps: MapLookup;
+  readonly program: ProgramEnv;
+  /** Guest address of a stand-in `struct task_struct` for bpf_get_current_task, or 0 when there is none. */
+  readonly task: number;
+  /** Signals requested by bpf_send_signal / bpf_send_signal_thread, for the host to deliver. */
+  readonly signals: { signal: number; thread: boolean }[];
+  /** Value set by bpf_override_return, for the host to apply. */
+  overrideReturn?: bigint;
+}
