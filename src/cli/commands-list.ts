@@ -3,7 +3,8 @@ import type { Command } from './command.js';
 import { asmCommand } from './commands/asm.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { disasmCommand } from './commands/disasm.js';
+import { mapShowCommand, progDumpCommand, progShowCommand } from './commands/prog.js';
 import { runCommand } from './commands/run.js';
 
 /** COMMANDS lists the subcommands in help order. */
-export const COMMANDS: readonly Command[] = [runCommand, disasmCommand, asmCommand, conformanceCommand];
+export const COMMANDS: readonly Command[] = [runCommand, progShowCommand, progDumpCommand, mapShowCommand, disasmCommand, asmCommand, conformanceCommand];

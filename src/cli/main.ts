@@ -17,7 +17,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   try {
     if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-      const topic = name === 'help' ? COMMANDS.find((c) => c.spec.name === rest[0]) : undefined;
+      const topic = name === 'help' ? COMMANDS.find((c) => c.spec.name === rest.join(' ')) : undefined;
       out.text(topic ? commandHelp(topic.spec, PROGRAM) : overviewHelp(PROGRAM, COMMANDS.map((c) => c.spec), VERSION));
       return name === undefined ? EXIT.usage : EXIT.ok;
     }
@@ -26,11 +26,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       else out.text(`${PROGRAM} ${VERSION}`);
       return EXIT.ok;
     }
-    const cmd = COMMANDS.find((c) => c.spec.name === name);
+    // Object-verb commands (`prog show`) take two words.
+    const two = COMMANDS.find((c) => c.spec.name === `${name} ${rest[0]}`);
+    const cmd = two ?? COMMANDS.find((c) => c.spec.name === name);
     if (!cmd) {
-      throw new UsageError('unknown-command', `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.spec.name).join(', ')}`);
+      const verbs = COMMANDS.filter((c) => c.spec.name.startsWith(name + ' ')).map((c) => c.spec.name);
+      throw new UsageError('unknown-command', verbs.length ? `"${name}" needs a verb: ${verbs.join(', ')}` : `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.spec.name).join(', ')}`);
     }
-    const parsed = parseArgs(cmd.spec, rest);
+    const parsed = parseArgs(cmd.spec, two ? rest.slice(1) : rest);
     if (parsed.flags.help) {
       out.text(commandHelp(cmd.spec, PROGRAM));
       return EXIT.ok;

@@ -3,7 +3,10 @@ import { BACKENDS, loadRaw, type LoadedProgram } from '../../runtime/backends.js
 import { ubpfTestHelpers } from '../../helpers/ubpf-test.js';
 import { Interpreter, traceRun, DEFAULT_BUDGET, type TraceStep } from '../../vm/index.js';
 import type { Command } from '../command.js';
-import { readBytesArg, readProgramFile, type ProgramFile } from '../input.js';
+import { readBytesArg, readFile, readProgramFile, type ProgramFile } from '../input.js';
+import { isElf } from '../../loader/elf.js';
+import { UsageError } from '../../errors.js';
+import { runObject } from './run-object.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -44,16 +47,32 @@ export const runCommand: Command = {
     summary: 'run a program (.data, .asm, raw bytecode) and print r0',
     args: [{ name: 'file', description: 'conformance .data file, .asm/.s assembly, or raw bytecode (binary or hex text)' }],
     options: [
-      { name: 'mem', kind: 'string', value: 'FILE|HEX', description: 'input memory: r1 points to it, r2 holds its length' },
+      { name: 'mem', kind: 'string', value: 'FILE|HEX', description: 'input memory (raw programs: r1 points to it, r2 holds its length; objects: the packet)' },
+      { name: 'prog', kind: 'string', value: 'NAME', description: 'object: the program to run (needed when the object has several)' },
+      { name: 'section', kind: 'string', value: 'SEC', description: 'object: run the program of this ELF section' },
+      { name: 'args', kind: 'string', value: 'A,B,...', repeatable: true, description: 'object: function or syscall arguments (pt_regs argument registers, u64 array, tracepoint args)' },
+      { name: 'ret', kind: 'string', value: 'V', description: 'object: return value of the probed function or syscall (uretprobe, fexit, sys_exit)' },
+      { name: 'syscall', kind: 'number', value: 'NR', description: 'object: syscall number of a syscall tracepoint context' },
+      { name: 'ctx', kind: 'string', value: 'FILE|HEX', description: 'object: raw context bytes instead of building them from --args' },
+      { name: 'btf', kind: 'string', value: 'FILE', description: `object: target BTF for CO-RE (ELF with .BTF or raw BTF; default ${'/sys/kernel/btf/vmlinux'})` },
+      { name: 'kconfig', kind: 'string', value: 'FILE', description: 'object: kernel .config for __kconfig externs (default /boot/config-$(uname -r))' },
+      { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa or time (ns) seen by helpers' },
+      { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },
       { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend' },
       { name: 'budget', kind: 'number', value: 'N', description: `instruction budget, 0 for none (default ${DEFAULT_BUDGET})` },
-      { name: 'repeat', kind: 'number', value: 'N', description: 'run N times and report the mean time per run' },
+      { name: 'repeat', kind: 'number', value: 'N', description: 'run N times and report the mean time per run (objects: maps keep their state)' },
       { name: 'trace', kind: 'boolean', description: 'print every executed instruction with the registers it changed' },
     ],
-    notes: `A .data file supplies its own memory and expected result; run reports a mismatch with exit code 1.
-Programs call helpers of the uBPF test set (0 gather_bytes, 1 memfrob, 2 no_op, 3 sqrti, 4 strcmp_ext, 5 unwind).`,
+    notes: `FILE may be an ELF object (clang -target bpf): it runs with the kernel helpers, maps and a context for its
+program type, and prints r0, trace_printk output, ring/perf buffer records and the final map contents.
+A .data file supplies its own memory and expected result; run reports a mismatch with exit code 1.
+Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 sqrti, 4 strcmp_ext, 5 unwind).`,
   },
   run({ flags, positionals }, out) {
+    if (isElf(readFile(positionals[0]))) return runObject(positionals[0], flags, out);
+    for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type']) {
+      if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
+    }
     const file = readProgramFile(positionals[0]);
     const input = flags.mem !== undefined ? readBytesArg(String(flags.mem), '--mem') : file.test?.mem;
     const budget = (flags.budget as number | undefined) ?? DEFAULT_BUDGET;

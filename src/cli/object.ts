@@ -1,0 +1,66 @@
+/**
+ * Loading ELF objects for the CLI: the target BTF for CO-RE (`--btf FILE`, an ELF with .BTF or raw BTF, else the
+ * running kernel's /sys/kernel/btf/vmlinux when readable), the kernel configuration for `__kconfig` externs
+ * (`--kconfig FILE`, else /boot/config-$(uname -r) or /proc/config.gz), and the kernel version. Each is read only
+ * when the object needs it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { gunzipSync } from 'node:zlib';
+import { LoadError } from '../errors.js';
+import { parseBtf, type Btf } from '../loader/btf/parse.js';
+import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.js';
+import { kernelVersionCode, parseKconfig } from '../loader/data.js';
+import { isElf, parseElf } from '../loader/elf.js';
+import { readFile } from './input.js';
+
+/** VMLINUX_BTF is where the running kernel publishes its BTF. */
+export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+
+/** readBtfFile parses raw BTF or the .BTF section of an ELF object. */
+export function readBtfFile(path: string): Btf {
+  const bytes = readFile(path);
+  if (!isElf(bytes)) return parseBtf(bytes);
+  const sec = parseElf(bytes).sections.find((s) => s.name === '.BTF');
+  if (!sec) throw new LoadError('no-btf', `${path}: the ELF object has no .BTF section`, { section: path });
+  return parseBtf(sec.data);
+}
+
+/** targetBtf returns a lazy, cached provider of the CO-RE target BTF. */
+export function targetBtf(path: string | undefined): () => Btf | undefined {
+  let cached: Btf | undefined;
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      if (path) cached = readBtfFile(path);
+      else if (existsSync(VMLINUX_BTF)) cached = readBtfFile(VMLINUX_BTF);
+    }
+    return cached;
+  };
+}
+
+function hostKconfig(): Record<string, string> | undefined {
+  const boot = `/boot/config-${release()}`;
+  if (existsSync(boot)) return parseKconfig(readFileSync(boot, 'utf8'));
+  if (existsSync('/proc/config.gz')) return parseKconfig(gunzipSync(readFileSync('/proc/config.gz')).toString('utf8'));
+  return undefined;
+}
+
+/** ObjectOptions are the CLI options that affect loading. */
+export interface ObjectOptions {
+  btf?: string;
+  kconfig?: string;
+}
+
+/** loadObject reads and loads an ELF object with the CLI's sources of target BTF and kernel configuration. */
+export function loadObject(path: string, opts: ObjectOptions): { spec: LoadedCollection; targetBtf: () => Btf | undefined } {
+  const bytes = readFile(path);
+  const btf = targetBtf(opts.btf);
+  const spec = loadCollectionSpec(bytes, {
+    targetBtf: btf,
+    kernelVersion: kernelVersionCode(release()),
+    config: () => (opts.kconfig ? parseKconfig(new TextDecoder().decode(readFile(opts.kconfig))) : hostKconfig()),
+  });
+  return { spec, targetBtf: btf };
+}

@@ -1,0 +1,213 @@
+/**
+ * Live objects from a spec (the cilium/ebpf and aya split): a `Collection` creates the maps in one guest memory,
+ * prepares every program on a backend with the kernel helper set, wires program arrays and maps of maps, and runs
+ * programs with a context built for their type. This is the library API for testing eBPF programs from JavaScript, a
+ * userspace BPF_PROG_TEST_RUN.
+ */
+import { BpfError, ExecError, UsageError } from '../errors.js';
+import type { HelperEnv } from '../helpers/env.js';
+import { helperId, kernelHelpers } from '../helpers/kernel/index.js';
+import { createMap, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
+import type { PerfReader } from '../helpers/maps/perf-event-array.js';
+import type { Btf } from '../loader/btf/parse.js';
+import { CORE_POISON_IMM } from '../loader/btf/core.js';
+import type { LoadedCollection } from '../loader/collection.js';
+import { PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, OP_CALL } from '../isa/index.js';
+import { GuestMemory } from '../memory/guest-memory.js';
+import type { ProgramSpec } from '../loader/spec.js';
+import { Interpreter, traceRun, type TraceStep } from '../vm/index.js';
+import { parseBackend, type BackendName } from './backends.js';
+import { buildContext, type ContextInput } from './context.js';
+import { createHost, type Host, type HostOptions } from './host.js';
+import { buildTaskStandIn } from './task.js';
+import type { Prepared } from '../vm/prepare.js';
+
+/** CollectionOptions configures the live objects. */
+export interface CollectionOptions {
+  backend?: string;
+  /** Overrides of the host environment (pid, comm, clocks, CPU...). */
+  host?: HostOptions;
+  /** BTF of the target kernel: gives bpf_get_current_task a stand-in task_struct with that layout (a function is called only when a program uses the task). */
+  targetBtf?: Btf | (() => Btf | undefined);
+  maxCallDepth?: number;
+}
+
+/** RunInput is what one program run receives. */
+export interface RunInput extends ContextInput {
+  /** Instruction budget (0 for none). */
+  budget?: number;
+  /** Called after every instruction (single-stepping, slower). */
+  trace?: (step: TraceStep) => void;
+}
+
+/** RunOutput is what a run produced besides map contents. */
+export interface RunOutput {
+  r0: bigint;
+  steps: number;
+  /** The context bytes after the run (programs may write some fields). */
+  ctx: Uint8Array;
+  /** The packet or input memory after the run. */
+  data: Uint8Array;
+  /** Signals requested with bpf_send_signal and the value set by bpf_override_return. */
+  signals: { signal: number; thread: boolean }[];
+  overrideReturn?: bigint;
+}
+
+/** Program is a live program bound to a backend. */
+export class Program {
+  constructor(
+    readonly spec: ProgramSpec,
+    readonly prepared: Prepared,
+    private readonly collection: Collection,
+  ) {}
+
+  /** run executes the program once with a context built from `input`. */
+  run(input: RunInput = {}): RunOutput {
+    return this.collection.runProgram(this, input);
+  }
+}
+
+/** Helpers that return the current task (get_current_task, get_current_task_btf). */
+const TASK_HELPERS = new Set([helperId('get_current_task'), helperId('get_current_task_btf')]);
+
+function poisonedSlots(spec: ProgramSpec): Map<number, string> {
+  const out = new Map<number, string>();
+  const failed = new Map(spec.coreRelocations.filter((r) => !r.found).map((r) => [r.pc, r]));
+  spec.insns.forEach((ins, pc) => {
+    if (ins.opcode !== OP_CALL || ins.imm !== CORE_POISON_IMM) return;
+    const r = failed.get(pc) ?? failed.get(pc - 1);
+    out.set(pc, r ? `CO-RE relocation ${r.kind} of ${r.access} failed: ${r.reason ?? 'no match in the target BTF'}` : 'instruction poisoned by a failed CO-RE relocation');
+  });
+  return out;
+}
+
+/** Collection is the live form of a CollectionSpec. */
+export class Collection {
+  readonly mem = new GuestMemory();
+  readonly table = new MapTable();
+  readonly host: Host;
+  readonly backend: BackendName;
+  readonly maps = new Map<string, BpfMap>();
+  readonly programs = new Map<string, Program>();
+  /** The reader of each perf event array, opened when the collection is created. */
+  readonly perfReaders = new Map<string, PerfReader>();
+  private readonly vm: Interpreter;
+  private readonly task: number;
+  private ctxRegion = this.mem.addRegion('ctx', 4096);
+  /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
+  private readonly zeroKey = this.mem.addRegion('zero-key', 8, { writable: false });
+
+  constructor(
+    readonly spec: LoadedCollection,
+    opts: CollectionOptions = {},
+  ) {
+    this.backend = parseBackend(opts.backend);
+    this.host = createHost(opts.host);
+    const mapCtx: MapContext = { mem: this.mem, ncpus: this.host.ncpus, currentCpu: () => this.host.cpu };
+    const byIndex = spec.maps.map((m) => {
+      try {
+        const map = createMap(m, mapCtx, this.table);
+        this.maps.set(m.name, map);
+        return map;
+      } catch (e) {
+        throw e instanceof BpfError ? e : new ExecError('map-create', `create map "${m.name}": ${String(e)}`);
+      }
+    });
+    this.vm = new Interpreter({
+      memory: this.mem,
+      helpers: kernelHelpers(),
+      maxCallDepth: opts.maxCallDepth,
+      resolveLddw: (pc, pseudo, imm, imm2) => this.resolveLddw(byIndex, pc, pseudo, imm, imm2),
+    });
+    for (const p of spec.programs) {
+      this.programs.set(p.name, new Program(p, this.vm.load(p.insns, p.section, poisonedSlots(p)), this));
+    }
+    this.wireReferences();
+    // Like a libbpf perf_buffer, open every perf event array's buffers so outputs land (the kernel drops them otherwise).
+    for (const m of byIndex) if (m instanceof PerfEventArrayMap) this.perfReaders.set(m.spec.name, m.openReader());
+    for (const m of byIndex) if (m.spec.readOnly) (m as { freeze?: () => void }).freeze?.();
+    const usesTask = spec.programs.some((p) => p.insns.some((i) => i.opcode === OP_CALL && i.src === 0 && TASK_HELPERS.has(i.imm)));
+    const btf = usesTask ? (typeof opts.targetBtf === 'function' ? opts.targetBtf() : opts.targetBtf) : undefined;
+    this.task = btf ? buildTaskStandIn(this.mem, btf, this.host) : 0;
+  }
+
+  private resolveLddw(maps: BpfMap[], pc: number, pseudo: number, imm: number, imm2: number): bigint {
+    const map = maps[imm];
+    if (!map || (pseudo !== PSEUDO_MAP_IDX && pseudo !== PSEUDO_MAP_IDX_VALUE)) {
+      throw new ExecError('bad-map-ref', `pc ${pc}: lddw refers to map ${imm}, which this collection does not have`);
+    }
+    if (pseudo === PSEUDO_MAP_IDX) return BigInt(map.handle);
+    const value = map.lookupElem(this.zeroKey.start);
+    if (value === 0) throw new ExecError('bad-map-ref', `pc ${pc}: map "${map.spec.name}" has no element 0 to point into`);
+    return BigInt(value + imm2);
+  }
+
+  private wireReferences(): void {
+    for (const m of this.spec.maps) {
+      const live = this.maps.get(m.name)!;
+      for (const e of m.contents) {
+        if (e.value instanceof Uint8Array) continue;
+        const index = new DataView(e.key.buffer, e.key.byteOffset, 4).getUint32(0, true);
+        if ('program' in e.value && live instanceof ProgArrayMap) live.setProgram(index, this.programs.get(e.value.program));
+        if ('map' in e.value) (live as unknown as MapOfMaps).setInner(e.key, this.maps.get(e.value.map));
+      }
+    }
+  }
+
+  /** program returns a program by name. */
+  program(name: string): Program {
+    const p = this.programs.get(name);
+    if (!p) throw new UsageError('unknown-program', `no program "${name}"; programs: ${[...this.programs.keys()].join(', ')}`);
+    return p;
+  }
+
+  /** map returns a map by name. */
+  map(name: string): BpfMap {
+    const m = this.maps.get(name);
+    if (!m) throw new UsageError('unknown-map', `no map "${name}"; maps: ${[...this.maps.keys()].join(', ')}`);
+    return m;
+  }
+
+  /** runProgram runs `program` with a context for its type (see `Program.run`). */
+  runProgram(program: Program, input: RunInput): RunOutput {
+    const built = buildContext(program.spec, input);
+    const data = built.data;
+    const packet = data ? this.vm.setInput(data) : 0;
+    const ctxBytes = built.ctx(packet);
+    if (ctxBytes.length > this.ctxRegion.capacity) this.ctxRegion = this.mem.addRegion('ctx', ctxBytes.length);
+    this.mem.setLength(this.ctxRegion, ctxBytes.length);
+    this.mem.u8.set(ctxBytes, this.ctxRegion.start);
+    const env: HelperEnv = {
+      host: this.host,
+      maps: this.table,
+      program: {
+        name: program.spec.name,
+        type: program.spec.type,
+        ctx: this.ctxRegion.start,
+        ctxKind: built.kind,
+        argCount: built.argCount,
+        cookie: input.cookie ?? 0n,
+        funcIp: input.funcIp ?? 0n,
+      },
+      task: this.task,
+      signals: [],
+    };
+    this.vm.setHelperEnv(env);
+    try {
+      const runOpts = { args: [BigInt(this.ctxRegion.start)], budget: input.budget, keepInput: data !== undefined };
+      const { r0, steps } = input.trace ? traceRun(this.vm, program.prepared, runOpts, input.trace) : this.vm.run(program.prepared, runOpts);
+      return {
+        r0,
+        steps,
+        ctx: this.mem.u8.slice(this.ctxRegion.start, this.ctxRegion.end),
+        data: data ? this.vm.inputBytes() : new Uint8Array(0),
+        signals: env.signals,
+        ...(env.overrideReturn !== undefined ? { overrideReturn: env.overrideReturn } : {}),
+      };
+    } catch (e) {
+      if (!(e instanceof BpfError)) throw e;
+      const Cls = e.constructor as new (code: string, message: string, location: object, options: object) => BpfError;
+      throw new Cls(e.code, `program "${program.spec.name}": ${e.message}`, { ...e.location, program: program.spec.name, section: program.spec.section }, { cause: e });
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The host environment programs see by default: this process's pid, uid, gid and name, the real monotonic clock, CPU
+ * 0 of `ncpus`, and trace output collected in memory. Every value can be overridden, which is how tests pin time or
+ * identity. Portable: outside Node it falls back to neutral values.
+ */
+import type { HostEnv } from '../helpers/env.js';
+
+/** HostOptions overrides parts of the default host. */
+export type HostOptions = Partial<Omit<HostEnv, 'printk'>> & {
+  /** Receives trace output lines as they are printed (in addition to `Host.trace`). */
+  onPrintk?: (line: string) => void;
+};
+
+/** JIFFIES_HZ is the tick rate bpf_jiffies64 counts in (CONFIG_HZ of common distribution kernels). */
+export const JIFFIES_HZ = 250;
+/** TAI_OFFSET_NS is TAI minus UTC (37 leap seconds since 2017). */
+const TAI_OFFSET_NS = 37_000_000_000n;
+const COARSE_NS = BigInt(1e9 / JIFFIES_HZ);
+
+const proc = (globalThis as { process?: NodeJS.Process }).process;
+
+function monotonic(): bigint {
+  return proc?.hrtime ? proc.hrtime.bigint() : BigInt(Math.round(performance.now() * 1e6));
+}
+
+/** Host is a HostEnv that records trace output. */
+export interface Host extends HostEnv {
+  /** Every trace line printed so far. */
+  readonly trace: string[];
+}
+
+/** createHost builds the default host environment, with overrides. */
+export function createHost(opts: HostOptions = {}): Host {
+  const trace: string[] = [];
+  const pid = opts.pid ?? proc?.pid ?? 1;
+  const host: Host = {
+    monotonicNs: opts.monotonicNs ?? monotonic,
+    bootNs: opts.bootNs ?? opts.monotonicNs ?? monotonic,
+    coarseNs: opts.coarseNs ?? (() => (monotonic() / COARSE_NS) * COARSE_NS),
+    taiNs: opts.taiNs ?? (() => BigInt(Date.now()) * 1_000_000n + TAI_OFFSET_NS),
+    jiffies: opts.jiffies ?? (() => monotonic() / COARSE_NS),
+    tgid: opts.tgid ?? pid,
+    pid,
+    uid: opts.uid ?? proc?.getuid?.() ?? 0,
+    gid: opts.gid ?? proc?.getgid?.() ?? 0,
+    comm: (opts.comm ?? proc?.title ?? 'bpftime-vm').slice(0, 15),
+    cpu: opts.cpu ?? 0,
+    ncpus: opts.ncpus ?? 1,
+    numaNode: opts.numaNode ?? 0,
+    random: opts.random ?? (() => (Math.random() * 4294967296) >>> 0),
+    trace,
+    printk(line: string) {
+      trace.push(line);
+      opts.onPrintk?.(line);
+    },
+  };
+  if (host.cpu < 0 || host.cpu >= host.ncpus) throw new RangeError(`cpu ${host.cpu} is not in 0..${host.ncpus - 1}`);
+  return host;
+}

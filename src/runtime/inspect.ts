@@ -1,0 +1,93 @@
+/**
+ * Reading a collection's state for people: map contents (like `bpftool map dump`, values decoded with BTF where the
+ * map declares types, global-data sections by variable), and the records programs sent through ring buffers and perf
+ * buffers (decoded with BTF when the record type is known or can be guessed, hex otherwise).
+ */
+import type { BpfMap } from '../helpers/maps/types.js';
+import { RingBufMap } from '../helpers/maps/ringbuf.js';
+import { formatValue, type FormattedValue } from '../loader/btf/format.js';
+import type { Btf } from '../loader/btf/parse.js';
+import { BtfKind } from '../loader/btf/types.js';
+import { MAP_TYPES, MapType } from '../loader/spec.js';
+import type { Collection } from './collection.js';
+
+/** hex prints bytes as a space-separated hex string. */
+export const hexBytes = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+
+const PERCPU = new Set<number>([MapType.percpu_array, MapType.percpu_hash, MapType.lru_percpu_hash]);
+/** Map types whose elements are not data to show: outputs, programs and inner maps. */
+const NOT_DUMPED = new Set<number>([MapType.ringbuf, MapType.perf_event_array, MapType.prog_array, MapType.array_of_maps, MapType.hash_of_maps]);
+
+function decode(btf: Btf | undefined, typeId: number | undefined, bytes: Uint8Array): FormattedValue {
+  if (btf && typeId) {
+    try {
+      return formatValue(btf, typeId, bytes);
+    } catch {
+      // Fall back to bytes when the BTF does not describe them (size mismatch).
+    }
+  }
+  return hexBytes(bytes);
+}
+
+/** MapDump is one map's contents, decoded. */
+export interface MapDump {
+  name: string;
+  type: string;
+  entries: { key: FormattedValue; value: FormattedValue }[];
+}
+
+/** dumpMap decodes every element; per-CPU values become one value per CPU. Keyless and output maps have no entries. */
+export function dumpMap(map: BpfMap, btf: Btf | undefined, ncpus: number): MapDump {
+  const spec = map.spec;
+  const type = MAP_TYPES[spec.type] ?? String(spec.type);
+  const dump: MapDump = { name: spec.name, type, entries: [] };
+  if (spec.keySize === 0 || NOT_DUMPED.has(spec.type)) return dump;
+  for (const [key, value] of map.entries()) {
+    const k = decode(btf, spec.btfKeyTypeId, key);
+    if (PERCPU.has(spec.type)) {
+      const stride = Math.ceil(spec.valueSize / 8) * 8;
+      const values = Array.from({ length: ncpus }, (_, cpu) => decode(btf, spec.btfValueTypeId, value.subarray(cpu * stride, cpu * stride + spec.valueSize)));
+      dump.entries.push({ key: k, value: values });
+    } else dump.entries.push({ key: k, value: decode(btf, spec.btfValueTypeId, value) });
+  }
+  return dump;
+}
+
+/** guessRecordType picks the struct a ring or perf buffer record most likely is: the one named struct of that size. */
+export function guessRecordType(btf: Btf | undefined, size: number): number | undefined {
+  if (!btf) return undefined;
+  const fits: number[] = [];
+  btf.types.forEach((t, id) => {
+    if (t.kind === BtfKind.STRUCT && t.name !== '' && t.size === size) fits.push(id);
+  });
+  if (fits.length === 1) return fits[0];
+  const named = fits.filter((id) => /event|record|sample|data/i.test(btf.types[id].name));
+  return named.length === 1 ? named[0] : undefined;
+}
+
+/** OutputRecord is one record a program sent to user space. */
+export interface OutputRecord {
+  map: string;
+  cpu?: number;
+  /** Decoded with BTF, or hex. */
+  value: FormattedValue;
+  size: number;
+}
+
+/** drainRecords reads every ring buffer and perf buffer record produced since the last call. */
+export function drainRecords(c: Collection, btf: Btf | undefined, recordTypes: ReadonlyMap<string, string> = new Map()): OutputRecord[] {
+  const typeOf = (map: string, size: number): number | undefined => {
+    const named = recordTypes.get(map);
+    if (named !== undefined && btf) return btf.findByName(named.replace(/^struct\s+/, ''), BtfKind.STRUCT)[0];
+    return guessRecordType(btf, size);
+  };
+  const out: OutputRecord[] = [];
+  for (const [name, map] of c.maps) {
+    if (!(map instanceof RingBufMap)) continue;
+    for (const r of map.consumer().drain()) out.push({ map: name, value: decode(btf, typeOf(name, r.length), r), size: r.length });
+  }
+  for (const [name, reader] of c.perfReaders) {
+    for (const s of reader.read()) out.push({ map: name, cpu: s.cpu, value: decode(btf, typeOf(name, s.data.length), s.data), size: s.data.length });
+  }
+  return out;
+}
