@@ -70,8 +70,8 @@ describe('createMap validation', () => {
   });
 
   it('names unsupported map types with NotSupportedError', () => {
-    expect(() => new Machine().create(spec({ type: 7, name: 'st' }))).toThrow(NotSupportedError);
-    expect(() => new Machine().create(spec({ type: 7, name: 'st' }))).toThrow('map "st": map type stack_trace is not supported');
+    expect(() => new Machine().create(spec({ type: 8, name: 'cg' }))).toThrow(NotSupportedError);
+    expect(() => new Machine().create(spec({ type: 8, name: 'cg' }))).toThrow('map "cg": map type cgroup_array is not supported');
   });
 });
 

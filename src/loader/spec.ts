@@ -50,6 +50,7 @@ export const MapType = {
   perf_event_array: 4,
   percpu_hash: 5,
   percpu_array: 6,
+  stack_trace: 7,
   lru_hash: 9,
   lru_percpu_hash: 10,
   lpm_trie: 11,

@@ -4,14 +4,16 @@
  * Values come from the runtime's host environment (the real process by default).
  */
 import { KERNEL_HELPER_NAMES as N, helperId } from './names.js';
-import { envOf, ERR, helper } from './common.js';
+import { envOf, ERR, helper, mapArg } from './common.js';
+import { ExecError } from '../../errors.js';
+import { StackIdFlag, StackTraceMap } from '../maps/stack-trace.js';
 import { PT_REGS } from '../../loader/contexts.js';
 import type { HelperCall, HelperDef } from '../registry.js';
 
 const id = (name: string): number => helperId(name)!;
 const noArgs = { ret: 'integer' as const, args: [] };
-/** BPF_F_USER_STACK selects the user stack in bpf_get_stack. */
-const BPF_F_USER_STACK = 1 << 8;
+/** BPF_F_USER_STACK selects the user stack in bpf_get_stack and bpf_get_stackid. */
+const BPF_F_USER_STACK = StackIdFlag.USER_STACK;
 const PT_ARG_OFFSETS = PT_REGS.args!.map((r) => PT_REGS.fields.find((f) => f.name === r)!.offset);
 const PT_RET_OFFSET = PT_REGS.fields.find((f) => f.name === PT_REGS.ret)!.offset;
 const PT_IP_OFFSET = PT_REGS.fields.find((f) => f.name === 'ip')!.offset;
@@ -42,6 +44,12 @@ function funcRet(c: HelperCall): bigint | undefined {
   if (p.ctxKind === 'args') return readU64(c, p.ctx + 8 * p.argCount);
   if (p.ctxKind === 'pt_regs') return readU64(c, p.ctx + PT_RET_OFFSET);
   return undefined;
+}
+
+/** stackOf is the stack the TypeScript runtime can know: for user stacks of pt_regs programs, the probed ip. */
+function stackOf(c: HelperCall, flags: number): bigint[] {
+  const p = envOf(c).program;
+  return (flags & BPF_F_USER_STACK) !== 0 && p.ctxKind === 'pt_regs' ? [readU64(c, p.ctx + PT_IP_OFFSET)] : [];
 }
 
 /** TASK_HELPERS are the time, task and program-introspection helpers. */
@@ -97,14 +105,20 @@ export const TASK_HELPERS: HelperDef[] = [
       const p = envOf(c).program;
       return p.ctxKind === 'args' ? p.argCount : p.ctxKind === 'pt_regs' ? PT_ARG_OFFSETS.length : 0;
     }),
+  helper(id('get_stackid'), 'get_stackid', { ret: 'integer', args: ['ptr_to_ctx', 'const_map_ptr', 'scalar'] },
+    'stores the current stack (user: the probed instruction pointer; kernel: none) in a stack trace map and returns its id',
+    (c) => {
+      const map = mapArg(c, 2);
+      if (!(map instanceof StackTraceMap)) throw new ExecError('bad-map', `map "${map.spec.name}" is not a stack trace map`);
+      return map.record(stackOf(c, c.argNum(3)), c.argNum(3));
+    }),
   helper(id('get_stack'), 'get_stack', { ret: 'integer', args: ['ptr_to_ctx', 'ptr_to_uninit_mem', 'const_size_or_zero', 'anything'] },
     'user stack: the probed instruction pointer from pt_regs; kernel stack: empty (no kernel in userspace); returns bytes written',
     (c) => {
       const buf = c.argNum(2);
       const out = c.mem.bytes(buf, c.argNum(3), true);
       out.fill(0);
-      const p = envOf(c).program;
-      const frames = (c.argNum(4) & BPF_F_USER_STACK) !== 0 && p.ctxKind === 'pt_regs' ? [readU64(c, p.ctx + PT_IP_OFFSET)] : [];
+      const frames = stackOf(c, c.argNum(4));
       const n = Math.min(frames.length, Math.floor(out.length / 8));
       for (let k = 0; k < n; k++) c.mem.dv.setBigUint64(buf + 8 * k, frames[k], true);
       return n * 8;

@@ -38,6 +38,12 @@ export const BLOOM_CREATE_MASK = CreateFlag.NUMA_NODE | CreateFlag.ZERO_SEED | A
 export const LPM_CREATE_MASK = CreateFlag.NO_PREALLOC | CreateFlag.NUMA_NODE | ACCESS_MASK;
 /** RINGBUF_CREATE_MASK is ringbuf.c's RINGBUF_CREATE_FLAG_MASK. */
 export const RINGBUF_CREATE_MASK = CreateFlag.NUMA_NODE;
+/** Flags a stack trace map accepts (BPF_F_STACK_BUILD_ID is not supported). */
+export const STACK_TRACE_CREATE_MASK = CreateFlag.NUMA_NODE | ACCESS_MASK;
+/** PERF_MAX_STACK_DEPTH is the deepest stack a stack trace bucket holds. */
+export const PERF_MAX_STACK_DEPTH = 127;
+/** STACK_IP_SIZE is the size of one instruction pointer in a stack trace. */
+export const STACK_IP_SIZE = 8;
 
 /** MAX_BPF_STACK bounds hash keys: programs build keys on their 512-byte stack. */
 export const MAX_BPF_STACK = 512;

@@ -22,6 +22,7 @@ export {
 } from './perf-event-array.js';
 export { ProgArrayMap } from './prog-array.js';
 export { QueueStackMap } from './queue-stack.js';
+export { StackTraceMap, StackIdFlag } from './stack-trace.js';
 export { RingBufMap, type RingState } from './ringbuf.js';
 export { RingBufConsumer } from './ringbuf-consumer.js';
 export { type BpfMap, Errno, type MapContext, MapError, UpdateFlag } from './types.js';

@@ -14,6 +14,7 @@ export const Errno = {
   ENOENT: 2,
   E2BIG: 7,
   EAGAIN: 11,
+  EFAULT: 14,
   ENOMEM: 12,
   EBUSY: 16,
   EEXIST: 17,

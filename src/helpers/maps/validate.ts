@@ -25,6 +25,9 @@ import {
   PCPU_MIN_UNIT_SIZE,
   QUEUE_STACK_CREATE_MASK,
   RINGBUF_CREATE_MASK,
+  PERF_MAX_STACK_DEPTH,
+  STACK_IP_SIZE,
+  STACK_TRACE_CREATE_MASK,
   U32_MAX,
 } from './constants.js';
 import { Errno } from './types.js';
@@ -124,6 +127,12 @@ export function validateSpec(spec: MapSpec): void {
     if (spec.keySize < minKey || spec.keySize > maxKey) invalid(`key size ${spec.keySize} (${minKey} to ${maxKey})`);
     if (spec.valueSize === 0) invalid('value size 0');
     if (spec.valueSize > KMALLOC_MAX_SIZE - LPM_DATA_SIZE_MAX) tooBig(`value size ${spec.valueSize}`, KMALLOC_MAX_SIZE);
+  } else if (t === MapType.stack_trace) {
+    flagsIn(STACK_TRACE_CREATE_MASK);
+    if (spec.maxEntries === 0) invalid('max_entries 0');
+    if (spec.keySize !== ARRAY_KEY_SIZE) invalid(`key size ${spec.keySize}`);
+    if (spec.valueSize < STACK_IP_SIZE || spec.valueSize % STACK_IP_SIZE !== 0) invalid(`value size ${spec.valueSize}`);
+    if (spec.valueSize / STACK_IP_SIZE > PERF_MAX_STACK_DEPTH) tooBig(`value size ${spec.valueSize}`, PERF_MAX_STACK_DEPTH * STACK_IP_SIZE);
   } else if (t === MapType.ringbuf) {
     flagsIn(RINGBUF_CREATE_MASK);
     if (spec.keySize !== 0) invalid(`key size ${spec.keySize}`);
