@@ -11,6 +11,11 @@ import { emptyMap } from './maps.js';
 import { MapFlag, MapType, type MapSpec } from './spec.js';
 
 const KCONFIG = '.kconfig';
+/**
+ * MAX_BSS is the largest zero-initialised section accepted. A NOBITS section's size is not backed by file bytes, so a
+ * corrupt header could otherwise ask for gigabytes.
+ */
+export const MAX_BSS = 256 << 20;
 
 /** dataKind tells whether a section is global data, and which kind. */
 export function dataKind(s: ElfSection): 'data' | 'rodata' | 'bss' | undefined {
@@ -29,6 +34,9 @@ function zeroKey(): Uint8Array {
 /** dataMap describes a global-data section as a one-element array map. */
 export function dataMap(s: ElfSection, btf: Btf | undefined): MapSpec {
   const kind = dataKind(s)!;
+  if (kind === 'bss' && s.size > MAX_BSS) {
+    throw new LoadError('too-big', `section ${s.name} declares ${s.size} bytes, more than the ${MAX_BSS} allowed for global data`, { section: s.name });
+  }
   const spec = emptyMap(s.name, s.name, 'data');
   spec.type = MapType.array;
   spec.keySize = 4;
