@@ -1,0 +1,75 @@
+/**
+ * Building C programs for tests (clang -target bpf with libbpf's headers) and detecting the kernel features some
+ * tests use as an oracle. Missing tools make tests skip with the reason in their title, unless CLANG_REQUIRED=1 or
+ * BPF_KERNEL_REQUIRED=1 (set in CI), where the absence is an error.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { ROOT } from './helpers.js';
+
+const works = (cmd: string, args: string[]): boolean => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+
+function missingClang(): string {
+  if (!works('clang', ['--version'])) return 'clang not found';
+  if (!works('make', ['--version'])) return 'make not found';
+  if (!existsSync('/usr/include/bpf/bpf_helpers.h')) return 'libbpf headers not found (libbpf-dev)';
+  return '';
+}
+
+function missingKernel(): string {
+  if (process.getuid?.() !== 0) return 'not root';
+  if (!existsSync('/sys/kernel/btf/vmlinux')) return 'no /sys/kernel/btf/vmlinux';
+  if (!works('bpftool', ['version'])) return 'bpftool not found';
+  if (!works('bpftool', ['prog', 'list'])) return 'the kernel refuses bpf() here';
+  return '';
+}
+
+const clangMissing = missingClang();
+if (clangMissing && process.env.CLANG_REQUIRED === '1') throw new Error(`CLANG_REQUIRED=1 but ${clangMissing}`);
+const kernelMissing = missingKernel();
+if (kernelMissing && process.env.BPF_KERNEL_REQUIRED === '1') throw new Error(`BPF_KERNEL_REQUIRED=1 but ${kernelMissing}`);
+
+/** HAS_CLANG tells whether C programs can be built; CLANG_SKIP is the skip reason otherwise. */
+export const HAS_CLANG = clangMissing === '';
+export const CLANG_SKIP = clangMissing ? ` (skipped: ${clangMissing})` : '';
+/** HAS_KERNEL tells whether the kernel can be used as an oracle (root, bpf(), BTF, bpftool). */
+export const HAS_KERNEL = kernelMissing === '';
+export const KERNEL_SKIP = kernelMissing ? ` (skipped: ${kernelMissing})` : '';
+
+let dir: string | undefined;
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** scratch returns this test file's temporary directory. */
+export function scratch(): string {
+  dir ??= mkdtempSync(join(tmpdir(), 'bpftime-vm-test-'));
+  return dir;
+}
+
+let examples: string | undefined;
+
+/** buildExamples compiles examples/*.bpf.c from source with their Makefile; returns the output directory. */
+export function buildExamples(): string {
+  if (examples) return examples;
+  examples = join(scratch(), 'examples');
+  mkdirSync(examples, { recursive: true });
+  execFileSync('make', ['-s', '-C', join(ROOT, 'examples'), `OUT=${examples}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return examples;
+}
+
+/** compileC compiles one BPF C source (libbpf headers available) and returns the object's path. */
+export function compileC(name: string, source: string, extraFlags: string[] = []): string {
+  const d = scratch();
+  const src = join(d, `${name}.c`);
+  const obj = join(d, `${name}.o`);
+  writeFileSync(src, source);
+  const multiarch = spawnSync('clang', ['-print-multiarch'], { encoding: 'utf8' }).stdout.trim() || 'x86_64-linux-gnu';
+  execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-D__TARGET_ARCH_x86', `-I/usr/include/${multiarch}`, ...extraFlags, '-c', src, '-o', obj], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return obj;
+}
