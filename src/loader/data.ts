@@ -138,9 +138,13 @@ export function kconfigMap(btf: Btf | undefined, externs: { name: string; weak: 
     size = Math.ceil(size / align) * align;
     vars.set(variable.name, { name: variable.name, offset: size, size: varSize, weak: false });
     types.set(variable.name, variable.type);
+    // Place the variable in the BTF too, as libbpf does, so the map's value is described by its DATASEC.
+    v.offset = size;
+    v.size = varSize;
     size += varSize;
   }
   const value = new Uint8Array(Math.max(size, 1));
+  dsType.size = value.length;
   let loaded: Record<string, string> | undefined;
   const config = () => (loaded ??= typeof opts.config === 'function' ? opts.config() : opts.config);
   for (const ext of externs) {
