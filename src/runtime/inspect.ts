@@ -4,6 +4,8 @@
  * buffers (decoded with BTF when the record type is known or can be guessed, hex otherwise).
  */
 import type { BpfMap } from '../helpers/maps/types.js';
+import type { MapOfMaps } from '../helpers/maps/map-in-map.js';
+import { ProgArrayMap } from '../helpers/maps/prog-array.js';
 import { RingBufMap } from '../helpers/maps/ringbuf.js';
 import { formatValue, type FormattedValue } from '../loader/btf/format.js';
 import type { Btf } from '../loader/btf/parse.js';
@@ -15,8 +17,27 @@ import type { Collection } from './collection.js';
 export const hexBytes = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
 
 const PERCPU = new Set<number>([MapType.percpu_array, MapType.percpu_hash, MapType.lru_percpu_hash]);
-/** Map types whose elements are not data to show: outputs, programs and inner maps. */
-const NOT_DUMPED = new Set<number>([MapType.ringbuf, MapType.perf_event_array, MapType.prog_array, MapType.array_of_maps, MapType.hash_of_maps]);
+/** Output maps: their data is records, shown apart, not elements. */
+const NOT_DUMPED = new Set<number>([MapType.ringbuf, MapType.perf_event_array]);
+const MAP_OF_MAPS = new Set<number>([MapType.array_of_maps, MapType.hash_of_maps]);
+
+/** referenceEntries lists what a program array or map of maps holds: the program or the inner map, by name. */
+function referenceEntries(map: BpfMap, btf: Btf | undefined): MapDump['entries'] {
+  const out: MapDump['entries'] = [];
+  for (let k = map.nextKey(undefined); k; k = map.nextKey(k)) {
+    const index = k.length === 4 ? new DataView(k.buffer, k.byteOffset, 4).getUint32(0, true) : undefined;
+    // Arrays of references are indexed by u32 whether or not BTF says so.
+    const key = map.spec.btfKeyTypeId === undefined && index !== undefined ? index : decode(btf, map.spec.btfKeyTypeId, k);
+    if (map instanceof ProgArrayMap) {
+      const p = map.program(index!) as { spec?: { name: string } } | undefined;
+      if (p?.spec) out.push({ key, value: { program: p.spec.name } });
+    } else {
+      const inner = (map as unknown as MapOfMaps).inner(k);
+      if (inner) out.push({ key, value: { map: inner.spec.name } });
+    }
+  }
+  return out;
+}
 
 function decode(btf: Btf | undefined, typeId: number | undefined, bytes: Uint8Array): FormattedValue {
   if (btf && typeId) {
@@ -42,6 +63,7 @@ export function dumpMap(map: BpfMap, btf: Btf | undefined, ncpus: number): MapDu
   const type = MAP_TYPES[spec.type] ?? String(spec.type);
   const dump: MapDump = { name: spec.name, type, entries: [] };
   if (spec.keySize === 0 || NOT_DUMPED.has(spec.type)) return dump;
+  if (map instanceof ProgArrayMap || MAP_OF_MAPS.has(spec.type)) return { ...dump, entries: referenceEntries(map, btf) };
   for (const [key, value] of map.entries()) {
     const k = decode(btf, spec.btfKeyTypeId, key);
     if (PERCPU.has(spec.type)) {

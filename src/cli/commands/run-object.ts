@@ -5,7 +5,6 @@
 import { UsageError } from '../../errors.js';
 import type { HostOptions } from '../../runtime/host.js';
 import { Collection, type Program } from '../../runtime/collection.js';
-import { ProgArrayMap } from '../../helpers/maps/prog-array.js';
 import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../runtime/inspect.js';
 import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
@@ -56,14 +55,13 @@ function pick(c: Collection, flags: Parsed['flags']): Program {
 /** Output maps: their data is shown as records, not elements. */
 const OUTPUT_TYPES = new Set(['ringbuf', 'perf_event_array']);
 
-/** programsIn lists a program array as `index -> program`. */
-function programsIn(map: ProgArrayMap<Program>): string {
-  const out: string[] = [];
-  for (let i = 0; i < map.spec.maxEntries; i++) {
-    const p = map.program(i);
-    if (p) out.push(`${i} -> ${p.spec.name}`);
-  }
-  return out.join(', ');
+/** Maps of references: their elements are programs or inner maps, shown by name. */
+const REFERENCE_TYPES = new Set(['prog_array', 'array_of_maps', 'hash_of_maps']);
+
+/** references prints what a program array or map of maps holds: `6 -> handle_tcp, 17 -> handle_udp`. */
+function references(d: MapDump): string {
+  const name = (v: unknown) => (v as { program?: string; map?: string }).program ?? (v as { map?: string }).map;
+  return d.entries.map((e) => `${JSON.stringify(e.key)} -> ${name(e.value)}`).join(', ') || 'empty';
 }
 
 /** flatten shows a global-data section as its variables: {"x": 1} rather than {".data": [{"x": 1}]}. */
@@ -85,7 +83,7 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
   for (const d of dumps) {
     const map = c.maps.get(d.name)!;
     if (map.spec.origin !== 'maps') lines.push(`  ${d.name}: ${JSON.stringify(flatten(d))}`);
-    else if (map instanceof ProgArrayMap) lines.push(`  ${d.name} (${d.type}): ${programsIn(map) || 'empty'}`);
+    else if (REFERENCE_TYPES.has(d.type)) lines.push(`  ${d.name} (${d.type}): ${references(d)}`);
     else if (OUTPUT_TYPES.has(d.type)) continue;
     else if (d.entries.length === 0) lines.push(`  ${d.name} (${d.type}): empty`);
     else lines.push(`  ${d.name} (${d.type}):`, ...d.entries.map((e) => `    ${JSON.stringify(e.key)}: ${JSON.stringify(e.value)}`));
