@@ -2,13 +2,17 @@
 // through a C object with one program per behaviour, run by the runtime with a pinned host environment.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { LoadError, NotSupportedError } from '../src/errors.js';
+import { kernelHelpers } from '../src/helpers/kernel/index.js';
 import { KERNEL_HELPER_NAMES } from '../src/helpers/kernel/names.js';
+import { assemble } from '../src/isa/index.js';
+import { Interpreter } from '../src/vm/index.js';
 import { formatBpf } from '../src/helpers/kernel/printf.js';
 import { RingBufMap } from '../src/helpers/maps/ringbuf.js';
 import { loadCollectionSpec } from '../src/loader/collection.js';
 import { GuestMemory } from '../src/memory/guest-memory.js';
 import { Collection } from '../src/runtime/collection.js';
-import { ROOT } from './helpers.js';
+import { ROOT, thrownAs } from './helpers.js';
 import { CLANG_SKIP, compileC, HAS_CLANG } from './toolchain.js';
 
 const HEADER = '/usr/include/bpf/bpf_helper_defs.h';
@@ -18,6 +22,12 @@ describe('helper ids', () => {
     const ids = [...readFileSync(HEADER, 'utf8').matchAll(/\(\*bpf_(\w+)\)\([^;]*= \(void \*\) (\d+);/g)].map((m) => [Number(m[2]), m[1]] as const);
     expect(ids.length).toBeGreaterThan(200);
     for (const [id, name] of ids) expect(KERNEL_HELPER_NAMES[id]).toBe(name);
+  });
+
+  it('tell a kernel helper bpftime-vm lacks from an id the kernel does not have', () => {
+    const load = (id: number) => () => new Interpreter({ helpers: kernelHelpers() }).load(assemble(`call ${id}\nexit`));
+    expect(thrownAs(NotSupportedError, load(9)).message).toBe('pc 0: call 9: helper bpf_skb_store_bytes (kernel helper 9) is not supported by bpftime-vm');
+    expect(thrownAs(LoadError, load(9999)).message).toBe('pc 0: call 9999: unknown helper 9999 in helper set kernel');
   });
 });
 

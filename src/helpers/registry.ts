@@ -76,6 +76,8 @@ export class HelperSet {
   constructor(
     readonly name: string,
     defs: readonly HelperDef[] = [],
+    /** Names of every id the set's ABI defines (index = id), implemented or not, for error messages. */
+    private readonly abiNames: readonly string[] = [],
   ) {
     for (const d of defs) this.add(d);
   }
@@ -92,6 +94,11 @@ export class HelperSet {
   /** get returns the helper with id `id`, if the set has it. */
   get(id: number): HelperDef | undefined {
     return this.byId.get(id);
+  }
+
+  /** abiName returns the name the set's ABI gives to `id` (e.g. a kernel helper bpftime-vm does not implement). */
+  abiName(id: number): string | undefined {
+    return id > 0 ? this.abiNames[id] : undefined;
   }
 
   /** list returns the helpers in id order. */

@@ -153,11 +153,12 @@ export function prepare(prog: ValidProgram, opts: PrepareOptions): Prepared {
     if (f.kind === 'call' && f.mode === 'helper') {
       const def = opts.helpers.get(ins.imm);
       if (!def) {
-        throw new LoadError(
-          'unknown-helper',
-          `pc ${pc}: ${formatInsn(insns, pc)}: unknown helper ${ins.imm} in helper set ${opts.helpers.name}`,
-          where(pc),
-        );
+        const known = opts.helpers.abiName(ins.imm);
+        if (known) {
+          const msg = `pc ${pc}: ${formatInsn(insns, pc)}: helper bpf_${known} (${opts.helpers.name} helper ${ins.imm}) is not supported by bpftime-vm`;
+          throw new NotSupportedError('unsupported-helper', msg, where(pc));
+        }
+        throw new LoadError('unknown-helper', `pc ${pc}: ${formatInsn(insns, pc)}: unknown helper ${ins.imm} in helper set ${opts.helpers.name}`, where(pc));
       }
       let index = helperIndex.get(ins.imm);
       if (index === undefined) {

@@ -8,10 +8,11 @@ import { MAP_HELPERS } from './map-helpers.js';
 import { OUTPUT_HELPERS } from './output-helpers.js';
 import { STRING_HELPERS } from './strings.js';
 import { TASK_HELPERS } from './task.js';
+import { KERNEL_HELPER_NAMES } from './names.js';
 
 /** kernelHelpers returns a fresh copy of the kernel helper set. */
 export function kernelHelpers(): HelperSet {
-  return new HelperSet('kernel', [...MAP_HELPERS, ...OUTPUT_HELPERS, ...STRING_HELPERS, ...TASK_HELPERS, ...CONTROL_HELPERS]);
+  return new HelperSet('kernel', [...MAP_HELPERS, ...OUTPUT_HELPERS, ...STRING_HELPERS, ...TASK_HELPERS, ...CONTROL_HELPERS], KERNEL_HELPER_NAMES);
 }
 
 export { KERNEL_HELPER_NAMES, helperId } from './names.js';
