@@ -1,0 +1,93 @@
+/**
+ * Measuring the suite: for each program, rounds in which every backend in BACKENDS and the native build are timed
+ * one after the other (the order alternating between rounds), so the ratios compare figures taken side by side on a
+ * shared, noisy machine. A program's figure is the median of its round medians.
+ */
+import { BACKENDS } from '../../src/runtime/backends.js';
+import { buildProgram } from './build.js';
+import { measureNative, nativeResult, type Timing } from './native.js';
+import type { BenchProgram } from './programs.js';
+import { loadBench, measureBench, type CompileStats, type LoadedBench } from './vm.js';
+
+/** TierResult is one benchmark on one backend. */
+export interface TierResult {
+  /** Median time per call in nanoseconds. */
+  ns: number;
+  /** ns divided by the native ns of the same program. */
+  ratio: number;
+  /** eBPF instructions run per call and millions of them per second. */
+  steps: number;
+  mips: number;
+  /** Compile statistics when the backend reports them. */
+  compile: CompileStats | undefined;
+  /** The backend name the program reports (the requested one when it does not say). */
+  reported: string;
+}
+
+/** Row is one benchmark's figures. */
+export interface Row {
+  program: string;
+  what: string;
+  kind: BenchProgram['kind'];
+  insns: number;
+  r0: string;
+  nativeNs: number;
+  tiers: Record<string, TierResult>;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** SuiteOptions sets the build directory, the rounds and the timing of each measurement. */
+export interface SuiteOptions {
+  root: string;
+  outDir: string;
+  rounds: number;
+  timing: Timing;
+  log: (line: string) => void;
+}
+
+/** backendNames is BACKENDS: the suite measures whatever this build provides. */
+export const backendNames = (): string[] => [...BACKENDS];
+
+/** runProgram measures one benchmark; throws if any backend's result differs from the native one. */
+export function runProgram(p: BenchProgram, o: SuiteOptions): Row {
+  const built = buildProgram(o.root, p, o.outDir);
+  const expected = nativeResult(built.nativeExe);
+  const loaded = new Map<string, LoadedBench>(backendNames().map((b) => [b, loadBench(built.bpfObject, b)]));
+  const nativeNs: number[] = [];
+  const vmNs = new Map<string, number[]>(backendNames().map((b) => [b, []]));
+  let steps = 0;
+  for (let r = 0; r < o.rounds; r++) {
+    const order = [...loaded.keys(), 'native'];
+    if (r % 2) order.reverse();
+    for (const name of order) {
+      if (name === 'native') {
+        const s = measureNative(built.nativeExe, o.timing);
+        nativeNs.push(s.medianNs);
+        continue;
+      }
+      const s = measureBench(loaded.get(name)!, o.timing);
+      if (s.r0 !== expected) {
+        throw new Error(`${p.name}: backend ${name} returned ${s.r0}, the native build ${expected}`);
+      }
+      steps = s.steps;
+      vmNs.get(name)!.push(s.medianNs);
+    }
+  }
+  const nat = median(nativeNs);
+  const tiers: Record<string, TierResult> = {};
+  for (const [name, b] of loaded) {
+    const ns = median(vmNs.get(name)!);
+    tiers[name] = { ns, ratio: ns / nat, steps, mips: steps / ns * 1e3, compile: b.compile, reported: b.backend };
+    o.log(`  ${p.name} ${name}: ${fmtNs(ns)} (${(ns / nat).toFixed(1)}x native ${fmtNs(nat)}), ${(steps / ns * 1e3).toFixed(1)} M insn/s`);
+  }
+  const insns = loaded.values().next().value?.insns ?? 0;
+  return { program: p.name, what: p.what, kind: p.kind, insns, r0: `0x${expected.toString(16)}`, nativeNs: nat, tiers };
+}
+
+/** fmtNs prints a duration given in nanoseconds with a readable unit. */
+export function fmtNs(ns: number): string {
+  if (ns < 1e3) return `${ns.toFixed(1)} ns`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(1)} µs`;
+  return `${(ns / 1e6).toFixed(2)} ms`;
+}
