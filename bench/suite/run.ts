@@ -85,6 +85,25 @@ export function runProgram(p: BenchProgram, o: SuiteOptions): Row {
   return { program: p.name, what: p.what, kind: p.kind, insns, r0: `0x${expected.toString(16)}`, nativeNs: nat, tiers };
 }
 
+/** CheckResult is one benchmark's result natively and on each backend (hex strings). */
+export interface CheckResult {
+  program: string;
+  native: string;
+  backends: Record<string, string>;
+}
+
+/** checkProgram builds `p` and runs bench() once natively and once on each backend, without timing. */
+export function checkProgram(p: BenchProgram, o: Pick<SuiteOptions, 'root' | 'outDir'>): CheckResult {
+  const built = buildProgram(o.root, p, o.outDir);
+  const hex = (v: bigint) => `0x${v.toString(16)}`;
+  const backends: Record<string, string> = {};
+  for (const b of backendNames()) {
+    const loaded = loadBench(built.bpfObject, b);
+    backends[loaded.backend === b ? b : `${b} (ran on ${loaded.backend})`] = hex(loaded.once().r0);
+  }
+  return { program: p.name, native: hex(nativeResult(built.nativeExe)), backends };
+}
+
 /** fmtNs prints a duration given in nanoseconds with a readable unit. */
 export function fmtNs(ns: number): string {
   if (ns < 1e3) return `${ns.toFixed(1)} ns`;
