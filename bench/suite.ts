@@ -24,7 +24,7 @@ export async function main(argv: string[], _varLib: unknown, root: string): Prom
     process.exit(1);
   }
   if (argv.includes('--check')) return check(root, json);
-  const timing = quick ? { warmMs: 30, minMs: 100, minRuns: 3 } : { warmMs: 200, minMs: 600, minRuns: 7 };
+  const timing = quick ? { warmMs: 100, minMs: 150, minRuns: 3 } : { warmMs: 200, minMs: 600, minRuns: 7 };
   const rounds = quick ? 1 : 3;
   const log = (line: string) => {
     if (!json) process.stderr.write(line + '\n');

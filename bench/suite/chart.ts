@@ -46,7 +46,7 @@ export function chartSvg(s: Summary): string {
   }
   s.rows.forEach((r, gi) => {
     const gy = top + gi * group;
-    el.push(`<text x="${LEFT - 8}" y="${gy + (built.length * BAR) / 2 + 4}" text-anchor="end" font-size="13">${esc(r.program)}</text>`);
+    el.push(`<text x="${LEFT - 8}" y="${gy + (built.length * BAR) / 2 + 4}" text-anchor="end" font-size="13">${esc(r.program)}${r.kind === 'call' ? ' (call)' : ''}</text>`);
     built.forEach((t, bi) => {
       const v = r.tiers[t].ratio;
       const y = gy + bi * BAR;
@@ -55,7 +55,7 @@ export function chartSvg(s: Summary): string {
       el.push(`<text x="${(x(v) + 4).toFixed(1)}" y="${y + BAR - 3}" font-size="11">${v < 10 ? v.toFixed(2) : v.toFixed(0)}x</text>`);
     });
   });
-  el.push(`<text x="${W / 2}" y="${H - 12}" text-anchor="middle" font-size="11" fill="#555">${esc(`${s.date.slice(0, 10)}, Node ${s.node}, ${s.command}; 1x = as fast as native`)}</text>`);
+  el.push(`<text x="${W / 2}" y="${H - 12}" text-anchor="middle" font-size="11" fill="#555">${esc(`${s.date.slice(0, 10)}, Node ${s.node}, ${s.command}; 1x = as fast as native; (call): call-overhead programs`)}</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif">${el.join('')}</svg>`;
 }
 

@@ -95,6 +95,23 @@ function goalCell(s: Summary, t: string): string {
   return parts.join('; ');
 }
 
+/** perProgramCompile is a table of each program's compile time on the tiers that report it ('' when none do). */
+function perProgramCompile(s: Summary, ts: string[]): string {
+  const reporting = ts.filter((t) => s.tiers[t].compileMsPer1k !== undefined);
+  if (!reporting.length) return '';
+  const c = (r: Row, t: string) => {
+    const x = r.tiers[t]?.compile;
+    return x ? `${x.ms.toFixed(2)} ms / ${x.insns} insns = ${((x.ms / x.insns) * 1000).toFixed(3)}` : 'n/a';
+  };
+  return [
+    '',
+    '',
+    `| program | ${reporting.map((t) => `${t} compile (ms per 1000 insns)`).join(' | ')} |`,
+    `|---|${reporting.map(() => '---:').join('|')}|`,
+    ...s.rows.map((r) => `| ${r.program} | ${reporting.map((t) => c(r, t)).join(' | ')} |`),
+  ].join('\n');
+}
+
 /** toMarkdown renders the per-program table and the per-tier summary. */
 export function toMarkdown(s: Summary): string {
   const ts = tiers();
@@ -116,11 +133,11 @@ export function toMarkdown(s: Summary): string {
     `| **geomean, all programs** | | | | ${ts.map((t) => gm(t, 'geomeanAll')).join(' | ')} |${interp ? ' |' : ''}`,
   ];
   const compile = [
-    '| tier | compile ms per 1000 insns | goal |',
+    '| tier | compile ms per 1000 insns (all programs) | goal |',
     '|---|---:|---|',
     ...ts.map((t) => `| ${t} | ${compileCell(s, t)} | ${goalCell(s, t)} |`),
   ];
-  return `${table.join('\n')}\n\n${compile.join('\n')}`;
+  return `${table.join('\n')}\n\n${compile.join('\n')}${perProgramCompile(s, ts)}`;
 }
 
 /** Markers of the suite's section in bench/RESULTS.md. */
