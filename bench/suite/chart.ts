@@ -23,7 +23,7 @@ function ticks(lo: number, hi: number): number[] {
 export function chartSvg(s: Summary): string {
   const all = tiers();
   const built = all.filter((t) => s.tiers[t].built);
-  const ratios = s.rows.flatMap((r) => built.map((t) => r.tiers[t].ratio));
+  const ratios = s.rows.flatMap((r) => built.filter((t) => r.tiers[t]).map((t) => r.tiers[t].ratio));
   const lo = 10 ** Math.floor(Math.log10(Math.min(1, ...ratios)));
   const hi = 10 ** Math.ceil(Math.log10(Math.max(10, ...ratios)));
   const x = (v: number) => LEFT + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (W - LEFT - RIGHT);
@@ -48,8 +48,12 @@ export function chartSvg(s: Summary): string {
     const gy = top + gi * group;
     el.push(`<text x="${LEFT - 8}" y="${gy + (built.length * BAR) / 2 + 4}" text-anchor="end" font-size="13">${esc(r.program)}${r.kind === 'call' ? ' (call)' : ''}</text>`);
     built.forEach((t, bi) => {
-      const v = r.tiers[t].ratio;
       const y = gy + bi * BAR;
+      if (!r.tiers[t]) {
+        el.push(`<text x="${LEFT + 4}" y="${y + BAR - 3}" font-size="11" fill="#c00">${esc(t)}: ${esc(r.errors[t] ? 'failed (see the table)' : 'not run')}</text>`);
+        return;
+      }
+      const v = r.tiers[t].ratio;
       const color = COLORS[all.indexOf(t) % COLORS.length];
       el.push(`<rect x="${LEFT}" y="${y}" width="${Math.max(1, x(v) - LEFT).toFixed(1)}" height="${BAR - 2}" fill="${color}"/>`);
       el.push(`<text x="${(x(v) + 4).toFixed(1)}" y="${y + BAR - 3}" font-size="11">${v < 10 ? v.toFixed(2) : v.toFixed(0)}x</text>`);

@@ -21,6 +21,8 @@ export const GOALS: Record<string, { ratio?: number; compileMsPer1k?: number }> 
 /** TierSummary is one tier over all programs (undefined fields: not measured or not reported). */
 export interface TierSummary {
   built: boolean;
+  /** Programs this tier failed on (load, run or wrong result): the geometric means leave them out. */
+  failed?: string[];
   /** Geometric mean of the ratios to native over the `work` programs, and over all programs. */
   geomeanWork?: number;
   geomeanAll?: number;
@@ -47,15 +49,17 @@ export function summarize(rows: Row[], run: { command: string; quick: boolean; r
   const out: Record<string, TierSummary> = {};
   for (const t of tiers()) {
     const have = rows.filter((r) => r.tiers[t]);
+    const failed = rows.filter((r) => r.errors[t]).map((r) => r.program);
     if (!have.length) {
-      out[t] = { built: false };
+      out[t] = failed.length ? { built: true, failed } : { built: false };
       continue;
     }
     const work = have.filter((r) => r.kind === 'work');
-    const compiled = have.map((r) => r.tiers[t].compile).filter((c) => c !== undefined);
+    const compiled = have.map((r) => r.tiers[t].compile).filter((c) => c !== null);
     const insns = compiled.reduce((s, c) => s + c.insns, 0);
     out[t] = {
       built: true,
+      failed,
       geomeanWork: geomean(work.map((r) => r.tiers[t].ratio)),
       geomeanAll: geomean(have.map((r) => r.tiers[t].ratio)),
       geomeanMips: geomean(work.map((r) => r.tiers[t].mips)),
@@ -74,7 +78,8 @@ const NOT_BUILT = 'n/a (backend not built)';
 
 function cell(r: Row, t: string): string {
   const x = r.tiers[t];
-  return x ? `${fmtNs(x.ns)} (${x.ratio.toFixed(1)}x)` : NOT_BUILT;
+  if (x) return `${fmtNs(x.ns)} (${x.ratio.toFixed(1)}x)`;
+  return r.errors[t] ? `error: ${r.errors[t].slice(0, 80).replace(/[|\n]/g, ' ')}` : NOT_BUILT;
 }
 
 function compileCell(s: Summary, t: string): string {
@@ -121,8 +126,11 @@ export function toMarkdown(s: Summary): string {
     (r) => `| ${r.program} | ${r.what} | ${r.insns} | ${fmtNs(r.nativeNs)} | ${ts.map((t) => cell(r, t)).join(' | ')} |${interp ? ` ${r.tiers.interp.mips.toFixed(1)} |` : ''}`,
   );
   const gm = (t: string, k: 'geomeanWork' | 'geomeanAll') => {
-    const v = s.tiers[t][k];
-    return v === undefined ? NOT_BUILT : `**${v.toFixed(2)}x**`;
+    const x = s.tiers[t];
+    const v = x[k];
+    if (!x.built) return NOT_BUILT;
+    const without = x.failed?.length ? ` (without ${x.failed.join(', ')})` : '';
+    return v === undefined ? `n/a${without}` : `**${v.toFixed(2)}x**${without}`;
   };
   const mips = interp ? ` **${s.tiers.interp.geomeanMips!.toFixed(1)}** |` : '';
   const table = [

@@ -21,14 +21,14 @@ export interface LoadedBench {
   /** The backend that runs it, as the program reports it (or the collection when the program does not). */
   backend: string;
   insns: number;
-  compile: CompileStats | undefined;
+  compile: CompileStats | null;
   once(): { r0: bigint; steps: number };
 }
 
 /** compileStatsOf reads `compileStats` defensively: the JIT branch adds it to Program; older builds lack it. */
-function compileStatsOf(p: Program): CompileStats | undefined {
+function compileStatsOf(p: Program): CompileStats | null {
   const s = (p as { compileStats?: Partial<CompileStats> }).compileStats;
-  return s && typeof s.ms === 'number' && typeof s.insns === 'number' ? { ms: s.ms, insns: s.insns } : undefined;
+  return s && typeof s.ms === 'number' && typeof s.insns === 'number' ? { ms: s.ms, insns: s.insns } : null;
 }
 
 /** loadBench loads `object` on `backend` and runs its setup program. */
