@@ -15,7 +15,10 @@ import { writeChart } from './suite/chart.js';
 /** main runs the suite (scripts/bench.mjs passes the remaining arguments and the repository root). */
 export async function main(argv: string[], _varLib: unknown, root: string): Promise<void> {
   const unknown = argv.filter((a) => !['--json', '--quick', '--write', '--check'].includes(a));
-  if (unknown.length) throw new Error(`bench suite: unknown option ${unknown.join(' ')}; options: --json --quick --write --check`);
+  if (unknown.length) {
+    process.stderr.write(`bench suite: unknown option ${unknown.join(' ')}; options: --json --quick --write --check\n`);
+    process.exit(2);
+  }
   const json = argv.includes('--json');
   const quick = argv.includes('--quick');
   const missing = missingTools();
