@@ -148,8 +148,9 @@ export function toMarkdown(s: Summary): string {
   return `${table.join('\n')}\n\n${compile.join('\n')}${perProgramCompile(s, ts)}`;
 }
 
-/** Markers of the suite's section in bench/RESULTS.md. */
+/** BEGIN marks the start of the suite's generated section in bench/RESULTS.md. */
 export const BEGIN = '<!-- suite:begin -->';
+/** END marks the end of the suite's generated section. */
 export const END = '<!-- suite:end -->';
 
 const HEADING = '## Backends versus native (`npm run bench -- suite`)';
