@@ -24,7 +24,7 @@ struct bench_ctx {
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#define BENCH_ENTRY(fn) SEC("syscall") u64 fn(void *ctx)
+#define BENCH_ENTRY(fn) SEC("syscall") u64 fn(void *ctx __attribute__((unused)))
 /* BENCH_HASH declares a BPF hash map; the native build uses the stand-in in native_map.h. */
 #define BENCH_HASH(name, K, V, N)     \
   struct {                            \
@@ -38,7 +38,7 @@ char LICENSE[] SEC("license") = "GPL";
 #else
 #include "native_map.h"
 
-#define BENCH_ENTRY(fn) u64 fn(void *ctx)
+#define BENCH_ENTRY(fn) u64 fn(void *ctx __attribute__((unused)))
 #endif
 
 #endif

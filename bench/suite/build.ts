@@ -27,8 +27,8 @@ export interface BuiltProgram {
  * BPF_FLAGS are clang's flags for the BPF build. -fno-builtin stops clang turning copy loops into calls to memcpy,
  * which BPF cannot make; gcc is left at plain -O2.
  */
-const BPF_FLAGS = ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-fno-builtin', '-D__TARGET_ARCH_x86', '-Wall'];
-const NATIVE_FLAGS = ['-O2', '-Wall'];
+const BPF_FLAGS = ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-fno-builtin', '-D__TARGET_ARCH_x86', '-Wall', '-Wextra', '-Werror'];
+const NATIVE_FLAGS = ['-O2', '-Wall', '-Wextra', '-Werror'];
 
 function multiarch(): string {
   return spawnSync('clang', ['-print-multiarch'], { encoding: 'utf8' }).stdout?.trim() || 'x86_64-linux-gnu';
