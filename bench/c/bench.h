@@ -1,0 +1,44 @@
+/*
+ * bench.h lets one benchmark source build twice: as a BPF object (clang -target bpf, run by bpftime-vm) and as
+ * native code (gcc -O2, linked with driver.c). Each source defines two entry points with BENCH_ENTRY:
+ *   setup(ctx)  fills the program's global input buffers once (not timed);
+ *   bench(ctx)  the measured work; its return value is compared between the two builds.
+ * ctx points to 16 bytes: two u64 values (struct bench_ctx) that the runner passes to both builds.
+ * Global buffers live in .bss: in the BPF build that is a one-element array map, so no input is copied per run.
+ */
+#ifndef BENCH_H
+#define BENCH_H
+
+typedef unsigned long long u64;
+typedef unsigned int u32;
+typedef unsigned char u8;
+typedef long long s64;
+
+/* bench_ctx is what ctx points to in every run of both builds. */
+struct bench_ctx {
+  u64 a;
+  u64 b;
+};
+
+#ifdef __bpf__
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define BENCH_ENTRY(fn) SEC("syscall") u64 fn(void *ctx __attribute__((unused)))
+/* BENCH_HASH declares a BPF hash map; the native build uses the stand-in in native_map.h. */
+#define BENCH_HASH(name, K, V, N)     \
+  struct {                            \
+    __uint(type, BPF_MAP_TYPE_HASH);  \
+    __uint(max_entries, N);           \
+    __type(key, K);                   \
+    __type(value, V);                 \
+  } name SEC(".maps")
+
+char LICENSE[] SEC("license") = "GPL";
+#else
+#include "native_map.h"
+
+#define BENCH_ENTRY(fn) u64 fn(void *ctx __attribute__((unused)))
+#endif
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * strcmp: a byte-by-byte strcmp. Built with -DMISMATCH=0: two equal 128 KiB strings compared to the end. With
+ * -DMISMATCH=1: the long string against 64 strings of 2 KiB that each differ from it at a different position in
+ * their second half.
+ */
+#include "bench.h"
+
+#define LEN (128 * 1024)
+#define KEYLEN 2048
+#define NKEYS 64
+u8 a[LEN + 1];
+u8 b[LEN + 1];
+u8 keys[NKEYS][KEYLEN + 1];
+
+static inline s64 bench_strcmp(const u8 *x, const u8 *y) {
+  for (u32 i = 0;; i++) {
+    if (x[i] != y[i] || !x[i]) return (s64)x[i] - (s64)y[i];
+  }
+}
+
+BENCH_ENTRY(setup) {
+  for (u32 i = 0; i < LEN; i++) a[i] = b[i] = 'a' + i % 26;
+  for (u32 k = 0; k < NKEYS; k++) {
+    for (u32 i = 0; i < KEYLEN; i++) keys[k][i] = a[i];
+    u32 at = KEYLEN / 2 + (k * 97) % (KEYLEN / 2); /* differs in the second half */
+    keys[k][at] = k & 1 ? 'A' : '~';
+  }
+  return 0;
+}
+
+BENCH_ENTRY(bench) {
+#if MISMATCH
+  u64 r = 0;
+  for (u32 k = 0; k < NKEYS; k++) {
+    s64 c = bench_strcmp(a, keys[k]);
+    r = r * 3 + (c < 0 ? 1 : c > 0 ? 2 : 0);
+  }
+  return r;
+#else
+  return (u64)bench_strcmp(a, b);
+#endif
+}
