@@ -56,7 +56,7 @@ export interface CompiledProgram {
 }
 
 /** OPT_LEVELS are binaryen's optimize and shrink levels per tier. */
-export const OPT_LEVELS: Record<Tier, { level: number; shrink: number }> = { fast: { level: 0, shrink: 0 }, opt: { level: 2, shrink: 0 } };
+export const OPT_LEVELS: Record<Tier, { level: number; shrink: number; passes?: readonly string[] }> = { fast: { level: 0, shrink: 0 }, opt: { level: 2, shrink: 0 } };
 
 /** compileInsn translates one instruction that is not a jump (jumps become Relooper branches). */
 function compileInsn(c: Ctx, f: Form, ins: Insn): Expr {

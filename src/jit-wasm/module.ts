@@ -35,6 +35,8 @@ export interface OptimizeOptions {
   /** binaryen optimize level (0: no passes). */
   level: number;
   shrink: number;
+  /** Passes to run instead of the level's default pipeline. */
+  passes?: readonly string[];
 }
 
 /**
@@ -49,7 +51,8 @@ export function finishModule(m: Mod, opt: OptimizeOptions, validate: boolean): U
   if (opt.level > 0) {
     b.setOptimizeLevel(opt.level);
     b.setShrinkLevel(opt.shrink);
-    m.optimize();
+    if (opt.passes) m.runPasses(opt.passes);
+    else m.optimize();
   }
   return m.emitBinary();
 }

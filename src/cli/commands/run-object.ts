@@ -5,6 +5,7 @@
 import { UsageError } from '../../errors.js';
 import type { HostOptions } from '../../runtime/host.js';
 import { Collection, type Program } from '../../runtime/collection.js';
+import { prepareBackend } from '../../runtime/backends.js';
 import { ProgArrayMap } from '../../helpers/maps/prog-array.js';
 import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../runtime/inspect.js';
 import type { TraceStep } from '../../vm/index.js';
@@ -94,10 +95,13 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
 }
 
 /** runObject implements `run` for ELF objects. */
-export function runObject(path: string, flags: Parsed['flags'], out: Output): number {
+export async function runObject(path: string, flags: Parsed['flags'], out: Output): Promise<number> {
   const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf });
+  const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
+  await prepareBackend(flags.backend as string | undefined);
+  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: repeat });
   const p = pick(c, flags);
+  if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const input = {
     ctx: flags.ctx !== undefined ? readBytesArg(String(flags.ctx), '--ctx') : undefined,
     data: flags.mem !== undefined ? readBytesArg(String(flags.mem), '--mem') : undefined,
@@ -114,7 +118,6 @@ export function runObject(path: string, flags: Parsed['flags'], out: Output): nu
         else out.text(`${String(s.pc).padStart(6)}: ${('  '.repeat(s.depth) + s.insn).padEnd(36)} ${changes.join(', ')}`.trimEnd());
       }
     : undefined;
-  const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   let result = p.run({ ...input, trace: onStep });
   const t0 = performance.now();
   for (let k = 1; k < repeat; k++) result = p.run(input);
@@ -128,7 +131,8 @@ export function runObject(path: string, flags: Parsed['flags'], out: Output): nu
       program: p.spec.name,
       type: p.spec.type,
       section: p.spec.section,
-      backend: c.backend,
+      backend: flags.trace ? 'interp' : p.backend,
+      compile_ms: Number(p.compileStats.ms.toFixed(3)),
       r0: hex(result.r0),
       r0_signed: BigInt.asIntN(64, result.r0).toString(),
       steps: result.steps,
@@ -140,6 +144,9 @@ export function runObject(path: string, flags: Parsed['flags'], out: Output): nu
       ...(result.overrideReturn !== undefined ? { override_return: hex(result.overrideReturn) } : {}),
       ...(flags.trace ? { trace } : {}),
     });
-  } else printText(out, c, p, result.r0, result.steps, records, dumps, ms);
+  } else {
+    printText(out, c, p, result.r0, result.steps, records, dumps, ms);
+    if (flags.backend !== undefined && !flags.trace) out.text(`backend ${p.backend}, compiled in ${p.compileStats.ms.toFixed(2)} ms`);
+  }
   return EXIT.ok;
 }
