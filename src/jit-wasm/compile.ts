@@ -36,6 +36,20 @@ export interface CompileOptions {
   validate?: boolean;
   /** Emit text (`.wat`) too. */
   text?: boolean;
+  /**
+   * Import the value of every lddw with a map pseudo-source as an i64 global `bpf.lddw_<pc>` instead of resolving it
+   * now (modules exported for another host, which owns the maps).
+   */
+  lddwImports?: boolean;
+}
+
+/** LddwImport is a lddw whose value the host supplies: the instruction's pseudo-source and immediates. */
+export interface LddwImport {
+  readonly pc: number;
+  readonly global: string;
+  readonly pseudo: number;
+  readonly imm: number;
+  readonly imm2: number;
 }
 
 /** CompiledProgram is a translated program: the module bytes and what the host needs to instantiate it. */
@@ -51,6 +65,7 @@ export interface CompiledProgram {
   readonly poison: ReadonlyMap<number, string>;
   readonly usesTailCall: boolean;
   readonly usesCallx: boolean;
+  readonly lddwImports: readonly LddwImport[];
   /** Instructions (slots that are not a lddw's second half). */
   readonly insnCount: number;
 }
@@ -71,7 +86,7 @@ function compileInsn(c: Ctx, f: Form, ins: Insn): Expr {
       return makeCallHelper(c, helperDef(c, ins));
     case 'callx': return makeCallx(c, ins);
     case 'exit': return makeExit(c);
-    case 'lddw': return setReg(c, ins.dst, i64c(c, c.lddwValue(c.pc)));
+    case 'lddw': return setReg(c, ins.dst, c.lddwValue(c.pc));
     case 'ldabs': case 'ldind': return makeLdPacket(c, f, ins);
     case 'ldx': case 'load_acq': return makeLoad(c, f, ins);
     case 'st': case 'stx': case 'store_rel': return makeStore(c, f, ins);
@@ -169,8 +184,15 @@ export function compileProgram(prog: ValidProgram, opts: CompileOptions): Compil
       helperImports.set(def.name, def);
       return `h_${def.name}`;
     },
-    lddwValue: (pc) => lddwValue(c, pc, opts),
+    lddwValue: (pc) => {
+      const f = forms[pc] as Extract<Form, { kind: 'lddw' }>;
+      if (!opts.lddwImports || f.pseudo === PSEUDO_IMM64 || f.pseudo === PSEUDO_FUNC) return i64c(c, lddwValue(c, pc, opts));
+      const global = `lddw_${pc}`;
+      if (!lddwImports.some((l) => l.pc === pc)) lddwImports.push({ pc, global, pseudo: f.pseudo, imm: insns[pc].imm, imm2: insns[pc + 1].imm });
+      return m.global.get(global, b.i64);
+    },
   };
+  const lddwImports: LddwImport[] = [];
   m.setMemory(1, -1);
   m.addMemoryImport('0', ENV_MODULE, MEMORY_IMPORT);
   for (const [name, type] of Object.entries(GLOBALS)) {
@@ -184,6 +206,7 @@ export function compileProgram(prog: ValidProgram, opts: CompileOptions): Compil
   m.addFunctionImport('refill', BPF_MODULE, 'refill', t(b.i64, b.i32, b.i32, b.i32), b.i64);
   if (usesTailCall) m.addFunctionImport('tail_call', BPF_MODULE, 'tail_call', t(b.i64, b.i64, b.i64, b.i64, b.i64, b.i64), b.i64);
   if (usesCallx) m.addFunctionImport('callx', BPF_MODULE, 'callx', t(b.i32, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64), b.i64);
+  for (const l of lddwImports) m.addGlobalImport(l.global, BPF_MODULE, l.global, b.i64, false);
   for (const name of helperImports.keys()) {
     m.addFunctionImport(`h_${name}`, HELPER_MODULE, name, t(b.i64, b.i64, b.i64, b.i64, b.i64), b.i64);
   }
@@ -201,6 +224,7 @@ export function compileProgram(prog: ValidProgram, opts: CompileOptions): Compil
       poison,
       usesTailCall,
       usesCallx,
+      lddwImports,
       insnCount: forms.filter((f) => f !== null).length,
     };
   } finally {

@@ -42,8 +42,8 @@ export interface Ctx {
   helperImport(def: HelperDef): string;
   /** Whether tail calls (helpers that may not return) need the `bpf.tail_call` import. */
   usesTailCall: boolean;
-  /** Value of the lddw at the current pc (resolved by the caller's LddwResolver). */
-  lddwValue(pc: number): bigint;
+  /** Value of the lddw at `pc`: a constant (resolved by the caller's LddwResolver) or an imported global. */
+  lddwValue(pc: number): Expr;
   readonly section: string;
 }
 

@@ -11,7 +11,7 @@ import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../ru
 import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
-import { loadObject } from '../object.js';
+import { loadObject, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -40,18 +40,6 @@ function hostOptions(flags: Parsed['flags']): HostOptions {
   }
   if (host.pid !== undefined && host.tgid === undefined) host.tgid = host.pid;
   return host as HostOptions;
-}
-
-function pick(c: Collection, flags: Parsed['flags']): Program {
-  const progs = [...c.programs.values()];
-  if (flags.prog !== undefined) return c.program(String(flags.prog));
-  if (flags.section !== undefined) {
-    const inSection = progs.filter((p) => p.spec.section === flags.section);
-    if (inSection.length === 1) return inSection[0];
-    throw new UsageError('bad-option', `section "${flags.section}" holds ${inSection.length} programs; choose one with --prog (${progs.map((p) => p.spec.name).join(', ')})`);
-  }
-  if (progs.length === 1) return progs[0];
-  throw new UsageError('choose-program', `the object has ${progs.length} programs; choose one with --prog NAME: ${progs.map((p) => p.spec.name).join(', ')}`);
 }
 
 /** Output maps: their data is shown as records, not elements. */
@@ -100,7 +88,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
   const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   await prepareBackend(flags.backend as string | undefined);
   const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: repeat });
-  const p = pick(c, flags);
+  const p = c.program(pickProgram(spec.programs, flags).name);
   if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const input = {
     ctx: flags.ctx !== undefined ? readBytesArg(String(flags.ctx), '--ctx') : undefined,
