@@ -70,8 +70,16 @@ export interface CompiledProgram {
   readonly insnCount: number;
 }
 
-/** OPT_LEVELS are binaryen's optimize and shrink levels per tier. */
-export const OPT_LEVELS: Record<Tier, { level: number; shrink: number; passes?: readonly string[] }> = { fast: { level: 0, shrink: 0 }, opt: { level: 2, shrink: 0 } };
+/**
+ * OPT_LEVELS are binaryen's settings per tier. Measured on bench/programs (docs/jit-wasm.md): V8's optimising compiler
+ * already does what binaryen's full pipeline (`optimize()` at level 2) would, which cost about 10x the translation
+ * and gave no run-time gain beyond noise, so the optimising tier runs a few cheap cleanup passes; its speed comes
+ * from V8 compiling it with the optimising compiler from the start (src/runtime/jit-backend.ts).
+ */
+export const OPT_LEVELS: Record<Tier, { level: number; shrink: number; passes?: readonly string[] }> = {
+  fast: { level: 0, shrink: 0 },
+  opt: { level: 1, shrink: 0, passes: ['remove-unused-brs', 'merge-blocks', 'simplify-locals-nostructure', 'vacuum', 'remove-unused-module-elements'] },
+};
 
 /** compileInsn translates one instruction that is not a jump (jumps become Relooper branches). */
 function compileInsn(c: Ctx, f: Form, ins: Insn): Expr {

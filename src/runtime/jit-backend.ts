@@ -24,6 +24,24 @@ export interface JitOptions {
   poisoned?: ReadonlyMap<number, string>;
 }
 
+type V8 = { setFlagsFromString(flags: string): void };
+const v8 = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process?.getBuiltinModule?.('node:v8') as V8 | undefined;
+
+/**
+ * compileModule compiles the bytes with V8. For the optimising tier it asks V8 for optimised code from the start
+ * (`--no-liftoff` while compiling): left to itself V8 starts every function in its baseline compiler and optimises
+ * only on a later call, so one long run would stay in baseline code. Elsewhere than Node this is a plain compile.
+ */
+function compileModule(bytes: Uint8Array, tier: Tier): WebAssembly.Module {
+  if (tier !== 'opt' || !v8) return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  v8.setFlagsFromString('--no-liftoff');
+  try {
+    return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } finally {
+    v8.setFlagsFromString('--liftoff');
+  }
+}
+
 /** compileOn compiles slots for the machine of `vm` and instantiates them; it reports the time it took. */
 export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOptions): { jit: JitProgram; stats: CompileStats } {
   const t0 = performance.now();
@@ -34,7 +52,7 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
     stackTop: vm.env.stackTop,
     maxDepth: vm.env.maxDepth,
     helperEnv: () => vm.env.call.env,
-  });
+  }, compileModule(compiled.bytes, opts.tier));
   return { jit, stats: { ms: performance.now() - t0, insns: compiled.insnCount } };
 }
 
