@@ -71,14 +71,15 @@ export interface CompiledProgram {
 }
 
 /**
- * OPT_LEVELS are binaryen's settings per tier. Measured on bench/programs (docs/jit-wasm.md): V8's optimising compiler
- * already does what binaryen's full pipeline (`optimize()` at level 2) would, which cost about 10x the translation
- * and gave no run-time gain beyond noise, so the optimising tier runs a few cheap cleanup passes; its speed comes
- * from V8 compiling it with the optimising compiler from the start (src/runtime/jit-backend.ts).
+ * OPT_LEVELS are binaryen's settings per tier. Measured with `bpftime-vm run bench/programs/*.asm --repeat N`
+ * (docs/jit-wasm.md): binaryen's full pipeline (`optimize()` at level 2) cost about 10x the translation and made V8's
+ * code 2-5x slower on these loops, single passes gave nothing beyond noise, and V8's optimising compiler does the
+ * rest anyway. So both tiers emit the Relooper's output as is; the optimising tier differs in being compiled by V8's
+ * optimising compiler from the start instead of its baseline compiler (src/runtime/jit-backend.ts).
  */
 export const OPT_LEVELS: Record<Tier, { level: number; shrink: number; passes?: readonly string[] }> = {
   fast: { level: 0, shrink: 0 },
-  opt: { level: 1, shrink: 0, passes: ['remove-unused-brs', 'merge-blocks', 'simplify-locals-nostructure', 'vacuum', 'remove-unused-module-elements'] },
+  opt: { level: 0, shrink: 0 },
 };
 
 /** compileInsn translates one instruction that is not a jump (jumps become Relooper branches). */
