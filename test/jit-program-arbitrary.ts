@@ -1,7 +1,7 @@
 /**
  * Random valid programs for the differential test: every ALU operation (32/64, immediate and register, division and
  * modulo included), movsx, byte swaps, forward branches, bounded loops, stack and input loads and stores of every
- * size (sign-extending too), atomics, helper calls and a bpf-to-bpf call. Register use follows the verifier's rules
+ * size (sign-extending too), atomics, packet loads (LD_ABS/LD_IND), helper calls and a bpf-to-bpf call. Register use follows the verifier's rules
  * the JIT relies on: r9 holds the input pointer, r8 counts loops (which do not nest), and r1..r5 are set again after a local call.
  * A few accesses may fall outside the input, so faults are compared too.
  */
@@ -51,6 +51,8 @@ const helper = fc.oneof(
   fc.constant({ lines: ['call 3'] }),
   fc.constant({ lines: ['mov %r1, 1', 'call 5'] }),
 );
+const packet = fc.tuple(fc.constantFrom('b', 'h', 'w'), fc.boolean(), data, fc.integer({ min: 0, max: INPUT_SIZE + 4 }), fc.integer({ min: -4, max: 8 }))
+  .map(([size, ind, s, base, imm]) => ({ lines: ind ? [`mov ${r(s)}, ${base}`, `ldind${size} ${r(s)}, ${imm}`] : [`ldabs${size} ${base}`] }));
 const lddw = fc.tuple(data, u64()).map(([d, v]) => ({ lines: [`lddw ${r(d)}, ${formatU64(v)}`] }));
 
 const simple: fc.Arbitrary<Item> = fc.oneof(
@@ -63,6 +65,7 @@ const simple: fc.Arbitrary<Item> = fc.oneof(
   { weight: 3, arbitrary: branch },
   { weight: 1, arbitrary: helper },
   { weight: 1, arbitrary: lddw },
+  { weight: 1, arbitrary: packet },
 );
 const body = (depth: number): fc.Arbitrary<Item[]> =>
   fc.array(
