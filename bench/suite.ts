@@ -1,13 +1,13 @@
 /**
  * `npm run bench -- suite [--json] [--quick] [--write] [--check]`: the C programs of bench/c/ built with clang -target bpf
- * (run on every backend in BACKENDS) and with gcc -O2 (the native baseline), timed side by side in one run.
+ * (run on every engine in ENGINES) and with gcc -O2 (the native baseline), timed side by side in one run.
  * --json prints the figures on stdout; --write updates the suite section of bench/RESULTS.md and writes the ratio
  * chart bench/suite-ratios.png. --check only compares each program's result on every backend with the native one
  * (no timing; test/bench-suite.test.ts uses it) and exits 1 on a difference.
  */
 import { join } from 'node:path';
 import { SUITE_PROGRAMS } from './suite/programs.js';
-import { backendNames, checkProgram, runProgram, type Row } from './suite/run.js';
+import { backendNames, checkProgram, prepareBackends, runProgram, type Row } from './suite/run.js';
 import { missingTools } from './suite/build.js';
 import { summarize, toJson, toMarkdown, writeResults } from './suite/report.js';
 import { writeChart } from './suite/chart.js';
@@ -26,6 +26,7 @@ export async function main(argv: string[], _varLib: unknown, root: string): Prom
     process.stderr.write(`bench suite: cannot build the C programs: ${missing} (install clang, gcc and libbpf-dev)\n`);
     process.exit(1);
   }
+  await prepareBackends();
   if (argv.includes('--check')) return check(root, json);
   const timing = quick ? { warmMs: 100, minMs: 150, minRuns: 3 } : { warmMs: 200, minMs: 600, minRuns: 7 };
   const rounds = quick ? 1 : 3;

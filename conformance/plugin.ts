@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { BpfError } from '../src/errors.js';
 import { ubpfTestHelpers } from '../src/helpers/ubpf-test.js';
 import { decodeProgram } from '../src/isa/index.js';
-import { loadRaw } from '../src/runtime/backends.js';
+import { loadRaw, prepareBackend } from '../src/runtime/backends.js';
 import { parseMemory } from './reader.js';
 
 function fail(message: string): never {
@@ -23,7 +23,7 @@ function parseHexBytes(text: string, what: string): Uint8Array {
   return parseMemory(text);
 }
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   let memory: Uint8Array = new Uint8Array(0);
   let i = 0;
   if (argv.length > 0 && !argv[0].startsWith('--')) memory = parseHexBytes(argv[i++], 'memory');
@@ -42,6 +42,7 @@ function main(argv: string[]): void {
   }
   const code = parseHexBytes(program ?? readFileSync(0, 'utf8'), 'program');
   try {
+    await prepareBackend(backend);
     const prog = loadRaw(decodeProgram(code), { backend, helpers: ubpfTestHelpers() });
     const { r0 } = prog.run({ input: memory.length ? memory : undefined, budget });
     process.stdout.write(r0.toString(16) + '\n');
@@ -50,4 +51,4 @@ function main(argv: string[]): void {
   }
 }
 
-main(process.argv.slice(2));
+await main(process.argv.slice(2));

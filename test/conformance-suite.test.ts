@@ -3,11 +3,11 @@
 // (BPF_CONFORMANCE_REQUIRED=1).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConformanceFile } from '../conformance/reader.js';
 import { resultLine, runTest } from '../conformance/runner.js';
 import { DEFAULT_GROUPS, GROUPS } from '../src/isa/index.js';
-import { BACKENDS } from '../src/runtime/backends.js';
+import { ENGINES, prepareBackend } from '../src/runtime/backends.js';
 import { CONFORMANCE_DIR, conformanceAvailable } from './helpers.js';
 
 const available = conformanceAvailable();
@@ -17,8 +17,9 @@ describe.skipIf(!available)(`bpf_conformance suite (${CONFORMANCE_DIR} missing: 
   it('has the 313 official files', () => {
     expect(files.length).toBe(313);
   });
-  for (const backend of BACKENDS) {
+  for (const backend of ENGINES) {
     describe(backend, () => {
+      beforeAll(() => prepareBackend(backend));
       it.each(files)('%s', (file) => {
         const test = parseConformanceFile(file, readFileSync(join(CONFORMANCE_DIR, file), 'utf8'));
         const r = runTest(test, { backend, cpuVersion: 4, groups: DEFAULT_GROUPS | GROUPS.callx });

@@ -1,11 +1,11 @@
 // Our own fixtures (conformance/fixtures/*.data): what the official suite does not cover, graded like the suite.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConformanceFile } from '../conformance/reader.js';
 import { resultLine, runTest } from '../conformance/runner.js';
 import { DEFAULT_GROUPS, GROUPS } from '../src/isa/index.js';
-import { BACKENDS } from '../src/runtime/backends.js';
+import { ENGINES, prepareBackend } from '../src/runtime/backends.js';
 import { ROOT } from './helpers.js';
 
 const dir = join(ROOT, 'conformance', 'fixtures');
@@ -19,7 +19,8 @@ describe('own conformance fixtures', () => {
       expect(names).toContain(topic);
     }
   });
-  for (const backend of BACKENDS) {
+  beforeAll(() => prepareBackend('wasm-opt'));
+  for (const backend of ENGINES) {
     it.each(files)(`${backend}: %s`, (file) => {
       const test = parseConformanceFile(file, readFileSync(join(dir, file), 'utf8'));
       const r = runTest(test, { backend, groups: DEFAULT_GROUPS | GROUPS.callx | GROUPS.packet });

@@ -1,7 +1,7 @@
 /**
  * Building C programs for tests (clang -target bpf with libbpf's headers) and detecting the kernel features some
- * tests use as an oracle. Missing tools make tests skip with the reason in their title, unless CLANG_REQUIRED=1 or
- * BPF_KERNEL_REQUIRED=1 (set in CI), where the absence is an error.
+ * tests use as an oracle. Missing tools make tests skip with the reason in their title, unless CLANG_REQUIRED=1,
+ * BPF_KERNEL_REQUIRED=1 or WASM2C_REQUIRED=1 (set in CI), where the absence is an error.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,10 +27,27 @@ function missingKernel(): string {
   return '';
 }
 
+/** WASM2C_RUNTIME is where Debian's wabt package puts the wasm2c runtime sources. */
+export const WASM2C_RUNTIME = '/usr/share/wabt/wasm2c';
+
+function missingWasm2c(): string {
+  if (!works('wasm2c', ['--version'])) return 'wasm2c not found (wabt)';
+  if (!works('cc', ['--version'])) return 'cc not found';
+  if (!existsSync(join(WASM2C_RUNTIME, 'wasm-rt-impl.c'))) return `wasm2c runtime not found in ${WASM2C_RUNTIME}`;
+  return '';
+}
+
 const clangMissing = missingClang();
 if (clangMissing && process.env.CLANG_REQUIRED === '1') throw new Error(`CLANG_REQUIRED=1 but ${clangMissing}`);
 const kernelMissing = missingKernel();
 if (kernelMissing && process.env.BPF_KERNEL_REQUIRED === '1') throw new Error(`BPF_KERNEL_REQUIRED=1 but ${kernelMissing}`);
+
+const wasm2cMissing = missingWasm2c();
+if (wasm2cMissing && process.env.WASM2C_REQUIRED === '1') throw new Error(`WASM2C_REQUIRED=1 but ${wasm2cMissing}`);
+
+/** HAS_WASM2C tells whether exported modules can be built into native code (wasm2c, cc); WASM2C_SKIP says why not. */
+export const HAS_WASM2C = wasm2cMissing === '';
+export const WASM2C_SKIP = wasm2cMissing ? ` (skipped: ${wasm2cMissing})` : '';
 
 /** HAS_CLANG tells whether C programs can be built; CLANG_SKIP is the skip reason otherwise. */
 export const HAS_CLANG = clangMissing === '';

@@ -7,7 +7,7 @@ import { geomean } from '../measure.js';
 import type { Timing } from './native.js';
 import { backendNames, fmtNs, type Row } from './run.js';
 
-/** TIERS are the backends the suite reports on: the planned ones, then any other in BACKENDS. */
+/** TIERS are the backends the suite reports on: the planned ones, then any other in ENGINES. */
 export function tiers(): string[] {
   return [...new Set(['interp', 'wasm-fast', 'wasm-opt', ...backendNames()])];
 }

@@ -1,9 +1,9 @@
 /**
- * Measuring the suite: for each program, rounds in which every backend in BACKENDS and the native build are timed
+ * Measuring the suite: for each program, rounds in which every engine in ENGINES and the native build are timed
  * one after the other (the order alternating between rounds), so the ratios compare figures taken side by side on a
  * shared, noisy machine. A program's figure is the median of its round medians.
  */
-import { BACKENDS } from '../../src/runtime/backends.js';
+import { ENGINES, prepareBackend } from '../../src/runtime/backends.js';
 import { buildProgram } from './build.js';
 import { measureNative, nativeResult, type Timing } from './native.js';
 import type { BenchProgram } from './programs.js';
@@ -48,8 +48,13 @@ export interface SuiteOptions {
   log: (line: string) => void;
 }
 
-/** backendNames is BACKENDS: the suite measures whatever this build provides. */
-export const backendNames = (): string[] => [...BACKENDS];
+/** backendNames lists the engines this build provides (not `auto`, which picks one of them): the suite measures all. */
+export const backendNames = (): string[] => [...ENGINES];
+
+/** prepareBackends loads what the engines need before the first program (binaryen for the Wasm tiers). */
+export async function prepareBackends(): Promise<void> {
+  for (const b of backendNames()) await prepareBackend(b);
+}
 
 /** tryLoad loads `object` on `backend`, turning a failure into its message (reported, never hidden). */
 function tryLoad(object: string, backend: string): LoadedBench | string {

@@ -7,7 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
-import { LoadError } from '../errors.js';
+import { LoadError, UsageError } from '../errors.js';
+import type { ProgramSpec } from '../loader/spec.js';
+import type { Parsed } from './args.js';
 import { parseBtf, type Btf } from '../loader/btf/parse.js';
 import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.js';
 import { kernelVersionCode, parseKconfig } from '../loader/data.js';
@@ -63,4 +65,21 @@ export function loadObject(path: string, opts: ObjectOptions): { spec: LoadedCol
     config: () => (opts.kconfig ? parseKconfig(new TextDecoder().decode(readFile(opts.kconfig))) : hostKconfig()),
   });
   return { spec, targetBtf: btf };
+}
+
+/** pickProgram chooses the program of an object named by --prog or --section, or its only one. */
+export function pickProgram(progs: readonly ProgramSpec[], flags: Parsed['flags']): ProgramSpec {
+  const names = progs.map((p) => p.name).join(', ');
+  if (flags.prog !== undefined) {
+    const p = progs.find((q) => q.name === flags.prog);
+    if (!p) throw new UsageError('unknown-program', `no program "${flags.prog}"; programs: ${names}`);
+    return p;
+  }
+  if (flags.section !== undefined) {
+    const inSection = progs.filter((p) => p.section === flags.section);
+    if (inSection.length === 1) return inSection[0];
+    throw new UsageError('bad-option', `section "${flags.section}" holds ${inSection.length} programs; choose one with --prog (${names})`);
+  }
+  if (progs.length === 1) return progs[0];
+  throw new UsageError('choose-program', `the object has ${progs.length} programs; choose one with --prog NAME: ${names}`);
 }

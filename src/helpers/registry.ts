@@ -4,7 +4,11 @@
  * named table: the kernel's helpers for clang objects, or the uBPF test helpers that conformance-style programs call.
  */
 import type { GuestMemory } from '../memory/guest-memory.js';
+import { BpfError, ExecError } from '../errors.js';
 import type { HelperEnv } from './env.js';
+
+/** MAX_TAIL_CALLS is the kernel's MAX_TAIL_CALL_CNT. */
+export const MAX_TAIL_CALLS = 33;
 
 /** ArgKind is the kind of a helper argument, named after the kernel's `bpf_arg_type`. */
 export type ArgKind =
@@ -105,4 +109,16 @@ export class HelperSet {
   list(): HelperDef[] {
     return [...this.byId.values()].sort((a, b) => a.id - b.id);
   }
+}
+
+/** helperError wraps anything a helper throws into an ExecError naming the helper, keeping code, address and cause. */
+export function helperError(def: HelperDef, e: unknown): ExecError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const code = e instanceof BpfError ? e.code : 'helper-failed';
+  const err = new ExecError(code, `helper ${def.name}: ${msg}`, {}, { cause: e });
+  if (e instanceof ExecError) {
+    if (e.address !== undefined) err.address = e.address;
+    if (e.region !== undefined) err.region = e.region;
+  }
+  return err;
 }

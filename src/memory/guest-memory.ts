@@ -11,6 +11,8 @@ import { ExecError } from '../errors.js';
 export const PAGE_SIZE = 4096;
 /** NULL_GUARD_END is the first address that can be mapped: the page at address 0 never is. */
 export const NULL_GUARD_END = PAGE_SIZE;
+/** TEXT_BASE is the guest address of slot 0 for code pointers (pseudo-func lddw, callx); it maps no memory. */
+export const TEXT_BASE = 0x100_0000_0000n;
 const WASM_PAGE = 65536;
 const MAX_BYTES = 2 ** 32 - WASM_PAGE;
 

@@ -1,22 +1,34 @@
 /**
  * Backends that run raw programs (slots plus an input buffer), chosen by name everywhere a backend is chosen
- * (`--backend`, the conformance runner, the plugin). Each backend reports its own name in results, so nothing falls
- * back silently.
+ * (`--backend`, the conformance runner, the plugin, Collection). `interp` is the reference interpreter, `wasm-fast`
+ * and `wasm-opt` the two JIT tiers, and `auto` picks one by program size and expected runs. Each loaded program
+ * reports the backend it actually runs on, so nothing falls back silently.
  */
 import { UsageError } from '../errors.js';
 import type { HelperSet } from '../helpers/registry.js';
-import type { Insn } from '../isa/index.js';
+import { OP_LDDW, type Insn } from '../isa/index.js';
+import { loadBinaryen, type Tier } from '../jit-wasm/index.js';
 import { Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
+import { compileOn, runOn, type CompileStats } from './jit-backend.js';
 
-/** BACKENDS lists the backend names this build provides. */
-export const BACKENDS = ['interp'] as const;
+export type { CompileStats } from './jit-backend.js';
 
-/** BackendName is one of BACKENDS. */
-export type BackendName = (typeof BACKENDS)[number];
+/** ENGINES are the backends that run code; `auto` resolves to one of them. */
+export const ENGINES = ['interp', 'wasm-fast', 'wasm-opt'] as const;
+/** BACKENDS lists the backend names a user may choose. */
+export const BACKENDS = [...ENGINES, 'auto'] as const;
+
+/** BackendName is an engine: what a program actually runs on (never 'auto'). */
+export type BackendName = (typeof ENGINES)[number];
+/** BackendChoice is what a user may ask for. */
+export type BackendChoice = (typeof BACKENDS)[number];
 
 /** LoadedProgram is a program bound to a backend, ready to run any number of times. */
 export interface LoadedProgram {
+  /** The backend the program runs on (`auto` resolved). */
   readonly backend: BackendName;
+  /** Time spent translating, compiling and instantiating, and the instruction count. */
+  readonly compileStats: CompileStats;
   run(opts?: RunOptions): RunResult;
 }
 
@@ -26,22 +38,65 @@ export interface LoadOptions {
   helpers?: HelperSet;
   maxCallDepth?: number;
   section?: string;
+  /** How many runs the caller expects (lets `auto` weigh compile time); default 1. */
+  expectedRuns?: number;
 }
 
 /** parseBackend checks a backend name given by a user. */
-export function parseBackend(name: string | undefined): BackendName {
+export function parseBackend(name: string | undefined): BackendChoice {
   const n = name ?? 'interp';
-  if ((BACKENDS as readonly string[]).includes(n)) return n as BackendName;
+  if ((BACKENDS as readonly string[]).includes(n)) return n as BackendChoice;
   throw new UsageError('bad-backend', `unknown backend "${n}", expected one of: ${BACKENDS.join(', ')}`);
+}
+
+/**
+ * AUTO_JIT_WORK is the instruction count times runs above which `auto` compiles: below it, interpreting once costs
+ * less than compiling (a wasm-fast compile measured about the time of interpreting this many instructions).
+ */
+const AUTO_JIT_WORK = 20_000;
+/** AUTO_OPT_RUNS is the run count from which `auto` pays for the optimising tier. */
+const AUTO_OPT_RUNS = 1000;
+
+/** resolveBackend turns a choice into the engine to use for `insnCount` instructions run `runs` times. */
+export function resolveBackend(choice: string | undefined, insnCount: number, runs = 1): BackendName {
+  const c = parseBackend(choice);
+  if (c !== 'auto') return c;
+  if (runs <= 1 || insnCount * runs < AUTO_JIT_WORK) return 'interp';
+  return runs >= AUTO_OPT_RUNS ? 'wasm-opt' : 'wasm-fast';
+}
+
+/** tierOf gives the JIT tier of a wasm engine. */
+export function tierOf(backend: BackendName): Tier | undefined {
+  return backend === 'wasm-fast' ? 'fast' : backend === 'wasm-opt' ? 'opt' : undefined;
+}
+
+/**
+ * prepareBackend loads what a backend needs before programs can be loaded synchronously on it: binaryen, for the
+ * wasm tiers and for `auto` (which may pick one). Without it, loading on a wasm tier is a NotSupportedError.
+ */
+export async function prepareBackend(choice: string | undefined): Promise<void> {
+  if (parseBackend(choice) !== 'interp') await loadBinaryen();
+}
+
+/** countInsns counts instructions, a lddw (two slots) once. */
+export function countInsns(insns: readonly Insn[]): number {
+  let n = 0;
+  for (let pc = 0; pc < insns.length; pc += insns[pc].opcode === OP_LDDW ? 2 : 1) n++;
+  return n;
 }
 
 /** loadRaw validates and prepares raw slots on the chosen backend. */
 export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedProgram {
-  const backend = parseBackend(opts.backend);
   const vm = new Interpreter({ helpers: opts.helpers, maxCallDepth: opts.maxCallDepth });
+  const t0 = performance.now();
   const prepared = vm.load(insns, opts.section);
-  return {
-    backend,
-    run: (o = {}) => vm.run(prepared, o),
-  };
+  const insnCount = countInsns(insns);
+  const backend = resolveBackend(opts.backend, insnCount, opts.expectedRuns);
+  const tier = tierOf(backend);
+  if (!tier) {
+    const compileStats = { ms: performance.now() - t0, insns: insnCount };
+    return { backend, compileStats, run: (o = {}) => vm.run(prepared, o) };
+  }
+  const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section });
+  return { backend, compileStats: stats, run: (o = {}) => runOn(vm, prepared, jit, o) };
 }

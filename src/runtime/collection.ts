@@ -16,7 +16,9 @@ import { PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, OP_CALL } from '../isa/index.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { Interpreter, traceRun, type TraceStep } from '../vm/index.js';
-import { parseBackend, type BackendName } from './backends.js';
+import { countInsns, resolveBackend, tierOf, type BackendName, type CompileStats } from './backends.js';
+import { compileOn, runOn } from './jit-backend.js';
+import type { JitProgram } from '../jit-wasm/index.js';
 import { buildContext, type ContextInput } from './context.js';
 import { createHost, type Host, type HostOptions } from './host.js';
 import { buildTaskStandIn } from './task.js';
@@ -30,6 +32,8 @@ export interface CollectionOptions {
   /** BTF of the target kernel: gives bpf_get_current_task a stand-in task_struct with that layout (a function is called only when a program uses the task). */
   targetBtf?: Btf | (() => Btf | undefined);
   maxCallDepth?: number;
+  /** Runs the caller expects per program (lets backend `auto` weigh compile time); default 1. */
+  expectedRuns?: number;
 }
 
 /** RunInput is what one program run receives. */
@@ -59,6 +63,12 @@ export class Program {
     readonly spec: ProgramSpec,
     readonly prepared: Prepared,
     private readonly collection: Collection,
+    /** The backend the program runs on (the collection's, `auto` resolved). */
+    readonly backend: BackendName,
+    /** Time spent translating, compiling and instantiating it, and its instruction count. */
+    readonly compileStats: CompileStats,
+    /** The compiled program on a wasm backend (what tail calls into this program enter). */
+    readonly jit?: JitProgram,
   ) {}
 
   /** run executes the program once with a context built from `input`. */
@@ -101,7 +111,8 @@ export class Collection {
     readonly spec: LoadedCollection,
     opts: CollectionOptions = {},
   ) {
-    this.backend = parseBackend(opts.backend);
+    this.backend = resolveBackend(opts.backend, Math.max(0, ...spec.programs.map((p) => countInsns(p.insns))), opts.expectedRuns);
+    const tier = tierOf(this.backend);
     this.host = createHost(opts.host);
     const mapCtx: MapContext = { mem: this.mem, ncpus: this.host.ncpus, currentCpu: () => this.host.cpu };
     const byIndex = spec.maps.map((m) => {
@@ -120,7 +131,16 @@ export class Collection {
       resolveLddw: (pc, pseudo, imm, imm2) => this.resolveLddw(byIndex, pc, pseudo, imm, imm2),
     });
     for (const p of spec.programs) {
-      this.programs.set(p.name, new Program(p, this.vm.load(p.insns, p.section, poisonedSlots(p)), this));
+      const t0 = performance.now();
+      const poisoned = poisonedSlots(p);
+      const prepared = this.vm.load(p.insns, p.section, poisoned);
+      if (!tier) {
+        this.programs.set(p.name, new Program(p, prepared, this, this.backend, { ms: performance.now() - t0, insns: countInsns(p.insns) }));
+        continue;
+      }
+      const resolveLddw = (pc: number, pseudo: number, imm: number, imm2: number) => this.resolveLddw(byIndex, pc, pseudo, imm, imm2);
+      const { jit, stats } = compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned });
+      this.programs.set(p.name, new Program(p, prepared, this, this.backend, stats, jit));
     }
     this.wireReferences();
     // Like a libbpf perf_buffer, open every perf event array's buffers so outputs land (the kernel drops them otherwise).
@@ -195,7 +215,9 @@ export class Collection {
     this.vm.setHelperEnv(env);
     try {
       const runOpts = { args: [BigInt(this.ctxRegion.start)], budget: input.budget, keepInput: data !== undefined };
-      const { r0, steps } = input.trace ? traceRun(this.vm, program.prepared, runOpts, input.trace) : this.vm.run(program.prepared, runOpts);
+      const { r0, steps } = input.trace
+        ? traceRun(this.vm, program.prepared, runOpts, input.trace)
+        : program.jit ? runOn(this.vm, program.prepared, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
       return {
         r0,
         steps,

@@ -4,7 +4,8 @@
  * to recover the access (base register, offset, size, direction) and the full 64-bit address, and guest memory says
  * which region was involved. Any other error gets the pc and instruction text prefixed once.
  */
-import { BpfError, ExecError } from '../errors.js';
+import { ExecError } from '../errors.js';
+import { accessFault, locatedError } from '../memory/access-fault.js';
 import { classify, formatInsn, memAccess } from '../isa/index.js';
 import { toU64 } from './int64.js';
 import type { Env, ExecState } from './interpreter.js';
@@ -19,30 +20,13 @@ export const FAULT_MISALIGNED = { fault: 'misaligned' } as const;
 export function locateFault(e: unknown, p: Prepared, st: ExecState, env: Env): ExecError {
   const pc = st.pc;
   if (e instanceof ExecError && e.location.pc !== undefined) return e;
-  const insn = formatInsn(p.insns, pc);
-  const where = { pc, insn };
   if (e === FAULT_MEMORY || e === FAULT_MISALIGNED) {
     const ins = p.insns[pc];
     const form = classify(ins);
     const acc = form.kind === 'invalid' ? undefined : memAccess(form, ins);
-    if (!acc) return new ExecError('internal', `pc ${pc}: ${insn}: memory fault without a memory operand`, where);
+    if (!acc) return new ExecError('internal', `pc ${pc}: ${formatInsn(p.insns, pc)}: memory fault without a memory operand`, { pc, insn: formatInsn(p.insns, pc) });
     const address = BigInt.asUintN(64, toU64(st.R, acc.base * 2) + BigInt(acc.off));
-    const f =
-      e === FAULT_MISALIGNED
-        ? { code: 'misaligned', message: `misaligned atomic access of ${acc.size} bytes at 0x${address.toString(16)}` }
-        : env.mem.describeFault(address, acc.size, acc.write);
-    const err = new ExecError(f.code, `pc ${pc}: ${insn}: ${f.message}`, where);
-    err.address = Number(address);
-    const region = 'region' in f ? f.region : env.mem.regionAt(Number(address))?.name;
-    if (region !== undefined) err.region = region;
-    return err;
+    return accessFault(env.mem, p.insns, pc, address, acc.size, acc.write, e === FAULT_MISALIGNED);
   }
-  const base = e instanceof Error ? e.message : String(e);
-  const code = e instanceof BpfError ? e.code : 'internal';
-  const err = new ExecError(code, `pc ${pc}: ${insn}: ${base}`, where, { cause: e });
-  if (e instanceof ExecError) {
-    if (e.address !== undefined) err.address = e.address;
-    if (e.region !== undefined) err.region = e.region;
-  }
-  return err;
+  return locatedError(p.insns, pc, e);
 }

@@ -4,9 +4,10 @@
  * nested invocation of the loop in a new frame), tail calls, and `callx`, which reaches either a BPF function (a code
  * address from a pseudo-func lddw) or, as uBPF and the conformance suite expect, a helper by id held in a register.
  */
-import { BpfError, ExecError } from '../errors.js';
+import { ExecError } from '../errors.js';
 import type { HelperEnv } from '../helpers/env.js';
-import type { HelperCall, HelperDef } from '../helpers/registry.js';
+import { helperError, MAX_TAIL_CALLS, type HelperCall, type HelperDef } from '../helpers/registry.js';
+export { helperError, MAX_TAIL_CALLS };
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { setNumber, setU64, toU64 } from './int64.js';
 import { runSteps, type Env, type ExecState } from './interpreter.js';
@@ -15,8 +16,6 @@ import { TEXT_BASE, type Prepared } from './prepare.js';
 const TEXT_HI = Number(TEXT_BASE >> 32n);
 const MAX_SAFE_HI = 0x200000;
 const STACK_FRAME = 512;
-/** MAX_TAIL_CALLS is the kernel's MAX_TAIL_CALL_CNT. */
-export const MAX_TAIL_CALLS = 33;
 
 /** What the loop does after a helper returns. */
 export const AFTER_CONTINUE = 0;
@@ -29,18 +28,6 @@ export const CALLX_TAIL_CALL = -3;
 /** TailCallTarget is anything a prog_array can hold that the interpreter can jump to. */
 export interface TailCallTarget {
   readonly prepared: Prepared;
-}
-
-/** helperError wraps anything a helper throws into an ExecError naming the helper, keeping code, address and cause. */
-export function helperError(def: HelperDef, e: unknown): ExecError {
-  const msg = e instanceof Error ? e.message : String(e);
-  const code = e instanceof BpfError ? e.code : 'helper-failed';
-  const err = new ExecError(code, `helper ${def.name}: ${msg}`, {}, { cause: e });
-  if (e instanceof ExecError) {
-    if (e.address !== undefined) err.address = e.address;
-    if (e.region !== undefined) err.region = e.region;
-  }
-  return err;
 }
 
 /** HelperCallImpl is the reusable call object the interpreter hands to helper implementations. */

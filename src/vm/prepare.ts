@@ -18,8 +18,8 @@ import {
 } from '../isa/index.js';
 import * as O from './ops.js';
 
-/** TEXT_BASE is the guest address of slot 0 for code pointers (pseudo-func lddw, callx); it maps no memory. */
-export const TEXT_BASE = 0x100_0000_0000n;
+import { TEXT_BASE } from '../memory/guest-memory.js';
+export { TEXT_BASE };
 
 /** LddwResolver gives the 64-bit value of a lddw with a map or BTF pseudo-source (supplied by the loader). */
 export type LddwResolver = (pc: number, pseudo: number, imm: number, imm2: number) => bigint;

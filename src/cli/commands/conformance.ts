@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { parseConformanceFile } from '../../../conformance/reader.js';
 import { resultLine, runTest, summarize, summaryLine, type TestResult } from '../../../conformance/runner.js';
 import { UsageError } from '../../errors.js';
-import { BACKENDS } from '../../runtime/backends.js';
+import { BACKENDS, prepareBackend } from '../../runtime/backends.js';
 import { DEFAULT_GROUPS, GROUPS, type CpuVersion, type GroupName } from '../../isa/index.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../output.js';
@@ -61,7 +61,8 @@ export const conformanceCommand: Command = {
 A comment "# bpftime-vm: budget N" or "# bpftime-vm: max-call-depth N" before the first section of a file sets
 that option for the file. Exit code 1 when any test fails.`,
   },
-  run({ flags, positionals }, out) {
+  async run({ flags, positionals }, out) {
+    await prepareBackend(flags.backend as string | undefined);
     const groups = (DEFAULT_GROUPS | groupMask(flags['include-groups'])) & ~groupMask(flags['exclude-groups']);
     const cpuVersion = Number(String(flags['cpu-version'] ?? 'v4').slice(1)) as CpuVersion;
     const opts = {

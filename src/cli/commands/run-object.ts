@@ -5,11 +5,12 @@
 import { UsageError } from '../../errors.js';
 import type { HostOptions } from '../../runtime/host.js';
 import { Collection, type Program } from '../../runtime/collection.js';
+import { prepareBackend } from '../../runtime/backends.js';
 import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../runtime/inspect.js';
 import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
-import { loadObject } from '../object.js';
+import { loadObject, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -38,18 +39,6 @@ function hostOptions(flags: Parsed['flags']): HostOptions {
   }
   if (host.pid !== undefined && host.tgid === undefined) host.tgid = host.pid;
   return host as HostOptions;
-}
-
-function pick(c: Collection, flags: Parsed['flags']): Program {
-  const progs = [...c.programs.values()];
-  if (flags.prog !== undefined) return c.program(String(flags.prog));
-  if (flags.section !== undefined) {
-    const inSection = progs.filter((p) => p.spec.section === flags.section);
-    if (inSection.length === 1) return inSection[0];
-    throw new UsageError('bad-option', `section "${flags.section}" holds ${inSection.length} programs; choose one with --prog (${progs.map((p) => p.spec.name).join(', ')})`);
-  }
-  if (progs.length === 1) return progs[0];
-  throw new UsageError('choose-program', `the object has ${progs.length} programs; choose one with --prog NAME: ${progs.map((p) => p.spec.name).join(', ')}`);
 }
 
 /** Output maps: their data is shown as records, not elements. */
@@ -92,10 +81,13 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
 }
 
 /** runObject implements `run` for ELF objects. */
-export function runObject(path: string, flags: Parsed['flags'], out: Output): number {
+export async function runObject(path: string, flags: Parsed['flags'], out: Output): Promise<number> {
   const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf });
-  const p = pick(c, flags);
+  const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
+  await prepareBackend(flags.backend as string | undefined);
+  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: repeat });
+  const p = c.program(pickProgram(spec.programs, flags).name);
+  if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const input = {
     ctx: flags.ctx !== undefined ? readBytesArg(String(flags.ctx), '--ctx') : undefined,
     data: flags.mem !== undefined ? readBytesArg(String(flags.mem), '--mem') : undefined,
@@ -112,7 +104,6 @@ export function runObject(path: string, flags: Parsed['flags'], out: Output): nu
         else out.text(`${String(s.pc).padStart(6)}: ${('  '.repeat(s.depth) + s.insn).padEnd(36)} ${changes.join(', ')}`.trimEnd());
       }
     : undefined;
-  const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   let result = p.run({ ...input, trace: onStep });
   const t0 = performance.now();
   for (let k = 1; k < repeat; k++) result = p.run(input);
@@ -126,7 +117,8 @@ export function runObject(path: string, flags: Parsed['flags'], out: Output): nu
       program: p.spec.name,
       type: p.spec.type,
       section: p.spec.section,
-      backend: c.backend,
+      backend: flags.trace ? 'interp' : p.backend,
+      compile_ms: Number(p.compileStats.ms.toFixed(3)),
       r0: hex(result.r0),
       r0_signed: BigInt.asIntN(64, result.r0).toString(),
       steps: result.steps,
@@ -138,6 +130,9 @@ export function runObject(path: string, flags: Parsed['flags'], out: Output): nu
       ...(result.overrideReturn !== undefined ? { override_return: hex(result.overrideReturn) } : {}),
       ...(flags.trace ? { trace } : {}),
     });
-  } else printText(out, c, p, result.r0, result.steps, records, dumps, ms);
+  } else {
+    printText(out, c, p, result.r0, result.steps, records, dumps, ms);
+    if (flags.backend !== undefined && !flags.trace) out.text(`backend ${p.backend}, compiled in ${p.compileStats.ms.toFixed(2)} ms`);
+  }
   return EXIT.ok;
 }

@@ -1,5 +1,5 @@
 /** `bpftime-vm run FILE`: run one program and print r0 (and, with --trace, every executed instruction). */
-import { BACKENDS, loadRaw, type LoadedProgram } from '../../runtime/backends.js';
+import { BACKENDS, loadRaw, prepareBackend, type LoadedProgram } from '../../runtime/backends.js';
 import { ubpfTestHelpers } from '../../helpers/ubpf-test.js';
 import { Interpreter, traceRun, DEFAULT_BUDGET, type TraceStep } from '../../vm/index.js';
 import type { Command } from '../command.js';
@@ -58,7 +58,7 @@ export const runCommand: Command = {
       { name: 'kconfig', kind: 'string', value: 'FILE', description: 'object: kernel .config for __kconfig externs (default /boot/config-$(uname -r))' },
       { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa or time (ns) seen by helpers' },
       { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },
-      { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend' },
+      { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend: interp, wasm-fast, wasm-opt, or auto (picks by size and --repeat; --json shows the pick)' },
       { name: 'budget', kind: 'number', value: 'N', description: `instruction budget, 0 for none (default ${DEFAULT_BUDGET})` },
       { name: 'repeat', kind: 'number', value: 'N', description: 'run N times and report the mean time per run (objects: maps keep their state)' },
       { name: 'trace', kind: 'boolean', description: 'print every executed instruction with the registers it changed' },
@@ -68,7 +68,7 @@ program type, and prints r0, trace_printk output, ring/perf buffer records and t
 A .data file supplies its own memory and expected result; run reports a mismatch with exit code 1.
 Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 sqrti, 4 strcmp_ext, 5 unwind).`,
   },
-  run({ flags, positionals }, out) {
+  async run({ flags, positionals }, out) {
     if (isElf(readFile(positionals[0]))) return runObject(positionals[0], flags, out);
     for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type']) {
       if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
@@ -76,8 +76,10 @@ Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 s
     const file = readProgramFile(positionals[0]);
     const input = flags.mem !== undefined ? readBytesArg(String(flags.mem), '--mem') : file.test?.mem;
     const budget = (flags.budget as number | undefined) ?? DEFAULT_BUDGET;
-    const backend = (flags.backend as string | undefined) ?? 'interp';
     const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
+    const choice = (flags.backend as string | undefined) ?? 'interp';
+    let backend: string = choice;
+    let compileMs: number | undefined;
     const runInput = input && input.length ? input : undefined;
     let r0: bigint;
     let steps: number;
@@ -89,7 +91,10 @@ Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 s
       ({ r0, steps } = result);
       traced = s;
     } else {
-      const prog: LoadedProgram = loadRaw(file.insns, { backend, helpers: ubpfTestHelpers(), section: file.path });
+      await prepareBackend(choice);
+      const prog: LoadedProgram = loadRaw(file.insns, { backend: choice, helpers: ubpfTestHelpers(), section: file.path, expectedRuns: repeat });
+      backend = prog.backend;
+      compileMs = prog.compileStats.ms;
       let result = prog.run({ input: runInput, budget });
       const t0 = performance.now();
       for (let k = 1; k < repeat; k++) result = prog.run({ input: runInput, budget });
@@ -103,6 +108,7 @@ Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 s
         file: file.path,
         format: file.format,
         backend: flags.trace ? 'interp' : backend,
+        ...(compileMs !== undefined ? { compile_ms: Number(compileMs.toFixed(3)) } : {}),
         r0: hex(r0),
         r0_signed: signed(r0),
         steps,
@@ -113,6 +119,7 @@ Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 s
     } else {
       out.text(`r0 = ${hex(r0)} (${signed(r0)})`);
       if (!Number.isNaN(ms)) out.text(`${steps} instructions, ${ms.toFixed(4)} ms per run, ${(steps / ms / 1000).toFixed(1)} M insn/s`);
+      if (flags.backend !== undefined && compileMs !== undefined) out.text(`backend ${backend}, compiled in ${compileMs.toFixed(2)} ms`);
       if (match === false) out.note(`mismatch: ${file.path} expects r0 = ${hex(expected!)}`);
     }
     return match === false ? EXIT.failure : EXIT.ok;

@@ -1,0 +1,55 @@
+/**
+ * The import/export ABI of a translated module (docs/jit-wasm.md describes it for hosts other than this runtime).
+ * Every function of the eBPF program becomes a Wasm function `(r1, r2, r3, r4, r5, r10: i64) -> i64` returning r0;
+ * `bpf_main` is the entry. Control state the host reads or sets lives in exported mutable globals.
+ */
+
+/** ENV_MODULE is the import module of the guest memory (`env.memory`). */
+export const ENV_MODULE = 'env';
+/** MEMORY_IMPORT is the name of the imported guest memory. */
+export const MEMORY_IMPORT = 'memory';
+/** HELPER_MODULE is the import module of helpers, each imported by its helper-table name. */
+export const HELPER_MODULE = 'helper';
+/** BPF_MODULE is the import module of the runtime services (refill, trap, tail call, callx). */
+export const BPF_MODULE = 'bpf';
+/** ENTRY_EXPORT is the exported entry function. */
+export const ENTRY_EXPORT = 'bpf_main';
+
+/** functionExport names the export of the BPF function at slot `pc` (callbacks reach functions through these). */
+export const functionExport = (pc: number): string => `bpf_fn_${pc}`;
+
+/** GLOBALS are the exported mutable globals: name and type. */
+export const GLOBALS = {
+  /** pc of the helper call in progress (for located helper errors). */
+  pc: 'i32',
+  /** r10 of the frame calling a helper (callbacks and tail calls run relative to it). */
+  fp: 'i64',
+  /** Set by the host during a helper call: CTL_EXIT or CTL_TAIL_CALL; 0 otherwise. */
+  ctl: 'i32',
+  /** Instructions left; decremented per basic block. */
+  budget: 'i64',
+  /** Lowest r10 a call may create (r10 of the deepest allowed frame). */
+  stack_limit: 'i64',
+  /** Guest address and length of the packet LD_ABS/LD_IND read. */
+  pkt_start: 'i32',
+  pkt_len: 'i32',
+} as const;
+
+/** GlobalName is one of the exported globals. */
+export type GlobalName = keyof typeof GLOBALS;
+
+/** CTL_EXIT asks the program to end now with r0 = the helper's result (uBPF's unwind, LD_ABS out of bounds). */
+export const CTL_EXIT = 1;
+/** CTL_TAIL_CALL asks the program to run the tail-call target the host chose (import `bpf.tail_call`). */
+export const CTL_TAIL_CALL = 2;
+
+/** Trap kinds passed to `bpf.trap(kind, pc, value)`; the host raises the matching error and never returns. */
+export const TRAP_MISALIGNED = 1;
+export const TRAP_FELL_OFF = 2;
+export const TRAP_CALL_DEPTH = 3;
+/** TRAP_BUDGET: `pc` is the first slot of the basic block, `value` the instructions that were left before it. */
+export const TRAP_BUDGET = 4;
+export const TRAP_POISON = 5;
+
+/** STACK_FRAME is the size of one call frame's stack, as in the interpreter. */
+export const STACK_FRAME = 512;

@@ -1,0 +1,81 @@
+/**
+ * What every `make*` builder shares: the module under construction, the instruction being translated, and the
+ * mapping of eBPF registers to Wasm locals. A function's parameters are r0..r10 (locals 0..10, as the interpreter's
+ * callees see the caller's registers), followed by the budget countdown, the cached read/write region bounds and
+ * scratch locals.
+ */
+import { NotSupportedError } from '../errors.js';
+import type { HelperDef, HelperSet } from '../helpers/registry.js';
+import { formatInsn, type Form, type Insn } from '../isa/index.js';
+import type { Binaryen, Expr, Mod } from './module.js';
+
+/** Local indexes of a translated function. */
+export const L_FP = 10;
+export const L_R0 = 0;
+export const L_BUDGET = 11;
+export const L_RLO = 12;
+export const L_RHI = 13;
+export const L_WLO = 14;
+export const L_WHI = 15;
+export const L_T1 = 16;
+export const L_T2 = 17;
+export const L_LABEL = 18;
+export const L_I1 = 19;
+export const L_I2 = 20;
+/** VAR_COUNT_I64 and VAR_COUNT_I32: the locals after the six parameters (r0, r6..r9, budget, caches, scratch; label, i32 scratch). */
+export const VAR_COUNT_I64 = 7;
+export const VAR_COUNT_I32 = 3;
+
+
+/** Ctx is the translation state the builders read. */
+export interface Ctx {
+  readonly b: Binaryen;
+  readonly m: Mod;
+  readonly insns: readonly Insn[];
+  readonly forms: readonly (Form | null)[];
+  /** Slot being translated. */
+  pc: number;
+  /** Function entry slots, ascending. */
+  readonly functions: readonly number[];
+  readonly helpers: HelperSet;
+  /** Import name of a helper called by id, registering it on first use. */
+  helperImport(def: HelperDef): string;
+  /** Whether tail calls (helpers that may not return) need the `bpf.tail_call` import. */
+  usesTailCall: boolean;
+  /** Value of the lddw at `pc`: a constant (resolved by the caller's LddwResolver) or an imported global. */
+  lddwValue(pc: number): Expr;
+  readonly section: string;
+}
+
+/** fnName is the internal name of the Wasm function for the BPF function at `pc`. */
+export const fnName = (pc: number): string => `f${pc}`;
+
+/** getReg reads eBPF register `r` as i64. */
+export const getReg = (c: Ctx, r: number): Expr => c.m.local.get(r, c.b.i64);
+
+/** setReg writes eBPF register `r`. */
+export const setReg = (c: Ctx, r: number, v: Expr): Expr => c.m.local.set(r, v);
+
+/** i64c is a 64-bit constant. */
+export const i64c = (c: Ctx, v: bigint | number): Expr => c.m.i64.const(BigInt.asIntN(64, BigInt(v)));
+
+/** i32c is a 32-bit constant. */
+export const i32c = (c: Ctx, v: number): Expr => c.m.i32.const(v | 0);
+
+/** local reads an i64 helper local. */
+export const local = (c: Ctx, l: number): Expr => c.m.local.get(l, c.b.i64);
+
+/** regs1to5 are the argument registers, as passed to helpers. */
+export const regs1to5 = (c: Ctx): Expr[] => [1, 2, 3, 4, 5].map((r) => getReg(c, r));
+
+/** regs0to9 are the registers a called BPF function starts with (r10 is passed separately). */
+export const regs0to9 = (c: Ctx): Expr[] => [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((r) => getReg(c, r));
+
+/** seq makes a statement list. */
+export const seq = (c: Ctx, list: readonly Expr[]): Expr => (list.length === 1 ? list[0] : c.m.block(null, list, c.b.none));
+
+/** unsupported is the typed error for an instruction the JIT cannot translate. */
+export function unsupported(c: Ctx, code: string, why: string, pc = c.pc): NotSupportedError {
+  const insn = formatInsn(c.insns, pc);
+  return new NotSupportedError(code, `pc ${pc}: ${insn}: ${why}`, { ...(c.section ? { section: c.section } : {}), pc, insn });
+}

@@ -1,0 +1,96 @@
+/**
+ * The JIT's side of a helper call: the `HelperCall` object helper implementations see (the same implementations the
+ * interpreter calls, against the same guest memory). Arguments arrive as the i64 parameters of the import; exit and
+ * tail-call requests are left here for the import wrapper to turn into `ctl`. Callbacks (bpf_loop and friends) call
+ * the exported Wasm function of the target in a new frame below the caller's r10, on their own budget as in the
+ * interpreter.
+ */
+import { ExecError } from '../errors.js';
+import type { HelperEnv } from '../helpers/env.js';
+import { MAX_TAIL_CALLS, type HelperCall } from '../helpers/registry.js';
+import { TEXT_BASE, type GuestMemory } from '../memory/guest-memory.js';
+import { STACK_FRAME } from './abi.js';
+
+const MAX_SAFE = 1n << 53n;
+
+/** RunState is shared by every program an invocation reaches through tail calls. */
+export interface RunState {
+  tailCalls: number;
+  /** Instructions callbacks may still execute. */
+  callbackBudget: number;
+  /** Callbacks running (budget errors inside them are callback budget errors). */
+  callbackDepth: number;
+  /** The budget the caller gave, for the budget error's message. */
+  budgetLabel: number;
+}
+
+/** CallbackRunner runs the BPF function at slot `pc` with r1..r5 = args and r10 = fp; it returns r0. */
+export type CallbackRunner = (pc: number, args: readonly bigint[], fp: bigint) => bigint;
+
+/** JitHelperCall is the reusable call object of one JIT program. */
+export class JitHelperCall implements HelperCall {
+  /** r1..r5 of the current call (index 1..5), as unsigned values. */
+  a: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
+  fp = 0n;
+  exitRequested = false;
+  exitValue = 0n;
+  tailTarget: unknown;
+  state!: RunState;
+
+  constructor(
+    readonly mem: GuestMemory,
+    private readonly getEnv: () => HelperEnv | undefined,
+    private readonly functions: ReadonlySet<number>,
+    private readonly stackLimit: () => bigint,
+    private readonly maxDepth: number,
+    private readonly runCallback: CallbackRunner,
+  ) {}
+
+  get env(): HelperEnv | undefined {
+    return this.getEnv();
+  }
+
+  arg(n: number): bigint {
+    return this.a[n];
+  }
+
+  argNum(n: number): number {
+    const v = this.a[n];
+    if (v >= MAX_SAFE) throw new ExecError('bad-argument', `argument r${n} = 0x${v.toString(16)} is too large`);
+    return Number(v);
+  }
+
+  argU32(n: number): number {
+    return Number(this.a[n] & 0xffffffffn);
+  }
+
+  exit(r0: bigint): void {
+    this.exitRequested = true;
+    this.exitValue = r0;
+  }
+
+  tailCall(target: unknown): boolean {
+    if (!(target as { jit?: unknown } | undefined)?.jit || this.state.tailCalls >= MAX_TAIL_CALLS) return false;
+    this.state.tailCalls++;
+    this.tailTarget = target;
+    return true;
+  }
+
+  callFunction(fn: bigint, args: readonly bigint[]): bigint {
+    const slot = fn - TEXT_BASE;
+    const pc = Number(slot / 8n);
+    if (slot < 0n || slot % 8n !== 0n || !this.functions.has(pc)) {
+      throw new ExecError('bad-callback', `callback 0x${fn.toString(16)} is not the address of a function of this program`);
+    }
+    const fp = this.fp - BigInt(STACK_FRAME);
+    if (fp < this.stackLimit()) {
+      throw new ExecError('call-depth', `call depth limit of ${this.maxDepth} frames exceeded`);
+    }
+    const saved = { a: this.a, fp: this.fp, exitRequested: this.exitRequested, exitValue: this.exitValue };
+    try {
+      return this.runCallback(pc, args, fp);
+    } finally {
+      Object.assign(this, saved);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * A translated program instantiated against guest memory: the imports (helpers wrapped around the shared TypeScript
+ * implementations, bounds refills, traps, tail calls, callx) and `run`, which sets the exported globals, calls the
+ * entry and reads back r0 and the instructions executed. Instantiation is synchronous (`new WebAssembly.Module`), so
+ * running stays synchronous like the interpreter. Every error leaves as a located ExecError: faults from the import
+ * that detected them, Wasm traps (which would be JIT bugs) with the last pc published.
+ */
+import { BpfError, ExecError } from '../errors.js';
+import type { HelperEnv } from '../helpers/env.js';
+import { helperError, type HelperDef } from '../helpers/registry.js';
+import { formatInsn, memAccess } from '../isa/index.js';
+import { accessFault, locatedError } from '../memory/access-fault.js';
+import type { GuestMemory } from '../memory/guest-memory.js';
+import { BPF_MODULE, CTL_EXIT, CTL_TAIL_CALL, ENTRY_EXPORT, ENV_MODULE, functionExport, HELPER_MODULE, MEMORY_IMPORT, STACK_FRAME, TRAP_BUDGET, TRAP_CALL_DEPTH, TRAP_FELL_OFF, TRAP_MISALIGNED, TRAP_POISON } from './abi.js';
+import type { CompiledProgram } from './compile.js';
+import { JitHelperCall, type RunState } from './host-call.js';
+
+const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+const I64_MAX = (1n << 63n) - 1n;
+const TWO32 = 1n << 32n;
+/** Largest callback budget, as the interpreter's chunk. */
+const CHUNK = 0x3fffffff;
+
+/** JitEnv is the machine a program runs in: guest memory, the stack and the helper environment. */
+export interface JitEnv {
+  readonly mem: GuestMemory;
+  /** r10 of frame 0. */
+  readonly stackTop: number;
+  readonly maxDepth: number;
+  helperEnv(): HelperEnv | undefined;
+}
+
+type Entry = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: bigint) => bigint;
+type Globals = Record<'pc' | 'fp' | 'ctl' | 'budget' | 'stack_limit' | 'pkt_start' | 'pkt_len', WebAssembly.Global>;
+
+/** JitRun is the outcome of a run that exited. */
+export interface JitRun {
+  r0: bigint;
+  steps: number;
+}
+
+/** JitProgram is an instantiated module, ready to run any number of times. */
+export class JitProgram {
+  private readonly g: Globals;
+  private readonly exports: Record<string, unknown>;
+  private readonly call: JitHelperCall;
+  private readonly stackLimit: bigint;
+  private state: RunState = { tailCalls: 0, callbackBudget: 0, callbackDepth: 0, budgetLabel: 0 };
+
+  constructor(
+    readonly compiled: CompiledProgram,
+    private readonly env: JitEnv,
+    module: WebAssembly.Module = new WebAssembly.Module(compiled.bytes as Uint8Array<ArrayBuffer>),
+  ) {
+    this.stackLimit = BigInt(env.stackTop - (env.maxDepth - 1) * STACK_FRAME);
+    this.call = new JitHelperCall(env.mem, () => env.helperEnv(), new Set(compiled.functions), () => this.stackLimit, env.maxDepth,
+      (pc, args, fp) => this.runCallback(pc, args, fp));
+    const helpers: Record<string, WebAssembly.ImportValue> = {};
+    for (const [name, def] of compiled.helperImports) helpers[name] = this.helperImport(def);
+    const instance = new WebAssembly.Instance(module, {
+      [ENV_MODULE]: { [MEMORY_IMPORT]: env.mem.memory },
+      [HELPER_MODULE]: helpers,
+      [BPF_MODULE]: {
+        trap: (kind: number, pc: number, value: bigint) => this.trap(kind, pc, value),
+        refill: (a: bigint, size: number, write: number, pc: number) => this.refill(a, size, write === 1, pc),
+        tail_call: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: bigint) => this.tailCall([r1, r2, r3, r4, r5], fp),
+        callx: (pc: number, target: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => this.callx(pc, target, [r1, r2, r3, r4, r5]),
+      },
+    });
+    this.exports = instance.exports as Record<string, unknown>;
+    this.g = this.exports as unknown as Globals;
+  }
+
+  /** run executes the program from its entry with r1..r5 = `args`; budget 0 or Infinity means none. */
+  run(args: readonly bigint[], packetStart: number, packetLength: number, budget: number): JitRun {
+    const unlimited = budget === 0 || budget === Infinity;
+    const start = unlimited ? I64_MAX : BigInt(budget);
+    this.state = { tailCalls: 0, callbackBudget: unlimited ? CHUNK : Math.min(budget, CHUNK), callbackDepth: 0, budgetLabel: budget };
+    this.g.budget.value = start;
+    const r0 = this.enter(ENTRY_EXPORT, args, BigInt(this.env.stackTop), packetStart, packetLength);
+    return { r0, steps: Number(start - (this.g.budget.value as bigint)) };
+  }
+
+  /** enter calls an exported function with the control globals set; the budget global is the caller's to set. */
+  private enter(name: string, args: readonly bigint[], fp: bigint, packetStart: number, packetLength: number): bigint {
+    const g = this.g;
+    g.ctl.value = 0;
+    g.stack_limit.value = this.stackLimit;
+    g.pkt_start.value = packetStart;
+    g.pkt_len.value = packetLength;
+    try {
+      return U64((this.exports[name] as Entry)(args[0] ?? 0n, args[1] ?? 0n, args[2] ?? 0n, args[3] ?? 0n, args[4] ?? 0n, fp));
+    } catch (e) {
+      if (e instanceof BpfError) throw e;
+      const pc = g.pc.value as number;
+      if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+        throw locatedError(this.compiled.insns, pc, new ExecError('wasm-trap', `wasm trap after the last helper call: ${e.message}`, {}, { cause: e }));
+      }
+      throw e;
+    }
+  }
+
+  private helperImport(def: HelperDef) {
+    const call = this.call;
+    return (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
+      const pc = this.g.pc.value as number;
+      call.a = [0n, U64(r1), U64(r2), U64(r3), U64(r4), U64(r5)];
+      call.fp = this.g.fp.value as bigint;
+      call.exitRequested = false;
+      call.state = this.state;
+      let v: bigint | number | undefined;
+      try {
+        v = def.impl(call);
+      } catch (e) {
+        call.tailTarget = undefined;
+        throw locatedError(this.compiled.insns, pc, helperError(def, e));
+      }
+      if (call.exitRequested) {
+        this.g.ctl.value = CTL_EXIT;
+        v = call.exitValue;
+      } else if (call.tailTarget !== undefined) this.g.ctl.value = CTL_TAIL_CALL;
+      return v === undefined ? 0n : BigInt(v);
+    };
+  }
+
+  private refill(a: bigint, size: number, write: boolean, pc: number): bigint {
+    const u = U64(a);
+    const mem = this.env.mem;
+    if (u < TWO32) {
+      const n = Number(u);
+      if (mem.ok(n, size, write)) {
+        const r = mem.pageRegion[n >>> 12];
+        return (BigInt(mem.regions[r]!.start) << 32n) | BigInt(mem.regionEnd[r]);
+      }
+    }
+    throw accessFault(mem, this.compiled.insns, pc, u, size, write, false);
+  }
+
+  private trap(kind: number, pc: number, value: bigint): never {
+    const insns = this.compiled.insns;
+    const located = (code: string, msg: string) => locatedError(insns, pc, new ExecError(code, msg));
+    switch (kind) {
+      case TRAP_MISALIGNED: {
+        const ins = insns[pc];
+        const acc = memAccess(this.compiled.forms[pc]!, ins)!;
+        throw accessFault(this.env.mem, insns, pc, U64(value), acc.size, true, true);
+      }
+      case TRAP_FELL_OFF:
+        throw new ExecError('fell-off', `pc ${pc}: execution ran past the last instruction`, { pc });
+      case TRAP_CALL_DEPTH:
+        throw located('call-depth', `call depth limit of ${this.env.maxDepth} frames exceeded`);
+      case TRAP_POISON:
+        throw located('core-relocation', this.compiled.poison.get(pc) ?? 'instruction poisoned by a failed CO-RE relocation');
+      case TRAP_BUDGET: {
+        let at = pc;
+        for (let left = Number(value); left > 0; left--) at += this.compiled.forms[at]?.kind === 'lddw' ? 2 : 1;
+        if (this.state.callbackDepth > 0) throw new ExecError('budget', `callback budget of instructions exhausted at pc ${at}`);
+        const insn = formatInsn(insns, at);
+        throw new ExecError('budget', `pc ${at}: ${insn}: instruction budget of ${this.state.budgetLabel} exhausted`, { pc: at, insn });
+      }
+    }
+    throw located('internal', `unknown trap kind ${kind}`);
+  }
+
+  private runCallback(pc: number, args: readonly bigint[], fp: bigint): bigint {
+    const g = this.g;
+    const saved = { budget: g.budget.value as bigint, pc: g.pc.value as number, fp: g.fp.value as bigint };
+    const budget = BigInt(Math.max(0, this.state.callbackBudget));
+    g.budget.value = budget;
+    this.state.callbackDepth++;
+    try {
+      const r0 = U64((this.exports[functionExport(pc)] as Entry)(args[0] ?? 0n, args[1] ?? 0n, args[2] ?? 0n, args[3] ?? 0n, args[4] ?? 0n, fp));
+      if (g.ctl.value !== 0) g.ctl.value = 0;
+      return r0;
+    } finally {
+      this.state.callbackDepth--;
+      this.state.callbackBudget -= Number(budget - (g.budget.value as bigint));
+      g.budget.value = saved.budget;
+      g.pc.value = saved.pc;
+      g.fp.value = saved.fp;
+    }
+  }
+
+  private tailCall(args: bigint[], fp: bigint): bigint {
+    const target = (this.call.tailTarget as { jit: JitProgram }).jit;
+    this.call.tailTarget = undefined;
+    return target.enterTail(this, args, fp);
+  }
+
+  /** enterTail runs this program in place of `from`'s current function, sharing its budget and run state. */
+  private enterTail(from: JitProgram, args: bigint[], fp: bigint): bigint {
+    this.state = from.state;
+    this.g.budget.value = from.g.budget.value;
+    try {
+      const r0 = this.enter(ENTRY_EXPORT, args, fp, from.g.pkt_start.value as number, from.g.pkt_len.value as number);
+      from.g.ctl.value = this.g.ctl.value;
+      return r0;
+    } finally {
+      from.g.budget.value = this.g.budget.value;
+    }
+  }
+
+  private callx(pc: number, target: bigint, args: bigint[]): bigint {
+    const u = U64(target);
+    const def = u < TWO32 ? this.compiled.helperSet.get(Number(u)) : undefined;
+    if (!def) {
+      throw locatedError(this.compiled.insns, pc, new ExecError('bad-callx', `callx target 0x${u.toString(16)} is neither a function entry nor a helper of set ${this.compiled.helperSet.name}`));
+    }
+    return this.helperImport(def)(args[0], args[1], args[2], args[3], args[4]);
+  }
+}

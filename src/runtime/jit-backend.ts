@@ -1,0 +1,68 @@
+/**
+ * Running a program on a Wasm JIT tier inside the interpreter's machine: the Interpreter owns the layout (guest
+ * memory, stack region, input buffer, helper environment) and validates and pre-decodes the program (so load errors
+ * are the same on every backend); the JIT program is compiled from the same slots and runs against the same memory.
+ */
+import { compileProgram, JitProgram, type Tier } from '../jit-wasm/index.js';
+import { validateProgram, type Insn } from '../isa/index.js';
+import { DEFAULT_BUDGET, type Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
+import type { LddwResolver, Prepared } from '../vm/prepare.js';
+
+/** CompileStats is what translating, compiling and instantiating a program cost. */
+export interface CompileStats {
+  /** Milliseconds spent translating, compiling and instantiating (0 for the interpreter's pre-decoding). */
+  ms: number;
+  /** eBPF instructions (a lddw counts once). */
+  insns: number;
+}
+
+/** JitOptions selects the tier and the environment the program is bound to. */
+export interface JitOptions {
+  tier: Tier;
+  section?: string;
+  resolveLddw?: LddwResolver;
+  poisoned?: ReadonlyMap<number, string>;
+}
+
+type V8 = { setFlagsFromString(flags: string): void };
+const v8 = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process?.getBuiltinModule?.('node:v8') as V8 | undefined;
+
+/**
+ * compileModule compiles the bytes with V8. For the optimising tier it asks V8 for optimised code from the start
+ * (`--no-liftoff` while compiling): left to itself V8 starts every function in its baseline compiler and optimises
+ * only on a later call, so one long run would stay in baseline code. Elsewhere than Node this is a plain compile.
+ */
+function compileModule(bytes: Uint8Array, tier: Tier): WebAssembly.Module {
+  if (tier !== 'opt' || !v8) return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  v8.setFlagsFromString('--no-liftoff');
+  try {
+    return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } finally {
+    v8.setFlagsFromString('--liftoff');
+  }
+}
+
+/** compileOn compiles slots for the machine of `vm` and instantiates them; it reports the time it took. */
+export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOptions): { jit: JitProgram; stats: CompileStats } {
+  const t0 = performance.now();
+  const valid = validateProgram(insns, opts.section);
+  const compiled = compileProgram(valid, { tier: opts.tier, helpers: vm.helpers, resolveLddw: opts.resolveLddw, poisoned: opts.poisoned, section: opts.section });
+  const jit = new JitProgram(compiled, {
+    mem: vm.mem,
+    stackTop: vm.env.stackTop,
+    maxDepth: vm.env.maxDepth,
+    helperEnv: () => vm.env.call.env,
+  }, compileModule(compiled.bytes, opts.tier));
+  return { jit, stats: { ms: performance.now() - t0, insns: compiled.insnCount } };
+}
+
+/** runOn runs a compiled program with the interpreter's run conventions (input, args, budget, zeroed stack). */
+export function runOn(vm: Interpreter, prepared: Prepared, jit: JitProgram, opts: RunOptions): RunResult {
+  const st = vm.start(prepared, opts);
+  vm.mem.u8.fill(0, vm.stack.start, vm.env.stackTop);
+  const R = st.R;
+  const args: bigint[] = [];
+  for (let r = 1; r <= 5; r++) args.push((BigInt(R[r * 2 + 1] >>> 0) << 32n) | BigInt(R[r * 2] >>> 0));
+  const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
+  return jit.run(args, vm.env.packetStart, vm.env.packetLength, budget);
+}
