@@ -3,7 +3,7 @@
 // string literals, __kconfig externs and the version section; then the object runs with those maps.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LoadError } from '../src/errors.js';
+import { LoadError, NotSupportedError } from '../src/errors.js';
 import { loadCollectionSpec } from '../src/loader/collection.js';
 import { MAP_TYPES } from '../src/loader/spec.js';
 import { Collection } from '../src/runtime/collection.js';
@@ -75,5 +75,19 @@ describe.skipIf(!HAS_CLANG)(`libbpf conventions in one object${CLANG_SKIP}`, () 
   it('names an extern without a value and how to give one', () => {
     const e = thrownAs(LoadError, () => load({}));
     expect(e.message).toBe('resolve externs: extern (kconfig) CONFIG_HZ: value not found; give a kernel config (--kconfig FILE) or declare it __weak');
+  });
+
+  it('keeps the other programs usable when one calls a helper bpftime-vm lacks', () => {
+    const source = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+char LICENSE[] SEC("license") = "GPL";
+SEC("tc") int uses_skb(struct __sk_buff *skb) { char b[4] = {1, 2, 3, 4}; return bpf_skb_store_bytes(skb, 0, b, 4, 0); }
+SEC("syscall") int fine(void *ctx) { return 7; }
+`;
+    const c = new Collection(loadCollectionSpec(new Uint8Array(readFileSync(compileC('unsupported', source)))));
+    expect(c.program('fine').run().r0).toBe(7n);
+    const e = thrownAs(NotSupportedError, () => c.program('uses_skb'));
+    expect(e.message).toMatch(/^program "uses_skb": pc \d+: call 9: helper bpf_skb_store_bytes \(kernel helper 9\) is not supported by bpftime-vm$/);
+    expect(e.location).toMatchObject({ program: 'uses_skb', section: 'tc' });
   });
 });

@@ -91,6 +91,12 @@ function poisonedSlots(spec: ProgramSpec): Map<number, string> {
   return out;
 }
 
+/** locatedIn adds the program's name (message prefix) and its name and section (location) to an error about it. */
+function locatedIn(spec: ProgramSpec, e: BpfError): BpfError {
+  const Cls = e.constructor as new (code: string, message: string, location: object, options: object) => BpfError;
+  return new Cls(e.code, `program "${spec.name}": ${e.message}`, { ...e.location, program: spec.name, section: spec.section }, { cause: e });
+}
+
 /** Collection is the live form of a CollectionSpec. */
 export class Collection {
   readonly mem = new GuestMemory();
@@ -99,6 +105,8 @@ export class Collection {
   readonly backend: BackendName;
   readonly maps = new Map<string, BpfMap>();
   readonly programs = new Map<string, Program>();
+  /** Programs that could not be loaded (an unsupported helper, a backend refusal), with the error, by name. */
+  readonly loadErrors = new Map<string, BpfError>();
   /** The reader of each perf event array, opened when the collection is created. */
   readonly perfReaders = new Map<string, PerfReader>();
   private readonly vm: Interpreter;
@@ -131,16 +139,13 @@ export class Collection {
       resolveLddw: (pc, pseudo, imm, imm2) => this.resolveLddw(byIndex, pc, pseudo, imm, imm2),
     });
     for (const p of spec.programs) {
-      const t0 = performance.now();
-      const poisoned = poisonedSlots(p);
-      const prepared = this.vm.load(p.insns, p.section, poisoned);
-      if (!tier) {
-        this.programs.set(p.name, new Program(p, prepared, this, this.backend, { ms: performance.now() - t0, insns: countInsns(p.insns) }));
-        continue;
+      try {
+        this.loadProgram(p, byIndex, tier);
+      } catch (e) {
+        // Like a kernel load per program: the others stay usable, and this one reports why when it is asked for.
+        if (!(e instanceof BpfError)) throw e;
+        this.loadErrors.set(p.name, locatedIn(p, e));
       }
-      const resolveLddw = (pc: number, pseudo: number, imm: number, imm2: number) => this.resolveLddw(byIndex, pc, pseudo, imm, imm2);
-      const { jit, stats } = compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned });
-      this.programs.set(p.name, new Program(p, prepared, this, this.backend, stats, jit));
     }
     this.wireReferences();
     // Like a libbpf perf_buffer, open every perf event array's buffers so outputs land (the kernel drops them otherwise).
@@ -149,6 +154,19 @@ export class Collection {
     const usesTask = spec.programs.some((p) => p.insns.some((i) => i.opcode === OP_CALL && i.src === 0 && TASK_HELPERS.has(i.imm)));
     const btf = usesTask ? (typeof opts.targetBtf === 'function' ? opts.targetBtf() : opts.targetBtf) : undefined;
     this.task = btf ? buildTaskStandIn(this.mem, btf, this.host) : 0;
+  }
+
+  private loadProgram(p: ProgramSpec, byIndex: BpfMap[], tier: ReturnType<typeof tierOf>): void {
+    const t0 = performance.now();
+    const poisoned = poisonedSlots(p);
+    const prepared = this.vm.load(p.insns, p.section, poisoned);
+    if (!tier) {
+      this.programs.set(p.name, new Program(p, prepared, this, this.backend, { ms: performance.now() - t0, insns: countInsns(p.insns) }));
+      return;
+    }
+    const resolveLddw = (pc: number, pseudo: number, imm: number, imm2: number) => this.resolveLddw(byIndex, pc, pseudo, imm, imm2);
+    const { jit, stats } = compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned });
+    this.programs.set(p.name, new Program(p, prepared, this, this.backend, stats, jit));
   }
 
   private resolveLddw(maps: BpfMap[], pc: number, pseudo: number, imm: number, imm2: number): bigint {
@@ -168,7 +186,7 @@ export class Collection {
       for (const e of m.contents) {
         if (e.value instanceof Uint8Array) continue;
         const index = new DataView(e.key.buffer, e.key.byteOffset, 4).getUint32(0, true);
-        if ('program' in e.value && live instanceof ProgArrayMap) live.setProgram(index, this.programs.get(e.value.program));
+        if ('program' in e.value && live instanceof ProgArrayMap) live.setProgram(index, this.program(e.value.program));
         if ('map' in e.value) (live as unknown as MapOfMaps).setInner(e.key, this.maps.get(e.value.map));
       }
     }
@@ -177,8 +195,10 @@ export class Collection {
   /** program returns a program by name. */
   program(name: string): Program {
     const p = this.programs.get(name);
-    if (!p) throw new UsageError('unknown-program', `no program "${name}"; programs: ${[...this.programs.keys()].join(', ')}`);
-    return p;
+    if (p) return p;
+    const failed = this.loadErrors.get(name);
+    if (failed) throw failed;
+    throw new UsageError('unknown-program', `no program "${name}"; programs: ${this.spec.programs.map((x) => x.name).join(', ')}`);
   }
 
   /** map returns a map by name. */
@@ -228,8 +248,7 @@ export class Collection {
       };
     } catch (e) {
       if (!(e instanceof BpfError)) throw e;
-      const Cls = e.constructor as new (code: string, message: string, location: object, options: object) => BpfError;
-      throw new Cls(e.code, `program "${program.spec.name}": ${e.message}`, { ...e.location, program: program.spec.name, section: program.spec.section }, { cause: e });
+      throw locatedIn(program.spec, e);
     }
   }
 }
