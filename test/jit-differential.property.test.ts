@@ -10,7 +10,7 @@ import { compileOn, runOn } from '../src/runtime/jit-backend.js';
 import { Interpreter } from '../src/vm/index.js';
 import { diffProgram, type DiffProgram } from './jit-program-arbitrary.js';
 
-const RUNS = Number(process.env.JIT_DIFF_RUNS ?? 1500);
+const RUNS = Number(process.env.JIT_DIFF_RUNS ?? 3000);
 const ENGINES: BackendName[] = ['interp', 'wasm-fast', 'wasm-opt'];
 
 interface Outcome {

@@ -31,6 +31,13 @@ describe('bpf_conformance plugin protocol', () => {
     expect(r).toMatchObject({ code: 0, stdout: (0x443304).toString(16) + '\n' });
   });
 
+  it.each(['wasm-fast', 'wasm-opt'])('runs on the JIT tier %s', (backend) => {
+    const mem = base16(Uint8Array.from([0x11, 0x22, 0x33, 0x44]));
+    const r = plugin([mem, '--backend', backend], program('ldxh %r0, [%r1+2]\nlsh %r0, 8\nadd %r0, %r2\nexit'));
+    expect(r).toMatchObject({ code: 0, stdout: (0x443304).toString(16) + '\n' });
+    expect(plugin(['--backend', backend], program('ldxw %r0, [%r1]\nexit')).stdout).toMatch(/^pc 0: ldxw %r0, \[%r1\]: null pointer dereference/);
+  });
+
   it('accepts the program as --program HEX instead of stdin', () => {
     const r = spawnSync(process.execPath, [PLUGIN, '--program', program('mov %r0, 7\nexit')], { encoding: 'utf8' });
     expect(r.status).toBe(0);

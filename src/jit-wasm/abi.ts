@@ -43,12 +43,15 @@ export const CTL_EXIT = 1;
 /** CTL_TAIL_CALL asks the program to run the tail-call target the host chose (import `bpf.tail_call`). */
 export const CTL_TAIL_CALL = 2;
 
-/** Trap kinds passed to `bpf.trap(kind, pc, value)`; the host raises the matching error and never returns. */
+/** TRAP_MISALIGNED is the `bpf.trap(kind, pc, value)` kind of a misaligned atomic (value: the address). */
 export const TRAP_MISALIGNED = 1;
+/** TRAP_FELL_OFF: execution ran past the last instruction. */
 export const TRAP_FELL_OFF = 2;
+/** TRAP_CALL_DEPTH: a call would exceed the call depth limit. */
 export const TRAP_CALL_DEPTH = 3;
 /** TRAP_BUDGET: `pc` is the first slot of the basic block, `value` the instructions that were left before it. */
 export const TRAP_BUDGET = 4;
+/** TRAP_POISON: the instruction was poisoned by a failed CO-RE relocation. */
 export const TRAP_POISON = 5;
 
 /** STACK_FRAME is the size of one call frame's stack, as in the interpreter. */

@@ -9,20 +9,25 @@ import type { HelperDef, HelperSet } from '../helpers/registry.js';
 import { formatInsn, type Form, type Insn } from '../isa/index.js';
 import type { Binaryen, Expr, Mod } from './module.js';
 
-/** Local indexes of a translated function. */
+/** L_FP is the local of r10 (the last parameter; r0..r9 are locals 0..9). */
 export const L_FP = 10;
-export const L_R0 = 0;
+/** L_BUDGET is the local counting down the instruction budget. */
 export const L_BUDGET = 11;
+/** L_RLO and L_RHI are the bounds of the region the last checked read hit. */
 export const L_RLO = 12;
 export const L_RHI = 13;
+/** L_WLO and L_WHI are the bounds of the writable region the last checked write hit. */
 export const L_WLO = 14;
 export const L_WHI = 15;
+/** L_T1 and L_T2 are i64 scratch locals (the checked address, a refill result or fetched value). */
 export const L_T1 = 16;
 export const L_T2 = 17;
+/** L_LABEL is the Relooper's label helper. */
 export const L_LABEL = 18;
+/** L_I1 and L_I2 are i32 scratch locals (packet offset and loaded word). */
 export const L_I1 = 19;
 export const L_I2 = 20;
-/** VAR_COUNT_I64 and VAR_COUNT_I32: the locals after the six parameters (r0, r6..r9, budget, caches, scratch; label, i32 scratch). */
+/** VAR_COUNT_I64 and VAR_COUNT_I32 count the locals after the eleven parameters: budget, caches and scratch; label and i32 scratch. */
 export const VAR_COUNT_I64 = 7;
 export const VAR_COUNT_I32 = 3;
 

@@ -1,4 +1,8 @@
-/** The eBPF to WebAssembly JIT (DESIGN.md section 6): translation, instantiation against guest memory, the module ABI. */
+/**
+ * The eBPF to WebAssembly JIT (DESIGN.md section 6, docs/jit-wasm.md): `loadBinaryen` once, then `compileProgram`
+ * translates a validated program and `JitProgram` instantiates it against guest memory; `abi` names the imports and
+ * exports a host implements.
+ */
 export { loadBinaryen } from './module.js';
 export { compileProgram, OPT_LEVELS } from './compile.js';
 export type { CompileOptions, CompiledProgram, Tier, LddwResolver, LddwImport } from './compile.js';

@@ -50,8 +50,10 @@ export function parseBackend(name: string | undefined): BackendChoice {
 }
 
 /**
- * AUTO_JIT_WORK is the instruction count times runs above which `auto` compiles: below it, interpreting once costs
- * less than compiling (a wasm-fast compile measured about the time of interpreting this many instructions).
+ * AUTO_JIT_WORK is the instruction count times expected runs from which `auto` compiles. Size times runs is a lower
+ * bound of the instructions a program will execute; a compile (about 1 ms plus 10-15 ms per 1000 instructions,
+ * docs/jit-wasm.md) costs what interpreting 10^5 or more instructions does, so small, rarely run programs stay on the
+ * interpreter. A heuristic, not a measurement of the program at hand.
  */
 const AUTO_JIT_WORK = 20_000;
 /** AUTO_OPT_RUNS is the run count from which `auto` pays for the optimising tier. */

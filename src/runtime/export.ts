@@ -44,7 +44,7 @@ export async function exportModule(insns: readonly Insn[], opts: ExportOptions):
   await loadBinaryen();
   const valid = validateProgram(insns, opts.section);
   const c = compileProgram(valid, { tier: opts.tier, helpers: opts.helpers, section: opts.section, lddwImports: true, text: opts.text });
-  // binaryen's passes drop imports nothing uses, so the manifest lists what the module really imports.
+  // The manifest lists what the module really imports (binaryen's passes, when a tier runs them, drop unused ones).
   const imported = new Set(WebAssembly.Module.imports(new WebAssembly.Module(c.bytes as Uint8Array<ArrayBuffer>)).map((i) => `${i.module}.${i.name}`));
   const services = ['trap', 'refill', 'tail_call', 'callx'].filter((s) => imported.has(`${abi.BPF_MODULE}.${s}`));
   const manifest: Manifest = {
