@@ -3,7 +3,8 @@
  * one after the other (the order alternating between rounds), so the ratios compare figures taken side by side on a
  * shared, noisy machine. A program's figure is the median of its round medians.
  */
-import { ENGINES, prepareBackend } from '../../src/runtime/backends.js';
+import { assemble } from '../../src/isa/index.js';
+import { ENGINES, loadRaw, prepareBackend } from '../../src/runtime/backends.js';
 import { buildProgram } from './build.js';
 import { measureNative, nativeResult, type Timing } from './native.js';
 import type { BenchProgram } from './programs.js';
@@ -51,9 +52,17 @@ export interface SuiteOptions {
 /** backendNames lists the engines this build provides (not `auto`, which picks one of them): the suite measures all. */
 export const backendNames = (): string[] => [...ENGINES];
 
-/** prepareBackends loads what the engines need before the first program (binaryen for the Wasm tiers). */
+/**
+ * prepareBackends loads what the engines need before the first program (binaryen for the Wasm tiers) and compiles a
+ * small loop once on each, so compile times are steady-state ones: the first compile in a process also pays for
+ * warming up binaryen and V8 (about 100 ms, docs/jit-wasm.md), which no other program would.
+ */
 export async function prepareBackends(): Promise<void> {
-  for (const b of backendNames()) await prepareBackend(b);
+  const warm = assemble('mov %r0, 0\nmov %r1, 100\nadd %r0, %r1\nsub %r1, 1\njne %r1, 0, -3\nexit');
+  for (const b of backendNames()) {
+    await prepareBackend(b);
+    loadRaw(warm, { backend: b }).run();
+  }
 }
 
 /** tryLoad loads `object` on `backend`, turning a failure into its message (reported, never hidden). */
