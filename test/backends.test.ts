@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotSupportedError, UsageError } from '../src/errors.js';
 import { assemble } from '../src/isa/index.js';
-import { BACKENDS, ENGINES, loadRaw, prepareBackend, resolveBackend } from '../src/runtime/backends.js';
+import { AUTO_TIER_UP_STEPS, BACKENDS, ENGINES, loadRaw, prepareBackend, resolveBackend } from '../src/runtime/backends.js';
 import { cli, thrownAs } from './helpers.js';
 
 const LOOP = assemble('mov %r0, 0\nmov %r1, 100\nloop:\nadd %r0, %r1\nsub %r1, 1\njne %r1, 0, loop\nexit');
@@ -35,6 +35,26 @@ describe('backends', () => {
     }
     expect(loadRaw(LOOP, { backend: 'auto', expectedRuns: 2000 }).backend).toBe('interp');
     expect(loadRaw(LOOP, { backend: 'auto', expectedRuns: 5000 }).backend).toBe('wasm-opt');
+  });
+
+  it('auto moves a program that runs long on the interpreter to wasm-fast, with the same results', () => {
+    // 100,000 iterations of three instructions: 300,005 steps a run.
+    const long = assemble('mov %r0, 0\nmov %r1, 100000\nloop:\nadd %r0, %r1\nsub %r1, 1\njne %r1, 0, loop\nexit');
+    const p = loadRaw(long, { backend: 'auto' });
+    const want = { r0: 5000050000n, steps: 300003 };
+    let runs = 0;
+    while (p.backend === 'interp') {
+      expect(p.run()).toEqual(want);
+      runs++;
+    }
+    expect(runs).toBe(Math.ceil(AUTO_TIER_UP_STEPS / want.steps));
+    expect(p.backend).toBe('wasm-fast');
+    expect(p.compileStats.insns).toBe(6);
+    expect(p.run()).toEqual(want);
+    // A short program stays where the static estimate put it.
+    const short = loadRaw(LOOP, { backend: 'auto' });
+    for (let k = 0; k < 100; k++) short.run();
+    expect(short.backend).toBe('interp');
   });
 
   it('refuses what it cannot translate, naming the instruction', () => {

@@ -57,4 +57,31 @@ describe.skipIf(!HAS_CLANG)(`ELF objects run the same on every backend${CLANG_SK
       for (const backend of ENGINES.slice(1)) expect(observe(object, backend, runs)).toEqual(ref);
     }, 60_000);
   }
+
+  it('auto moves a collection that runs long to wasm-fast; maps and results carry on', () => {
+    const source = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+char LICENSE[] SEC("license") = "GPL";
+__u64 total;
+SEC("syscall") int spin(void *ctx)
+{
+	__u64 s = 0;
+	for (int i = 0; i < 100000; i++)
+		s += i ^ (s >> 3);
+	total += s & 0xff;
+	return s & 0xffff;
+}
+`;
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(compileC('tier_up', source))));
+    const c = new Collection(spec, { backend: 'auto' });
+    const first = c.program('spin').run();
+    const results = [first.r0];
+    while (c.backend === 'interp' && results.length < 100) results.push(c.program('spin').run().r0);
+    expect(c.backend).toBe('wasm-fast');
+    expect(c.program('spin').backend).toBe('wasm-fast');
+    results.push(c.program('spin').run().r0);
+    expect(new Set(results)).toEqual(new Set([first.r0]));
+    const total = dumpMap(c.map('.bss'), spec.btf, 1).entries[0].value as { '.bss': { total: number }[] };
+    expect(total['.bss'][0].total).toBe(Number(first.r0 & 0xffn) * results.length);
+  });
 });

@@ -4,10 +4,10 @@
  * and `wasm-opt` the two JIT tiers, and `auto` picks one by program size and expected runs. Each loaded program
  * reports the backend it actually runs on, so nothing falls back silently.
  */
-import { UsageError } from '../errors.js';
+import { NotSupportedError, UsageError } from '../errors.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
-import { loadBinaryen, type Tier } from '../jit-wasm/index.js';
+import { loadBinaryen, type JitProgram, type Tier } from '../jit-wasm/index.js';
 import { Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
 import { compileOn, runOn, type CompileStats } from './jit-backend.js';
 
@@ -25,11 +25,47 @@ export type BackendChoice = (typeof BACKENDS)[number];
 
 /** LoadedProgram is a program bound to a backend, ready to run any number of times. */
 export interface LoadedProgram {
-  /** The backend the program runs on (`auto` resolved). */
+  /** The backend the program runs on (`auto` resolved; it changes once if `auto` tiers up, see AUTO_TIER_UP_STEPS). */
   readonly backend: BackendName;
-  /** Time spent translating, compiling and instantiating, and the instruction count. */
+  /** Time spent translating, compiling and instantiating, and the instruction count (of the current backend). */
   readonly compileStats: CompileStats;
   run(opts?: RunOptions): RunResult;
+}
+
+/**
+ * AUTO_TIER_UP_STEPS is how many instructions `auto` lets the interpreter execute, over all runs, before it compiles
+ * with wasm-fast: about 10-20 ms of interpretation, which pays for compiling programs of a few hundred instructions.
+ * It catches what the static estimate cannot see: a small program whose loops run long.
+ */
+export const AUTO_TIER_UP_STEPS = 2_000_000;
+
+/**
+ * TierUp counts what `auto` left on the interpreter executes and says when to compile. It stops counting after its
+ * first verdict; a compile that cannot happen (binaryen not loaded) leaves the program on the interpreter, where
+ * `backend` keeps saying so.
+ */
+export class TierUp {
+  private executed = 0;
+  constructor(private active: boolean) {}
+
+  /** count adds a run's steps and returns true exactly once, when the threshold is crossed. */
+  count(steps: number): boolean {
+    if (!this.active) return false;
+    this.executed += steps;
+    if (this.executed < AUTO_TIER_UP_STEPS) return false;
+    this.active = false;
+    return true;
+  }
+}
+
+/** compileIfReady compiles with `compile` unless the JIT is not loaded, in which case it returns undefined. */
+export function compileIfReady<T>(compile: () => T): T | undefined {
+  try {
+    return compile();
+  } catch (e) {
+    if (e instanceof NotSupportedError && e.code === 'jit-not-loaded') return undefined;
+    throw e;
+  }
 }
 
 /** LoadOptions configures loading of a raw program. */
@@ -95,10 +131,27 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
   const insnCount = countInsns(insns);
   const backend = resolveBackend(opts.backend, insnCount, opts.expectedRuns);
   const tier = tierOf(backend);
-  if (!tier) {
-    const compileStats = { ms: performance.now() - t0, insns: insnCount };
-    return { backend, compileStats, run: (o = {}) => vm.run(prepared, o) };
+  if (tier) {
+    const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section });
+    return { backend, compileStats: stats, run: (o = {}) => runOn(vm, prepared, jit, o) };
   }
-  const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section });
-  return { backend, compileStats: stats, run: (o = {}) => runOn(vm, prepared, jit, o) };
+  const tierUp = new TierUp(parseBackend(opts.backend) === 'auto');
+  let current: BackendName = backend;
+  let compileStats: CompileStats = { ms: performance.now() - t0, insns: insnCount };
+  let jit: JitProgram | undefined;
+  return {
+    get backend() {
+      return current;
+    },
+    get compileStats() {
+      return compileStats;
+    },
+    run(o: RunOptions = {}): RunResult {
+      if (jit) return runOn(vm, prepared, jit, o);
+      const r = vm.run(prepared, o);
+      const compiled = tierUp.count(r.steps) ? compileIfReady(() => compileOn(vm, insns, { tier: 'fast', section: opts.section })) : undefined;
+      if (compiled) [jit, current, compileStats] = [compiled.jit, 'wasm-fast', compiled.stats];
+      return r;
+    },
+  };
 }

@@ -16,9 +16,9 @@ import { PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, OP_CALL } from '../isa/index.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { Interpreter, traceRun, type TraceStep } from '../vm/index.js';
-import { countInsns, resolveBackend, tierOf, type BackendName, type CompileStats } from './backends.js';
+import { compileIfReady, countInsns, parseBackend, resolveBackend, TierUp, tierOf, type BackendName, type CompileStats } from './backends.js';
 import { compileOn, runOn } from './jit-backend.js';
-import type { JitProgram } from '../jit-wasm/index.js';
+import type { JitProgram, Tier } from '../jit-wasm/index.js';
 import { buildContext, type ContextInput } from './context.js';
 import { createHost, type Host, type HostOptions } from './host.js';
 import { buildTaskStandIn } from './task.js';
@@ -63,12 +63,12 @@ export class Program {
     readonly spec: ProgramSpec,
     readonly prepared: Prepared,
     private readonly collection: Collection,
-    /** The backend the program runs on (the collection's, `auto` resolved). */
-    readonly backend: BackendName,
-    /** Time spent translating, compiling and instantiating it, and its instruction count. */
-    readonly compileStats: CompileStats,
+    /** The backend the program runs on (the collection's, `auto` resolved; changes once if `auto` tiers up). */
+    public backend: BackendName,
+    /** Time spent translating, compiling and instantiating it for that backend, and its instruction count. */
+    public compileStats: CompileStats,
     /** The compiled program on a wasm backend (what tail calls into this program enter). */
-    readonly jit?: JitProgram,
+    public jit?: JitProgram,
   ) {}
 
   /** run executes the program once with a context built from `input`. */
@@ -102,7 +102,8 @@ export class Collection {
   readonly mem = new GuestMemory();
   readonly table = new MapTable();
   readonly host: Host;
-  readonly backend: BackendName;
+  /** The engine the programs run on (`auto` resolved; it changes once if `auto` tiers up, AUTO_TIER_UP_STEPS). */
+  backend: BackendName;
   readonly maps = new Map<string, BpfMap>();
   readonly programs = new Map<string, Program>();
   /** Programs that could not be loaded (an unsupported helper, a backend refusal), with the error, by name. */
@@ -110,6 +111,8 @@ export class Collection {
   /** The reader of each perf event array, opened when the collection is created. */
   readonly perfReaders = new Map<string, PerfReader>();
   private readonly vm: Interpreter;
+  private readonly tierUp: TierUp;
+  private mapsByIndex: BpfMap[] = [];
   private readonly task: number;
   private ctxRegion = this.mem.addRegion('ctx', 4096);
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
@@ -120,10 +123,11 @@ export class Collection {
     opts: CollectionOptions = {},
   ) {
     this.backend = resolveBackend(opts.backend, Math.max(0, ...spec.programs.map((p) => countInsns(p.insns))), opts.expectedRuns);
+    this.tierUp = new TierUp(parseBackend(opts.backend) === 'auto' && this.backend === 'interp');
     const tier = tierOf(this.backend);
     this.host = createHost(opts.host);
     const mapCtx: MapContext = { mem: this.mem, ncpus: this.host.ncpus, currentCpu: () => this.host.cpu };
-    const byIndex = spec.maps.map((m) => {
+    const byIndex = (this.mapsByIndex = spec.maps.map((m) => {
       try {
         const map = createMap(m, mapCtx, this.table);
         this.maps.set(m.name, map);
@@ -131,7 +135,7 @@ export class Collection {
       } catch (e) {
         throw e instanceof BpfError ? e : new ExecError('map-create', `create map "${m.name}": ${String(e)}`);
       }
-    });
+    }));
     this.vm = new Interpreter({
       memory: this.mem,
       helpers: kernelHelpers(),
@@ -140,7 +144,7 @@ export class Collection {
     });
     for (const p of spec.programs) {
       try {
-        this.loadProgram(p, byIndex, tier);
+        this.loadProgram(p, tier);
       } catch (e) {
         // Like a kernel load per program: the others stay usable, and this one reports why when it is asked for.
         if (!(e instanceof BpfError)) throw e;
@@ -156,17 +160,34 @@ export class Collection {
     this.task = btf ? buildTaskStandIn(this.mem, btf, this.host) : 0;
   }
 
-  private loadProgram(p: ProgramSpec, byIndex: BpfMap[], tier: ReturnType<typeof tierOf>): void {
+  private loadProgram(p: ProgramSpec, tier: ReturnType<typeof tierOf>): void {
     const t0 = performance.now();
-    const poisoned = poisonedSlots(p);
-    const prepared = this.vm.load(p.insns, p.section, poisoned);
+    const prepared = this.vm.load(p.insns, p.section, poisonedSlots(p));
     if (!tier) {
       this.programs.set(p.name, new Program(p, prepared, this, this.backend, { ms: performance.now() - t0, insns: countInsns(p.insns) }));
       return;
     }
-    const resolveLddw = (pc: number, pseudo: number, imm: number, imm2: number) => this.resolveLddw(byIndex, pc, pseudo, imm, imm2);
-    const { jit, stats } = compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned });
+    const { jit, stats } = this.compile(p, tier);
     this.programs.set(p.name, new Program(p, prepared, this, this.backend, stats, jit));
+  }
+
+  private compile(p: ProgramSpec, tier: Tier): ReturnType<typeof compileOn> {
+    const resolveLddw = (pc: number, pseudo: number, imm: number, imm2: number) => this.resolveLddw(this.mapsByIndex, pc, pseudo, imm, imm2);
+    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p) });
+  }
+
+  /** countForTierUp moves every program of an `auto` collection to wasm-fast once they have run long enough. */
+  private countForTierUp(steps: number): void {
+    if (!this.tierUp.count(steps)) return;
+    const programs = [...this.programs.values()];
+    const compiled = compileIfReady(() => programs.map((p) => this.compile(p.spec, 'fast')));
+    if (!compiled) return;
+    programs.forEach((p, k) => {
+      p.backend = 'wasm-fast';
+      p.compileStats = compiled[k].stats;
+      p.jit = compiled[k].jit;
+    });
+    this.backend = 'wasm-fast';
   }
 
   private resolveLddw(maps: BpfMap[], pc: number, pseudo: number, imm: number, imm2: number): bigint {
@@ -238,6 +259,7 @@ export class Collection {
       const { r0, steps } = input.trace
         ? traceRun(this.vm, program.prepared, runOpts, input.trace)
         : program.jit ? runOn(this.vm, program.prepared, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
+      this.countForTierUp(steps);
       return {
         r0,
         steps,

@@ -93,12 +93,13 @@ Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 s
     } else {
       await prepareBackend(choice);
       const prog: LoadedProgram = loadRaw(file.insns, { backend: choice, helpers: ubpfTestHelpers(), section: file.path, expectedRuns: repeat });
-      backend = prog.backend;
-      compileMs = prog.compileStats.ms;
       let result = prog.run({ input: runInput, budget });
       const t0 = performance.now();
       for (let k = 1; k < repeat; k++) result = prog.run({ input: runInput, budget });
       ms = repeat > 1 ? (performance.now() - t0) / (repeat - 1) : NaN;
+      // Read after the runs: `auto` may have moved the program to a JIT tier on the way.
+      backend = prog.backend;
+      compileMs = prog.compileStats.ms;
       ({ r0, steps } = result);
     }
     const expected = flags.mem === undefined ? file.test?.result : undefined;
