@@ -56,3 +56,31 @@ export const TRAP_POISON = 5;
 
 /** STACK_FRAME is the size of one call frame's stack, as in the interpreter. */
 export const STACK_FRAME = 512;
+
+/** WasmType is a value type of an import signature. */
+export type WasmType = 'i32' | 'i64';
+
+/** Signature is the parameter and result types of a function import. */
+export interface Signature {
+  readonly params: readonly WasmType[];
+  readonly results: readonly WasmType[];
+}
+
+const I64X = (n: number): WasmType[] => Array<WasmType>(n).fill('i64');
+
+/**
+ * IMPORT_SIGNATURES are the types of the `bpf.*` services and of every `helper.*` import (`helper`), written once for
+ * both tiers' module assembly; `calls.ts` and `memory-ops.ts` emit the calls.
+ */
+export const IMPORT_SIGNATURES = {
+  trap: { params: ['i32', 'i32', 'i64'], results: [] },
+  refill: { params: ['i64', 'i32', 'i32', 'i32'], results: ['i64'] },
+  tail_call: { params: I64X(6), results: ['i64'] },
+  callx: { params: ['i32', ...I64X(6)], results: ['i64'] },
+  helper: { params: I64X(5), results: ['i64'] },
+} as const satisfies Record<string, Signature>;
+
+/** FUNCTION_SIGNATURE is the type of the Wasm function of a BPF function: r0..r10 in, r0 out. */
+export const FUNCTION_SIGNATURE: Signature = { params: I64X(11), results: ['i64'] };
+/** EXPORT_SIGNATURE is the type of an exported entry: r1..r5 and r10 in, r0 out. */
+export const EXPORT_SIGNATURE: Signature = { params: I64X(6), results: ['i64'] };

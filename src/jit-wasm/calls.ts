@@ -10,7 +10,7 @@ import { TEXT_BASE } from '../memory/guest-memory.js';
 import type { Insn } from '../isa/index.js';
 import { CTL_TAIL_CALL, STACK_FRAME, TRAP_CALL_DEPTH } from './abi.js';
 import { fnName, getReg, i32c, i64c, local, L_BUDGET, L_FP, L_RHI, L_RLO, L_T1, L_WHI, L_WLO, regs0to9, regs1to5, seq, setReg, type Ctx } from './emit.js';
-import type { Expr } from './module.js';
+import type { Expr } from './builder.js';
 
 const storeBudget = (c: Ctx): Expr => c.m.global.set('budget', local(c, L_BUDGET));
 const loadBudget = (c: Ctx): Expr => c.m.local.set(L_BUDGET, c.m.global.get('budget', c.b.i64));
