@@ -1,7 +1,9 @@
 /**
  * The import/export ABI of a translated module (docs/jit-wasm.md describes it for hosts other than this runtime).
  * Every function of the eBPF program becomes a Wasm function `(r1, r2, r3, r4, r5, r10: i64) -> i64` returning r0;
- * `bpf_main` is the entry. Control state the host reads or sets lives in exported mutable globals.
+ * `bpf_main` is the entry. Control state the host reads or sets lives in exported mutable globals. Helpers are
+ * imported as `(r1.lo, r1.hi, ..., r5.lo, r5.hi: i32) -> r0.lo: i32` with r0's high half in the `ret_hi` global, so
+ * that a JavaScript host converts no BigInt per call.
  */
 
 /** ENV_MODULE is the import module of the guest memory (`env.memory`). */
@@ -33,6 +35,8 @@ export const GLOBALS = {
   /** Guest address and length of the packet LD_ABS/LD_IND read. */
   pkt_start: 'i32',
   pkt_len: 'i32',
+  /** High half of a helper's r0, set by the host before the helper import returns the low half. */
+  ret_hi: 'i32',
 } as const;
 
 /** GlobalName is one of the exported globals. */

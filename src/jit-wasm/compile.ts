@@ -12,7 +12,7 @@ import { TEXT_BASE } from '../memory/guest-memory.js';
 import { BPF_MODULE, ENTRY_EXPORT, ENV_MODULE, functionExport, GLOBALS, HELPER_MODULE, MEMORY_IMPORT, TRAP_BUDGET, TRAP_FELL_OFF, TRAP_POISON } from './abi.js';
 import { makeAlu32, makeAlu64, makeEnd, makeMovsx } from './alu.js';
 import { reachable, splitBlocks, type Block } from './blocks.js';
-import { makeCallHelper, makeCallLocal, makeCallx, makeExit, resetCaches, trap } from './calls.js';
+import { HELPER_PARAMS, makeCallHelper, makeCallLocal, makeCallx, makeExit, resetCaches, trap } from './calls.js';
 import { fnName, i64c, local, L_BUDGET, L_LABEL, setReg, unsupported, VAR_COUNT_I32, VAR_COUNT_I64, type Ctx } from './emit.js';
 import { makeJmpCond } from './jumps.js';
 import { makeAtomic, makeLdPacket, makeLoad, makeStore } from './memory-ops.js';
@@ -217,7 +217,7 @@ export function compileProgram(prog: ValidProgram, opts: CompileOptions): Compil
   if (usesCallx) m.addFunctionImport('callx', BPF_MODULE, 'callx', t(b.i32, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64), b.i64);
   for (const l of lddwImports) m.addGlobalImport(l.global, BPF_MODULE, l.global, b.i64, false);
   for (const name of helperImports.keys()) {
-    m.addFunctionImport(`h_${name}`, HELPER_MODULE, name, t(b.i64, b.i64, b.i64, b.i64, b.i64), b.i64);
+    m.addFunctionImport(`h_${name}`, HELPER_MODULE, name, t(...Array<number>(HELPER_PARAMS).fill(b.i32)), b.i32);
   }
   try {
     const bytes = finishModule(m, OPT_LEVELS[opts.tier], opts.validate ?? false);
