@@ -1,7 +1,9 @@
 /**
  * The import/export ABI of a translated module (docs/jit-wasm.md describes it for hosts other than this runtime).
  * Every function of the eBPF program becomes a Wasm function `(r1, r2, r3, r4, r5, r10: i64) -> i64` returning r0;
- * `bpf_main` is the entry. Control state the host reads or sets lives in exported mutable globals.
+ * `bpf_main` is the entry. Control state the host reads or sets lives in exported mutable globals. Helpers are
+ * imported as `(r1.lo, r1.hi, ..., r5.lo, r5.hi: i32) -> r0.lo: i32` with r0's high half in the `ret_hi` global, so
+ * that a JavaScript host converts no BigInt per call.
  */
 
 /** ENV_MODULE is the import module of the guest memory (`env.memory`). */
@@ -33,6 +35,8 @@ export const GLOBALS = {
   /** Guest address and length of the packet LD_ABS/LD_IND read. */
   pkt_start: 'i32',
   pkt_len: 'i32',
+  /** High half of a helper's r0, set by the host before the helper import returns the low half. */
+  ret_hi: 'i32',
 } as const;
 
 /** GlobalName is one of the exported globals. */
@@ -68,6 +72,9 @@ export interface Signature {
 
 const I64X = (n: number): WasmType[] => Array<WasmType>(n).fill('i64');
 
+/** HELPER_PARAMS is the arity of a helper import: r1..r5 as (low, high) i32 pairs (`calls.ts` makeCallHelper). */
+export const HELPER_PARAMS = 10;
+
 /**
  * IMPORT_SIGNATURES are the types of the `bpf.*` services and of every `helper.*` import (`helper`), written once for
  * both tiers' module assembly; `calls.ts` and `memory-ops.ts` emit the calls.
@@ -77,7 +84,7 @@ export const IMPORT_SIGNATURES = {
   refill: { params: ['i64', 'i32', 'i32', 'i32'], results: ['i64'] },
   tail_call: { params: I64X(6), results: ['i64'] },
   callx: { params: ['i32', ...I64X(6)], results: ['i64'] },
-  helper: { params: I64X(5), results: ['i64'] },
+  helper: { params: Array<WasmType>(HELPER_PARAMS).fill('i32'), results: ['i32'] },
 } as const satisfies Record<string, Signature>;
 
 /** FUNCTION_SIGNATURE is the type of the Wasm function of a BPF function: r0..r10 in, r0 out. */

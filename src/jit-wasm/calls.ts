@@ -62,11 +62,16 @@ function publish(c: Ctx): Expr[] {
   return [c.m.global.set('pc', i32c(c, c.pc)), c.m.global.set('fp', local(c, L_FP))];
 }
 
-/** makeCallHelper calls a helper import. */
+/** makeCallHelper calls a helper import: r1..r5 split into i32 halves, r0 = the returned low half | `ret_hi` << 32. */
 export function makeCallHelper(c: Ctx, def: HelperDef): Expr {
   const { m, b } = c;
   const name = c.helperImport(def);
-  return seq(c, [...publish(c), setReg(c, 0, m.call(name, regs1to5(c), b.i64)), ...resetCaches(c), afterHost(c)]);
+  const halves = [1, 2, 3, 4, 5].flatMap((r) => [m.i32.wrap(getReg(c, r)), m.i32.wrap(m.i64.shr_u(getReg(c, r), i64c(c, 32)))]);
+  const r0 = m.i64.or(
+    m.i64.extend_u(m.call(name, halves, b.i32)),
+    m.i64.shl(m.i64.extend_u(m.global.get('ret_hi', b.i32)), i64c(c, 32)),
+  );
+  return seq(c, [...publish(c), setReg(c, 0, r0), ...resetCaches(c), afterHost(c)]);
 }
 
 /** makeCallLocal calls the BPF function at slot `target` in a new frame. */
