@@ -1,7 +1,9 @@
 /**
  * The import/export ABI of a translated module (docs/jit-wasm.md describes it for hosts other than this runtime).
  * Every function of the eBPF program becomes a Wasm function `(r1, r2, r3, r4, r5, r10: i64) -> i64` returning r0;
- * `bpf_main` is the entry. Control state the host reads or sets lives in exported mutable globals.
+ * `bpf_main` is the entry. Control state the host reads or sets lives in exported mutable globals. Helpers are
+ * imported as `(r1.lo, r1.hi, ..., r5.lo, r5.hi: i32) -> r0.lo: i32` with r0's high half in the `ret_hi` global, so
+ * that a JavaScript host converts no BigInt per call.
  */
 
 /** ENV_MODULE is the import module of the guest memory (`env.memory`). */
@@ -33,6 +35,8 @@ export const GLOBALS = {
   /** Guest address and length of the packet LD_ABS/LD_IND read. */
   pkt_start: 'i32',
   pkt_len: 'i32',
+  /** High half of a helper's r0, set by the host before the helper import returns the low half. */
+  ret_hi: 'i32',
 } as const;
 
 /** GlobalName is one of the exported globals. */
@@ -56,3 +60,34 @@ export const TRAP_POISON = 5;
 
 /** STACK_FRAME is the size of one call frame's stack, as in the interpreter. */
 export const STACK_FRAME = 512;
+
+/** WasmType is a value type of an import signature. */
+export type WasmType = 'i32' | 'i64';
+
+/** Signature is the parameter and result types of a function import. */
+export interface Signature {
+  readonly params: readonly WasmType[];
+  readonly results: readonly WasmType[];
+}
+
+const I64X = (n: number): WasmType[] => Array<WasmType>(n).fill('i64');
+
+/** HELPER_PARAMS is the arity of a helper import: r1..r5 as (low, high) i32 pairs (`calls.ts` makeCallHelper). */
+export const HELPER_PARAMS = 10;
+
+/**
+ * IMPORT_SIGNATURES are the types of the `bpf.*` services and of every `helper.*` import (`helper`), written once for
+ * both tiers' module assembly; `calls.ts` and `memory-ops.ts` emit the calls.
+ */
+export const IMPORT_SIGNATURES = {
+  trap: { params: ['i32', 'i32', 'i64'], results: [] },
+  refill: { params: ['i64', 'i32', 'i32', 'i32'], results: ['i64'] },
+  tail_call: { params: I64X(6), results: ['i64'] },
+  callx: { params: ['i32', ...I64X(6)], results: ['i64'] },
+  helper: { params: Array<WasmType>(HELPER_PARAMS).fill('i32'), results: ['i32'] },
+} as const satisfies Record<string, Signature>;
+
+/** FUNCTION_SIGNATURE is the type of the Wasm function of a BPF function: r0..r10 in, r0 out. */
+export const FUNCTION_SIGNATURE: Signature = { params: I64X(11), results: ['i64'] };
+/** EXPORT_SIGNATURE is the type of an exported entry: r1..r5 and r10 in, r0 out. */
+export const EXPORT_SIGNATURE: Signature = { params: I64X(6), results: ['i64'] };

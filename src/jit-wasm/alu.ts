@@ -5,7 +5,7 @@
  */
 import type { AluOp, Form, Insn } from '../isa/index.js';
 import { getReg, i32c, i64c, setReg, type Ctx } from './emit.js';
-import type { Expr } from './module.js';
+import type { Expr } from './builder.js';
 
 type Alu = Extract<Form, { kind: 'alu' }>;
 

@@ -10,7 +10,7 @@ import { TEXT_BASE } from '../memory/guest-memory.js';
 import type { Insn } from '../isa/index.js';
 import { CTL_TAIL_CALL, STACK_FRAME, TRAP_CALL_DEPTH } from './abi.js';
 import { fnName, getReg, i32c, i64c, local, L_BUDGET, L_FP, L_RHI, L_RLO, L_T1, L_WHI, L_WLO, regs0to9, regs1to5, seq, setReg, type Ctx } from './emit.js';
-import type { Expr } from './module.js';
+import type { Expr } from './builder.js';
 
 const storeBudget = (c: Ctx): Expr => c.m.global.set('budget', local(c, L_BUDGET));
 const loadBudget = (c: Ctx): Expr => c.m.local.set(L_BUDGET, c.m.global.get('budget', c.b.i64));
@@ -62,11 +62,16 @@ function publish(c: Ctx): Expr[] {
   return [c.m.global.set('pc', i32c(c, c.pc)), c.m.global.set('fp', local(c, L_FP))];
 }
 
-/** makeCallHelper calls a helper import. */
+/** makeCallHelper calls a helper import: r1..r5 split into i32 halves, r0 = the returned low half | `ret_hi` << 32. */
 export function makeCallHelper(c: Ctx, def: HelperDef): Expr {
   const { m, b } = c;
   const name = c.helperImport(def);
-  return seq(c, [...publish(c), setReg(c, 0, m.call(name, regs1to5(c), b.i64)), ...resetCaches(c), afterHost(c)]);
+  const halves = [1, 2, 3, 4, 5].flatMap((r) => [m.i32.wrap(getReg(c, r)), m.i32.wrap(m.i64.shr_u(getReg(c, r), i64c(c, 32)))]);
+  const r0 = m.i64.or(
+    m.i64.extend_u(m.call(name, halves, b.i32)),
+    m.i64.shl(m.i64.extend_u(m.global.get('ret_hi', b.i32)), i64c(c, 32)),
+  );
+  return seq(c, [...publish(c), setReg(c, 0, r0), ...resetCaches(c), afterHost(c)]);
 }
 
 /** makeCallLocal calls the BPF function at slot `target` in a new frame. */

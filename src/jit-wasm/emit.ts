@@ -7,7 +7,7 @@
 import { NotSupportedError } from '../errors.js';
 import type { HelperDef, HelperSet } from '../helpers/registry.js';
 import { formatInsn, type Form, type Insn } from '../isa/index.js';
-import type { Binaryen, Expr, Mod } from './module.js';
+import type { Expr, ExprBuilder, ValueTypes } from './builder.js';
 
 /** L_FP is the local of r10 (the last parameter; r0..r9 are locals 0..9). */
 export const L_FP = 10;
@@ -22,7 +22,7 @@ export const L_WHI = 15;
 /** L_T1 and L_T2 are i64 scratch locals (the checked address, a refill result or fetched value). */
 export const L_T1 = 16;
 export const L_T2 = 17;
-/** L_LABEL is the Relooper's label helper. */
+/** L_LABEL is the label local of the control flow (the Relooper's helper, or the direct emitter's dispatch label). */
 export const L_LABEL = 18;
 /** L_I1 and L_I2 are i32 scratch locals (packet offset and loaded word). */
 export const L_I1 = 19;
@@ -34,8 +34,10 @@ export const VAR_COUNT_I32 = 3;
 
 /** Ctx is the translation state the builders read. */
 export interface Ctx {
-  readonly b: Binaryen;
-  readonly m: Mod;
+  /** Type constants of `m`. */
+  readonly b: ValueTypes;
+  /** Where expressions are built: binaryen's module (wasm-opt) or the direct emitter's tree (wasm-fast). */
+  readonly m: ExprBuilder;
   readonly insns: readonly Insn[];
   readonly forms: readonly (Form | null)[];
   /** Slot being translated. */

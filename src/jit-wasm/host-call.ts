@@ -1,6 +1,6 @@
 /**
  * The JIT's side of a helper call: the `HelperCall` object helper implementations see (the same implementations the
- * interpreter calls, against the same guest memory). Arguments arrive as the i64 parameters of the import; exit and
+ * interpreter calls, against the same guest memory). Arguments arrive as the i32 halves the import receives; exit and
  * tail-call requests are left here for the import wrapper to turn into `ctl`. Callbacks (bpf_loop and friends) call
  * the exported Wasm function of the target in a new frame below the caller's r10, on their own budget as in the
  * interpreter.
@@ -11,7 +11,9 @@ import { MAX_TAIL_CALLS, type HelperCall } from '../helpers/registry.js';
 import { TEXT_BASE, type GuestMemory } from '../memory/guest-memory.js';
 import { STACK_FRAME } from './abi.js';
 
-const MAX_SAFE = 1n << 53n;
+const TWO32 = 2 ** 32;
+/** High halves at or above this make a value too large for 53 bits. */
+const HI_MAX_SAFE = 1 << 21;
 
 /** RunState is shared by every program an invocation reaches through tail calls. */
 export interface RunState {
@@ -27,11 +29,14 @@ export interface RunState {
 /** CallbackRunner runs the BPF function at slot `pc` with r1..r5 = args and r10 = fp; it returns r0. */
 export type CallbackRunner = (pc: number, args: readonly bigint[], fp: bigint) => bigint;
 
-/** JitHelperCall is the reusable call object of one JIT program. */
+/**
+ * JitHelperCall is the reusable call object of one JIT program. The arguments arrive as 32-bit halves (the helper
+ * import's i32 parameters), so no BigInt is made unless a helper asks for one with `arg`.
+ */
 export class JitHelperCall implements HelperCall {
-  /** r1..r5 of the current call (index 1..5), as unsigned values. */
-  a: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
-  fp = 0n;
+  /** Low and high 32-bit halves of r1..r5 of the current call (index 1..5). */
+  lo = new Int32Array(6);
+  hi = new Int32Array(6);
   exitRequested = false;
   exitValue = 0n;
   tailTarget: unknown;
@@ -44,24 +49,30 @@ export class JitHelperCall implements HelperCall {
     private readonly stackLimit: () => bigint,
     private readonly maxDepth: number,
     private readonly runCallback: CallbackRunner,
+    /** r10 of the frame calling the helper (the `fp` global the module published). */
+    private readonly getFp: () => bigint,
   ) {}
+
+  get fp(): bigint {
+    return this.getFp();
+  }
 
   get env(): HelperEnv | undefined {
     return this.getEnv();
   }
 
   arg(n: number): bigint {
-    return this.a[n];
+    return (BigInt(this.hi[n] >>> 0) << 32n) | BigInt(this.lo[n] >>> 0);
   }
 
   argNum(n: number): number {
-    const v = this.a[n];
-    if (v >= MAX_SAFE) throw new ExecError('bad-argument', `argument r${n} = 0x${v.toString(16)} is too large`);
-    return Number(v);
+    const hi = this.hi[n] >>> 0;
+    if (hi >= HI_MAX_SAFE) throw new ExecError('bad-argument', `argument r${n} = 0x${this.arg(n).toString(16)} is too large`);
+    return hi * TWO32 + (this.lo[n] >>> 0);
   }
 
   argU32(n: number): number {
-    return Number(this.a[n] & 0xffffffffn);
+    return this.lo[n] >>> 0;
   }
 
   exit(r0: bigint): void {
@@ -86,11 +97,14 @@ export class JitHelperCall implements HelperCall {
     if (fp < this.stackLimit()) {
       throw new ExecError('call-depth', `call depth limit of ${this.maxDepth} frames exceeded`);
     }
-    const saved = { a: this.a, fp: this.fp, exitRequested: this.exitRequested, exitValue: this.exitValue };
+    const saved = { lo: this.lo.slice(), hi: this.hi.slice(), exitRequested: this.exitRequested, exitValue: this.exitValue };
     try {
       return this.runCallback(pc, args, fp);
     } finally {
-      Object.assign(this, saved);
+      this.lo.set(saved.lo);
+      this.hi.set(saved.hi);
+      this.exitRequested = saved.exitRequested;
+      this.exitValue = saved.exitValue;
     }
   }
 }

@@ -18,6 +18,7 @@ import { JitHelperCall, type RunState } from './host-call.js';
 const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const I64_MAX = (1n << 63n) - 1n;
 const TWO32 = 1n << 32n;
+const TWO32_N = 2 ** 32;
 /** Largest callback budget, as the interpreter's chunk. */
 const CHUNK = 0x3fffffff;
 
@@ -31,7 +32,9 @@ export interface JitEnv {
 }
 
 type Entry = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: bigint) => bigint;
-type Globals = Record<'pc' | 'fp' | 'ctl' | 'budget' | 'stack_limit' | 'pkt_start' | 'pkt_len', WebAssembly.Global>;
+type Globals = Record<'pc' | 'fp' | 'ctl' | 'budget' | 'stack_limit' | 'pkt_start' | 'pkt_len' | 'ret_hi', WebAssembly.Global>;
+/** HelperImport is a helper as the module imports it: r1..r5 as (low, high) i32 pairs, the low half of r0 returned. */
+type HelperImport = (...halves: number[]) => number;
 
 /** JitRun is the outcome of a run that exited. */
 export interface JitRun {
@@ -54,7 +57,7 @@ export class JitProgram {
   ) {
     this.stackLimit = BigInt(env.stackTop - (env.maxDepth - 1) * STACK_FRAME);
     this.call = new JitHelperCall(env.mem, () => env.helperEnv(), new Set(compiled.functions), () => this.stackLimit, env.maxDepth,
-      (pc, args, fp) => this.runCallback(pc, args, fp));
+      (pc, args, fp) => this.runCallback(pc, args, fp), () => this.g.fp.value as bigint);
     const helpers: Record<string, WebAssembly.ImportValue> = {};
     for (const [name, def] of compiled.helperImports) helpers[name] = this.helperImport(def);
     const instance = new WebAssembly.Instance(module, {
@@ -100,12 +103,15 @@ export class JitProgram {
     }
   }
 
-  private helperImport(def: HelperDef) {
+  /**
+   * helperImport wraps a helper implementation as the module imports it: no BigInt crosses the boundary. The high
+   * half of r0 goes back through the `ret_hi` global, written only when it changes (nothing else writes it).
+   */
+  private helperImport(def: HelperDef): HelperImport {
     const call = this.call;
-    return (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
-      const pc = this.g.pc.value as number;
-      call.a = [0n, U64(r1), U64(r2), U64(r3), U64(r4), U64(r5)];
-      call.fp = this.g.fp.value as bigint;
+    const { lo, hi } = call;
+    return (l1: number, h1: number, l2: number, h2: number, l3: number, h3: number, l4: number, h4: number, l5: number, h5: number): number => {
+      lo[1] = l1; hi[1] = h1; lo[2] = l2; hi[2] = h2; lo[3] = l3; hi[3] = h3; lo[4] = l4; hi[4] = h4; lo[5] = l5; hi[5] = h5;
       call.exitRequested = false;
       call.state = this.state;
       let v: bigint | number | undefined;
@@ -113,14 +119,38 @@ export class JitProgram {
         v = def.impl(call);
       } catch (e) {
         call.tailTarget = undefined;
-        throw locatedError(this.compiled.insns, pc, helperError(def, e));
+        throw locatedError(this.compiled.insns, this.g.pc.value as number, helperError(def, e));
       }
       if (call.exitRequested) {
         this.g.ctl.value = CTL_EXIT;
         v = call.exitValue;
       } else if (call.tailTarget !== undefined) this.g.ctl.value = CTL_TAIL_CALL;
-      return v === undefined ? 0n : BigInt(v);
+      return this.result(v);
     };
+  }
+
+  /** retHi mirrors the `ret_hi` global, so that it is written only when the high half changes. */
+  private retHi = 0;
+
+  /** result returns the low half of a helper's r0 and leaves the high half in `ret_hi`. */
+  private result(v: bigint | number | undefined): number {
+    let l: number;
+    let h: number;
+    if (typeof v === 'number') {
+      l = v | 0;
+      h = Math.floor(v / TWO32_N) | 0;
+    } else if (v === undefined) {
+      l = 0;
+      h = 0;
+    } else {
+      l = Number(BigInt.asIntN(32, v));
+      h = Number(BigInt.asIntN(32, v >> 32n));
+    }
+    if (h !== this.retHi) {
+      this.retHi = h;
+      this.g.ret_hi.value = h;
+    }
+    return l;
   }
 
   private refill(a: bigint, size: number, write: boolean, pc: number): bigint {
@@ -206,6 +236,8 @@ export class JitProgram {
     if (!def) {
       throw locatedError(this.compiled.insns, pc, new ExecError('bad-callx', `callx target 0x${u.toString(16)} is neither a function entry nor a helper of set ${this.compiled.helperSet.name}`));
     }
-    return this.helperImport(def)(args[0], args[1], args[2], args[3], args[4]);
+    const halves = args.flatMap((a) => [Number(BigInt.asIntN(32, a)), Number(BigInt.asIntN(32, a >> 32n))]);
+    const l = this.helperImport(def)(...halves);
+    return (BigInt(this.g.ret_hi.value as number) << 32n) | BigInt(l >>> 0);
   }
 }

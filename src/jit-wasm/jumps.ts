@@ -4,7 +4,7 @@
  */
 import type { Form, Insn, JmpCond } from '../isa/index.js';
 import { getReg, i32c, i64c, type Ctx } from './emit.js';
-import type { Expr } from './module.js';
+import type { Expr } from './builder.js';
 
 /** makeJmpCond returns the i32 condition under which a conditional jump is taken. */
 export function makeJmpCond(c: Ctx, f: Extract<Form, { kind: 'jcond' }>, ins: Insn): Expr {

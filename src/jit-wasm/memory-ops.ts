@@ -11,7 +11,7 @@ import { TRAP_MISALIGNED } from './abi.js';
 import { bswap16, bswap32 } from './alu.js';
 import { getReg, i32c, i64c, local, L_FP, L_I1, L_I2, L_RHI, L_RLO, L_T1, L_T2, L_WHI, L_WLO, seq, setReg, type Ctx } from './emit.js';
 import { exitWith, trap } from './calls.js';
-import type { Expr } from './module.js';
+import type { Expr } from './builder.js';
 
 const ALIGN = 1;
 

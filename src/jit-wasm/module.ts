@@ -64,3 +64,15 @@ export function newModule(): Mod {
   m.setFeatures(b.Features.MVP | b.Features.SignExt | b.Features.MutableGlobals);
   return m;
 }
+
+/** binaryToText prints a module given as bytes (the direct emitter's, for `--emit wat`); binaryen must be loaded. */
+export function binaryToText(bytes: Uint8Array): string {
+  const b = binaryen();
+  const m = b.readBinary(bytes);
+  try {
+    m.setFeatures(b.Features.MVP | b.Features.SignExt | b.Features.MutableGlobals);
+    return m.emitText();
+  } finally {
+    m.dispose();
+  }
+}
