@@ -1,20 +1,24 @@
 /**
  * `npm run bench -- compile [--json] [--quick]`: what preparing a program costs on each engine. For `wasm-fast` and
  * `wasm-opt`: validation, translation, `new WebAssembly.Module` and instantiation (the runtime's `compileOn`); for
- * `interp`, for reference, its validation and pre-decoding (`Interpreter.load`). Programs are generated
+ * `interp`, for reference, its validation and pre-decoding (`Interpreter.load`). V8 compiles Wasm functions lazily, on
+ * their first call (Liftoff for wasm-fast), so `wasm-fast` leaves that to the first run; the `wasm-fast (eager)` row
+ * turns lazy compilation off to include it. Programs are generated
  * deterministically at about 100, 1000, 5000 and 10000 instructions: straight-line ALU, stack stores and loads, forward
  * branches, a bounded loop every ~100 instructions and a helper call (sqrti, id 3 of the default set) every ~250. Each figure is the median of several
  * compiles after a warm-up; the marginal cost is the slope from the 1000-instruction program to the largest that
  * compiled, the fixed cost that line taken at 0 instructions. A size an engine cannot compile (binaryen's Relooper
  * overflows the stack on the 10000-instruction program) is reported with its error instead of a time.
  */
+import * as v8 from 'node:v8';
 import { assemble, type Insn } from '../src/isa/index.js';
 import { countInsns, prepareBackend } from '../src/runtime/backends.js';
 import { compileOn } from '../src/runtime/jit-backend.js';
 import { Interpreter } from '../src/vm/index.js';
 
 const SIZES = [100, 1000, 5000, 10000] as const;
-const ENGINES = ['wasm-fast', 'wasm-opt', 'interp'] as const;
+/** `wasm-fast (eager)` is wasm-fast with V8's lazy compilation off: Liftoff compiles every function up front. */
+const ENGINES = ['wasm-fast', 'wasm-fast (eager)', 'wasm-opt', 'interp'] as const;
 type Engine = (typeof ENGINES)[number];
 
 /** generate writes a program of about `n` instructions (see the file comment); r6 counts loops, r10 is untouched. */
@@ -77,12 +81,21 @@ function timeCompile(engine: Engine, insns: readonly Insn[], runs: number, warm:
 }
 
 function timeRuns(engine: Engine, insns: readonly Insn[], runs: number, warm: number): number {
+  if (engine === 'wasm-fast (eager)') v8.setFlagsFromString('--no-wasm-lazy-compilation');
+  try {
+    return timeEach(engine, insns, runs, warm);
+  } finally {
+    v8.setFlagsFromString('--wasm-lazy-compilation');
+  }
+}
+
+function timeEach(engine: Engine, insns: readonly Insn[], runs: number, warm: number): number {
   const times: number[] = [];
   for (let k = 0; k < warm + runs; k++) {
     const vm = new Interpreter({});
     const t0 = performance.now();
     if (engine === 'interp') vm.load(insns);
-    else compileOn(vm, insns, { tier: engine === 'wasm-fast' ? 'fast' : 'opt' });
+    else compileOn(vm, insns, { tier: engine === 'wasm-opt' ? 'opt' : 'fast' });
     const dt = performance.now() - t0;
     if (k >= warm) times.push(dt);
   }
@@ -118,6 +131,8 @@ export async function main(argv: string[]): Promise<void> {
     const vm = new Interpreter({});
     vm.run(vm.load(p), { budget: 0 });
   }
+  // Warm every engine's code paths first, so that the first row measured is not also warming up the process.
+  for (const engine of ENGINES) timeCompile(engine, programs[1], 1, quick ? 2 : 20);
   const rows: Row[] = ENGINES.map((engine) => {
     const ms: Record<number, number | string> = {};
     programs.forEach((p, i) => {
