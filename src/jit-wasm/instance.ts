@@ -72,6 +72,7 @@ export class JitProgram {
     });
     this.exports = instance.exports as Record<string, unknown>;
     this.g = this.exports as unknown as Globals;
+    this.g.stack_limit.value = this.stackLimit;
   }
 
   /** run executes the program from its entry with r1..r5 = `args`; budget 0 or Infinity means none. */
@@ -87,8 +88,8 @@ export class JitProgram {
   /** enter calls an exported function with the control globals set; the budget global is the caller's to set. */
   private enter(name: string, args: readonly bigint[], fp: bigint, packetStart: number, packetLength: number): bigint {
     const g = this.g;
-    g.ctl.value = 0;
-    g.stack_limit.value = this.stackLimit;
+    // stack_limit is set once, in the constructor; each write of a global from JavaScript costs a call.
+    if (g.ctl.value !== 0) g.ctl.value = 0;
     g.pkt_start.value = packetStart;
     g.pkt_len.value = packetLength;
     try {
@@ -160,10 +161,25 @@ export class JitProgram {
       const n = Number(u);
       if (mem.ok(n, size, write)) {
         const r = mem.pageRegion[n >>> 12];
-        return (BigInt(mem.regions[r]!.start) << 32n) | BigInt(mem.regionEnd[r]);
+        return this.packedBounds(r, mem.regions[r]!.start, mem.regionEnd[r]);
       }
     }
     throw accessFault(mem, this.compiled.insns, pc, u, size, write, false);
+  }
+
+  /** Packed bounds last returned per region index, with the end they were built for (regions grow and shrink). */
+  private readonly packed: bigint[] = [];
+  private readonly packedEnd: number[] = [];
+  private readonly packedStart: number[] = [];
+
+  /** packedBounds returns `start << 32 | end`, building the BigInt only when the region's bounds changed. */
+  private packedBounds(r: number, start: number, end: number): bigint {
+    if (this.packedEnd[r] !== end || this.packedStart[r] !== start) {
+      this.packed[r] = (BigInt(start) << 32n) | BigInt(end);
+      this.packedEnd[r] = end;
+      this.packedStart[r] = start;
+    }
+    return this.packed[r];
   }
 
   private trap(kind: number, pc: number, value: bigint): never {

@@ -116,9 +116,12 @@ export class Interpreter {
     return this.input.start;
   }
 
-  /** start prepares registers, stack and input for a run and returns the state to step. */
-  start(p: Prepared, opts: RunOptions = {}): ExecState {
-    return this.reset(this.newState(), opts);
+  /**
+   * start prepares registers, stack and input for a run and returns the state to step: `reuse` when given (a caller
+   * that only reads the registers back, like the JIT's runOn, saves the allocation), else a new one.
+   */
+  start(p: Prepared, opts: RunOptions = {}, reuse?: ExecState): ExecState {
+    return this.reset(reuse ?? this.newState(), opts);
   }
 
   private newState(): ExecState {
