@@ -72,7 +72,7 @@ export function compileProgram(prog: ValidProgram, opts: CompileOptions): Compil
   if (opts.tier === 'fast') return compileDirect(prog, opts);
   const b = binaryen();
   const m = newModule();
-  const t = startTranslation(prog, opts, b, m);
+  const t = startTranslation(prog, opts, b, () => m);
   const { c } = t;
   m.setMemory(1, -1);
   m.addMemoryImport('0', ENV_MODULE, MEMORY_IMPORT);

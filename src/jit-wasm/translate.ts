@@ -81,14 +81,19 @@ export interface Translation {
 /** helperImportName is the internal name of the import of helper `name` (calls are made by this name). */
 export const helperImportName = (name: string): string => `h_${name}`;
 
+/** BuilderFactory makes the expression builder once the blocks and the services a program needs are known. */
+export type BuilderFactory = (blocks: ReadonlyMap<number, Block>, uses: { tailCall: boolean; callx: boolean }) => ExprBuilder;
+
 /** startTranslation builds the translation context of a program over an expression builder. */
-export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: ValueTypes, m: ExprBuilder): Translation {
+export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: ValueTypes, builder: BuilderFactory): Translation {
   const { insns, forms, functions } = prog;
   const helperImports = new Map<string, HelperDef>();
   const lddwImports: LddwImport[] = [];
   const poison = new Map(opts.poisoned ?? []);
   const usesCallx = forms.some((f) => f?.kind === 'callx');
   const usesTailCall = usesCallx || forms.some((f, pc) => f?.kind === 'call' && f.mode === 'helper' && opts.helpers.get(insns[pc].imm)?.proto.ret === 'noreturn_on_success');
+  const blocks = splitBlocks(insns, forms, functions, new Set(poison.keys()));
+  const m = builder(blocks, { tailCall: usesTailCall, callx: usesCallx });
   const c: Ctx = {
     b,
     m,
@@ -111,7 +116,6 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
       return m.global.get(global, b.i64);
     },
   };
-  const blocks = splitBlocks(insns, forms, functions, new Set(poison.keys()));
   return { c, blocks, poison, helperImports, lddwImports, usesCallx };
 }
 

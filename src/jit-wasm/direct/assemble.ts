@@ -1,15 +1,14 @@
 /**
  * Module assembly for the direct emitter: the type, import, function, global, export and code sections of a module
- * whose function bodies are expression trees. Function and global names are resolved to indexes here, once every
- * import is known (helpers and lddw globals are discovered while translating). Imports come first in each index
- * space, as the binary format requires.
+ * whose function bodies are already code. The module's layout (imports, globals, functions) is fixed before
+ * translation, so that names resolve to indexes (`resolverOf`) while the code is written; imports come first in each
+ * index space, as the binary format requires.
  */
 import { NotSupportedError } from '../../errors.js';
 import type { Signature } from '../abi.js';
-import type { Expr } from '../builder.js';
 import { ByteWriter } from './bytes.js';
 import { FUNC_TYPE, KIND, LIMITS_MIN_ONLY, MUT, OP, SECTION, VAL, WASM_HEADER } from './opcodes.js';
-import type { Resolver, Tree } from './tree.js';
+import type { Resolver } from './tree.js';
 
 /** FuncImport is an imported function: its internal name, where it comes from and its type. */
 export interface FuncImport {
@@ -33,12 +32,11 @@ export interface GlobalDef {
   readonly type: 'i32' | 'i64';
 }
 
-/** FuncDef is a defined function: name, type, extra locals (count and type, in order), body and optional export. */
+/** FuncDef is a defined function: name, type, extra locals (count and type, in order) and optional export. */
 export interface FuncDef {
   readonly name: string;
   readonly sig: Signature;
   readonly locals: readonly (readonly [number, 'i32' | 'i64'])[];
-  readonly body: Expr;
   readonly export?: string;
 }
 
@@ -56,8 +54,22 @@ function section(out: ByteWriter, id: number, body: ByteWriter): void {
   out.sized(body);
 }
 
-/** assembleModule writes the binary of a module. */
-export function assembleModule(tree: Tree, def: ModuleDef): Uint8Array {
+/** resolverOf maps the names of a module's functions and globals to their indexes. */
+export function resolverOf(def: ModuleDef): Resolver {
+  const funcIndex = new Map<string, number>();
+  def.funcImports.forEach((f, i) => funcIndex.set(f.name, i));
+  def.funcs.forEach((f, i) => funcIndex.set(f.name, def.funcImports.length + i));
+  const globalIndex = new Map<string, number>();
+  def.globalImports.forEach((g, i) => globalIndex.set(g.name, i));
+  def.globals.forEach((g, i) => globalIndex.set(g.name, def.globalImports.length + i));
+  return {
+    func: (name) => funcIndex.get(name) ?? missing('function', name),
+    global: (name) => globalIndex.get(name) ?? missing('global', name),
+  };
+}
+
+/** assembleModule writes the binary of a module; `bodies` are the code of `def.funcs`, in order. */
+export function assembleModule(def: ModuleDef, bodies: readonly Uint8Array[]): Uint8Array {
   const types: Signature[] = [];
   const typeKeys = new Map<string, number>();
   const typeOf = (s: Signature): number => {
@@ -70,16 +82,7 @@ export function assembleModule(tree: Tree, def: ModuleDef): Uint8Array {
     }
     return i;
   };
-  const funcIndex = new Map<string, number>();
-  def.funcImports.forEach((f, i) => funcIndex.set(f.name, i));
-  def.funcs.forEach((f, i) => funcIndex.set(f.name, def.funcImports.length + i));
-  const globalIndex = new Map<string, number>();
-  def.globalImports.forEach((g, i) => globalIndex.set(g.name, i));
-  def.globals.forEach((g, i) => globalIndex.set(g.name, def.globalImports.length + i));
-  const resolver: Resolver = {
-    func: (name) => funcIndex.get(name) ?? missing('function', name),
-    global: (name) => globalIndex.get(name) ?? missing('global', name),
-  };
+  const resolver = resolverOf(def);
 
   const imports = new ByteWriter();
   imports.u32(1 + def.funcImports.length + def.globalImports.length);
@@ -122,28 +125,29 @@ export function assembleModule(tree: Tree, def: ModuleDef): Uint8Array {
   for (const f of exported) {
     exports.name(f.export!);
     exports.u8(KIND.func);
-    exports.u32(funcIndex.get(f.name)!);
+    exports.u32(resolver.func(f.name));
   }
   for (const g of def.globals) {
     exports.name(g.name);
     exports.u8(KIND.global);
-    exports.u32(globalIndex.get(g.name)!);
+    exports.u32(resolver.global(g.name));
   }
 
-  const code = new ByteWriter(4096);
+  const code = new ByteWriter(bodies.reduce((n, b) => n + b.length + 16, 16));
   code.u32(def.funcs.length);
-  const body = new ByteWriter(4096);
-  for (const f of def.funcs) {
+  const body = new ByteWriter(64);
+  def.funcs.forEach((f, i) => {
     body.len = 0;
     body.u32(f.locals.length);
     for (const [n, t] of f.locals) {
       body.u32(n);
       body.u8(VAL[t]);
     }
-    tree.write(body, f.body, resolver);
-    body.u8(OP.end);
-    code.sized(body);
-  }
+    code.u32(body.len + bodies[i].length + 1);
+    code.bytes(body.view());
+    code.bytes(bodies[i]);
+    code.u8(OP.end);
+  });
 
   const typeSec = new ByteWriter();
   typeSec.u32(types.length);

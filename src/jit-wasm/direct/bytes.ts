@@ -33,7 +33,8 @@ export class ByteWriter {
   /** bytes appends a byte sequence. */
   bytes(src: ArrayLike<number>): void {
     this.room(src.length);
-    this.buf.set(src, this.len);
+    if (src.length < 16) for (let i = 0; i < src.length; i++) this.buf[this.len + i] = src[i];
+    else this.buf.set(src, this.len);
     this.len += src.length;
   }
 
@@ -61,8 +62,9 @@ export class ByteWriter {
 
   /** s64 appends a signed LEB128 of a 64-bit integer given as a signed bigint. */
   s64(v: bigint): void {
-    if (v >= S32_MIN && v < S32_LIMIT) {
-      this.s32(Number(v));
+    const n = Number(v);
+    if (n >= S32_MIN && n < S32_LIMIT) {
+      this.s32(n);
       return;
     }
     for (;;) {
@@ -87,6 +89,18 @@ export class ByteWriter {
   sized(w: ByteWriter): void {
     this.u32(w.len);
     this.bytes(w.view());
+  }
+
+  /** copyWithin appends a copy of the bytes written at [from, to). */
+  copyWithin(from: number, to: number): void {
+    this.room(to - from);
+    this.buf.copyWithin(this.len, from, to);
+    this.len += to - from;
+  }
+
+  /** slice returns a copy of the bytes written at [from, to). */
+  slice(from: number, to: number): Uint8Array {
+    return this.buf.slice(from, to);
   }
 
   /** view is the written bytes (a view, valid until the next write). */

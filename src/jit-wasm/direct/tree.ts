@@ -1,9 +1,12 @@
 /**
- * The direct emitter's expression builder: an `ExprBuilder` (the API the shared `make*` builders write against) whose
- * expressions are nodes of a tree, written out as Wasm bytecode once the module's function and global indexes are
- * known. Wasm is a stack machine, so an operator is its operands followed by its opcode. Blocks without a label are
- * flattened into their parent (nothing branches to them); `if` takes its result type from its arms; `raw` nodes carry
- * the few control instructions the function layout writes itself (`block`, `loop`, `br`, `br_table`, `end`).
+ * The direct emitter's expression builder: an `ExprBuilder` (the API the shared `make*` builders write against) that
+ * writes Wasm bytecode as expressions are built. Wasm is a stack machine, so an operator is its operands' code followed
+ * by its opcode: an expression is a byte range of one buffer, and an operator built on the ranges just written (the
+ * usual case, as builders build operands in order) only appends its opcode. Operands elsewhere in the buffer are
+ * copied to its end first; what they leave behind is never emitted. Blocks without a label are their statements'
+ * code (nothing branches to them); `if` takes its result type from its arms; `raw` writes the control instructions
+ * the function layout writes itself (`block`, `loop`, `br`, `br_table`, `end`). Function and global names resolve to
+ * indexes when the call or access is built, so the module's imports are planned before translation.
  */
 import type { Expr, ExprBuilder, I32Ops, I64Ops, ValueTypes } from '../builder.js';
 import { ByteWriter } from './bytes.js';
@@ -15,10 +18,6 @@ const UNREACHABLE_TYPE = -1;
 /** TREE_TYPES are the type constants of the tree builder: the value type bytes, the empty block type for none. */
 export const TREE_TYPES: ValueTypes = { i32: VAL.i32, i64: VAL.i64, none: EMPTY, unreachable: UNREACHABLE_TYPE };
 
-/** Pseudo-operations above the one-byte opcode space. */
-const SEQ = 0x100;
-const RAW = 0x101;
-
 /** Resolver maps internal function and global names to their indexes in the module. */
 export interface Resolver {
   func(name: string): number;
@@ -27,33 +26,80 @@ export interface Resolver {
 
 const blockType = (ty: number): number => (ty === VAL.i32 || ty === VAL.i64 ? ty : EMPTY);
 
-/** Tree is the builder and store of the expression nodes of one module. */
+/** Tree is the builder and the code buffer of the expressions of one module. */
 export class Tree implements ExprBuilder {
-  private readonly op: number[] = [];
-  private readonly ty: number[] = [];
-  private readonly kids: (readonly Expr[] | null)[] = [];
-  private readonly imm: (number | bigint | string | readonly number[] | null)[] = [];
+  private readonly w = new ByteWriter(1 << 16);
+  private start: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
+  private end: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
+  private ty: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
+  private count = 0;
 
   readonly i32: I32Ops;
   readonly i64: I64Ops;
   readonly local = {
-    get: (index: number, type: number): Expr => this.node(OP.local_get, type, null, index),
-    set: (index: number, value: Expr): Expr => this.node(OP.local_set, EMPTY, [value], index),
+    get: (index: number, type: number): Expr => {
+      const from = this.len;
+      this.u8(OP.local_get);
+      this.u32(index);
+      return this.close(from, type);
+    },
+    set: (index: number, value: Expr): Expr => {
+      const from = this.gather1(value);
+      this.u8(OP.local_set);
+      this.u32(index);
+      return this.close(from, EMPTY);
+    },
   };
   readonly global = {
-    get: (name: string, type: number): Expr => this.node(OP.global_get, type, null, name),
-    set: (name: string, value: Expr): Expr => this.node(OP.global_set, EMPTY, [value], name),
+    get: (name: string, type: number): Expr => {
+      const from = this.len;
+      this.u8(OP.global_get);
+      this.u32(this.resolver.global(name));
+      return this.close(from, type);
+    },
+    set: (name: string, value: Expr): Expr => {
+      const from = this.gather1(value);
+      this.u8(OP.global_set);
+      this.u32(this.resolver.global(name));
+      return this.close(from, EMPTY);
+    },
   };
 
-  constructor() {
-    const un = (op: number, ty: number) => (a: Expr): Expr => this.node(op, ty, [a], null);
-    const bin = (op: number, ty: number) => (a: Expr, b: Expr): Expr => this.node(op, ty, [a, b], null);
-    const load = (op: number, ty: number) => (_offset: number, _align: number, p: Expr): Expr => this.node(op, ty, [p], null);
-    const store = (op: number) => (_offset: number, _align: number, p: Expr, v: Expr): Expr => this.node(op, EMPTY, [p, v], null);
+  constructor(private readonly resolver: Resolver) {
+    const un = (op: number, ty: number) => (a: Expr): Expr => {
+      const from = this.gather1(a);
+      this.u8(op);
+      return this.close(from, ty);
+    };
+    const bin = (op: number, ty: number) => (a: Expr, b: Expr): Expr => {
+      const from = this.gather2(a, b);
+      this.u8(op);
+      return this.close(from, ty);
+    };
+    // Loads and stores: alignment hint 2^0 (guest accesses may be misaligned) and offset 0.
+    const load = (op: number, ty: number) => (_offset: number, _align: number, p: Expr): Expr => {
+      const from = this.gather1(p);
+      this.u8(op);
+      this.u8(0);
+      this.u8(0);
+      return this.close(from, ty);
+    };
+    const store = (op: number) => (_offset: number, _align: number, p: Expr, v: Expr): Expr => {
+      const from = this.gather2(p, v);
+      this.u8(op);
+      this.u8(0);
+      this.u8(0);
+      return this.close(from, EMPTY);
+    };
     const I = VAL.i32;
     const L = VAL.i64;
     this.i32 = {
-      const: (v) => this.node(OP.i32_const, I, null, v | 0),
+      const: (v) => {
+        const from = this.len;
+        this.u8(OP.i32_const);
+        this.w.s32(v | 0);
+        return this.close(from, I);
+      },
       add: bin(OP.i32_add, I), sub: bin(OP.i32_sub, I), mul: bin(OP.i32_mul, I),
       div_s: bin(OP.i32_div_s, I), div_u: bin(OP.i32_div_u, I), rem_s: bin(OP.i32_rem_s, I), rem_u: bin(OP.i32_rem_u, I),
       and: bin(OP.i32_and, I), or: bin(OP.i32_or, I), xor: bin(OP.i32_xor, I),
@@ -65,7 +111,13 @@ export class Tree implements ExprBuilder {
       load: load(OP.i32_load, I), load8_u: load(OP.i32_load8_u, I), load16_u: load(OP.i32_load16_u, I),
     };
     this.i64 = {
-      const: (v) => this.node(OP.i64_const, L, null, v),
+      const: (v) => {
+        const from = this.len;
+        this.u8(OP.i64_const);
+        if (typeof v === 'number') this.w.s32(v);
+        else this.w.s64(v);
+        return this.close(from, L);
+      },
       add: bin(OP.i64_add, L), sub: bin(OP.i64_sub, L), mul: bin(OP.i64_mul, L),
       div_s: bin(OP.i64_div_s, L), div_u: bin(OP.i64_div_u, L), rem_s: bin(OP.i64_rem_s, L), rem_u: bin(OP.i64_rem_u, L),
       and: bin(OP.i64_and, L), or: bin(OP.i64_or, L), xor: bin(OP.i64_xor, L),
@@ -81,78 +133,119 @@ export class Tree implements ExprBuilder {
     };
   }
 
-  private node(op: number, ty: number, kids: readonly Expr[] | null, imm: number | bigint | string | readonly number[] | null): Expr {
-    this.op.push(op);
-    this.ty.push(ty);
-    this.kids.push(kids);
-    this.imm.push(imm);
-    return this.op.length - 1;
+  private close(from: number, ty: number): Expr {
+    const id = this.count++;
+    if (id === this.start.length) {
+      const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+        const n = new Int32Array(a.length * 2);
+        n.set(a);
+        return n;
+      };
+      this.start = grow(this.start);
+      this.end = grow(this.end);
+      this.ty = grow(this.ty);
+    }
+    this.start[id] = from;
+    this.end[id] = this.len;
+    this.ty[id] = ty;
+    return id;
+  }
+
+  private get len(): number {
+    return this.w.len;
+  }
+
+  private u8(b: number): void {
+    this.w.u8(b);
+  }
+
+  private u32(v: number): void {
+    this.w.u32(v);
+  }
+
+  /** copy appends the code of `e` at the end of the buffer. */
+  private copy(e: Expr): void {
+    this.w.copyWithin(this.start[e], this.end[e]);
+  }
+
+  private gather1(a: Expr): number {
+    if (this.end[a] === this.len) return this.start[a];
+    const from = this.len;
+    this.copy(a);
+    return from;
+  }
+
+  private gather2(a: Expr, b: Expr): number {
+    if (this.end[b] === this.len && this.end[a] === this.start[b]) return this.start[a];
+    const from = this.len;
+    this.copy(a);
+    this.copy(b);
+    return from;
+  }
+
+  /** gather makes the code of `kids`, in order, end the buffer and returns where it starts. */
+  private gather(kids: readonly Expr[]): number {
+    let at = kids.length ? this.start[kids[0]] : this.len;
+    const from = at;
+    for (let i = 0; i < kids.length && at >= 0; i++) at = this.start[kids[i]] === at ? this.end[kids[i]] : -1;
+    if (at === this.len) return from;
+    const start = this.len;
+    for (let i = 0; i < kids.length; i++) this.copy(kids[i]);
+    return start;
   }
 
   block(_label: string | null, children: readonly Expr[], type?: number): Expr {
     const ty = type ?? (children.length ? this.ty[children[children.length - 1]] : EMPTY);
-    return this.node(SEQ, ty, children, null);
+    return this.close(this.gather(children), ty);
   }
 
   if(cond: Expr, then: Expr, otherwise?: Expr): Expr {
-    if (otherwise === undefined) return this.node(OP.if, EMPTY, [cond, then], null);
     const t = this.ty[then];
-    return this.node(OP.if, t === UNREACHABLE_TYPE ? this.ty[otherwise] : t, [cond, then, otherwise], null);
+    const ty = otherwise === undefined ? EMPTY : t === UNREACHABLE_TYPE ? this.ty[otherwise] : t;
+    const from = this.gather1(cond);
+    this.u8(OP.if);
+    this.u8(blockType(ty));
+    this.copy(then);
+    if (otherwise !== undefined) {
+      this.u8(OP.else);
+      this.copy(otherwise);
+    }
+    this.u8(OP.end);
+    return this.close(from, ty);
   }
 
   call(name: string, operands: readonly Expr[], type: number): Expr {
-    return this.node(OP.call, type, operands, name);
+    const from = this.gather(operands);
+    this.u8(OP.call);
+    this.u32(this.resolver.func(name));
+    return this.close(from, type);
   }
 
   return(value?: Expr): Expr {
-    return this.node(OP.return, UNREACHABLE_TYPE, value === undefined ? null : [value], null);
+    const from = value === undefined ? this.len : this.gather1(value);
+    this.u8(OP.return);
+    return this.close(from, UNREACHABLE_TYPE);
   }
 
   nop(): Expr {
-    return this.node(SEQ, EMPTY, null, null);
+    return this.close(this.len, EMPTY);
   }
 
   unreachable(): Expr {
-    return this.node(OP.unreachable, UNREACHABLE_TYPE, null, null);
+    const from = this.len;
+    this.u8(OP.unreachable);
+    return this.close(from, UNREACHABLE_TYPE);
   }
 
-  /** raw is a node written as the given bytes (structured control the function layout writes itself). */
+  /** raw is an expression whose code is the given bytes (control the function layout writes itself). */
   raw(bytes: readonly number[]): Expr {
-    return this.node(RAW, EMPTY, null, bytes);
+    const from = this.len;
+    this.w.bytes(bytes);
+    return this.close(from, EMPTY);
   }
 
-  /** write appends the bytecode of expression `e` to `w`. */
-  write(w: ByteWriter, e: Expr, r: Resolver): void {
-    const op = this.op[e];
-    const kids = this.kids[e];
-    if (op === OP.if) {
-      this.write(w, kids![0], r);
-      w.u8(OP.if);
-      w.u8(blockType(this.ty[e]));
-      this.write(w, kids![1], r);
-      if (kids!.length === 3) {
-        w.u8(OP.else);
-        this.write(w, kids![2], r);
-      }
-      w.u8(OP.end);
-      return;
-    }
-    if (kids) for (let i = 0; i < kids.length; i++) this.write(w, kids[i], r);
-    const imm = this.imm[e];
-    switch (op) {
-      case SEQ: return;
-      case RAW: w.bytes(imm as number[]); return;
-      case OP.i32_const: w.u8(op); w.s32(imm as number); return;
-      case OP.i64_const: w.u8(op); if (typeof imm === 'bigint') w.s64(imm); else w.s32(imm as number); return;
-      case OP.local_get: case OP.local_set: w.u8(op); w.u32(imm as number); return;
-      case OP.global_get: case OP.global_set: w.u8(op); w.u32(r.global(imm as string)); return;
-      case OP.call: w.u8(op); w.u32(r.func(imm as string)); return;
-    }
-    w.u8(op);
-    // Loads and stores: alignment hint 2^0 (guest accesses may be misaligned) and offset 0.
-    if (op >= OP.i32_load && op <= OP.i64_store32) {
-      w.u8(0);
-      w.u8(0);
-    }
+  /** code returns a copy of the code of `e`. */
+  code(e: Expr): Uint8Array {
+    return this.w.slice(this.start[e], this.end[e]);
   }
 }
