@@ -5,6 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NotSupportedError, UsageError } from '../src/errors.js';
 import { assemble } from '../src/isa/index.js';
 import { AUTO_TIER_UP_STEPS, BACKENDS, ENGINES, loadRaw, prepareBackend, resolveBackend } from '../src/runtime/backends.js';
+import { generate } from '../bench/compile.js';
+import { ubpfTestHelpers } from '../src/helpers/ubpf-test.js';
 import { cli, thrownAs } from './helpers.js';
 
 const LOOP = assemble('mov %r0, 0\nmov %r1, 100\nloop:\nadd %r0, %r1\nsub %r1, 1\njne %r1, 0, loop\nexit');
@@ -56,6 +58,21 @@ describe('backends', () => {
     for (let k = 0; k < 100; k++) short.run();
     expect(short.backend).toBe('interp');
   });
+
+  it('a program too large for binaryen is a typed refusal on wasm-opt, and wasm-fast compiles it', () => {
+    const big = assemble(generate(10000));
+    const helpers = ubpfTestHelpers();
+    const fast = loadRaw(big, { backend: 'wasm-fast', helpers });
+    const r0 = loadRaw(big, { backend: 'interp', helpers }).run().r0;
+    expect(fast.run().r0).toBe(r0);
+    try {
+      expect(loadRaw(big, { backend: 'wasm-opt', helpers }).run().r0).toBe(r0);
+    } catch (e) {
+      // binaryen recurses on the JavaScript stack; whether 10000 instructions exhaust it depends on the engine.
+      expect(e).toBeInstanceOf(NotSupportedError);
+      expect((e as NotSupportedError).code).toBe('jit-too-large');
+    }
+  }, 60_000);
 
   it('refuses what it cannot translate, naming the instruction', () => {
     const kfunc = assemble('call kfunc 7\nexit');

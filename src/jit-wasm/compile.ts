@@ -4,6 +4,7 @@
  * The instructions themselves are translated by the shared `makeBlock` (translate.ts); `compileProgram` sends the
  * `fast` tier to the direct byte emitter instead (direct/compile.ts), which builds the same module without binaryen.
  */
+import { NotSupportedError } from '../errors.js';
 import type { ValidProgram } from '../isa/index.js';
 import { BPF_MODULE, ENTRY_EXPORT, ENV_MODULE, functionExport, GLOBALS, HELPER_MODULE, IMPORT_SIGNATURES, MEMORY_IMPORT, TRAP_FELL_OFF, type Signature } from './abi.js';
 import { reachable, type Block } from './blocks.js';
@@ -72,6 +73,19 @@ export function compileProgram(prog: ValidProgram, opts: CompileOptions): Compil
   if (opts.tier === 'fast') return compileDirect(prog, opts);
   const b = binaryen();
   const m = newModule();
+  try {
+    return compileWithBinaryen(prog, opts, b, m);
+  } catch (e) {
+    // binaryen's Relooper and emitter recurse on the JavaScript stack; very large or deeply nested programs exhaust it.
+    if (!(e instanceof RangeError)) throw e;
+    const msg = `${prog.insns.length} slots: binaryen ran out of stack building the wasm-opt module (${e.message}); the wasm-fast tier compiles it`;
+    throw new NotSupportedError('jit-too-large', msg, { section: opts.section }, { cause: e });
+  } finally {
+    m.dispose();
+  }
+}
+
+function compileWithBinaryen(prog: ValidProgram, opts: CompileOptions, b: Binaryen, m: Mod): CompiledProgram {
   const t = startTranslation(prog, opts, b, () => m);
   const { c } = t;
   m.setMemory(1, -1);
@@ -89,10 +103,6 @@ export function compileProgram(prog: ValidProgram, opts: CompileOptions): Compil
   if (t.usesCallx) m.addFunctionImport('callx', BPF_MODULE, 'callx', ...sig(S.callx));
   for (const l of t.lddwImports) m.addGlobalImport(l.global, BPF_MODULE, l.global, b.i64, false);
   for (const name of t.helperImports.keys()) m.addFunctionImport(helperImportName(name), HELPER_MODULE, name, ...sig(S.helper));
-  try {
-    const bytes = finishModule(m, OPT_LEVELS[opts.tier], opts.validate ?? false);
-    return finishTranslation(t, opts, bytes, opts.text ? m.emitText() : undefined);
-  } finally {
-    m.dispose();
-  }
+  const bytes = finishModule(m, OPT_LEVELS[opts.tier], opts.validate ?? false);
+  return finishTranslation(t, opts, bytes, opts.text ? m.emitText() : undefined);
 }
