@@ -23,7 +23,7 @@ describe('backends', () => {
     expect(resolveBackend('auto', 6, 1)).toBe('interp');
     expect(resolveBackend('auto', 6, 100)).toBe('interp');
     expect(resolveBackend('auto', 500, 100)).toBe('wasm-fast');
-    expect(resolveBackend('auto', 500, 5000)).toBe('wasm-opt');
+    expect(resolveBackend('auto', 500, 5000)).toBe('wasm-fast');
     expect(resolveBackend('wasm-fast', 6, 1)).toBe('wasm-fast');
   });
 
@@ -36,7 +36,7 @@ describe('backends', () => {
       expect(p.run()).toEqual({ r0: 5050n, steps: 303 });
     }
     expect(loadRaw(LOOP, { backend: 'auto', expectedRuns: 2000 }).backend).toBe('interp');
-    expect(loadRaw(LOOP, { backend: 'auto', expectedRuns: 5000 }).backend).toBe('wasm-opt');
+    expect(loadRaw(LOOP, { backend: 'auto', expectedRuns: 5000 }).backend).toBe('wasm-fast');
   });
 
   it('auto moves a program that runs long on the interpreter to wasm-fast, with the same results', () => {
@@ -84,6 +84,6 @@ describe('backends', () => {
   it('run --json shows the backend auto picked', () => {
     const pick = (repeat: string) => JSON.parse(cli(['run', 'bench/programs/primes.asm', '--backend', 'auto', '--repeat', repeat, '--json']).stdout).backend;
     expect(pick('1')).toBe('interp');
-    expect(pick('2000')).toBe('wasm-opt');
+    expect(pick('2000')).toBe('wasm-fast');
   });
 });

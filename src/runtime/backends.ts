@@ -40,9 +40,8 @@ export interface LoadedProgram {
 export const AUTO_TIER_UP_STEPS = 2_000_000;
 
 /**
- * TierUp counts what `auto` left on the interpreter executes and says when to compile. It stops counting after its
- * first verdict; a compile that cannot happen (binaryen not loaded) leaves the program on the interpreter, where
- * `backend` keeps saying so.
+ * TierUp counts what `auto` left on the interpreter executes and says, once, when to compile with wasm-fast (which
+ * needs no binaryen, so the compile can always happen).
  */
 export class TierUp {
   private executed = 0;
@@ -55,16 +54,6 @@ export class TierUp {
     if (this.executed < AUTO_TIER_UP_STEPS) return false;
     this.active = false;
     return true;
-  }
-}
-
-/** compileIfReady compiles with `compile` unless the JIT is not loaded, in which case it returns undefined. */
-export function compileIfReady<T>(compile: () => T): T | undefined {
-  try {
-    return compile();
-  } catch (e) {
-    if (e instanceof NotSupportedError && e.code === 'jit-not-loaded') return undefined;
-    throw e;
   }
 }
 
@@ -87,20 +76,21 @@ export function parseBackend(name: string | undefined): BackendChoice {
 
 /**
  * AUTO_JIT_WORK is the instruction count times expected runs from which `auto` compiles. Size times runs is a lower
- * bound of the instructions a program will execute; a compile (about 1 ms plus 10-15 ms per 1000 instructions,
- * docs/jit-wasm.md) costs what interpreting 10^5 or more instructions does, so small, rarely run programs stay on the
- * interpreter. A heuristic, not a measurement of the program at hand.
+ * bound of the instructions a program will execute; a wasm-fast compile (about 0.3 ms plus 3-4 ms per 1000
+ * instructions, bench/RESULTS.md "Compile time") costs what interpreting 10^5 or more instructions does, so small,
+ * rarely run programs stay on the interpreter. A heuristic; AUTO_TIER_UP_STEPS catches what it misjudges.
  */
 const AUTO_JIT_WORK = 20_000;
-/** AUTO_OPT_RUNS is the run count from which `auto` pays for the optimising tier. */
-const AUTO_OPT_RUNS = 1000;
 
-/** resolveBackend turns a choice into the engine to use for `insnCount` instructions run `runs` times. */
+/**
+ * resolveBackend turns a choice into the engine to use for `insnCount` instructions run `runs` times. When `auto`
+ * compiles it picks wasm-fast: it runs as fast as wasm-opt on every benchmark measured (bench/RESULTS.md) and compiles
+ * 5-8x faster, and it does not need binaryen.
+ */
 export function resolveBackend(choice: string | undefined, insnCount: number, runs = 1): BackendName {
   const c = parseBackend(choice);
   if (c !== 'auto') return c;
-  if (runs <= 1 || insnCount * runs < AUTO_JIT_WORK) return 'interp';
-  return runs >= AUTO_OPT_RUNS ? 'wasm-opt' : 'wasm-fast';
+  return runs <= 1 || insnCount * runs < AUTO_JIT_WORK ? 'interp' : 'wasm-fast';
 }
 
 /** tierOf gives the JIT tier of a wasm engine. */
@@ -109,11 +99,12 @@ export function tierOf(backend: BackendName): Tier | undefined {
 }
 
 /**
- * prepareBackend loads what a backend needs before programs can be loaded synchronously on it: binaryen, for the
- * wasm tiers and for `auto` (which may pick one). Without it, loading on a wasm tier is a NotSupportedError.
+ * prepareBackend loads what a backend needs before programs can be loaded synchronously on it: binaryen, for wasm-opt
+ * (the other engines, and `auto`, which picks among interp and wasm-fast, need nothing). Without it, loading on
+ * wasm-opt is a NotSupportedError.
  */
 export async function prepareBackend(choice: string | undefined): Promise<void> {
-  if (parseBackend(choice) !== 'interp') await loadBinaryen();
+  if (parseBackend(choice) === 'wasm-opt') await loadBinaryen();
 }
 
 /** countInsns counts instructions, a lddw (two slots) once. */
@@ -149,8 +140,10 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
     run(o: RunOptions = {}): RunResult {
       if (jit) return runOn(vm, prepared, jit, o);
       const r = vm.run(prepared, o);
-      const compiled = tierUp.count(r.steps) ? compileIfReady(() => compileOn(vm, insns, { tier: 'fast', section: opts.section })) : undefined;
-      if (compiled) [jit, current, compileStats] = [compiled.jit, 'wasm-fast', compiled.stats];
+      if (tierUp.count(r.steps)) {
+        const compiled = compileOn(vm, insns, { tier: 'fast', section: opts.section });
+        [jit, current, compileStats] = [compiled.jit, 'wasm-fast', compiled.stats];
+      }
       return r;
     },
   };

@@ -16,7 +16,7 @@ import { PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, OP_CALL } from '../isa/index.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { Interpreter, traceRun, type TraceStep } from '../vm/index.js';
-import { compileIfReady, countInsns, parseBackend, resolveBackend, TierUp, tierOf, type BackendName, type CompileStats } from './backends.js';
+import { countInsns, parseBackend, resolveBackend, TierUp, tierOf, type BackendName, type CompileStats } from './backends.js';
 import { compileOn, runOn } from './jit-backend.js';
 import type { JitProgram, Tier } from '../jit-wasm/index.js';
 import { buildContext, type ContextInput } from './context.js';
@@ -180,8 +180,7 @@ export class Collection {
   private countForTierUp(steps: number): void {
     if (!this.tierUp.count(steps)) return;
     const programs = [...this.programs.values()];
-    const compiled = compileIfReady(() => programs.map((p) => this.compile(p.spec, 'fast')));
-    if (!compiled) return;
+    const compiled = programs.map((p) => this.compile(p.spec, 'fast'));
     programs.forEach((p, k) => {
       p.backend = 'wasm-fast';
       p.compileStats = compiled[k].stats;
