@@ -4,7 +4,9 @@
  * disassembly with the C source lines recorded in .BTF.ext, like `llvm-objdump -S`.
  */
 import { UsageError } from '../../errors.js';
+import { kernelHelpers } from '../../helpers/kernel/index.js';
 import { KERNEL_HELPER_NAMES } from '../../helpers/kernel/names.js';
+import { CORE_POISON_IMM } from '../../loader/btf/core.js';
 import { CALL_HELPER, classify, disassembleLines, OP_CALL } from '../../isa/index.js';
 import type { LoadedCollection } from '../../loader/collection.js';
 import { MAP_TYPES, type ProgramSpec } from '../../loader/spec.js';
@@ -21,10 +23,13 @@ function load(path: string, flags: Record<string, unknown>): LoadedCollection {
   return loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined }).spec;
 }
 
-function helpersUsed(p: ProgramSpec): string[] {
+function helperIds(p: ProgramSpec): number[] {
   const ids = new Set(p.insns.filter((i) => i.opcode === OP_CALL && i.src === CALL_HELPER).map((i) => i.imm));
-  return [...ids].sort((a, b) => a - b).map((id) => KERNEL_HELPER_NAMES[id] ?? `#${id}`);
+  return [...ids].sort((a, b) => a - b);
 }
+
+const helperName = (id: number): string => KERNEL_HELPER_NAMES[id] ?? `#${id}`;
+const IMPLEMENTED = kernelHelpers();
 
 function summary(p: ProgramSpec, index: number) {
   return {
@@ -39,7 +44,9 @@ function summary(p: ProgramSpec, index: number) {
     bytes: p.insns.length * 8,
     subprograms: p.subprograms.map((s) => s.name),
     maps: [...new Set(p.mapRefs.map((m) => m.map))],
-    helpers: helpersUsed(p),
+    helpers: helperIds(p).map(helperName),
+    /** Helpers the program calls that bpftime-vm does not implement: loading it fails with NotSupportedError. */
+    unsupported_helpers: helperIds(p).filter((id) => id !== CORE_POISON_IMM && !IMPLEMENTED.get(id)).map(helperName),
     core_relocations: p.coreRelocations.length,
     core_failed: p.coreRelocations.filter((r) => !r.found).map((r) => ({ pc: r.pc, kind: r.kind, access: r.access, reason: r.reason })),
     license: p.license,
@@ -73,6 +80,7 @@ export const progShowCommand: Command = {
       out.text(`\tinsns ${s.insns} (${s.bytes}B)${s.subprograms.length ? `  subprograms ${s.subprograms.join(',')}` : ''}${s.maps.length ? `  maps ${s.maps.join(',')}` : ''}`);
       out.text(`\t${attachText(p)}`);
       if (s.helpers.length) out.text(`\thelpers ${s.helpers.join(',')}`);
+      if (s.unsupported_helpers.length) out.text(`\tnot loadable: helpers not supported by bpftime-vm: ${s.unsupported_helpers.join(',')}`);
       if (s.core_relocations) out.text(`\tCO-RE relocations ${s.core_relocations}, ${s.core_failed.length} failed`);
       for (const f of s.core_failed) out.text(`\t  pc ${f.pc}: ${f.kind} ${f.access}: ${f.reason}`);
     }
