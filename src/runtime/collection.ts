@@ -77,6 +77,9 @@ export class Program {
   }
 }
 
+/** NO_DATA is the (empty, immutable) packet of runs without one. */
+const NO_DATA = Object.freeze(new Uint8Array(0)) as Uint8Array;
+
 /** Helpers that return the current task (get_current_task, get_current_task_btf). */
 const TASK_HELPERS = new Set([helperId('get_current_task'), helperId('get_current_task_btf')]);
 
@@ -263,7 +266,7 @@ export class Collection {
         r0,
         steps,
         ctx: this.mem.u8.slice(this.ctxRegion.start, this.ctxRegion.end),
-        data: data ? this.vm.inputBytes() : new Uint8Array(0),
+        data: data ? this.vm.inputBytes() : NO_DATA,
         signals: env.signals,
         ...(env.overrideReturn !== undefined ? { overrideReturn: env.overrideReturn } : {}),
       };

@@ -32,7 +32,7 @@ export interface BuiltContext {
   kind: 'pt_regs' | 'args' | 'other';
   argCount: number;
   data: Uint8Array | undefined;
-  /** ctx returns the context bytes for a packet placed at `packet`. */
+  /** ctx returns the context bytes for a packet placed at `packet` (possibly the caller's own array: read it, do not keep or change it). */
   ctx(packet: number): Uint8Array;
 }
 
@@ -56,8 +56,12 @@ export function buildContext(spec: ProgramSpec, input: ContextInput): BuiltConte
   const kind = layout.kind === 'pt_regs' ? 'pt_regs' : layout.kind === 'args' ? 'args' : 'other';
   const build = (packet: number): Uint8Array => {
     const argBytes = layout.kind === 'args' ? 8 * (args.length + (input.ret !== undefined ? 1 : 0)) : 0;
-    const bytes = input.ctx ? input.ctx.slice() : new Uint8Array(Math.max(layout.size, argBytes));
-    const dv = new DataView(bytes.buffer);
+    const fillsPacket = layout.packet !== undefined && input.data !== undefined;
+    // Caller's bytes are used as they are unless packet pointers must be written into them (a copy then): a copy and
+    // a DataView per run were most of a short program's run cost.
+    const bytes = input.ctx ? (fillsPacket ? input.ctx.slice() : input.ctx) : new Uint8Array(Math.max(layout.size, argBytes));
+    if (input.ctx && !fillsPacket) return bytes;
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const set = (name: string, v: bigint) => {
       const f = field(layout, name);
       if (f.offset + f.size <= bytes.length) put(dv, f.offset, f.size, v);
