@@ -4,7 +4,7 @@
  * and `wasm-opt` the two JIT tiers, and `auto` picks one by program size and expected runs. Each loaded program
  * reports the backend it actually runs on, so nothing falls back silently.
  */
-import { NotSupportedError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
 import { loadBinaryen, type JitProgram, type Tier } from '../jit-wasm/index.js';

@@ -115,7 +115,8 @@ export class Collection {
   readonly perfReaders = new Map<string, PerfReader>();
   private readonly vm: Interpreter;
   private readonly tierUp: TierUp;
-  private mapsByIndex: BpfMap[] = [];
+  /** Live maps in the spec's order: what `lddw map_idx N` refers to. */
+  private readonly mapsByIndex: BpfMap[];
   private readonly task: number;
   private ctxRegion = this.mem.addRegion('ctx', 4096);
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
@@ -130,7 +131,7 @@ export class Collection {
     const tier = tierOf(this.backend);
     this.host = createHost(opts.host);
     const mapCtx: MapContext = { mem: this.mem, ncpus: this.host.ncpus, currentCpu: () => this.host.cpu };
-    const byIndex = (this.mapsByIndex = spec.maps.map((m) => {
+    this.mapsByIndex = spec.maps.map((m) => {
       try {
         const map = createMap(m, mapCtx, this.table);
         this.maps.set(m.name, map);
@@ -138,12 +139,12 @@ export class Collection {
       } catch (e) {
         throw e instanceof BpfError ? e : new ExecError('map-create', `create map "${m.name}": ${String(e)}`);
       }
-    }));
+    });
     this.vm = new Interpreter({
       memory: this.mem,
       helpers: kernelHelpers(),
       maxCallDepth: opts.maxCallDepth,
-      resolveLddw: (pc, pseudo, imm, imm2) => this.resolveLddw(byIndex, pc, pseudo, imm, imm2),
+      resolveLddw: (pc, pseudo, imm, imm2) => this.resolveLddw(pc, pseudo, imm, imm2),
     });
     for (const p of spec.programs) {
       try {
@@ -156,8 +157,8 @@ export class Collection {
     }
     this.wireReferences();
     // Like a libbpf perf_buffer, open every perf event array's buffers so outputs land (the kernel drops them otherwise).
-    for (const m of byIndex) if (m instanceof PerfEventArrayMap) this.perfReaders.set(m.spec.name, m.openReader());
-    for (const m of byIndex) if (m.spec.readOnly) (m as { freeze?: () => void }).freeze?.();
+    for (const m of this.mapsByIndex) if (m instanceof PerfEventArrayMap) this.perfReaders.set(m.spec.name, m.openReader());
+    for (const m of this.mapsByIndex) if (m.spec.readOnly) (m as { freeze?: () => void }).freeze?.();
     const usesTask = spec.programs.some((p) => p.insns.some((i) => i.opcode === OP_CALL && i.src === 0 && TASK_HELPERS.has(i.imm)));
     const btf = usesTask ? (typeof opts.targetBtf === 'function' ? opts.targetBtf() : opts.targetBtf) : undefined;
     this.task = btf ? buildTaskStandIn(this.mem, btf, this.host) : 0;
@@ -175,7 +176,7 @@ export class Collection {
   }
 
   private compile(p: ProgramSpec, tier: Tier): ReturnType<typeof compileOn> {
-    const resolveLddw = (pc: number, pseudo: number, imm: number, imm2: number) => this.resolveLddw(this.mapsByIndex, pc, pseudo, imm, imm2);
+    const resolveLddw = (pc: number, pseudo: number, imm: number, imm2: number) => this.resolveLddw(pc, pseudo, imm, imm2);
     return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p) });
   }
 
@@ -192,8 +193,8 @@ export class Collection {
     this.backend = 'wasm-fast';
   }
 
-  private resolveLddw(maps: BpfMap[], pc: number, pseudo: number, imm: number, imm2: number): bigint {
-    const map = maps[imm];
+  private resolveLddw(pc: number, pseudo: number, imm: number, imm2: number): bigint {
+    const map = this.mapsByIndex[imm];
     if (!map || (pseudo !== PSEUDO_MAP_IDX && pseudo !== PSEUDO_MAP_IDX_VALUE)) {
       throw new ExecError('bad-map-ref', `pc ${pc}: lddw refers to map ${imm}, which this collection does not have`);
     }
