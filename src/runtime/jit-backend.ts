@@ -5,7 +5,7 @@
  */
 import { compileProgram, JitProgram, type Tier } from '../jit-wasm/index.js';
 import { validateProgram, type Insn } from '../isa/index.js';
-import { DEFAULT_BUDGET, type ExecState, type Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
+import { DEFAULT_BUDGET, type Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
 import type { LddwResolver, Prepared } from '../vm/prepare.js';
 
 /** CompileStats is what translating, compiling and instantiating a program cost. */
@@ -56,16 +56,11 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
   return { jit, stats: { ms: performance.now() - t0, insns: compiled.insnCount } };
 }
 
-const spareStates = new WeakMap<Interpreter, ExecState>();
-
 /** runOn runs a compiled program with the interpreter's run conventions (input, args, budget, zeroed stack). */
 export function runOn(vm: Interpreter, prepared: Prepared, jit: JitProgram, opts: RunOptions): RunResult {
-  // Only r1..r5 are read back from the state, so one per machine serves every run (allocating it was ~15% of a run).
-  let spare = spareStates.get(vm);
-  if (!spare) spareStates.set(vm, (spare = vm.start(prepared, opts)));
-  else vm.start(prepared, opts, spare);
+  // Only r1..r5 are read back from the state, so the machine's reusable one serves (allocating it was ~15% of a run).
+  const R = vm.startScratch(prepared, opts).R;
   vm.mem.u8.fill(0, vm.stack.start, vm.env.stackTop);
-  const R = spare.R;
   const args: bigint[] = [0n, 0n, 0n, 0n, 0n];
   for (let r = 1; r <= 5; r++) if (R[r * 2] | R[r * 2 + 1]) args[r - 1] = (BigInt(R[r * 2 + 1] >>> 0) << 32n) | BigInt(R[r * 2] >>> 0);
   const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;

@@ -5,4 +5,3 @@ export { traceRun } from './trace.js';
 export type { TraceStep, RegChange } from './trace.js';
 export { prepare, TEXT_BASE } from './prepare.js';
 export type { Prepared, LddwResolver } from './prepare.js';
-export type { ExecState } from './interpreter.js';

@@ -116,12 +116,17 @@ export class Interpreter {
     return this.input.start;
   }
 
+  /** start prepares registers, stack and input for a run and returns a new state to step. */
+  start(p: Prepared, opts: RunOptions = {}): ExecState {
+    return this.reset(this.newState(), opts);
+  }
+
   /**
-   * start prepares registers, stack and input for a run and returns the state to step: `reuse` when given (a caller
-   * that only reads the registers back, like the JIT's runOn, saves the allocation), else a new one.
+   * startScratch is `start` on the state `run` reuses, for callers that read the registers back at once and never
+   * step it (the JIT's runOn): no allocation per run.
    */
-  start(p: Prepared, opts: RunOptions = {}, reuse?: ExecState): ExecState {
-    return this.reset(reuse ?? this.newState(), opts);
+  startScratch(p: Prepared, opts: RunOptions = {}): ExecState {
+    return this.reset((this.spare ??= this.newState()), opts);
   }
 
   private newState(): ExecState {
