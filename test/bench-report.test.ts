@@ -36,7 +36,7 @@ describe('bench suite report', () => {
   });
   it('marks tiers that are not in BACKENDS as not built', () => {
     const md = toMarkdown(summarize([row('a', 'work', { interp: tier(50) })], run));
-    expect(md).toContain('| a | a | 100 | 1.0 µs | 50.0 µs (50.0x) | n/a (backend not built) | n/a (backend not built) |');
+    expect(md).toContain('| a | a | 100 | 1.0 µs | 50.0 µs (50.0x) | n/a (not measured) | n/a (not measured) |');
   });
   it('replaces only the text between the markers of RESULTS.md', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'bench-report-')), 'RESULTS.md');

@@ -1,6 +1,6 @@
 /**
  * The suite's report: a summary (geometric means, compile rates, goals), JSON, a Markdown table, and the section of
- * bench/RESULTS.md between the suite markers. Tiers that this build lacks are listed as "n/a (backend not built)".
+ * bench/RESULTS.md between the suite markers. Tiers that this build lacks, or that a run left out (--backends), are listed as "n/a (not measured)".
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { geomean } from '../measure.js';
@@ -74,7 +74,7 @@ export function toJson(s: Summary): string {
   return JSON.stringify(s, null, 2);
 }
 
-const NOT_BUILT = 'n/a (backend not built)';
+const NOT_BUILT = 'n/a (not measured)';
 
 function cell(r: Row, t: string): string {
   const x = r.tiers[t];

@@ -47,6 +47,8 @@ export interface SuiteOptions {
   rounds: number;
   timing: Timing;
   log: (line: string) => void;
+  /** Backends to measure (by default every engine). */
+  backends?: readonly string[];
 }
 
 /** backendNames lists the engines this build provides (not `auto`, which picks one of them): the suite measures all. */
@@ -57,9 +59,9 @@ export const backendNames = (): string[] => [...ENGINES];
  * small loop once on each, so compile times are steady-state ones: the first compile in a process also pays for
  * warming up binaryen and V8 (about 100 ms, docs/jit-wasm.md), which no other program would.
  */
-export async function prepareBackends(): Promise<void> {
+export async function prepareBackends(backends: readonly string[] = backendNames()): Promise<void> {
   const warm = assemble('mov %r0, 0\nmov %r1, 100\nadd %r0, %r1\nsub %r1, 1\njne %r1, 0, -3\nexit');
-  for (const b of backendNames()) {
+  for (const b of backends) {
     await prepareBackend(b);
     loadRaw(warm, { backend: b }).run();
   }
@@ -83,7 +85,7 @@ export function runProgram(p: BenchProgram, o: SuiteOptions): Row {
   const expected = nativeResult(built.nativeExe);
   const errors: Record<string, string> = {};
   const loaded = new Map<string, LoadedBench>();
-  for (const b of backendNames()) {
+  for (const b of o.backends ?? backendNames()) {
     const l = tryLoad(built.bpfObject, b);
     if (typeof l === 'string') errors[b] = l;
     else loaded.set(b, l);
@@ -129,11 +131,11 @@ export interface CheckResult {
 }
 
 /** checkProgram builds `p` and runs bench() once natively and once on each backend, without timing. */
-export function checkProgram(p: BenchProgram, o: Pick<SuiteOptions, 'root' | 'outDir'>): CheckResult {
+export function checkProgram(p: BenchProgram, o: Pick<SuiteOptions, 'root' | 'outDir' | 'backends'>): CheckResult {
   const built = buildProgram(o.root, p, o.outDir);
   const hex = (v: bigint) => `0x${v.toString(16)}`;
   const backends: Record<string, string> = {};
-  for (const b of backendNames()) {
+  for (const b of o.backends ?? backendNames()) {
     const loaded = tryLoad(built.bpfObject, b);
     if (typeof loaded === 'string') backends[b] = loaded;
     else {
