@@ -15,6 +15,8 @@ export const NULL_GUARD_END = PAGE_SIZE;
 export const TEXT_BASE = 0x100_0000_0000n;
 const WASM_PAGE = 65536;
 const MAX_BYTES = 2 ** 32 - WASM_PAGE;
+/** Copies up to this many bytes go word by word (see `copy`). */
+const SMALL_COPY = 64;
 
 /** Region is a named, contiguous range [start, end) of guest memory. */
 export interface Region {
@@ -204,6 +206,23 @@ export class GuestMemory {
       if (f.region !== undefined) err.region = f.region;
       throw err;
     }
+  }
+
+  /**
+   * copy moves `size` bytes from `src` to `dst` without checking them (the caller has), correct for overlapping
+   * ranges. Small copies go four bytes at a time through the DataView: V8 runs an 8-byte `copyWithin` about five
+   * times slower (its per-call setup dominates), and map updates copy a small value on every call.
+   */
+  copy(dst: number, src: number, size: number): void {
+    if (size > SMALL_COPY || (dst > src && dst < src + size)) {
+      this.u8.copyWithin(dst, src, src + size);
+      return;
+    }
+    const dv = this.dv;
+    let i = 0;
+    for (; i + 4 <= size; i += 4) dv.setInt32(dst + i, dv.getInt32(src + i, true), true);
+    const u8 = this.u8;
+    for (; i < size; i++) u8[dst + i] = u8[src + i];
   }
 
   /** bytes returns a checked view of guest memory (not a copy). */

@@ -79,7 +79,7 @@ export class ArrayMap extends BaseMap implements ValueLayout {
     const ret = this.checkUpdate(index, flags);
     if (ret < 0) return ret;
     const cpu = this.percpu ? this.ctx.currentCpu() : 0;
-    writeProgValue(this.ctx.mem.u8, this.valueAddr(index), this, valueAddr, cpu, false);
+    writeProgValue(this.ctx.mem, this.valueAddr(index), this, valueAddr, cpu, false);
     return 0;
   }
 

@@ -73,7 +73,7 @@ export class HashMap extends BaseMap implements ValueLayout {
     if (slot < 0) return slot;
     const store = this.store;
     const cpu = this.percpu ? this.ctx.currentCpu() : 0;
-    writeProgValue(mem.u8, store.valueAddr(slot, 0), this, valueAddr, cpu, this.fresh);
+    writeProgValue(mem, store.valueAddr(slot, 0), this, valueAddr, cpu, this.fresh);
     return 0;
   }
 

@@ -3,17 +3,12 @@
  * addresses), an index from key bytes to slot, and a free list of slots. Slot order is iteration order; deleted slots
  * are reused last-freed first.
  *
- * The index is chosen by key size, by measurement (program lookups in a 10k-entry map, ns per lookup): 4- and 8-byte
- * keys use a JS `Map` keyed by a number read from guest memory (V8's Map beat a typed-array table: 16 vs 22 ns and
- * 32 vs 43 ns), other sizes the typed-array KeyIndex, which hashes and compares bytes in place (55 ns for 16-byte
- * keys, against 530 ns for a Map keyed by strings). An 8-byte key's number is lo + hi * 2^32, exact while hi < 2^21
- * (pid_tgid values, user-space addresses, counters); wider keys fall back to a string of their four 16-bit halves,
- * which cannot collide with a number. User-side keys are copied to a scratch slot after the last one, so every index
- * works on guest addresses only.
+ * The index (KeyIndex) hashes and compares keys where they lie in guest memory. User-side keys are copied to a scratch
+ * slot after the last one, so the index works on guest addresses only.
  */
 import type { GuestMemory, Region } from '../../memory/guest-memory.js';
 import { roundUp8 } from './base-map.js';
-import { hashKey, KeyIndex } from './key-index.js';
+import { KeyIndex } from './key-index.js';
 
 /** SlotLayout says how big a store is and how its regions are mapped. */
 export interface SlotLayout {
@@ -26,17 +21,6 @@ export interface SlotLayout {
   values: (bytes: number) => Region;
 }
 
-const WORD = 4;
-const DWORD = 8;
-/** hi words below this keep lo + hi * 2^32 within 2^53, where doubles are exact. */
-const EXACT_HI_LIMIT = 2 ** 21;
-const TWO_32 = 2 ** 32;
-const HALF_MASK = 0xffff;
-const HALF_BITS = 16;
-
-/** NumericKey is the JS Map key of a 4- or 8-byte map key. */
-type NumericKey = number | string;
-
 /** SlotStore maps keys to slots whose keys and values live in guest memory. */
 export class SlotStore {
   readonly keySize: number;
@@ -48,10 +32,7 @@ export class SlotStore {
   readonly keyBase: number;
   readonly valueBase: number;
   readonly capacity: number;
-  /** Index of 4- and 8-byte keys; undefined for other sizes. */
-  private readonly byNumber: Map<NumericKey, number> | undefined;
-  /** Index of other key sizes. */
-  private readonly index: KeyIndex | undefined;
+  private readonly index: KeyIndex;
   /** Guest address where user-side keys are copied for lookups. */
   private readonly scratch: number;
   /** 1 for a used slot. */
@@ -74,9 +55,7 @@ export class SlotStore {
     this.keyBase = layout.keys(this.keyStride * (this.capacity + 1)).start;
     this.scratch = this.keyAddr(this.capacity);
     this.valueBase = layout.values(this.elemStride * this.capacity).start;
-    const numeric = this.keySize === WORD || this.keySize === DWORD;
-    this.byNumber = numeric ? new Map() : undefined;
-    this.index = numeric ? undefined : new KeyIndex(this.capacity, this.keySize, this.keyBase, this.keyStride);
+    this.index = new KeyIndex(mem, this.capacity, this.keySize, this.keyBase, this.keyStride);
     this.used = new Uint8Array(this.capacity);
     this.free = new Int32Array(this.capacity);
     // Popped from the top, so slots are handed out from 0 upwards.
@@ -91,12 +70,7 @@ export class SlotStore {
 
   /** find returns the slot of the key at guest address `at`, or -1; the caller has checked the access. */
   find(at: number): number {
-    const dv = this.mem.dv;
-    if (this.byNumber !== undefined) {
-      const slot = this.byNumber.get(this.numericKey(dv, at));
-      return slot === undefined ? -1 : slot;
-    }
-    return this.index!.find(dv, at, hashKey(dv, at, this.keySize));
+    return this.index.find(at);
   }
 
   /** findBytes returns the slot of a user-side key, or -1. */
@@ -109,33 +83,20 @@ export class SlotStore {
     if (this.freeTop === 0) return -1;
     const slot = this.free[--this.freeTop];
     const keyAddr = this.keyAddr(slot);
-    this.mem.u8.copyWithin(keyAddr, at, at + this.keySize);
+    this.mem.copy(keyAddr, at, this.keySize);
     this.used[slot] = 1;
     this.size++;
-    const dv = this.mem.dv;
-    if (this.byNumber !== undefined) this.byNumber.set(this.numericKey(dv, keyAddr), slot);
-    else this.index!.insert(slot, hashKey(dv, keyAddr, this.keySize));
+    this.index.insert(slot, keyAddr);
     if (slot >= this.highWater) this.highWater = slot + 1;
     return slot;
   }
 
   /** release returns a used slot to the free list. */
   release(slot: number): void {
-    const dv = this.mem.dv;
-    if (this.byNumber !== undefined) this.byNumber.delete(this.numericKey(dv, this.keyAddr(slot)));
-    else this.index!.remove(slot);
+    this.index.remove(slot);
     this.used[slot] = 0;
     this.size--;
     this.free[this.freeTop++] = slot;
-  }
-
-  /** numericKey is the Map key of the 4- or 8-byte key at `at`. */
-  private numericKey(dv: DataView, at: number): NumericKey {
-    if (this.keySize === WORD) return dv.getInt32(at, true);
-    const lo = dv.getUint32(at, true);
-    const hi = dv.getUint32(at + WORD, true);
-    if (hi < EXACT_HI_LIMIT) return lo + hi * TWO_32;
-    return String.fromCharCode(lo & HALF_MASK, lo >>> HALF_BITS, hi & HALF_MASK, hi >>> HALF_BITS);
   }
 
   /** stage copies a user-side key to the scratch slot and returns its guest address. */

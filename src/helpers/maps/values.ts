@@ -2,6 +2,7 @@
  * Copying values between user byte arrays, program memory and element storage, with the per-CPU layout the bpf()
  * syscall uses: one value per possible CPU, each padded to 8 bytes.
  */
+import type { GuestMemory } from '../../memory/guest-memory.js';
 
 /** ValueLayout describes one element's value storage. */
 export interface ValueLayout {
@@ -53,14 +54,13 @@ export function acceptsUserValue(l: ValueLayout, size: number): boolean {
  * the other CPUs' copies, as the kernel's `pcpu_init_value` does for updates from programs.
  */
 export function writeProgValue(
-  u8: Uint8Array,
+  mem: GuestMemory,
   elemAddr: number,
   l: ValueLayout,
   srcAddr: number,
   cpu: number,
   fresh: boolean,
 ): void {
-  if (fresh && l.percpu) u8.fill(0, elemAddr, elemAddr + l.valueStride * l.copies);
-  const dst = elemAddr + cpu * l.valueStride;
-  u8.copyWithin(dst, srcAddr, srcAddr + l.valueSize);
+  if (fresh && l.percpu) mem.u8.fill(0, elemAddr, elemAddr + l.valueStride * l.copies);
+  mem.copy(elemAddr + cpu * l.valueStride, srcAddr, l.valueSize);
 }
