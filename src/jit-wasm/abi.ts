@@ -26,7 +26,7 @@ export const GLOBALS = {
   pc: 'i32',
   /** r10 of the frame calling a helper (callbacks and tail calls run relative to it). */
   fp: 'i64',
-  /** Set by the host during a helper call: CTL_EXIT or CTL_TAIL_CALL; 0 otherwise. */
+  /** Set by the host during a helper call: CTL_EXIT, CTL_TAIL_CALL or CTL_REGIONS; 0 otherwise. */
   ctl: 'i32',
   /** Instructions left; decremented per basic block. */
   budget: 'i64',
@@ -46,6 +46,11 @@ export type GlobalName = keyof typeof GLOBALS;
 export const CTL_EXIT = 1;
 /** CTL_TAIL_CALL asks the program to run the tail-call target the host chose (import `bpf.tail_call`). */
 export const CTL_TAIL_CALL = 2;
+/**
+ * CTL_REGIONS tells the program that the helper changed guest memory's regions: it forgets its cached region bounds
+ * and goes on. Without it the bounds survive helper calls, so a map value read after a lookup costs no refill.
+ */
+export const CTL_REGIONS = 3;
 
 /** TRAP_MISALIGNED is the `bpf.trap(kind, pc, value)` kind of a misaligned atomic (value: the address). */
 export const TRAP_MISALIGNED = 1;

@@ -1,14 +1,15 @@
 /**
  * Calls and exits. A helper is an import called with r1..r5 that returns r0; before it the code publishes the pc and
- * r10 (for located errors, callbacks and tail calls), after it the host may have set `ctl` to end the program or to
- * tail-call. A bpf-to-bpf call is a Wasm call with r10 moved down one 512-byte frame, refused below `stack_limit`
+ * r10 (for located errors, callbacks and tail calls), after it the host may have set `ctl` to end the program, to
+ * tail-call, or to say the helper changed guest memory's regions (the only case in which a helper call forgets the
+ * cached region bounds; a bpf-to-bpf call, callx and a tail call always do). A bpf-to-bpf call is a Wasm call with r10 moved down one 512-byte frame, refused below `stack_limit`
  * (the interpreter's call depth limit); r6..r9 are the caller's locals, so they survive. `callx` compares the register
  * with each function's code address and otherwise asks the host for a helper by id. Exiting stores the budget left.
  */
 import type { HelperDef } from '../helpers/registry.js';
 import { TEXT_BASE } from '../memory/guest-memory.js';
 import type { Insn } from '../isa/index.js';
-import { CTL_TAIL_CALL, STACK_FRAME, TRAP_CALL_DEPTH } from './abi.js';
+import { CTL_REGIONS, CTL_TAIL_CALL, STACK_FRAME, TRAP_CALL_DEPTH } from './abi.js';
 import { fnName, getReg, i32c, i64c, local, L_BUDGET, L_FP, L_RHI, L_RLO, L_T1, L_WHI, L_WLO, regs0to9, regs1to5, seq, setReg, type Ctx } from './emit.js';
 import type { Expr } from './builder.js';
 
@@ -33,12 +34,15 @@ export function makeExit(c: Ctx): Expr {
   return m.block(null, [storeBudget(c), m.return(getReg(c, 0))], b.unreachable);
 }
 
-/** resetCaches forgets the cached region bounds (a helper may have changed regions). */
+/** resetCaches forgets the cached region bounds (at function entry, and when a call may have changed regions). */
 export function resetCaches(c: Ctx): Expr[] {
   return [L_RLO, L_RHI, L_WLO, L_WHI].map((l) => c.m.local.set(l, i64c(c, -1)));
 }
 
-/** afterHost handles `ctl` after the host ran: tail-call if asked, then leave the function if anything was asked. */
+/**
+ * afterHost handles `ctl` after the host ran: forget the cached bounds and go on when regions changed; otherwise
+ * tail-call if asked, then leave the function if anything was asked.
+ */
 function afterHost(c: Ctx): Expr {
   const { m, b } = c;
   const leave: Expr[] = [];
@@ -54,7 +58,9 @@ function afterHost(c: Ctx): Expr {
     ));
   }
   leave.push(storeBudget(c), m.return(getReg(c, 0)));
-  return m.if(m.global.get('ctl', b.i32), m.block(null, leave, b.unreachable));
+  const ctl = (): Expr => m.global.get('ctl', b.i32);
+  const forget = seq(c, [m.global.set('ctl', i32c(c, 0)), ...resetCaches(c)]);
+  return m.if(ctl(), m.if(m.i32.eq(ctl(), i32c(c, CTL_REGIONS)), forget, m.block(null, leave, b.unreachable)));
 }
 
 /** publish stores the pc and r10 for the host before it runs. */
@@ -71,7 +77,7 @@ export function makeCallHelper(c: Ctx, def: HelperDef): Expr {
     m.i64.extend_u(m.call(name, halves, b.i32)),
     m.i64.shl(m.i64.extend_u(m.global.get('ret_hi', b.i32)), i64c(c, 32)),
   );
-  return seq(c, [...publish(c), setReg(c, 0, r0), ...resetCaches(c), afterHost(c)]);
+  return seq(c, [...publish(c), setReg(c, 0, r0), afterHost(c)]);
 }
 
 /** makeCallLocal calls the BPF function at slot `target` in a new frame. */

@@ -11,7 +11,7 @@ import { helperError, type HelperDef } from '../helpers/registry.js';
 import { formatInsn, memAccess } from '../isa/index.js';
 import { accessFault, locatedError } from '../memory/access-fault.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
-import { BPF_MODULE, CTL_EXIT, CTL_TAIL_CALL, ENTRY_EXPORT, ENV_MODULE, functionExport, HELPER_MODULE, MEMORY_IMPORT, STACK_FRAME, TRAP_BUDGET, TRAP_CALL_DEPTH, TRAP_FELL_OFF, TRAP_MISALIGNED, TRAP_POISON } from './abi.js';
+import { BPF_MODULE, CTL_EXIT, CTL_REGIONS, CTL_TAIL_CALL, ENTRY_EXPORT, ENV_MODULE, functionExport, HELPER_MODULE, MEMORY_IMPORT, STACK_FRAME, TRAP_BUDGET, TRAP_CALL_DEPTH, TRAP_FELL_OFF, TRAP_MISALIGNED, TRAP_POISON } from './abi.js';
 import type { CompiledProgram } from './compile.js';
 import { JitHelperCall, type RunState } from './host-call.js';
 
@@ -111,10 +111,12 @@ export class JitProgram {
   private helperImport(def: HelperDef): HelperImport {
     const call = this.call;
     const { lo, hi } = call;
+    const mem = this.env.mem;
     return (l1: number, h1: number, l2: number, h2: number, l3: number, h3: number, l4: number, h4: number, l5: number, h5: number): number => {
       lo[1] = l1; hi[1] = h1; lo[2] = l2; hi[2] = h2; lo[3] = l3; hi[3] = h3; lo[4] = l4; hi[4] = h4; lo[5] = l5; hi[5] = h5;
       call.exitRequested = false;
       call.state = this.state;
+      const layout = mem.layout;
       let v: bigint | number | undefined;
       try {
         v = def.impl(call);
@@ -126,6 +128,7 @@ export class JitProgram {
         this.g.ctl.value = CTL_EXIT;
         v = call.exitValue;
       } else if (call.tailTarget !== undefined) this.g.ctl.value = CTL_TAIL_CALL;
+      else if (mem.layout !== layout) this.g.ctl.value = CTL_REGIONS;
       return this.result(v);
     };
   }
@@ -155,16 +158,16 @@ export class JitProgram {
   }
 
   private refill(a: bigint, size: number, write: boolean, pc: number): bigint {
-    const u = U64(a);
     const mem = this.env.mem;
-    if (u < TWO32) {
-      const n = Number(u);
+    // The i64 arrives signed: a valid address is a non-negative one below 2^32, tested without making a BigInt.
+    if (a >= 0n && a < TWO32) {
+      const n = Number(a);
       if (mem.ok(n, size, write)) {
         const r = mem.pageRegion[n >>> 12];
         return this.packedBounds(r, mem.regions[r]!.start, mem.regionEnd[r]);
       }
     }
-    throw accessFault(mem, this.compiled.insns, pc, u, size, write, false);
+    throw accessFault(mem, this.compiled.insns, pc, U64(a), size, write, false);
   }
 
   /** Packed bounds last returned per region index, with the end they were built for (regions grow and shrink). */

@@ -61,6 +61,11 @@ export class GuestMemory {
    */
   readonly readCache = new Float64Array(2);
   readonly writeCache = new Float64Array(2);
+  /**
+   * Incremented whenever a region is added or changes length: bounds cached elsewhere (the JIT's, across a helper
+   * call) are stale when it moved.
+   */
+  layout = 0;
   // A guard page after the null page keeps deep stack underflows from reading as null dereferences.
   private top = NULL_GUARD_END + PAGE_SIZE;
 
@@ -117,6 +122,7 @@ export class GuestMemory {
   }
 
   private resetCaches(): void {
+    this.layout++;
     this.readCache.fill(0);
     this.writeCache.fill(0);
   }
