@@ -88,6 +88,14 @@ describe('MapTable', () => {
     expect(m.table.byHandle(BigInt(b.handle))).toBe(b);
     expect(m.table.byHandle(a.handle + 8)).toBeUndefined();
     expect(m.table.byHandle(0x4000)).toBeUndefined();
+    // By 32-bit halves, as helpers get their map argument: the same answers, also for values that are no handle.
+    const halves = (h: number): [number, number] => [h % 2 ** 32, Math.floor(h / 2 ** 32)];
+    expect(m.table.byHalves(...halves(a.handle))).toBe(a);
+    expect(m.table.byHalves(...halves(b.handle))).toBe(b);
+    expect(m.table.byHalves(...halves(a.handle + 8))).toBeUndefined();
+    expect(m.table.byHalves(...halves(MAP_HANDLE_BASE))).toBeUndefined();
+    expect(m.table.byHalves(256, 0)).toBeUndefined();
+    expect(m.table.byHalves(256, 0xffffffff)).toBeUndefined();
     expect(m.table.byId(2)).toBe(b);
     expect(m.table.byName('a')).toBe(a);
     expect(MapTable.idOf(b.handle)).toBe(2);

@@ -52,6 +52,8 @@ export interface ProgramEnv {
 /** MapLookup finds live maps: by the handle a program holds for one, or all of them. */
 export interface MapLookup {
   byHandle(handle: number | bigint): BpfMap | undefined;
+  /** byHalves is byHandle for a handle given as its low and high 32-bit halves (unsigned). */
+  byHalves(lo: number, hi: number): BpfMap | undefined;
   all(): BpfMap[];
 }
 

@@ -43,6 +43,8 @@ export interface HelperCall {
   argNum(n: number): number;
   /** argU32 returns the low 32 bits of argument n, unsigned. */
   argU32(n: number): number;
+  /** argHi returns the high 32 bits of argument n, unsigned. */
+  argHi(n: number): number;
   /** exit ends the program after this helper returns, with r0 = `r0` (uBPF's unwind). */
   exit(r0: bigint): void;
   /** The host and program environment; undefined when a backend runs raw code without a runtime. */

@@ -56,7 +56,7 @@ export class JitProgram {
     module: WebAssembly.Module = new WebAssembly.Module(compiled.bytes as Uint8Array<ArrayBuffer>),
   ) {
     this.stackLimit = BigInt(env.stackTop - (env.maxDepth - 1) * STACK_FRAME);
-    this.call = new JitHelperCall(env.mem, () => env.helperEnv(), new Set(compiled.functions), () => this.stackLimit, env.maxDepth,
+    this.call = new JitHelperCall(env.mem, new Set(compiled.functions), () => this.stackLimit, env.maxDepth,
       (pc, args, fp) => this.runCallback(pc, args, fp), () => this.g.fp.value as bigint);
     const helpers: Record<string, WebAssembly.ImportValue> = {};
     for (const [name, def] of compiled.helperImports) helpers[name] = this.helperImport(def);
@@ -88,6 +88,7 @@ export class JitProgram {
   /** enter calls an exported function with the control globals set; the budget global is the caller's to set. */
   private enter(name: string, args: readonly bigint[], fp: bigint, packetStart: number, packetLength: number): bigint {
     const g = this.g;
+    this.call.env = this.env.helperEnv();
     // stack_limit is set once, in the constructor; each write of a global from JavaScript costs a call.
     if (g.ctl.value !== 0) g.ctl.value = 0;
     g.pkt_start.value = packetStart;

@@ -55,6 +55,9 @@ export class HelperCallImpl implements HelperCall {
   }
 
   argNum(n: number): number {
+    // Addresses below 2^31 come back as small integers, which keeps the helper's arithmetic off doubles.
+    const lo = this.R[n * 2];
+    if (this.R[n * 2 + 1] === 0 && lo >= 0) return lo;
     const hi = this.R[n * 2 + 1] >>> 0;
     if (hi >= MAX_SAFE_HI) throw new ExecError('bad-argument', `argument r${n} = 0x${this.arg(n).toString(16)} is too large`);
     return hi * 4294967296 + (this.R[n * 2] >>> 0);
@@ -62,6 +65,10 @@ export class HelperCallImpl implements HelperCall {
 
   argU32(n: number): number {
     return this.R[n * 2] >>> 0;
+  }
+
+  argHi(n: number): number {
+    return this.R[n * 2 + 1] >>> 0;
   }
 
   exit(r0: bigint): void {

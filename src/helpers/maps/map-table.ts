@@ -9,6 +9,9 @@ import type { BpfMap } from './types.js';
 export const MAP_HANDLE_BASE = 0x4000_0000_0000;
 /** MAP_HANDLE_STRIDE spaces handles so that a handle plus a small offset is not another map's handle. */
 export const MAP_HANDLE_STRIDE = 256;
+const TWO32 = 2 ** 32;
+/** The high half of the handles of ids below 2^24 (MAP_HANDLE_BASE's low half is zero). */
+const HANDLE_HI = MAP_HANDLE_BASE / TWO32;
 
 /** MapTable assigns ids and handles to maps and finds maps by either. */
 export class MapTable {
@@ -37,6 +40,15 @@ export class MapTable {
   /** byHandle finds the map a program's handle stands for (a helper's map argument). */
   byHandle(handle: number | bigint): BpfMap | undefined {
     return this.maps[MapTable.idOf(handle)];
+  }
+
+  /**
+   * byHalves is byHandle for a handle given as its 32-bit halves (a helper's map argument): a handle of an id below
+   * 2^24 is found with integer operations only, which saves a map helper call several nanoseconds.
+   */
+  byHalves(lo: number, hi: number): BpfMap | undefined {
+    if (hi === HANDLE_HI && lo % MAP_HANDLE_STRIDE === 0) return this.maps[lo / MAP_HANDLE_STRIDE];
+    return this.byHandle(hi * TWO32 + lo);
   }
 
   /** byId finds a map by id. */
