@@ -2,6 +2,8 @@
 // program arrays and maps of maps.
 import { describe, expect, it } from 'vitest';
 import { NotSupportedError } from '../src/errors.js';
+import { mapArg } from '../src/helpers/kernel/common.js';
+import type { HelperCall } from '../src/helpers/registry.js';
 import {
   ArrayOfMapsMap,
   Errno,
@@ -102,6 +104,25 @@ describe('MapTable', () => {
     m.table.remove(a);
     expect(m.table.byHandle(a.handle)).toBeUndefined();
     expect(m.table.all()).toEqual([b]);
+  });
+});
+
+describe('mapArg', () => {
+  it('finds the map a helper argument names, or throws bad-map naming the register', () => {
+    const m = new Machine();
+    const a = m.create(spec({ type: MapType.hash, name: 'a' }));
+    const callWith = (v: bigint) =>
+      ({
+        env: { maps: m.table },
+        arg: () => v,
+        argU32: () => Number(v & 0xffffffffn),
+        argHi: () => Number(v >> 32n),
+      }) as unknown as HelperCall;
+    expect(mapArg(callWith(BigInt(a.handle)))).toBe(a);
+    for (const bad of [0n, 1n << 63n, BigInt(a.handle) + 1n, BigInt(a.handle) + (1n << 60n)]) {
+      const message = `argument r1 = 0x${bad.toString(16)} is not a map`;
+      expect(() => mapArg(callWith(bad))).toThrow(expect.objectContaining({ code: 'bad-map', message }));
+    }
   });
 });
 
