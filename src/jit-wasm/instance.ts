@@ -143,7 +143,8 @@ export class JitProgram {
     let h: number;
     if (typeof v === 'number') {
       l = v | 0;
-      h = Math.floor(v / TWO32_N) | 0;
+      // An int32 (addresses, 0, -errno) sign-extends; only larger values pay for the division.
+      h = l === v ? l >> 31 : Math.floor(v / TWO32_N) | 0;
     } else if (v === undefined) {
       l = 0;
       h = 0;

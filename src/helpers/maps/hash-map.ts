@@ -5,6 +5,7 @@
  * reference bit). Updating an existing key rewrites its value in place.
  */
 import { MapType, type MapSpec } from '../../loader/spec.js';
+import type { GuestMemory } from '../../memory/guest-memory.js';
 import { BaseMap, updateMode } from './base-map.js';
 import { LruList } from './lru-list.js';
 import { SlotStore } from './slot-store.js';
@@ -25,6 +26,8 @@ export class HashMap extends BaseMap implements ValueLayout {
   readonly valueSize: number;
   readonly valueStride: number;
   readonly copies: number;
+  private readonly keySize: number;
+  private readonly mem: GuestMemory;
   /** Recency order; undefined for non-LRU maps. */
   private readonly lru: LruList | undefined;
   /** Set by `slotFor`: whether the returned slot was just allocated. */
@@ -44,6 +47,8 @@ export class HashMap extends BaseMap implements ValueLayout {
       values: (n) => this.region('values', n, this.progWritable),
     });
     this.valueSize = spec.valueSize;
+    this.keySize = spec.keySize;
+    this.mem = ctx.mem;
     this.valueStride = this.store.valueStride;
     this.lru = isLru ? new LruList(spec.maxEntries) : undefined;
   }
@@ -53,7 +58,9 @@ export class HashMap extends BaseMap implements ValueLayout {
     const slot = this.findGuest(keyAddr);
     if (slot < 0) return 0;
     if (this.lru !== undefined) this.lru.touch(slot);
-    return this.store.valueAddr(slot, this.percpu ? this.ctx.currentCpu() : 0);
+    const store = this.store;
+    const at = store.valueBase + slot * store.elemStride;
+    return this.percpu ? at + this.ctx.currentCpu() * store.valueStride : at;
   }
 
   override lookupPercpuElem(keyAddr: number, cpu: number): number {
@@ -65,15 +72,15 @@ export class HashMap extends BaseMap implements ValueLayout {
   }
 
   override updateElem(keyAddr: number, valueAddr: number, flags: number): number {
-    const mem = this.ctx.mem;
-    mem.check(keyAddr, this.spec.keySize, false);
+    const mem = this.mem;
+    mem.check(keyAddr, this.keySize, false);
     mem.check(valueAddr, this.valueSize, false);
     if (!this.progWritable) return -Errno.EPERM;
     const slot = this.slotFor(keyAddr, flags);
     if (slot < 0) return slot;
-    const store = this.store;
-    const cpu = this.percpu ? this.ctx.currentCpu() : 0;
-    writeProgValue(mem, store.valueAddr(slot, 0), this, valueAddr, cpu, this.fresh);
+    const at = this.store.valueBase + slot * this.store.elemStride;
+    if (!this.percpu) mem.copy(at, valueAddr, this.valueSize);
+    else writeProgValue(mem, at, this, valueAddr, this.ctx.currentCpu(), this.fresh);
     return 0;
   }
 
@@ -142,8 +149,7 @@ export class HashMap extends BaseMap implements ValueLayout {
   }
 
   private findGuest(keyAddr: number): number {
-    const mem = this.ctx.mem;
-    mem.check(keyAddr, this.spec.keySize, false);
+    this.mem.check(keyAddr, this.keySize, false);
     return this.store.find(keyAddr);
   }
 
