@@ -6,8 +6,8 @@
  * Each table position holds a slot and its key's hash side by side, so a probe reads one cache line. How a probe
  * confirms a match depends on the key size: a key of 1 to 4 bytes is one 32-bit word and its hash is a bijection of
  * that word, so equal hashes mean equal keys; a 5- to 8-byte key also compares its two words, kept here per slot;
- * longer keys compare their bytes in the store's key region. Measured (program lookups of u32 keys): about 4 ns,
- * against 13 ns for a JS `Map` keyed by the number and 55 ns for the byte-comparing path.
+ * longer keys compare their bytes in the store's key region. Measured on 1024 u32 keys: a find takes about 7 ns, where
+ * `Map.get` alone on the key as a number (the index this one replaced for 4- and 8-byte keys) took about 14 ns.
  */
 import type { GuestMemory } from '../../memory/guest-memory.js';
 
