@@ -10,7 +10,7 @@ import type { HelperDef } from '../helpers/registry.js';
 import { TEXT_BASE } from '../memory/guest-memory.js';
 import type { Insn } from '../isa/index.js';
 import { CTL_REGIONS, CTL_TAIL_CALL, STACK_FRAME, TRAP_CALL_DEPTH } from './abi.js';
-import { fnName, getReg, i32c, i64c, local, L_BUDGET, L_FP, L_RHI, L_RLO, L_T1, L_WHI, L_WLO, regs0to9, regs1to5, seq, setReg, type Ctx } from './emit.js';
+import { coldIf, fnName, getReg, i32c, i64c, local, L_BUDGET, L_FP, L_RHI, L_RLO, L_T1, L_WHI, L_WLO, regs0to9, regs1to5, seq, setReg, type Ctx } from './emit.js';
 import type { Expr } from './builder.js';
 
 const storeBudget = (c: Ctx): Expr => c.m.global.set('budget', local(c, L_BUDGET));
@@ -60,7 +60,7 @@ function afterHost(c: Ctx): Expr {
   leave.push(storeBudget(c), m.return(getReg(c, 0)));
   const ctl = (): Expr => m.global.get('ctl', b.i32);
   const forget = seq(c, [m.global.set('ctl', i32c(c, 0)), ...resetCaches(c)]);
-  return m.if(ctl(), m.if(m.i32.eq(ctl(), i32c(c, CTL_REGIONS)), forget, m.block(null, leave, b.unreachable)));
+  return coldIf(c, ctl(), [m.if(m.i32.eq(ctl(), i32c(c, CTL_REGIONS)), forget, m.block(null, leave, b.unreachable))]);
 }
 
 /** publish stores the pc and r10 for the host before it runs. */
@@ -85,12 +85,12 @@ export function makeCallLocal(c: Ctx, target: number): Expr {
   const { m, b } = c;
   const frame = (): Expr => m.i64.sub(local(c, L_FP), i64c(c, STACK_FRAME));
   return seq(c, [
-    m.if(m.i64.lt_u(frame(), m.global.get('stack_limit', b.i64)), trap(c, TRAP_CALL_DEPTH, i64c(c, 0))),
+    coldIf(c, m.i64.lt_u(frame(), m.global.get('stack_limit', b.i64)), [trap(c, TRAP_CALL_DEPTH, i64c(c, 0))]),
     storeBudget(c),
     setReg(c, 0, m.call(fnName(target), [...regs0to9(c), frame()], b.i64)),
     loadBudget(c),
     ...resetCaches(c),
-    m.if(m.global.get('ctl', b.i32), m.return(getReg(c, 0))),
+    coldIf(c, m.global.get('ctl', b.i32), [m.return(getReg(c, 0))]),
   ]);
 }
 

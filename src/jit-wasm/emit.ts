@@ -81,6 +81,12 @@ export const regs0to9 = (c: Ctx): Expr[] => [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((
 /** seq makes a statement list. */
 export const seq = (c: Ctx, list: readonly Expr[]): Expr => (list.length === 1 ? list[0] : c.m.block(null, list, c.b.none));
 
+/**
+ * coldIf is `if (cond) { body }` for a path that is rarely taken (a bounds refill, a trap): its arm starts with a
+ * `nop`, the mark by which branch-hints.ts hints the branch as unlikely in the finished module.
+ */
+export const coldIf = (c: Ctx, cond: Expr, body: readonly Expr[]): Expr => c.m.if(cond, c.m.block(null, [c.m.nop(), ...body], c.b.none));
+
 /** unsupported is the typed error for an instruction the JIT cannot translate. */
 export function unsupported(c: Ctx, code: string, why: string, pc = c.pc): NotSupportedError {
   const insn = formatInsn(c.insns, pc);

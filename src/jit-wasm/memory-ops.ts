@@ -9,7 +9,7 @@
 import type { Form, Insn } from '../isa/index.js';
 import { TRAP_MISALIGNED } from './abi.js';
 import { bswap16, bswap32 } from './alu.js';
-import { getReg, i32c, i64c, local, L_FP, L_I1, L_I2, L_RHI, L_RLO, L_T1, L_T2, L_WHI, L_WLO, seq, setReg, type Ctx } from './emit.js';
+import { coldIf, getReg, i32c, i64c, local, L_FP, L_I1, L_I2, L_RHI, L_RLO, L_T1, L_T2, L_WHI, L_WLO, seq, setReg, type Ctx } from './emit.js';
 import { exitWith, trap } from './calls.js';
 import type { Expr } from './builder.js';
 
@@ -46,7 +46,7 @@ function address(c: Ctx, base: number, off: number, size: number, write: boolean
     m.local.set(hi, m.i64.and(local(c, L_T2), i64c(c, 0xffffffff))),
   ]);
   return {
-    check: [m.local.set(L_T1, m.i64.add(getReg(c, base), i64c(c, off))), m.if(miss, refill)],
+    check: [m.local.set(L_T1, m.i64.add(getReg(c, base), i64c(c, off))), coldIf(c, miss, [refill])],
     ptr: () => m.i32.wrap(local(c, L_T1)),
     addr: () => local(c, L_T1),
   };
@@ -89,7 +89,7 @@ export function makeAtomic(c: Ctx, f: Extract<Form, { kind: 'atomic' }>, ins: In
   const { check, ptr, addr } = address(c, ins.dst, ins.off, size, true);
   const wide = size === 8;
   const old = (): Expr => local(c, L_T2);
-  const misaligned = m.if(m.i32.and(m.i32.wrap(addr()), i32c(c, size - 1)), trap(c, TRAP_MISALIGNED, addr()));
+  const misaligned = coldIf(c, m.i32.and(m.i32.wrap(addr()), i32c(c, size - 1)), [trap(c, TRAP_MISALIGNED, addr())]);
   const body: Expr[] = [...check, misaligned, m.local.set(L_T2, wide ? m.i64.load(0, ALIGN, ptr()) : m.i64.load32_u(0, ALIGN, ptr()))];
   const src = (): Expr => getReg(c, ins.src);
   if (f.op === 'cmpxchg') {
@@ -127,7 +127,7 @@ export function makeLdPacket(c: Ctx, f: Extract<Form, { kind: 'ldabs' | 'ldind' 
   const v = size === 1 ? loaded() : size === 2 ? bswap16(c, loaded) : bswap32(c, loaded);
   return seq(c, [
     m.local.set(L_I1, off),
-    m.if(out, exitWith(c, i64c(c, 0))),
+    coldIf(c, out, [exitWith(c, i64c(c, 0))]),
     m.local.set(L_I2, load),
     setReg(c, 0, m.i64.extend_u(v)),
   ]);

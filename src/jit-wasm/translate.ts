@@ -9,11 +9,12 @@ import type { HelperDef, HelperSet } from '../helpers/registry.js';
 import { formatInsn, PSEUDO_FUNC, PSEUDO_IMM64, LDDW_PSEUDO_NAMES, type Form, type Insn, type ValidProgram } from '../isa/index.js';
 import { TEXT_BASE } from '../memory/guest-memory.js';
 import { TRAP_BUDGET, TRAP_POISON } from './abi.js';
+import { withBranchHints } from './branch-hints.js';
 import { makeAlu32, makeAlu64, makeEnd, makeMovsx } from './alu.js';
 import { splitBlocks, type Block } from './blocks.js';
 import type { Expr, ExprBuilder, ValueTypes } from './builder.js';
 import { makeCallHelper, makeCallLocal, makeCallx, makeExit, trap } from './calls.js';
-import { i64c, local, L_BUDGET, setReg, unsupported, type Ctx } from './emit.js';
+import { coldIf, i64c, local, L_BUDGET, setReg, unsupported, type Ctx } from './emit.js';
 import { makeAtomic, makeLdPacket, makeLoad, makeStore } from './memory-ops.js';
 
 /** Tier selects the compiler: `fast` emits Wasm bytes directly (V8 baseline first), `opt` goes through binaryen. */
@@ -123,7 +124,7 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
 export function finishTranslation(t: Translation, opts: CompileOptions, bytes: Uint8Array, text: string | undefined): CompiledProgram {
   const { c } = t;
   return {
-    bytes,
+    bytes: withBranchHints(bytes),
     ...(text !== undefined ? { text } : {}),
     insns: c.insns,
     forms: c.forms,
@@ -175,7 +176,7 @@ export function makeBlock(c: Ctx, blk: Block, poison: ReadonlyMap<number, string
   c.pc = blk.start;
   const out: Expr[] = [
     m.local.set(L_BUDGET, m.i64.sub(local(c, L_BUDGET), i64c(c, blk.count))),
-    m.if(m.i64.lt_s(local(c, L_BUDGET), i64c(c, 0)), trap(c, TRAP_BUDGET, m.i64.add(local(c, L_BUDGET), i64c(c, blk.count)))),
+    coldIf(c, m.i64.lt_s(local(c, L_BUDGET), i64c(c, 0)), [trap(c, TRAP_BUDGET, m.i64.add(local(c, L_BUDGET), i64c(c, blk.count)))]),
   ];
   for (let pc = blk.start; pc < blk.end; pc++) {
     const f = c.forms[pc];

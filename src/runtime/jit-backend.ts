@@ -27,12 +27,29 @@ export interface JitOptions {
 type V8 = { setFlagsFromString(flags: string): void };
 const v8 = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process?.getBuiltinModule?.('node:v8') as V8 | undefined;
 
+let hintsEnabled = false;
+
+/**
+ * enableBranchHints turns on V8's reading of the branch-hint section (branch-hints.ts) where it is still behind a flag
+ * (V8 before 13, e.g. Node 20 and 22): without it V8 ignores the hints, and the cold paths' spills stay on the hot
+ * path. Once per process; elsewhere than Node the engine reads the section or ignores it.
+ */
+function enableBranchHints(): void {
+  if (hintsEnabled || !v8) return;
+  hintsEnabled = true;
+  const major = Number((globalThis as { process?: { versions?: { v8?: string } } }).process?.versions?.v8?.split('.')[0]);
+  if (major < 13 && !(globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.BPFTIME_NO_BRANCH_HINTS) {
+    v8.setFlagsFromString('--experimental-wasm-branch-hinting');
+  }
+}
+
 /**
  * compileModule compiles the bytes with V8. For the optimising tier it asks V8 for optimised code from the start
  * (`--no-liftoff` while compiling): left to itself V8 starts every function in its baseline compiler and optimises
  * only on a later call, so one long run would stay in baseline code. Elsewhere than Node this is a plain compile.
  */
 function compileModule(bytes: Uint8Array, tier: Tier): WebAssembly.Module {
+  enableBranchHints();
   if (tier !== 'opt' || !v8) return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   v8.setFlagsFromString('--no-liftoff');
   try {

@@ -228,7 +228,9 @@ export class Tree implements ExprBuilder {
   }
 
   nop(): Expr {
-    return this.close(this.len, EMPTY);
+    const from = this.len;
+    this.u8(OP.nop);
+    return this.close(from, EMPTY);
   }
 
   unreachable(): Expr {
