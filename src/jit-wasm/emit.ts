@@ -8,6 +8,7 @@ import { NotSupportedError } from '../errors.js';
 import type { HelperDef, HelperSet } from '../helpers/registry.js';
 import { formatInsn, type Form, type Insn } from '../isa/index.js';
 import type { Expr, ExprBuilder, ValueTypes } from './builder.js';
+import type { Guesses, StaticRegion } from './regions.js';
 
 /** L_FP is the local of r10 (the last parameter; r0..r9 are locals 0..9). */
 export const L_FP = 10;
@@ -51,6 +52,10 @@ export interface Ctx {
   usesTailCall: boolean;
   /** Value of the lddw at `pc`: a constant (resolved by the caller's LddwResolver) or an imported global. */
   lddwValue(pc: number): Expr;
+  /** The fixed region the value of the lddw at `pc` points into, when known at translation time (regions.ts). */
+  lddwRegion(pc: number): StaticRegion | undefined;
+  /** Per register, the region its value is believed to point into, in the block being translated. */
+  guess: Guesses;
   readonly section: string;
 }
 

@@ -4,6 +4,8 @@
  * miss does it call `bpf.refill`, which validates the access against guest memory's page table (throwing the same
  * located fault the interpreter reports) and returns the new bounds packed as start << 32 | end. Only then is the
  * address wrapped to i32. Stack accesses through r10 with a constant offset inside the 512-byte frame need no check.
+ * An access through a register believed to point into a fixed region (regions.ts) is first checked against that
+ * region's constant bounds; the cached-bounds check runs only when that fails.
  * Atomics run as plain read-modify-write sequences: a program runs on one thread.
  */
 import type { Form, Insn } from '../isa/index.js';
@@ -45,8 +47,12 @@ function address(c: Ctx, base: number, off: number, size: number, write: boolean
     m.local.set(lo, m.i64.shr_u(local(c, L_T2), i64c(c, 32))),
     m.local.set(hi, m.i64.and(local(c, L_T2), i64c(c, 0xffffffff))),
   ]);
+  const dynamic = coldIf(c, miss, [refill]);
+  const known = c.guess[base];
+  const span = known && (!write || known.writable) ? known.end - known.start - size : -1;
+  const check = span < 0 ? dynamic : coldIf(c, m.i64.gt_u(m.i64.sub(local(c, L_T1), i64c(c, known!.start)), i64c(c, span)), [dynamic]);
   return {
-    check: [m.local.set(L_T1, m.i64.add(getReg(c, base), i64c(c, off))), coldIf(c, miss, [refill])],
+    check: [m.local.set(L_T1, m.i64.add(getReg(c, base), i64c(c, off))), check],
     ptr: () => m.i32.wrap(local(c, L_T1)),
     addr: () => local(c, L_T1),
   };

@@ -16,6 +16,7 @@ import type { Expr, ExprBuilder, ValueTypes } from './builder.js';
 import { makeCallHelper, makeCallLocal, makeCallx, makeExit, trap } from './calls.js';
 import { coldIf, i64c, local, L_BUDGET, setReg, unsupported, type Ctx } from './emit.js';
 import { makeAtomic, makeLdPacket, makeLoad, makeStore } from './memory-ops.js';
+import { noGuesses, trackGuesses, type RegionLookup } from './regions.js';
 
 /** Tier selects the compiler: `fast` emits Wasm bytes directly (V8 baseline first), `opt` goes through binaryen. */
 export type Tier = 'fast' | 'opt';
@@ -40,6 +41,8 @@ export interface CompileOptions {
    * now (modules exported for another host, which owns the maps).
    */
   lddwImports?: boolean;
+  /** Finds the fixed region of a lddw's value, for the constant-bounds fast check of accesses through it. */
+  regionOf?: RegionLookup;
 }
 
 /** LddwImport is a lddw whose value the host supplies: the instruction's pseudo-source and immediates. */
@@ -116,6 +119,12 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
       if (!lddwImports.some((l) => l.pc === pc)) lddwImports.push({ pc, global, pseudo: f.pseudo, imm: insns[pc].imm, imm2: insns[pc + 1].imm });
       return m.global.get(global, b.i64);
     },
+    lddwRegion: (pc) => {
+      const f = forms[pc] as Extract<Form, { kind: 'lddw' }>;
+      if (!opts.regionOf || (opts.lddwImports && f.pseudo !== PSEUDO_IMM64) || f.pseudo === PSEUDO_FUNC) return undefined;
+      return opts.regionOf(lddwValue(c, pc, opts));
+    },
+    guess: noGuesses(),
   };
   return { c, blocks, poison, helperImports, lddwImports, usesCallx };
 }
@@ -178,11 +187,13 @@ export function makeBlock(c: Ctx, blk: Block, poison: ReadonlyMap<number, string
     m.local.set(L_BUDGET, m.i64.sub(local(c, L_BUDGET), i64c(c, blk.count))),
     coldIf(c, m.i64.lt_s(local(c, L_BUDGET), i64c(c, 0)), [trap(c, TRAP_BUDGET, m.i64.add(local(c, L_BUDGET), i64c(c, blk.count)))]),
   ];
+  c.guess = noGuesses();
   for (let pc = blk.start; pc < blk.end; pc++) {
     const f = c.forms[pc];
     if (!f) continue;
     c.pc = pc;
     out.push(poison.has(pc) ? trap(c, TRAP_POISON, i64c(c, 0)) : compileInsn(c, f, c.insns[pc]));
+    trackGuesses(c.guess, f, c.insns[pc], () => c.lddwRegion(pc));
   }
   return m.block(null, out, b.none);
 }

@@ -27,6 +27,8 @@ export interface Region {
   end: number;
   readonly capacity: number;
   readonly writable: boolean;
+  /** Whether `setLength` may change `end` (input buffers); the JIT takes the others' bounds as constants. */
+  readonly resizable: boolean;
 }
 
 /** MemoryFault describes a rejected access; the interpreter adds pc and instruction to it. */
@@ -83,8 +85,11 @@ export class GuestMemory {
     return this.u8.length;
   }
 
-  /** addRegion reserves `capacity` bytes (page-aligned, zeroed) and maps the first `length` of them. */
-  addRegion(name: string, capacity: number, opts: { writable?: boolean; length?: number } = {}): Region {
+  /**
+   * addRegion reserves `capacity` bytes (page-aligned, zeroed) and maps the first `length` of them; only a `resizable`
+   * region's length may change later.
+   */
+  addRegion(name: string, capacity: number, opts: { writable?: boolean; length?: number; resizable?: boolean } = {}): Region {
     const start = this.top;
     const pages = Math.max(1, Math.ceil(capacity / PAGE_SIZE));
     const end = start + pages * PAGE_SIZE;
@@ -100,6 +105,7 @@ export class GuestMemory {
       end: start + (opts.length ?? capacity),
       capacity: pages * PAGE_SIZE,
       writable: opts.writable ?? true,
+      resizable: opts.resizable ?? false,
     };
     this.regions.push(region);
     this.pageRegion.fill(id, start / PAGE_SIZE, end / PAGE_SIZE);
@@ -113,6 +119,7 @@ export class GuestMemory {
 
   /** setLength changes how much of a region is valid (up to its capacity), e.g. for a new input buffer. */
   setLength(region: Region, length: number): void {
+    if (!region.resizable) throw new Error(`internal error: region ${region.name} is not resizable`);
     if (length > region.capacity) {
       throw new ExecError('out-of-memory', `region ${region.name} holds ${region.capacity} bytes, ${length} requested`);
     }

@@ -118,7 +118,7 @@ export class Collection {
   /** Live maps in the spec's order: what `lddw map_idx N` refers to. */
   private readonly mapsByIndex: BpfMap[];
   private readonly task: number;
-  private ctxRegion = this.mem.addRegion('ctx', 4096);
+  private ctxRegion = this.mem.addRegion('ctx', 4096, { resizable: true });
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
   private readonly zeroKey = this.mem.addRegion('zero-key', 8, { writable: false });
 
@@ -238,7 +238,7 @@ export class Collection {
     const data = built.data;
     const packet = data ? this.vm.setInput(data) : 0;
     const ctxBytes = built.ctx(packet);
-    if (ctxBytes.length > this.ctxRegion.capacity) this.ctxRegion = this.mem.addRegion('ctx', ctxBytes.length);
+    if (ctxBytes.length > this.ctxRegion.capacity) this.ctxRegion = this.mem.addRegion('ctx', ctxBytes.length, { resizable: true });
     this.mem.setLength(this.ctxRegion, ctxBytes.length);
     this.mem.u8.set(ctxBytes, this.ctxRegion.start);
     const env: HelperEnv = {

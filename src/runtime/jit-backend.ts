@@ -63,7 +63,11 @@ function compileModule(bytes: Uint8Array, tier: Tier): WebAssembly.Module {
 export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOptions): { jit: JitProgram; stats: CompileStats } {
   const t0 = performance.now();
   const valid = validateProgram(insns, opts.section);
-  const compiled = compileProgram(valid, { tier: opts.tier, helpers: vm.helpers, resolveLddw: opts.resolveLddw, poisoned: opts.poisoned, section: opts.section });
+  const regionOf = (addr: bigint) => {
+    const r = addr < 2n ** 32n ? vm.mem.regionAt(Number(addr)) : undefined;
+    return r && !r.resizable ? { start: r.start, end: r.end, writable: r.writable } : undefined;
+  };
+  const compiled = compileProgram(valid, { tier: opts.tier, helpers: vm.helpers, resolveLddw: opts.resolveLddw, poisoned: opts.poisoned, section: opts.section, regionOf });
   const jit = new JitProgram(compiled, {
     mem: vm.mem,
     stackTop: vm.env.stackTop,

@@ -107,7 +107,7 @@ export class Interpreter {
   setInput(data: Uint8Array): number {
     if (!this.input || this.input.capacity < data.length) {
       if (this.input) this.mem.setLength(this.input, 0);
-      this.input = this.mem.addRegion('input', Math.max(data.length, PAGE_SIZE), { length: data.length });
+      this.input = this.mem.addRegion('input', Math.max(data.length, PAGE_SIZE), { length: data.length, resizable: true });
     }
     this.mem.setLength(this.input, data.length);
     this.mem.u8.set(data, this.input.start);

@@ -1,0 +1,56 @@
+/**
+ * Static region guesses. A pointer built from a lddw of a map value (`.bss`, `.data`, an array map's value) usually
+ * stays inside that map's region, whose bounds are fixed while the program exists. Within a basic block the
+ * translation follows which registers hold such a pointer (through mov and pointer arithmetic); an access through
+ * one is first checked against the region's constant bounds, one subtraction and one unsigned compare, and only when
+ * that fails goes to the cached-bounds check and `bpf.refill` (memory-ops.ts). A wrong guess costs one compare and
+ * is never unsafe: the slow path is the full check.
+ */
+import type { Form, Insn } from '../isa/index.js';
+
+/** StaticRegion is a guest-memory region whose bounds never change: [start, end). */
+export interface StaticRegion {
+  readonly start: number;
+  readonly end: number;
+  readonly writable: boolean;
+}
+
+/** RegionLookup finds the fixed region holding a guest address (none for resizable or unmapped memory). */
+export type RegionLookup = (addr: bigint) => StaticRegion | undefined;
+
+/** Guesses holds, per eBPF register r0..r10, the region its value is believed to point into. */
+export type Guesses = (StaticRegion | undefined)[];
+
+/** noGuesses is the state at the start of a block. */
+export const noGuesses = (): Guesses => Array<StaticRegion | undefined>(11).fill(undefined);
+
+/**
+ * trackGuesses updates `g` after the instruction `f` at `ins`; `lddwRegion` gives the region of a lddw's value.
+ * Moves copy a guess, 64-bit add and sub keep it (or take the other operand's, for index + base), and anything else
+ * that writes a register forgets it.
+ */
+export function trackGuesses(g: Guesses, f: Form, ins: Insn, lddwRegion: () => StaticRegion | undefined): void {
+  switch (f.kind) {
+    case 'lddw':
+      g[ins.dst] = lddwRegion();
+      return;
+    case 'alu':
+      if (!f.is64) g[ins.dst] = undefined;
+      else if (f.op === 'mov') g[ins.dst] = f.useReg ? g[ins.src] : undefined;
+      else if (f.op === 'add') g[ins.dst] = g[ins.dst] ?? (f.useReg ? g[ins.src] : undefined);
+      else if (f.op !== 'sub') g[ins.dst] = undefined;
+      return;
+    case 'movsx': case 'end': case 'ldx': case 'load_acq':
+      g[ins.dst] = undefined;
+      return;
+    case 'atomic':
+      if (f.op === 'cmpxchg') g[0] = undefined;
+      else if (f.fetch || f.op === 'xchg') g[ins.src] = undefined;
+      return;
+    case 'call': case 'callx': case 'ldabs': case 'ldind':
+      for (let r = 0; r <= 5; r++) g[r] = undefined;
+      return;
+    default:
+      return;
+  }
+}
