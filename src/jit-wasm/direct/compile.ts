@@ -168,7 +168,7 @@ export function compileDirect(prog: ValidProgram, opts: CompileOptions): Compile
   let def!: ModuleDef;
   let tree!: Tree;
   const t = startTranslation(prog, opts, TREE_TYPES, (blocks, uses) => {
-    reach = prog.functions.map((entry) => reachable(blocks, entry));
+    reach = prog.functions.map((entry) => reachable(blocks, entry, prog.insns.length));
     def = planModule(prog, opts, reach, uses.tailCall, uses.callx);
     tree = new Tree(resolverOf(def));
     return tree;
