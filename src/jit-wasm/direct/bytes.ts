@@ -38,6 +38,22 @@ export class ByteWriter {
     this.len += src.length;
   }
 
+  /** range appends the bytes [from, to) of `src`. */
+  range(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    this.room(n);
+    const buf = this.buf;
+    const at = this.len;
+    if (n < 32) for (let i = 0; i < n; i++) buf[at + i] = src[from + i];
+    else buf.set(src.subarray(from, to), at);
+    this.len = at + n;
+  }
+
+  /** capacity is the size of the buffer. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** u32 appends an unsigned LEB128 (up to 2^32 - 1). */
   u32(v: number): void {
     do {
