@@ -29,7 +29,7 @@ function endsBlock(kind: Form['kind']): boolean {
 
 const width = (f: Form): number => (f.kind === 'lddw' ? 2 : 1);
 
-/** splitBlocks cuts the whole program into basic blocks, by start slot. */
+/** splitBlocks cuts the whole program into basic blocks, by start slot (the map holds them in slot order). */
 export function splitBlocks(insns: readonly Insn[], forms: readonly (Form | null)[], entries: readonly number[], poisoned: ReadonlySet<number>): Map<number, Block> {
   // leader[pc] is 1 where a block starts (jump targets are in [0, insns.length], as validated).
   const leader = new Uint8Array(insns.length + 1);
@@ -60,18 +60,16 @@ export function splitBlocks(insns: readonly Insn[], forms: readonly (Form | null
 }
 
 /**
- * reachable lists the blocks reachable from `entry` (slot order) of a program of `slots` slots; a successor equal to
- * `slots` falls off.
+ * reachable lists the blocks reachable from `entry`, in slot order, given the blocks of a program of `slots` slots as
+ * `splitBlocks` returns them; a successor equal to `slots` falls off.
  */
 export function reachable(blocks: ReadonlyMap<number, Block>, entry: number, slots: number): Block[] {
   const seen = new Uint8Array(slots + 1);
   seen[entry] = 1;
-  const starts: number[] = [];
   const work = [entry];
   while (work.length) {
     const blk = blocks.get(work.pop()!);
     if (!blk) continue;
-    starts.push(blk.start);
     for (const n of blk.next) {
       if (!seen[n]) {
         seen[n] = 1;
@@ -79,6 +77,8 @@ export function reachable(blocks: ReadonlyMap<number, Block>, entry: number, slo
       }
     }
   }
-  // A typed array sorts numbers without a comparator call per comparison.
-  return Array.from(Int32Array.from(starts).sort(), (pc) => blocks.get(pc)!);
+  // `blocks` holds the blocks in slot order (splitBlocks adds them so), which spares a sort.
+  const found: Block[] = [];
+  for (const blk of blocks.values()) if (seen[blk.start]) found.push(blk);
+  return found;
 }
