@@ -8,7 +8,7 @@ import { Tree, TREE_TYPES } from '../src/jit-wasm/direct/tree.js';
 const L = TREE_TYPES.i64;
 let trees: Tree[] = [];
 const tree = (): Tree => {
-  const t = new Tree({ func: () => 7, global: () => 3 });
+  const t = Tree.acquire({ func: () => 7, global: () => 3 });
   trees.push(t);
   return t;
 };
@@ -53,12 +53,26 @@ describe('direct emitter tree', () => {
     expect(code(t, a)).toEqual(one);
   });
 
+  it('copies linked code used twice', () => {
+    const t = tree();
+    const b = t.local.get(1, L);
+    const a = t.local.get(0, L);
+    const diff = t.i64.sub(a, b);
+    const sub = [...get(0), ...get(1), OP.i64_sub];
+    const twice = t.i64.add(diff, diff);
+    expect(code(t, twice)).toEqual([...sub, ...sub, OP.i64_add]);
+    expect(code(t, t.i64.mul(twice, diff))).toEqual([...sub, ...sub, OP.i64_add, ...sub, OP.i64_mul]);
+    expect(code(t, diff)).toEqual(sub);
+  });
+
   it('reuses its storage after dispose without mixing programs', () => {
     const first = tree();
     const x = first.local.get(9, L);
     expect(code(first, x)).toEqual(get(9));
     first.dispose();
+    trees = [];
     const second = tree();
+    expect(second).toBe(first);
     const y = second.i64.const(-1);
     expect(code(second, y)).toEqual([OP.i64_const, 0x7f]);
     expect(code(second, second.i64.const(0xffffffff))).toEqual([OP.i64_const, 0xff, 0xff, 0xff, 0xff, 0x0f]);

@@ -26,6 +26,7 @@ import { binaryToText } from '../module.js';
 import { finishTranslation, helperImportName, makeBlock, startTranslation, type CompiledProgram, type CompileOptions, type Translation } from '../translate.js';
 import type { ValidProgram } from '../../isa/index.js';
 import { NotSupportedError } from '../../errors.js';
+import { ByteWriter } from './bytes.js';
 import { assembleModule, resolverOf, type FuncDef, type FuncImport, type ModuleDef } from './assemble.js';
 import { EMPTY, OP } from './opcodes.js';
 import { Tree, TREE_TYPES } from './tree.js';
@@ -74,27 +75,9 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
   }
   const looped = maxBack >= 0;
 
-  const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64)), ...resetCaches(c)];
-  out.push(tree.raw((w) => {
-    if (looped) {
-      w.u8(OP.loop);
-      w.u8(EMPTY);
-    }
-    for (let k = 0; k < n - 1; k++) {
-      w.u8(OP.block);
-      w.u8(EMPTY);
-    }
-    if (!looped) return;
-    w.u8(OP.block);
-    w.u8(EMPTY);
-    w.u8(OP.local_get);
-    w.u32(L_LABEL);
-    w.u8(OP.br_table);
-    w.u32(maxBack + 1);
-    for (let j = 0; j <= maxBack; j++) w.u32(j);
-    w.u8(0);
-    w.u8(OP.end);
-  }));
+  const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64))];
+  for (const e of resetCaches(c)) out.push(e);
+  out.push(tree.raw(dispatch(n, maxBack)));
   for (let i = 0; i < n; i++) {
     const blk = laid[i];
     if (!blk) {
@@ -113,6 +96,33 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
   if (looped) out.push(tree.ctl(OP.end));
   out.push(tree.unreachable());
   return tree.block(null, out, TREE_TYPES.unreachable);
+}
+
+/**
+ * dispatch is the code that opens a function's labels: the loop when a branch goes back (`maxBack` is the last block
+ * one goes to, -1 when none does), the n - 1 blocks and, in a loop, the `br_table` on the label local.
+ */
+function dispatch(n: number, maxBack: number): Uint8Array {
+  const w = new ByteWriter(2 * n + 16 + 2 * maxBack);
+  if (maxBack >= 0) {
+    w.u8(OP.loop);
+    w.u8(EMPTY);
+  }
+  for (let k = 0; k < n - 1; k++) {
+    w.u8(OP.block);
+    w.u8(EMPTY);
+  }
+  if (maxBack < 0) return w.view();
+  w.u8(OP.block);
+  w.u8(EMPTY);
+  w.u8(OP.local_get);
+  w.u32(L_LABEL);
+  w.u8(OP.br_table);
+  w.u32(maxBack + 1);
+  for (let j = 0; j <= maxBack; j++) w.u32(j);
+  w.u8(0);
+  w.u8(OP.end);
+  return w.view();
 }
 
 /**
@@ -183,7 +193,7 @@ export function compileDirect(prog: ValidProgram, opts: CompileOptions): Compile
   const t = startTranslation(prog, opts, TREE_TYPES, (blocks, uses) => {
     reach = prog.functions.map((entry) => reachable(blocks, entry, prog.insns.length));
     def = planModule(prog, opts, reach, uses.tailCall, uses.callx);
-    tree = new Tree(resolverOf(def));
+    tree = Tree.acquire(resolverOf(def));
     return tree;
   });
   const { c } = t;

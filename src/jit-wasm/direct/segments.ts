@@ -1,12 +1,14 @@
 /**
  * The code store of the direct emitter: one byte buffer, written in the order expressions are built, and the
- * expressions as chains of segments of it. Wasm is a stack machine, so an operator's code is its operands' code
- * followed by its opcode: building it links the operands' chains (a segment that ends where the next begins is
- * extended instead, so operands built in order, the usual case, stay one segment) and appends the opcode to the last
- * segment, or to a new one when other code was written after it. No byte is copied until the module is assembled.
+ * expressions as byte ranges of it or, when their code is not contiguous, chains of segments of it. Wasm is a stack
+ * machine, so an operator's code is its operands' code followed by its opcode. Operands built in order (the usual
+ * case) are adjacent ranges that merge into one, and the opcode extends it; otherwise the pieces are linked as
+ * segments, and the opcode goes into a new segment at the end of the buffer. No byte is copied until the module is
+ * assembled.
  *
- * Each expression is used once (as with binaryen). One used again is copied first, so that its chain is never linked
- * twice. Segments and expressions live in typed arrays that are reused from one compilation to the next.
+ * A range never changes, so it may be used any number of times. A chain is linked into its user, so a chain used a
+ * second time is copied first. Ranges, segments and expressions live in typed arrays that `reset` keeps for the next
+ * compilation.
  */
 import { ByteWriter } from './bytes.js';
 
@@ -14,10 +16,8 @@ import { ByteWriter } from './bytes.js';
 export type Code = number;
 
 const SEG = 3; // start, end, next
-const EXPR = 4; // head, tail, end (of the tail segment when built), type
+const EXPR = 4; // range: NONE, start, end, type; chain: head, tail, end (of the tail when built), type
 const NONE = -1;
-/** KEEP_BYTES bounds the buffer a finished compilation leaves for the next one. */
-const KEEP_BYTES = 1 << 22;
 
 function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   const n = new Int32Array(a.length * 2);
@@ -25,17 +25,20 @@ function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   return n;
 }
 
-/** Segments holds the bytes and the chains of the expressions of one module. */
+/** Segments holds the bytes and the code of the expressions of one module. */
 export class Segments {
   readonly w = new ByteWriter(1 << 16);
   private seg: Int32Array<ArrayBuffer> = new Int32Array(SEG << 12);
   private expr: Int32Array<ArrayBuffer> = new Int32Array(EXPR << 12);
+  /** used[e] is 1 once the chain `e` is linked into another expression. */
   private used: Uint8Array<ArrayBuffer> = new Uint8Array(1 << 12);
   private segs = 0;
   private exprs = 0;
-  /** The chain being built: its first and last segment. */
-  private h = 0;
-  private t = 0;
+  /** The code being built: the range [from, to) while `h` is NONE, else the chain from segment h to segment t. */
+  private h = NONE;
+  private t = NONE;
+  private from = 0;
+  private to = 0;
 
   /** reset forgets every expression (the storage is kept). */
   reset(): void {
@@ -55,88 +58,131 @@ export class Segments {
     return s;
   }
 
-  /** fresh starts a new chain at the end of the buffer (an expression without operands). */
+  /** chain turns the range being built into a chain of one segment. */
+  private chain(): void {
+    this.h = this.t = this.newSeg(this.from, this.to);
+  }
+
+  /** fresh starts empty code at the end of the buffer (an expression without operands). */
   fresh(): void {
-    const len = this.w.len;
-    this.h = this.t = this.newSeg(len, len);
+    this.h = NONE;
+    this.from = this.to = this.w.len;
   }
 
-  /** take starts the chain with the code of `e`. */
+  /** take starts the code with the code of `e`. */
   take(e: Code): void {
-    if (this.used[e]) {
-      this.h = this.t = this.copyOf(e);
-      return;
-    }
-    this.used[e] = 1;
-    this.h = this.expr[e * EXPR];
-    this.t = this.expr[e * EXPR + 1];
-  }
-
-  /** then appends the code of `e` to the chain. */
-  then(e: Code): void {
-    let head: number;
-    let tail: number;
-    if (this.used[e]) {
-      head = tail = this.copyOf(e);
+    const E = this.expr;
+    const o = e * EXPR;
+    this.h = E[o];
+    if (this.h === NONE) {
+      this.from = E[o + 1];
+      this.to = E[o + 2];
+    } else if (this.used[e]) {
+      this.h = NONE;
+      this.from = this.w.len;
+      this.copyOf(e);
+      this.to = this.w.len;
     } else {
       this.used[e] = 1;
-      head = this.expr[e * EXPR];
-      tail = this.expr[e * EXPR + 1];
-    }
-    const S = this.seg;
-    const t = this.t;
-    if (S[t * SEG + 1] === S[head * SEG]) {
-      S[t * SEG + 1] = S[head * SEG + 1];
-      S[t * SEG + 2] = S[head * SEG + 2];
-      this.t = head === tail ? t : tail;
-    } else {
-      S[t * SEG + 2] = head;
-      this.t = tail;
+      this.t = E[o + 1];
     }
   }
 
-  /** open makes the chain end at the end of the buffer, so that what is written next extends it (see `mark`). */
+  /** then appends the code of `e`. */
+  then(e: Code): void {
+    const E = this.expr;
+    const o = e * EXPR;
+    const head = E[o];
+    if (head === NONE) {
+      this.thenRange(E[o + 1], E[o + 2]);
+    } else if (this.used[e]) {
+      const from = this.w.len;
+      this.copyOf(e);
+      this.thenRange(from, this.w.len);
+    } else {
+      this.used[e] = 1;
+      if (this.h === NONE) this.chain();
+      const S = this.seg;
+      const t = this.t;
+      const tail = E[o + 1];
+      if (S[t * SEG + 1] === S[head * SEG]) {
+        S[t * SEG + 1] = S[head * SEG + 1];
+        S[t * SEG + 2] = S[head * SEG + 2];
+        this.t = head === tail ? t : tail;
+      } else {
+        S[t * SEG + 2] = head;
+        this.t = tail;
+      }
+    }
+  }
+
+  private thenRange(from: number, to: number): void {
+    if (this.h === NONE) {
+      if (this.to === from) {
+        this.to = to;
+        return;
+      }
+      this.chain();
+    }
+    const t = this.t;
+    if (this.seg[t * SEG + 1] === from) {
+      this.seg[t * SEG + 1] = to;
+    } else {
+      const s = this.newSeg(from, to); // may grow this.seg
+      this.seg[t * SEG + 2] = s;
+      this.t = s;
+    }
+  }
+
+  /** open makes the code end at the end of the buffer, so that what is written next extends it (see `mark`). */
   open(): ByteWriter {
     const len = this.w.len;
+    if (this.h === NONE) {
+      if (this.to === len) return this.w;
+      this.chain();
+    }
     const t = this.t;
     if (this.seg[t * SEG + 1] !== len) {
-      const s = this.newSeg(len, len);
+      const s = this.newSeg(len, len); // may grow this.seg
       this.seg[t * SEG + 2] = s;
       this.t = s;
     }
     return this.w;
   }
 
-  /** mark ends the chain after what `open` let write (before linking more code to it). */
+  /** mark ends the code after what `open` let write (before appending more code to it). */
   mark(): void {
-    this.seg[this.t * SEG + 1] = this.w.len;
+    if (this.h === NONE) this.to = this.w.len;
+    else this.seg[this.t * SEG + 1] = this.w.len;
   }
 
-  /** done ends the chain after what `open` let write, as an expression of type `ty`. */
+  /** done ends the code after what `open` let write, as an expression of type `ty`. */
   done(ty: number): Code {
-    const end = this.w.len;
-    this.seg[this.t * SEG + 1] = end;
-    return this.close(end, ty);
+    this.mark();
+    return this.joined(ty);
   }
 
-  /** joined ends the chain where its last operand ended (no bytes of its own after it). */
+  /** joined ends the code where its last operand ended (no bytes of its own after it). */
   joined(ty: number): Code {
-    return this.close(this.seg[this.t * SEG + 1], ty);
-  }
-
-  private close(end: number, ty: number): Code {
     const e = this.exprs++;
     if ((e + 1) * EXPR > this.expr.length) this.expr = grown(this.expr);
+    const E = this.expr;
+    const o = e * EXPR;
+    E[o + 3] = ty;
+    if (this.h === NONE) {
+      E[o] = NONE;
+      E[o + 1] = this.from;
+      E[o + 2] = this.to;
+      return e;
+    }
     if (e >= this.used.length) {
-      const u = new Uint8Array(this.used.length * 2);
+      const u = new Uint8Array(Math.max(this.used.length * 2, e + 1));
       u.set(this.used);
       this.used = u;
     }
-    const E = this.expr;
-    E[e * EXPR] = this.h;
-    E[e * EXPR + 1] = this.t;
-    E[e * EXPR + 2] = end;
-    E[e * EXPR + 3] = ty;
+    E[o] = this.h;
+    E[o + 1] = this.t;
+    E[o + 2] = this.seg[this.t * SEG + 1];
     this.used[e] = 0;
     return e;
   }
@@ -149,43 +195,52 @@ export class Segments {
   /** size is the length of the code of `e`. */
   size(e: Code): number {
     const S = this.seg;
-    const tail = this.expr[e * EXPR + 1];
-    let n = this.expr[e * EXPR + 2] - S[tail * SEG];
-    for (let s = this.expr[e * EXPR]; s !== tail; s = S[s * SEG + 2]) n += S[s * SEG + 1] - S[s * SEG];
-    return n;
+    const E = this.expr;
+    const o = e * EXPR;
+    if (E[o] === NONE) return E[o + 2] - E[o + 1];
+    const tail = E[o + 1];
+    let n = 0;
+    for (let s = E[o]; ; s = S[s * SEG + 2]) {
+      const last = s === tail;
+      n += (last ? E[o + 2] : S[s * SEG + 1]) - S[s * SEG];
+      if (last) return n;
+    }
   }
 
-  /** writeTo appends the code of `e` to `out`. */
+  /** writeTo appends the code of `e` to `out` (a writer other than the store's). */
   writeTo(e: Code, out: ByteWriter): void {
-    const buf = this.w.view();
-    const S = this.seg;
-    const tail = this.expr[e * EXPR + 1];
-    for (let s = this.expr[e * EXPR]; s !== tail; s = S[s * SEG + 2]) out.range(buf, S[s * SEG], S[s * SEG + 1]);
-    out.range(buf, S[tail * SEG], this.expr[e * EXPR + 2]);
+    const at = out.claim(this.size(e));
+    this.copyTo(e, out.bytesNow, at);
   }
 
-  /** copyOf copies the code of an expression used before to one new segment at the end of the buffer. */
-  private copyOf(e: Code): number {
-    const from = this.w.len;
+  /** copyTo copies the code of `e` into `dst` from `at` on; it returns where the copy ends. */
+  private copyTo(e: Code, dst: Uint8Array, at: number): number {
+    const src = this.w.bytesNow;
     const S = this.seg;
-    const tail = this.expr[e * EXPR + 1];
-    for (let s = this.expr[e * EXPR]; s !== tail; s = S[s * SEG + 2]) this.w.copyWithin(S[s * SEG], S[s * SEG + 1]);
-    this.w.copyWithin(S[tail * SEG], this.expr[e * EXPR + 2]);
-    return this.newSeg(from, this.w.len);
+    const E = this.expr;
+    const o = e * EXPR;
+    if (E[o] === NONE) return copyRange(src, E[o + 1], E[o + 2], dst, at);
+    const tail = E[o + 1];
+    for (let s = E[o]; ; s = S[s * SEG + 2]) {
+      const last = s === tail;
+      at = copyRange(src, S[s * SEG], last ? E[o + 2] : S[s * SEG + 1], dst, at);
+      if (last) return at;
+    }
+  }
+
+  /** copyOf appends a copy of the code of the chain `e` to the buffer. */
+  private copyOf(e: Code): void {
+    const at = this.w.claim(this.size(e));
+    this.copyTo(e, this.w.bytesNow, at);
   }
 }
 
-let spare: Segments | undefined;
-
-/** acquireSegments returns an empty store, reusing the one a finished compilation released. */
-export function acquireSegments(): Segments {
-  const s = spare ?? new Segments();
-  spare = undefined;
-  s.reset();
-  return s;
-}
-
-/** releaseSegments hands a store back for the next compilation (unless its buffer grew very large). */
-export function releaseSegments(s: Segments): void {
-  if (s.w.capacity <= KEEP_BYTES) spare = s;
+/** copyRange copies src[from, to) to dst at `at` and returns where the copy ends. */
+function copyRange(src: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): number {
+  if (to - from > 32) {
+    dst.set(src.subarray(from, to), at);
+    return at + to - from;
+  }
+  for (let i = from; i < to; i++) dst[at++] = src[i];
+  return at;
 }

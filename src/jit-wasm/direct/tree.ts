@@ -10,7 +10,7 @@
 import type { Expr, ExprBuilder, I32Ops, I64Ops, ValueTypes } from '../builder.js';
 import type { ByteWriter } from './bytes.js';
 import { EMPTY, OP, VAL } from './opcodes.js';
-import { acquireSegments, releaseSegments, type Segments } from './segments.js';
+import { Segments } from './segments.js';
 
 /** UNREACHABLE_TYPE is the type of an expression that does not complete (a return, a trap). */
 const UNREACHABLE_TYPE = -1;
@@ -24,12 +24,26 @@ export interface Resolver {
   global(name: string): number;
 }
 
+/** KEEP_BYTES bounds the code buffer a disposed tree keeps for the next compilation. */
+const KEEP_BYTES = 1 << 22;
+
+const NO_RESOLVER: Resolver = {
+  func: (name) => {
+    throw new Error(`tree used after dispose (function ${name})`);
+  },
+  global: (name) => {
+    throw new Error(`tree used after dispose (global ${name})`);
+  },
+};
+
+let spare: Tree | undefined;
+
 const blockType = (ty: number): number => (ty === VAL.i32 || ty === VAL.i64 ? ty : EMPTY);
 
 /** Tree is the builder and the code of the expressions of one module; `dispose` hands its storage back. */
 export class Tree implements ExprBuilder {
-  private readonly s: Segments = acquireSegments();
-  private disposed = false;
+  private readonly s = new Segments();
+  private resolver: Resolver = NO_RESOLVER;
 
   readonly i32: I32Ops;
   readonly i64: I64Ops;
@@ -42,7 +56,20 @@ export class Tree implements ExprBuilder {
     set: (name: string, value: Expr): Expr => this.unU(OP.global_set, this.resolver.global(name), value, EMPTY),
   };
 
-  constructor(private readonly resolver: Resolver) {
+  /**
+   * acquire returns an empty tree resolving names with `resolver`: the one the last compilation disposed of, if any.
+   * Reusing it keeps its storage and its operator functions, so V8's code for the builders stays specialised to
+   * them from one compilation to the next.
+   */
+  static acquire(resolver: Resolver): Tree {
+    const t = spare ?? new Tree();
+    spare = undefined;
+    t.s.reset();
+    t.resolver = resolver;
+    return t;
+  }
+
+  private constructor() {
     const s = this.s;
     const un = (op: number, ty: number) => (a: Expr): Expr => {
       s.take(a);
@@ -211,10 +238,10 @@ export class Tree implements ExprBuilder {
     return s.done(EMPTY);
   }
 
-  /** raw is an expression whose code `write` writes (control the function layout writes itself). */
-  raw(write: (w: ByteWriter) => void): Expr {
+  /** raw is an expression whose code is the given bytes (control the function layout writes itself). */
+  raw(bytes: Uint8Array): Expr {
     this.s.fresh();
-    write(this.s.w);
+    this.s.w.bytes(bytes);
     return this.s.done(EMPTY);
   }
 
@@ -228,10 +255,9 @@ export class Tree implements ExprBuilder {
     this.s.writeTo(e, out);
   }
 
-  /** dispose hands the storage back for the next compilation (once); the tree is not used after. */
+  /** dispose hands the tree back for the next compilation (unless it grew very large); it is not used after. */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    releaseSegments(this.s);
+    this.resolver = NO_RESOLVER;
+    if (this.s.w.capacity <= KEEP_BYTES) spare = this;
   }
 }
