@@ -7,6 +7,7 @@
  * Function and global names resolve to indexes when the call or access is built, so the module's imports are planned
  * before translation.
  */
+import { NotSupportedError } from '../../errors.js';
 import type { Expr, ExprBuilder, I32Ops, I64Ops, ValueTypes } from '../builder.js';
 import type { ByteWriter } from './bytes.js';
 import { EMPTY, OP, VAL } from './opcodes.js';
@@ -27,14 +28,10 @@ export interface Resolver {
 /** KEEP_BYTES bounds the code buffer a disposed tree keeps for the next compilation. */
 const KEEP_BYTES = 1 << 22;
 
-const NO_RESOLVER: Resolver = {
-  func: (name) => {
-    throw new Error(`tree used after dispose (function ${name})`);
-  },
-  global: (name) => {
-    throw new Error(`tree used after dispose (global ${name})`);
-  },
+const disposed = (name: string): never => {
+  throw new NotSupportedError('jit-invalid-module', `internal error: direct emitter: ${name} resolved by a disposed tree`);
 };
+const NO_RESOLVER: Resolver = { func: disposed, global: disposed };
 
 let spare: Tree | undefined;
 
