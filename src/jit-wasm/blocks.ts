@@ -19,19 +19,27 @@ export interface Block {
   readonly next: readonly number[];
 }
 
-const ENDS_BLOCK = new Set<Form['kind']>(['ja', 'jcond', 'exit', 'call', 'callx', 'ldabs', 'ldind']);
+/** endsBlock tells the kinds of instruction after which a block ends. */
+function endsBlock(kind: Form['kind']): boolean {
+  switch (kind) {
+    case 'ja': case 'jcond': case 'exit': case 'call': case 'callx': case 'ldabs': case 'ldind': return true;
+    default: return false;
+  }
+}
 
 const width = (f: Form): number => (f.kind === 'lddw' ? 2 : 1);
 
-/** splitBlocks cuts the whole program into basic blocks, by start slot. */
+/** splitBlocks cuts the whole program into basic blocks, by start slot (the map holds them in slot order). */
 export function splitBlocks(insns: readonly Insn[], forms: readonly (Form | null)[], entries: readonly number[], poisoned: ReadonlySet<number>): Map<number, Block> {
-  const leaders = new Set<number>(entries);
+  // leader[pc] is 1 where a block starts (jump targets are in [0, insns.length], as validated).
+  const leader = new Uint8Array(insns.length + 1);
+  for (const e of entries) leader[e] = 1;
+  const anyPoison = poisoned.size > 0;
   for (let pc = 0; pc < insns.length; pc++) {
     const f = forms[pc];
     if (!f) continue;
-    const t = f.kind === 'ja' || f.kind === 'jcond' ? jumpTarget(f, insns[pc], pc) : undefined;
-    if (t !== undefined) leaders.add(t);
-    if (ENDS_BLOCK.has(f.kind) || poisoned.has(pc)) leaders.add(pc + width(f));
+    if (f.kind === 'ja' || f.kind === 'jcond') leader[jumpTarget(f, insns[pc], pc)!] = 1;
+    if (endsBlock(f.kind) || (anyPoison && poisoned.has(pc))) leader[pc + width(f)] = 1;
   }
   const blocks = new Map<number, Block>();
   let first = 0;
@@ -41,9 +49,9 @@ export function splitBlocks(insns: readonly Insn[], forms: readonly (Form | null
     if (!f) continue;
     count++;
     const end = pc + width(f);
-    if (end < insns.length && !leaders.has(end)) continue;
+    if (end < insns.length && !leader[end]) continue;
     const target = f.kind === 'ja' || f.kind === 'jcond' ? jumpTarget(f, insns[pc], pc)! : undefined;
-    const next = f.kind === 'exit' || poisoned.has(pc) ? [] : f.kind === 'ja' ? [target!] : f.kind === 'jcond' ? [target!, end] : [end];
+    const next = f.kind === 'exit' || (anyPoison && poisoned.has(pc)) ? [] : f.kind === 'ja' ? [target!] : f.kind === 'jcond' ? [target!, end] : [end];
     blocks.set(first, { start: first, end, last: pc, count, next });
     first = end;
     count = 0;
@@ -51,14 +59,26 @@ export function splitBlocks(insns: readonly Insn[], forms: readonly (Form | null
   return blocks;
 }
 
-/** reachable lists the blocks reachable from `entry` (slot order); a successor equal to insns.length falls off. */
-export function reachable(blocks: ReadonlyMap<number, Block>, entry: number): Block[] {
-  const seen = new Set<number>([entry]);
+/**
+ * reachable lists the blocks reachable from `entry`, in slot order, given the blocks of a program of `slots` slots as
+ * `splitBlocks` returns them; a successor equal to `slots` falls off.
+ */
+export function reachable(blocks: ReadonlyMap<number, Block>, entry: number, slots: number): Block[] {
+  const seen = new Uint8Array(slots + 1);
+  seen[entry] = 1;
   const work = [entry];
   while (work.length) {
     const blk = blocks.get(work.pop()!);
     if (!blk) continue;
-    for (const n of blk.next) if (!seen.has(n)) { seen.add(n); work.push(n); }
+    for (const n of blk.next) {
+      if (!seen[n]) {
+        seen[n] = 1;
+        work.push(n);
+      }
+    }
   }
-  return [...seen].sort((x, y) => x - y).map((s) => blocks.get(s)).filter((b): b is Block => b !== undefined);
+  // `blocks` holds the blocks in slot order (splitBlocks adds them so), which spares a sort.
+  const found: Block[] = [];
+  for (const blk of blocks.values()) if (seen[blk.start]) found.push(blk);
+  return found;
 }

@@ -30,7 +30,8 @@ export interface I32Ops extends IntOps {
 
 /** I64Ops are the i64 operators the builders use. */
 export interface I64Ops extends IntOps {
-  const(v: bigint): Expr;
+  /** const takes a bigint, or a number that is a safe integer (either is read as signed). */
+  const(v: bigint | number): Expr;
   extend_s: Un; extend_u: Un; extend32_s: Un;
   load: Load; load8_s: Load; load8_u: Load; load16_s: Load; load16_u: Load; load32_s: Load; load32_u: Load;
   store: Store; store8: Store; store16: Store; store32: Store;

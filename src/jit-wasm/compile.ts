@@ -31,7 +31,7 @@ export const OPT_LEVELS: Record<Tier, { level: number; shrink: number; passes?: 
 
 /** compileFunction builds the Wasm function for the BPF function entered at `entry`. */
 function compileFunction(c: Ctx, m: Mod, b: Binaryen, entry: number, all: ReadonlyMap<number, Block>, poison: ReadonlyMap<number, string>): void {
-  const blocks = reachable(all, entry);
+  const blocks = reachable(all, entry, c.insns.length);
   const r = new b.Relooper(m);
   const byStart = new Map<number, RelooperBlock>();
   for (const blk of blocks) byStart.set(blk.start, r.addBlock(makeBlock(c, blk, poison)));

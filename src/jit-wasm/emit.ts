@@ -68,8 +68,9 @@ export const getReg = (c: Ctx, r: number): Expr => c.m.local.get(r, c.b.i64);
 /** setReg writes eBPF register `r`. */
 export const setReg = (c: Ctx, r: number, v: Expr): Expr => c.m.local.set(r, v);
 
-/** i64c is a 64-bit constant. */
-export const i64c = (c: Ctx, v: bigint | number): Expr => c.m.i64.const(BigInt.asIntN(64, BigInt(v)));
+/** i64c is a 64-bit constant (a number is passed on as is, sparing a BigInt for the usual small constants). */
+export const i64c = (c: Ctx, v: bigint | number): Expr =>
+  c.m.i64.const(typeof v === 'number' && Number.isSafeInteger(v) ? v : BigInt.asIntN(64, BigInt(v)));
 
 /** i32c is a 32-bit constant. */
 export const i32c = (c: Ctx, v: number): Expr => c.m.i32.const(v | 0);

@@ -68,8 +68,14 @@ export function resolverOf(def: ModuleDef): Resolver {
   };
 }
 
-/** assembleModule writes the binary of a module; `bodies` are the code of `def.funcs`, in order. */
-export function assembleModule(def: ModuleDef, bodies: readonly Uint8Array[]): Uint8Array {
+/** BodyCode holds the code of function bodies, by expression (the direct emitter's `Tree`). */
+export interface BodyCode {
+  size(e: number): number;
+  writeCode(e: number, out: ByteWriter): void;
+}
+
+/** assembleModule writes the binary of a module; `bodies` are the expressions in `code` of `def.funcs`, in order. */
+export function assembleModule(def: ModuleDef, code: BodyCode, bodies: readonly number[]): Uint8Array {
   const types: Signature[] = [];
   const typeKeys = new Map<string, number>();
   const typeOf = (s: Signature): number => {
@@ -133,8 +139,9 @@ export function assembleModule(def: ModuleDef, bodies: readonly Uint8Array[]): U
     exports.u32(resolver.global(g.name));
   }
 
-  const code = new ByteWriter(bodies.reduce((n, b) => n + b.length + 16, 16));
-  code.u32(def.funcs.length);
+  const sizes = bodies.map((e) => code.size(e));
+  const codeSec = new ByteWriter(sizes.reduce((n, b) => n + b + 16, 16));
+  codeSec.u32(def.funcs.length);
   const body = new ByteWriter(64);
   def.funcs.forEach((f, i) => {
     body.len = 0;
@@ -143,10 +150,10 @@ export function assembleModule(def: ModuleDef, bodies: readonly Uint8Array[]): U
       body.u32(n);
       body.u8(VAL[t]);
     }
-    code.u32(body.len + bodies[i].length + 1);
-    code.bytes(body.view());
-    code.bytes(bodies[i]);
-    code.u8(OP.end);
+    codeSec.u32(body.len + sizes[i] + 1);
+    codeSec.bytes(body.view());
+    code.writeCode(bodies[i], codeSec);
+    codeSec.u8(OP.end);
   });
 
   const typeSec = new ByteWriter();
@@ -159,14 +166,14 @@ export function assembleModule(def: ModuleDef, bodies: readonly Uint8Array[]): U
     for (const p of s.results) typeSec.u8(VAL[p]);
   }
 
-  const out = new ByteWriter(code.len + 1024);
+  const out = new ByteWriter(codeSec.len + 1024);
   out.bytes(WASM_HEADER);
   section(out, SECTION.type, typeSec);
   section(out, SECTION.import, imports);
   section(out, SECTION.function, funcs);
   section(out, SECTION.global, globals);
   section(out, SECTION.export, exports);
-  section(out, SECTION.code, code);
+  section(out, SECTION.code, codeSec);
   return out.finish();
 }
 

@@ -38,8 +38,30 @@ export class ByteWriter {
     this.len += src.length;
   }
 
+  /** claim counts `n` more bytes as written and returns where they start; the caller fills them through `bytesNow`. */
+  claim(n: number): number {
+    this.room(n);
+    const at = this.len;
+    this.len += n;
+    return at;
+  }
+
+  /** bytesNow is the buffer itself, valid until the next write that grows it. */
+  get bytesNow(): Uint8Array {
+    return this.buf;
+  }
+
+  /** capacity is the size of the buffer. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** u32 appends an unsigned LEB128 (up to 2^32 - 1). */
   u32(v: number): void {
+    if (v >>> 0 < 0x80) {
+      this.u8(v);
+      return;
+    }
     do {
       const b = v & 0x7f;
       v >>>= 7;
@@ -49,6 +71,10 @@ export class ByteWriter {
 
   /** s32 appends a signed LEB128 of a 32-bit (or any safe, in range) integer. */
   s32(v: number): void {
+    if (v >= -0x40 && v < 0x40) {
+      this.u8(v & 0x7f);
+      return;
+    }
     for (;;) {
       const b = v & 0x7f;
       v >>= 7;
@@ -91,18 +117,6 @@ export class ByteWriter {
     this.bytes(w.view());
   }
 
-  /** copyWithin appends a copy of the bytes written at [from, to). */
-  copyWithin(from: number, to: number): void {
-    this.room(to - from);
-    this.buf.copyWithin(this.len, from, to);
-    this.len += to - from;
-  }
-
-  /** slice returns a copy of the bytes written at [from, to). */
-  slice(from: number, to: number): Uint8Array {
-    return this.buf.slice(from, to);
-  }
-
   /** view is the written bytes (a view, valid until the next write). */
   view(): Uint8Array {
     return this.buf.subarray(0, this.len);
@@ -112,15 +126,4 @@ export class ByteWriter {
   finish(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
-}
-
-/** uleb encodes an unsigned LEB128 as a byte list (for the few control instructions written as raw bytes). */
-export function uleb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    const b = v & 0x7f;
-    v >>>= 7;
-    out.push(v === 0 ? b : b | 0x80);
-  } while (v !== 0);
-  return out;
 }

@@ -23,67 +23,63 @@ import { resetCaches, trap } from '../calls.js';
 import { fnName, i64c, L_BUDGET, L_LABEL, VAR_COUNT_I32, VAR_COUNT_I64, type Ctx } from '../emit.js';
 import { makeJmpCond } from '../jumps.js';
 import { binaryToText } from '../module.js';
-import { finishTranslation, helperImportName, makeBlock, startTranslation, type CompiledProgram, type CompileOptions } from '../translate.js';
+import { finishTranslation, helperImportName, makeBlock, startTranslation, type CompiledProgram, type CompileOptions, type Translation } from '../translate.js';
 import type { ValidProgram } from '../../isa/index.js';
 import { NotSupportedError } from '../../errors.js';
+import { ByteWriter } from './bytes.js';
 import { assembleModule, resolverOf, type FuncDef, type FuncImport, type ModuleDef } from './assemble.js';
-import { uleb } from './bytes.js';
 import { EMPTY, OP } from './opcodes.js';
 import { Tree, TREE_TYPES } from './tree.js';
 
 const LOCALS: FuncDef['locals'] = [[VAR_COUNT_I64, 'i64'], [VAR_COUNT_I32, 'i32']];
 
-/** setLabel is the bytes of `label = j`. */
-const setLabel = (j: number): number[] => [OP.i32_const, ...sleb32(j), OP.local_set, ...uleb(L_LABEL)];
-
-function sleb32(v: number): number[] {
-  // Block indexes are non-negative; values up to 2^31 - 1 need the sign bit of the last byte clear.
-  const out = uleb(v);
-  if (out[out.length - 1] & 0x40) {
-    out[out.length - 1] |= 0x80;
-    out.push(0);
-  }
-  return out;
+/** Layout is what laying out functions needs about the whole program, shared by its functions. */
+interface Layout {
+  /** isStart[pc] is 1 where a block starts. */
+  readonly isStart: Uint8Array;
+  /** index[pc] is the layout position of the block starting at pc in the function being laid out. */
+  readonly index: Int32Array;
 }
 
 /**
  * functionBody lays out the blocks reachable from `entry` (see the file comment); a successor that is no block (past
  * the last instruction) becomes a block that traps, as in the binaryen tier.
  */
-function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[], poison: ReadonlyMap<number, string>): Expr {
-  const byStart = new Map<number, Block>();
-  const starts = new Set<number>();
+function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[], poison: ReadonlyMap<number, string>, lay: Layout): Expr {
+  // The entry first, then the other blocks and the successors that start none, in slot order (`blocks` is sorted).
+  const layout: number[] = [entry];
+  const laid: (Block | undefined)[] = [undefined];
+  let extra: number[] | undefined;
   for (const blk of blocks) {
-    byStart.set(blk.start, blk);
-    starts.add(blk.start);
+    if (blk.start === entry) laid[0] = blk;
+    else {
+      layout.push(blk.start);
+      laid.push(blk);
+    }
+    for (const t of blk.next) if (!lay.isStart[t] && t !== entry && !(extra ??= []).includes(t)) extra.push(t);
   }
-  for (const blk of blocks) for (const n of blk.next) starts.add(n);
-  starts.delete(entry);
-  const layout = [entry, ...[...starts].sort((x, y) => x - y)];
-  // index[pc] is the layout position of the block starting at pc (successors are at most one past the last slot).
-  const index = new Int32Array(c.insns.length + 1);
-  for (let i = 0; i < layout.length; i++) index[layout[i]] = i;
+  if (extra) {
+    const byStart = new Map(laid.map((blk, i) => [layout[i], blk]));
+    const rest = [...layout.slice(1), ...extra].sort((x, y) => x - y);
+    layout.length = 1;
+    layout.push(...rest);
+    for (let i = 1; i < layout.length; i++) laid[i] = byStart.get(layout[i]);
+  }
+  const { index } = lay;
   const n = layout.length;
+  for (let i = 0; i < n; i++) index[layout[i]] = i;
   let maxBack = -1;
   for (let i = 0; i < n; i++) {
-    const next = byStart.get(layout[i])?.next;
+    const next = laid[i]?.next;
     if (next) for (const t of next) if (index[t] <= i && index[t] > maxBack) maxBack = index[t];
   }
   const looped = maxBack >= 0;
 
-  const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64)), ...resetCaches(c)];
-  const open: number[] = [];
-  if (looped) open.push(OP.loop, EMPTY);
-  for (let k = 0; k < n - 1; k++) open.push(OP.block, EMPTY);
-  if (looped) {
-    open.push(OP.block, EMPTY, OP.local_get, ...uleb(L_LABEL), OP.br_table, ...uleb(maxBack + 1));
-    for (let j = 0; j <= maxBack; j++) for (const b of uleb(j)) open.push(b);
-    open.push(0, OP.end);
-  }
-  out.push(tree.raw(open));
-  const end = tree.raw([OP.end]);
+  const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64))];
+  for (const e of resetCaches(c)) out.push(e);
+  out.push(tree.raw(dispatch(n, maxBack)));
   for (let i = 0; i < n; i++) {
-    const blk = byStart.get(layout[i]);
+    const blk = laid[i];
     if (!blk) {
       out.push(trap(c, TRAP_FELL_OFF, i64c(c, 0), layout[i]));
     } else {
@@ -95,11 +91,38 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
       }
       if (blk.next.length) jump(tree, out, i, n, index[blk.next[blk.next.length - 1]], undefined);
     }
-    if (i < n - 1) out.push(end);
+    if (i < n - 1) out.push(tree.ctl(OP.end));
   }
-  if (looped) out.push(end);
+  if (looped) out.push(tree.ctl(OP.end));
   out.push(tree.unreachable());
   return tree.block(null, out, TREE_TYPES.unreachable);
+}
+
+/**
+ * dispatch is the code that opens a function's labels: the loop when a branch goes back (`maxBack` is the last block
+ * one goes to, -1 when none does), the n - 1 blocks and, in a loop, the `br_table` on the label local.
+ */
+function dispatch(n: number, maxBack: number): Uint8Array {
+  const w = new ByteWriter(2 * n + 16 + 2 * maxBack);
+  if (maxBack >= 0) {
+    w.u8(OP.loop);
+    w.u8(EMPTY);
+  }
+  for (let k = 0; k < n - 1; k++) {
+    w.u8(OP.block);
+    w.u8(EMPTY);
+  }
+  if (maxBack < 0) return w.view();
+  w.u8(OP.block);
+  w.u8(EMPTY);
+  w.u8(OP.local_get);
+  w.u32(L_LABEL);
+  w.u8(OP.br_table);
+  w.u32(maxBack + 1);
+  for (let j = 0; j <= maxBack; j++) w.u32(j);
+  w.u8(0);
+  w.u8(OP.end);
+  return w.view();
 }
 
 /**
@@ -109,9 +132,9 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
 function jump(tree: Tree, out: Expr[], i: number, n: number, j: number, cond: Expr | undefined): void {
   if (j === i + 1 && cond === undefined) return;
   const forward = j > i;
-  if (!forward) out.push(tree.raw(setLabel(j)));
+  if (!forward) out.push(tree.local.set(L_LABEL, tree.i32.const(j)));
   if (cond !== undefined) out.push(cond);
-  out.push(tree.raw([cond !== undefined ? OP.br_if : OP.br, ...uleb(forward ? j - i - 1 : n - 1 - i)]));
+  out.push(tree.ctl(cond !== undefined ? OP.br_if : OP.br, forward ? j - i - 1 : n - 1 - i));
 }
 
 /** exportBody calls the function of `entry` with r1..r5 and r10 from the export's parameters, r0 and r6..r9 zero. */
@@ -129,10 +152,10 @@ function exportBody(tree: Tree, entry: number): Expr {
 function planModule(prog: ValidProgram, opts: CompileOptions, reach: readonly (readonly Block[])[], usesTailCall: boolean, usesCallx: boolean): ModuleDef {
   const helpers = new Set<string>();
   const lddw = new Set<number>();
-  const seen = new Set<number>();
+  const seen = new Uint8Array(prog.insns.length);
   for (const blocks of reach) for (const blk of blocks) {
-    if (seen.has(blk.start)) continue;
-    seen.add(blk.start);
+    if (seen[blk.start]) continue;
+    seen[blk.start] = 1;
     for (let pc = blk.start; pc < blk.end; pc++) {
       const f = prog.forms[pc];
       if (!f || opts.poisoned?.has(pc)) continue;
@@ -168,25 +191,36 @@ export function compileDirect(prog: ValidProgram, opts: CompileOptions): Compile
   let def!: ModuleDef;
   let tree!: Tree;
   const t = startTranslation(prog, opts, TREE_TYPES, (blocks, uses) => {
-    reach = prog.functions.map((entry) => reachable(blocks, entry));
+    reach = prog.functions.map((entry) => reachable(blocks, entry, prog.insns.length));
     def = planModule(prog, opts, reach, uses.tailCall, uses.callx);
-    tree = new Tree(resolverOf(def));
+    tree = Tree.acquire(resolverOf(def));
     return tree;
   });
   const { c } = t;
-  const bodies: Uint8Array[] = [];
-  prog.functions.forEach((entry, i) => {
-    bodies.push(tree.code(functionBody(c, tree, entry, reach[i], t.poison)));
-    bodies.push(tree.code(exportBody(tree, entry)));
-  });
+  try {
+    const lay: Layout = { isStart: new Uint8Array(prog.insns.length + 1), index: new Int32Array(prog.insns.length + 1) };
+    for (const pc of t.blocks.keys()) lay.isStart[pc] = 1;
+    const bodies: Expr[] = [];
+    prog.functions.forEach((entry, i) => {
+      bodies.push(functionBody(c, tree, entry, reach[i], t.poison, lay));
+      bodies.push(exportBody(tree, entry));
+    });
+    checkPlan(t, def);
+    const bytes = assembleModule(def, tree, bodies);
+    if (opts.validate && !WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
+      throw new NotSupportedError('jit-invalid-module', 'internal error: the directly emitted module does not validate');
+    }
+    return finishTranslation(t, opts, bytes, opts.text ? binaryToText(bytes) : undefined);
+  } finally {
+    tree.dispose();
+  }
+}
+
+/** checkPlan checks that translation used only the imports `planModule` planned. */
+function checkPlan(t: Translation, def: ModuleDef): void {
   const planned = new Set(def.funcImports.map((f) => f.name));
   const plannedGlobals = new Set(def.globalImports.map((g) => g.name));
   if ([...t.helperImports.keys()].some((n) => !planned.has(helperImportName(n))) || t.lddwImports.some((l) => !plannedGlobals.has(l.global))) {
     throw new NotSupportedError('jit-invalid-module', 'internal error: the direct emitter planned other imports than the translation uses');
   }
-  const bytes = assembleModule(def, bodies);
-  if (opts.validate && !WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
-    throw new NotSupportedError('jit-invalid-module', 'internal error: the directly emitted module does not validate');
-  }
-  return finishTranslation(t, opts, bytes, opts.text ? binaryToText(bytes) : undefined);
 }

@@ -1,16 +1,17 @@
 /**
  * The direct emitter's expression builder: an `ExprBuilder` (the API the shared `make*` builders write against) that
- * writes Wasm bytecode as expressions are built. Wasm is a stack machine, so an operator is its operands' code followed
- * by its opcode: an expression is a byte range of one buffer, and an operator built on the ranges just written (the
- * usual case, as builders build operands in order) only appends its opcode. Operands elsewhere in the buffer are
- * copied to its end first; what they leave behind is never emitted. Blocks without a label are their statements'
- * code (nothing branches to them); `if` takes its result type from its arms; `raw` writes the control instructions
- * the function layout writes itself (`block`, `loop`, `br`, `br_table`, `end`). Function and global names resolve to
- * indexes when the call or access is built, so the module's imports are planned before translation.
+ * writes Wasm bytecode as expressions are built, into the chains of segments of `segments.ts`: an operator links its
+ * operands' code and appends its opcode, so nothing is copied however the builders order their calls. Blocks without
+ * a label are their statements' code (nothing branches to them); `if` takes its result type from its arms; `ctl` and
+ * `raw` write the control instructions the function layout writes itself (`block`, `loop`, `br`, `br_table`, `end`).
+ * Function and global names resolve to indexes when the call or access is built, so the module's imports are planned
+ * before translation.
  */
+import { NotSupportedError } from '../../errors.js';
 import type { Expr, ExprBuilder, I32Ops, I64Ops, ValueTypes } from '../builder.js';
-import { ByteWriter } from './bytes.js';
+import type { ByteWriter } from './bytes.js';
 import { EMPTY, OP, VAL } from './opcodes.js';
+import { Segments } from './segments.js';
 
 /** UNREACHABLE_TYPE is the type of an expression that does not complete (a return, a trap). */
 const UNREACHABLE_TYPE = -1;
@@ -24,81 +25,86 @@ export interface Resolver {
   global(name: string): number;
 }
 
+/** KEEP_BYTES bounds the code buffer a disposed tree keeps for the next compilation. */
+const KEEP_BYTES = 1 << 22;
+
+const disposed = (name: string): never => {
+  throw new NotSupportedError('jit-invalid-module', `internal error: direct emitter: ${name} resolved by a disposed tree`);
+};
+const NO_RESOLVER: Resolver = { func: disposed, global: disposed };
+
+let spare: Tree | undefined;
+
 const blockType = (ty: number): number => (ty === VAL.i32 || ty === VAL.i64 ? ty : EMPTY);
 
-/** Tree is the builder and the code buffer of the expressions of one module. */
+/** Tree is the builder and the code of the expressions of one module; `dispose` hands its storage back. */
 export class Tree implements ExprBuilder {
-  private readonly w = new ByteWriter(1 << 16);
-  private start: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
-  private end: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
-  private ty: Int32Array<ArrayBuffer> = new Int32Array(1 << 12);
-  private count = 0;
+  private readonly s = new Segments();
+  private resolver: Resolver = NO_RESOLVER;
 
   readonly i32: I32Ops;
   readonly i64: I64Ops;
   readonly local = {
-    get: (index: number, type: number): Expr => {
-      const from = this.len;
-      this.u8(OP.local_get);
-      this.u32(index);
-      return this.close(from, type);
-    },
-    set: (index: number, value: Expr): Expr => {
-      const from = this.gather1(value);
-      this.u8(OP.local_set);
-      this.u32(index);
-      return this.close(from, EMPTY);
-    },
+    get: (index: number, type: number): Expr => this.leafU(OP.local_get, index, type),
+    set: (index: number, value: Expr): Expr => this.unU(OP.local_set, index, value, EMPTY),
   };
   readonly global = {
-    get: (name: string, type: number): Expr => {
-      const from = this.len;
-      this.u8(OP.global_get);
-      this.u32(this.resolver.global(name));
-      return this.close(from, type);
-    },
-    set: (name: string, value: Expr): Expr => {
-      const from = this.gather1(value);
-      this.u8(OP.global_set);
-      this.u32(this.resolver.global(name));
-      return this.close(from, EMPTY);
-    },
+    get: (name: string, type: number): Expr => this.leafU(OP.global_get, this.resolver.global(name), type),
+    set: (name: string, value: Expr): Expr => this.unU(OP.global_set, this.resolver.global(name), value, EMPTY),
   };
 
-  constructor(private readonly resolver: Resolver) {
+  /**
+   * acquire returns an empty tree resolving names with `resolver`: the one the last compilation disposed of, if any.
+   * Reusing it keeps its storage and its operator functions, so V8's code for the builders stays specialised to
+   * them from one compilation to the next.
+   */
+  static acquire(resolver: Resolver): Tree {
+    const t = spare ?? new Tree();
+    spare = undefined;
+    t.s.reset();
+    t.resolver = resolver;
+    return t;
+  }
+
+  private constructor() {
+    const s = this.s;
     const un = (op: number, ty: number) => (a: Expr): Expr => {
-      const from = this.gather1(a);
-      this.u8(op);
-      return this.close(from, ty);
+      s.take(a);
+      s.open().u8(op);
+      return s.done(ty);
     };
     const bin = (op: number, ty: number) => (a: Expr, b: Expr): Expr => {
-      const from = this.gather2(a, b);
-      this.u8(op);
-      return this.close(from, ty);
+      s.take(a);
+      s.then(b);
+      s.open().u8(op);
+      return s.done(ty);
     };
     // Loads and stores: alignment hint 2^0 (guest accesses may be misaligned) and offset 0.
+    const memOp = (op: number, ty: number): Expr => {
+      const w = s.open();
+      w.u8(op);
+      w.u8(0);
+      w.u8(0);
+      return s.done(ty);
+    };
     const load = (op: number, ty: number) => (_offset: number, _align: number, p: Expr): Expr => {
-      const from = this.gather1(p);
-      this.u8(op);
-      this.u8(0);
-      this.u8(0);
-      return this.close(from, ty);
+      s.take(p);
+      return memOp(op, ty);
     };
     const store = (op: number) => (_offset: number, _align: number, p: Expr, v: Expr): Expr => {
-      const from = this.gather2(p, v);
-      this.u8(op);
-      this.u8(0);
-      this.u8(0);
-      return this.close(from, EMPTY);
+      s.take(p);
+      s.then(v);
+      return memOp(op, EMPTY);
     };
     const I = VAL.i32;
     const L = VAL.i64;
     this.i32 = {
       const: (v) => {
-        const from = this.len;
-        this.u8(OP.i32_const);
-        this.w.s32(v | 0);
-        return this.close(from, I);
+        s.fresh();
+        const w = s.w;
+        w.u8(OP.i32_const);
+        w.s32(v | 0);
+        return s.done(I);
       },
       add: bin(OP.i32_add, I), sub: bin(OP.i32_sub, I), mul: bin(OP.i32_mul, I),
       div_s: bin(OP.i32_div_s, I), div_u: bin(OP.i32_div_u, I), rem_s: bin(OP.i32_rem_s, I), rem_u: bin(OP.i32_rem_u, I),
@@ -112,11 +118,12 @@ export class Tree implements ExprBuilder {
     };
     this.i64 = {
       const: (v) => {
-        const from = this.len;
-        this.u8(OP.i64_const);
-        if (typeof v === 'number') this.w.s32(v);
-        else this.w.s64(v);
-        return this.close(from, L);
+        s.fresh();
+        const w = s.w;
+        w.u8(OP.i64_const);
+        if (typeof v === 'number' && (v | 0) === v) w.s32(v);
+        else w.s64(BigInt.asIntN(64, BigInt(v)));
+        return s.done(L);
       },
       add: bin(OP.i64_add, L), sub: bin(OP.i64_sub, L), mul: bin(OP.i64_mul, L),
       div_s: bin(OP.i64_div_s, L), div_u: bin(OP.i64_div_u, L), rem_s: bin(OP.i64_rem_s, L), rem_u: bin(OP.i64_rem_u, L),
@@ -133,121 +140,123 @@ export class Tree implements ExprBuilder {
     };
   }
 
-  private close(from: number, ty: number): Expr {
-    const id = this.count++;
-    if (id === this.start.length) {
-      const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
-        const n = new Int32Array(a.length * 2);
-        n.set(a);
-        return n;
-      };
-      this.start = grow(this.start);
-      this.end = grow(this.end);
-      this.ty = grow(this.ty);
+  /** leafU is an operator with an unsigned immediate and no operands. */
+  private leafU(op: number, imm: number, ty: number): Expr {
+    const s = this.s;
+    s.fresh();
+    const w = s.w;
+    w.u8(op);
+    w.u32(imm);
+    return s.done(ty);
+  }
+
+  /** unU is an operator with an unsigned immediate and one operand. */
+  private unU(op: number, imm: number, a: Expr, ty: number): Expr {
+    const s = this.s;
+    s.take(a);
+    const w = s.open();
+    w.u8(op);
+    w.u32(imm);
+    return s.done(ty);
+  }
+
+  /** seq starts the chain with `kids` (an empty chain without them). */
+  private seq(kids: readonly Expr[]): void {
+    const s = this.s;
+    if (kids.length === 0) {
+      s.fresh();
+      return;
     }
-    this.start[id] = from;
-    this.end[id] = this.len;
-    this.ty[id] = ty;
-    return id;
-  }
-
-  private get len(): number {
-    return this.w.len;
-  }
-
-  private u8(b: number): void {
-    this.w.u8(b);
-  }
-
-  private u32(v: number): void {
-    this.w.u32(v);
-  }
-
-  /** copy appends the code of `e` at the end of the buffer. */
-  private copy(e: Expr): void {
-    this.w.copyWithin(this.start[e], this.end[e]);
-  }
-
-  private gather1(a: Expr): number {
-    if (this.end[a] === this.len) return this.start[a];
-    const from = this.len;
-    this.copy(a);
-    return from;
-  }
-
-  private gather2(a: Expr, b: Expr): number {
-    if (this.end[b] === this.len && this.end[a] === this.start[b]) return this.start[a];
-    const from = this.len;
-    this.copy(a);
-    this.copy(b);
-    return from;
-  }
-
-  /** gather makes the code of `kids`, in order, end the buffer and returns where it starts. */
-  private gather(kids: readonly Expr[]): number {
-    let at = kids.length ? this.start[kids[0]] : this.len;
-    const from = at;
-    for (let i = 0; i < kids.length && at >= 0; i++) at = this.start[kids[i]] === at ? this.end[kids[i]] : -1;
-    if (at === this.len) return from;
-    const start = this.len;
-    for (let i = 0; i < kids.length; i++) this.copy(kids[i]);
-    return start;
+    s.take(kids[0]);
+    for (let i = 1; i < kids.length; i++) s.then(kids[i]);
   }
 
   block(_label: string | null, children: readonly Expr[], type?: number): Expr {
-    const ty = type ?? (children.length ? this.ty[children[children.length - 1]] : EMPTY);
-    return this.close(this.gather(children), ty);
+    const ty = type ?? (children.length ? this.s.type(children[children.length - 1]) : EMPTY);
+    this.seq(children);
+    return this.s.joined(ty);
   }
 
   if(cond: Expr, then: Expr, otherwise?: Expr): Expr {
-    const t = this.ty[then];
-    const ty = otherwise === undefined ? EMPTY : t === UNREACHABLE_TYPE ? this.ty[otherwise] : t;
-    const from = this.gather1(cond);
-    this.u8(OP.if);
-    this.u8(blockType(ty));
-    this.copy(then);
+    const s = this.s;
+    const t = s.type(then);
+    const ty = otherwise === undefined ? EMPTY : t === UNREACHABLE_TYPE ? s.type(otherwise) : t;
+    s.take(cond);
+    let w = s.open();
+    w.u8(OP.if);
+    w.u8(blockType(ty));
+    s.mark();
+    s.then(then);
     if (otherwise !== undefined) {
-      this.u8(OP.else);
-      this.copy(otherwise);
+      s.open().u8(OP.else);
+      s.mark();
+      s.then(otherwise);
     }
-    this.u8(OP.end);
-    return this.close(from, ty);
+    w = s.open();
+    w.u8(OP.end);
+    return s.done(ty);
   }
 
   call(name: string, operands: readonly Expr[], type: number): Expr {
-    const from = this.gather(operands);
-    this.u8(OP.call);
-    this.u32(this.resolver.func(name));
-    return this.close(from, type);
+    const index = this.resolver.func(name);
+    this.seq(operands);
+    const w = this.s.open();
+    w.u8(OP.call);
+    w.u32(index);
+    return this.s.done(type);
   }
 
   return(value?: Expr): Expr {
-    const from = value === undefined ? this.len : this.gather1(value);
-    this.u8(OP.return);
-    return this.close(from, UNREACHABLE_TYPE);
+    const s = this.s;
+    if (value === undefined) s.fresh();
+    else s.take(value);
+    s.open().u8(OP.return);
+    return s.done(UNREACHABLE_TYPE);
   }
 
   nop(): Expr {
-    const from = this.len;
-    this.u8(OP.nop);
-    return this.close(from, EMPTY);
+    // A nop is written: as the first instruction of an if's arm it is the cold mark branch-hints.ts looks for.
+    this.s.fresh();
+    this.s.w.u8(OP.nop);
+    return this.s.done(EMPTY);
   }
 
   unreachable(): Expr {
-    const from = this.len;
-    this.u8(OP.unreachable);
-    return this.close(from, UNREACHABLE_TYPE);
+    this.s.fresh();
+    this.s.w.u8(OP.unreachable);
+    return this.s.done(UNREACHABLE_TYPE);
+  }
+
+  /** ctl is a control instruction without operands (`end`), or with a label depth (`br`, `br_if`). */
+  ctl(op: number, depth?: number): Expr {
+    const s = this.s;
+    s.fresh();
+    const w = s.w;
+    w.u8(op);
+    if (depth !== undefined) w.u32(depth);
+    return s.done(EMPTY);
   }
 
   /** raw is an expression whose code is the given bytes (control the function layout writes itself). */
-  raw(bytes: readonly number[]): Expr {
-    const from = this.len;
-    this.w.bytes(bytes);
-    return this.close(from, EMPTY);
+  raw(bytes: Uint8Array): Expr {
+    this.s.fresh();
+    this.s.w.bytes(bytes);
+    return this.s.done(EMPTY);
   }
 
-  /** code returns a copy of the code of `e`. */
-  code(e: Expr): Uint8Array {
-    return this.w.slice(this.start[e], this.end[e]);
+  /** size is the length of the code of `e`. */
+  size(e: Expr): number {
+    return this.s.size(e);
+  }
+
+  /** writeCode appends the code of `e` to `out`. */
+  writeCode(e: Expr, out: ByteWriter): void {
+    this.s.writeTo(e, out);
+  }
+
+  /** dispose hands the tree back for the next compilation (unless it grew very large); it is not used after. */
+  dispose(): void {
+    this.resolver = NO_RESOLVER;
+    if (this.s.w.capacity <= KEEP_BYTES) spare = this;
   }
 }
