@@ -14,6 +14,11 @@
  *
  * A forward jump from block i to block j is `br (j - i - 1)`; falling through to block i + 1 costs nothing; a
  * backward jump (to j <= i) sets the label and branches to the loop, which re-dispatches through the `br_table`.
+ *
+ * That dispatch is the fallback. A function with backward jumps is first reordered so that its loops are contiguous
+ * (loops.ts, `loopOrder`); when they then are contiguous, single-entry and nested (every reducible graph, which is
+ * what clang emits), each loop becomes a Wasm `loop` and a backward jump a plain `br` (`structuredBody`), which V8
+ * optimises as a loop (measured on wasm-fast: strcmp against 64 keys 314 -> 147 us, prime counting 886 -> 765 us).
  */
 import { ENTRY_EXPORT, ENV_MODULE, EXPORT_SIGNATURE, FUNCTION_SIGNATURE, functionExport, GLOBALS, HELPER_MODULE, BPF_MODULE, IMPORT_SIGNATURES, MEMORY_IMPORT, TRAP_FELL_OFF } from '../abi.js';
 import { PSEUDO_FUNC, PSEUDO_IMM64 } from '../../isa/index.js';
@@ -30,6 +35,7 @@ import { ByteWriter } from './bytes.js';
 import { assembleModule, resolverOf, type FuncDef, type FuncImport, type ModuleDef } from './assemble.js';
 import { EMPTY, OP } from './opcodes.js';
 import { Tree, TREE_TYPES } from './tree.js';
+import { depthOf, layoutLoops, loopLabel, loopOrder, type LoopPlan } from './loops.js';
 
 const LOCALS: FuncDef['locals'] = [[VAR_COUNT_I64, 'i64'], [VAR_COUNT_I32, 'i32']];
 
@@ -74,6 +80,24 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
     if (next) for (const t of next) if (index[t] <= i && index[t] > maxBack) maxBack = index[t];
   }
   const looped = maxBack >= 0;
+  if (looped) {
+    // Reorder so that loops are contiguous (loops.ts); keep the order in slots when the loops still do not qualify.
+    const succ = (i: number): number[] => (laid[i]?.next ?? []).map((t) => index[t]);
+    const order = loopOrder(n, succ);
+    const slots = layout.slice();
+    const blocks = laid.slice();
+    const place = (from: (i: number) => number): void => {
+      for (let i = 0; i < n; i++) {
+        layout[i] = slots[from(i)];
+        laid[i] = blocks[from(i)];
+        index[layout[i]] = i;
+      }
+    };
+    place((i) => order[i]);
+    const plan = layoutLoops(n, succ);
+    if (plan) return structuredBody(c, tree, laid, layout, index, plan, poison);
+    place((i) => i);
+  }
 
   const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64))];
   for (const e of resetCaches(c)) out.push(e);
@@ -97,6 +121,57 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
   out.push(tree.unreachable());
   return tree.block(null, out, TREE_TYPES.unreachable);
 }
+
+/** structuredBody lays out a function whose loops qualify (loops.ts): real Wasm loops, no label dispatch. */
+function structuredBody(c: Ctx, tree: Tree, laid: readonly (Block | undefined)[], layout: readonly number[], index: Int32Array, plan: LoopPlan, poison: ReadonlyMap<number, string>): Expr {
+  const { loopEnd, needsLabel, opensAt } = plan;
+  const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64))];
+  for (const e of resetCaches(c)) out.push(e);
+  const stack: number[] = [];
+  const openBlocks = (targets: readonly number[]): void => {
+    for (const j of targets) {
+      out.push(tree.raw(BLOCK));
+      stack.push(j);
+    }
+  };
+  const br = (i: number, t: number, cond: Expr | undefined): void => {
+    if (t === i + 1 && cond === undefined) return;
+    if (cond !== undefined) out.push(cond);
+    out.push(tree.ctl(cond !== undefined ? OP.br_if : OP.br, depthOf(stack, t > i ? t : loopLabel(t))));
+  };
+  openBlocks(opensAt[0]);
+  for (let i = 0; i < laid.length; i++) {
+    if (needsLabel[i]) {
+      stack.pop();
+      out.push(tree.ctl(OP.end));
+    }
+    if (loopEnd[i] >= 0) {
+      out.push(tree.raw(LOOP));
+      stack.push(loopLabel(i));
+      openBlocks(opensAt[i + 1]);
+    }
+    const blk = laid[i];
+    if (!blk) out.push(trap(c, TRAP_FELL_OFF, i64c(c, 0), layout[i]));
+    else {
+      out.push(makeBlock(c, blk, poison));
+      const f = c.forms[blk.last]!;
+      if (blk.next.length === 2 && blk.next[0] !== blk.next[1] && f.kind === 'jcond') {
+        c.pc = blk.last;
+        br(i, index[blk.next[0]], makeJmpCond(c, f, c.insns[blk.last]));
+      }
+      if (blk.next.length) br(i, index[blk.next[blk.next.length - 1]], undefined);
+    }
+    while (stack.length && stack[stack.length - 1] < 0 && loopEnd[-1 - stack[stack.length - 1]] === i) {
+      stack.pop();
+      out.push(tree.ctl(OP.end));
+    }
+  }
+  out.push(tree.unreachable());
+  return tree.block(null, out, TREE_TYPES.unreachable);
+}
+
+const BLOCK = Uint8Array.of(OP.block, EMPTY);
+const LOOP = Uint8Array.of(OP.loop, EMPTY);
 
 /**
  * dispatch is the code that opens a function's labels: the loop when a branch goes back (`maxBack` is the last block
