@@ -49,21 +49,39 @@ class Reader {
   }
 }
 
+/** Immediate kinds by opcode (IMM): what follows the opcode byte. */
+const NONE = 1;
+const LEB = 2;
+const LEB2 = 3;
+const BLOCKTYPE = 4;
+const IMM = new Uint8Array(256);
+IMM.fill(NONE, 0x45, 0xc5);
+for (const op of [0x00, 0x01, 0x05, 0x0b, 0x0f, 0x1a, 0x1b]) IMM[op] = NONE;
+for (const op of [0x0c, 0x0d, 0x10, 0x12, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40, 0x41, 0x42, 0xd2]) IMM[op] = LEB;
+for (let op = 0x28; op <= 0x3e; op++) IMM[op] = LEB2;
+IMM[0x11] = LEB2;
+IMM[0x13] = LEB2;
+IMM[0x02] = BLOCKTYPE;
+IMM[0x03] = BLOCKTYPE;
+IMM[0x04] = BLOCKTYPE;
+
 /**
  * skipImmediates returns the position after the immediates of the instruction whose opcode is at `p - 1`, or -1 for
  * an opcode this pass does not know (then no hints are added: the translation never writes one).
  */
 function skipImmediates(r: Reader, op: number, p: number): number {
-  if (op === 0x02 || op === 0x03 || op === 0x04) return r.skipBlockType(p);
-  if (op === 0x0c || op === 0x0d || op === 0x10 || op === 0x12 || (op >= 0x20 && op <= 0x26) || op === 0xd2) return r.skipLeb(p);
+  const b = r.b;
+  switch (IMM[op]) {
+    case NONE: return p;
+    case LEB: while (b[p++] & 0x80); return p;
+    case LEB2: while (b[p++] & 0x80); while (b[p++] & 0x80); return p;
+    case BLOCKTYPE: return r.skipBlockType(p);
+  }
   if (op === 0x0e) {
     let [n, q] = r.uleb(p);
     for (; n >= 0; n--) q = r.skipLeb(q);
     return q;
   }
-  if (op === 0x11 || op === 0x13) return r.skipLeb(r.skipLeb(p));
-  if (op >= 0x28 && op <= 0x3e) return r.skipLeb(r.skipLeb(p));
-  if (op === 0x3f || op === 0x40 || op === 0x41 || op === 0x42) return r.skipLeb(p);
   if (op === 0x43) return p + 4;
   if (op === 0x44) return p + 8;
   if (op === 0x1c) {
@@ -80,7 +98,6 @@ function skipImmediates(r: Reader, op: number, p: number): number {
     if (sub === 12 || sub === 14) return r.skipLeb(r.skipLeb(q));
     return r.skipLeb(q);
   }
-  if (op <= 0x01 || op === 0x05 || op === 0x0b || op === 0x0f || op === 0x1a || op === 0x1b || (op >= 0x45 && op <= 0xc4)) return p;
   return -1;
 }
 

@@ -82,7 +82,8 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
   const looped = maxBack >= 0;
   if (looped) {
     // Reorder so that loops are contiguous (loops.ts); keep the order in slots when the loops still do not qualify.
-    const succ = (i: number): number[] => (laid[i]?.next ?? []).map((t) => index[t]);
+    let succs = laid.map((blk) => (blk?.next ?? []).map((t) => index[t]));
+    const succ = (i: number): number[] => succs[i];
     const order = loopOrder(n, succ);
     const slots = layout.slice();
     const blocks = laid.slice();
@@ -94,6 +95,7 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
       }
     };
     place((i) => order[i]);
+    succs = laid.map((blk) => (blk?.next ?? []).map((t) => index[t]));
     const plan = layoutLoops(n, succ);
     if (plan) return structuredBody(c, tree, laid, layout, index, plan, poison);
     place((i) => i);
@@ -128,8 +130,8 @@ function structuredBody(c: Ctx, tree: Tree, laid: readonly (Block | undefined)[]
   const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64))];
   for (const e of resetCaches(c)) out.push(e);
   const stack: number[] = [];
-  const openBlocks = (targets: readonly number[]): void => {
-    for (const j of targets) {
+  const openBlocks = (targets: readonly number[] | undefined): void => {
+    if (targets) for (const j of targets) {
       out.push(tree.raw(BLOCK));
       stack.push(j);
     }

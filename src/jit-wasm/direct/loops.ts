@@ -23,7 +23,7 @@ export interface LoopPlan {
   /** needsLabel[j] is 1 when some block jumps forward to block j (other than by falling through). */
   readonly needsLabel: Uint8Array;
   /** opensAt[k + 1] lists the forward targets whose block opens inside the loop headed by k (k = -1: the function). */
-  readonly opensAt: number[][];
+  readonly opensAt: readonly (number[] | undefined)[];
 }
 
 /**
@@ -59,8 +59,8 @@ export function layoutLoops(n: number, succ: (i: number) => readonly number[]): 
       if (l >= 0 && (s < l || s > loopEnd[l])) return undefined;
     }
   }
-  const opensAt: number[][] = Array.from({ length: n + 1 }, () => []);
-  for (let j = n - 1; j >= 0; j--) if (needsLabel[j]) opensAt[outer[j] + 1].push(j);
+  const opensAt: (number[] | undefined)[] = new Array(n + 1);
+  for (let j = n - 1; j >= 0; j--) if (needsLabel[j]) (opensAt[outer[j] + 1] ??= []).push(j);
   return { loopEnd, needsLabel, opensAt };
 }
 
@@ -84,36 +84,41 @@ export function loopOrder(n: number, succ: (i: number) => readonly number[]): nu
   // Iterative DFS from the entry: postorder, and back edges (to a block still on the DFS stack).
   const state = new Uint8Array(n); // 0 new, 1 on stack, 2 done
   const post: number[] = [];
-  const latches: number[][] = Array.from({ length: n }, () => []);
-  const stack: [number, number][] = [[0, 0]];
+  const latches: (number[] | undefined)[] = new Array(n);
+  const node = new Int32Array(n);
+  const edge = new Int32Array(n);
+  let depth = 1;
   state[0] = 1;
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const next = succ(top[0]);
-    if (top[1] < next.length) {
-      const t = next[top[1]++];
+  while (depth > 0) {
+    const b = node[depth - 1];
+    const next = succ(b);
+    if (edge[depth - 1] < next.length) {
+      const t = next[edge[depth - 1]++];
       if (state[t] === 0) {
         state[t] = 1;
-        stack.push([t, 0]);
-      } else if (state[t] === 1) latches[t].push(top[0]);
+        node[depth] = t;
+        edge[depth++] = 0;
+      } else if (state[t] === 1) (latches[t] ??= []).push(b);
       continue;
     }
-    state[top[0]] = 2;
-    post.push(top[0]);
-    stack.pop();
+    state[b] = 2;
+    post.push(b);
+    depth--;
   }
   const rpo = post.reverse();
   const rank = new Int32Array(n).fill(-1);
   rpo.forEach((b, i) => (rank[b] = i));
   // Loop bodies, innermost first (headers by decreasing rank): walk predecessors back from the latches.
+  if (!latches.some((l) => l)) return rpo.concat(unreached(n, rank));
   const preds: number[][] = Array.from({ length: n }, () => []);
   for (const b of rpo) for (const t of succ(b)) preds[t].push(b);
   // loopOf[b]: the innermost loop containing b other than one b heads (the first header, by decreasing rank, to claim it).
   const loopOf = new Int32Array(n).fill(-1);
   for (let r = rpo.length - 1; r >= 0; r--) {
     const h = rpo[r];
-    if (!latches[h].length) continue;
-    const work = latches[h].filter((l) => l !== h);
+    const hl = latches[h];
+    if (!hl) continue;
+    const work = hl.filter((l) => l !== h);
     const seen = new Set<number>([h]);
     for (const l of work) seen.add(l);
     while (work.length) {
@@ -123,17 +128,23 @@ export function loopOrder(n: number, succ: (i: number) => readonly number[]): nu
     for (const b of seen) if (b !== h && loopOf[b] < 0) loopOf[b] = h;
   }
   // Emit: a region's blocks in RPO, each nested loop whole at its header.
-  const members: number[][] = Array.from({ length: n }, () => []);
+  const members: (number[] | undefined)[] = new Array(n);
   const top: number[] = [];
-  for (const b of rpo) (loopOf[b] >= 0 ? members[loopOf[b]] : top).push(b);
+  for (const b of rpo) (loopOf[b] >= 0 ? (members[loopOf[b]] ??= []) : top).push(b);
   const out: number[] = [];
-  const emit = (list: readonly number[]): void => {
-    for (const b of list) {
+  const emit = (list: readonly number[] | undefined): void => {
+    if (list) for (const b of list) {
       out.push(b);
-      if (latches[b].length) emit(members[b]);
+      if (latches[b]) emit(members[b]);
     }
   };
   emit(top);
+  return out.concat(unreached(n, rank));
+}
+
+/** unreached lists the blocks the walk from the entry did not reach, in order. */
+function unreached(n: number, rank: Int32Array): number[] {
+  const out: number[] = [];
   for (let b = 0; b < n; b++) if (rank[b] < 0) out.push(b);
   return out;
 }
