@@ -95,7 +95,9 @@ function goalCell(s: Summary, t: string): string {
   const parts: string[] = [];
   if (g.ratio !== undefined) parts.push(`≤ ${g.ratio}x: ${x.geomeanWork === undefined ? 'not measured' : x.geomeanWork <= g.ratio ? 'met' : 'not met'}`);
   if (g.compileMsPer1k !== undefined) {
-    parts.push(`compile < ${g.compileMsPer1k} ms/1000: ${x.compileMsPer1k === undefined ? 'not measured' : x.compileMsPer1k < g.compileMsPer1k ? 'met' : 'not met'}`);
+    // These programs have 2 to 300 instructions, so the per-module cost dominates their figure: the per-instruction
+    // rate the goal is about is measured on large generated programs.
+    parts.push(`compile < ${g.compileMsPer1k} ms/1000: judged by \`npm run bench -- compile\``);
   }
   return parts.join('; ');
 }
