@@ -25,14 +25,14 @@ export type Guesses = (StaticRegion | undefined)[];
 export const noGuesses = (): Guesses => Array<StaticRegion | undefined>(11).fill(undefined);
 
 /**
- * trackGuesses updates `g` after the instruction `f` at `ins`; `lddwRegion` gives the region of a lddw's value.
+ * trackGuesses updates `g` after the instruction `f`, `ins` at `pc`; `lddwRegion` gives the region of a lddw's value.
  * Moves copy a guess, 64-bit add and sub keep it (or take the other operand's, for index + base), and anything else
  * that writes a register forgets it.
  */
-export function trackGuesses(g: Guesses, f: Form, ins: Insn, lddwRegion: () => StaticRegion | undefined): void {
+export function trackGuesses(g: Guesses, f: Form, ins: Insn, pc: number, lddwRegion: (pc: number) => StaticRegion | undefined): void {
   switch (f.kind) {
     case 'lddw':
-      g[ins.dst] = lddwRegion();
+      g[ins.dst] = lddwRegion(pc);
       return;
     case 'alu':
       if (!f.is64) g[ins.dst] = undefined;

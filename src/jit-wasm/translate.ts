@@ -187,13 +187,13 @@ export function makeBlock(c: Ctx, blk: Block, poison: ReadonlyMap<number, string
     m.local.set(L_BUDGET, m.i64.sub(local(c, L_BUDGET), i64c(c, blk.count))),
     coldIf(c, m.i64.lt_s(local(c, L_BUDGET), i64c(c, 0)), [trap(c, TRAP_BUDGET, m.i64.add(local(c, L_BUDGET), i64c(c, blk.count)))]),
   ];
-  c.guess = noGuesses();
+  c.guess.fill(undefined);
   for (let pc = blk.start; pc < blk.end; pc++) {
     const f = c.forms[pc];
     if (!f) continue;
     c.pc = pc;
     out.push(poison.has(pc) ? trap(c, TRAP_POISON, i64c(c, 0)) : compileInsn(c, f, c.insns[pc]));
-    trackGuesses(c.guess, f, c.insns[pc], () => c.lddwRegion(pc));
+    trackGuesses(c.guess, f, c.insns[pc], pc, c.lddwRegion);
   }
   return m.block(null, out, b.none);
 }
