@@ -35,7 +35,7 @@ import { ByteWriter } from './bytes.js';
 import { assembleModule, resolverOf, type FuncDef, type FuncImport, type ModuleDef } from './assemble.js';
 import { EMPTY, OP } from './opcodes.js';
 import { Tree, TREE_TYPES } from './tree.js';
-import { depthOf, layoutLoops, loopLabel, loopOrder, type LoopPlan } from './loops.js';
+import { layoutLoops, loopLabel, loopOrder, type LoopPlan } from './loops.js';
 
 const LOCALS: FuncDef['locals'] = [[VAR_COUNT_I64, 'i64'], [VAR_COUNT_I32, 'i32']];
 
@@ -129,17 +129,22 @@ function structuredBody(c: Ctx, tree: Tree, laid: readonly (Block | undefined)[]
   const { loopEnd, needsLabel, opensAt } = plan;
   const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64))];
   for (const e of resetCaches(c)) out.push(e);
+  // The open labels, innermost last; a label's stack index is kept per block (each opens once), so a branch's depth
+  // is one subtraction (forwardAt: the block ending at block j; loopAt: the loop headed by block h).
   const stack: number[] = [];
+  const forwardAt = new Int32Array(laid.length);
+  const loopAt = new Int32Array(laid.length);
   const openBlocks = (targets: readonly number[] | undefined): void => {
     if (targets) for (const j of targets) {
       out.push(tree.raw(BLOCK));
+      forwardAt[j] = stack.length;
       stack.push(j);
     }
   };
   const br = (i: number, t: number, cond: Expr | undefined): void => {
     if (t === i + 1 && cond === undefined) return;
     if (cond !== undefined) out.push(cond);
-    out.push(tree.ctl(cond !== undefined ? OP.br_if : OP.br, depthOf(stack, t > i ? t : loopLabel(t))));
+    out.push(tree.ctl(cond !== undefined ? OP.br_if : OP.br, stack.length - 1 - (t > i ? forwardAt[t] : loopAt[t])));
   };
   openBlocks(opensAt[0]);
   for (let i = 0; i < laid.length; i++) {
@@ -149,6 +154,7 @@ function structuredBody(c: Ctx, tree: Tree, laid: readonly (Block | undefined)[]
     }
     if (loopEnd[i] >= 0) {
       out.push(tree.raw(LOOP));
+      loopAt[i] = stack.length;
       stack.push(loopLabel(i));
       openBlocks(opensAt[i + 1]);
     }

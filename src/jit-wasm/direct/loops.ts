@@ -67,13 +67,6 @@ export function layoutLoops(n: number, succ: (i: number) => readonly number[]): 
 /** loopLabel encodes the label of the loop headed by block h on the label stack (forward targets are >= 0). */
 export const loopLabel = (h: number): number => -1 - h;
 
-/** depthOf is the `br` depth of `label` from the top of the label stack. */
-export function depthOf(stack: readonly number[], label: number): number {
-  const at = stack.lastIndexOf(label);
-  if (at < 0) throw new Error(`internal error: label ${label} is not open`);
-  return stack.length - 1 - at;
-}
-
 /**
  * loopOrder reorders n blocks (0 the entry; `succ` gives successor positions) so that every loop of a reducible
  * control flow graph is contiguous and starts at its header: reverse postorder, except that a loop is emitted whole
