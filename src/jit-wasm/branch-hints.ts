@@ -138,12 +138,25 @@ function coldIfs(r: Reader, start: number): number[][] | undefined {
     let [groups, q] = r.uleb(body);
     for (; groups > 0; groups--) q = r.skipLeb(q) + 1;
     const hints: number[] = [];
+    const b = r.b;
     while (q < end) {
       const at = q;
-      const op = r.b[q];
-      q = skipImmediates(r, op, q + 1);
+      const op = b[q++];
+      // The common kinds inline (this loop runs once per instruction of the module); the rest in skipImmediates.
+      const kind = IMM[op];
+      if (kind === NONE) continue;
+      if (kind === LEB) {
+        while (b[q++] & 0x80);
+        continue;
+      }
+      if (kind === LEB2) {
+        while (b[q++] & 0x80);
+        while (b[q++] & 0x80);
+        continue;
+      }
+      q = skipImmediates(r, op, q);
       if (q < 0) return undefined;
-      if (op === OP_IF && r.b[q] === OP_NOP) hints.push(at - body);
+      if (op === OP_IF && b[q] === OP_NOP) hints.push(at - body);
     }
     out.push(hints);
     p = end;
