@@ -11,14 +11,12 @@
  * not know the section ignores it (custom sections never change semantics).
  */
 
+import { ByteWriter } from './direct/bytes.js';
+import { EMPTY, OP, SECTION, SECTION_CUSTOM, WASM_HEADER } from './direct/opcodes.js';
+
 /** BRANCH_HINT_SECTION is the custom section's name. */
 export const BRANCH_HINT_SECTION = 'metadata.code.branch_hint';
 
-const SECTION_CUSTOM = 0;
-const SECTION_IMPORT = 2;
-const SECTION_CODE = 10;
-const OP_IF = 0x04;
-const OP_NOP = 0x01;
 /** HINT_UNLIKELY is the hint value "the condition is usually false". */
 const HINT_UNLIKELY = 0;
 
@@ -45,7 +43,7 @@ class Reader {
   /** skipBlockType skips an `if`/`block`/`loop` type: 0x40, a one-byte value type, or an s33 type index. */
   skipBlockType(p: number): number {
     const x = this.b[p];
-    return x === 0x40 || (x >= 0x6f && x <= 0x7f) ? p + 1 : this.skipLeb(p);
+    return x === EMPTY || (x >= 0x6f && x <= 0x7f) ? p + 1 : this.skipLeb(p);
   }
 }
 
@@ -66,17 +64,12 @@ IMM[0x03] = BLOCKTYPE;
 IMM[0x04] = BLOCKTYPE;
 
 /**
- * skipImmediates returns the position after the immediates of the instruction whose opcode is at `p - 1`, or -1 for
- * an opcode this pass does not know (then no hints are added: the translation never writes one).
+ * skipImmediates returns the position after the immediates of the instruction whose opcode is at `p - 1`, for the
+ * opcodes coldIfs does not skip itself (block types and the rare ones), or -1 for an opcode this pass does not know
+ * (then no hints are added: the translation never writes one).
  */
 function skipImmediates(r: Reader, op: number, p: number): number {
-  const b = r.b;
-  switch (IMM[op]) {
-    case NONE: return p;
-    case LEB: while (b[p++] & 0x80); return p;
-    case LEB2: while (b[p++] & 0x80); while (b[p++] & 0x80); return p;
-    case BLOCKTYPE: return r.skipBlockType(p);
-  }
+  if (IMM[op] === BLOCKTYPE) return r.skipBlockType(p);
   if (op === 0x0e) {
     let [n, q] = r.uleb(p);
     for (; n >= 0; n--) q = r.skipLeb(q);
@@ -156,22 +149,12 @@ function coldIfs(r: Reader, start: number): number[][] | undefined {
       }
       q = skipImmediates(r, op, q);
       if (q < 0) return undefined;
-      if (op === OP_IF && b[q] === OP_NOP) hints.push(at - body);
+      if (op === OP.if && b[q] === OP.nop) hints.push(at - body);
     }
     out.push(hints);
     p = end;
   }
   return out;
-}
-
-const text = new TextEncoder();
-
-function leb(v: number, out: number[]): void {
-  do {
-    const b = v & 0x7f;
-    v >>>= 7;
-    out.push(v === 0 ? b : b | 0x80);
-  } while (v !== 0);
 }
 
 /**
@@ -180,13 +163,13 @@ function leb(v: number, out: number[]): void {
  */
 export function withBranchHints(bytes: Uint8Array): Uint8Array {
   const r = new Reader(bytes);
-  let p = 8;
+  let p = WASM_HEADER.length;
   let imports = 0;
   while (p < bytes.length) {
     const id = bytes[p];
     const [size, payload] = r.uleb(p + 1);
-    if (id === SECTION_IMPORT) imports = functionImports(r, payload);
-    if (id === SECTION_CODE) return insertHints(bytes, p, coldIfs(r, payload), imports);
+    if (id === SECTION.import) imports = functionImports(r, payload);
+    if (id === SECTION.code) return insertHints(bytes, p, coldIfs(r, payload), imports);
     p = payload + size;
   }
   return bytes;
@@ -194,26 +177,23 @@ export function withBranchHints(bytes: Uint8Array): Uint8Array {
 
 function insertHints(bytes: Uint8Array, codeAt: number, hints: number[][] | undefined, imports: number): Uint8Array {
   if (!hints || hints.every((h) => h.length === 0)) return bytes;
-  const name = text.encode(BRANCH_HINT_SECTION);
-  const body: number[] = [];
-  leb(name.length, body);
-  body.push(...name);
-  leb(hints.filter((h) => h.length).length, body);
+  const body = new ByteWriter();
+  body.name(BRANCH_HINT_SECTION);
+  body.u32(hints.filter((h) => h.length).length);
   hints.forEach((h, i) => {
     if (!h.length) return;
-    leb(imports + i, body);
-    leb(h.length, body);
+    body.u32(imports + i);
+    body.u32(h.length);
     for (const off of h) {
-      leb(off, body);
-      body.push(1, HINT_UNLIKELY);
+      body.u32(off);
+      body.u8(1);
+      body.u8(HINT_UNLIKELY);
     }
   });
-  const head: number[] = [SECTION_CUSTOM];
-  leb(body.length, head);
-  const out = new Uint8Array(bytes.length + head.length + body.length);
-  out.set(bytes.subarray(0, codeAt));
-  out.set(head, codeAt);
-  out.set(body, codeAt + head.length);
-  out.set(bytes.subarray(codeAt), codeAt + head.length + body.length);
-  return out;
+  const out = new ByteWriter(bytes.length + body.len + 8);
+  out.bytes(bytes.subarray(0, codeAt));
+  out.u8(SECTION_CUSTOM);
+  out.sized(body);
+  out.bytes(bytes.subarray(codeAt));
+  return out.finish();
 }

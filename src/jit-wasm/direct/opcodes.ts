@@ -9,6 +9,8 @@ export const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 /** SECTION ids, in the order a module must contain them. */
 export const SECTION = { type: 1, import: 2, function: 3, global: 6, export: 7, code: 10 } as const;
+/** SECTION_CUSTOM is a custom section's id; it may stand anywhere (branch-hints.ts puts one before the code section). */
+export const SECTION_CUSTOM = 0;
 
 /** VAL are value types; EMPTY is the block type of a block without results; FUNC_TYPE starts a function type. */
 export const VAL = { i32: 0x7f, i64: 0x7e } as const;
