@@ -35,7 +35,7 @@ import { ByteWriter } from './bytes.js';
 import { assembleModule, resolverOf, type FuncDef, type FuncImport, type ModuleDef } from './assemble.js';
 import { EMPTY, OP } from './opcodes.js';
 import { Tree, TREE_TYPES } from './tree.js';
-import { layoutLoops, loopLabel, loopOrder, type LoopPlan } from './loops.js';
+import { layoutLoops, loopOrder, type LoopPlan } from './loops.js';
 
 const LOCALS: FuncDef['locals'] = [[VAR_COUNT_I64, 'i64'], [VAR_COUNT_I32, 'i32']];
 
@@ -101,22 +101,10 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
     place((i) => i);
   }
 
-  const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64))];
-  for (const e of resetCaches(c)) out.push(e);
+  const out = prologue(c, tree);
   out.push(tree.raw(dispatch(n, maxBack)));
   for (let i = 0; i < n; i++) {
-    const blk = laid[i];
-    if (!blk) {
-      out.push(trap(c, TRAP_FELL_OFF, i64c(c, 0), layout[i]));
-    } else {
-      out.push(makeBlock(c, blk, poison));
-      const f = c.forms[blk.last]!;
-      if (blk.next.length === 2 && blk.next[0] !== blk.next[1] && f.kind === 'jcond') {
-        c.pc = blk.last;
-        jump(tree, out, i, n, index[blk.next[0]], makeJmpCond(c, f, c.insns[blk.last]));
-      }
-      if (blk.next.length) jump(tree, out, i, n, index[blk.next[blk.next.length - 1]], undefined);
-    }
+    blockCode(c, out, laid[i], layout[i], index, poison, (t, cond) => jump(tree, out, i, n, t, cond));
     if (i < n - 1) out.push(tree.ctl(OP.end));
   }
   if (looped) out.push(tree.ctl(OP.end));
@@ -127,55 +115,71 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
 /** structuredBody lays out a function whose loops qualify (loops.ts): real Wasm loops, no label dispatch. */
 function structuredBody(c: Ctx, tree: Tree, laid: readonly (Block | undefined)[], layout: readonly number[], index: Int32Array, plan: LoopPlan, poison: ReadonlyMap<number, string>): Expr {
   const { loopEnd, needsLabel, opensAt } = plan;
-  const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64))];
-  for (const e of resetCaches(c)) out.push(e);
-  // The open labels, innermost last; a label's stack index is kept per block (each opens once), so a branch's depth
-  // is one subtraction (forwardAt: the block ending at block j; loopAt: the loop headed by block h).
-  const stack: number[] = [];
+  const out = prologue(c, tree);
+  // Labels open: `depth` of them; each opens once, at the depth kept per block (forwardAt: the block ending at block
+  // j; loopAt: the loop headed by block h), so a branch's depth is one subtraction. `loops`: the headers of the open
+  // loops, innermost last.
+  let depth = 0;
+  const loops: number[] = [];
   const forwardAt = new Int32Array(laid.length);
   const loopAt = new Int32Array(laid.length);
   const openBlocks = (targets: readonly number[] | undefined): void => {
     if (targets) for (const j of targets) {
       out.push(tree.raw(BLOCK));
-      forwardAt[j] = stack.length;
-      stack.push(j);
+      forwardAt[j] = depth++;
     }
   };
-  const br = (i: number, t: number, cond: Expr | undefined): void => {
-    if (t === i + 1 && cond === undefined) return;
-    if (cond !== undefined) out.push(cond);
-    out.push(tree.ctl(cond !== undefined ? OP.br_if : OP.br, stack.length - 1 - (t > i ? forwardAt[t] : loopAt[t])));
+  const end = (): void => {
+    depth--;
+    out.push(tree.ctl(OP.end));
   };
   openBlocks(opensAt[0]);
   for (let i = 0; i < laid.length; i++) {
-    if (needsLabel[i]) {
-      stack.pop();
-      out.push(tree.ctl(OP.end));
-    }
+    if (needsLabel[i]) end();
     if (loopEnd[i] >= 0) {
       out.push(tree.raw(LOOP));
-      loopAt[i] = stack.length;
-      stack.push(loopLabel(i));
+      loopAt[i] = depth++;
+      loops.push(i);
       openBlocks(opensAt[i + 1]);
     }
-    const blk = laid[i];
-    if (!blk) out.push(trap(c, TRAP_FELL_OFF, i64c(c, 0), layout[i]));
-    else {
-      out.push(makeBlock(c, blk, poison));
-      const f = c.forms[blk.last]!;
-      if (blk.next.length === 2 && blk.next[0] !== blk.next[1] && f.kind === 'jcond') {
-        c.pc = blk.last;
-        br(i, index[blk.next[0]], makeJmpCond(c, f, c.insns[blk.last]));
-      }
-      if (blk.next.length) br(i, index[blk.next[blk.next.length - 1]], undefined);
-    }
-    while (stack.length && stack[stack.length - 1] < 0 && loopEnd[-1 - stack[stack.length - 1]] === i) {
-      stack.pop();
-      out.push(tree.ctl(OP.end));
+    blockCode(c, out, laid[i], layout[i], index, poison, (t, cond) => {
+      if (t === i + 1 && cond === undefined) return;
+      if (cond !== undefined) out.push(cond);
+      out.push(tree.ctl(cond !== undefined ? OP.br_if : OP.br, depth - 1 - (t > i ? forwardAt[t] : loopAt[t])));
+    });
+    while (loops.length && loopEnd[loops[loops.length - 1]] === i) {
+      loops.pop();
+      end();
     }
   }
   out.push(tree.unreachable());
   return tree.block(null, out, TREE_TYPES.unreachable);
+}
+
+/** prologue is a function's first statements: load the budget, forget the cached bounds. */
+function prologue(c: Ctx, tree: Tree): Expr[] {
+  const out: Expr[] = [tree.local.set(L_BUDGET, tree.global.get('budget', TREE_TYPES.i64))];
+  for (const e of resetCaches(c)) out.push(e);
+  return out;
+}
+
+/**
+ * blockCode appends the code of a laid-out block (or the trap of a successor that starts none, at slot `slot`) and
+ * its branches: `branch(t, cond)` for the jump target (when a jcond's two successors differ) and then the last
+ * successor, by layout position; the layout decides how a branch is written.
+ */
+function blockCode(c: Ctx, out: Expr[], blk: Block | undefined, slot: number, index: Int32Array, poison: ReadonlyMap<number, string>, branch: (t: number, cond: Expr | undefined) => void): void {
+  if (!blk) {
+    out.push(trap(c, TRAP_FELL_OFF, i64c(c, 0), slot));
+    return;
+  }
+  out.push(makeBlock(c, blk, poison));
+  const f = c.forms[blk.last]!;
+  if (blk.next.length === 2 && blk.next[0] !== blk.next[1] && f.kind === 'jcond') {
+    c.pc = blk.last;
+    branch(index[blk.next[0]], makeJmpCond(c, f, c.insns[blk.last]));
+  }
+  if (blk.next.length) branch(index[blk.next[blk.next.length - 1]], undefined);
 }
 
 const BLOCK = Uint8Array.of(OP.block, EMPTY);

@@ -64,9 +64,6 @@ export function layoutLoops(n: number, succ: (i: number) => readonly number[]): 
   return { loopEnd, needsLabel, opensAt };
 }
 
-/** loopLabel encodes the label of the loop headed by block h on the label stack (forward targets are >= 0). */
-export const loopLabel = (h: number): number => -1 - h;
-
 /**
  * loopOrder reorders n blocks (0 the entry; `succ` gives successor positions) so that every loop of a reducible
  * control flow graph is contiguous and starts at its header: reverse postorder, except that a loop is emitted whole
