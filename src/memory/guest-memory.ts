@@ -119,7 +119,7 @@ export class GuestMemory {
 
   /** setLength changes how much of a region is valid (up to its capacity), e.g. for a new input buffer. */
   setLength(region: Region, length: number): void {
-    if (!region.resizable) throw new Error(`internal error: region ${region.name} is not resizable`);
+    if (!region.resizable) throw new ExecError('internal', `region ${region.name} is not resizable: its bounds may be compiled into JIT code`);
     if (length > region.capacity) {
       throw new ExecError('out-of-memory', `region ${region.name} holds ${region.capacity} bytes, ${length} requested`);
     }

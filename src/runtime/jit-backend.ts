@@ -25,7 +25,9 @@ export interface JitOptions {
 }
 
 type V8 = { setFlagsFromString(flags: string): void };
-const v8 = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process?.getBuiltinModule?.('node:v8') as V8 | undefined;
+type NodeProcess = { getBuiltinModule?: (name: string) => unknown; versions?: { v8?: string }; env?: Record<string, string | undefined> };
+const proc = (globalThis as { process?: NodeProcess }).process;
+const v8 = proc?.getBuiltinModule?.('node:v8') as V8 | undefined;
 
 let hintsEnabled = false;
 
@@ -37,8 +39,8 @@ let hintsEnabled = false;
 function enableBranchHints(): void {
   if (hintsEnabled || !v8) return;
   hintsEnabled = true;
-  const major = Number((globalThis as { process?: { versions?: { v8?: string } } }).process?.versions?.v8?.split('.')[0]);
-  if (major < 13 && !(globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.BPFTIME_NO_BRANCH_HINTS) {
+  const major = Number(proc?.versions?.v8?.split('.')[0]);
+  if (major < 13 && !proc?.env?.BPFTIME_NO_BRANCH_HINTS) {
     v8.setFlagsFromString('--experimental-wasm-branch-hinting');
   }
 }
