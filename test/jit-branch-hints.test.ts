@@ -7,6 +7,7 @@ import { assemble, validateProgram } from '../src/isa/index.js';
 import { BRANCH_HINT_SECTION, withBranchHints } from '../src/jit-wasm/branch-hints.js';
 import { compileProgram } from '../src/jit-wasm/index.js';
 import { loadRaw, prepareBackend } from '../src/runtime/backends.js';
+import { generate } from '../bench/compile.js';
 
 const PROGRAM = `
   mov %r0, 0
@@ -106,6 +107,19 @@ describe('branch hints', () => {
       }
     });
   }
+
+  it('fast: the hints the direct tier records while writing are the ones the scan of its module finds', () => {
+    for (const src of [PROGRAM, generate(1000)]) {
+      const { bytes } = compileProgram(validateProgram(assemble(src)), { tier: 'fast', helpers: ubpfTestHelpers() });
+      const at = sections(bytes).find((s) => s.name === BRANCH_HINT_SECTION)!;
+      // The section's header: its id and size before the payload.
+      let start = at.start - 1;
+      while (bytes[start - 1] & 0x80) start--;
+      start--;
+      const without = new Uint8Array([...bytes.subarray(0, start), ...bytes.subarray(at.end)]);
+      expect(withBranchHints(without)).toEqual(bytes);
+    }
+  });
 
   it('is the identity on a module without cold marks', () => {
     const empty = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);

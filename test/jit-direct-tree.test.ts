@@ -12,9 +12,9 @@ const tree = (): Tree => {
   trees.push(t);
   return t;
 };
-const code = (t: Tree, e: number): number[] => {
+const code = (t: Tree, e: number, cold: number[] = []): number[] => {
   const w = new ByteWriter();
-  t.writeCode(e, w);
+  t.writeCode(e, w, cold);
   expect(t.size(e)).toBe(w.len);
   return [...w.view()];
 };
@@ -63,6 +63,24 @@ describe('direct emitter tree', () => {
     expect(code(t, twice)).toEqual([...sub, ...sub, OP.i64_add]);
     expect(code(t, t.i64.mul(twice, diff))).toEqual([...sub, ...sub, OP.i64_add, ...sub, OP.i64_mul]);
     expect(code(t, diff)).toEqual(sub);
+  });
+
+  it('reports where its cold ifs land, also in code linked out of order and copied', () => {
+    const t = tree();
+    const b = t.local.get(1, L);
+    const a = t.local.get(0, L);
+    const body = t.block(null, [t.nop(), t.unreachable()], TREE_TYPES.none);
+    const cold = t.if(t.i64.lt_u(a, b), body);
+    const warm = t.if(t.i64.eqz(a), t.block(null, [t.unreachable()], TREE_TYPES.none));
+    const cond = [...get(0), ...get(1), OP.i64_lt_u];
+    const coldCode = [...cond, OP.if, 0x40, OP.nop, OP.unreachable, OP.end];
+    const marks: number[] = [];
+    const both = code(t, t.block(null, [warm, cold, cold], TREE_TYPES.none), marks);
+    const warmLen = both.length - 2 * coldCode.length;
+    expect(both.slice(warmLen)).toEqual([...coldCode, ...coldCode]);
+    // Each use of the cold if, linked the first time and copied the second, is reported at its `if` opcode.
+    expect(marks).toEqual([warmLen + cond.length, warmLen + coldCode.length + cond.length]);
+    expect(marks.map((m) => both[m])).toEqual([OP.if, OP.if]);
   });
 
   it('reuses its storage after dispose without mixing programs', () => {

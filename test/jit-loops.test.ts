@@ -4,12 +4,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ubpfTestHelpers } from '../src/helpers/ubpf-test.js';
 import { assemble, validateProgram } from '../src/isa/index.js';
-import { layoutLoops, loopOrder } from '../src/jit-wasm/direct/loops.js';
+import { graphOf, layoutLoops, loopOrder } from '../src/jit-wasm/direct/loops.js';
 import { compileProgram } from '../src/jit-wasm/index.js';
 import { loadRaw, prepareBackend } from '../src/runtime/backends.js';
 
 type Graph = number[][];
-const succOf = (g: Graph) => (i: number) => g[i];
+const succOf = (g: Graph) => graphOf(g);
 /** reorder renames the blocks of g into the order `order` (old positions) gives. */
 function reorder(g: Graph, order: number[]): Graph {
   const at = new Map(order.map((old, i) => [old, i]));
@@ -21,7 +21,7 @@ describe('loop layout', () => {
 
   it('accepts a contiguous loop and nests forward labels inside it', () => {
     // 0 -> 1; 1 -> 2 | 3; 2 -> 1 (back edge); 3 exits.
-    const plan = layoutLoops(4, succOf([[1], [3, 2], [1], []]));
+    const plan = layoutLoops(succOf([[1], [3, 2], [1], []]));
     expect(plan).toBeDefined();
     expect([...plan!.loopEnd]).toEqual([-1, 2, -1, -1]);
     expect(plan!.opensAt[0]).toEqual([3]);
@@ -30,11 +30,11 @@ describe('loop layout', () => {
   it('reorders a rotated loop (entered at its middle block in slot order) so that it qualifies', () => {
     // Slot order: 0 jumps to 3; the loop is {3, 1, 2}: 3 -> 1 | 4, 1 -> 2, 2 -> 3.
     const g: Graph = [[3], [2], [3], [1, 4], []];
-    expect(layoutLoops(5, succOf(g))).toBeUndefined();
-    const order = loopOrder(5, succOf(g));
+    expect(layoutLoops(succOf(g))).toBeUndefined();
+    const order = loopOrder(succOf(g));
     expect(order[0]).toBe(0);
     const h = reorder(g, order);
-    const plan = layoutLoops(5, succOf(h));
+    const plan = layoutLoops(succOf(h));
     expect(plan).toBeDefined();
     const header = order.indexOf(3);
     expect(plan!.loopEnd[header]).toBe(header + 2);
@@ -43,14 +43,14 @@ describe('loop layout', () => {
   it('keeps nested loops contiguous, the inner inside the outer', () => {
     // 0 -> 1; outer {1..4}: 1 -> 2; inner {2, 3}: 2 -> 3, 3 -> 2 | 4; 4 -> 1 | 5.
     const g: Graph = [[1], [2], [3], [2, 4], [1, 5], []];
-    const h = reorder(g, loopOrder(6, succOf(g)));
-    expect(layoutLoops(6, succOf(h))).toBeDefined();
+    const h = reorder(g, loopOrder(succOf(g)));
+    expect(layoutLoops(succOf(h))).toBeDefined();
   });
 
   it('refuses an irreducible graph (a cycle with two entries)', () => {
     // 0 -> 1 | 2; 1 -> 2; 2 -> 1: the cycle {1, 2} is entered at both.
     const g: Graph = [[1, 2], [2], [1]];
-    expect(layoutLoops(3, succOf(reorder(g, loopOrder(3, succOf(g)))))).toBeUndefined();
+    expect(layoutLoops(succOf(reorder(g, loopOrder(succOf(g)))))).toBeUndefined();
   });
 
   it('compiles a rotated loop to a Wasm loop without label dispatch, with the interpreter result', () => {

@@ -2,7 +2,9 @@
  * Branch hints (the WebAssembly branch-hinting proposal's `metadata.code.branch_hint` custom section) for the cold
  * paths of a translated module: the bounds refill after a cache miss, the budget and call-depth traps. The builders
  * mark such an `if` by making `nop` the first instruction of its arm (`coldIf`, emit.ts); this pass finds those `if`s
- * in the finished binary, whichever tier wrote it, and adds a section hinting each as unlikely taken.
+ * in the finished binary and adds a section hinting each as unlikely taken. The binaryen tier's modules go through
+ * it; the direct tier records its cold `if`s as it writes them (direct/segments.ts) and writes the same section
+ * itself (`writeHintSection`), which spares decoding the module again.
  *
  * Why it pays: V8's calling convention has no callee-saved registers, so a call anywhere in a loop (the refill, the
  * trap) makes its optimising compiler keep every value live across it in a stack slot, stored at each definition,
@@ -177,9 +179,25 @@ export function withBranchHints(bytes: Uint8Array): Uint8Array {
 
 function insertHints(bytes: Uint8Array, codeAt: number, hints: number[][] | undefined, imports: number): Uint8Array {
   if (!hints || hints.every((h) => h.length === 0)) return bytes;
-  const body = new ByteWriter();
+  const out = new ByteWriter(bytes.length + 16 * hints.length + 64);
+  out.bytes(bytes.subarray(0, codeAt));
+  writeHintSection(out, hints, imports);
+  out.bytes(bytes.subarray(codeAt));
+  return out.finish();
+}
+
+/**
+ * writeHintSection appends the branch-hint section hinting unlikely the `if`s at the given body offsets, per defined
+ * function (`hints[i]` for the function of index `imports + i`); nothing when there are none. It must stand before
+ * the code section. The direct tier calls it with the offsets it recorded while writing the code.
+ */
+export function writeHintSection(out: ByteWriter, hints: readonly (readonly number[])[], imports: number): void {
+  let funcs = 0;
+  for (const h of hints) if (h.length) funcs++;
+  if (funcs === 0) return;
+  const body = new ByteWriter(16 + 4 * hints.reduce((n, h) => n + h.length, 0));
   body.name(BRANCH_HINT_SECTION);
-  body.u32(hints.filter((h) => h.length).length);
+  body.u32(funcs);
   hints.forEach((h, i) => {
     if (!h.length) return;
     body.u32(imports + i);
@@ -190,10 +208,6 @@ function insertHints(bytes: Uint8Array, codeAt: number, hints: number[][] | unde
       body.u8(HINT_UNLIKELY);
     }
   });
-  const out = new ByteWriter(bytes.length + body.len + 8);
-  out.bytes(bytes.subarray(0, codeAt));
   out.u8(SECTION_CUSTOM);
   out.sized(body);
-  out.bytes(bytes.subarray(codeAt));
-  return out.finish();
 }

@@ -57,6 +57,11 @@ export interface Ctx {
   /** Per register, the region its value is believed to point into, in the block being translated. */
   guess: Guesses;
   readonly section: string;
+  /**
+   * charge is the tier's own code for a block's budget charge (`count` instructions, block at `pc`), when it has one
+   * cheaper to build than `chargeBudget`'s (translate.ts), with the same effect.
+   */
+  charge: ((count: number, pc: number) => Expr) | undefined;
 }
 
 /** fnName is the internal name of the Wasm function for the BPF function at `pc`. */

@@ -125,15 +125,19 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
       return opts.regionOf(lddwValue(c, pc, opts));
     },
     guess: noGuesses(),
+    charge: undefined,
   };
   return { c, blocks, poison, helperImports, lddwImports, usesCallx };
 }
 
-/** finishTranslation is the compiled program of a translation, given its module. */
-export function finishTranslation(t: Translation, opts: CompileOptions, bytes: Uint8Array, text: string | undefined): CompiledProgram {
+/**
+ * finishTranslation is the compiled program of a translation, given its module: `hinted` when the module already
+ * has its branch hints (the direct tier), else they are added here.
+ */
+export function finishTranslation(t: Translation, opts: CompileOptions, bytes: Uint8Array, text: string | undefined, hinted = false): CompiledProgram {
   const { c } = t;
   return {
-    bytes: withBranchHints(bytes),
+    bytes: hinted ? bytes : withBranchHints(bytes),
     ...(text !== undefined ? { text } : {}),
     insns: c.insns,
     forms: c.forms,
@@ -179,23 +183,39 @@ function helperDef(c: Ctx, ins: Insn): HelperDef {
   return def;
 }
 
+/**
+ * chargeBudget is a block's budget charge: take its `count` instructions from the budget and, when that leaves it
+ * negative, trap with the block's pc and what was left before it (the host names the pc the interpreter stops at).
+ */
+export function chargeBudget(c: Ctx, count: number): Expr[] {
+  const { m } = c;
+  return [
+    m.local.set(L_BUDGET, m.i64.sub(local(c, L_BUDGET), i64c(c, count))),
+    coldIf(c, m.i64.lt_s(local(c, L_BUDGET), i64c(c, 0)), [trap(c, TRAP_BUDGET, m.i64.add(local(c, L_BUDGET), i64c(c, count)))]),
+  ];
+}
+
 /** makeBlock translates the instructions of a block, after charging the budget. */
 export function makeBlock(c: Ctx, blk: Block, poison: ReadonlyMap<number, string>): Expr {
-  const { m, b } = c;
+  const out: Expr[] = [];
+  blockStatements(c, blk, poison, out);
+  return c.m.block(null, out, c.b.none);
+}
+
+/** blockStatements appends to `out` the statements of a block: its budget charge, then its instructions. */
+export function blockStatements(c: Ctx, blk: Block, poison: ReadonlyMap<number, string>, out: Expr[]): void {
   c.pc = blk.start;
-  const out: Expr[] = [
-    m.local.set(L_BUDGET, m.i64.sub(local(c, L_BUDGET), i64c(c, blk.count))),
-    coldIf(c, m.i64.lt_s(local(c, L_BUDGET), i64c(c, 0)), [trap(c, TRAP_BUDGET, m.i64.add(local(c, L_BUDGET), i64c(c, blk.count)))]),
-  ];
+  if (c.charge) out.push(c.charge(blk.count, blk.start));
+  else for (const e of chargeBudget(c, blk.count)) out.push(e);
   c.guess.fill(undefined);
+  const anyPoison = poison.size > 0;
   for (let pc = blk.start; pc < blk.end; pc++) {
     const f = c.forms[pc];
     if (!f) continue;
     c.pc = pc;
-    out.push(poison.has(pc) ? trap(c, TRAP_POISON, i64c(c, 0)) : compileInsn(c, f, c.insns[pc]));
+    out.push(anyPoison && poison.has(pc) ? trap(c, TRAP_POISON, i64c(c, 0)) : compileInsn(c, f, c.insns[pc]));
     trackGuesses(c.guess, f, c.insns[pc], pc, c.lddwRegion);
   }
-  return m.block(null, out, b.none);
 }
 
 function lddwValue(c: Ctx, pc: number, opts: CompileOptions): bigint {

@@ -6,6 +6,7 @@
  */
 import { NotSupportedError } from '../../errors.js';
 import type { Signature } from '../abi.js';
+import { writeHintSection } from '../branch-hints.js';
 import { ByteWriter } from './bytes.js';
 import { FUNC_TYPE, KIND, LIMITS_MIN_ONLY, MUT, OP, SECTION, VAL, WASM_HEADER } from './opcodes.js';
 import type { Resolver } from './tree.js';
@@ -71,7 +72,8 @@ export function resolverOf(def: ModuleDef): Resolver {
 /** BodyCode holds the code of function bodies, by expression (the direct emitter's `Tree`). */
 export interface BodyCode {
   size(e: number): number;
-  writeCode(e: number, out: ByteWriter): void;
+  /** writeCode appends the code of `e` to `out` and the positions in `out` of its cold `if`s to `cold`. */
+  writeCode(e: number, out: ByteWriter, cold: number[]): void;
 }
 
 /** assembleModule writes the binary of a module; `bodies` are the expressions in `code` of `def.funcs`, in order. */
@@ -143,6 +145,8 @@ export function assembleModule(def: ModuleDef, code: BodyCode, bodies: readonly 
   const codeSec = new ByteWriter(sizes.reduce((n, b) => n + b + 16, 16));
   codeSec.u32(def.funcs.length);
   const body = new ByteWriter(64);
+  // hints[i]: offsets in function i's body of its cold `if`s (the code store's cold marks, where they landed).
+  const hints: number[][] = [];
   def.funcs.forEach((f, i) => {
     body.len = 0;
     body.u32(f.locals.length);
@@ -151,8 +155,12 @@ export function assembleModule(def: ModuleDef, code: BodyCode, bodies: readonly 
       body.u8(VAL[t]);
     }
     codeSec.u32(body.len + sizes[i] + 1);
+    const start = codeSec.len;
     codeSec.bytes(body.view());
-    code.writeCode(bodies[i], codeSec);
+    const cold: number[] = [];
+    code.writeCode(bodies[i], codeSec, cold);
+    for (let k = 0; k < cold.length; k++) cold[k] -= start;
+    hints.push(cold);
     codeSec.u8(OP.end);
   });
 
@@ -173,6 +181,7 @@ export function assembleModule(def: ModuleDef, code: BodyCode, bodies: readonly 
   section(out, SECTION.function, funcs);
   section(out, SECTION.global, globals);
   section(out, SECTION.export, exports);
+  writeHintSection(out, hints, def.funcImports.length);
   section(out, SECTION.code, codeSec);
   return out.finish();
 }

@@ -28,14 +28,15 @@ import { resetCaches, trap } from '../calls.js';
 import { fnName, i64c, L_BUDGET, L_LABEL, VAR_COUNT_I32, VAR_COUNT_I64, type Ctx } from '../emit.js';
 import { makeJmpCond } from '../jumps.js';
 import { binaryToText } from '../module.js';
-import { finishTranslation, helperImportName, makeBlock, startTranslation, type CompiledProgram, type CompileOptions, type Translation } from '../translate.js';
+import { blockStatements, finishTranslation, helperImportName, startTranslation, type CompiledProgram, type CompileOptions, type Translation } from '../translate.js';
 import type { ValidProgram } from '../../isa/index.js';
 import { NotSupportedError } from '../../errors.js';
 import { ByteWriter } from './bytes.js';
+import { writeCharge, type ChargeTargets } from './charge.js';
 import { assembleModule, resolverOf, type FuncDef, type FuncImport, type ModuleDef } from './assemble.js';
 import { EMPTY, OP } from './opcodes.js';
 import { Tree, TREE_TYPES } from './tree.js';
-import { layoutLoops, loopOrder, type LoopPlan } from './loops.js';
+import { layoutLoops, loopOrder, type Graph, type LoopPlan } from './loops.js';
 
 const LOCALS: FuncDef['locals'] = [[VAR_COUNT_I64, 'i64'], [VAR_COUNT_I32, 'i32']];
 
@@ -82,34 +83,48 @@ function functionBody(c: Ctx, tree: Tree, entry: number, blocks: readonly Block[
   const looped = maxBack >= 0;
   if (looped) {
     // Reorder so that loops are contiguous (loops.ts); keep the order in slots when the loops still do not qualify.
-    let succs = laid.map((blk) => (blk?.next ?? []).map((t) => index[t]));
-    const succ = (i: number): number[] => succs[i];
-    const order = loopOrder(n, succ);
+    const order = loopOrder(graphOfLayout(laid, index));
     const slots = layout.slice();
     const blocks = laid.slice();
-    const place = (from: (i: number) => number): void => {
-      for (let i = 0; i < n; i++) {
-        layout[i] = slots[from(i)];
-        laid[i] = blocks[from(i)];
-        index[layout[i]] = i;
-      }
-    };
-    place((i) => order[i]);
-    succs = laid.map((blk) => (blk?.next ?? []).map((t) => index[t]));
-    const plan = layoutLoops(n, succ);
+    for (let i = 0; i < n; i++) {
+      layout[i] = slots[order[i]];
+      laid[i] = blocks[order[i]];
+      index[layout[i]] = i;
+    }
+    const plan = layoutLoops(graphOfLayout(laid, index));
     if (plan) return structuredBody(c, tree, laid, layout, index, plan, poison);
-    place((i) => i);
+    for (let i = 0; i < n; i++) {
+      layout[i] = slots[i];
+      laid[i] = blocks[i];
+      index[layout[i]] = i;
+    }
   }
 
   const out = prologue(c, tree);
   out.push(tree.raw(dispatch(n, maxBack)));
   for (let i = 0; i < n; i++) {
-    blockCode(c, out, laid[i], layout[i], index, poison, (t, cond) => jump(tree, out, i, n, t, cond));
+    const blk = laid[i];
+    const cond = blockCode(c, out, blk, layout[i], poison);
+    if (cond !== NO_COND) jump(tree, out, i, n, index[blk!.next[0]], cond);
+    if (blk?.next.length) jump(tree, out, i, n, index[blk.next[blk.next.length - 1]], NO_COND);
     if (i < n - 1) out.push(tree.ctl(OP.end));
   }
   if (looped) out.push(tree.ctl(OP.end));
   out.push(tree.unreachable());
   return tree.block(null, out, TREE_TYPES.unreachable);
+}
+
+/** graphOfLayout is the control flow of the laid-out blocks (successors as layout positions, by `index`). */
+function graphOfLayout(laid: readonly (Block | undefined)[], index: Int32Array): Graph {
+  const n = laid.length;
+  const start = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) start[i + 1] = start[i] + (laid[i]?.next.length ?? 0);
+  const to = new Int32Array(start[n]);
+  for (let i = 0; i < n; i++) {
+    const next = laid[i]?.next;
+    if (next) for (let k = 0; k < next.length; k++) to[start[i] + k] = index[next[k]];
+  }
+  return { n, start, to };
 }
 
 /** structuredBody lays out a function whose loops qualify (loops.ts): real Wasm loops, no label dispatch. */
@@ -133,6 +148,11 @@ function structuredBody(c: Ctx, tree: Tree, laid: readonly (Block | undefined)[]
     depth--;
     out.push(tree.ctl(OP.end));
   };
+  const branch = (i: number, t: number, cond: Expr): void => {
+    if (t === i + 1 && cond === NO_COND) return;
+    if (cond !== NO_COND) out.push(cond);
+    out.push(tree.ctl(cond !== NO_COND ? OP.br_if : OP.br, depth - 1 - (t > i ? forwardAt[t] : loopAt[t])));
+  };
   openBlocks(opensAt[0]);
   for (let i = 0; i < laid.length; i++) {
     if (needsLabel[i]) end();
@@ -142,11 +162,10 @@ function structuredBody(c: Ctx, tree: Tree, laid: readonly (Block | undefined)[]
       loops.push(i);
       openBlocks(opensAt[i + 1]);
     }
-    blockCode(c, out, laid[i], layout[i], index, poison, (t, cond) => {
-      if (t === i + 1 && cond === undefined) return;
-      if (cond !== undefined) out.push(cond);
-      out.push(tree.ctl(cond !== undefined ? OP.br_if : OP.br, depth - 1 - (t > i ? forwardAt[t] : loopAt[t])));
-    });
+    const blk = laid[i];
+    const cond = blockCode(c, out, blk, layout[i], poison);
+    if (cond !== NO_COND) branch(i, index[blk!.next[0]], cond);
+    if (blk?.next.length) branch(i, index[blk.next[blk.next.length - 1]], NO_COND);
     while (loops.length && loopEnd[loops[loops.length - 1]] === i) {
       loops.pop();
       end();
@@ -163,23 +182,27 @@ function prologue(c: Ctx, tree: Tree): Expr[] {
   return out;
 }
 
+/** NO_COND stands for "no condition": the branch to the last successor of a block, always taken. */
+const NO_COND = -1;
+
 /**
  * blockCode appends the code of a laid-out block (or the trap of a successor that starts none, at slot `slot`) and
- * its branches: `branch(t, cond)` for the jump target (when a jcond's two successors differ) and then the last
- * successor, by layout position; the layout decides how a branch is written.
+ * returns the condition of its jump when it ends in a conditional jump with two different successors, else NO_COND.
+ * The caller then writes the block's branches (the layout decides how): to `next[0]` when that condition holds, then
+ * to the last successor (`next[next.length - 1]`), if any.
  */
-function blockCode(c: Ctx, out: Expr[], blk: Block | undefined, slot: number, index: Int32Array, poison: ReadonlyMap<number, string>, branch: (t: number, cond: Expr | undefined) => void): void {
+function blockCode(c: Ctx, out: Expr[], blk: Block | undefined, slot: number, poison: ReadonlyMap<number, string>): Expr {
   if (!blk) {
     out.push(trap(c, TRAP_FELL_OFF, i64c(c, 0), slot));
-    return;
+    return NO_COND;
   }
-  out.push(makeBlock(c, blk, poison));
+  blockStatements(c, blk, poison, out);
   const f = c.forms[blk.last]!;
   if (blk.next.length === 2 && blk.next[0] !== blk.next[1] && f.kind === 'jcond') {
     c.pc = blk.last;
-    branch(index[blk.next[0]], makeJmpCond(c, f, c.insns[blk.last]));
+    return makeJmpCond(c, f, c.insns[blk.last]);
   }
-  if (blk.next.length) branch(index[blk.next[blk.next.length - 1]], undefined);
+  return NO_COND;
 }
 
 const BLOCK = Uint8Array.of(OP.block, EMPTY);
@@ -213,15 +236,15 @@ function dispatch(n: number, maxBack: number): Uint8Array {
 }
 
 /**
- * jump appends the branch from the code of block i (of n) to block j, taken when `cond` holds (always without one).
+ * jump appends the branch from the code of block i (of n) to block j, taken when `cond` holds (always when it is NO_COND).
  * Labels e_{i+1}..e_{n-1} and then the loop enclose the code of block i.
  */
-function jump(tree: Tree, out: Expr[], i: number, n: number, j: number, cond: Expr | undefined): void {
-  if (j === i + 1 && cond === undefined) return;
+function jump(tree: Tree, out: Expr[], i: number, n: number, j: number, cond: Expr): void {
+  if (j === i + 1 && cond === NO_COND) return;
   const forward = j > i;
   if (!forward) out.push(tree.local.set(L_LABEL, tree.i32.const(j)));
-  if (cond !== undefined) out.push(cond);
-  out.push(tree.ctl(cond !== undefined ? OP.br_if : OP.br, forward ? j - i - 1 : n - 1 - i));
+  if (cond !== NO_COND) out.push(cond);
+  out.push(tree.ctl(cond !== NO_COND ? OP.br_if : OP.br, forward ? j - i - 1 : n - 1 - i));
 }
 
 /** exportBody calls the function of `entry` with r1..r5 and r10 from the export's parameters, r0 and r6..r9 zero. */
@@ -285,6 +308,9 @@ export function compileDirect(prog: ValidProgram, opts: CompileOptions): Compile
   });
   const { c } = t;
   try {
+    const names = resolverOf(def);
+    const to: ChargeTargets = { budget: names.global('budget'), trap: names.func('trap') };
+    c.charge = (count, pc) => tree.written((w, _names, markCold) => writeCharge(w, to, count, pc, markCold));
     const lay: Layout = { isStart: new Uint8Array(prog.insns.length + 1), index: new Int32Array(prog.insns.length + 1) };
     for (const pc of t.blocks.keys()) lay.isStart[pc] = 1;
     const bodies: Expr[] = [];
@@ -297,7 +323,7 @@ export function compileDirect(prog: ValidProgram, opts: CompileOptions): Compile
     if (opts.validate && !WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
       throw new NotSupportedError('jit-invalid-module', 'internal error: the directly emitted module does not validate');
     }
-    return finishTranslation(t, opts, bytes, opts.text ? binaryToText(bytes) : undefined);
+    return finishTranslation(t, opts, bytes, opts.text ? binaryToText(bytes) : undefined, true);
   } finally {
     tree.dispose();
   }

@@ -9,6 +9,11 @@
  * A range never changes, so it may be used any number of times. A chain is linked into its user, so a chain used a
  * second time is copied first. Ranges, segments and expressions live in typed arrays that `reset` keeps for the next
  * compilation.
+ *
+ * Cold marks: positions in the buffer where an `if` whose arm is rarely taken begins (`markCold`). The buffer only
+ * grows at its end, so they are recorded in ascending order; copying code carries its marks along, and `writeTo`
+ * reports where each lands in the output, which is how the direct tier writes its branch hints without decoding the
+ * module again (branch-hints.ts).
  */
 import { ByteWriter } from './bytes.js';
 
@@ -34,6 +39,9 @@ export class Segments {
   private used: Uint8Array<ArrayBuffer> = new Uint8Array(1 << 12);
   private segs = 0;
   private exprs = 0;
+  /** Cold marks, ascending: buffer positions of cold `if`s. */
+  private marks: Int32Array<ArrayBuffer> = new Int32Array(1 << 10);
+  private nMarks = 0;
   /** The code being built: the range [from, to) while `h` is NONE, else the chain from segment h to segment t. */
   private h = NONE;
   private t = NONE;
@@ -45,6 +53,33 @@ export class Segments {
     this.w.len = 0;
     this.segs = 0;
     this.exprs = 0;
+    this.nMarks = 0;
+  }
+
+  /** markCold records that a cold `if` begins at the end of the buffer (where the next byte will be written). */
+  markCold(): void {
+    this.addMark(this.w.len);
+  }
+
+  private addMark(at: number): void {
+    if (this.nMarks === this.marks.length) this.marks = grown(this.marks);
+    this.marks[this.nMarks++] = at;
+  }
+
+  /** firstByte is the first byte of the code of `e`, or -1 when it has none. */
+  firstByte(e: Code): number {
+    const E = this.expr;
+    const S = this.seg;
+    const o = e * EXPR;
+    const buf = this.w.bytesNow;
+    if (E[o] === NONE) return E[o + 1] < E[o + 2] ? buf[E[o + 1]] : -1;
+    const tail = E[o + 1];
+    for (let s = E[o]; ; s = S[s * SEG + 2]) {
+      const last = s === tail;
+      const end = last ? E[o + 2] : S[s * SEG + 1];
+      if (S[s * SEG] < end) return buf[S[s * SEG]];
+      if (last) return -1;
+    }
   }
 
   /** newSeg adds the segment [start, end) and returns it. */
@@ -207,40 +242,68 @@ export class Segments {
     }
   }
 
-  /** writeTo appends the code of `e` to `out` (a writer other than the store's). */
-  writeTo(e: Code, out: ByteWriter): void {
+  /**
+   * writeTo appends the code of `e` to `out` (a writer other than the store's) and pushes the position in `out` of
+   * each cold mark in it onto `cold`.
+   */
+  writeTo(e: Code, out: ByteWriter, cold: number[]): void {
     const at = out.claim(this.size(e));
-    this.copyTo(e, out.bytesNow, at);
+    this.copyTo(e, out.bytesNow, at, cold);
   }
 
-  /** copyTo copies the code of `e` into `dst` from `at` on; it returns where the copy ends. */
-  private copyTo(e: Code, dst: Uint8Array, at: number): number {
-    const src = this.w.bytesNow;
+  /** copyTo copies the code of `e` into `dst` from `at` on, its cold marks to `cold`; it returns where the copy ends. */
+  private copyTo(e: Code, dst: Uint8Array, at: number, cold: number[] | undefined): number {
     const S = this.seg;
     const E = this.expr;
     const o = e * EXPR;
-    if (E[o] === NONE) return copyRange(src, E[o + 1], E[o + 2], dst, at);
+    if (E[o] === NONE) return this.copyRange(E[o + 1], E[o + 2], dst, at, cold);
     const tail = E[o + 1];
     for (let s = E[o]; ; s = S[s * SEG + 2]) {
       const last = s === tail;
-      at = copyRange(src, S[s * SEG], last ? E[o + 2] : S[s * SEG + 1], dst, at);
+      at = this.copyRange(S[s * SEG], last ? E[o + 2] : S[s * SEG + 1], dst, at, cold);
       if (last) return at;
     }
+  }
+
+  /**
+   * copyRange copies buffer[from, to) to dst at `at` and returns where the copy ends; the marks in the range go to
+   * `cold` as positions in dst, or, without it (a copy inside the buffer, which lands at its end), are marked again.
+   */
+  private copyRange(from: number, to: number, dst: Uint8Array, at: number, cold: number[] | undefined): number {
+    const src = this.w.bytesNow;
+    const n = this.nMarks;
+    if (n > 0 && this.marks[n - 1] >= from) {
+      const end = n; // marks a copy inside the buffer adds come after every mark of the source range
+      for (let k = lowerBound(this.marks, end, from); k < end && this.marks[k] < to; k++) {
+        const moved = at + this.marks[k] - from;
+        if (cold) cold.push(moved);
+        else this.addMark(moved);
+      }
+    }
+    if (to - from > 32) {
+      dst.set(src.subarray(from, to), at);
+      return at + to - from;
+    }
+    for (let i = from; i < to; i++) dst[at++] = src[i];
+    return at;
   }
 
   /** copyOf appends a copy of the code of the chain `e` to the buffer. */
   private copyOf(e: Code): void {
     const at = this.w.claim(this.size(e));
-    this.copyTo(e, this.w.bytesNow, at);
+    this.copyTo(e, this.w.bytesNow, at, undefined);
   }
 }
 
-/** copyRange copies src[from, to) to dst at `at` and returns where the copy ends. */
-function copyRange(src: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): number {
-  if (to - from > 32) {
-    dst.set(src.subarray(from, to), at);
-    return at + to - from;
+/** lowerBound is the first k < n with a[k] >= v (n when none), a[0..n) ascending. */
+function lowerBound(a: Int32Array, n: number, v: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
   }
-  for (let i = from; i < to; i++) dst[at++] = src[i];
-  return at;
+  return lo;
 }
+

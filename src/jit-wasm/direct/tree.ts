@@ -181,8 +181,11 @@ export class Tree implements ExprBuilder {
     const s = this.s;
     const t = s.type(then);
     const ty = otherwise === undefined ? EMPTY : t === UNREACHABLE_TYPE ? s.type(otherwise) : t;
+    // An arm that starts with `nop` is the cold mark of `coldIf` (emit.ts): record where this `if` begins.
+    const cold = s.firstByte(then) === OP.nop;
     s.take(cond);
     let w = s.open();
+    if (cold) s.markCold();
     w.u8(OP.if);
     w.u8(blockType(ty));
     s.mark();
@@ -237,6 +240,19 @@ export class Tree implements ExprBuilder {
     return s.done(EMPTY);
   }
 
+  /**
+   * written is an expression whose code `write` writes itself (given the writer and the module's name resolver): code
+   * of a fixed shape that is cheaper written in one piece than built operator by operator.
+   */
+  written(write: (w: ByteWriter, names: Resolver, markCold: () => void) => void, type: number = EMPTY): Expr {
+    this.s.fresh();
+    write(this.s.w, this.resolver, this.markCold);
+    return this.s.done(type);
+  }
+
+  /** markCold records that the next byte written begins a cold `if` (for `written` code). */
+  private readonly markCold = (): void => this.s.markCold();
+
   /** raw is an expression whose code is the given bytes (control the function layout writes itself). */
   raw(bytes: Uint8Array): Expr {
     this.s.fresh();
@@ -249,9 +265,9 @@ export class Tree implements ExprBuilder {
     return this.s.size(e);
   }
 
-  /** writeCode appends the code of `e` to `out`. */
-  writeCode(e: Expr, out: ByteWriter): void {
-    this.s.writeTo(e, out);
+  /** writeCode appends the code of `e` to `out`, and the positions in `out` of its cold `if`s to `cold`. */
+  writeCode(e: Expr, out: ByteWriter, cold: number[]): void {
+    this.s.writeTo(e, out, cold);
   }
 
   /** dispose hands the tree back for the next compilation (unless it grew very large); it is not used after. */
