@@ -29,8 +29,29 @@ function endsBlock(kind: Form['kind']): boolean {
 
 const width = (f: Form): number => (f.kind === 'lddw' ? 2 : 1);
 
-/** splitBlocks cuts the whole program into basic blocks, by start slot (the map holds them in slot order). */
-export function splitBlocks(insns: readonly Insn[], forms: readonly (Form | null)[], entries: readonly number[], poisoned: ReadonlySet<number>): Map<number, Block> {
+/** Blocks are a program's basic blocks, in slot order, found by their start slot. */
+export class Blocks {
+  /** at[pc] is 1 + the index in `list` of the block starting at pc, 0 where none does. */
+  private readonly at: Int32Array;
+
+  constructor(readonly list: readonly Block[], slots: number) {
+    this.at = new Int32Array(slots + 1);
+    for (let i = 0; i < list.length; i++) this.at[list[i].start] = i + 1;
+  }
+
+  /** get is the block starting at `pc`, if any. */
+  get(pc: number): Block | undefined {
+    const i = pc >= 0 && pc < this.at.length ? this.at[pc] : 0;
+    return i ? this.list[i - 1] : undefined;
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+}
+
+/** splitBlocks cuts the whole program into basic blocks. */
+export function splitBlocks(insns: readonly Insn[], forms: readonly (Form | null)[], entries: readonly number[], poisoned: ReadonlySet<number>): Blocks {
   // leader[pc] is 1 where a block starts (jump targets are in [0, insns.length], as validated).
   const leader = new Uint8Array(insns.length + 1);
   for (const e of entries) leader[e] = 1;
@@ -41,7 +62,7 @@ export function splitBlocks(insns: readonly Insn[], forms: readonly (Form | null
     if (f.kind === 'ja' || f.kind === 'jcond') leader[jumpTarget(f, insns[pc], pc)!] = 1;
     if (endsBlock(f.kind) || (anyPoison && poisoned.has(pc))) leader[pc + width(f)] = 1;
   }
-  const blocks = new Map<number, Block>();
+  const list: Block[] = [];
   let first = 0;
   let count = 0;
   for (let pc = 0; pc < insns.length; pc++) {
@@ -52,18 +73,18 @@ export function splitBlocks(insns: readonly Insn[], forms: readonly (Form | null
     if (end < insns.length && !leader[end]) continue;
     const target = f.kind === 'ja' || f.kind === 'jcond' ? jumpTarget(f, insns[pc], pc)! : undefined;
     const next = f.kind === 'exit' || (anyPoison && poisoned.has(pc)) ? [] : f.kind === 'ja' ? [target!] : f.kind === 'jcond' ? [target!, end] : [end];
-    blocks.set(first, { start: first, end, last: pc, count, next });
+    list.push({ start: first, end, last: pc, count, next });
     first = end;
     count = 0;
   }
-  return blocks;
+  return new Blocks(list, insns.length);
 }
 
 /**
  * reachable lists the blocks reachable from `entry`, in slot order, given the blocks of a program of `slots` slots as
  * `splitBlocks` returns them; a successor equal to `slots` falls off.
  */
-export function reachable(blocks: ReadonlyMap<number, Block>, entry: number, slots: number): Block[] {
+export function reachable(blocks: Blocks, entry: number, slots: number): Block[] {
   const seen = new Uint8Array(slots + 1);
   seen[entry] = 1;
   const work = [entry];
@@ -77,8 +98,7 @@ export function reachable(blocks: ReadonlyMap<number, Block>, entry: number, slo
       }
     }
   }
-  // `blocks` holds the blocks in slot order (splitBlocks adds them so), which spares a sort.
   const found: Block[] = [];
-  for (const blk of blocks.values()) if (seen[blk.start]) found.push(blk);
+  for (const blk of blocks.list) if (seen[blk.start]) found.push(blk);
   return found;
 }

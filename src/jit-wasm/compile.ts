@@ -7,7 +7,7 @@
 import { NotSupportedError } from '../errors.js';
 import type { ValidProgram } from '../isa/index.js';
 import { BPF_MODULE, ENTRY_EXPORT, ENV_MODULE, functionExport, GLOBALS, HELPER_MODULE, IMPORT_SIGNATURES, MEMORY_IMPORT, TRAP_FELL_OFF, type Signature } from './abi.js';
-import { reachable, type Block } from './blocks.js';
+import { reachable, type Block, type Blocks } from './blocks.js';
 import { resetCaches, trap } from './calls.js';
 import { compileDirect } from './direct/compile.js';
 import { fnName, i64c, L_BUDGET, L_LABEL, VAR_COUNT_I32, VAR_COUNT_I64, type Ctx } from './emit.js';
@@ -30,7 +30,7 @@ export const OPT_LEVELS: Record<Tier, { level: number; shrink: number; passes?: 
 };
 
 /** compileFunction builds the Wasm function for the BPF function entered at `entry`. */
-function compileFunction(c: Ctx, m: Mod, b: Binaryen, entry: number, all: ReadonlyMap<number, Block>, poison: ReadonlyMap<number, string>): void {
+function compileFunction(c: Ctx, m: Mod, b: Binaryen, entry: number, all: Blocks, poison: ReadonlyMap<number, string>): void {
   const blocks = reachable(all, entry, c.insns.length);
   const r = new b.Relooper(m);
   const byStart = new Map<number, RelooperBlock>();

@@ -24,6 +24,11 @@ export type Guesses = (StaticRegion | undefined)[];
 /** noGuesses is the state at the start of a block. */
 export const noGuesses = (): Guesses => Array<StaticRegion | undefined>(11).fill(undefined);
 
+/** forgetGuesses resets `g` to the state at the start of a block (a loop: `fill` costs a builtin call per block). */
+export function forgetGuesses(g: Guesses): void {
+  for (let r = 0; r < g.length; r++) g[r] = undefined;
+}
+
 /**
  * trackGuesses updates `g` after the instruction `f`, `ins` at `pc`; `lddwRegion` gives the region of a lddw's value.
  * Moves copy a guess, 64-bit add and sub keep it (or take the other operand's, for index + base), and anything else

@@ -11,12 +11,12 @@ import { TEXT_BASE } from '../memory/guest-memory.js';
 import { TRAP_BUDGET, TRAP_POISON } from './abi.js';
 import { withBranchHints } from './branch-hints.js';
 import { makeAlu32, makeAlu64, makeEnd, makeMovsx } from './alu.js';
-import { splitBlocks, type Block } from './blocks.js';
+import { splitBlocks, type Block, type Blocks } from './blocks.js';
 import type { Expr, ExprBuilder, ValueTypes } from './builder.js';
 import { makeCallHelper, makeCallLocal, makeCallx, makeExit, trap } from './calls.js';
 import { coldIf, i64c, local, L_BUDGET, setReg, unsupported, type Ctx } from './emit.js';
 import { makeAtomic, makeLdPacket, makeLoad, makeStore } from './memory-ops.js';
-import { noGuesses, trackGuesses, type RegionLookup } from './regions.js';
+import { forgetGuesses, noGuesses, trackGuesses, type RegionLookup } from './regions.js';
 
 /** Tier selects the compiler: `fast` emits Wasm bytes directly (V8 baseline first), `opt` goes through binaryen. */
 export type Tier = 'fast' | 'opt';
@@ -75,7 +75,7 @@ export interface CompiledProgram {
 /** Translation is the state of translating one program, whichever tier assembles it. */
 export interface Translation {
   readonly c: Ctx;
-  readonly blocks: ReadonlyMap<number, Block>;
+  readonly blocks: Blocks;
   readonly poison: ReadonlyMap<number, string>;
   readonly helperImports: Map<string, HelperDef>;
   readonly lddwImports: LddwImport[];
@@ -86,7 +86,7 @@ export interface Translation {
 export const helperImportName = (name: string): string => `h_${name}`;
 
 /** BuilderFactory makes the expression builder once the blocks and the services a program needs are known. */
-export type BuilderFactory = (blocks: ReadonlyMap<number, Block>, uses: { tailCall: boolean; callx: boolean }) => ExprBuilder;
+export type BuilderFactory = (blocks: Blocks, uses: { tailCall: boolean; callx: boolean }) => ExprBuilder;
 
 /** startTranslation builds the translation context of a program over an expression builder. */
 export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: ValueTypes, builder: BuilderFactory): Translation {
@@ -94,8 +94,14 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
   const helperImports = new Map<string, HelperDef>();
   const lddwImports: LddwImport[] = [];
   const poison = new Map(opts.poisoned ?? []);
-  const usesCallx = forms.some((f) => f?.kind === 'callx');
-  const usesTailCall = usesCallx || forms.some((f, pc) => f?.kind === 'call' && f.mode === 'helper' && opts.helpers.get(insns[pc].imm)?.proto.ret === 'noreturn_on_success');
+  let usesCallx = false;
+  let usesTailCall = false;
+  for (let pc = 0; pc < forms.length; pc++) {
+    const f = forms[pc];
+    if (f?.kind === 'callx') usesCallx = true;
+    else if (f?.kind === 'call' && f.mode === 'helper' && opts.helpers.get(insns[pc].imm)?.proto.ret === 'noreturn_on_success') usesTailCall = true;
+  }
+  usesTailCall ||= usesCallx;
   const blocks = splitBlocks(insns, forms, functions, new Set(poison.keys()));
   const m = builder(blocks, { tailCall: usesTailCall, callx: usesCallx });
   const c: Ctx = {
@@ -148,7 +154,7 @@ export function finishTranslation(t: Translation, opts: CompileOptions, bytes: U
     usesTailCall: c.usesTailCall,
     usesCallx: t.usesCallx,
     lddwImports: t.lddwImports,
-    insnCount: c.forms.filter((f) => f !== null).length,
+    insnCount: countForms(c.forms),
   };
 }
 
@@ -207,7 +213,7 @@ export function blockStatements(c: Ctx, blk: Block, poison: ReadonlyMap<number, 
   c.pc = blk.start;
   if (c.charge) out.push(c.charge(blk.count, blk.start));
   else for (const e of chargeBudget(c, blk.count)) out.push(e);
-  c.guess.fill(undefined);
+  forgetGuesses(c.guess);
   const anyPoison = poison.size > 0;
   for (let pc = blk.start; pc < blk.end; pc++) {
     const f = c.forms[pc];
@@ -216,6 +222,13 @@ export function blockStatements(c: Ctx, blk: Block, poison: ReadonlyMap<number, 
     out.push(anyPoison && poison.has(pc) ? trap(c, TRAP_POISON, i64c(c, 0)) : compileInsn(c, f, c.insns[pc]));
     trackGuesses(c.guess, f, c.insns[pc], pc, c.lddwRegion);
   }
+}
+
+/** countForms counts the instructions of a program (the slots with a form: a lddw's second half has none). */
+function countForms(forms: readonly (Form | null)[]): number {
+  let n = 0;
+  for (const f of forms) if (f !== null) n++;
+  return n;
 }
 
 function lddwValue(c: Ctx, pc: number, opts: CompileOptions): bigint {

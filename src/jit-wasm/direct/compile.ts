@@ -312,7 +312,7 @@ export function compileDirect(prog: ValidProgram, opts: CompileOptions): Compile
     const to: ChargeTargets = { budget: names.global('budget'), trap: names.func('trap') };
     c.charge = (count, pc) => tree.written((w, _names, markCold) => writeCharge(w, to, count, pc, markCold));
     const lay: Layout = { isStart: new Uint8Array(prog.insns.length + 1), index: new Int32Array(prog.insns.length + 1) };
-    for (const pc of t.blocks.keys()) lay.isStart[pc] = 1;
+    for (const blk of t.blocks.list) lay.isStart[blk.start] = 1;
     const bodies: Expr[] = [];
     prog.functions.forEach((entry, i) => {
       bodies.push(functionBody(c, tree, entry, reach[i], t.poison, lay));
