@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { geomean } from '../measure.js';
 import type { Timing } from './native.js';
 import { backendNames, fmtNs, type Row } from './run.js';
+import { COMPILE_LOADS } from './vm.js';
 
 /** TIERS are the backends the suite reports on: the planned ones, then any other in ENGINES. */
 export function tiers(): string[] {
@@ -162,7 +163,10 @@ export function section(s: Summary): string {
   return [
     BEGIN,
     `Measured ${s.date.slice(0, 16).replace('T', ' ')} UTC with Node ${s.node}, command \`${s.command}\`` +
-      ` (${s.rounds} round(s) per program; each figure is the median of the rounds' medians).`,
+      ` (${s.rounds} round(s) per program; each figure is the median of the rounds' medians). Compile times are` +
+      ` the median of ${COMPILE_LOADS} further loads of each object (steady state); on programs of tens of instructions` +
+      ' they are mostly the per-module cost, so the per-1000-instruction rate is measured on large programs by' +
+      ' `npm run bench -- compile`.',
     '',
     toMarkdown(s),
     '',

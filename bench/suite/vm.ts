@@ -41,6 +41,31 @@ export function loadBench(object: string, backend: string, ctx: Uint8Array = SUI
   return { backend: resolved, insns: p.spec.insns.length, compile: compileStatsOf(p), once: () => p.run({ ctx }) };
 }
 
+/**
+ * COMPILE_LOADS is how many more times a program is loaded to time its compilation: a single compile in a process
+ * mostly measures V8 warming up the translator's own code for that program's shapes (one run of 2026-12-01 had a
+ * 4-instruction program taking 10.8 ms on wasm-fast), so the figure reported is the median of these.
+ */
+export const COMPILE_LOADS = 7;
+
+/**
+ * steadyCompile loads `object` on `backend` COMPILE_LOADS more times and returns the median compile time of its
+ * bench program (null when the backend reports none).
+ */
+export function steadyCompile(object: string, backend: string): CompileStats | null {
+  const times: number[] = [];
+  let insns = 0;
+  for (let k = 0; k < COMPILE_LOADS; k++) {
+    const collection = new Collection(loadCollectionSpec(readFileSync(object)), { backend });
+    const s = compileStatsOf(collection.program('bench'));
+    if (!s) return null;
+    times.push(s.ms);
+    insns = s.insns;
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[times.length >> 1], insns };
+}
+
 /** VmSample is the timing of one benchmark on one backend. */
 export interface VmSample {
   r0: bigint;
