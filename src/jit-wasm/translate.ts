@@ -16,6 +16,7 @@ import type { Expr, ExprBuilder, ValueTypes } from './builder.js';
 import { makeCallHelper, makeCallLocal, makeCallx, makeExit, trap } from './calls.js';
 import { coldIf, i64c, local, L_BUDGET, setReg, unsupported, type Ctx } from './emit.js';
 import { makeAtomic, makeLdPacket, makeLoad, makeStore } from './memory-ops.js';
+import type { MapLookup } from './inline-map.js';
 import { noGuesses, trackGuesses, type RegionLookup } from './regions.js';
 
 /** Tier selects the compiler: `fast` emits Wasm bytes directly (V8 baseline first), `opt` goes through binaryen. */
@@ -43,6 +44,8 @@ export interface CompileOptions {
   lddwImports?: boolean;
   /** Finds the fixed region of a lddw's value, for the constant-bounds fast check of accesses through it. */
   regionOf?: RegionLookup;
+  /** Finds the map a lddw's value is the handle of, when its lookups and updates can run inline (inline-map.ts). */
+  mapOf?: MapLookup;
 }
 
 /** LddwImport is a lddw whose value the host supplies: the instruction's pseudo-source and immediates. */
@@ -125,6 +128,12 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
       return opts.regionOf(lddwValue(c, pc, opts));
     },
     guess: noGuesses(),
+    lddwMap: (pc) => {
+      const f = forms[pc] as Extract<Form, { kind: 'lddw' }>;
+      if (!opts.mapOf || opts.lddwImports || f.pseudo === PSEUDO_IMM64 || f.pseudo === PSEUDO_FUNC) return undefined;
+      return opts.mapOf(lddwValue(c, pc, opts));
+    },
+    mapGuess: noGuesses(),
   };
   return { c, blocks, poison, helperImports, lddwImports, usesCallx };
 }
@@ -188,12 +197,14 @@ export function makeBlock(c: Ctx, blk: Block, poison: ReadonlyMap<number, string
     coldIf(c, m.i64.lt_s(local(c, L_BUDGET), i64c(c, 0)), [trap(c, TRAP_BUDGET, m.i64.add(local(c, L_BUDGET), i64c(c, blk.count)))]),
   ];
   c.guess.fill(undefined);
+  c.mapGuess.fill(undefined);
   for (let pc = blk.start; pc < blk.end; pc++) {
     const f = c.forms[pc];
     if (!f) continue;
     c.pc = pc;
     out.push(poison.has(pc) ? trap(c, TRAP_POISON, i64c(c, 0)) : compileInsn(c, f, c.insns[pc]));
     trackGuesses(c.guess, f, c.insns[pc], pc, c.lddwRegion);
+    trackGuesses(c.mapGuess, f, c.insns[pc], pc, c.lddwMap);
   }
   return m.block(null, out, b.none);
 }
