@@ -15,7 +15,7 @@ import { spec } from './maps-support.js';
 export type OpName = 'lookup' | 'update' | 'delete' | 'rawKey' | 'ctxKey' | 'copy' | 'otherMap';
 export interface Op {
   op: OpName;
-  key: number;
+  key: number | bigint;
   value?: bigint;
   flags?: bigint;
   key2?: bigint;

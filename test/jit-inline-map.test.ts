@@ -3,7 +3,7 @@
 // deletes' backward shifts, a full map, other flags, bad or unusual key and value pointers, a wrong handle guess,
 // read-only maps, large values) gives the interpreter's r0, steps, errors and map contents.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { fmix32 } from '../src/helpers/maps/key-index.js';
+import { fmix32, MIX } from '../src/helpers/maps/key-index.js';
 import { CreateFlag, UpdateFlag } from '../src/helpers/maps/index.js';
 import type { MapSpec } from '../src/loader/spec.js';
 import { prepareBackend, type BackendName } from '../src/runtime/backends.js';
@@ -25,13 +25,16 @@ function sameHome(n: number, positions: number): number[] {
   return keys;
 }
 
-const lookup = (key: number): Op => ({ op: 'lookup', key });
-const update = (key: number, value: bigint, flags: bigint | number = ANY): Op => ({ op: 'update', key, value, flags: BigInt(flags) });
-const del = (key: number): Op => ({ op: 'delete', key });
+const lookup = (key: number | bigint): Op => ({ op: 'lookup', key });
+const update = (key: number | bigint, value: bigint, flags: bigint | number = ANY): Op => ({ op: 'update', key, value, flags: BigInt(flags) });
+const del = (key: number | bigint): Op => ({ op: 'delete', key });
 const range = (n: number): number[] => [...Array(n).keys()];
 
 // maxEntries 12: a table of 32 positions, where ten keys sharing a home make probes longer than the inline eight.
 const [absent, ...run10] = sameHome(11, 32).reverse();
+// Two 8-byte keys with one hash (imul(hi, MIX) ^ lo is equal), so only comparing the keys tells them apart.
+const twin = (1n << 32n) | BigInt((1 ^ MIX) >>> 0);
+const long = 0x0807_0605_0403_0201n;
 const CASES: [string, Partial<MapSpec>, Op[]][] = [
   ['hits, misses and updates in place', {}, [...range(5).map((k) => update(k, BigInt(k))), ...range(8).map(lookup), update(3, 33n), update(4, 44n, EXIST), lookup(3)]],
   ['a probe run longer than the inline probes, deletes shifting it back', { maxEntries: 12 }, [
@@ -72,6 +75,12 @@ const CASES: [string, Partial<MapSpec>, Op[]][] = [
   ['two-byte keys', { keySize: 2 }, [update(0x1234, 1n), lookup(0x1234), lookup(0x34), lookup(0x12_1234), update(0x1234, 2n), lookup(0x1234)]],
   ['three-byte keys', { keySize: 3 }, [update(0x123456, 1n), lookup(0x123456), lookup(0x3456), lookup(0x77123456), update(0x123456, 9n)]],
   ['values of 4, 12, 16 and 72 bytes', {}, []],
+  ['eight-byte keys sharing a hash', { keySize: 8 }, [
+    update(1, 1n), lookup(twin), update(twin, 2n), lookup(1), lookup(twin), del(1), lookup(twin), update(twin, 3n, EXIST), update(1, 4n, EXIST), lookup(1n << 40n),
+  ]],
+  ...[5, 6, 7].map((keySize): [string, Partial<MapSpec>, Op[]] => [`${keySize}-byte keys`, { keySize }, [
+    update(long, 1n), lookup(long), lookup(long & 0xffff_ffffn), lookup(long | (0xffn << 56n)), update(long ^ (1n << BigInt(8 * keySize - 1)), 2n), lookup(long), update(long, 3n), lookup(long),
+  ]]),
   ['a map programs may only read', { flags: CreateFlag.RDONLY_PROG }, [update(1, 1n), lookup(1)]],
 ];
 
@@ -98,14 +107,14 @@ describe('inline hash map operations', () => {
   });
 
   it('call no helper for hits, misses and updates of existing keys on the JIT tiers', () => {
-    for (const backend of JITS) {
-      const d = new Driver(backend, {});
+    for (const [backend, keySize] of JITS.flatMap((b) => [[b, 4], [b, 8]] as const)) {
+      const d = new Driver(backend, { keySize });
       for (const k of range(10)) d.run(update(k, BigInt(k)));
       const lookups = vi.spyOn(d.map, 'lookupElem');
       const updates = vi.spyOn(d.map, 'updateElem');
       for (const k of range(20)) expect(d.run(lookup(k))).toMatch(k < 10 ? /^r0 = 0x[1-9a-f]/ : /^r0 = 0x0,/);
       for (const k of range(10)) expect(d.run(update(k, 100n, k % 2 ? EXIST : ANY))).toMatch(/^r0 = 0x0,/);
-      expect([lookups.mock.calls.length, updates.mock.calls.length], backend).toEqual([0, 0]);
+      expect([lookups.mock.calls.length, updates.mock.calls.length], `${backend}, ${keySize}-byte keys`).toEqual([0, 0]);
       // A new key is the helper's to insert.
       d.run(update(10, 1n));
       expect(updates.mock.calls.length).toBe(1);

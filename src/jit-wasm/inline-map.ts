@@ -1,8 +1,8 @@
 /**
  * Inline hash map lookups and updates. A `bpf_map_lookup_elem` or `bpf_map_update_elem` call whose r1 is believed,
- * from a lddw in the same block, to hold the handle of a plain hash map with one-word keys (`HashLayout`) probes the
- * map's key index where it lies in guest memory (KeyIndex's `IndexLayout`) instead of calling out: hash the key as
- * `fmix32` does, probe linearly, and on a hit return the value's address (lookup) or copy the new value over it
+ * from a lddw in the same block, to hold the handle of a plain hash map with keys of up to 8 bytes (`HashLayout`)
+ * probes the map's key index where it lies in guest memory (KeyIndex's `IndexLayout`) instead of calling out: hash
+ * the key as the index does, probe linearly (comparing keys of more than one word with the slot's), and on a hit return the value's address (lookup) or copy the new value over it
  * (update of an existing key with BPF_ANY or BPF_EXIST), r0 = 0. A helper call crosses into JavaScript (~14 ns) and
  * does 15-35 ns of map work there; the probe is a few loads.
  *
@@ -13,14 +13,14 @@
  * the helper's in every case. The helper keeps being imported.
  */
 import type { HashLayout } from '../helpers/maps/hash-map.js';
-import { ENTRY_BYTES, FMIX_MULTIPLIERS, FMIX_SHIFTS } from '../helpers/maps/key-index.js';
+import { ENTRY_BYTES, FMIX_MULTIPLIERS, FMIX_SHIFTS, MIX } from '../helpers/maps/key-index.js';
 import { UpdateFlag } from '../helpers/maps/types.js';
 import type { HelperDef } from '../helpers/registry.js';
 import { STACK_FRAME } from './abi.js';
 import type { Expr } from './builder.js';
-import { coldIf, getReg, i32c, i64c, local, L_FP, L_I1, L_I2, L_RHI, L_RLO, L_T2, seq, setReg, type Ctx } from './emit.js';
+import { coldIf, getReg, i32c, i64c, local, L_FP, L_I1, L_I2, L_RHI, L_RLO, L_T1, L_T2, seq, setReg, type Ctx } from './emit.js';
 
-/** InlineMap is a map whose lookups and updates can run inline: a plain hash map with one-word keys. */
+/** InlineMap is a map whose lookups and updates can run inline: a plain hash map with keys of up to 8 bytes. */
 export type InlineMap = HashLayout;
 
 /** MapLookup finds the inline-able map whose handle is `value` (a lddw's value), if it is one. */
@@ -42,6 +42,8 @@ const HALF = 32;
 /** Widths of the value copy's pieces, largest first. */
 const PIECES = [8, 4, 2, 1] as const;
 const BYTE_BITS = 8;
+/** WORD is the size of a key word; keys longer than one word hash and compare two (IndexLayout). */
+const WORD = 4;
 
 /** makeInlineMapCall is the inline form of a map helper call through r1's map, or undefined when there is none. */
 export function makeInlineMapCall(c: Ctx, def: HelperDef, call: () => Expr): Expr | undefined {
@@ -114,7 +116,7 @@ function updateArms(c: Ctx, map: InlineMap): Arms {
 function probes(c: Ctx, map: InlineMap, arms: Arms): Expr {
   const { m } = c;
   const probe = (k: number): Expr =>
-    seq(c, [loadEntry(c, map), k + 1 < PROBES ? m.if(more(c), seq(c, [next(c, map), probe(k + 1)])) : coldIf(c, more(c), [fallback(c)])]);
+    seq(c, [loadEntry(c, map), k + 1 < PROBES ? m.if(more(c, map), seq(c, [next(c, map), probe(k + 1)])) : coldIf(c, more(c, map), [fallback(c)])]);
   const settled = m.i32.ne(m.local.get(L_I2, c.b.i32), i32c(c, FALLBACK));
   return seq(c, [...home(c, map), probe(0), m.if(settled, m.if(entrySlot(c), arms.hit(), arms.empty()))]);
 }
@@ -148,24 +150,41 @@ function readable(c: Ctx, r: number, size: number): Expr {
   return ok;
 }
 
-/** keyWord reads the key at r2 as the index does: its bytes as a little-endian word, the missing high bytes zero. */
-function keyWord(c: Ctx, size: number): Expr {
+/** word reads `n` (1..4) bytes at `p` as a little-endian i32, the missing high bytes zero, as the index does. */
+function word(c: Ctx, p: () => Expr, n: number): Expr {
   const { m } = c;
-  const p = (): Expr => m.i32.wrap(getReg(c, 2));
-  if (size === 4) return m.i32.load(0, ALIGN, p());
-  if (size === 2) return m.i32.load16_u(0, ALIGN, p());
-  if (size === 1) return m.i32.load8_u(0, ALIGN, p());
+  if (n === 4) return m.i32.load(0, ALIGN, p());
+  if (n === 2) return m.i32.load16_u(0, ALIGN, p());
+  if (n === 1) return m.i32.load8_u(0, ALIGN, p());
   return m.i32.or(m.i32.load16_u(0, ALIGN, p()), m.i32.shl(m.i32.load8_u(0, ALIGN, m.i32.add(p(), i32c(c, 2))), i32c(c, 2 * BYTE_BITS)));
 }
 
-/** home hashes the key into L_I1 (`fmix32` of its word) and sets L_I2 to its home position's byte offset. */
+/** twoWords reads a key of 5 to 8 bytes at `p` as an i64: its low word, and its high word above it. */
+function twoWords(c: Ctx, p: () => Expr, size: number): Expr {
+  const { m } = c;
+  if (size === 2 * WORD) return m.i64.load(0, ALIGN, p());
+  const hi = word(c, () => m.i32.add(p(), i32c(c, WORD)), size - WORD);
+  return m.i64.or(m.i64.load32_u(0, ALIGN, p()), m.i64.shl(m.i64.extend_u(hi), i64c(c, HALF)));
+}
+
+const keyPtr = (c: Ctx) => (): Expr => c.m.i32.wrap(getReg(c, 2));
+
+/**
+ * home hashes the key into L_I1 and sets L_I2 to its home position's byte offset: `fmix32` of a one-word key's word,
+ * or of `imul(hi, MIX) ^ lo` for a longer key, whose words stay in L_T1 for the comparisons.
+ */
 function home(c: Ctx, map: InlineMap): Expr[] {
   const { m } = c;
   const h = (): Expr => m.local.get(L_I1, c.b.i32);
   const xorshift = (n: number): Expr => m.local.set(L_I1, m.i32.xor(h(), m.i32.shr_u(h(), i32c(c, n))));
   const mul = (k: number): Expr => m.local.set(L_I1, m.i32.mul(h(), i32c(c, k)));
+  const key = (): Expr => local(c, L_T1);
+  const mixed = (): Expr => m.i32.xor(m.i32.mul(m.i32.wrap(m.i64.shr_u(key(), i64c(c, HALF))), i32c(c, MIX)), m.i32.wrap(key()));
+  const load = map.keySize <= WORD
+    ? [m.local.set(L_I1, word(c, keyPtr(c), map.keySize))]
+    : [m.local.set(L_T1, twoWords(c, keyPtr(c), map.keySize)), m.local.set(L_I1, mixed())];
   return [
-    m.local.set(L_I1, keyWord(c, map.keySize)),
+    ...load,
     xorshift(FMIX_SHIFTS[0]),
     mul(FMIX_MULTIPLIERS[0]),
     xorshift(FMIX_SHIFTS[1]),
@@ -191,12 +210,20 @@ const entrySlot = (c: Ctx): Expr => c.m.i32.wrap(local(c, L_T2));
 
 /**
  * more: the loaded position holds a slot of another key, so the probe goes on. It stops at a hit (a slot whose key
- * has the key's hash, which for one-word keys is the key itself) or at an empty position (the key is absent).
+ * has the key's hash, which for one-word keys is the key itself, and for longer keys is then compared) or at an
+ * empty position (the key is absent).
  */
-function more(c: Ctx): Expr {
+function more(c: Ctx, map: InlineMap): Expr {
   const { m } = c;
   const hash = m.i32.wrap(m.i64.shr_u(local(c, L_T2), i64c(c, HALF)));
-  return m.i32.and(m.i32.ne(hash, m.local.get(L_I1, c.b.i32)), m.i32.ne(entrySlot(c), i32c(c, 0)));
+  let other = m.i32.ne(hash, m.local.get(L_I1, c.b.i32));
+  if (map.keySize > WORD) {
+    // Slot 0's key at an empty position (slot + 1 = 0), which then decides nothing, so only keys are read.
+    const slot = (): Expr => m.i32.sub(entrySlot(c), m.i32.ne(entrySlot(c), i32c(c, 0)));
+    const stored = (): Expr => m.i32.add(i32c(c, map.keys), m.i32.mul(slot(), i32c(c, map.keyStride)));
+    other = m.i32.or(other, m.i64.ne(twoWords(c, stored, map.keySize), local(c, L_T1)));
+  }
+  return m.i32.and(other, m.i32.ne(entrySlot(c), i32c(c, 0)));
 }
 
 /** valueAddr is the i32 address of the loaded slot's value (the entry holds slot + 1). */

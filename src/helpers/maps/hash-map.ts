@@ -4,9 +4,9 @@
  * Program lookups and updates refresh recency; syscall-side lookups do not (the kernel's `lookup_elem_sys` skips the
  * reference bit). Updating an existing key rewrites its value in place.
  *
- * A plain hash map keeps its key index's table in guest memory (KeyIndex `place`), so that JIT code can look keys up
- * and rewrite existing values without calling the helpers (`inlineLayout`); per-CPU and LRU maps cannot (a lookup
- * picks the CPU's copy, or refreshes recency), so they keep it in the index.
+ * A plain hash map keeps its key index's table in guest memory (KeyIndex `place`, for keys of up to 8 bytes), so
+ * that JIT code can look keys up and rewrite existing values without calling the helpers (`inlineLayout`); per-CPU
+ * and LRU maps cannot (a lookup picks the CPU's copy, or refreshes recency), so they keep it in the index.
  */
 import { MapType, type MapSpec } from '../../loader/spec.js';
 import type { GuestMemory } from '../../memory/guest-memory.js';

@@ -9,13 +9,13 @@
  * longer keys compare their bytes in the store's key region. Measured on 1024 u32 keys: a find takes about 7 ns, where
  * `Map.get` alone on the key as a number (the index this one replaced for 4- and 8-byte keys) took about 14 ns.
  *
- * The table of a one-word index may live in a guest-memory region (`place`), so that the Wasm JIT can probe it
- * without calling out (src/jit-wasm/inline-map.ts); its layout is then a contract, `IndexLayout`.
+ * The table of an index of keys up to 8 bytes may live in a guest-memory region (`place`), so that the Wasm JIT can
+ * probe it without calling out (src/jit-wasm/inline-map.ts); its layout is then a contract, `IndexLayout`.
  */
 import type { GuestMemory, Region } from '../../memory/guest-memory.js';
 
-/** Multipliers of the per-word mixing step and of the finaliser (MurmurHash3's c1 and fmix32 constants). */
-const MIX = 0xcc9e2d51 | 0;
+/** MIX multiplies each word in the per-word mixing step (MurmurHash3's c1); exported as fmix32's constants are. */
+export const MIX = 0xcc9e2d51 | 0;
 /** FMIX_MULTIPLIERS are fmix32's two multipliers, in order (exported for code that hashes as `fmix32` does). */
 export const FMIX_MULTIPLIERS = [0x85ebca6b | 0, 0xc2b2ae35 | 0] as const;
 /** FMIX_SHIFTS are fmix32's three xorshift amounts, in order. */
@@ -73,16 +73,21 @@ export function hashKey(dv: DataView, at: number, len: number): number {
 const hashWords = (lo: number, hi: number): number => fmix32(Math.imul(hi, MIX) ^ lo);
 
 /**
- * IndexLayout is where a one-word key index's table lies in guest memory: `mask + 1` positions of ENTRY_BYTES from
- * `table`, each the slot + 1 (0: empty) and then the key's hash as little-endian int32s. The hash of a key of
- * `keySize` (1..4) bytes is `fmix32` of its bytes read as a little-endian word, the missing high bytes zero; a key's
- * home position is `hash & mask`, and a probe goes on to the next position (wrapping) until it finds the slot or an
- * empty position. Only the index writes the table.
+ * IndexLayout is where a key index's table lies in guest memory: `mask + 1` positions of ENTRY_BYTES from `table`,
+ * each the slot + 1 (0: empty) and then the key's hash as little-endian int32s. A key's words are its bytes read as
+ * little-endian 32-bit words, the missing high bytes zero. The hash of a key of 1 to 4 bytes is `fmix32` of its word
+ * (a bijection: equal hashes are equal keys); of a key of 5 to 8 bytes, `fmix32(imul(hi, MIX) ^ lo)` of its low and
+ * high words, and a match also compares the key with the slot's, at `keys + slot * keyStride`. A key's home position
+ * is `hash & mask`, and a probe goes on to the next position (wrapping) until it finds the slot or an empty position.
+ * Only the index writes the table.
  */
 export interface IndexLayout {
   readonly table: number;
   readonly mask: number;
   readonly keySize: number;
+  /** Guest address of slot 0's key, and the distance between slots' keys. */
+  readonly keys: number;
+  readonly keyStride: number;
 }
 
 /** KeyIndex finds the slot holding a key; the keys themselves stay in the store's key region. */
@@ -111,8 +116,8 @@ export class KeyIndex {
     private readonly keyBase: number,
     private readonly keyStride: number,
     /**
-     * Maps a region of the given size for the table, to place it in guest memory; only one-word indexes are placed
-     * (the others compare words or bytes this object keeps), and only where typed arrays are little-endian.
+     * Maps a region of the given size for the table, to place it in guest memory; only indexes of keys up to 8 bytes
+     * are placed (longer keys are compared byte by byte), and only where typed arrays are little-endian.
      */
     place?: (bytes: number) => Region,
   ) {
@@ -120,7 +125,7 @@ export class KeyIndex {
     while (size < capacity * LOAD_FACTOR_INVERSE) size *= 2;
     this.mask = size - 1;
     this.kind = keySize <= WORD ? ONE_WORD : keySize <= DWORD ? TWO_WORDS : BYTES;
-    this.at = place && this.kind === ONE_WORD && LITTLE_ENDIAN ? place(size * ENTRY_BYTES).start : undefined;
+    this.at = place && this.kind !== BYTES && LITTLE_ENDIAN ? place(size * ENTRY_BYTES).start : undefined;
     this.generation = mem.generation;
     this.table = this.at === undefined ? new Int32Array(size * 2) : new Int32Array(mem.memory.buffer, this.at, size * 2);
     this.hashes = new Int32Array(capacity);
@@ -131,7 +136,8 @@ export class KeyIndex {
 
   /** layout is where the table lies in guest memory, or undefined when it is not placed there. */
   layout(): IndexLayout | undefined {
-    return this.at === undefined ? undefined : { table: this.at, mask: this.mask, keySize: this.keySize };
+    if (this.at === undefined) return undefined;
+    return { table: this.at, mask: this.mask, keySize: this.keySize, keys: this.keyBase, keyStride: this.keyStride };
   }
 
   /** find returns the slot whose key equals the key at guest address `at`, or -1; the caller has checked the access. */
