@@ -5,6 +5,9 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { fmix32, MIX } from '../src/helpers/maps/key-index.js';
 import { CreateFlag, UpdateFlag } from '../src/helpers/maps/index.js';
+import { kernelHelpers } from '../src/helpers/kernel/index.js';
+import { assemble, validateProgram } from '../src/isa/index.js';
+import { compileProgram, type InlineMap } from '../src/jit-wasm/index.js';
 import type { MapSpec } from '../src/loader/spec.js';
 import { prepareBackend, type BackendName } from '../src/runtime/backends.js';
 import { Driver, type Op } from './jit-inline-map-support.js';
@@ -118,6 +121,18 @@ describe('inline hash map operations', () => {
       // A new key is the helper's to insert.
       d.run(update(10, 1n));
       expect(updates.mock.calls.length).toBe(1);
+    }
+  });
+
+  it('leave modules exported for other hosts (lddwImports) calling the helper', () => {
+    const valid = validateProgram(assemble('lddw %r1, map_idx 0\nmov %r2, %r10\nadd %r2, -8\nstw [%r10-8], 1\ncall 1\nexit'));
+    const map: InlineMap = { handle: 1, table: 0x10000, mask: 15, keySize: 4, keys: 0x20000, keyStride: 8, values: 0x30000, valueStride: 8, valueSize: 8, writable: true };
+    for (const tier of ['fast', 'opt'] as const) {
+      const opts = { tier, helpers: kernelHelpers(), lddwImports: true };
+      expect(compileProgram(valid, { ...opts, mapOf: () => map }).bytes).toEqual(compileProgram(valid, opts).bytes);
+      // The same options without lddwImports do inline (a resolved handle), which is what makes the comparison mean something.
+      const resolved = { tier, helpers: kernelHelpers(), resolveLddw: () => 1n };
+      expect(compileProgram(valid, { ...resolved, mapOf: () => map }).bytes.length).toBeGreaterThan(compileProgram(valid, resolved).bytes.length);
     }
   });
 });
