@@ -12,6 +12,7 @@ import type { Insn } from '../isa/index.js';
 import { CTL_REGIONS, CTL_TAIL_CALL, STACK_FRAME, TRAP_CALL_DEPTH } from './abi.js';
 import { coldIf, fnName, getReg, i32c, i64c, local, L_BUDGET, L_FP, L_RHI, L_RLO, L_T1, L_WHI, L_WLO, regs0to9, regs1to5, seq, setReg, type Ctx } from './emit.js';
 import type { Expr } from './builder.js';
+import { makeInlineMapCall } from './inline-map.js';
 
 const storeBudget = (c: Ctx): Expr => c.m.global.set('budget', local(c, L_BUDGET));
 const loadBudget = (c: Ctx): Expr => c.m.local.set(L_BUDGET, c.m.global.get('budget', c.b.i64));
@@ -68,8 +69,14 @@ function publish(c: Ctx): Expr[] {
   return [c.m.global.set('pc', i32c(c, c.pc)), c.m.global.set('fp', local(c, L_FP))];
 }
 
-/** makeCallHelper calls a helper import: r1..r5 split into i32 halves, r0 = the returned low half | `ret_hi` << 32. */
+/** makeCallHelper calls a helper, inline where inline-map.ts can (map lookups and updates), else through its import. */
 export function makeCallHelper(c: Ctx, def: HelperDef): Expr {
+  const call = (): Expr => callImport(c, def);
+  return makeInlineMapCall(c, def, call) ?? call();
+}
+
+/** callImport calls a helper import: r1..r5 split into i32 halves, r0 = the returned low half | `ret_hi` << 32. */
+function callImport(c: Ctx, def: HelperDef): Expr {
   const { m, b } = c;
   const name = c.helperImport(def);
   const halves = [1, 2, 3, 4, 5].flatMap((r) => [m.i32.wrap(getReg(c, r)), m.i32.wrap(m.i64.shr_u(getReg(c, r), i64c(c, 32)))]);

@@ -8,6 +8,7 @@ import { NotSupportedError } from '../errors.js';
 import type { HelperDef, HelperSet } from '../helpers/registry.js';
 import { formatInsn, type Form, type Insn } from '../isa/index.js';
 import type { Expr, ExprBuilder, ValueTypes } from './builder.js';
+import type { InlineMap } from './inline-map.js';
 import type { Guesses, StaticRegion } from './regions.js';
 
 /** L_FP is the local of r10 (the last parameter; r0..r9 are locals 0..9). */
@@ -56,6 +57,10 @@ export interface Ctx {
   lddwRegion(pc: number): StaticRegion | undefined;
   /** Per register, the region its value is believed to point into, in the block being translated. */
   guess: Guesses;
+  /** The map the value of the lddw at `pc` is the handle of, when its lookups can run inline (inline-map.ts). */
+  lddwMap(pc: number): InlineMap | undefined;
+  /** Per register, the inline-able map whose handle it is believed to hold, in the block being translated. */
+  mapGuess: (InlineMap | undefined)[];
   readonly section: string;
   /**
    * charge is the tier's own code for a block's budget charge (`count` instructions, block at `pc`), when it has one

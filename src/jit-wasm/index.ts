@@ -8,4 +8,5 @@ export { compileProgram, OPT_LEVELS } from './compile.js';
 export type { CompileOptions, CompiledProgram, Tier, LddwResolver, LddwImport } from './compile.js';
 export { JitProgram } from './instance.js';
 export type { JitEnv, JitRun } from './instance.js';
+export type { InlineMap, MapLookup } from './inline-map.js';
 export * as abi from './abi.js';

@@ -21,20 +21,21 @@ export type RegionLookup = (addr: bigint) => StaticRegion | undefined;
 /** Guesses holds, per eBPF register r0..r10, the region its value is believed to point into. */
 export type Guesses = (StaticRegion | undefined)[];
 
-/** noGuesses is the state at the start of a block. */
-export const noGuesses = (): Guesses => Array<StaticRegion | undefined>(11).fill(undefined);
+/** noGuesses is the state at the start of a block (of region guesses, or of any other fact a lddw gives). */
+export const noGuesses = <T = StaticRegion>(): (T | undefined)[] => Array<T | undefined>(11).fill(undefined);
 
 /** forgetGuesses resets `g` to the state at the start of a block (a loop: `fill` costs a builtin call per block). */
-export function forgetGuesses(g: Guesses): void {
+export function forgetGuesses<T>(g: (T | undefined)[]): void {
   for (let r = 0; r < g.length; r++) g[r] = undefined;
 }
 
 /**
  * trackGuesses updates `g` after the instruction `f`, `ins` at `pc`; `lddwRegion` gives the region of a lddw's value.
  * Moves copy a guess, 64-bit add and sub keep it (or take the other operand's, for index + base), and anything else
- * that writes a register forgets it.
+ * that writes a register forgets it. The same tracking serves other facts about lddw values (inline-map.ts: the map a
+ * handle names), whose users check the guess at run time as the constant-bounds check does.
  */
-export function trackGuesses(g: Guesses, f: Form, ins: Insn, pc: number, lddwRegion: (pc: number) => StaticRegion | undefined): void {
+export function trackGuesses<T>(g: (T | undefined)[], f: Form, ins: Insn, pc: number, lddwRegion: (pc: number) => T | undefined): void {
   switch (f.kind) {
     case 'lddw':
       g[ins.dst] = lddwRegion(pc);

@@ -16,6 +16,7 @@ import type { Expr, ExprBuilder, ValueTypes } from './builder.js';
 import { makeCallHelper, makeCallLocal, makeCallx, makeExit, trap } from './calls.js';
 import { coldIf, i64c, local, L_BUDGET, setReg, unsupported, type Ctx } from './emit.js';
 import { makeAtomic, makeLdPacket, makeLoad, makeStore } from './memory-ops.js';
+import type { MapLookup } from './inline-map.js';
 import { forgetGuesses, noGuesses, trackGuesses, type RegionLookup } from './regions.js';
 
 /** Tier selects the compiler: `fast` emits Wasm bytes directly (V8 baseline first), `opt` goes through binaryen. */
@@ -43,6 +44,8 @@ export interface CompileOptions {
   lddwImports?: boolean;
   /** Finds the fixed region of a lddw's value, for the constant-bounds fast check of accesses through it. */
   regionOf?: RegionLookup;
+  /** Finds the map a lddw's value is the handle of, when its lookups and updates can run inline (inline-map.ts). */
+  mapOf?: MapLookup;
 }
 
 /** LddwImport is a lddw whose value the host supplies: the instruction's pseudo-source and immediates. */
@@ -132,6 +135,12 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
     },
     guess: noGuesses(),
     charge: undefined,
+    lddwMap: (pc) => {
+      const f = forms[pc] as Extract<Form, { kind: 'lddw' }>;
+      if (!opts.mapOf || opts.lddwImports || f.pseudo === PSEUDO_IMM64 || f.pseudo === PSEUDO_FUNC) return undefined;
+      return opts.mapOf(lddwValue(c, pc, opts));
+    },
+    mapGuess: noGuesses(),
   };
   return { c, blocks, poison, helperImports, lddwImports, usesCallx };
 }
@@ -214,6 +223,7 @@ export function blockStatements(c: Ctx, blk: Block, poison: ReadonlyMap<number, 
   if (c.charge) out.push(c.charge(blk.count, blk.start));
   else for (const e of chargeBudget(c, blk.count)) out.push(e);
   forgetGuesses(c.guess);
+  forgetGuesses(c.mapGuess);
   const anyPoison = poison.size > 0;
   for (let pc = blk.start; pc < blk.end; pc++) {
     const f = c.forms[pc];
@@ -221,6 +231,7 @@ export function blockStatements(c: Ctx, blk: Block, poison: ReadonlyMap<number, 
     c.pc = pc;
     out.push(anyPoison && poison.has(pc) ? trap(c, TRAP_POISON, i64c(c, 0)) : compileInsn(c, f, c.insns[pc]));
     trackGuesses(c.guess, f, c.insns[pc], pc, c.lddwRegion);
+    trackGuesses(c.mapGuess, f, c.insns[pc], pc, c.lddwMap);
   }
 }
 

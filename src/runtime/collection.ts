@@ -7,7 +7,7 @@
 import { BpfError, ExecError, UsageError } from '../errors.js';
 import type { HelperEnv } from '../helpers/env.js';
 import { helperId, kernelHelpers } from '../helpers/kernel/index.js';
-import { createMap, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
+import { createMap, HashMap, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
 import type { PerfReader } from '../helpers/maps/perf-event-array.js';
 import type { Btf } from '../loader/btf/parse.js';
 import { CORE_POISON_IMM } from '../loader/btf/core.js';
@@ -177,7 +177,12 @@ export class Collection {
 
   private compile(p: ProgramSpec, tier: Tier): ReturnType<typeof compileOn> {
     const resolveLddw = (pc: number, pseudo: number, imm: number, imm2: number) => this.resolveLddw(pc, pseudo, imm, imm2);
-    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p) });
+    // Plain hash maps' lookups and updates run inside the module (src/jit-wasm/inline-map.ts).
+    const mapOf = (value: bigint) => {
+      const map = this.table.byHandle(value);
+      return map instanceof HashMap ? map.inlineLayout() : undefined;
+    };
+    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p), mapOf });
   }
 
   /** countForTierUp moves every program of an `auto` collection to wasm-fast once they have run long enough. */

@@ -3,7 +3,7 @@
  * memory, stack region, input buffer, helper environment) and validates and pre-decodes the program (so load errors
  * are the same on every backend); the JIT program is compiled from the same slots and runs against the same memory.
  */
-import { compileProgram, JitProgram, type Tier } from '../jit-wasm/index.js';
+import { compileProgram, JitProgram, type MapLookup, type Tier } from '../jit-wasm/index.js';
 import { validateProgram, type Insn } from '../isa/index.js';
 import { DEFAULT_BUDGET, type Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
 import type { LddwResolver, Prepared } from '../vm/prepare.js';
@@ -22,6 +22,8 @@ export interface JitOptions {
   section?: string;
   resolveLddw?: LddwResolver;
   poisoned?: ReadonlyMap<number, string>;
+  /** Finds the maps whose lookups and updates the JIT may run inline (src/jit-wasm/inline-map.ts). */
+  mapOf?: MapLookup;
 }
 
 type V8 = { setFlagsFromString(flags: string): void };
@@ -69,7 +71,8 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
     const r = addr < 2n ** 32n ? vm.mem.regionAt(Number(addr)) : undefined;
     return r && !r.resizable ? { start: r.start, end: r.end, writable: r.writable } : undefined;
   };
-  const compiled = compileProgram(valid, { tier: opts.tier, helpers: vm.helpers, resolveLddw: opts.resolveLddw, poisoned: opts.poisoned, section: opts.section, regionOf });
+  const { tier, resolveLddw, poisoned, section, mapOf } = opts;
+  const compiled = compileProgram(valid, { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf });
   const jit = new JitProgram(compiled, {
     mem: vm.mem,
     stackTop: vm.env.stackTop,

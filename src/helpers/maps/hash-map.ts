@@ -3,10 +3,15 @@
  * SlotStore); a full map refuses new keys with -E2BIG, except LRU maps, which evict the least recently used element.
  * Program lookups and updates refresh recency; syscall-side lookups do not (the kernel's `lookup_elem_sys` skips the
  * reference bit). Updating an existing key rewrites its value in place.
+ *
+ * A plain hash map keeps its key index's table in guest memory (KeyIndex `place`, for keys of up to 8 bytes), so
+ * that JIT code can look keys up and rewrite existing values without calling the helpers (`inlineLayout`); per-CPU
+ * and LRU maps cannot (a lookup picks the CPU's copy, or refreshes recency), so they keep it in the index.
  */
 import { MapType, type MapSpec } from '../../loader/spec.js';
 import type { GuestMemory } from '../../memory/guest-memory.js';
 import { BaseMap, updateMode } from './base-map.js';
+import type { IndexLayout } from './key-index.js';
 import { LruList } from './lru-list.js';
 import { SlotStore } from './slot-store.js';
 import { Errno, type MapContext, UpdateFlag } from './types.js';
@@ -18,6 +23,21 @@ import {
   writeProgValue,
   writeUserValue,
 } from './values.js';
+
+/**
+ * HashLayout is what code outside the map needs to find keys and rewrite existing values itself, with the helpers'
+ * results (src/jit-wasm/inline-map.ts): the map's handle, its key index (IndexLayout) and its values.
+ */
+export interface HashLayout extends IndexLayout {
+  /** The handle programs hold for the map (a helper's first argument). */
+  readonly handle: number;
+  /** Guest address of slot 0's value; slot s's is `values + s * valueStride`. */
+  readonly values: number;
+  readonly valueStride: number;
+  readonly valueSize: number;
+  /** Whether programs may write the values (false: updates are EPERM, BPF_F_RDONLY_PROG). */
+  readonly writable: boolean;
+}
 
 /** HashMap is a hash, percpu_hash, lru_hash or lru_percpu_hash map. */
 export class HashMap extends BaseMap implements ValueLayout {
@@ -45,12 +65,22 @@ export class HashMap extends BaseMap implements ValueLayout {
       copies: this.copies,
       keys: (n) => this.region('keys', n, false),
       values: (n) => this.region('values', n, this.progWritable),
+      // Read-only for programs: only the index writes its table.
+      ...(spec.type === MapType.hash ? { index: (n: number) => this.region('index', n, false) } : {}),
     });
     this.valueSize = spec.valueSize;
     this.keySize = spec.keySize;
     this.mem = ctx.mem;
     this.valueStride = this.store.valueStride;
     this.lru = isLru ? new LruList(spec.maxEntries) : undefined;
+  }
+
+  /** inlineLayout is where a plain hash map's index and values lie, for inline lookups; undefined for other maps. */
+  inlineLayout(): HashLayout | undefined {
+    const index = this.store.indexLayout();
+    if (index === undefined) return undefined;
+    const { valueBase: values, elemStride: valueStride } = this.store;
+    return { ...index, handle: this.handle, values, valueStride, valueSize: this.valueSize, writable: this.progWritable };
   }
 
   /** lookupElem is bpf_map_lookup_elem: the running CPU's value address, or 0. */

@@ -8,13 +8,23 @@
  * that word, so equal hashes mean equal keys; a 5- to 8-byte key also compares its two words, kept here per slot;
  * longer keys compare their bytes in the store's key region. Measured on 1024 u32 keys: a find takes about 7 ns, where
  * `Map.get` alone on the key as a number (the index this one replaced for 4- and 8-byte keys) took about 14 ns.
+ *
+ * The table of an index of keys up to 8 bytes may live in a guest-memory region (`place`), so that the Wasm JIT can
+ * probe it without calling out (src/jit-wasm/inline-map.ts); its layout is then a contract, `IndexLayout`.
  */
-import type { GuestMemory } from '../../memory/guest-memory.js';
+import type { GuestMemory, Region } from '../../memory/guest-memory.js';
 
-/** Multipliers of the per-word mixing step and of the finaliser (MurmurHash3's c1 and fmix32 constants). */
-const MIX = 0xcc9e2d51 | 0;
-const FINAL1 = 0x85ebca6b | 0;
-const FINAL2 = 0xc2b2ae35 | 0;
+/** MIX multiplies each word in the per-word mixing step (MurmurHash3's c1); exported as fmix32's constants are. */
+export const MIX = 0xcc9e2d51 | 0;
+/** FMIX_MULTIPLIERS are fmix32's two multipliers, in order (exported for code that hashes as `fmix32` does). */
+export const FMIX_MULTIPLIERS = [0x85ebca6b | 0, 0xc2b2ae35 | 0] as const;
+/** FMIX_SHIFTS are fmix32's three xorshift amounts, in order. */
+export const FMIX_SHIFTS = [16, 13, 16] as const;
+const [FINAL1, FINAL2] = FMIX_MULTIPLIERS;
+/** ENTRY_BYTES is the size of one table position: two int32s, slot + 1 (0: empty), then the key's hash. */
+export const ENTRY_BYTES = 8;
+/** Whether typed arrays are little-endian, as Wasm memory is: a table in guest memory is read by both. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 /** The table is kept at most half full so probe sequences stay short. */
 const LOAD_FACTOR_INVERSE = 2;
 const MIN_TABLE = 8;
@@ -28,11 +38,11 @@ const BYTES = 2;
 
 /** fmix32 is MurmurHash3's finaliser: a bijection of 32-bit integers in which every input bit moves every output bit. */
 export function fmix32(h: number): number {
-  h ^= h >>> 16;
+  h ^= h >>> FMIX_SHIFTS[0];
   h = Math.imul(h, FINAL1);
-  h ^= h >>> 13;
+  h ^= h >>> FMIX_SHIFTS[1];
   h = Math.imul(h, FINAL2);
-  return h ^ (h >>> 16);
+  return h ^ (h >>> FMIX_SHIFTS[2]);
 }
 
 /** readWord reads `n` (1..4) bytes at `at` as a little-endian 32-bit integer, the missing high bytes zero. */
@@ -62,10 +72,35 @@ export function hashKey(dv: DataView, at: number, len: number): number {
 /** hashWords is the hash of a 5- to 8-byte key from its words; a zero high word hashes as the low word alone would. */
 const hashWords = (lo: number, hi: number): number => fmix32(Math.imul(hi, MIX) ^ lo);
 
+/**
+ * IndexLayout is where a key index's table lies in guest memory: `mask + 1` positions of ENTRY_BYTES from `table`,
+ * each the slot + 1 (0: empty) and then the key's hash as little-endian int32s. A key's words are its bytes read as
+ * little-endian 32-bit words, the missing high bytes zero. The hash of a key of 1 to 4 bytes is `fmix32` of its word
+ * (a bijection: equal hashes are equal keys); of a key of 5 to 8 bytes, `fmix32(imul(hi, MIX) ^ lo)` of its low and
+ * high words, and a match also compares the key with the slot's, at `keys + slot * keyStride`. A key's home position
+ * is `hash & mask`, and a probe goes on to the next position (wrapping) until it finds the slot or an empty position.
+ * Only the index writes the table.
+ */
+export interface IndexLayout {
+  readonly table: number;
+  readonly mask: number;
+  readonly keySize: number;
+  /** Guest address of slot 0's key, and the distance between slots' keys. */
+  readonly keys: number;
+  readonly keyStride: number;
+}
+
 /** KeyIndex finds the slot holding a key; the keys themselves stay in the store's key region. */
 export class KeyIndex {
-  /** Two entries per position: slot + 1 (0 is empty), then the hash of that slot's key. */
-  private readonly table: Int32Array;
+  /**
+   * Two entries per position: slot + 1 (0 is empty), then the hash of that slot's key. A view of guest memory when
+   * the table was placed there, remade when the memory grows (see `view`).
+   */
+  private table: Int32Array;
+  /** Guest address of a placed table (undefined: the table is this object's own). */
+  private readonly at: number | undefined;
+  /** The memory generation `table` was made in. */
+  private generation: number;
   private readonly mask: number;
   /** Hash of the key in each slot, to find a slot's position when it is removed. */
   private readonly hashes: Int32Array;
@@ -80,16 +115,29 @@ export class KeyIndex {
     private readonly keySize: number,
     private readonly keyBase: number,
     private readonly keyStride: number,
+    /**
+     * Maps a region of the given size for the table, to place it in guest memory; only indexes of keys up to 8 bytes
+     * are placed (longer keys are compared byte by byte), and only where typed arrays are little-endian.
+     */
+    place?: (bytes: number) => Region,
   ) {
     let size = MIN_TABLE;
     while (size < capacity * LOAD_FACTOR_INVERSE) size *= 2;
-    this.table = new Int32Array(size * 2);
     this.mask = size - 1;
-    this.hashes = new Int32Array(capacity);
     this.kind = keySize <= WORD ? ONE_WORD : keySize <= DWORD ? TWO_WORDS : BYTES;
+    this.at = place && this.kind !== BYTES && LITTLE_ENDIAN ? place(size * ENTRY_BYTES).start : undefined;
+    this.generation = mem.generation;
+    this.table = this.at === undefined ? new Int32Array(size * 2) : new Int32Array(mem.memory.buffer, this.at, size * 2);
+    this.hashes = new Int32Array(capacity);
     const words = this.kind === TWO_WORDS ? capacity : 0;
     this.lo = new Int32Array(words);
     this.hi = new Int32Array(words);
+  }
+
+  /** layout is where the table lies in guest memory, or undefined when it is not placed there. */
+  layout(): IndexLayout | undefined {
+    if (this.at === undefined) return undefined;
+    return { table: this.at, mask: this.mask, keySize: this.keySize, keys: this.keyBase, keyStride: this.keyStride };
   }
 
   /** find returns the slot whose key equals the key at guest address `at`, or -1; the caller has checked the access. */
@@ -114,7 +162,8 @@ export class KeyIndex {
       this.hi[slot] = hi;
       h = hashWords(lo, hi);
     } else h = hashKey(this.mem.dv, at, this.keySize);
-    const { table, mask } = this;
+    const table = this.view();
+    const mask = this.mask;
     let i = h & mask;
     while (table[2 * i] !== 0) i = (i + 1) & mask;
     table[2 * i] = slot + 1;
@@ -124,7 +173,8 @@ export class KeyIndex {
 
   /** remove unindexes a slot, shifting later entries of its probe run back so no tombstones are needed. */
   remove(slot: number): void {
-    const { table, mask } = this;
+    const table = this.view();
+    const mask = this.mask;
     let i = this.hashes[slot] & mask;
     while (table[2 * i] !== slot + 1) i = (i + 1) & mask;
     for (let j = (i + 1) & mask; table[2 * j] !== 0; j = (j + 1) & mask) {
@@ -141,7 +191,8 @@ export class KeyIndex {
   }
 
   private findOneWord(h: number): number {
-    const { table, mask } = this;
+    const table = this.view();
+    const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const entry = table[2 * i];
       if (entry === 0) return -1;
@@ -150,7 +201,8 @@ export class KeyIndex {
   }
 
   private findTwoWords(lo: number, hi: number, h: number): number {
-    const { table, mask } = this;
+    const table = this.view();
+    const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const entry = table[2 * i];
       if (entry === 0) return -1;
@@ -160,13 +212,25 @@ export class KeyIndex {
   }
 
   private findBytes(at: number, h: number): number {
-    const { table, mask } = this;
+    const table = this.view();
+    const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const entry = table[2 * i];
       if (entry === 0) return -1;
       const slot = entry - 1;
       if (table[2 * i + 1] === h && this.equal(slot, at)) return slot;
     }
+  }
+
+  /** view is the table, remade over the new buffer when guest memory has grown (which detaches the old one). */
+  private view(): Int32Array {
+    const mem = this.mem;
+    if (this.generation !== mem.generation) {
+      this.generation = mem.generation;
+      // Not `table.length`: a detached view's length is 0.
+      if (this.at !== undefined) this.table = new Int32Array(mem.memory.buffer, this.at, (this.mask + 1) * 2);
+    }
+    return this.table;
   }
 
   private equal(slot: number, at: number): boolean {

@@ -8,7 +8,7 @@
  */
 import type { GuestMemory, Region } from '../../memory/guest-memory.js';
 import { roundUp8 } from './base-map.js';
-import { KeyIndex } from './key-index.js';
+import { type IndexLayout, KeyIndex } from './key-index.js';
 
 /** SlotLayout says how big a store is and how its regions are mapped. */
 export interface SlotLayout {
@@ -19,6 +19,8 @@ export interface SlotLayout {
   copies: number;
   keys: (bytes: number) => Region;
   values: (bytes: number) => Region;
+  /** Maps a region for the key index's table, to place it in guest memory (KeyIndex); absent: the index keeps it. */
+  index?: (bytes: number) => Region;
 }
 
 /** SlotStore maps keys to slots whose keys and values live in guest memory. */
@@ -55,7 +57,7 @@ export class SlotStore {
     this.keyBase = layout.keys(this.keyStride * (this.capacity + 1)).start;
     this.scratch = this.keyAddr(this.capacity);
     this.valueBase = layout.values(this.elemStride * this.capacity).start;
-    this.index = new KeyIndex(mem, this.capacity, this.keySize, this.keyBase, this.keyStride);
+    this.index = new KeyIndex(mem, this.capacity, this.keySize, this.keyBase, this.keyStride, layout.index);
     this.used = new Uint8Array(this.capacity);
     this.free = new Int32Array(this.capacity);
     // Popped from the top, so slots are handed out from 0 upwards.
@@ -66,6 +68,11 @@ export class SlotStore {
   /** count is the number of used slots. */
   get count(): number {
     return this.size;
+  }
+
+  /** indexLayout is where the key index's table lies in guest memory, when it was placed there. */
+  indexLayout(): IndexLayout | undefined {
+    return this.index.layout();
   }
 
   /** find returns the slot of the key at guest address `at`, or -1; the caller has checked the access. */
