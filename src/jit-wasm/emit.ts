@@ -57,6 +57,8 @@ export interface Ctx {
   lddwRegion(pc: number): StaticRegion | undefined;
   /** Per register, the region its value is believed to point into, in the block being translated. */
   guess: Guesses;
+  /** Whether guesses are tracked at all: only a program with a lddw can have any (every guess starts at one). */
+  readonly tracksGuesses: boolean;
   /** The map the value of the lddw at `pc` is the handle of, when its lookups can run inline (inline-map.ts). */
   lddwMap(pc: number): InlineMap | undefined;
   /** Per register, the inline-able map whose handle it is believed to hold, in the block being translated. */

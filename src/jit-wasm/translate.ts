@@ -99,9 +99,11 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
   const poison = new Map(opts.poisoned ?? []);
   let usesCallx = false;
   let usesTailCall = false;
+  let anyLddw = false;
   for (let pc = 0; pc < forms.length; pc++) {
     const f = forms[pc];
-    if (f?.kind === 'callx') usesCallx = true;
+    if (f?.kind === 'lddw') anyLddw = true;
+    else if (f?.kind === 'callx') usesCallx = true;
     else if (f?.kind === 'call' && f.mode === 'helper' && opts.helpers.get(insns[pc].imm)?.proto.ret === 'noreturn_on_success') usesTailCall = true;
   }
   usesTailCall ||= usesCallx;
@@ -135,6 +137,7 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
     },
     guess: noGuesses(),
     charge: undefined,
+    tracksGuesses: anyLddw,
     lddwMap: (pc) => {
       const f = forms[pc] as Extract<Form, { kind: 'lddw' }>;
       if (!opts.mapOf || opts.lddwImports || f.pseudo === PSEUDO_IMM64 || f.pseudo === PSEUDO_FUNC) return undefined;
@@ -222,16 +225,21 @@ export function blockStatements(c: Ctx, blk: Block, poison: ReadonlyMap<number, 
   c.pc = blk.start;
   if (c.charge) out.push(c.charge(blk.count, blk.start));
   else for (const e of chargeBudget(c, blk.count)) out.push(e);
-  forgetGuesses(c.guess);
-  forgetGuesses(c.mapGuess);
+  const track = c.tracksGuesses;
+  if (track) {
+    forgetGuesses(c.guess);
+    forgetGuesses(c.mapGuess);
+  }
   const anyPoison = poison.size > 0;
   for (let pc = blk.start; pc < blk.end; pc++) {
     const f = c.forms[pc];
     if (!f) continue;
     c.pc = pc;
     out.push(anyPoison && poison.has(pc) ? trap(c, TRAP_POISON, i64c(c, 0)) : compileInsn(c, f, c.insns[pc]));
-    trackGuesses(c.guess, f, c.insns[pc], pc, c.lddwRegion);
-    trackGuesses(c.mapGuess, f, c.insns[pc], pc, c.lddwMap);
+    if (track) {
+      trackGuesses(c.guess, f, c.insns[pc], pc, c.lddwRegion);
+      trackGuesses(c.mapGuess, f, c.insns[pc], pc, c.lddwMap);
+    }
   }
 }
 
