@@ -137,7 +137,7 @@ export async function main(argv: string[]): Promise<void> {
     const ms: Record<number, number | string> = {};
     programs.forEach((p, i) => {
       const big = counts[i] > 2000;
-      ms[counts[i]] = timeCompile(engine, p, quick ? 3 : big ? 9 : 31, quick ? 1 : big ? 2 : 10);
+      ms[counts[i]] = timeCompile(engine, p, quick ? 3 : big ? 21 : 31, quick ? 1 : big ? 5 : 10);
     });
     const t = (n: number): number => (typeof ms[n] === 'number' ? ms[n] : NaN);
     const [a, b] = counts;
