@@ -49,6 +49,8 @@ export interface ExprBuilder {
   return(value?: Expr): Expr;
   nop(): Expr;
   unreachable(): Expr;
+  /** drop discards a value. */
+  drop(value: Expr): Expr;
 }
 
 /** ValueTypes names the types the builders pass (binaryen's type constants, or the direct emitter's). */

@@ -224,6 +224,13 @@ export class Tree implements ExprBuilder {
     return this.s.done(EMPTY);
   }
 
+  drop(value: Expr): Expr {
+    const s = this.s;
+    s.take(value);
+    s.open().u8(OP.drop);
+    return s.done(EMPTY);
+  }
+
   unreachable(): Expr {
     this.s.fresh();
     this.s.w.u8(OP.unreachable);
