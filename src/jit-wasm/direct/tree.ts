@@ -248,17 +248,21 @@ export class Tree implements ExprBuilder {
   }
 
   /**
-   * written is an expression whose code `write` writes itself (given the writer and the module's name resolver): code
-   * of a fixed shape that is cheaper written in one piece than built operator by operator.
+   * startWriting starts an expression whose code the caller writes itself into the returned writer, then ends with
+   * `endWriting`: code of a fixed shape that is cheaper written in one piece than built operator by operator.
    */
-  written(write: (w: ByteWriter, names: Resolver, markCold: () => void) => void, type: number = EMPTY): Expr {
+  startWriting(): ByteWriter {
     this.s.fresh();
-    write(this.s.w, this.resolver, this.markCold);
+    return this.s.w;
+  }
+
+  /** endWriting ends the code written since `startWriting`, as an expression of type `type`. */
+  endWriting(type: number = EMPTY): Expr {
     return this.s.done(type);
   }
 
-  /** markCold records that the next byte written begins a cold `if` (for `written` code). */
-  private readonly markCold = (): void => this.s.markCold();
+  /** markCold records that the next byte written begins a cold `if` (for code written through `startWriting`). */
+  readonly markCold = (): void => this.s.markCold();
 
   /** raw is an expression whose code is the given bytes (control the function layout writes itself). */
   raw(bytes: Uint8Array): Expr {
