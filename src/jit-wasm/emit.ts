@@ -10,6 +10,8 @@ import { formatInsn, type Form, type Insn } from '../isa/index.js';
 import type { Expr, ExprBuilder, ValueTypes } from './builder.js';
 import type { InlineMap } from './inline-map.js';
 import type { Guesses, StaticRegion } from './regions.js';
+import type { Block } from './blocks.js';
+import type { ChargePlan } from './checks.js';
 
 /** L_FP is the local of r10 (the last parameter; r0..r9 are locals 0..9). */
 export const L_FP = 10;
@@ -65,10 +67,12 @@ export interface Ctx {
   mapGuess: (InlineMap | undefined)[];
   readonly section: string;
   /**
-   * charge is the tier's own code for a block's budget charge (`count` instructions, block at `pc`), when it has one
-   * cheaper to build than `chargeBudget`'s (translate.ts), with the same effect.
+   * charge is the tier's own code for a block's budget charge, when it has one cheaper to build than
+   * `chargeBudget`'s (translate.ts), with the same effect.
    */
-  charge: ((count: number, pc: number) => Expr) | undefined;
+  charge: ((blk: Block) => Expr) | undefined;
+  /** Which blocks skip their budget check, and whose deficit a check reports (checks.ts). */
+  readonly plan: ChargePlan;
 }
 
 /** fnName is the internal name of the Wasm function for the BPF function at `pc`. */

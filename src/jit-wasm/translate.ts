@@ -12,6 +12,7 @@ import { TRAP_BUDGET, TRAP_POISON } from './abi.js';
 import { withBranchHints } from './branch-hints.js';
 import { makeAlu32, makeAlu64, makeEnd, makeMovsx } from './alu.js';
 import { splitBlocks, type Block, type Blocks } from './blocks.js';
+import { planChecks } from './checks.js';
 import type { Expr, ExprBuilder, ValueTypes } from './builder.js';
 import { makeCallHelper, makeCallLocal, makeCallx, makeExit, trap } from './calls.js';
 import { coldIf, i64c, local, L_BUDGET, setReg, unsupported, type Ctx } from './emit.js';
@@ -107,7 +108,9 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
     else if (f?.kind === 'call' && f.mode === 'helper' && opts.helpers.get(insns[pc].imm)?.proto.ret === 'noreturn_on_success') usesTailCall = true;
   }
   usesTailCall ||= usesCallx;
-  const blocks = splitBlocks(insns, forms, functions, new Set(poison.keys()));
+  const poisoned = new Set(poison.keys());
+  const blocks = splitBlocks(insns, forms, functions, poisoned);
+  const plan = planChecks(blocks, forms, functions, poisoned, insns.length);
   const m = builder(blocks, { tailCall: usesTailCall, callx: usesCallx });
   const c: Ctx = {
     b,
@@ -137,6 +140,7 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
     },
     guess: noGuesses(),
     charge: undefined,
+    plan,
     tracksGuesses: anyLddw,
     lddwMap: (pc) => {
       const f = forms[pc] as Extract<Form, { kind: 'lddw' }>;
@@ -205,12 +209,18 @@ function helperDef(c: Ctx, ins: Insn): HelperDef {
  * chargeBudget is a block's budget charge: take its `count` instructions from the budget and, when that leaves it
  * negative, trap with the block's pc and what was left before it (the host names the pc the interpreter stops at).
  */
-export function chargeBudget(c: Ctx, count: number): Expr[] {
+export function chargeBudget(c: Ctx, blk: Block): Expr[] {
   const { m } = c;
-  return [
-    m.local.set(L_BUDGET, m.i64.sub(local(c, L_BUDGET), i64c(c, count))),
-    coldIf(c, m.i64.lt_s(local(c, L_BUDGET), i64c(c, 0)), [trap(c, TRAP_BUDGET, m.i64.add(local(c, L_BUDGET), i64c(c, count)))]),
-  ];
+  const count = blk.count;
+  const take = m.local.set(L_BUDGET, m.i64.sub(local(c, L_BUDGET), i64c(c, count)));
+  if (c.plan.unchecked[blk.start]) return [take];
+  // left: what was left before this block. When an unchecked predecessor ran it out (left < 0), name that block.
+  const left = (more: number): Expr => m.i64.add(local(c, L_BUDGET), i64c(c, count + more));
+  const y = c.plan.covers.get(blk.start);
+  const exhausted = y
+    ? [m.if(m.i64.lt_s(left(0), i64c(c, 0)), trap(c, TRAP_BUDGET, left(y.count), y.start)), trap(c, TRAP_BUDGET, left(0), blk.start)]
+    : [trap(c, TRAP_BUDGET, left(0), blk.start)];
+  return [take, coldIf(c, m.i64.lt_s(local(c, L_BUDGET), i64c(c, 0)), exhausted)];
 }
 
 /** makeBlock translates the instructions of a block, after charging the budget. */
@@ -223,8 +233,8 @@ export function makeBlock(c: Ctx, blk: Block, poison: ReadonlyMap<number, string
 /** blockStatements appends to `out` the statements of a block: its budget charge, then its instructions. */
 export function blockStatements(c: Ctx, blk: Block, poison: ReadonlyMap<number, string>, out: Expr[]): void {
   c.pc = blk.start;
-  if (c.charge) out.push(c.charge(blk.count, blk.start));
-  else for (const e of chargeBudget(c, blk.count)) out.push(e);
+  if (c.charge) out.push(c.charge(blk));
+  else for (const e of chargeBudget(c, blk)) out.push(e);
   const track = c.tracksGuesses;
   if (track) {
     forgetGuesses(c.guess);

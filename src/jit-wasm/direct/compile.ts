@@ -319,8 +319,8 @@ export function compileDirect(prog: ValidProgram, opts: CompileOptions): Compile
   try {
     const names = resolverOf(def);
     const to: ChargeTargets = { budget: names.global('budget'), trap: names.func('trap') };
-    c.charge = (count, pc) => {
-      writeCharge(tree.startWriting(), to, count, pc, tree.markCold);
+    c.charge = (blk) => {
+      writeCharge(tree.startWriting(), to, blk, c.plan, tree.markCold);
       return tree.endWriting();
     };
     const lay: Layout = { isStart: new Uint8Array(prog.insns.length + 1), index: new Int32Array(prog.insns.length + 1) };
