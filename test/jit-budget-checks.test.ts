@@ -15,7 +15,7 @@ const plan = (src: string) => {
   const v = validateProgram(assemble(src));
   const blocks = splitBlocks(v.insns, v.forms, v.functions, new Set());
   const p = planChecks(blocks, v.forms, v.functions, new Set(), v.insns.length);
-  return { unchecked: blocks.list.filter((b) => p.unchecked[b.start]).map((b) => b.start), covers: [...p.covers].map(([s, y]) => [s, y.start]).sort((a, b) => a[0] - b[0]) };
+  return { unchecked: blocks.list.filter((b) => p.unchecked[b.start]).map((b) => b.start), covers: blocks.list.filter((b) => p.covered(b.start)).map((b) => [b.start, p.covered(b.start)!.start]) };
 };
 
 // A strcmp-shaped loop: the header reads memory (checked), the latch is arithmetic and the jump back.

@@ -23,16 +23,17 @@ import type { Block, Blocks } from './blocks.js';
 export interface ChargePlan {
   /** unchecked[start] is 1 when the block only subtracts its count. */
   readonly unchecked: Uint8Array;
-  /** covers[start] is the unchecked predecessor whose deficit the block's check reports (undefined: none). */
-  readonly covers: ReadonlyMap<number, Block>;
+  /** covered(start) is the unchecked predecessor whose deficit the block's check reports, if any. */
+  covered(start: number): Block | undefined;
 }
 
 /** isPure tells whether a block has only register arithmetic and jumps (and does not fall off or end the program). */
 function isPure(blk: Block, forms: readonly (Form | null)[], poisoned: ReadonlySet<number>): boolean {
+  const anyPoison = poisoned.size > 0;
   for (let pc = blk.start; pc < blk.end; pc++) {
     const f = forms[pc];
     if (!f) continue;
-    if (poisoned.has(pc)) return false;
+    if (anyPoison && poisoned.has(pc)) return false;
     switch (f.kind) {
       case 'alu': case 'movsx': case 'end': case 'lddw': case 'ja': case 'jcond': break;
       default: return false;
@@ -44,21 +45,22 @@ function isPure(blk: Block, forms: readonly (Form | null)[], poisoned: ReadonlyS
 /** planChecks decides which blocks skip their check (see the file comment), preferring later blocks (loop latches). */
 export function planChecks(blocks: Blocks, forms: readonly (Form | null)[], entries: readonly number[], poisoned: ReadonlySet<number>, slots: number): ChargePlan {
   const unchecked = new Uint8Array(slots + 1);
-  const covers = new Map<number, Block>();
+  // coverOf[start]: 1 + the index in blocks.list of the unchecked block covered there, 0 for none.
+  const coverOf = new Int32Array(slots + 1);
   const entry = new Uint8Array(slots + 1);
   for (const e of entries) entry[e] = 1;
   const list = blocks.list;
   for (let i = list.length - 1; i >= 0; i--) {
     const y = list[i];
-    if (entry[y.start] || covers.has(y.start) || !isPure(y, forms, poisoned)) continue;
+    if (entry[y.start] || coverOf[y.start] || !isPure(y, forms, poisoned)) continue;
     let ok = true;
     for (const t of y.next) {
       const s = blocks.get(t);
-      if (!s || s === y || unchecked[t] || (covers.has(t) && covers.get(t) !== y)) ok = false;
+      if (!s || s === y || unchecked[t] || (coverOf[t] && coverOf[t] !== i + 1)) ok = false;
     }
     if (!ok) continue;
     unchecked[y.start] = 1;
-    for (const t of y.next) covers.set(t, y);
+    for (const t of y.next) coverOf[t] = i + 1;
   }
-  return { unchecked, covers };
+  return { unchecked, covered: (start) => (coverOf[start] ? list[coverOf[start] - 1] : undefined) };
 }

@@ -216,7 +216,7 @@ export function chargeBudget(c: Ctx, blk: Block): Expr[] {
   if (c.plan.unchecked[blk.start]) return [take];
   // left: what was left before this block. When an unchecked predecessor ran it out (left < 0), name that block.
   const left = (more: number): Expr => m.i64.add(local(c, L_BUDGET), i64c(c, count + more));
-  const y = c.plan.covers.get(blk.start);
+  const y = c.plan.covered(blk.start);
   const exhausted = y
     ? [m.if(m.i64.lt_s(left(0), i64c(c, 0)), trap(c, TRAP_BUDGET, left(y.count), y.start)), trap(c, TRAP_BUDGET, left(0), blk.start)]
     : [trap(c, TRAP_BUDGET, left(0), blk.start)];

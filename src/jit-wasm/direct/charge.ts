@@ -73,7 +73,7 @@ export function writeCharge(w: ByteWriter, to: ChargeTargets, blk: Block, plan: 
   w.u8(OP.if);
   w.u8(EMPTY);
   w.u8(OP.nop);
-  const y = plan.covers.get(blk.start);
+  const y = plan.covered(blk.start);
   if (y) {
     // if (budget + count < 0): the covered predecessor ran it out.
     budgetOp(w, count, OP.i64_add);
