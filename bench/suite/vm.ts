@@ -53,10 +53,11 @@ export const COMPILE_LOADS = 7;
  * bench program (null when the backend reports none).
  */
 export function steadyCompile(object: string, backend: string): CompileStats | null {
+  const bytes = readFileSync(object);
   const times: number[] = [];
   let insns = 0;
   for (let k = 0; k < COMPILE_LOADS; k++) {
-    const collection = new Collection(loadCollectionSpec(readFileSync(object)), { backend });
+    const collection = new Collection(loadCollectionSpec(bytes), { backend });
     const s = compileStatsOf(collection.program('bench'));
     if (!s) return null;
     times.push(s.ms);

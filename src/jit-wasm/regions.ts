@@ -3,8 +3,8 @@
  * stays inside that map's region, whose bounds are fixed while the program exists. Within a basic block the
  * translation follows which registers hold such a pointer (through mov and pointer arithmetic); an access through
  * one is first checked against the region's constant bounds, one subtraction and one unsigned compare, and only when
- * that fails goes to the cached-bounds check and `bpf.refill` (memory-ops.ts). A wrong guess costs one compare and
- * is never unsafe: the slow path is the full check.
+ * that fails asks the host (`bpf.refill`, memory-ops.ts), which checks the access in full. A wrong guess costs that
+ * host call each time and is never unsafe.
  */
 import type { Form, Insn } from '../isa/index.js';
 

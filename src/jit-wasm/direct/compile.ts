@@ -35,7 +35,7 @@ import { ByteWriter } from './bytes.js';
 import { writeCharge, type ChargeTargets } from './charge.js';
 import { assembleModule, resolverOf, type FuncDef, type FuncImport, type ModuleDef } from './assemble.js';
 import { EMPTY, OP } from './opcodes.js';
-import { Tree, TREE_TYPES } from './tree.js';
+import { Tree, TREE_TYPES, type Resolver } from './tree.js';
 import { layoutLoops, loopOrder, type Graph, type LoopPlan } from './loops.js';
 
 const LOCALS: FuncDef['locals'] = [[VAR_COUNT_I64, 'i64'], [VAR_COUNT_I32, 'i32']];
@@ -309,15 +309,16 @@ export function compileDirect(prog: ValidProgram, opts: CompileOptions): Compile
   let reach: Block[][] = [];
   let def!: ModuleDef;
   let tree!: Tree;
+  let names!: Resolver;
   const t = startTranslation(prog, opts, TREE_TYPES, (blocks, uses) => {
     reach = prog.functions.map((entry) => reachable(blocks, entry, prog.insns.length));
     def = planModule(prog, opts, reach, uses.tailCall, uses.callx);
-    tree = Tree.acquire(resolverOf(def));
+    names = resolverOf(def);
+    tree = Tree.acquire(names);
     return tree;
   });
   const { c } = t;
   try {
-    const names = resolverOf(def);
     const to: ChargeTargets = { budget: names.global('budget'), trap: names.func('trap') };
     c.charge = (blk) => {
       writeCharge(tree.startWriting(), to, blk, c.plan, tree.markCold);

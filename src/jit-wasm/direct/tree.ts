@@ -68,11 +68,7 @@ export class Tree implements ExprBuilder {
 
   private constructor() {
     const s = this.s;
-    const un = (op: number, ty: number) => (a: Expr): Expr => {
-      s.take(a);
-      s.open().u8(op);
-      return s.done(ty);
-    };
+    const un = (op: number, ty: number) => (a: Expr): Expr => this.un(op, a, ty);
     const bin = (op: number, ty: number) => (a: Expr, b: Expr): Expr => {
       s.take(a);
       s.then(b);
@@ -138,6 +134,21 @@ export class Tree implements ExprBuilder {
       load16_s: load(OP.i64_load16_s, L), load16_u: load(OP.i64_load16_u, L), load32_s: load(OP.i64_load32_s, L), load32_u: load(OP.i64_load32_u, L),
       store: store(OP.i64_store), store8: store(OP.i64_store8), store16: store(OP.i64_store16), store32: store(OP.i64_store32),
     };
+  }
+
+  /** leaf is an operator without immediates or operands. */
+  private leaf(op: number, ty: number): Expr {
+    this.s.fresh();
+    this.s.w.u8(op);
+    return this.s.done(ty);
+  }
+
+  /** un is an operator without immediates and with one operand. */
+  private un(op: number, a: Expr, ty: number): Expr {
+    const s = this.s;
+    s.take(a);
+    s.open().u8(op);
+    return s.done(ty);
   }
 
   /** leafU is an operator with an unsigned immediate and no operands. */
@@ -210,31 +221,20 @@ export class Tree implements ExprBuilder {
   }
 
   return(value?: Expr): Expr {
-    const s = this.s;
-    if (value === undefined) s.fresh();
-    else s.take(value);
-    s.open().u8(OP.return);
-    return s.done(UNREACHABLE_TYPE);
+    return value === undefined ? this.leaf(OP.return, UNREACHABLE_TYPE) : this.un(OP.return, value, UNREACHABLE_TYPE);
   }
 
   nop(): Expr {
     // A nop is written: as the first instruction of an if's arm it is the cold mark branch-hints.ts looks for.
-    this.s.fresh();
-    this.s.w.u8(OP.nop);
-    return this.s.done(EMPTY);
+    return this.leaf(OP.nop, EMPTY);
   }
 
   drop(value: Expr): Expr {
-    const s = this.s;
-    s.take(value);
-    s.open().u8(OP.drop);
-    return s.done(EMPTY);
+    return this.un(OP.drop, value, EMPTY);
   }
 
   unreachable(): Expr {
-    this.s.fresh();
-    this.s.w.u8(OP.unreachable);
-    return this.s.done(UNREACHABLE_TYPE);
+    return this.leaf(OP.unreachable, UNREACHABLE_TYPE);
   }
 
   /** ctl is a control instruction without operands (`end`), or with a label depth (`br`, `br_if`). */
