@@ -5,7 +5,7 @@
 #   make bench-shm           the map operation microbenchmark (bench/RESULTS.md)
 NODE_INCLUDE ?= /usr/include/node
 SHM_SRCS := $(sort $(wildcard src/shm/*.c))
-SHM_HDRS := include/bpftime_shm.h include/bpftime_maps.h src/shm/internal.h
+SHM_HDRS := include/bpftime_shm.h include/bpftime_maps.h src/shm/internal.h src/shm/htab.h
 SHM_OBJS := $(SHM_SRCS:%.c=$(BUILD)/%.o)
 SHM_LIB := $(BUILD)/libbpftime_shm.a
 ADDON_SRCS := $(sort $(wildcard addon/*.c))
@@ -32,23 +32,36 @@ $(SHM_LIB): $(SHM_OBJS)
 $(ADDON): $(ADDON_SRCS) addon/addon.h $(SHM_LIB)
 	$(CC) $(CFLAGS) -I$(NODE_INCLUDE) -Iaddon -shared $(ADDON_SRCS) $(SHM_LIB) -o $@ -lpthread
 
-# Test programs compile the sources with the test, so sanitizers see every access.
+# Test programs link the sources built with their sanitizer (objects shared by the tests of one sanitizer).
 SHM_TEST_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -Itests/shm
-$(SHM_TESTS)/%.asan: tests/shm/%.c $(SHM_SRCS) $(SHM_HDRS) $(SHM_TEST_COMMON)
+SHM_ASAN_OBJS := $(SHM_SRCS:%.c=$(BUILD)/asan/%.o)
+SHM_TSAN_OBJS := $(SHM_SRCS:%.c=$(BUILD)/tsan/%.o)
+$(BUILD)/asan/%.o: %.c $(SHM_HDRS) $(SHM_TEST_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(SHM_TEST_CFLAGS) $(SANITIZE) $< $(SHM_SRCS) -o $@ -lpthread
-$(SHM_TESTS)/%.tsan: tests/shm/%.c $(SHM_SRCS) $(SHM_HDRS) $(SHM_TEST_COMMON)
+	$(CC) $(SHM_TEST_CFLAGS) $(SANITIZE) -c $< -o $@
+$(BUILD)/tsan/%.o: %.c $(SHM_HDRS) $(SHM_TEST_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(SHM_TEST_CFLAGS) -fsanitize=thread $< $(SHM_SRCS) -o $@ -lpthread
+	$(CC) $(SHM_TEST_CFLAGS) -fsanitize=thread -c $< -o $@
+$(SHM_TESTS)/%.asan: $(BUILD)/asan/tests/shm/%.o $(SHM_ASAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANITIZE) $^ -o $@ -lpthread
+$(SHM_TESTS)/%.tsan: $(BUILD)/tsan/tests/shm/%.o $(SHM_TSAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=thread $^ -o $@ -lpthread
 $(SHM_TESTS)/bench_maps: tests/shm/bench_maps.c $(SHM_LIB) $(SHM_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc/shm $< $(SHM_LIB) -o $@ -lpthread
+	$(CC) $(CFLAGS) $< $(SHM_LIB) -o $@ -lpthread
 
-SHM_TEST_BINS := $(SHM_TESTS)/test_maps.asan
+SHM_TEST_BINS := $(SHM_TESTS)/test_segment.asan $(SHM_TESTS)/test_maps.asan $(SHM_TESTS)/test_stress.asan \
+	$(SHM_TESTS)/test_stress.tsan
 # STRESS_SCALE multiplies the stress test's iteration counts (CI keeps the default; 10 for a long soak).
 STRESS_SCALE ?= 1
+# TSan sees only its own process's synchronisation, so its stress run is threads in one process.
 test-shm: $(SHM_TEST_BINS)
+	$(SHM_TESTS)/test_segment.asan
 	$(SHM_TESTS)/test_maps.asan
+	STRESS_SCALE=$(STRESS_SCALE) $(SHM_TESTS)/test_stress.asan
+	TSAN_OPTIONS=halt_on_error=1 STRESS_PROCS=1 STRESS_SCALE=$(STRESS_SCALE) $(SHM_TESTS)/test_stress.tsan
 
 bench-shm: $(SHM_TESTS)/bench_maps
 	$(SHM_TESTS)/bench_maps

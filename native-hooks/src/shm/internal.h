@@ -106,7 +106,6 @@ void map_view_init(struct bpftime_seg *seg, struct bpftime_map *m, const struct 
 /* Type-specific parts (hash.c, array.c, ringbuf.c, perf.c). */
 uint64_t htab_storage(const struct bpftime_map_spec *s, uint32_t ncpus, struct bpftime_htab_params *p);
 void htab_init(struct bpftime_map *m);
-void *htab_lookup_elem(struct bpftime_map *m, const void *key, int64_t cpu, int touch);
 long htab_update(struct bpftime_map *m, const void *key, const void *value, uint64_t flags, int user,
 		 uint32_t user_size);
 long htab_delete(struct bpftime_map *m, const void *key);
@@ -132,8 +131,49 @@ int perf_delete_user(struct bpftime_map *m, const void *key);
 
 /* value copies shared by hash and array maps (maps.c) */
 void copy_value_locked(struct bpftime_map *m, uint8_t *dst, const uint8_t *src);
-void write_values(struct bpftime_map *m, uint8_t *elem_values, const void *value, int user, uint32_t user_size,
-		  uint64_t flags, int fresh);
+void write_values_slow(struct bpftime_map *m, uint8_t *elem_values, const void *value, int user, uint32_t user_size,
+		       uint64_t flags, int fresh);
+
+/* copy_small copies a value; the common sizes are one or two moves instead of a memcpy call. */
+static inline void copy_small(uint8_t *dst, const uint8_t *src, uint32_t n)
+{
+	switch (n) {
+	case 4: {
+		uint32_t v;
+		memcpy(&v, src, 4);
+		memcpy(dst, &v, 4);
+		return;
+	}
+	case 8: {
+		uint64_t v;
+		memcpy(&v, src, 8);
+		memcpy(dst, &v, 8);
+		return;
+	}
+	case 16: {
+		uint64_t v[2];
+		memcpy(v, src, 16);
+		memcpy(dst, v, 16);
+		return;
+	}
+	default:
+		memcpy(dst, src, n);
+	}
+}
+
+/*
+ * write_values stores a value into an element's value(s): the program side writes this CPU's copy (zeroing the
+ * others' of a fresh per-CPU element, as the kernel's pcpu_init_value); the user side writes every copy, from a
+ * full per-CPU array or the same value_size bytes into each. A plain value is copied inline.
+ */
+static inline void write_values(struct bpftime_map *m, uint8_t *values, const void *value, int user,
+				uint32_t user_size, uint64_t flags, int fresh)
+{
+	if (LIKELY(!m->percpu && m->spin_lock_off < 0 && !(flags & BPFTIME_F_LOCK)))
+		copy_small(values, value, m->value_size);
+	else
+		write_values_slow(m, values, value, user, user_size, flags, fresh);
+}
 void read_user_values(const struct bpftime_map *m, const uint8_t *elem_values, void *out);
 int update_mode(uint64_t flags);
 
