@@ -13,7 +13,7 @@ ADDON := $(BUILD)/bpftime_shm.node
 SHM_TESTS := $(BUILD)/tests/shm
 SHM_TEST_COMMON := tests/shm/check.h
 
-ALL_TARGETS += $(SHM_LIB)
+ALL_TARGETS += $(SHM_LIB) $(ADDON)
 TEST_TARGETS += test-shm
 .PHONY: shm addon test-shm bench-shm
 
