@@ -77,13 +77,21 @@ static napi_value js_maps(napi_env env, napi_callback_info info)
 	return out;
 }
 
-/* map_args reads (handle, id, key[, ...]) and checks the key's size. */
-static int map_args(napi_env env, napi_callback_info info, size_t min, napi_value *argv, struct bpftime_map **m,
-		    void **key)
+/* map_args reads (handle, id, ...). */
+static int map_args(napi_env env, napi_callback_info info, size_t min, napi_value *argv, struct bpftime_map **m)
 {
 	struct bpftime_seg *seg;
-	size_t len;
 	if (args(env, info, min, argv, NULL) < 0 || arg_seg(env, argv[0], &seg) < 0 || arg_map(env, seg, argv[1], m) < 0)
+		return -1;
+	return 0;
+}
+
+/* key_args reads (handle, id, key | null, ...) and checks the key's size; a null key is NULL. */
+static int key_args(napi_env env, napi_callback_info info, size_t min, napi_value *argv, struct bpftime_map **m,
+		    void **key)
+{
+	size_t len;
+	if (map_args(env, info, min, argv, m) < 0)
 		return -1;
 	napi_valuetype t;
 	napi_typeof(env, argv[2], &t);
@@ -119,7 +127,7 @@ static napi_value js_map_lookup(napi_env env, napi_callback_info info)
 	napi_value argv[MAX_ARGS];
 	struct bpftime_map *m;
 	void *key, *out;
-	if (map_args(env, info, 4, argv, &m, &key) < 0 ||
+	if (key_args(env, info, 4, argv, &m, &key) < 0 ||
 	    out_buffer(env, argv[3], "value", bpftime_map_user_value_size(m), &out) < 0)
 		return NULL;
 	return num(env, key == NULL ? -EINVAL : bpftime_map_lookup_user(m, key, out));
@@ -133,7 +141,7 @@ static napi_value js_map_update(napi_env env, napi_callback_info info)
 	void *key, *value;
 	size_t len;
 	uint64_t flags = 0;
-	if (map_args(env, info, 4, argv, &m, &key) < 0 || arg_bytes(env, argv[3], "value", &value, &len) < 0)
+	if (key_args(env, info, 4, argv, &m, &key) < 0 || arg_bytes(env, argv[3], "value", &value, &len) < 0)
 		return NULL;
 	if (maybe_u64(env, argv[4], "flags", &flags) < 0)
 		return NULL;
@@ -148,7 +156,7 @@ static napi_value js_map_delete(napi_env env, napi_callback_info info)
 	napi_value argv[MAX_ARGS];
 	struct bpftime_map *m;
 	void *key;
-	if (map_args(env, info, 3, argv, &m, &key) < 0)
+	if (key_args(env, info, 3, argv, &m, &key) < 0)
 		return NULL;
 	return num(env, key == NULL ? -EINVAL : bpftime_map_delete_user(m, key));
 }
@@ -159,7 +167,7 @@ static napi_value js_map_next_key(napi_env env, napi_callback_info info)
 	napi_value argv[MAX_ARGS];
 	struct bpftime_map *m;
 	void *key, *out;
-	if (map_args(env, info, 4, argv, &m, &key) < 0 ||
+	if (key_args(env, info, 4, argv, &m, &key) < 0 ||
 	    out_buffer(env, argv[3], "next key", bpftime_map_def(m)->key_size, &out) < 0)
 		return NULL;
 	return num(env, bpftime_map_get_next_key(m, key, out));
@@ -170,8 +178,7 @@ static napi_value js_map_entries(napi_env env, napi_callback_info info)
 {
 	napi_value argv[MAX_ARGS], out;
 	struct bpftime_map *m;
-	void *unused;
-	if (map_args(env, info, 2, argv, &m, &unused) < 0)
+	if (map_args(env, info, 2, argv, &m) < 0)
 		return NULL;
 	uint32_t ks = bpftime_map_def(m)->key_size, vs = bpftime_map_user_value_size(m);
 	uint8_t *buf = malloc((size_t)ks * 2 + vs);
@@ -214,9 +221,8 @@ static napi_value js_ringbuf_consume(napi_env env, napi_callback_info info)
 {
 	napi_value argv[MAX_ARGS];
 	struct bpftime_map *m;
-	void *unused;
 	uint32_t max = 0;
-	if (map_args(env, info, 2, argv, &m, &unused) < 0)
+	if (map_args(env, info, 2, argv, &m) < 0)
 		return NULL;
 	if (maybe_u32(env, argv[2], "max", &max) < 0)
 		return NULL;
@@ -231,10 +237,10 @@ static napi_value js_ringbuf_output(napi_env env, napi_callback_info info)
 {
 	napi_value argv[MAX_ARGS];
 	struct bpftime_map *m;
-	void *unused, *data;
+	void *data;
 	size_t len;
 	uint64_t flags = 0;
-	if (map_args(env, info, 3, argv, &m, &unused) < 0 || arg_bytes(env, argv[2], "data", &data, &len) < 0)
+	if (map_args(env, info, 3, argv, &m) < 0 || arg_bytes(env, argv[2], "data", &data, &len) < 0)
 		return NULL;
 	if (maybe_u64(env, argv[3], "flags", &flags) < 0)
 		return NULL;
@@ -246,9 +252,8 @@ static napi_value js_ringbuf_query(napi_env env, napi_callback_info info)
 {
 	napi_value argv[MAX_ARGS];
 	struct bpftime_map *m;
-	void *unused;
 	uint64_t flags;
-	if (map_args(env, info, 3, argv, &m, &unused) < 0 || arg_u64(env, argv[2], "flags", &flags) < 0)
+	if (map_args(env, info, 3, argv, &m) < 0 || arg_u64(env, argv[2], "flags", &flags) < 0)
 		return NULL;
 	return num(env, (double)bpftime_ringbuf_query(m, flags));
 }
@@ -268,9 +273,8 @@ static napi_value js_perf(napi_env env, napi_callback_info info)
 {
 	napi_value argv[MAX_ARGS];
 	struct bpftime_map *m;
-	void *unused;
 	char op[16];
-	if (map_args(env, info, 3, argv, &m, &unused) < 0 || arg_str(env, argv[2], "operation", op, sizeof(op)) < 0)
+	if (map_args(env, info, 3, argv, &m) < 0 || arg_str(env, argv[2], "operation", op, sizeof(op)) < 0)
 		return NULL;
 	if (strcmp(op, "open") == 0 || strcmp(op, "close") == 0) {
 		int r = op[0] == 'o' ? bpftime_perf_open(m) : bpftime_perf_close(m);

@@ -178,8 +178,8 @@ static napi_value agent_object(napi_env env, const struct bpftime_agent_entry *a
 	set(env, o, "mode", str(env, name_of(agent_modes, a->mode), NAPI_AUTO_LENGTH));
 	set(env, o, "request", str(env, name_of(requests, a->request), NAPI_AUTO_LENGTH));
 	set(env, o, "hooks", num(env, a->hooks));
-	set(env, o, "syscalls", str(env, a->flags & BPFTIME_AGENT_F_SUD ? "sud" : a->flags & BPFTIME_AGENT_F_SYSCALLS ? "zpoline" : "none",
-				    NAPI_AUTO_LENGTH));
+	const char *sys = a->flags & BPFTIME_AGENT_F_SUD ? "sud" : a->flags & BPFTIME_AGENT_F_SYSCALLS ? "zpoline" : "none";
+	set(env, o, "syscalls", str(env, sys, NAPI_AUTO_LENGTH));
 	STRING(o, a, comm);
 	STRING(o, a, message);
 	return o;

@@ -1,6 +1,7 @@
 # shm: the session segment and its maps (docs/native.md, "shm"), and the N-API addon over it ("addon").
 #   build/libbpftime_shm.a   position-independent objects for the agent and the runtime to link
 #   build/bpftime_shm.node   the addon the TypeScript control plane loads (src/native/addon.ts)
+#   build/tests/shm/peer     a second process for the vitest tests (test/native-shm*.test.ts)
 #   make test-shm            C tests: ASan/UBSan for the semantics, TSan for the threads-and-processes stress
 #   make bench-shm           the map operation microbenchmark (bench/RESULTS.md)
 NODE_INCLUDE ?= /usr/include/node
@@ -13,7 +14,7 @@ ADDON := $(BUILD)/bpftime_shm.node
 SHM_TESTS := $(BUILD)/tests/shm
 SHM_TEST_COMMON := tests/shm/check.h
 
-ALL_TARGETS += $(SHM_LIB) $(ADDON)
+ALL_TARGETS += $(SHM_LIB) $(ADDON) $(SHM_TESTS)/peer
 TEST_TARGETS += test-shm
 .PHONY: shm addon test-shm bench-shm
 
@@ -48,6 +49,9 @@ $(SHM_TESTS)/%.asan: $(BUILD)/asan/tests/shm/%.o $(SHM_ASAN_OBJS)
 $(SHM_TESTS)/%.tsan: $(BUILD)/tsan/tests/shm/%.o $(SHM_TSAN_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -fsanitize=thread $^ -o $@ -lpthread
+$(SHM_TESTS)/peer: tests/shm/peer.c $(SHM_LIB) $(SHM_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(SHM_LIB) -o $@ -lpthread
 $(SHM_TESTS)/bench_maps: tests/shm/bench_maps.c $(SHM_LIB) $(SHM_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(SHM_LIB) -o $@ -lpthread

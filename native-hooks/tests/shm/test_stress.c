@@ -1,6 +1,6 @@
 /*
- * Concurrency stress of the shared maps: STRESS_PROCS processes (the parent and forked children that open the segment by
- * name) x THREADS threads each, at once, on:
+ * Concurrency stress of the shared maps: STRESS_PROCS processes (the parent and forked children that open the
+ * segment by name) x THREADS threads each, at once, on:
  *  - a hash map of counters and a percpu_hash of counters, incremented with __sync_fetch_and_add on looked-up
  *    values: every count must be exact;
  *  - a small ring buffer (it fills and wraps) written with reserve/submit, reserve/discard and output, read by a
