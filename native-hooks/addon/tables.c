@@ -85,10 +85,9 @@ static napi_value js_prog_add(napi_env env, napi_callback_info info)
 {
 	napi_value argv[MAX_ARGS], refs;
 	struct bpftime_seg *seg;
-	static struct bpftime_prog_entry p; /* 2.6 KiB: not on the stack; N-API calls come from one thread */
+	struct bpftime_prog_entry p = {0}; /* 2.6 KiB on a thread stack of at least 1 MiB */
 	char err[256] = "";
 	int enabled = 1;
-	memset(&p, 0, sizeof(p));
 	if (args(env, info, 2, argv, NULL) < 0 || arg_seg(env, argv[0], &seg) < 0 ||
 	    opt_str(env, argv[1], "name", p.name, sizeof(p.name)) < 0 || opt_u32(env, argv[1], "type", &p.type) < 0 ||
 	    opt_str(env, argv[1], "hash", p.hash, sizeof(p.hash)) < 0 ||
