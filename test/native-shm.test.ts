@@ -149,6 +149,39 @@ describe.skipIf(!HAS_NATIVE)(`native shm session${NATIVE_SKIP}`, () => {
     expect(next).toEqual(new Array(8).fill(n));
   });
 
+  it('goes on after a producer process is killed while writing the ring buffer', async () => {
+    const s = newSession('killed');
+    const rb = s.createMap(spec({ name: 'events', type: MapType.ringbuf, keySize: 0, valueSize: 0, maxEntries: 4096 }));
+    const seen = new Array<number>(8).fill(0);
+    const take = (): void => {
+      for (const r of rb.consume()) {
+        const dv = new DataView(r.buffer, r.byteOffset, r.byteLength);
+        const thread = dv.getUint32(0, true);
+        expect(dv.getUint32(4, true)).toBe(seen[thread]);
+        seen[thread]++;
+      }
+    };
+    // The victim's 4 threads write while we read, and die wherever SIGKILL finds them: between reserve and
+    // submit (their record is reclaimed), inside the ring's lock (taken over), or waiting for room.
+    const victim = spawn(PEER, ['output', s.name, String(rb.id), '1000000', '4', '0'], { stdio: 'ignore' });
+    for (const end = Date.now() + 300; Date.now() < end; ) {
+      take();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    victim.kill('SIGKILL');
+    await new Promise((resolve) => victim.once('exit', resolve));
+    let done = false;
+    const writer = peer(['output', s.name, rb.id, 2000, 4, 4]).finally(() => (done = true));
+    while (!done) {
+      take();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    take();
+    expect(await writer).toEqual({ ok: 1 });
+    expect(seen.slice(4)).toEqual([2000, 2000, 2000, 2000]);
+    expect(rb.query(0)).toBe(0);
+  });
+
   it('reads perf samples per CPU in order and counts the ones a full buffer loses', async () => {
     const s = newSession('perf');
     const pe = s.createMap(spec({ name: 'perf', type: MapType.perf_event_array, keySize: 0, valueSize: 0, maxEntries: 0 }), { perfPages: 1 });

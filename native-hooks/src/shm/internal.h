@@ -72,6 +72,9 @@ uint32_t bpftime_tid(void);
 
 void bpftime_lock_slow(bpftime_lock_t *l, uint32_t me);
 
+/* bpftime_thread_gone tells whether no thread has this id any more (a dead lock holder or ring producer). */
+int bpftime_thread_gone(uint32_t tid);
+
 /* Process-shared lock: a CAS of 0 -> tid; contention spins, then yields, and takes over from a dead holder. */
 static inline void lock_acquire(bpftime_lock_t *l)
 {
