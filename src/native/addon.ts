@@ -5,6 +5,7 @@
  * anywhere else `loadShmAddon` throws a NotSupportedError saying what is missing, and the pure TypeScript core is
  * unaffected.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -274,7 +275,11 @@ export function loadShmAddon(env: NodeJS.ProcessEnv = process.env): ShmAddon {
   if (!file || !existsSync(file)) {
     const where = file || `native-hooks/${ADDON_FILE}`;
     const build = root ? `make -C ${root}` : 'make -C native-hooks';
-    throw new NotSupportedError('native-addon', `the shared-memory addon is not built: ${where} is missing: run \`${build}\` (needs gcc and make)`);
+    const tools = ['cc', 'make'].filter((t) => spawnSync(t, ['--version'], { stdio: 'ignore' }).status !== 0);
+    const how = tools.length
+      ? `${tools.join(' and ')} not found: install gcc and make (Debian: apt-get install gcc make), then run \`${build}\``
+      : `run \`${build}\``;
+    throw new NotSupportedError('native-addon', `the shared-memory addon is not built: ${where} is missing: ${how}`);
   }
   try {
     const addon = createRequire(import.meta.url)(file) as ShmAddon;
