@@ -4,7 +4,9 @@
 #   build/tests/shm/peer     a second process for the vitest tests (test/native-shm*.test.ts)
 #   make test-shm            C tests: ASan/UBSan for the semantics, TSan for the threads-and-processes stress
 #   make bench-shm           the map operation microbenchmark (bench/RESULTS.md)
-NODE_INCLUDE ?= /usr/include/node
+# Node's headers: Debian's nodejs package, else the include/ beside the node binary (official tarballs).
+NODE_INCLUDE ?= $(firstword $(patsubst %/node_api.h,%,$(wildcard /usr/include/node/node_api.h \
+	$(dir $(realpath $(shell command -v node 2>/dev/null)))../include/node/node_api.h)) /usr/include/node)
 SHM_SRCS := $(sort $(wildcard src/shm/*.c))
 SHM_HDRS := include/bpftime_shm.h include/bpftime_maps.h src/shm/internal.h src/shm/htab.h
 SHM_OBJS := $(SHM_SRCS:%.c=$(BUILD)/%.o)
@@ -31,6 +33,8 @@ $(SHM_LIB): $(SHM_OBJS)
 
 # The addon links the objects in and exports only napi_register_module_v1 (the library is hidden-visibility).
 $(ADDON): $(ADDON_SRCS) addon/addon.h $(SHM_LIB)
+	@test -f $(NODE_INCLUDE)/node_api.h || { echo "node_api.h not found in $(NODE_INCLUDE): install Node's headers \
+	(Debian: apt-get install nodejs) or set NODE_INCLUDE" >&2; exit 1; }
 	$(CC) $(CFLAGS) -I$(NODE_INCLUDE) -Iaddon -shared $(ADDON_SRCS) $(SHM_LIB) -o $@ -lpthread
 
 # Test programs link the sources built with their sanitizer (objects shared by the tests of one sanitizer).
