@@ -131,9 +131,11 @@ static void commit(void *sample, uint64_t flags, int discard)
 		return; /* not reserved, committed twice or reclaimed: ignore rather than corrupt */
 	if (o != NULL)
 		STORE_REL(&o->tid, 0);
-	/* A CAS, not a store: the consumer may reclaim the record at the same time (only if we were dead). */
-	__atomic_compare_exchange_n(&h->len, &len, (len & LEN_MASK) | (discard ? BPFTIME_RINGBUF_DISCARD_BIT : 0), 0,
-				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	/*
+	 * A plain store: the consumer reclaims a record only when the thread that reserved it is gone, and that thread
+	 * is the one committing it (a program submits what its own run reserved).
+	 */
+	STORE_REL(&h->len, (len & LEN_MASK) | (discard ? BPFTIME_RINGBUF_DISCARD_BIT : 0));
 	if ((flags & BPFTIME_RB_FORCE_WAKEUP) || (!(flags & BPFTIME_RB_NO_WAKEUP) && consumer_at(rb, rec)))
 		notify(rb);
 }
