@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { NotSupportedError } from '../src/errors.js';
 import { createMap, MapError, MapTable } from '../src/helpers/maps/index.js';
-import { MapType } from '../src/loader/spec.js';
+import { MapFlag, MapType } from '../src/loader/spec.js';
 import { GuestMemory } from '../src/memory/guest-memory.js';
 import { ADDON_FILE, findNativeHooks, loadShmAddon, SegmentError } from '../src/native/addon.js';
 import { NativeSession } from '../src/native/session.js';
@@ -105,6 +105,10 @@ describe.skipIf(!HAS_NATIVE)(`native shm session${NATIVE_SKIP}`, () => {
     const native = thrown<MapError>(() => s.createMap(bad));
     expect([native.errno, native.message]).toEqual([ts.errno, ts.message]);
     expect(thrown(() => s.createMap(spec({ name: 'lpm', type: MapType.lpm_trie })))).toBeInstanceOf(NotSupportedError);
+    // Global data: contents written, read-only for programs as libbpf makes .rodata.
+    const rodata = s.createMap(spec({ name: '.rodata', type: MapType.array, maxEntries: 1, flags: MapFlag.rdonlyProg, contents: [{ key: u32le(0), value: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) }] }));
+    expect([...(rodata.lookup(u32le(0)) as Uint8Array)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(rodata.info.flags & MapFlag.rdonlyProg).toBe(MapFlag.rdonlyProg);
   });
 
   it('counts exactly with lookup + __sync_fetch_and_add from 3 processes x 8 threads', async () => {

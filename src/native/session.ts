@@ -91,9 +91,16 @@ export class NativeSession {
 
   /**
    * createMap creates a map from a loader spec with the kernel's checks: MapError (EINVAL, E2BIG, ENOSPC when it does
-   * not fit in the segment), NotSupportedError for map types the segment lacks.
+   * not fit in the segment), NotSupportedError for map types the segment lacks. The spec's byte-valued contents
+   * (global data sections) are written, as the TypeScript maps' createMap does.
    */
   createMap(spec: MapSpec, opts: NativeMapOptions = {}): NativeMap {
+    const map = this.newMap(spec, opts);
+    for (const e of spec.contents) if (e.value instanceof Uint8Array) map.update(e.key, e.value);
+    return map;
+  }
+
+  private newMap(spec: MapSpec, opts: NativeMapOptions): NativeMap {
     try {
       const id = this.addon.mapCreate(this.h, {
         name: spec.name,
