@@ -6,8 +6,8 @@
  *    an element freed and reused in another chain ends on another bucket's nulls and restarts. A freed element keeps
  *    its `next`, so a reader standing on it still reaches the end of its old chain. An element's key is rewritten only
  *    between two increments of its `gen` (odd meanwhile); a reader that matched a key checks `gen` again and
- *    restarts if it moved. Keys are read and written as relaxed atomic 8-byte words (the key stride is padded
- *    with zeros), so a racing reader sees whole words.
+ *    restarts if it moved. Keys are read (acquire) and written (release) as atomic 8-byte words, the key stride
+ *    padded with zeros, so a racing reader sees whole words and its second look at `gen` stays after them.
  *  - writers of a chain (insert, delete, in-place value update) hold its bucket lock. Updating an existing key
  *    rewrites its value in place under that lock (the kernel's BPF_F_LOCK path; the kernel otherwise swaps in a
  *    new element), so a value pointer from lookup stays the key's value and `__sync_fetch_and_add` on it is exact.
