@@ -186,6 +186,7 @@ describe.skipIf(!HAS_NATIVE)(`native shm session${NATIVE_SKIP}`, () => {
     expect(await writer).toEqual({ ok: 1 });
     expect(seen.slice(4)).toEqual([2000, 2000, 2000, 2000]);
     expect(rb.query(0)).toBe(0);
+    expect(s.map(rb.id)?.info).toMatchObject({ reclaimed: expect.any(Number), wakeups: expect.any(Number) });
   });
 
   it('reads perf samples per CPU in order and counts the ones a full buffer loses', async () => {
@@ -205,6 +206,7 @@ describe.skipIf(!HAS_NATIVE)(`native shm session${NATIVE_SKIP}`, () => {
     expect((full.ok as number) + (full.nospc as number)).toBe(1000);
     expect(full.nospc).toBeGreaterThan(0);
     expect(pe.perfLost()).toBe(full.nospc);
+    expect(s.map(pe.id)?.info.lost).toBe(full.nospc);
     expect(pe.readPerf().length).toBe(full.ok);
   });
 

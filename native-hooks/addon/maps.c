@@ -29,7 +29,7 @@ static napi_value js_map_create(napi_env env, napi_callback_info info)
 	return id < 0 ? throw_errno(env, id, err) : num(env, id);
 }
 
-static napi_value map_info(napi_env env, struct bpftime_map *m)
+static napi_value map_info(napi_env env, struct bpftime_seg *seg, struct bpftime_map *m)
 {
 	const struct bpftime_map_def *d = bpftime_map_def(m);
 	napi_value o = new_object(env);
@@ -46,6 +46,14 @@ static napi_value map_info(napi_env env, struct bpftime_map *m)
 	set(env, o, "storageOff", num(env, (double)d->storage_off));
 	set(env, o, "storageSize", num(env, (double)d->storage_size));
 	set(env, o, "count", num(env, (double)bpftime_map_count(m)));
+	if (d->type == BPFTIME_MAP_RINGBUF) {
+		const struct bpftime_ringbuf *rb =
+			(const struct bpftime_ringbuf *)((const uint8_t *)bpftime_seg_base(seg) + d->storage_off);
+		set(env, o, "wakeups", num(env, (double)__atomic_load_n(&rb->wakeups, __ATOMIC_RELAXED)));
+		set(env, o, "reclaimed", num(env, (double)__atomic_load_n(&rb->reclaimed, __ATOMIC_RELAXED)));
+	} else if (d->type == BPFTIME_MAP_PERF_EVENT_ARRAY) {
+		set(env, o, "lost", num(env, (double)bpftime_perf_lost(m, UINT32_MAX)));
+	}
 	return o;
 }
 
@@ -57,7 +65,7 @@ static napi_value js_map_info(napi_env env, napi_callback_info info)
 	struct bpftime_map *m;
 	if (args(env, info, 2, argv, NULL) < 0 || arg_seg(env, argv[0], &seg) < 0 || arg_map(env, seg, argv[1], &m) < 0)
 		return NULL;
-	return map_info(env, m);
+	return map_info(env, seg, m);
 }
 
 /* maps(handle) -> info of every map, by id. */
@@ -72,7 +80,7 @@ static napi_value js_maps(napi_env env, napi_callback_info info)
 	for (uint32_t id = 1; id <= BPFTIME_MAX_MAPS; id++) {
 		struct bpftime_map *m = bpftime_seg_map(seg, id);
 		if (m != NULL)
-			napi_set_element(env, out, n++, map_info(env, m));
+			napi_set_element(env, out, n++, map_info(env, seg, m));
 	}
 	return out;
 }

@@ -63,6 +63,11 @@ export interface ShmMapInfo {
   storageOff: number;
   storageSize: number;
   count: number;
+  /** Ring buffers: consumer notifications sent, and records of dead producers discarded. */
+  wakeups?: number;
+  reclaimed?: number;
+  /** Perf event arrays: samples lost for lack of room, on every CPU. */
+  lost?: number;
 }
 
 /** Program, attachment and agent enumerations, as the addon names them. */
