@@ -70,11 +70,15 @@ export interface ShmMapInfo {
   lost?: number;
 }
 
-/** Program, attachment and agent enumerations, as the addon names them. */
+/** FaultKind is why a program was disabled (enum bpftime_fault). */
 export type FaultKind = 'none' | 'memory' | 'budget' | 'call-depth' | 'trap' | 'helper' | 'load';
+/** AttachKind is where an attachment runs its program (enum bpftime_attach_kind). */
 export type AttachKind = 'uprobe' | 'uretprobe' | 'syscall-enter' | 'syscall-exit';
+/** AgentState is an agent's life cycle (enum bpftime_agent_state). */
 export type AgentState = 'starting' | 'running' | 'detaching' | 'detached' | 'failed';
+/** AgentMode is how an agent entered its process (enum bpftime_agent_mode). */
 export type AgentMode = 'preload' | 'injected';
+/** LogKind is a log ring record's kind (enum bpftime_log_kind): trace_printk output or an agent message. */
 export type LogKind = 'trace' | 'info' | 'warn' | 'error';
 
 /** MapRef says how lddw slot `pc` of a program refers to a map: the map itself, or its value at `offset`. */

@@ -22,7 +22,7 @@ const WHY: Readonly<Record<number, string>> = {
   [Errno.ENOTSUPP]: 'not supported by this map type',
 };
 
-/** PerfSample is one sample read from a perf event array's buffers. */
+/** NativePerfSample is one sample read from a perf event array's buffers. */
 export interface NativePerfSample {
   cpu: number;
   data: Uint8Array;
