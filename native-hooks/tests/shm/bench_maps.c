@@ -18,7 +18,7 @@ static double now(void)
 }
 
 #define KEYS 64
-#define ROUNDS 9
+#define ROUNDS 41
 /* Each operation runs ROUNDS rounds; the fastest round is reported (the machine is shared: others only add time). */
 #define BENCH(label, body)                                                                                         \
 	do {                                                                                                       \
@@ -66,7 +66,7 @@ static struct bpftime_map *make(struct bpftime_seg *seg, const char *name, uint3
 
 int main(int argc, char **argv)
 {
-	long iters = argc > 1 ? atol(argv[1]) : 20000000;
+	long iters = argc > 1 ? atol(argv[1]) : 8200000;
 	char name[64], err[256];
 	snprintf(name, sizeof(name), "/bpftime-bench-%d", (int)getpid());
 	struct bpftime_seg *seg;
