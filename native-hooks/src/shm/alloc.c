@@ -60,7 +60,10 @@ BPFTIME_API uint64_t bpftime_shm_alloc(struct bpftime_seg *seg, uint64_t size, u
 	}
 	uint64_t need = round_up(size, BLOCK_HDR);
 	uint64_t found = 0;
-	lock_acquire(&h->alloc_lock);
+	if (lock_acquire(&h->alloc_lock) < 0) {
+		seterr(err, errlen, EBUSY, "the segment's allocator is busy in this thread (re-entered)");
+		return 0;
+	}
 	for (uint64_t prev = 0, off = size > h->heap_end ? 0 : h->free_head; off != 0; prev = off, off = blk(shm, off)->next) {
 		struct block *b = blk(shm, off);
 		uint64_t payload = round_up(off + BLOCK_HDR, align);
@@ -111,7 +114,8 @@ BPFTIME_API void bpftime_shm_free(struct bpftime_seg *seg, uint64_t payload)
 	if (payload < h->heap_off + BLOCK_HDR || payload >= h->heap_end)
 		return;
 	uint64_t off = payload - BLOCK_HDR;
-	lock_acquire(&h->alloc_lock);
+	if (lock_acquire(&h->alloc_lock) < 0)
+		return;
 	struct block *b = blk(shm, off);
 	if (b->magic != BLOCK_USED) {
 		lock_release(&h->alloc_lock);
@@ -150,7 +154,8 @@ BPFTIME_API uint64_t bpftime_shm_heap_free_bytes(struct bpftime_seg *seg)
 	struct bpftime_shm *shm = seg->shm;
 	struct bpftime_shm_header *h = &shm->hdr;
 	uint64_t total = 0;
-	lock_acquire(&h->alloc_lock);
+	if (lock_acquire(&h->alloc_lock) < 0)
+		return 0;
 	for (uint64_t off = h->free_head; off != 0; off = blk(shm, off)->next)
 		total += blk(shm, off)->size - BLOCK_HDR;
 	lock_release(&h->alloc_lock);

@@ -45,8 +45,7 @@ long array_update(struct bpftime_map *m, const void *key, const void *value, uin
 		return -EEXIST;
 	if ((flags & BPFTIME_F_LOCK) && m->spin_lock_off < 0)
 		return -EINVAL;
-	write_values(m, elem_values(m, index), value, user, user_size, flags, 0);
-	return 0;
+	return write_values(m, elem_values(m, index), value, user, user_size, flags, 0);
 }
 
 int array_lookup_user(struct bpftime_map *m, const void *key, void *value)

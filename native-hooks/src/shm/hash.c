@@ -139,9 +139,18 @@ static int lru_listed(struct bpftime_map *m, uint32_t idx)
 	return m->htab->lru_head == idx || elem(m, idx)->lru_prev != BPFTIME_HTAB_NONE;
 }
 
+/*
+ * lru_held_here tells whether this thread holds the LRU lock: it was interrupted inside an LRU critical section and
+ * re-entered (a signal handler); updates and deletes are then -EBUSY, and the other LRU lock sites cannot self-block.
+ */
+static inline int lru_held_here(struct bpftime_map *m)
+{
+	return m->lru && LOAD_RLX(&m->htab->lru_lock) == bpftime_tid();
+}
+
 static void lru_remove(struct bpftime_map *m, uint32_t idx)
 {
-	lock_acquire(&m->htab->lru_lock);
+	lock_wait(&m->htab->lru_lock);
 	if (lru_listed(m, idx))
 		lru_unlink(m, idx);
 	lock_release(&m->htab->lru_lock);
@@ -163,7 +172,7 @@ static uint32_t lru_evict(struct bpftime_map *m)
 {
 	struct bpftime_htab_ctl *c = m->htab;
 	uint32_t victim = BPFTIME_HTAB_NONE;
-	lock_acquire(&c->lru_lock);
+	lock_wait(&c->lru_lock);
 	for (uint64_t tries = 0; tries < 2ull * m->max_entries + 2 && c->lru_tail != BPFTIME_HTAB_NONE; tries++) {
 		uint32_t idx = c->lru_tail;
 		struct bpftime_htab_elem *e = elem(m, idx);
@@ -174,7 +183,10 @@ static uint32_t lru_evict(struct bpftime_map *m)
 			continue;
 		}
 		uint32_t b = e->hash & m->bucket_mask;
-		lock_acquire(&m->buckets[b].lock);
+		if (lock_acquire(&m->buckets[b].lock) < 0) {
+			lru_push_head(m, idx); /* its bucket is this thread's, interrupted: not a victim now */
+			continue;
+		}
 		uint32_t *at = NULL;
 		if (LOAD_RLX(&e->in_use)) {
 			/* Find the link to it: its key is stable while linked and the bucket is locked. */
@@ -211,7 +223,7 @@ static uint32_t new_elem(struct bpftime_map *m, const void *key, uint32_t hash)
 	__atomic_fetch_add(&e->gen, 1, __ATOMIC_RELEASE);
 	STORE_RLX(&e->lru_ref, 0);
 	if (m->lru) {
-		lock_acquire(&m->htab->lru_lock);
+		lock_wait(&m->htab->lru_lock);
 		lru_push_head(m, idx);
 		lock_release(&m->htab->lru_lock);
 	}
@@ -233,28 +245,28 @@ long htab_update(struct bpftime_map *m, const void *key, const void *value, uint
 		return -EINVAL;
 	if ((flags & BPFTIME_F_LOCK) && m->spin_lock_off < 0)
 		return -EINVAL;
+	if (UNLIKELY(lru_held_here(m)))
+		return -EBUSY;
 	uint32_t hash = hash_key(m, key), b = hash & m->bucket_mask;
 	if (flags & BPFTIME_F_LOCK) {
 		/* As the kernel: an existing value is rewritten under its own spin lock, without the bucket lock. */
 		struct bpftime_htab_elem *e = find(m, hash, key);
-		if (e != NULL) {
-			if (mode == BPFTIME_NOEXIST)
-				return -EEXIST;
-			copy_value_locked(m, elem_values(m, e), value);
-			return 0;
-		}
+		if (e != NULL)
+			return mode == BPFTIME_NOEXIST ? -EEXIST : copy_value_locked(m, elem_values(m, e), value);
 	}
 	struct bpftime_htab_bucket *bk = &m->buckets[b];
 	uint32_t fresh = BPFTIME_HTAB_NONE;
 	for (;;) {
-		lock_acquire(&bk->lock);
+		if (UNLIKELY(lock_acquire(&bk->lock) < 0)) {
+			if (fresh != BPFTIME_HTAB_NONE)
+				drop_new(m, fresh);
+			return -EBUSY;
+		}
 		struct bpftime_htab_elem *e = find_locked(m, b, hash, key, NULL);
 		if (e != NULL) {
-			long r = 0;
-			if (mode == BPFTIME_NOEXIST) {
-				r = -EEXIST;
-			} else {
-				write_values(m, elem_values(m, e), value, user, user_size, flags, 0);
+			long r = -EEXIST;
+			if (mode != BPFTIME_NOEXIST) {
+				r = write_values(m, elem_values(m, e), value, user, user_size, flags, 0);
 				if (m->lru)
 					touch(e);
 			}
@@ -271,7 +283,11 @@ long htab_update(struct bpftime_map *m, const void *key, const void *value, uint
 		}
 		if (fresh != BPFTIME_HTAB_NONE) {
 			struct bpftime_htab_elem *n = elem(m, fresh);
-			write_values(m, elem_values(m, n), value, user, user_size, flags, 1);
+			uint8_t *v = elem_values(m, n);
+			/* Nobody else reaches a fresh element: its bpf_spin_lock starts free, its copy needs no lock. */
+			if (m->spin_lock_off >= 0)
+				STORE_REL((bpftime_lock_t *)(v + m->spin_lock_off), 0);
+			write_values(m, v, value, user, user_size, flags & ~BPFTIME_F_LOCK, 1);
 			STORE_RLX(&n->next, LOAD_RLX(&bk->head));
 			STORE_RLX(&n->in_use, 1);
 			STORE_REL(&bk->head, BPFTIME_HTAB_LINK(fresh));
@@ -292,7 +308,8 @@ long htab_delete(struct bpftime_map *m, const void *key)
 	uint32_t hash = hash_key(m, key), b = hash & m->bucket_mask;
 	struct bpftime_htab_bucket *bk = &m->buckets[b];
 	uint32_t *at;
-	lock_acquire(&bk->lock);
+	if (UNLIKELY(lru_held_here(m) || lock_acquire(&bk->lock) < 0))
+		return -EBUSY;
 	struct bpftime_htab_elem *e = find_locked(m, b, hash, key, &at);
 	if (e != NULL)
 		unlink_elem(m, e, at);

@@ -122,9 +122,8 @@ static inline struct bpftime_htab_elem *find(struct bpftime_map *m, uint32_t has
 	uint32_t b = hash & m->bucket_mask;
 	uint64_t max_steps = (uint64_t)m->max_entries * MAX_STEPS_FACTOR + 16;
 	for (int attempt = 0;; attempt++) {
-		if (UNLIKELY(attempt >= 64)) {
-			/* Writers keep moving elements under us: look with the chain locked. */
-			lock_acquire(&m->buckets[b].lock);
+		if (UNLIKELY(attempt >= 64) && lock_acquire(&m->buckets[b].lock) == 0) {
+			/* Writers keep moving elements under us: look with the chain locked (unless we hold it already). */
 			struct bpftime_htab_elem *e = find_locked(m, b, hash, key, NULL);
 			lock_release(&m->buckets[b].lock);
 			return e;

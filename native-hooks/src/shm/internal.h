@@ -70,19 +70,32 @@ struct bpftime_seg {
 /* Thread id of the caller, cached per thread (reset in a forked child). */
 uint32_t bpftime_tid(void);
 
-void bpftime_lock_slow(bpftime_lock_t *l, uint32_t me);
+int bpftime_lock_slow(bpftime_lock_t *l, uint32_t me, int self_busy);
 
 /* bpftime_thread_gone tells whether no thread has this id any more (a dead lock holder or ring producer). */
 int bpftime_thread_gone(uint32_t tid);
 
-/* Process-shared lock: a CAS of 0 -> tid; contention spins, then yields, and takes over from a dead holder. */
-static inline void lock_acquire(bpftime_lock_t *l)
+/*
+ * Process-shared lock: a CAS of 0 -> tid; contention spins, then yields, and takes over from a dead holder. A lock
+ * this thread already holds is -EBUSY: the caller was interrupted inside its own critical section (a signal handler
+ * running a probe), and the operation fails as the kernel's do when a map operation re-enters on one CPU.
+ */
+static inline __attribute__((warn_unused_result)) int lock_acquire(bpftime_lock_t *l)
 {
 	uint32_t me = bpftime_tid();
 	uint32_t free = 0;
 	if (LIKELY(__atomic_compare_exchange_n(l, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
-		return;
-	bpftime_lock_slow(l, me);
+		return 0;
+	return bpftime_lock_slow(l, me, 1);
+}
+
+/* lock_wait takes a lock where this thread cannot already hold it (the caller checked), waiting for others. */
+static inline void lock_wait(bpftime_lock_t *l)
+{
+	uint32_t me = bpftime_tid();
+	uint32_t free = 0;
+	if (!__atomic_compare_exchange_n(l, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		bpftime_lock_slow(l, me, 0);
 }
 
 static inline void lock_release(bpftime_lock_t *l)
@@ -142,9 +155,9 @@ void perf_init(struct bpftime_map *m);
 int perf_delete_user(struct bpftime_map *m, const void *key);
 
 /* value copies shared by hash and array maps (maps.c) */
-void copy_value_locked(struct bpftime_map *m, uint8_t *dst, const uint8_t *src);
-void write_values_slow(struct bpftime_map *m, uint8_t *elem_values, const void *value, int user, uint32_t user_size,
-		       uint64_t flags, int fresh);
+int copy_value_locked(struct bpftime_map *m, uint8_t *dst, const uint8_t *src);
+int write_values_slow(struct bpftime_map *m, uint8_t *elem_values, const void *value, int user, uint32_t user_size,
+		      uint64_t flags, int fresh);
 
 /* copy_small copies a value; the common sizes are one or two moves instead of a memcpy call. */
 static inline void copy_small(uint8_t *dst, const uint8_t *src, uint32_t n)
@@ -176,15 +189,17 @@ static inline void copy_small(uint8_t *dst, const uint8_t *src, uint32_t n)
 /*
  * write_values stores a value into an element's value(s): the program side writes this CPU's copy (zeroing the
  * others' of a fresh per-CPU element, as the kernel's pcpu_init_value); the user side writes every copy, from a
- * full per-CPU array or the same value_size bytes into each. A plain value is copied inline.
+ * full per-CPU array or the same value_size bytes into each. A plain value is copied inline. 0, or -EBUSY for a
+ * BPF_F_LOCK write re-entering its own value's lock.
  */
-static inline void write_values(struct bpftime_map *m, uint8_t *values, const void *value, int user,
-				uint32_t user_size, uint64_t flags, int fresh)
+static inline int write_values(struct bpftime_map *m, uint8_t *values, const void *value, int user,
+			       uint32_t user_size, uint64_t flags, int fresh)
 {
-	if (LIKELY(!m->percpu && m->spin_lock_off < 0 && !(flags & BPFTIME_F_LOCK)))
+	if (LIKELY(!m->percpu && m->spin_lock_off < 0 && !(flags & BPFTIME_F_LOCK))) {
 		copy_small(values, value, m->value_size);
-	else
-		write_values_slow(m, values, value, user, user_size, flags, fresh);
+		return 0;
+	}
+	return write_values_slow(m, values, value, user, user_size, flags, fresh);
 }
 void read_user_values(const struct bpftime_map *m, const uint8_t *elem_values, void *out);
 int update_mode(uint64_t flags);

@@ -41,15 +41,17 @@ int bpftime_thread_gone(uint32_t tid)
 	return gone;
 }
 
-void bpftime_lock_slow(bpftime_lock_t *l, uint32_t me)
+int bpftime_lock_slow(bpftime_lock_t *l, uint32_t me, int self_busy)
 {
 	for (uint32_t spins = 0;; spins++) {
 		uint32_t cur = LOAD_RLX(l);
 		if (cur == 0) {
 			if (__atomic_compare_exchange_n(l, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-				return;
+				return 0;
 			continue;
 		}
+		if (cur == me && self_busy)
+			return -EBUSY;
 		if (spins < 128) {
 			__builtin_ia32_pause();
 			continue;
@@ -57,13 +59,14 @@ void bpftime_lock_slow(bpftime_lock_t *l, uint32_t me)
 		sched_yield();
 		if ((spins & 1023) == 1023 && bpftime_thread_gone(cur) &&
 		    __atomic_compare_exchange_n(l, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			return;
+			return 0;
 	}
 }
 
+/* bpftime_spin_lock waits even for itself: taking a bpf_spin_lock twice is a program error the verifier refuses. */
 BPFTIME_API void bpftime_spin_lock(void *lock)
 {
-	lock_acquire((bpftime_lock_t *)lock);
+	lock_wait((bpftime_lock_t *)lock);
 }
 
 BPFTIME_API void bpftime_spin_unlock(void *lock)

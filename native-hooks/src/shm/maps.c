@@ -341,37 +341,39 @@ static void copy_value(const struct bpftime_map *m, uint8_t *dst, const uint8_t 
 	memcpy(dst + off + 4, src + off + 4, m->value_size - off - 4);
 }
 
-void copy_value_locked(struct bpftime_map *m, uint8_t *dst, const uint8_t *src)
+int copy_value_locked(struct bpftime_map *m, uint8_t *dst, const uint8_t *src)
 {
 	bpftime_lock_t *lock = (bpftime_lock_t *)(dst + m->spin_lock_off);
-	lock_acquire(lock);
+	if (lock_acquire(lock) < 0)
+		return -EBUSY;
 	copy_value(m, dst, src);
 	lock_release(lock);
+	return 0;
 }
 
 /* write_values_slow is write_values for per-CPU values and values holding a bpf_spin_lock. */
-void write_values_slow(struct bpftime_map *m, uint8_t *values, const void *value, int user, uint32_t user_size,
-		       uint64_t flags, int fresh)
+int write_values_slow(struct bpftime_map *m, uint8_t *values, const void *value, int user, uint32_t user_size,
+		      uint64_t flags, int fresh)
 {
 	const uint8_t *src = value;
 	if (!m->percpu) {
 		if (flags & BPFTIME_F_LOCK)
-			copy_value_locked(m, values, src);
-		else
-			copy_value(m, values, src);
-		return;
+			return copy_value_locked(m, values, src);
+		copy_value(m, values, src);
+		return 0;
 	}
 	if (!user) {
 		if (fresh)
 			memset(values, 0, (uint64_t)m->value_stride * m->ncpus);
 		memcpy(values + (uint64_t)current_cpu(m->ncpus) * m->value_stride, src, m->value_size);
-		return;
+		return 0;
 	}
 	for (uint32_t c = 0; c < m->ncpus; c++) {
 		uint8_t *dst = values + (uint64_t)c * m->value_stride;
 		memcpy(dst, user_size == m->value_size ? src : src + (uint64_t)c * m->value_stride, m->value_size);
 		memset(dst + m->value_size, 0, m->value_stride - m->value_size);
 	}
+	return 0;
 }
 
 /* read_user_values copies a value out as the syscall does: every CPU's copy padded to 8 bytes, lock word zeroed. */

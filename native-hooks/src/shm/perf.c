@@ -69,7 +69,8 @@ BPFTIME_API long bpftime_perf_event_output(struct bpftime_map *m, uint64_t flags
 		return -E2BIG;
 	struct bpftime_perf_buf *b = buf(m, (uint32_t)index);
 	uint64_t cap = (uint64_t)m->perf_pages * BPFTIME_PAGE_SIZE;
-	lock_acquire(&b->lock);
+	if (lock_acquire(&b->lock) < 0)
+		return -EBUSY;
 	uint64_t head = LOAD_RLX(&b->data_head);
 	if (head + rec - LOAD_ACQ(&b->data_tail) > cap) {
 		__atomic_fetch_add(&b->lost, 1, __ATOMIC_RELAXED);
@@ -97,7 +98,8 @@ BPFTIME_API int bpftime_perf_open(struct bpftime_map *m)
 		return -EINVAL;
 	for (uint32_t i = 0; i < m->perf_nbufs; i++) {
 		struct bpftime_perf_buf *b = buf(m, i);
-		lock_acquire(&b->lock);
+		if (lock_acquire(&b->lock) < 0)
+			return -EBUSY;
 		STORE_REL(&b->data_tail, LOAD_RLX(&b->data_head));
 		STORE_RLX(&b->lost, 0);
 		STORE_REL(&b->open, 1);

@@ -78,7 +78,8 @@ void *ringbuf_reserve(struct bpftime_ringbuf *rb, uint64_t size, uint64_t flags)
 	uint64_t len = round_up(size + BPFTIME_RINGBUF_HDR_SZ, 8), ring = rb->mask + 1;
 	if (len > ring)
 		return NULL;
-	lock_acquire(&rb->lock);
+	if (lock_acquire(&rb->lock) < 0)
+		return NULL;
 	uint64_t cons = LOAD_ACQ(&rb->consumer_pos), prod = LOAD_RLX(&rb->producer_pos);
 	uint64_t off = prod & rb->mask, tail = ring - off;
 	uint64_t pad = len > tail ? tail : 0;
@@ -105,17 +106,15 @@ static void notify(struct bpftime_ringbuf *rb)
 		syscall(SYS_futex, &rb->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* consumer_at tells whether the consumer waits at this record (possibly through the padding record before it). */
+/*
+ * consumer_at tells whether the consumer waits at this record, the kernel's wakeup rule. A consumer never waits at a
+ * padding record (it skips discarded records and stops only at a BUSY one), so the record after a padding needs no
+ * case of its own; and the header at a stale consumer position may already be another record's data, so it is not
+ * read.
+ */
 static int consumer_at(struct bpftime_ringbuf *rb, uint64_t rec)
 {
-	uint64_t cons = LOAD_ACQ(&rb->consumer_pos), off = cons & rb->mask;
-	if (off == rec)
-		return 1;
-	if (rec != 0)
-		return 0;
-	uint32_t len = LOAD_ACQ(&((struct bpftime_ringbuf_hdr *)(rb_data(rb) + off))->len);
-	return (len & BPFTIME_RINGBUF_DISCARD_BIT) && off + round_up((len & LEN_MASK) + BPFTIME_RINGBUF_HDR_SZ, 8) ==
-								 rb->mask + 1;
+	return (LOAD_ACQ(&rb->consumer_pos) & rb->mask) == rec;
 }
 
 static void commit(void *sample, uint64_t flags, int discard)
@@ -164,7 +163,8 @@ static int reclaim(struct bpftime_ringbuf *rb, struct bpftime_ringbuf_hdr *h, ui
 int ringbuf_consume(struct bpftime_ringbuf *rb, ringbuf_rec_fn fn, void *ctx, uint32_t max)
 {
 	int n = 0, stop = 0;
-	lock_acquire(&rb->cons_lock);
+	if (lock_acquire(&rb->cons_lock) < 0)
+		return -EBUSY;
 	uint64_t cons = LOAD_RLX(&rb->consumer_pos);
 	while (!stop && (max == 0 || (uint32_t)n < max)) {
 		uint64_t prod = LOAD_ACQ(&rb->producer_pos);

@@ -1,6 +1,7 @@
 /* Map semantics per type, single-threaded: results and errno values as the kernel's (tests/shm, ASan/UBSan). */
 #include <errno.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 
@@ -439,6 +440,38 @@ static void test_perf(void)
 	CHECK_EQ(bpftime_perf_event_output(m, BPFTIME_F_CURRENT_CPU, data, 4), -ENOENT);
 }
 
+/* A thread interrupted inside its own critical section (a signal handler running a probe) gets -EBUSY, no deadlock. */
+static void test_reentry(void)
+{
+	uint32_t me = (uint32_t)syscall(SYS_gettid), k = 1;
+	uint64_t v = 1;
+	uint8_t *base = bpftime_seg_base(seg);
+	struct bpftime_map *h = new_map(seg, "re", BPFTIME_MAP_HASH, 4, 8, 4, 0);
+	const struct bpftime_map_def *d = bpftime_map_def(h);
+	struct bpftime_htab_bucket *b = (struct bpftime_htab_bucket *)(base + d->u.htab.buckets_off);
+	CHECK_EQ(bpftime_map_update_elem(h, &k, &v, 0), 0);
+	for (uint32_t i = 0; i < d->u.htab.nbuckets; i++)
+		b[i].lock = me;
+	CHECK_EQ(bpftime_map_update_elem(h, &k, &v, 0), -EBUSY);
+	CHECK_EQ(bpftime_map_delete_elem(h, &k), -EBUSY);
+	CHECK(bpftime_map_lookup_elem(h, &k) != NULL); /* lookups take no lock */
+	for (uint32_t i = 0; i < d->u.htab.nbuckets; i++)
+		b[i].lock = 0;
+	struct bpftime_map *l = new_map(seg, "relru", BPFTIME_MAP_LRU_HASH, 4, 8, 4, 0);
+	struct bpftime_htab_ctl *c = (struct bpftime_htab_ctl *)(base + bpftime_map_def(l)->storage_off);
+	c->lru_lock = me;
+	CHECK_EQ(bpftime_map_update_elem(l, &k, &v, 0), -EBUSY);
+	c->lru_lock = 0;
+	CHECK_EQ(bpftime_map_update_elem(l, &k, &v, 0), 0);
+	struct bpftime_map *r = new_map(seg, "rerb", BPFTIME_MAP_RINGBUF, 0, 0, 4096, 0);
+	struct bpftime_ringbuf *rb = (struct bpftime_ringbuf *)(base + bpftime_map_def(r)->storage_off);
+	rb->lock = me;
+	CHECK(bpftime_ringbuf_reserve(r, 8, 0) == NULL);
+	CHECK_EQ(bpftime_ringbuf_output(r, &v, 8, 0), -EAGAIN);
+	rb->lock = 0;
+	CHECK_EQ(bpftime_ringbuf_output(r, &v, 8, 0), 0);
+}
+
 int main(void)
 {
 	char name[64];
@@ -454,6 +487,7 @@ int main(void)
 	test_validation();
 	test_ringbuf();
 	test_perf();
+	test_reentry();
 	bpftime_seg_unlink(seg);
 	bpftime_seg_close(seg);
 	printf("test_maps: ok\n");
