@@ -28,7 +28,7 @@ describe('bpftime-vm compile', () => {
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ program: 'count_add', emit: 'wat', entry: 'bpf_main', memory: true });
     expect(j.helpers).toContainEqual({ import: 'helper.map_lookup_elem', id: 1 });
-    expect(j.lddw).toContainEqual({ import: 'bpf.lddw_9', pc: 9, source: 'map_idx', map: 'calls' });
+    expect(j.lddw).toContainEqual({ import: 'bpf.lddw_9', pc: 9, source: 'map_idx', index: 0, map: 'calls' });
     expect(readFileSync(out, 'utf8')).toMatch(/^\(module[\s\S]*\(export "bpf_main"/);
   });
 
