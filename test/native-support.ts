@@ -6,7 +6,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { kernelHelpers } from '../src/helpers/kernel/index.js';
 import type { HelperSet } from '../src/helpers/registry.js';
+import type { CollectionSpec } from '../src/loader/spec.js';
 import type { Insn } from '../src/isa/index.js';
 import { compileNative, readNativeHelpers, type CompiledNative } from '../src/native/aot.js';
 import { ROOT } from './helpers.js';
@@ -31,7 +33,8 @@ export interface RunnerOutput {
   status?: { state: string; runs: number; missed: number; pc: number; trap_kind: number; reason: string };
   totals?: { ok: number; failed: number };
   bench?: { runs: number; ns_per_run: number };
-  maps?: Record<string, unknown>;
+  maps?: NativeMap[];
+  host?: { pid: number; probe_buf: string };
   load_error?: string;
 }
 
@@ -52,3 +55,32 @@ export async function runNative(so: string, args: string[] = [], runner = RUNNER
 
 /** hex formats r0 as the runner prints it. */
 export const hex = (v: bigint): string => '0x' + BigInt.asUintN(64, v).toString(16);
+
+/** BPF_F_RDONLY_PROG marks a map programs may only read (frozen .rodata). */
+const BPF_F_RDONLY_PROG = 1 << 7;
+
+/** mapsArg describes a collection's maps for the runner's --maps (runner-maps.c): the segment gets the same maps. */
+export function mapsArg(spec: CollectionSpec): string {
+  return spec.maps.map((m) => {
+    const init = m.contents.find((e) => e.value instanceof Uint8Array && e.key.every((b) => b === 0));
+    const initHex = init ? Buffer.from(init.value as Uint8Array).toString('hex') : '';
+    return [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags | (m.readOnly ? BPF_F_RDONLY_PROG : 0), initHex].join(',');
+  }).join(';');
+}
+
+/** NativeMap is one map as the runner prints it at the end. */
+export interface NativeMap {
+  name: string;
+  type: number;
+  ncpus: number;
+  entries?: [string, string][];
+  records?: string[];
+  samples?: { cpu: number; data: string }[];
+}
+
+/** compileObjectProgram compiles one program of a collection for the runtime. */
+export function compileObjectProgram(spec: CollectionSpec, name: string): Promise<CompiledNative> {
+  const p = spec.programs.find((x) => x.name === name);
+  if (!p) throw new Error(`no program ${name}`);
+  return nativeCompile(p.name, p.insns, kernelHelpers(), p.section, spec.maps.map((m) => m.name));
+}

@@ -71,6 +71,7 @@ enum bpftime_trap_kind {
 	BPFTIME_TRAP_POISON = 5,
 	BPFTIME_TRAP_WASM = 16,   /* wasm_rt_trap (value: wasm_rt_trap_t), a JIT bug if it ever happens */
 	BPFTIME_TRAP_CALLX = 17,  /* callx to something that is neither a function nor a helper (value: target) */
+	BPFTIME_TRAP_HELPER = 18, /* a helper refused its arguments (a bad pointer, not a map, ...) */
 };
 
 /* What a compiled program exports as `bpftime_prog_desc`. */

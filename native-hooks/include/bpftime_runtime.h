@@ -122,6 +122,7 @@ struct bpftime_prog_opts {
 	uint32_t nmaps;
 	uint64_t budget;                     /* instructions per run; 0: BPFTIME_DEFAULT_BUDGET */
 	uint64_t cookie;                     /* bpf_get_attach_cookie */
+	uint32_t seg_prog_id;                /* id in the segment's program table: traps are recorded there */
 };
 
 /* bpftime_prog_load dlopens a compiled program, checks its ABI version and that the runtime has every helper it
@@ -170,6 +171,17 @@ void bpftime_prog_status(const struct bpftime_prog *prog, struct bpftime_prog_st
 const char *bpftime_prog_name(const struct bpftime_prog *prog);
 /* bpftime_prog_enable re-enables a disabled program (after the control plane has reported it). */
 void bpftime_prog_enable(struct bpftime_prog *prog);
+
+/* The runtime over a session's segment (bpftime_shm.h), opened or created with bpftime_seg_opts.map_at =
+ * bpftime_runtime_segment_addr(rt). bpftime_runtime_use_segment makes the map helpers use the segment's maps (a map's
+ * handle is its table id), sends trace_printk lines and runtime messages to the segment's log ring (unless the
+ * options gave callbacks), records traps in its program table (bpftime_prog_opts.seg_prog_id), and registers the
+ * maps' storage as regions. */
+int bpftime_runtime_use_segment(struct bpftime_runtime *rt, struct bpftime_seg *seg, char err[BPFTIME_ERR_LEN]);
+/* bpftime_runtime_add_map_regions registers the storage of maps created since (call when the map table changed). */
+int bpftime_runtime_add_map_regions(struct bpftime_runtime *rt);
+/* bpftime_runtime_map_ref returns the map reference of segment map `id` for bpftime_prog_opts.maps ({0, 0} if none). */
+struct bpftime_prog_map bpftime_runtime_map_ref(struct bpftime_runtime *rt, uint32_t id);
 
 /* bpftime_helper_supported reports whether the runtime implements helper `id`; bpftime_helper_name names it. */
 int bpftime_helper_supported(uint32_t id);

@@ -3,7 +3,11 @@
 # it to refuse, at load time, a program calling a helper the native runtime lacks (src/native/aot.ts).
 RUNTIME_SRCS := $(sort $(wildcard src/runtime/*.c))
 RUNTIME_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(RUNTIME_SRCS))
-RUNTIME_HDRS := $(wildcard src/runtime/*.h) include/bpftime_runtime.h include/bpftime_prog_abi.h include/bpftime_helpers.gen.h include/bpftime_shm.h
+RUNTIME_HDRS := $(wildcard src/runtime/*.h) include/bpftime_runtime.h include/bpftime_prog_abi.h include/bpftime_helpers.gen.h include/bpftime_shm.h include/bpftime_maps.h
+# The runtime calls the shm map API: the agent links libbpftime_shm.a after libbpftime-runtime.a. (shm.mk is
+# included after this file, so its variables are not set yet here.)
+RT_SHM_LIB := $(BUILD)/libbpftime_shm.a
+RT_SHM_SRCS := $(sort $(wildcard src/shm/*.c))
 RUNTIME_LIB := $(BUILD)/libbpftime-runtime.a
 # Messages are truncated to their buffers on purpose.
 RUNTIME_CFLAGS = $(CFLAGS) -Wno-format-truncation
@@ -19,16 +23,16 @@ $(RUNTIME_LIB): $(RUNTIME_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/bpftime-runtime-helpers: tests/runtime/list-helpers.c $(RUNTIME_LIB)
-	$(CC) $(RUNTIME_CFLAGS) $< $(RUNTIME_LIB) -ldl -lpthread -o $@
+$(BUILD)/bpftime-runtime-helpers: tests/runtime/list-helpers.c $(RUNTIME_LIB) $(RT_SHM_LIB)
+	$(CC) $(RUNTIME_CFLAGS) $< $(RUNTIME_LIB) $(RT_SHM_LIB) -ldl -lpthread -o $@
 
 $(BUILD)/runtime-helpers.txt: $(BUILD)/bpftime-runtime-helpers
 	$< > $@
 
 # The test runner loads compiled programs (built by the vitest tests through src/native) and runs them on the
 # runtime; built twice: with ASan/UBSan, and with TSan for the threaded runs.
-RUNNER_SRCS := $(wildcard tests/runtime/runner*.c) $(RUNTIME_SRCS)
-RUNNER_HDRS := $(wildcard tests/runtime/*.h) $(RUNTIME_HDRS)
+RUNNER_SRCS := $(wildcard tests/runtime/runner*.c) $(RUNTIME_SRCS) $(RT_SHM_SRCS)
+RUNNER_HDRS := $(wildcard tests/runtime/*.h) $(RUNTIME_HDRS) $(wildcard src/shm/*.h)
 
 $(BUILD)/tests/runtime/runner: $(RUNNER_SRCS) $(RUNNER_HDRS)
 	@mkdir -p $(dir $@)
@@ -36,7 +40,7 @@ $(BUILD)/tests/runtime/runner: $(RUNNER_SRCS) $(RUNNER_HDRS)
 
 $(BUILD)/tests/runtime/runner-tsan: $(RUNNER_SRCS) $(RUNNER_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(RUNTIME_TEST_CFLAGS) -fsanitize=thread $(RUNNER_SRCS) -ldl -lpthread -o $@
+	$(CC) $(RUNTIME_TEST_CFLAGS) -fsanitize=thread -Wno-tsan $(RUNNER_SRCS) -ldl -lpthread -o $@
 
 .PHONY: runtime-test
 TEST_TARGETS += runtime-test

@@ -63,14 +63,41 @@ uint64_t rt_refill(struct bpftime_exec *x, uint64_t addr, uint32_t size, uint32_
 	rt_fault(x, addr, size, (int)write);
 }
 
-/* describe writes the TypeScript runtime's explanation of a rejected access. */
+/* nearest names the span closest to an unmapped address when it is within a page, as a hint (as the TypeScript
+ * runtime's GuestMemory.nearest does). */
+static void nearest(struct bpftime_exec *x, uint64_t addr, char *buf, size_t len)
+{
+	struct rt_thread *t = x->th;
+	const struct rt_regions *rs = atomic_load_explicit(&t->rt->regions, memory_order_acquire);
+	uint64_t best = 4096;
+	buf[0] = 0;
+	for (uint32_t i = 0; i < rs->n + 2; i++) {
+		struct span s = i == 0 ? (struct span){ t->stack_lo, t->stack_top, "stack", 1 }
+			: i == 1 ? (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1 }
+			: (struct span){ rs->r[i - 2].start, rs->r[i - 2].end, rs->r[i - 2].name, 0 };
+		if (s.end == s.start) continue;
+		if (addr < s.start && s.start - addr <= best) {
+			best = s.start - addr;
+			snprintf(buf, len, " (%llu bytes below region %s [0x%llx, 0x%llx))", (unsigned long long)best, s.name, (unsigned long long)s.start, (unsigned long long)s.end);
+		} else if (addr >= s.end && addr - s.end < best) {
+			best = addr - s.end;
+			snprintf(buf, len, " (%llu bytes past the end of region %s [0x%llx, 0x%llx))", (unsigned long long)best, s.name, (unsigned long long)s.start, (unsigned long long)s.end);
+		}
+	}
+}
+
+/* describe writes the TypeScript runtime's explanation of a rejected access (GuestMemory.describeFault). The context
+ * counts as a region up to the end of its page there (its capacity), so an access just past it is out of bounds. */
 static void describe(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write, char *buf, size_t len)
 {
-	char what[96];
+	char what[96], hint[128];
 	snprintf(what, sizeof(what), "%s of %llu byte%s at 0x%llx", write ? "write" : "read", (unsigned long long)size, size == 1 ? "" : "s", (unsigned long long)addr);
 	struct span s;
+	struct rt_thread *t = x->th;
+	int found = find(x, addr, &s);
+	if (!found && addr >= t->ctx_lo && addr < t->ctx_lo + BPFTIME_CTX_MAX) s = (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1 }, found = 1;
 	if (addr < NULL_GUARD_END) snprintf(buf, len, "null pointer dereference: %s", what);
-	else if (!find(x, addr, &s)) snprintf(buf, len, "%s is outside every memory region", what);
+	else if (!found) nearest(x, addr, hint, sizeof(hint)), snprintf(buf, len, "%s is outside every memory region%s", what, hint);
 	else if (addr + size > s.end || addr + size < addr)
 		snprintf(buf, len, "%s is out of bounds of region %s [0x%llx, 0x%llx)", what, s.name, (unsigned long long)s.start, (unsigned long long)s.end);
 	else snprintf(buf, len, "%s writes read-only region %s [0x%llx, 0x%llx)", what, s.name, (unsigned long long)s.start, (unsigned long long)s.end);
@@ -98,15 +125,15 @@ void *rt_guest_ptr(struct bpftime_exec *x, uint64_t addr, uint64_t size, int wri
 	char msg[BPFTIME_ERR_LEN], what[BPFTIME_ERR_LEN - 32];
 	describe(x, addr, size, write, what, sizeof(what));
 	snprintf(msg, sizeof(msg), "helper argument: %s", what);
-	rt_abort_run(x, 0, RT_PC(x), msg);
+	rt_abort_run(x, BPFTIME_TRAP_HELPER, RT_PC(x), msg);
 }
 
-void rt_helper_fault(struct bpftime_exec *x, uint32_t kind, const char *fmt, ...)
+void rt_helper_fault(struct bpftime_exec *x, const char *fmt, ...)
 {
 	char msg[BPFTIME_ERR_LEN];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	rt_abort_run(x, kind, RT_PC(x), msg);
+	rt_abort_run(x, BPFTIME_TRAP_HELPER, RT_PC(x), msg);
 }

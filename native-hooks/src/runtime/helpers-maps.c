@@ -21,7 +21,7 @@ static void map_sizes(struct bpftime_exec *x, uint64_t handle, int arg, uint32_t
 	const struct bpftime_map_ops *m = ops(x);
 	uint32_t ks = m->key_size ? m->key_size(m->arg, handle) : 0;
 	uint32_t vs = m->value_size ? m->value_size(m->arg, handle) : 0;
-	if (ks == 0 && vs == 0) rt_helper_fault(x, 0, "argument r%d = 0x%llx is not a map", arg, (unsigned long long)handle);
+	if (ks == 0 && vs == 0) rt_helper_fault(x, "argument r%d = 0x%llx is not a map", arg, (unsigned long long)handle);
 	if (key) *key = ks;
 	if (value) *value = vs;
 }
@@ -96,7 +96,7 @@ static uint64_t commit(struct bpftime_exec *x, uint64_t sample, uint64_t flags, 
 		RT_CTL(x) = RT_CTL_REGIONS;
 		return 0;
 	}
-	rt_helper_fault(x, 0, "0x%llx is not a sample reserved in a ring buffer", (unsigned long long)sample);
+	rt_helper_fault(x, "0x%llx is not a sample reserved in a ring buffer", (unsigned long long)sample);
 }
 
 HELPER(ringbuf_submit) { return commit(x, r1, r2, 0); }

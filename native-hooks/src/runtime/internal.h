@@ -44,6 +44,9 @@ struct bpftime_runtime {
 	uint32_t *free_slots;               /* slot numbers of exited threads */
 	uint32_t nfree_slots, next_slot;
 	struct rt_thread *threads;          /* every registered thread (for unload and destroy) */
+	struct bpftime_seg *seg;            /* the session's segment, once bpftime_runtime_use_segment ran */
+	uint8_t map_regions[BPFTIME_MAX_MAPS]; /* segment maps whose storage is registered as a region */
+	int custom_log, custom_printk;      /* the caller gave these callbacks (the segment does not replace them) */
 	pthread_key_t key;                  /* thread exit cleanup */
 };
 
@@ -55,6 +58,7 @@ struct bpftime_prog {
 	struct bpftime_prog_desc *desc;
 	bpftime_entry_fn main;
 	uint64_t budget, cookie;
+	uint32_t seg_prog_id;               /* id in the segment's program table, 0 when none */
 	uint64_t *lddw;                     /* resolved map references, desc->nlddw */
 	_Atomic int state;                  /* enum bpftime_prog_state */
 	_Atomic uint64_t runs, missed;
@@ -110,6 +114,9 @@ HIDDEN int rt_slot_map(struct bpftime_runtime *rt, uint32_t slot);
 HIDDEN void rt_slot_unmap(struct bpftime_runtime *rt, uint32_t slot);
 HIDDEN uint64_t rt_slot_guest(uint32_t slot);
 
+/* shm.c */
+HIDDEN void rt_seg_fault(struct bpftime_prog *p, uint32_t kind, uint32_t pc, const char *msg);
+
 /* runtime.c */
 HIDDEN void rt_regions_clear(struct bpftime_runtime *rt);
 
@@ -124,7 +131,7 @@ HIDDEN uint64_t rt_refill(struct bpftime_exec *x, uint64_t addr, uint32_t size, 
 HIDDEN void *rt_guest_ptr(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write);
 HIDDEN int rt_guest_readable(struct bpftime_exec *x, uint64_t addr, uint64_t size);
 HIDDEN __attribute__((noreturn)) void rt_fault(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write);
-HIDDEN __attribute__((noreturn, format(printf, 3, 4))) void rt_helper_fault(struct bpftime_exec *x, uint32_t kind, const char *fmt, ...);
+HIDDEN __attribute__((noreturn, format(printf, 2, 3))) void rt_helper_fault(struct bpftime_exec *x, const char *fmt, ...);
 
 /* trap.c */
 HIDDEN __attribute__((noreturn)) void rt_trap(struct bpftime_exec *x, uint32_t kind, uint32_t pc, uint64_t value);

@@ -75,6 +75,7 @@ struct bpftime_prog *bpftime_prog_load(struct bpftime_runtime *rt, const char *p
 		p->main = d->fns[0].fn;
 		p->budget = opts && opts->budget ? opts->budget : BPFTIME_DEFAULT_BUDGET;
 		p->cookie = opts ? opts->cookie : 0;
+		p->seg_prog_id = opts ? opts->seg_prog_id : 0;
 		snprintf(p->path, sizeof(p->path), "%s", path);
 		pthread_mutex_init(&p->status_lock, NULL);
 		e = resolve_lddw(p, opts, why);

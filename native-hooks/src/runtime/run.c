@@ -76,9 +76,9 @@ uint64_t rt_tail_call(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t
 	struct rt_thread *t = x->th;
 	struct bpftime_prog *target = x->tail_target;
 	x->tail_target = NULL;
-	if (!target) rt_helper_fault(x, 0, "tail call without a target");
+	if (!target) rt_helper_fault(x, "tail call without a target");
 	struct bpftime_exec *tx = t->execs[target->index];
-	if (!tx && !(tx = rt_exec_create(t, target))) rt_helper_fault(x, 0, "tail call: no memory for an instance of %s", bpftime_prog_name(target));
+	if (!tx && !(tx = rt_exec_create(t, target))) rt_helper_fault(x, "tail call: no memory for an instance of %s", bpftime_prog_name(target));
 	RT_BUDGET(tx) = RT_BUDGET(x);
 	RT_CTL(tx) = 0;
 	tx->tail_calls = x->tail_calls;
@@ -100,7 +100,7 @@ uint64_t rt_call_function(struct bpftime_exec *x, uint64_t fn, uint64_t r1, uint
 	if (fn >= d->text_base && (fn - d->text_base) % 8 == 0)
 		for (uint32_t i = 0; i < d->nfns; i++)
 			if (d->fns[i].pc == pc) f = &d->fns[i];
-	if (!f) rt_helper_fault(x, 0, "callback 0x%llx is not a function of the program", (unsigned long long)fn);
+	if (!f) rt_helper_fault(x, "callback 0x%llx is not a function of the program", (unsigned long long)fn);
 	uint64_t fp = RT_FP(x) - 512;
 	if (fp < RT_GLOBAL(x, uint64_t, off_stack_limit)) rt_trap(x, BPFTIME_TRAP_CALL_DEPTH, RT_PC(x), 0);
 	uint64_t budget = RT_BUDGET(x), saved_fp = RT_FP(x);
@@ -160,7 +160,8 @@ void rt_abort_run(struct bpftime_exec *x, uint32_t kind, uint32_t pc, const char
 		snprintf(p->reason, sizeof(p->reason), "pc %u: %s", pc, reason);
 	}
 	pthread_mutex_unlock(&p->status_lock);
-	if (first) rt_log(t->rt, BPFTIME_LOG_ERROR, "program %s disabled: thread %d: pc %u: %s", bpftime_prog_name(p), (int)t->tid, pc, reason);
+	if (first && t->rt->seg && p->seg_prog_id) rt_seg_fault(p, kind, pc, reason); /* it logs too */
+	else if (first) rt_log(t->rt, BPFTIME_LOG_ERROR, "program %s disabled: thread %d: pc %u: %s", bpftime_prog_name(p), (int)t->tid, pc, reason);
 	t->cur = x;
 	_longjmp(t->trap_jmp, 1);
 }

@@ -55,6 +55,8 @@ struct bpftime_runtime *bpftime_runtime_create(const struct bpftime_runtime_opts
 		return NULL;
 	}
 	if (opts) rt->opts = *opts;
+	rt->custom_log = rt->opts.log != NULL;
+	rt->custom_printk = rt->opts.printk != NULL;
 	if (!rt->opts.log) rt->opts.log = default_log;
 	if (!rt->opts.printk) rt->opts.printk = default_printk;
 	if (rt->opts.maps) rt->maps = *rt->opts.maps;

@@ -1,41 +1,164 @@
-/* The runner's segment: a memfd mapped into the runtime's guest memory. */
+/* The runner's session: a segment created inside the runtime's guest window (a unique name, unlinked at the end), the
+ * maps of --maps created in it, and their contents printed at the end.
+ *
+ * --maps is a ';'-separated list in the object's map order: name,type,key_size,value_size,max_entries,flags[,init]
+ * where init is the hex value of key 0 (global data sections). Perf event arrays are opened (so output works) and
+ * read at the end with the ring buffers. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "bpftime_maps.h"
 #include "runner.h"
 
+#define MAX_RUNNER_MAPS 64
+
 struct runner_maps {
-	int fd;
+	struct bpftime_seg *seg;
+	struct bpftime_runtime *rt;
+	uint32_t n;
+	uint32_t ids[MAX_RUNNER_MAPS];
+	char names[MAX_RUNNER_MAPS][32];
+	struct bpftime_prog_map refs[MAX_RUNNER_MAPS];
 };
+
+static int create_map(struct runner_maps *m, char *def, char *err)
+{
+	char *save = NULL, *f[7] = { 0 };
+	int k = 0;
+	for (char *tok = strtok_r(def, ",", &save); tok && k < 7; tok = strtok_r(NULL, ",", &save)) f[k++] = tok;
+	if (k < 6) return snprintf(err, BPFTIME_ERR_LEN, "--maps: bad entry"), -1;
+	struct bpftime_map_spec spec = {
+		.name = f[0], .type = (uint32_t)atoi(f[1]), .key_size = (uint32_t)atoi(f[2]), .value_size = (uint32_t)atoi(f[3]),
+		.max_entries = (uint32_t)atoi(f[4]), .flags = (uint32_t)strtoul(f[5], NULL, 0), .spin_lock_off = -1,
+	};
+	if (spec.type == BPFTIME_MAP_PERF_EVENT_ARRAY && spec.max_entries == 0) spec.max_entries = (uint32_t)sysconf(_SC_NPROCESSORS_CONF);
+	char why[BPFTIME_ERR_LEN];
+	int id = bpftime_map_create(m->seg, &spec, why, sizeof(why));
+	if (id < 0) return snprintf(err, BPFTIME_ERR_LEN, "--maps: %s: %s", f[0], why), -1;
+	struct bpftime_map *map = bpftime_seg_map(m->seg, (uint32_t)id);
+	if (f[6] && *f[6]) {
+		size_t n = strlen(f[6]) / 2;
+		uint8_t *v = calloc(n + spec.value_size, 1);
+		for (size_t i = 0; i < n; i++) sscanf(f[6] + 2 * i, "%2hhx", &v[i]);
+		uint32_t key = 0;
+		int e = bpftime_map_update_user(map, &key, v, spec.value_size, 0);
+		free(v);
+		if (e != 0) return snprintf(err, BPFTIME_ERR_LEN, "--maps: %s: initial value: %s", f[0], strerror(-e)), -1;
+	}
+	if (spec.type == BPFTIME_MAP_PERF_EVENT_ARRAY) bpftime_perf_open(map);
+	m->ids[m->n] = (uint32_t)id;
+	snprintf(m->names[m->n], sizeof(m->names[0]), "%s", f[0]);
+	m->refs[m->n] = bpftime_runtime_map_ref(m->rt, (uint32_t)id);
+	m->n++;
+	return 0;
+}
 
 int runner_maps_setup(struct bpftime_runtime *rt, uint64_t seg_size, const char *spec, struct runner_maps **out, struct bpftime_map_ops *ops, char *err)
 {
 	(void)ops;
-	if (spec) return snprintf(err, BPFTIME_ERR_LEN, "--maps: no map support in this runner"), -1;
 	struct runner_maps *m = calloc(1, sizeof(*m));
-	m->fd = memfd_create("bpftime-runner-seg", MFD_CLOEXEC);
-	if (m->fd < 0 || ftruncate(m->fd, (off_t)seg_size) != 0) return snprintf(err, BPFTIME_ERR_LEN, "memfd: %s", strerror(errno)), -1;
-	if (bpftime_runtime_map_segment(rt, m->fd, seg_size, err) != 0) return -1;
+	m->rt = rt;
+	char name[64], why[BPFTIME_ERR_LEN];
+	snprintf(name, sizeof(name), "/bpftime-runner-%d", (int)getpid());
+	struct bpftime_seg_opts so = { .size = seg_size, .owner_uid = -1, .map_at = bpftime_runtime_segment_addr(rt) };
+	if (bpftime_seg_create(name, &so, &m->seg, why, sizeof(why)) < 0) return snprintf(err, BPFTIME_ERR_LEN, "segment: %s", why), -1;
+	bpftime_seg_unlink(m->seg); /* nothing else opens it; the mapping lives on */
+	if (bpftime_runtime_use_segment(rt, m->seg, err) != 0) return -1;
+	if (spec) {
+		char *copy = strdup(spec), *save = NULL;
+		for (char *def = strtok_r(copy, ";", &save); def; def = strtok_r(NULL, ";", &save)) {
+			if (m->n == MAX_RUNNER_MAPS || create_map(m, def, err) != 0) return free(copy), -1;
+		}
+		free(copy);
+	}
+	if (bpftime_runtime_add_map_regions(rt) != 0) return snprintf(err, BPFTIME_ERR_LEN, "map regions"), -1;
 	*out = m;
 	return 0;
 }
 
 void runner_maps_refs(struct runner_maps *m, struct bpftime_prog_opts *po)
 {
-	(void)m, (void)po;
+	po->maps = m->refs;
+	po->nmaps = m->n;
+}
+
+static void hex(const void *p, size_t n)
+{
+	printf("\"");
+	for (size_t i = 0; i < n; i++) printf("%02x", ((const uint8_t *)p)[i]);
+	printf("\"");
+}
+
+static int print_record(void *ctx, const void *data, uint32_t size)
+{
+	printf("%s", *(int *)ctx ? ", " : "");
+	*(int *)ctx = 1;
+	hex(data, size);
+	return 0;
+}
+
+static int print_sample(void *ctx, uint32_t cpu, const void *data, uint32_t size)
+{
+	printf("%s{\"cpu\": %u, \"data\": ", *(int *)ctx ? ", " : "", cpu);
+	*(int *)ctx = 1;
+	hex(data, size);
+	printf("}");
+	return 0;
+}
+
+/* dump prints a map: entries for hash and array maps (user-side values), records for rings and perf arrays. */
+static void dump(struct runner_maps *m, uint32_t i)
+{
+	struct bpftime_map *map = bpftime_seg_map(m->seg, m->ids[i]);
+	const struct bpftime_map_def *d = bpftime_map_def(map);
+	printf("%s{\"name\": ", i ? ", " : "");
+	runner_json_string(stdout, m->names[i], strlen(m->names[i]));
+	printf(", \"type\": %u, \"ncpus\": %u", d->type, bpftime_map_ncpus(map));
+	int first = 0;
+	if (d->type == BPFTIME_MAP_RINGBUF) {
+		printf(", \"records\": [");
+		bpftime_ringbuf_consume(map, print_record, &first, 0);
+		printf("]}");
+		return;
+	}
+	if (d->type == BPFTIME_MAP_PERF_EVENT_ARRAY) {
+		printf(", \"samples\": [");
+		bpftime_perf_consume(map, print_sample, &first);
+		printf("]}");
+		return;
+	}
+	uint32_t vs = bpftime_map_user_value_size(map);
+	uint8_t *key = calloc(d->key_size + 1, 1), *next = calloc(d->key_size + 1, 1), *value = calloc(vs + 1, 1);
+	printf(", \"entries\": [");
+	const void *prev = NULL;
+	while (bpftime_map_get_next_key(map, prev, next) == 0) {
+		memcpy(key, next, d->key_size);
+		prev = key;
+		if (bpftime_map_lookup_user(map, key, value) != 0) continue;
+		printf("%s[", first ? ", " : "");
+		first = 1;
+		hex(key, d->key_size);
+		printf(", ");
+		hex(value, vs);
+		printf("]");
+	}
+	printf("]}");
+	free(key), free(next), free(value);
 }
 
 void runner_maps_dump(struct runner_maps *m)
 {
-	(void)m;
+	printf("{\"maps\": [");
+	for (uint32_t i = 0; i < m->n; i++) dump(m, i);
+	printf("]}\n");
 }
 
 void runner_maps_free(struct runner_maps *m)
 {
 	if (!m) return;
-	close(m->fd);
+	bpftime_seg_close(m->seg);
+	bpftime_runtime_segment_unmapped(m->rt);
 	free(m);
 }

@@ -3,7 +3,7 @@
  * interpreter. Built with ASan/UBSan (runner) and TSan (runner-tsan).
  *
  *   runner [options] PROG.so
- *     --ctx HEX        context bytes of each run (default: none)
+ *     --ctx HEX        context bytes of a run (default: none); repeated: thread 0 runs each in turn, --runs times
  *     --runs N         runs per thread (default 1)
  *     --threads N      threads running concurrently (default 1)
  *     --budget N       instruction budget per run
@@ -72,10 +72,13 @@ static int parse_hex(const char *hex, uint8_t **out, uint32_t *len)
 	return 0;
 }
 
+#define MAX_CTX 64
+
 struct job {
 	struct bpftime_prog *prog;
-	const uint8_t *ctx;
-	uint32_t ctx_len;
+	uint8_t **ctx;
+	uint32_t *ctx_len;
+	int nctx;
 	uint64_t func_ip;
 	long runs;
 	int report;
@@ -85,8 +88,10 @@ struct job {
 static void *worker(void *arg)
 {
 	struct job *j = arg;
-	struct bpftime_run run = { .ctx = j->ctx, .ctx_len = j->ctx_len, .func_ip = j->func_ip };
-	for (long i = 0; i < j->runs; i++) {
+	struct bpftime_run run = { .func_ip = j->func_ip };
+	for (long i = 0; i < j->runs * j->nctx; i++) {
+		run.ctx = j->ctx[i % j->nctx];
+		run.ctx_len = j->ctx_len[i % j->nctx];
 		int e = bpftime_prog_run(j->prog, &run);
 		if (e == 0) j->ok++;
 		else j->failed++;
@@ -120,8 +125,9 @@ static void print_status(struct bpftime_prog *p)
 int main(int argc, char **argv)
 {
 	const char *path = NULL, *maps_spec = NULL;
-	uint8_t *ctx = NULL, *probe = NULL;
-	uint32_t ctx_len = 0, probe_len = 0;
+	uint8_t *ctxs[MAX_CTX] = { NULL }, *probe = NULL;
+	uint32_t lens[MAX_CTX] = { 0 }, probe_len = 0;
+	int nctx = 0;
 	long runs = 1, threads = 1;
 	uint64_t budget = 0, func_ip = 0, seg_size = 16u << 20;
 	int bench = 0;
@@ -131,7 +137,7 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "--self-test")) return runner_self_test();
 		if (!strcmp(a, "--bench")) bench = 1;
 		else if (!v || a[0] != '-') path = a;
-		else if (!strcmp(a, "--ctx")) i++, parse_hex(v, &ctx, &ctx_len);
+		else if (!strcmp(a, "--ctx") && nctx < MAX_CTX) i++, parse_hex(v, &ctxs[nctx], &lens[nctx]), nctx++;
 		else if (!strcmp(a, "--probe-buf")) i++, parse_hex(v, &probe, &probe_len);
 		else if (!strcmp(a, "--runs")) i++, runs = atol(v);
 		else if (!strcmp(a, "--threads")) i++, threads = atol(v);
@@ -145,18 +151,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: runner [options] PROG.so | --self-test\n");
 		return 2;
 	}
+	if (nctx == 0) nctx = 1;
+	uint8_t *host = NULL;
 	if (probe) {
 		/* A pt_regs context whose first argument (di, offset 112) points at a host buffer. */
-		uint8_t *host = malloc(probe_len + 1);
+		host = malloc(probe_len + 1);
 		memcpy(host, probe, probe_len);
-		if (ctx_len < 168) {
-			ctx = realloc(ctx, 168);
-			memset(ctx + ctx_len, 0, 168 - ctx_len);
-			ctx_len = 168;
+		if (lens[0] < 168) {
+			ctxs[0] = realloc(ctxs[0], 168);
+			memset(ctxs[0] + lens[0], 0, 168 - lens[0]);
+			lens[0] = 168;
 		}
 		uint64_t addr = (uint64_t)(uintptr_t)host;
-		memcpy(ctx + 112, &addr, 8);
+		memcpy(ctxs[0] + 112, &addr, 8);
 	}
+	printf("{\"host\": {\"pid\": %d, \"probe_buf\": \"0x%llx\"}}\n", (int)getpid(), (unsigned long long)(uintptr_t)host);
 	char err[BPFTIME_ERR_LEN];
 	struct runner_maps *maps = NULL;
 	struct bpftime_map_ops ops;
@@ -178,7 +187,7 @@ int main(int argc, char **argv)
 	if (threads < 1 || threads > 256) threads = 1;
 	double t0 = now_ns();
 	for (long t = 0; t < threads; t++) {
-		jobs[t] = (struct job){ .prog = p, .ctx = ctx, .ctx_len = ctx_len, .func_ip = func_ip, .runs = runs, .report = !bench && t == 0 };
+		jobs[t] = (struct job){ .prog = p, .ctx = ctxs, .ctx_len = lens, .nctx = t == 0 ? nctx : 1, .func_ip = func_ip, .runs = runs, .report = !bench && t == 0 };
 		if (threads == 1) worker(&jobs[0]);
 		else pthread_create(&tids[t], NULL, worker, &jobs[t]);
 	}
@@ -187,13 +196,15 @@ int main(int argc, char **argv)
 	double elapsed = now_ns() - t0;
 	long ok = 0, failed = 0;
 	for (long t = 0; t < threads; t++) ok += jobs[t].ok, failed += jobs[t].failed;
-	if (bench) printf("{\"bench\": {\"runs\": %ld, \"ns_per_run\": %.2f}}\n", runs * threads, elapsed / (double)(runs * threads));
+	long total = runs * (threads - 1 + nctx);
+	if (bench) printf("{\"bench\": {\"runs\": %ld, \"ns_per_run\": %.2f}}\n", total, elapsed / (double)total);
 	printf("{\"totals\": {\"ok\": %ld, \"failed\": %ld}}\n", ok, failed);
 	print_status(p);
 	runner_maps_dump(maps);
 	bpftime_prog_unload(p);
 	runner_maps_free(maps);
 	bpftime_runtime_destroy(rt);
-	free(ctx);
+	for (int i = 0; i < nctx; i++) free(ctxs[i]);
+	free(probe), free(host);
 	return 0;
 }
