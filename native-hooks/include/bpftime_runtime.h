@@ -64,6 +64,9 @@ struct bpftime_map_ops {
 	void *(*ringbuf_reserve)(void *arg, uint64_t handle, uint64_t size, uint64_t flags);
 	void (*ringbuf_commit)(void *arg, void *record, uint64_t flags, int discard);
 	long (*ringbuf_output)(void *arg, uint64_t handle, const void *data, uint64_t size, uint64_t flags);
+	uint64_t (*ringbuf_query)(void *arg, uint64_t handle, uint64_t flags);
+	/* A per-CPU map's value of `cpu`, or NULL. */
+	void *(*lookup_percpu)(void *arg, uint64_t handle, const void *key, uint32_t cpu);
 	long (*perf_output)(void *arg, uint64_t handle, uint64_t flags, uint32_t cpu, const void *data, uint64_t size);
 	/* Program array (tail calls): the program at `index`, or NULL. */
 	struct bpftime_prog *(*prog_array_get)(void *arg, uint64_t handle, uint32_t index);

@@ -110,6 +110,12 @@ void rt_fault(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write)
 	rt_abort_run(x, 0, RT_PC(x), msg);
 }
 
+uint64_t rt_guest_span_end(struct bpftime_exec *x, uint64_t addr)
+{
+	struct span s;
+	return addr < BPFTIME_GUEST_SIZE && find(x, addr, &s) ? s.end : 0;
+}
+
 int rt_guest_readable(struct bpftime_exec *x, uint64_t addr, uint64_t size)
 {
 	struct span s;

@@ -46,6 +46,15 @@ HELPER(map_lookup_elem)
 	return to_guest(x, ops(x)->lookup(ops(x)->arg, r1, key, cpu_now()));
 }
 
+HELPER(map_lookup_percpu_elem)
+{
+	uint32_t ks;
+	map_sizes(x, r1, 1, &ks, NULL);
+	const void *key = rt_guest_ptr(x, r2, ks, 0);
+	if (!ops(x)->lookup_percpu) return 0;
+	return to_guest(x, ops(x)->lookup_percpu(ops(x)->arg, r1, key, (uint32_t)r3));
+}
+
 HELPER(map_update_elem)
 {
 	uint32_t ks, vs;
@@ -101,6 +110,12 @@ static uint64_t commit(struct bpftime_exec *x, uint64_t sample, uint64_t flags, 
 
 HELPER(ringbuf_submit) { return commit(x, r1, r2, 0); }
 HELPER(ringbuf_discard) { return commit(x, r1, r2, 1); }
+
+HELPER(ringbuf_query)
+{
+	map_sizes(x, r1, 1, NULL, NULL);
+	return ops(x)->ringbuf_query ? ops(x)->ringbuf_query(ops(x)->arg, r1, r2) : 0;
+}
 
 HELPER(perf_event_output)
 {

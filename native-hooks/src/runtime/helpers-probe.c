@@ -38,6 +38,9 @@ long rt_read_any_str(struct bpftime_exec *x, char *dst, uint64_t src, size_t max
 		size_t chunk = PAGE - (size_t)((src + k) % PAGE);
 		if (chunk > max - 1 - k) chunk = max - 1 - k;
 		if (chunk > sizeof(buf)) chunk = sizeof(buf);
+		/* In guest memory, a string may end at its region's end (a constant at the end of .rodata). */
+		uint64_t end = rt_guest_span_end(x, src + k);
+		if (end && chunk > end - (src + k)) chunk = (size_t)(end - (src + k));
 		if (rt_read_any(x, buf, src + k, chunk) != 0) return -EFAULT;
 		char *nul = memchr(buf, 0, chunk);
 		size_t n = nul ? (size_t)(nul - buf) + 1 : chunk;

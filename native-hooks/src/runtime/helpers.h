@@ -27,8 +27,9 @@
 	/* printk.c */                                                                                     \
 	X(trace_printk) X(trace_vprintk) X(snprintf)                                                       \
 	/* helpers-maps.c */                                                                               \
-	X(map_lookup_elem) X(map_update_elem) X(map_delete_elem) X(ringbuf_output) X(ringbuf_reserve)      \
-	X(ringbuf_submit) X(ringbuf_discard) X(perf_event_output) X(tail_call)                             \
+	X(map_lookup_elem) X(map_update_elem) X(map_delete_elem) X(map_lookup_percpu_elem)                \
+	X(ringbuf_output) X(ringbuf_reserve) X(ringbuf_submit) X(ringbuf_discard) X(ringbuf_query)         \
+	X(perf_event_output) X(tail_call)                                                                  \
 	/* helpers-control.c */                                                                            \
 	X(loop)
 

@@ -61,7 +61,7 @@ struct bpftime_prog {
 	uint32_t seg_prog_id;               /* id in the segment's program table, 0 when none */
 	uint64_t *lddw;                     /* resolved map references, desc->nlddw */
 	_Atomic int state;                  /* enum bpftime_prog_state */
-	_Atomic uint64_t runs, missed;
+	_Atomic uint64_t runs, missed;      /* runs: of the instances freed already (exited threads) */
 	pthread_mutex_t status_lock;        /* the trap record below */
 	uint32_t trap_pc, trap_kind;
 	int32_t trap_tid;
@@ -130,6 +130,8 @@ HIDDEN void rt_thread_detach_all(struct bpftime_runtime *rt);
 HIDDEN uint64_t rt_refill(struct bpftime_exec *x, uint64_t addr, uint32_t size, uint32_t write, uint32_t pc);
 HIDDEN void *rt_guest_ptr(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write);
 HIDDEN int rt_guest_readable(struct bpftime_exec *x, uint64_t addr, uint64_t size);
+/* rt_guest_span_end returns the end of the readable guest span holding addr, or 0 when it is in none. */
+HIDDEN uint64_t rt_guest_span_end(struct bpftime_exec *x, uint64_t addr);
 HIDDEN __attribute__((noreturn)) void rt_fault(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write);
 HIDDEN __attribute__((noreturn, format(printf, 2, 3))) void rt_helper_fault(struct bpftime_exec *x, const char *fmt, ...);
 

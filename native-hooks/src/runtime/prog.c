@@ -124,6 +124,7 @@ void bpftime_prog_status(const struct bpftime_prog *cp, struct bpftime_prog_stat
 	struct bpftime_prog *p = (struct bpftime_prog *)cp;
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&p->rt->lock);
+	out->runs = atomic_load(&p->runs);
 	for (struct rt_thread *t = p->rt->threads; t; t = t->next)
 		if (t->execs[p->index]) out->runs += __atomic_load_n(&t->execs[p->index]->runs, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&p->rt->lock);

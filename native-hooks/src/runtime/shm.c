@@ -53,6 +53,18 @@ static long ringbuf_output(void *seg, uint64_t handle, const void *data, uint64_
 	return m ? bpftime_ringbuf_output(m, data, size, flags) : -EINVAL;
 }
 
+static uint64_t ringbuf_query(void *seg, uint64_t handle, uint64_t flags)
+{
+	struct bpftime_map *m = map_of(seg, handle);
+	return m ? bpftime_ringbuf_query(m, flags) : 0;
+}
+
+static void *lookup_percpu(void *seg, uint64_t handle, const void *key, uint32_t cpu)
+{
+	struct bpftime_map *m = map_of(seg, handle);
+	return m ? bpftime_map_lookup_percpu_elem(m, key, cpu) : NULL;
+}
+
 static long perf_output(void *seg, uint64_t handle, uint64_t flags, uint32_t cpu, const void *data, uint64_t size)
 {
 	(void)cpu;
@@ -96,7 +108,7 @@ int bpftime_runtime_use_segment(struct bpftime_runtime *rt, struct bpftime_seg *
 	}
 	rt->seg = seg;
 	rt->maps = (struct bpftime_map_ops){ .lookup = lookup, .update = update, .delete_elem = delete_elem, .ringbuf_reserve = ringbuf_reserve,
-		.ringbuf_commit = ringbuf_commit, .ringbuf_output = ringbuf_output, .perf_output = perf_output, .key_size = key_size,
+		.ringbuf_commit = ringbuf_commit, .ringbuf_output = ringbuf_output, .ringbuf_query = ringbuf_query, .lookup_percpu = lookup_percpu, .perf_output = perf_output, .key_size = key_size,
 		.value_size = value_size, .arg = seg, .prog_array_get = rt->maps.prog_array_get };
 	if (!rt->custom_log) rt->opts.log = seg_log, rt->opts.log_arg = seg;
 	if (!rt->custom_printk) rt->opts.printk = seg_printk, rt->opts.printk_arg = seg;

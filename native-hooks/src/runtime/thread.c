@@ -49,6 +49,7 @@ struct bpftime_exec *rt_exec_create(struct rt_thread *t, struct bpftime_prog *p)
 
 void rt_exec_free(struct bpftime_exec *x)
 {
+	atomic_fetch_add_explicit(&x->prog->runs, x->runs, memory_order_relaxed);
 	x->prog->desc->free_instance(x->abi.inst);
 	munmap(x, exec_size(x->prog));
 }
