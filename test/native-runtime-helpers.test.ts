@@ -1,5 +1,5 @@
-// The native runtime's C helpers against the TypeScript ones: each program of test/fixtures/native/native.bpf.c runs
-// through the runtime (test runner, real segment) and on the interpreter with the host values pinned to the
+// The native runtime's C helpers against the TypeScript ones: programs of test/fixtures/helpers/helpers.bpf.c (those
+// on map types the segment has) and test/fixtures/native/native.bpf.c run through the runtime (test runner, real segment) and on the interpreter with the host values pinned to the
 // runner's (pid, uid, gid, comm), and r0, trace_printk lines, override_return and map contents must agree. Reads of
 // the probed process's own memory (host pointers, good and bad) are checked against what the runner put there.
 import { readFileSync } from 'node:fs';
@@ -14,24 +14,28 @@ import { compileObjectProgram, hex, mapsArg, runNative } from './native-support.
 import { CLANG_SKIP, compileC, HAS_CLANG, HAS_NATIVE, NATIVE_SKIP } from './toolchain.js';
 
 const h = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-let object: string | undefined;
-const fixture = (): string => (object ??= compileC('native', readFileSync(join(ROOT, 'test/fixtures/native/native.bpf.c'), 'utf8')));
+const objects = new Map<string, string>();
+const fixture = (name: string): string => {
+  if (!objects.has(name)) objects.set(name, compileC(name, readFileSync(join(ROOT, `test/fixtures/${name}/${name}.bpf.c`), 'utf8')));
+  return objects.get(name)!;
+};
 
-const CASES: [string, ContextInput, string[]][] = [
-  ['printk_formats', {}, []],
-  ['snprintf_fmt', {}, []],
-  ['probe_reads', {}, []],
-  ['loops', {}, []],
-  ['ring_ops', {}, []],
-  ['task_ids', {}, []],
-  ['probe_args', { args: [3n, 4n], funcIp: 0x401000n }, ['--func-ip', '0x401000']],
-  ['percpu_add', { args: [5n] }, []],
+const CASES: [string, string, ContextInput, string[]][] = [
+  ['helpers', 'printk_formats', {}, []],
+  ['helpers', 'snprintf_fmt', {}, []],
+  ['helpers', 'probe_reads', {}, []],
+  ['helpers', 'loops', {}, []],
+  ['helpers', 'ring_ops', {}, []],
+  ['native', 'printk_more', {}, []],
+  ['native', 'task_ids', {}, []],
+  ['native', 'probe_args', { args: [3n, 4n], funcIp: 0x401000n }, ['--func-ip', '0x401000']],
+  ['native', 'percpu_add', { args: [5n] }, []],
 ];
 
 describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native helpers against the TypeScript helpers${NATIVE_SKIP}${CLANG_SKIP}`, () => {
-  for (const [prog, input, extra] of CASES) {
-    it(prog, async () => {
-      const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture())));
+  for (const [object, prog, input, extra] of CASES) {
+    it(`${object} ${prog}`, async () => {
+      const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture(object))));
       const compiled = await compileObjectProgram(spec, prog);
       const ctx = buildContext(spec.programs.find((p) => p.name === prog)!, input).ctx(0);
       const native = await runNative(compiled.path, ['--ctx', h(ctx), '--maps', mapsArg(spec), ...extra]);
@@ -54,7 +58,7 @@ describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native helpers against the TypeScrip
   }
 
   it('probe_read_user/_str and %s read the process\'s own memory; a bad address is -EFAULT, zero-filled, no crash', async () => {
-    const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture())));
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture('native'))));
     const compiled = await compileObjectProgram(spec, 'probe_host');
     const text = 'from the target';
     const native = await runNative(compiled.path, ['--probe-buf', h(Buffer.from(text + '\0')), '--maps', mapsArg(spec)]);

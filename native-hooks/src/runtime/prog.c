@@ -20,6 +20,10 @@ static int resolve_lddw(struct bpftime_prog *p, const struct bpftime_prog_opts *
 			return -ENOENT;
 		}
 		const struct bpftime_prog_map *m = &opts->maps[l->map_index];
+		if (m->handle == 0 && m->value_guest == 0) {
+			snprintf(err, BPFTIME_ERR_LEN, "map reference at pc %u: map %s (index %u) is not available", l->pc, l->map_name, l->map_index);
+			return -ENOENT;
+		}
 		switch (l->source) {
 		case BPFTIME_LDDW_MAP_FD:
 		case BPFTIME_LDDW_MAP_IDX:

@@ -36,6 +36,13 @@ static int create_map(struct runner_maps *m, char *def, char *err)
 	if (spec.type == BPFTIME_MAP_PERF_EVENT_ARRAY && spec.max_entries == 0) spec.max_entries = (uint32_t)sysconf(_SC_NPROCESSORS_CONF);
 	char why[BPFTIME_ERR_LEN];
 	int id = bpftime_map_create(m->seg, &spec, why, sizeof(why));
+	if (id == -EOPNOTSUPP) {
+		/* A type the segment lacks (queue, prog_array...): programs that use it fail to load, the others run. */
+		m->ids[m->n] = 0;
+		snprintf(m->names[m->n], sizeof(m->names[0]), "%s", f[0]);
+		m->refs[m->n++] = (struct bpftime_prog_map){ 0, 0 };
+		return 0;
+	}
 	if (id < 0) return snprintf(err, BPFTIME_ERR_LEN, "--maps: %s: %s", f[0], why), -1;
 	struct bpftime_map *map = bpftime_seg_map(m->seg, (uint32_t)id);
 	if (f[6] && *f[6]) {
@@ -109,11 +116,11 @@ static int print_sample(void *ctx, uint32_t cpu, const void *data, uint32_t size
 }
 
 /* dump prints a map: entries for hash and array maps (user-side values), records for rings and perf arrays. */
-static void dump(struct runner_maps *m, uint32_t i)
+static void dump(struct runner_maps *m, uint32_t i, uint32_t shown)
 {
 	struct bpftime_map *map = bpftime_seg_map(m->seg, m->ids[i]);
 	const struct bpftime_map_def *d = bpftime_map_def(map);
-	printf("%s{\"name\": ", i ? ", " : "");
+	printf("%s{\"name\": ", shown ? ", " : "");
 	runner_json_string(stdout, m->names[i], strlen(m->names[i]));
 	printf(", \"type\": %u, \"ncpus\": %u", d->type, bpftime_map_ncpus(map));
 	int first = 0;
@@ -151,7 +158,8 @@ static void dump(struct runner_maps *m, uint32_t i)
 void runner_maps_dump(struct runner_maps *m)
 {
 	printf("{\"maps\": [");
-	for (uint32_t i = 0; i < m->n; i++) dump(m, i);
+	for (uint32_t i = 0, shown = 0; i < m->n; i++)
+		if (m->ids[i]) dump(m, i, shown++);
 	printf("]}\n");
 }
 
