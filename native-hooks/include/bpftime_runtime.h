@@ -53,26 +53,25 @@ typedef void (*bpftime_rt_log_fn)(void *arg, enum bpftime_log_kind level, const 
 /* bpftime_printk_fn receives one bpf_trace_printk line of `prog` (without the trailing newline). */
 typedef void (*bpftime_printk_fn)(void *arg, const struct bpftime_prog *prog, const char *line, size_t len);
 
-/* Map helpers: how the runtime reaches the session's maps (the agent wires these to the shm map API). A map is
- * named by the handle the program holds (bpftime_prog_map.handle); pointers are host pointers; keys and values
- * have the sizes the map was created with. Each returns like the kernel helper (0, -ENOENT, -EEXIST, ...). */
+/* Map helpers: how the runtime reaches the session's maps (bpftime_runtime_use_segment sets these to the shm map
+ * API; an embedder may give its own). `resolve` turns the handle a program holds (bpftime_prog_map.handle) into the
+ * map object the other operations take, with its key and value sizes (value 0 for maps without values); the runtime
+ * caches the answer for handles 1..BPFTIME_MAX_MAPS, so such a handle must name the same map while programs using
+ * it are loaded. Pointers are host pointers. Each returns like the kernel helper (0, -ENOENT, -EEXIST, ...). */
 struct bpftime_map_ops {
-	void *(*lookup)(void *arg, uint64_t handle, const void *key, uint32_t cpu);
-	long (*update)(void *arg, uint64_t handle, const void *key, const void *value, uint64_t flags, uint32_t cpu);
-	long (*delete_elem)(void *arg, uint64_t handle, const void *key);
-	/* Ring buffer: reserve returns the record (host pointer) or NULL; submit/discard take that pointer. */
-	void *(*ringbuf_reserve)(void *arg, uint64_t handle, uint64_t size, uint64_t flags);
-	void (*ringbuf_commit)(void *arg, void *record, uint64_t flags, int discard);
-	long (*ringbuf_output)(void *arg, uint64_t handle, const void *data, uint64_t size, uint64_t flags);
-	uint64_t (*ringbuf_query)(void *arg, uint64_t handle, uint64_t flags);
-	/* A per-CPU map's value of `cpu`, or NULL. */
-	void *(*lookup_percpu)(void *arg, uint64_t handle, const void *key, uint32_t cpu);
-	long (*perf_output)(void *arg, uint64_t handle, uint64_t flags, uint32_t cpu, const void *data, uint64_t size);
+	void *(*resolve)(void *arg, uint64_t handle, uint32_t *key_size, uint32_t *value_size);
+	void *(*lookup)(void *map, const void *key);
+	void *(*lookup_percpu)(void *map, const void *key, uint32_t cpu);
+	long (*update)(void *map, const void *key, const void *value, uint64_t flags);
+	long (*delete_elem)(void *map, const void *key);
+	/* Ring buffer: reserve returns the record (host pointer) or NULL; commit submits or discards it. */
+	void *(*ringbuf_reserve)(void *map, uint64_t size, uint64_t flags);
+	void (*ringbuf_commit)(void *record, uint64_t flags, int discard);
+	long (*ringbuf_output)(void *map, const void *data, uint64_t size, uint64_t flags);
+	uint64_t (*ringbuf_query)(void *map, uint64_t flags);
+	long (*perf_output)(void *map, uint64_t flags, const void *data, uint64_t size);
 	/* Program array (tail calls): the program at `index`, or NULL. */
-	struct bpftime_prog *(*prog_array_get)(void *arg, uint64_t handle, uint32_t index);
-	/* Key and value sizes of a map, 0 when the handle names no map. */
-	uint32_t (*key_size)(void *arg, uint64_t handle);
-	uint32_t (*value_size)(void *arg, uint64_t handle);
+	struct bpftime_prog *(*prog_array_get)(void *map, uint32_t index);
 	void *arg;
 };
 

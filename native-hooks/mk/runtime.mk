@@ -13,7 +13,7 @@ RUNTIME_LIB := $(BUILD)/libbpftime-runtime.a
 RUNTIME_CFLAGS = $(CFLAGS) -Wno-format-truncation
 RUNTIME_TEST_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc/runtime $(WARN) -Wno-format-truncation
 
-ALL_TARGETS += $(RUNTIME_LIB) $(BUILD)/runtime-helpers.txt $(BUILD)/tests/runtime/runner $(BUILD)/tests/runtime/runner-tsan
+ALL_TARGETS += $(RUNTIME_LIB) $(BUILD)/runtime-helpers.txt $(BUILD)/tests/runtime/runner $(BUILD)/tests/runtime/runner-tsan $(BUILD)/tests/runtime/runner-bench
 
 $(BUILD)/runtime/%.o: src/runtime/%.c $(RUNTIME_HDRS)
 	@mkdir -p $(dir $@)
@@ -41,6 +41,11 @@ $(BUILD)/tests/runtime/runner: $(RUNNER_SRCS) $(RUNNER_HDRS)
 $(BUILD)/tests/runtime/runner-tsan: $(RUNNER_SRCS) $(RUNNER_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(RUNTIME_TEST_CFLAGS) -fsanitize=thread -Wno-tsan $(RUNNER_SRCS) -ldl -lpthread -o $@
+
+# Without sanitizers, built as the agent is (-O2), for the call-cost benchmark (npm run bench -- native).
+$(BUILD)/tests/runtime/runner-bench: $(RUNNER_SRCS) $(RUNNER_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(RUNTIME_CFLAGS) -Isrc/runtime $(RUNNER_SRCS) -ldl -lpthread -o $@
 
 .PHONY: runtime-test
 TEST_TARGETS += runtime-test

@@ -13,6 +13,7 @@ struct span {
 	uint64_t start, end;
 	const char *name;
 	int writable;
+	int lasting;   /* a registered region (the stack, context and records change from run to run) */
 };
 
 /* find returns the span holding addr (not necessarily addr + size), or 0. */
@@ -20,16 +21,16 @@ static int find(struct bpftime_exec *x, uint64_t addr, struct span *out)
 {
 	struct rt_thread *t = x->th;
 	if (addr >= t->stack_lo && addr < t->stack_top) {
-		*out = (struct span){ t->stack_lo, t->stack_top, "stack", 1 };
+		*out = (struct span){ t->stack_lo, t->stack_top, "stack", 1, 0 };
 		return 1;
 	}
 	if (addr >= t->ctx_lo && addr < t->ctx_end) {
-		*out = (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1 };
+		*out = (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1, 0 };
 		return 1;
 	}
 	for (uint32_t i = 0; i < t->nrecords; i++) {
 		if (addr >= t->records[i].start && addr < t->records[i].end) {
-			*out = (struct span){ t->records[i].start, t->records[i].end, "ringbuf record", 1 };
+			*out = (struct span){ t->records[i].start, t->records[i].end, "ringbuf record", 1, 0 };
 			return 1;
 		}
 	}
@@ -40,7 +41,7 @@ static int find(struct bpftime_exec *x, uint64_t addr, struct span *out)
 		if (addr < rs->r[mid].start) hi = mid;
 		else if (addr >= rs->r[mid].end) lo = mid + 1;
 		else {
-			*out = (struct span){ rs->r[mid].start, rs->r[mid].end, rs->r[mid].name, (rs->r[mid].flags & BPFTIME_REGION_WRITE) != 0 };
+			*out = (struct span){ rs->r[mid].start, rs->r[mid].end, rs->r[mid].name, (rs->r[mid].flags & BPFTIME_REGION_WRITE) != 0, 1 };
 			return 1;
 		}
 	}
@@ -52,15 +53,28 @@ static int fits(const struct span *s, uint64_t addr, uint64_t size, int write)
 	return size <= s->end - addr && (!write || s->writable);
 }
 
-uint64_t rt_refill(struct bpftime_exec *x, uint64_t addr, uint32_t size, uint32_t write, uint32_t pc)
+/* refill_slow searches the regions (and faults); out of line, so the fast checks of rt_refill save no registers. */
+static __attribute__((noinline)) uint64_t refill_slow(struct bpftime_exec *x, uint64_t addr, uint32_t size, uint32_t write, uint32_t pc)
 {
-	struct rt_thread *t = x->th;
-	/* The stack first: accesses through a copy of r10 and callee frames are the common miss. */
-	if (addr >= t->stack_lo && addr <= t->stack_top && size <= t->stack_top - addr) return ((uint64_t)t->stack_lo << 32) | t->stack_top;
 	struct span s;
-	if (find(x, addr, &s) && fits(&s, addr, size, (int)write)) return (s.start << 32) | s.end;
+	if (find(x, addr, &s) && fits(&s, addr, size, (int)write)) {
+		if (s.lasting) x->hint_start = s.start, x->hint_end = s.end, x->hint_writable = s.writable;
+		return (s.start << 32) | s.end;
+	}
 	RT_PC(x) = pc;
 	rt_fault(x, addr, size, (int)write);
+}
+
+uint64_t rt_refill(struct bpftime_exec *x, uint64_t addr, uint32_t size, uint32_t write, uint32_t pc)
+{
+	const struct rt_thread *t = x->th;
+	/* The stack first (accesses through a copy of r10, callee frames), then the context, then the registered
+	 * region the previous miss found (a program's map values, run after run). */
+	if (addr >= t->stack_lo && addr <= t->stack_top && size <= t->stack_top - addr) return ((uint64_t)t->stack_lo << 32) | t->stack_top;
+	if (addr >= t->ctx_lo && addr <= t->ctx_end && size <= t->ctx_end - addr) return ((uint64_t)t->ctx_lo << 32) | t->ctx_end;
+	if (addr >= x->hint_start && addr < x->hint_end && size <= x->hint_end - addr && (!write || x->hint_writable))
+		return (x->hint_start << 32) | x->hint_end;
+	return refill_slow(x, addr, size, write, pc);
 }
 
 /* nearest names the span closest to an unmapped address when it is within a page, as a hint (as the TypeScript
@@ -72,9 +86,9 @@ static void nearest(struct bpftime_exec *x, uint64_t addr, char *buf, size_t len
 	uint64_t best = 4096;
 	buf[0] = 0;
 	for (uint32_t i = 0; i < rs->n + 2; i++) {
-		struct span s = i == 0 ? (struct span){ t->stack_lo, t->stack_top, "stack", 1 }
-			: i == 1 ? (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1 }
-			: (struct span){ rs->r[i - 2].start, rs->r[i - 2].end, rs->r[i - 2].name, 0 };
+		struct span s = i == 0 ? (struct span){ t->stack_lo, t->stack_top, "stack", 1, 0 }
+			: i == 1 ? (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1, 0 }
+			: (struct span){ rs->r[i - 2].start, rs->r[i - 2].end, rs->r[i - 2].name, 0, 1 };
 		if (s.end == s.start) continue;
 		if (addr < s.start && s.start - addr <= best) {
 			best = s.start - addr;
@@ -95,7 +109,7 @@ static void describe(struct bpftime_exec *x, uint64_t addr, uint64_t size, int w
 	struct span s;
 	struct rt_thread *t = x->th;
 	int found = find(x, addr, &s);
-	if (!found && addr >= t->ctx_lo && addr < t->ctx_lo + BPFTIME_CTX_MAX) s = (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1 }, found = 1;
+	if (!found && addr >= t->ctx_lo && addr < t->ctx_lo + BPFTIME_CTX_MAX) s = (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1, 0 }, found = 1;
 	if (addr < NULL_GUARD_END) snprintf(buf, len, "null pointer dereference: %s", what);
 	else if (!found) nearest(x, addr, hint, sizeof(hint)), snprintf(buf, len, "%s is outside every memory region%s", what, hint);
 	else if (addr + size > s.end || addr + size < addr)

@@ -4,26 +4,34 @@
  * address of the bytes in the segment. A ring buffer record a run reserved is accessible to that run only, until it
  * submits or discards it (submit and discard make the module forget its cached bounds). */
 #include <errno.h>
-#include <sched.h>
 
 #include "helpers.h"
-
-#define BPF_F_CURRENT_CPU 0xffffffffull
 
 static const struct bpftime_map_ops *ops(struct bpftime_exec *x)
 {
 	return &x->th->rt->maps;
 }
 
-/* map_sizes checks that the handle names a map and returns its key and value sizes. */
-static void map_sizes(struct bpftime_exec *x, uint64_t handle, int arg, uint32_t *key, uint32_t *value)
+/* map_arg resolves the map handle of argument `arg` (cached per handle) or faults: not a map. */
+static void *map_arg(struct bpftime_exec *x, uint64_t handle, int arg, uint32_t *key, uint32_t *value)
 {
-	const struct bpftime_map_ops *m = ops(x);
-	uint32_t ks = m->key_size ? m->key_size(m->arg, handle) : 0;
-	uint32_t vs = m->value_size ? m->value_size(m->arg, handle) : 0;
-	if (ks == 0 && vs == 0) rt_helper_fault(x, "argument r%d = 0x%llx is not a map", arg, (unsigned long long)handle);
+	struct bpftime_runtime *rt = x->th->rt;
+	struct rt_map_slot *slot = handle <= BPFTIME_MAX_MAPS ? &rt->map_cache[handle] : NULL;
+	void *m = slot ? atomic_load_explicit(&slot->map, memory_order_acquire) : NULL;
+	uint32_t ks, vs;
+	if (LIKELY_(m != NULL)) {
+		ks = slot->key_size, vs = slot->value_size;
+	} else {
+		m = rt->maps.resolve ? rt->maps.resolve(rt->maps.arg, handle, &ks, &vs) : NULL;
+		if (!m) rt_helper_fault(x, "argument r%d = 0x%llx is not a map", arg, (unsigned long long)handle);
+		if (slot) {
+			slot->key_size = ks, slot->value_size = vs;
+			atomic_store_explicit(&slot->map, m, memory_order_release);
+		}
+	}
 	if (key) *key = ks;
 	if (value) *value = vs;
+	return m;
 }
 
 static uint64_t to_guest(struct bpftime_exec *x, void *host)
@@ -31,63 +39,52 @@ static uint64_t to_guest(struct bpftime_exec *x, void *host)
 	return host ? (uint64_t)((uint8_t *)host - x->th->rt->guest) : 0;
 }
 
-static uint32_t cpu_now(void)
-{
-	int cpu = sched_getcpu();
-	return cpu < 0 ? 0 : (uint32_t)cpu;
-}
-
 HELPER(map_lookup_elem)
 {
 	uint32_t ks;
-	map_sizes(x, r1, 1, &ks, NULL);
+	void *m = map_arg(x, r1, 1, &ks, NULL);
 	const void *key = rt_guest_ptr(x, r2, ks, 0);
-	if (!ops(x)->lookup) return 0;
-	return to_guest(x, ops(x)->lookup(ops(x)->arg, r1, key, cpu_now()));
+	return ops(x)->lookup ? to_guest(x, ops(x)->lookup(m, key)) : 0;
 }
 
 HELPER(map_lookup_percpu_elem)
 {
 	uint32_t ks;
-	map_sizes(x, r1, 1, &ks, NULL);
+	void *m = map_arg(x, r1, 1, &ks, NULL);
 	const void *key = rt_guest_ptr(x, r2, ks, 0);
-	if (!ops(x)->lookup_percpu) return 0;
-	return to_guest(x, ops(x)->lookup_percpu(ops(x)->arg, r1, key, (uint32_t)r3));
+	return ops(x)->lookup_percpu ? to_guest(x, ops(x)->lookup_percpu(m, key, (uint32_t)r3)) : 0;
 }
 
 HELPER(map_update_elem)
 {
 	uint32_t ks, vs;
-	map_sizes(x, r1, 1, &ks, &vs);
+	void *m = map_arg(x, r1, 1, &ks, &vs);
 	const void *key = rt_guest_ptr(x, r2, ks, 0);
 	const void *value = rt_guest_ptr(x, r3, vs, 0);
-	if (!ops(x)->update) return RET_ERR(EINVAL);
-	return (uint64_t)ops(x)->update(ops(x)->arg, r1, key, value, r4, cpu_now());
+	return ops(x)->update ? (uint64_t)ops(x)->update(m, key, value, r4) : RET_ERR(EINVAL);
 }
 
 HELPER(map_delete_elem)
 {
 	uint32_t ks;
-	map_sizes(x, r1, 1, &ks, NULL);
+	void *m = map_arg(x, r1, 1, &ks, NULL);
 	const void *key = rt_guest_ptr(x, r2, ks, 0);
-	if (!ops(x)->delete_elem) return RET_ERR(EINVAL);
-	return (uint64_t)ops(x)->delete_elem(ops(x)->arg, r1, key);
+	return ops(x)->delete_elem ? (uint64_t)ops(x)->delete_elem(m, key) : RET_ERR(EINVAL);
 }
 
 HELPER(ringbuf_output)
 {
-	map_sizes(x, r1, 1, NULL, NULL);
+	void *m = map_arg(x, r1, 1, NULL, NULL);
 	const void *data = rt_guest_ptr(x, r2, r3, 0);
-	if (!ops(x)->ringbuf_output) return RET_ERR(EINVAL);
-	return (uint64_t)ops(x)->ringbuf_output(ops(x)->arg, r1, data, r3, r4);
+	return ops(x)->ringbuf_output ? (uint64_t)ops(x)->ringbuf_output(m, data, r3, r4) : RET_ERR(EINVAL);
 }
 
 HELPER(ringbuf_reserve)
 {
-	map_sizes(x, r1, 1, NULL, NULL);
+	void *m = map_arg(x, r1, 1, NULL, NULL);
 	struct rt_thread *t = x->th;
 	if (!ops(x)->ringbuf_reserve || t->nrecords == RT_MAX_RECORDS) return 0;
-	void *rec = ops(x)->ringbuf_reserve(ops(x)->arg, r1, r2, r3);
+	void *rec = ops(x)->ringbuf_reserve(m, r2, r3);
 	if (!rec) return 0;
 	uint64_t g = to_guest(x, rec);
 	t->records[t->nrecords++] = (struct rt_record){ g, g + r2 };
@@ -101,7 +98,7 @@ static uint64_t commit(struct bpftime_exec *x, uint64_t sample, uint64_t flags, 
 	for (uint32_t i = 0; i < t->nrecords; i++) {
 		if (t->records[i].start != sample) continue;
 		t->records[i] = t->records[--t->nrecords];
-		ops(x)->ringbuf_commit(ops(x)->arg, t->rt->guest + sample, flags, discard);
+		ops(x)->ringbuf_commit(t->rt->guest + sample, flags, discard);
 		RT_CTL(x) = RT_CTL_REGIONS;
 		return 0;
 	}
@@ -113,24 +110,22 @@ HELPER(ringbuf_discard) { return commit(x, r1, r2, 1); }
 
 HELPER(ringbuf_query)
 {
-	map_sizes(x, r1, 1, NULL, NULL);
-	return ops(x)->ringbuf_query ? ops(x)->ringbuf_query(ops(x)->arg, r1, r2) : 0;
+	void *m = map_arg(x, r1, 1, NULL, NULL);
+	return ops(x)->ringbuf_query ? ops(x)->ringbuf_query(m, r2) : 0;
 }
 
 HELPER(perf_event_output)
 {
-	map_sizes(x, r2, 2, NULL, NULL);
+	void *m = map_arg(x, r2, 2, NULL, NULL);
 	const void *data = rt_guest_ptr(x, r4, r5, 0);
-	if (!ops(x)->perf_output) return RET_ERR(EINVAL);
-	uint32_t cpu = (r3 & BPF_F_CURRENT_CPU) == BPF_F_CURRENT_CPU ? cpu_now() : (uint32_t)r3;
-	return (uint64_t)ops(x)->perf_output(ops(x)->arg, r2, r3, cpu, data, r5);
+	return ops(x)->perf_output ? (uint64_t)ops(x)->perf_output(m, r3, data, r5) : RET_ERR(EINVAL);
 }
 
 /* bpf_tail_call: choose the target; the module then calls bpf.tail_call (rt_tail_call), which runs it. */
 HELPER(tail_call)
 {
-	map_sizes(x, r2, 2, NULL, NULL);
-	struct bpftime_prog *target = ops(x)->prog_array_get ? ops(x)->prog_array_get(ops(x)->arg, r2, (uint32_t)r3) : NULL;
+	void *m = map_arg(x, r2, 2, NULL, NULL);
+	struct bpftime_prog *target = ops(x)->prog_array_get ? ops(x)->prog_array_get(m, (uint32_t)r3) : NULL;
 	if (!target || x->tail_calls >= RT_MAX_TAIL_CALLS || atomic_load_explicit(&target->state, memory_order_relaxed) != BPFTIME_PROG_ENABLED)
 		return RET_ERR(ENOENT);
 	x->tail_calls++;

@@ -39,6 +39,10 @@ struct bpftime_runtime {
 	struct rt_regions *retired;         /* older tables, freed with the runtime (runs may still read them) */
 	struct bpftime_runtime_opts opts;
 	struct bpftime_map_ops maps;
+	struct rt_map_slot {                /* resolved map handles 1..BPFTIME_MAX_MAPS */
+		void *_Atomic map;
+		uint32_t key_size, value_size;
+	} map_cache[BPFTIME_MAX_MAPS + 1];
 	pthread_mutex_t lock;               /* programs, slots, threads, regions (not taken by runs) */
 	struct bpftime_prog *progs[BPFTIME_RT_MAX_PROGS];
 	uint32_t *free_slots;               /* slot numbers of exited threads */
@@ -74,6 +78,10 @@ struct bpftime_exec {
 	struct bpftime_exec_abi abi;        /* first: the glue reads it */
 	struct bpftime_prog *prog;
 	struct rt_thread *th;
+	uint64_t *budget;                   /* the instance's globals, for the run path */
+	uint32_t *ctl;
+	uint64_t hint_start, hint_end;      /* the last region a refill found (guest), checked first next time */
+	int hint_writable;
 	uint64_t runs;                      /* completed runs on this thread (read by bpftime_prog_status) */
 	int tail_calls;                     /* in the current run */
 	struct bpftime_prog *tail_target;   /* chosen by bpf_tail_call */
@@ -94,7 +102,7 @@ struct rt_thread {
 	struct bpftime_run *run;           /* the run in progress */
 	int32_t tid;
 	uint64_t rand_state;
-	jmp_buf trap_jmp;
+	void *trap_jmp[5];                 /* __builtin_setjmp's buffer: the landing pad of traps */
 	struct rt_record {                 /* ring buffer records reserved by the current run (guest) */
 		uint64_t start, end;
 	} records[RT_MAX_RECORDS];
@@ -152,8 +160,8 @@ HIDDEN extern const bpftime_helper_fn bpftime_helper_table[BPFTIME_HELPER_ID_COU
 #define RT_GLOBAL(x, type, field) (*(type *)((uint8_t *)(x)->abi.inst + (x)->prog->desc->field))
 #define RT_PC(x) RT_GLOBAL(x, uint32_t, off_pc)
 #define RT_FP(x) RT_GLOBAL(x, uint64_t, off_fp)
-#define RT_CTL(x) RT_GLOBAL(x, uint32_t, off_ctl)
-#define RT_BUDGET(x) RT_GLOBAL(x, uint64_t, off_budget)
+#define RT_CTL(x) (*(x)->ctl)
+#define RT_BUDGET(x) (*(x)->budget)
 
 /* ctl values (docs/jit-wasm.md "Exports"). */
 #define RT_CTL_EXIT 1u

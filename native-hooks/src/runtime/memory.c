@@ -81,6 +81,7 @@ void bpftime_runtime_segment_unmapped(struct bpftime_runtime *rt)
 	rt->segment = NULL;
 	rt->segment_size = 0;
 	rt_regions_clear(rt);
+	memset(rt->map_cache, 0, sizeof(rt->map_cache));
 }
 
 int bpftime_runtime_map_segment(struct bpftime_runtime *rt, int fd, uint64_t size, char err[BPFTIME_ERR_LEN])

@@ -141,6 +141,9 @@ void rt_regions_clear(struct bpftime_runtime *rt)
 	if (!empty) return;
 	pthread_mutex_lock(&rt->lock);
 	struct rt_regions *old = atomic_exchange(&rt->regions, empty);
+	for (struct rt_thread *t = rt->threads; t; t = t->next)
+		for (uint32_t i = 0; i < BPFTIME_RT_MAX_PROGS; i++)
+			if (t->execs[i]) t->execs[i]->hint_start = t->execs[i]->hint_end = 0;
 	*(struct rt_regions **)&old->r[old->n] = rt->retired;
 	rt->retired = old;
 	pthread_mutex_unlock(&rt->lock);

@@ -9,80 +9,28 @@
 #include "bpftime_maps.h"
 #include "internal.h"
 
-static struct bpftime_map *map_of(void *seg, uint64_t handle)
+static void *resolve(void *seg, uint64_t handle, uint32_t *key_size, uint32_t *value_size)
 {
-	return handle <= BPFTIME_MAX_MAPS ? bpftime_seg_map(seg, (uint32_t)handle) : NULL;
+	struct bpftime_map *m = handle <= BPFTIME_MAX_MAPS ? bpftime_seg_map(seg, (uint32_t)handle) : NULL;
+	if (!m) return NULL;
+	*key_size = bpftime_map_def(m)->key_size;
+	*value_size = bpftime_map_def(m)->value_size;
+	return m;
 }
 
-static void *lookup(void *seg, uint64_t handle, const void *key, uint32_t cpu)
-{
-	(void)cpu;
-	struct bpftime_map *m = map_of(seg, handle);
-	return m ? bpftime_map_lookup_elem(m, key) : NULL;
-}
+static void *lookup(void *m, const void *key) { return bpftime_map_lookup_elem(m, key); }
+static void *lookup_percpu(void *m, const void *key, uint32_t cpu) { return bpftime_map_lookup_percpu_elem(m, key, cpu); }
+static long update(void *m, const void *key, const void *value, uint64_t flags) { return bpftime_map_update_elem(m, key, value, flags); }
+static long delete_elem(void *m, const void *key) { return bpftime_map_delete_elem(m, key); }
+static void *ringbuf_reserve(void *m, uint64_t size, uint64_t flags) { return bpftime_ringbuf_reserve(m, size, flags); }
+static long ringbuf_output(void *m, const void *data, uint64_t size, uint64_t flags) { return bpftime_ringbuf_output(m, data, size, flags); }
+static uint64_t ringbuf_query(void *m, uint64_t flags) { return bpftime_ringbuf_query(m, flags); }
+static long perf_output(void *m, uint64_t flags, const void *data, uint64_t size) { return bpftime_perf_event_output(m, flags, data, size); }
 
-static long update(void *seg, uint64_t handle, const void *key, const void *value, uint64_t flags, uint32_t cpu)
+static void ringbuf_commit(void *record, uint64_t flags, int discard)
 {
-	(void)cpu;
-	struct bpftime_map *m = map_of(seg, handle);
-	return m ? bpftime_map_update_elem(m, key, value, flags) : -EINVAL;
-}
-
-static long delete_elem(void *seg, uint64_t handle, const void *key)
-{
-	struct bpftime_map *m = map_of(seg, handle);
-	return m ? bpftime_map_delete_elem(m, key) : -EINVAL;
-}
-
-static void *ringbuf_reserve(void *seg, uint64_t handle, uint64_t size, uint64_t flags)
-{
-	struct bpftime_map *m = map_of(seg, handle);
-	return m ? bpftime_ringbuf_reserve(m, size, flags) : NULL;
-}
-
-static void ringbuf_commit(void *seg, void *record, uint64_t flags, int discard)
-{
-	(void)seg;
 	if (discard) bpftime_ringbuf_discard(record, flags);
 	else bpftime_ringbuf_submit(record, flags);
-}
-
-static long ringbuf_output(void *seg, uint64_t handle, const void *data, uint64_t size, uint64_t flags)
-{
-	struct bpftime_map *m = map_of(seg, handle);
-	return m ? bpftime_ringbuf_output(m, data, size, flags) : -EINVAL;
-}
-
-static uint64_t ringbuf_query(void *seg, uint64_t handle, uint64_t flags)
-{
-	struct bpftime_map *m = map_of(seg, handle);
-	return m ? bpftime_ringbuf_query(m, flags) : 0;
-}
-
-static void *lookup_percpu(void *seg, uint64_t handle, const void *key, uint32_t cpu)
-{
-	struct bpftime_map *m = map_of(seg, handle);
-	return m ? bpftime_map_lookup_percpu_elem(m, key, cpu) : NULL;
-}
-
-static long perf_output(void *seg, uint64_t handle, uint64_t flags, uint32_t cpu, const void *data, uint64_t size)
-{
-	(void)cpu;
-	struct bpftime_map *m = map_of(seg, handle);
-	return m ? bpftime_perf_event_output(m, flags, data, size) : -EINVAL;
-}
-
-static uint32_t key_size(void *seg, uint64_t handle)
-{
-	struct bpftime_map *m = map_of(seg, handle);
-	return m ? bpftime_map_def(m)->key_size : 0;
-}
-
-static uint32_t value_size(void *seg, uint64_t handle)
-{
-	struct bpftime_map *m = map_of(seg, handle);
-	/* Ring buffers and perf arrays have no value: 1 keeps the handle recognisable as a map. */
-	return m ? (bpftime_map_def(m)->value_size ? bpftime_map_def(m)->value_size : 1) : 0;
 }
 
 static void seg_log(void *seg, enum bpftime_log_kind level, const char *line)
@@ -107,9 +55,10 @@ int bpftime_runtime_use_segment(struct bpftime_runtime *rt, struct bpftime_seg *
 		return e;
 	}
 	rt->seg = seg;
-	rt->maps = (struct bpftime_map_ops){ .lookup = lookup, .update = update, .delete_elem = delete_elem, .ringbuf_reserve = ringbuf_reserve,
-		.ringbuf_commit = ringbuf_commit, .ringbuf_output = ringbuf_output, .ringbuf_query = ringbuf_query, .lookup_percpu = lookup_percpu, .perf_output = perf_output, .key_size = key_size,
-		.value_size = value_size, .arg = seg, .prog_array_get = rt->maps.prog_array_get };
+	rt->maps = (struct bpftime_map_ops){ .resolve = resolve, .lookup = lookup, .lookup_percpu = lookup_percpu, .update = update,
+		.delete_elem = delete_elem, .ringbuf_reserve = ringbuf_reserve, .ringbuf_commit = ringbuf_commit, .ringbuf_output = ringbuf_output,
+		.ringbuf_query = ringbuf_query, .perf_output = perf_output, .prog_array_get = rt->maps.prog_array_get, .arg = seg };
+	memset(rt->map_cache, 0, sizeof(rt->map_cache));
 	if (!rt->custom_log) rt->opts.log = seg_log, rt->opts.log_arg = seg;
 	if (!rt->custom_printk) rt->opts.printk = seg_printk, rt->opts.printk_arg = seg;
 	return bpftime_runtime_add_map_regions(rt);

@@ -40,6 +40,8 @@ struct bpftime_exec *rt_exec_create(struct rt_thread *t, struct bpftime_prog *p)
 	x->prog = p;
 	x->th = t;
 	p->desc->instantiate(x->abi.inst, x);
+	x->budget = &RT_GLOBAL(x, uint64_t, off_budget);
+	x->ctl = &RT_GLOBAL(x, uint32_t, off_ctl);
 	RT_GLOBAL(x, uint64_t, off_stack_limit) = t->stack_top - 7u * 512u;
 	RT_GLOBAL(x, uint32_t, off_pkt_start) = 0;
 	RT_GLOBAL(x, uint32_t, off_pkt_len) = 0;

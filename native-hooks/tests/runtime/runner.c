@@ -10,7 +10,8 @@
  *     --func-ip N      bpf_get_func_ip's value
  *     --seg-size N     map a segment of N bytes (default 16 MiB)
  *     --maps SPEC      create maps in the segment (runner-maps.c), see there
- *     --bench          time the runs: {"bench": {"runs": N, "ns_per_run": X}}
+ *     --bench          time the runs (one thread: its CPU time; several: wall time): {"bench": {"runs": N, "ns_per_run": X, "baseline_ns": Y}}, where the baseline is
+ *                      the same loop calling a plain noinline function with the same arguments
  *     --probe-buf HEX  put these bytes in a host buffer and pass its address as args[0] of a pt_regs context
  *   runner --self-test
  * Output lines: {"run": ...} per run of thread 0 (unless --bench), {"printk": ...}, {"log": ...}, {"status": ...},
@@ -89,9 +90,14 @@ static void *worker(void *arg)
 {
 	struct job *j = arg;
 	struct bpftime_run run = { .func_ip = j->func_ip };
-	for (long i = 0; i < j->runs * j->nctx; i++) {
-		run.ctx = j->ctx[i % j->nctx];
-		run.ctx_len = j->ctx_len[i % j->nctx];
+	run.ctx = j->ctx[0];
+	run.ctx_len = j->ctx_len[0];
+	for (long i = 0, k = 0; i < j->runs * j->nctx; i++) {
+		if (j->nctx > 1) {
+			run.ctx = j->ctx[k];
+			run.ctx_len = j->ctx_len[k];
+			k = k + 1 == j->nctx ? 0 : k + 1;
+		}
 		int e = bpftime_prog_run(j->prog, &run);
 		if (e == 0) j->ok++;
 		else j->failed++;
@@ -105,10 +111,30 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* baseline_fn is what a run is compared with: a call that does nothing. */
+static __attribute__((noinline)) int baseline_fn(struct bpftime_prog *p, struct bpftime_run *run)
+{
+	__asm__ volatile("" : : "r"(p), "r"(run) : "memory");
+	return 0;
+}
+
+static double now_ns(void);
+
+static double baseline(long n, struct bpftime_prog *p)
+{
+	struct bpftime_run run = { 0 };
+	double t0 = now_ns();
+	for (long i = 0; i < n; i++) baseline_fn(p, &run);
+	return (now_ns() - t0) / (double)n;
+}
+
+/* Benchmarks time the calling thread's CPU time: on a shared machine, time spent descheduled is not the runtime's. */
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 static double now_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(bench_clock, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
@@ -185,6 +211,7 @@ int main(int argc, char **argv)
 	pthread_t tids[256];
 	struct job jobs[256];
 	if (threads < 1 || threads > 256) threads = 1;
+	if (bench && threads == 1) bench_clock = CLOCK_THREAD_CPUTIME_ID;
 	double t0 = now_ns();
 	for (long t = 0; t < threads; t++) {
 		jobs[t] = (struct job){ .prog = p, .ctx = ctxs, .ctx_len = lens, .nctx = t == 0 ? nctx : 1, .func_ip = func_ip, .runs = runs, .report = !bench && t == 0 };
@@ -197,7 +224,7 @@ int main(int argc, char **argv)
 	long ok = 0, failed = 0;
 	for (long t = 0; t < threads; t++) ok += jobs[t].ok, failed += jobs[t].failed;
 	long total = runs * (threads - 1 + nctx);
-	if (bench) printf("{\"bench\": {\"runs\": %ld, \"ns_per_run\": %.2f}}\n", total, elapsed / (double)total);
+	if (bench) printf("{\"bench\": {\"runs\": %ld, \"ns_per_run\": %.2f, \"baseline_ns\": %.2f}}\n", total, elapsed / (double)total, baseline(total, p));
 	printf("{\"totals\": {\"ok\": %ld, \"failed\": %ld}}\n", ok, failed);
 	print_status(p);
 	runner_maps_dump(maps);
