@@ -50,6 +50,25 @@ describe.skipIf(!HAS_NATIVE)(`native runtime traps${NATIVE_SKIP}`, () => {
     }, 60_000);
   }
 
+  it('with a session segment: trace lines and the trap go to its log ring, the trap to its program table', async () => {
+    const asm = [
+      'mov %r1, 0x6968', 'stxw [%r10-8], %r1', 'mov %r1, %r10', 'add %r1, -8', 'mov %r2, 4', 'call 6',
+      'mov %r1, 0x7654321', 'ldxdw %r0, [%r1]', 'exit',
+    ].join('\n');
+    const so = await nativeCompile('seglog', assemble(asm), kernelHelpers());
+    const out = await runNative(so.path, ['--seg-log', '--runs', '2']);
+    const reason = 'read of 8 bytes at 0x7654321 is outside every memory region';
+    expect(out.printk).toEqual([]);
+    expect(out.logs).toEqual([]);
+    const pid = out.host!.pid;
+    expect(out.runs.map((r) => r.ret)).toEqual([EFAULT, ENOEXEC]);
+    expect(out.seg!.log).toEqual([
+      { kind: 1, prog: 1, tid: pid, text: 'hi' },
+      { kind: 4, prog: 1, tid: pid, text: `program "runner" disabled: pc 7: ${reason}` },
+    ]);
+    expect(out.seg!.prog).toEqual({ enabled: 0, fault: 1, fault_pc: 7, fault_msg: reason });
+  }, 60_000);
+
   it('an endless loop exhausts the budget at its block', async () => {
     const so = await nativeCompile('spin', assemble('mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit'), kernelHelpers());
     const out = await runNative(so.path, ['--budget', '100000', '--runs', '2']);

@@ -163,6 +163,37 @@ void runner_maps_dump(struct runner_maps *m)
 	printf("]}\n");
 }
 
+uint32_t runner_maps_seg_prog(struct runner_maps *m, const char *name)
+{
+	struct bpftime_prog_entry e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	e.enabled = 1;
+	char why[BPFTIME_ERR_LEN];
+	int id = bpftime_prog_add(m->seg, &e, why, sizeof(why));
+	return id > 0 ? (uint32_t)id : 0;
+}
+
+static int print_log(void *ctx, const struct bpftime_log_rec *rec, const char *text, uint32_t len)
+{
+	printf("%s{\"kind\": %u, \"prog\": %u, \"tid\": %u, \"text\": ", *(int *)ctx ? ", " : "", rec->kind, rec->prog_id, rec->tid);
+	*(int *)ctx = 1;
+	runner_json_string(stdout, text, len);
+	printf("}");
+	return 0;
+}
+
+void runner_maps_seg_report(struct runner_maps *m, uint32_t prog_id)
+{
+	int first = 0;
+	printf("{\"seg\": {\"log\": [");
+	bpftime_log_read(m->seg, print_log, &first, 0);
+	const struct bpftime_prog_entry *p = bpftime_prog_get(m->seg, prog_id);
+	printf("], \"prog\": {\"enabled\": %u, \"fault\": %u, \"fault_pc\": %u, \"fault_msg\": ", p ? p->enabled : 0, p ? p->fault : 0, p ? p->fault_pc : 0);
+	runner_json_string(stdout, p ? p->fault_msg : "", p ? strnlen(p->fault_msg, sizeof(p->fault_msg)) : 0);
+	printf("}}}\n");
+}
+
 void runner_maps_free(struct runner_maps *m)
 {
 	if (!m) return;

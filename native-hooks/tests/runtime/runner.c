@@ -12,6 +12,8 @@
  *     --maps SPEC      create maps in the segment (runner-maps.c), see there
  *     --bench          time the runs (one thread: its CPU time; several: wall time): {"bench": {"runs": N, "ns_per_run": X, "baseline_ns": Y}}, where the baseline is
  *                      the same loop calling a plain noinline function with the same arguments
+ *     --seg-log        leave trace_printk and runtime messages to the segment (its log ring) and register the
+ *                      program in its table (traps are recorded there); print both at the end ({"seg": ...})
  *     --probe-buf HEX  put these bytes in a host buffer and pass its address as args[0] of a pt_regs context
  *   runner --self-test
  * Output lines: {"run": ...} per run of thread 0 (unless --bench), {"printk": ...}, {"log": ...}, {"status": ...},
@@ -156,12 +158,13 @@ int main(int argc, char **argv)
 	int nctx = 0;
 	long runs = 1, threads = 1;
 	uint64_t budget = 0, func_ip = 0, seg_size = 16u << 20;
-	int bench = 0;
+	int bench = 0, seg_log = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--self-test")) return runner_self_test();
 		if (!strcmp(a, "--bench")) bench = 1;
+		else if (!strcmp(a, "--seg-log")) seg_log = 1;
 		else if (!v || a[0] != '-') path = a;
 		else if (!strcmp(a, "--ctx") && nctx < MAX_CTX) i++, parse_hex(v, &ctxs[nctx], &lens[nctx]), nctx++;
 		else if (!strcmp(a, "--probe-buf")) i++, parse_hex(v, &probe, &probe_len);
@@ -195,12 +198,13 @@ int main(int argc, char **argv)
 	char err[BPFTIME_ERR_LEN];
 	struct runner_maps *maps = NULL;
 	struct bpftime_map_ops ops;
-	struct bpftime_runtime_opts ro = { .log = on_log, .printk = on_printk };
+	struct bpftime_runtime_opts ro = { .log = seg_log ? NULL : on_log, .printk = seg_log ? NULL : on_printk };
 	struct bpftime_runtime *rt = bpftime_runtime_create(&ro, err);
 	if (!rt) return fprintf(stderr, "runner: %s\n", err), 1;
 	if (runner_maps_setup(rt, seg_size, maps_spec, &maps, &ops, err) != 0) return fprintf(stderr, "runner: %s\n", err), 1;
 	struct bpftime_prog_opts po = { .budget = budget };
 	runner_maps_refs(maps, &po);
+	if (seg_log) po.seg_prog_id = runner_maps_seg_prog(maps, "runner");
 	struct bpftime_prog *p = bpftime_prog_load(rt, path, &po, err);
 	if (!p) {
 		printf("{\"load_error\": ");
@@ -227,6 +231,7 @@ int main(int argc, char **argv)
 	if (bench) printf("{\"bench\": {\"runs\": %ld, \"ns_per_run\": %.2f, \"baseline_ns\": %.2f}}\n", total, elapsed / (double)total, baseline(total, p));
 	printf("{\"totals\": {\"ok\": %ld, \"failed\": %ld}}\n", ok, failed);
 	print_status(p);
+	if (seg_log) runner_maps_seg_report(maps, po.seg_prog_id);
 	runner_maps_dump(maps);
 	bpftime_prog_unload(p);
 	runner_maps_free(maps);
