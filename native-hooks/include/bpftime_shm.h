@@ -200,6 +200,7 @@ _Static_assert(sizeof(struct bpftime_htab_ctl) == 192, "the hash control block i
 #define BPFTIME_RINGBUF_HDR_SZ 8u
 #define BPFTIME_RINGBUF_BUSY_BIT 0x80000000u
 #define BPFTIME_RINGBUF_DISCARD_BIT 0x40000000u
+#define BPFTIME_RINGBUF_OWNERS 256u
 
 struct bpftime_ringbuf_hdr {
 	uint32_t len;
@@ -218,11 +219,24 @@ struct bpftime_ringbuf {
 	uint64_t consumer_pos;
 	uint8_t pad1[56];
 	uint64_t producer_pos;
-	uint8_t pad2[BPFTIME_PAGE_SIZE - 136];
+	uint8_t pad2[56];
+	uint64_t reclaimed; /* records of dead producers the consumer discarded */
+	uint8_t pad3[56];
+	/*
+	 * Who holds each reservation not yet committed (hashed by record offset, linear probing): a record whose
+	 * producer thread died between reserve and submit would otherwise stop the consumer forever. Reservations
+	 * beyond BPFTIME_RINGBUF_OWNERS at once are not registered and cannot be reclaimed.
+	 */
+	struct bpftime_ringbuf_owner {
+		uint32_t off; /* record offset in the data area */
+		uint32_t tid; /* producer thread, 0: free slot */
+	} owners[BPFTIME_RINGBUF_OWNERS];
+	uint8_t pad4[BPFTIME_PAGE_SIZE - 256 - 8 * BPFTIME_RINGBUF_OWNERS];
 	/* data[mask + 1] follows */
 };
 _Static_assert(offsetof(struct bpftime_ringbuf, consumer_pos) == 64, "consumer_pos has its own line");
 _Static_assert(offsetof(struct bpftime_ringbuf, producer_pos) == 128, "producer_pos has its own line");
+_Static_assert(offsetof(struct bpftime_ringbuf, owners) == 256, "reservation owners after the positions");
 _Static_assert(sizeof(struct bpftime_ringbuf) == BPFTIME_PAGE_SIZE, "the ring control block is one page");
 
 /* ----------------------------------------------------------------------------------------------------------------

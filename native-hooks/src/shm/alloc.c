@@ -53,7 +53,7 @@ BPFTIME_API uint64_t bpftime_shm_alloc(struct bpftime_seg *seg, uint64_t size, u
 	struct bpftime_shm_header *h = &shm->hdr;
 	if (align < BLOCK_HDR)
 		align = BLOCK_HDR;
-	if ((align & (align - 1)) != 0 || size == 0 || size > h->heap_end) {
+	if ((align & (align - 1)) != 0 || size == 0) {
 		seterr(err, errlen, EINVAL, "invalid allocation of %llu bytes aligned to %llu", (unsigned long long)size,
 		       (unsigned long long)align);
 		return 0;
@@ -61,7 +61,7 @@ BPFTIME_API uint64_t bpftime_shm_alloc(struct bpftime_seg *seg, uint64_t size, u
 	uint64_t need = round_up(size, BLOCK_HDR);
 	uint64_t found = 0;
 	lock_acquire(&h->alloc_lock);
-	for (uint64_t prev = 0, off = h->free_head; off != 0; prev = off, off = blk(shm, off)->next) {
+	for (uint64_t prev = 0, off = size > h->heap_end ? 0 : h->free_head; off != 0; prev = off, off = blk(shm, off)->next) {
 		struct block *b = blk(shm, off);
 		uint64_t payload = round_up(off + BLOCK_HDR, align);
 		while (payload - BLOCK_HDR != off && payload - BLOCK_HDR - off < MIN_BLOCK)

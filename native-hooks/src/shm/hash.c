@@ -6,8 +6,8 @@
  *    an element freed and reused in another chain ends on another bucket's nulls and restarts. A freed element keeps
  *    its `next`, so a reader standing on it still reaches the end of its old chain. An element's key is rewritten only
  *    between two increments of its `gen` (odd meanwhile); a reader that matched a key checks `gen` again and
- *    restarts if it moved. Keys are read and written as relaxed atomic 8-byte words (the key stride is padded
- *    with zeros), so a racing reader sees whole words.
+ *    restarts if it moved. Keys are read (acquire) and written (release) as atomic 8-byte words, the key stride
+ *    padded with zeros, so a racing reader sees whole words and its second look at `gen` stays after them.
  *  - writers of a chain (insert, delete, in-place value update) hold its bucket lock. Updating an existing key
  *    rewrites its value in place under that lock (the kernel's BPF_F_LOCK path; the kernel otherwise swaps in a
  *    new element), so a value pointer from lookup stays the key's value and `__sync_fetch_and_add` on it is exact.
@@ -16,94 +16,7 @@
  *    eviction gives referenced elements a second chance (the kernel's approximation of LRU, with its lists
  *    merged into one). Lock order: LRU lock, then a bucket lock; nobody takes the LRU lock holding a bucket lock.
  */
-#include "internal.h"
-
-#define ELEM_HDR sizeof(struct bpftime_htab_elem)
-#define MAX_STEPS_FACTOR 4
-
-static inline struct bpftime_htab_elem *elem(struct bpftime_map *m, uint32_t idx)
-{
-	return (struct bpftime_htab_elem *)(m->elems + (uint64_t)idx * m->elem_size);
-}
-
-static inline uint64_t *elem_key(struct bpftime_htab_elem *e)
-{
-	return (uint64_t *)((uint8_t *)e + ELEM_HDR);
-}
-
-static inline uint8_t *elem_values(struct bpftime_map *m, struct bpftime_htab_elem *e)
-{
-	return (uint8_t *)e + ELEM_HDR + m->key_stride;
-}
-
-static inline uint32_t elem_index(struct bpftime_map *m, struct bpftime_htab_elem *e)
-{
-	return (uint32_t)(((uint8_t *)e - m->elems) / m->elem_size);
-}
-
-static inline uint64_t mix(uint64_t h)
-{
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93ull;
-	h ^= h >> 32;
-	return h;
-}
-
-/* hash_key hashes a key of the map's key size; the common 4- and 8-byte keys take one multiplication. */
-static inline uint32_t hash_key(const struct bpftime_map *m, const void *key)
-{
-	const uint8_t *p = key;
-	uint64_t h, w = 0;
-	switch (m->key_size) {
-	case 4: {
-		uint32_t k;
-		memcpy(&k, p, 4);
-		return (uint32_t)(((k ^ (uint64_t)m->seed) * 0x9e3779b97f4a7c15ull) >> 32);
-	}
-	case 8:
-		memcpy(&w, p, 8);
-		w ^= (uint64_t)m->seed << 32 | m->seed;
-		return (uint32_t)(((w ^ (w >> 29)) * 0x9e3779b97f4a7c15ull) >> 32);
-	}
-	uint32_t n = m->key_size;
-	h = m->seed ^ (n * 0x9e3779b97f4a7c15ull);
-	for (; n >= 8; n -= 8, p += 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-		h = (h << 31) | (h >> 33);
-	}
-	if (n > 0) {
-		w = 0;
-		memcpy(&w, p, n);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-	}
-	return (uint32_t)mix(h);
-}
-
-/* key_eq compares an element's key (atomic words) with a caller's key. */
-static inline int key_eq(const struct bpftime_map *m, struct bpftime_htab_elem *e, const void *key)
-{
-	const uint64_t *k = elem_key(e);
-	const uint8_t *p = key;
-	uint32_t n = m->key_size;
-	if (n == 4) {
-		uint32_t a;
-		memcpy(&a, p, 4);
-		return (uint32_t)LOAD_RLX(&k[0]) == a;
-	}
-	for (; n >= 8; n -= 8, p += 8, k++) {
-		uint64_t a;
-		memcpy(&a, p, 8);
-		if (LOAD_RLX(k) != a)
-			return 0;
-	}
-	if (n > 0) {
-		uint64_t a = 0;
-		memcpy(&a, p, n);
-		return LOAD_RLX(k) == a;
-	}
-	return 1;
-}
+#include "htab.h"
 
 static void write_key(const struct bpftime_map *m, struct bpftime_htab_elem *e, const void *key)
 {
@@ -112,7 +25,7 @@ static void write_key(const struct bpftime_map *m, struct bpftime_htab_elem *e, 
 	for (uint32_t n = 0; n < m->key_stride; n += 8, k++) {
 		uint64_t w = 0;
 		memcpy(&w, p + n, m->key_size - n < 8 ? m->key_size - n : 8);
-		STORE_RLX(k, w);
+		STORE_REL(k, w); /* release: ordered after the odd `gen` that announces the rewrite */
 	}
 }
 
@@ -121,7 +34,7 @@ static void read_key(const struct bpftime_map *m, struct bpftime_htab_elem *e, v
 	uint64_t *k = elem_key(e);
 	uint8_t *p = out;
 	for (uint32_t n = 0; n < m->key_stride; n += 8, k++) {
-		uint64_t w = LOAD_RLX(k);
+		uint64_t w = LOAD_ACQ(k);
 		memcpy(p + n, &w, m->key_size - n < 8 ? m->key_size - n : 8);
 	}
 }
@@ -179,79 +92,6 @@ static void push_free(struct bpftime_map *m, uint32_t idx)
 		if (__atomic_compare_exchange_n(&m->htab->free_head, &old, new, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 			return;
 	}
-}
-
-/* ---- lookups ---- */
-
-/* find_locked walks a chain whose bucket lock the caller holds; *link_at receives the link that points to it. */
-static struct bpftime_htab_elem *find_locked(struct bpftime_map *m, uint32_t b, uint32_t hash, const void *key,
-					     uint32_t **link_at)
-{
-	uint32_t *at = &m->buckets[b].head;
-	for (uint32_t link = LOAD_RLX(at); !(link & 1); link = LOAD_RLX(at)) {
-		struct bpftime_htab_elem *e = elem(m, link >> 1);
-		if (e->hash == hash && key_eq(m, e, key)) {
-			if (link_at != NULL)
-				*link_at = at;
-			return e;
-		}
-		at = &e->next;
-	}
-	return NULL;
-}
-
-/* find returns the element holding the key, or NULL, without locks (see the top of this file). */
-static struct bpftime_htab_elem *find(struct bpftime_map *m, uint32_t hash, const void *key)
-{
-	uint32_t b = hash & m->bucket_mask;
-	uint64_t max_steps = (uint64_t)m->max_entries * MAX_STEPS_FACTOR + 16;
-	for (int attempt = 0;; attempt++) {
-		if (UNLIKELY(attempt >= 64)) {
-			/* Writers keep moving elements under us: look with the chain locked. */
-			lock_acquire(&m->buckets[b].lock);
-			struct bpftime_htab_elem *e = find_locked(m, b, hash, key, NULL);
-			lock_release(&m->buckets[b].lock);
-			return e;
-		}
-		uint32_t link = LOAD_ACQ(&m->buckets[b].head);
-		uint64_t steps = 0;
-		for (; !(link & 1) && steps < max_steps; steps++) {
-			struct bpftime_htab_elem *e = elem(m, link >> 1);
-			if (LOAD_RLX(&e->hash) == hash) {
-				uint32_t gen = LOAD_ACQ(&e->gen);
-				if (!(gen & 1) && key_eq(m, e, key)) {
-					__atomic_thread_fence(__ATOMIC_ACQUIRE);
-					if (LOAD_RLX(&e->gen) == gen)
-						return e;
-					break; /* rewritten while compared: restart */
-				}
-			}
-			link = LOAD_ACQ(&e->next);
-		}
-		if ((link & 1) && (link >> 1) == b)
-			return NULL;
-	}
-}
-
-static inline void touch(struct bpftime_htab_elem *e)
-{
-	if (!LOAD_RLX(&e->lru_ref))
-		STORE_RLX(&e->lru_ref, 1);
-}
-
-/* htab_lookup_elem returns cpu's value (cpu < 0: this CPU's), marking LRU elements used when `touch_lru`. */
-void *htab_lookup_elem(struct bpftime_map *m, const void *key, int64_t cpu, int touch_lru)
-{
-	struct bpftime_htab_elem *e = find(m, hash_key(m, key), key);
-	if (e == NULL)
-		return NULL;
-	if (m->lru && touch_lru)
-		touch(e);
-	uint8_t *v = elem_values(m, e);
-	if (!m->percpu)
-		return v;
-	uint32_t c = cpu < 0 ? current_cpu(m->ncpus) : (uint32_t)cpu;
-	return v + (uint64_t)c * m->value_stride;
 }
 
 int htab_lookup_user(struct bpftime_map *m, const void *key, void *value)
@@ -366,9 +206,8 @@ static uint32_t new_elem(struct bpftime_map *m, const void *key, uint32_t hash)
 		return idx;
 	struct bpftime_htab_elem *e = elem(m, idx);
 	__atomic_fetch_add(&e->gen, 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 	write_key(m, e, key);
-	STORE_RLX(&e->hash, hash);
+	STORE_REL(&e->hash, hash);
 	__atomic_fetch_add(&e->gen, 1, __ATOMIC_RELEASE);
 	STORE_RLX(&e->lru_ref, 0);
 	if (m->lru) {
@@ -479,7 +318,6 @@ static int first_from(struct bpftime_map *m, uint32_t b, void *next)
 		struct bpftime_htab_elem *e = elem(m, link >> 1);
 		uint32_t gen = LOAD_ACQ(&e->gen);
 		read_key(m, e, next);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (LOAD_RLX(&e->gen) != gen || (gen & 1)) {
 			b--; /* rewritten under us: read this bucket again */
 			continue;
@@ -506,7 +344,6 @@ int htab_next_key(struct bpftime_map *m, const void *key, void *next)
 		struct bpftime_htab_elem *n = elem(m, link >> 1);
 		uint32_t gen = LOAD_ACQ(&n->gen);
 		read_key(m, n, next);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (LOAD_RLX(&n->gen) == gen && !(gen & 1))
 			return 0;
 	}

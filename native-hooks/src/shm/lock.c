@@ -34,9 +34,11 @@ uint32_t bpftime_tid(void)
 	return cached_tid;
 }
 
-static int holder_gone(uint32_t tid)
+int bpftime_thread_gone(uint32_t tid)
 {
-	return kill((pid_t)tid, 0) == -1 && errno == ESRCH;
+	int saved = errno, gone = kill((pid_t)tid, 0) == -1 && errno == ESRCH;
+	errno = saved;
+	return gone;
 }
 
 void bpftime_lock_slow(bpftime_lock_t *l, uint32_t me)
@@ -53,14 +55,9 @@ void bpftime_lock_slow(bpftime_lock_t *l, uint32_t me)
 			continue;
 		}
 		sched_yield();
-		if ((spins & 1023) == 1023 && holder_gone(cur)) {
-			int saved = errno;
-			if (__atomic_compare_exchange_n(l, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-				errno = saved;
-				return;
-			}
-			errno = saved;
-		}
+		if ((spins & 1023) == 1023 && bpftime_thread_gone(cur) &&
+		    __atomic_compare_exchange_n(l, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
 	}
 }
 

@@ -349,13 +349,9 @@ void copy_value_locked(struct bpftime_map *m, uint8_t *dst, const uint8_t *src)
 	lock_release(lock);
 }
 
-/*
- * write_values stores a value into an element's value(s): the program side writes this CPU's copy (zeroing the
- * others' of a fresh per-CPU element, as the kernel's pcpu_init_value); the user side writes every copy, from a
- * full per-CPU array or the same value_size bytes into each.
- */
-void write_values(struct bpftime_map *m, uint8_t *values, const void *value, int user, uint32_t user_size,
-		  uint64_t flags, int fresh)
+/* write_values_slow is write_values for per-CPU values and values holding a bpf_spin_lock. */
+void write_values_slow(struct bpftime_map *m, uint8_t *values, const void *value, int user, uint32_t user_size,
+		       uint64_t flags, int fresh)
 {
 	const uint8_t *src = value;
 	if (!m->percpu) {

@@ -3,7 +3,7 @@
  * (src/helpers/maps): NULL or -EINVAL on the program side; on the user side -ENOTSUPP for ring buffers and
  * -EOPNOTSUPP for perf event arrays (whose slots hold perf events user space cannot read back).
  */
-#include "internal.h"
+#include "htab.h"
 
 static inline int hash_map(const struct bpftime_map *m)
 {

@@ -7,6 +7,10 @@
  * position it was given. The consumer stops at the first BUSY record; records after it stay unread until it is
  * submitted or discarded, so nothing is lost or read twice. A record that would cross the end of the data area is
  * preceded by a discarded padding record up to the end (the kernel maps the area twice instead).
+ *
+ * Unlike the kernel's, a producer here can die between reserve and submit (a target killed by a signal). Each
+ * reservation is registered with its thread id in the control page until committed; a consumer stopped at a BUSY
+ * record whose producer thread no longer exists discards it and goes on (counted in `reclaimed`).
  */
 #include <limits.h>
 #include <linux/futex.h>
@@ -27,6 +31,35 @@ static inline uint8_t *rb_data(struct bpftime_ringbuf *rb)
 void ringbuf_init(struct bpftime_ringbuf *rb, uint64_t data_size)
 {
 	rb->mask = data_size - 1;
+}
+
+static inline uint32_t owner_slot(uint64_t off)
+{
+	return (uint32_t)(off / BPFTIME_RINGBUF_HDR_SZ) % BPFTIME_RINGBUF_OWNERS;
+}
+
+/* own registers the reservation at `off` (ring lock held); a full registry leaves it unregistered. */
+static void own(struct bpftime_ringbuf *rb, uint64_t off)
+{
+	for (uint32_t i = 0, s = owner_slot(off); i < BPFTIME_RINGBUF_OWNERS; i++, s = (s + 1) % BPFTIME_RINGBUF_OWNERS) {
+		struct bpftime_ringbuf_owner *o = &rb->owners[s];
+		if (LOAD_ACQ(&o->tid) == 0) {
+			STORE_RLX(&o->off, (uint32_t)off);
+			STORE_REL(&o->tid, bpftime_tid());
+			return;
+		}
+	}
+}
+
+/* owner finds the registration of the reservation at `off`, or NULL. */
+static struct bpftime_ringbuf_owner *owner(struct bpftime_ringbuf *rb, uint64_t off)
+{
+	for (uint32_t i = 0, s = owner_slot(off); i < BPFTIME_RINGBUF_OWNERS; i++, s = (s + 1) % BPFTIME_RINGBUF_OWNERS) {
+		struct bpftime_ringbuf_owner *o = &rb->owners[s];
+		if (LOAD_ACQ(&o->tid) != 0 && LOAD_RLX(&o->off) == (uint32_t)off)
+			return o;
+	}
+	return NULL;
 }
 
 static inline void write_header(struct bpftime_ringbuf *rb, uint64_t off, uint32_t len)
@@ -58,6 +91,7 @@ void *ringbuf_reserve(struct bpftime_ringbuf *rb, uint64_t size, uint64_t flags)
 		write_header(rb, off, (uint32_t)(pad - BPFTIME_RINGBUF_HDR_SZ) | BPFTIME_RINGBUF_DISCARD_BIT);
 	uint64_t rec = (prod + pad) & rb->mask;
 	write_header(rb, rec, (uint32_t)size | BPFTIME_RINGBUF_BUSY_BIT);
+	own(rb, rec);
 	STORE_REL(&rb->producer_pos, new_prod);
 	lock_release(&rb->lock);
 	return rb_data(rb) + rec + BPFTIME_RINGBUF_HDR_SZ;
@@ -90,13 +124,41 @@ static void commit(void *sample, uint64_t flags, int discard)
 	struct bpftime_ringbuf *rb =
 		(struct bpftime_ringbuf *)(((uintptr_t)h & ~(uintptr_t)(BPFTIME_PAGE_SIZE - 1)) -
 					   (uintptr_t)LOAD_RLX(&h->pg_off) * BPFTIME_PAGE_SIZE);
+	uint64_t rec = (uint64_t)((uint8_t *)h - rb_data(rb));
+	struct bpftime_ringbuf_owner *o = owner(rb, rec);
 	uint32_t len = LOAD_RLX(&h->len);
 	if (!(len & BPFTIME_RINGBUF_BUSY_BIT))
-		return; /* not reserved, or committed twice: the verifier rules it out; ignore rather than corrupt */
+		return; /* not reserved, committed twice or reclaimed: ignore rather than corrupt */
+	if (o != NULL)
+		STORE_REL(&o->tid, 0);
+	/*
+	 * A plain store: the consumer reclaims a record only when the thread that reserved it is gone, and that thread
+	 * is the one committing it (a program submits what its own run reserved).
+	 */
 	STORE_REL(&h->len, (len & LEN_MASK) | (discard ? BPFTIME_RINGBUF_DISCARD_BIT : 0));
-	uint64_t rec = (uint64_t)((uint8_t *)h - rb_data(rb));
 	if ((flags & BPFTIME_RB_FORCE_WAKEUP) || (!(flags & BPFTIME_RB_NO_WAKEUP) && consumer_at(rb, rec)))
 		notify(rb);
+}
+
+/*
+ * reclaim discards the BUSY record at `off` when the thread that reserved it is gone; *len receives its new header.
+ * Returns 1 when reclaimed (or committed meanwhile), 0 when its producer may still be writing it.
+ */
+static int reclaim(struct bpftime_ringbuf *rb, struct bpftime_ringbuf_hdr *h, uint64_t off, uint32_t *len)
+{
+	struct bpftime_ringbuf_owner *o = owner(rb, off);
+	uint32_t tid = o != NULL ? LOAD_ACQ(&o->tid) : 0;
+	if (tid == 0 || !bpftime_thread_gone(tid))
+		return 0;
+	uint32_t busy = *len, done = (busy & LEN_MASK) | BPFTIME_RINGBUF_DISCARD_BIT;
+	if (__atomic_compare_exchange_n(&h->len, &busy, done, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		*len = done;
+		__atomic_fetch_add(&rb->reclaimed, 1, __ATOMIC_RELAXED);
+		__atomic_compare_exchange_n(&o->tid, &tid, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+		return 1;
+	}
+	*len = busy; /* committed after all */
+	return !(busy & BPFTIME_RINGBUF_BUSY_BIT);
 }
 
 int ringbuf_consume(struct bpftime_ringbuf *rb, ringbuf_rec_fn fn, void *ctx, uint32_t max)
@@ -110,7 +172,7 @@ int ringbuf_consume(struct bpftime_ringbuf *rb, ringbuf_rec_fn fn, void *ctx, ui
 			break;
 		struct bpftime_ringbuf_hdr *h = (struct bpftime_ringbuf_hdr *)(rb_data(rb) + (cons & rb->mask));
 		uint32_t len = LOAD_ACQ(&h->len);
-		if (len & BPFTIME_RINGBUF_BUSY_BIT)
+		if ((len & BPFTIME_RINGBUF_BUSY_BIT) && !reclaim(rb, h, cons & rb->mask, &len))
 			break;
 		uint32_t size = len & LEN_MASK;
 		if (!(len & BPFTIME_RINGBUF_DISCARD_BIT)) {

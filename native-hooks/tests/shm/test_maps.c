@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <sys/sysinfo.h>
+#include <sys/wait.h>
 
 #include "check.h"
 
@@ -342,6 +343,29 @@ static void test_ringbuf(void)
 	CHECK_EQ(bpftime_map_lookup_user(m, data, data), -BPFTIME_ENOTSUPP);
 	CHECK(bpftime_map_lookup_elem(m, data) == NULL);
 	CHECK_EQ(bpftime_ringbuf_wait(m, 0), 0);
+
+	/* A producer that dies between reserve and submit: its record is discarded once it is gone, later ones flow. */
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		CHECK(bpftime_ringbuf_reserve(m, 16, 0) != NULL);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	CHECK_EQ(bpftime_ringbuf_output(m, data, 3, 0), 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(bpftime_ringbuf_consume(m, collect, &c, 0), 1);
+	CHECK_EQ(c.sizes[0], 3);
+	struct bpftime_ringbuf *ring = (struct bpftime_ringbuf *)((uint8_t *)bpftime_seg_base(seg) +
+							 bpftime_map_def(m)->storage_off);
+	CHECK_EQ(ring->reclaimed, 1);
+	CHECK_EQ(bpftime_ringbuf_query(m, BPFTIME_RB_AVAIL_DATA), 0);
+	/* A live producer's record is waited for, not reclaimed. */
+	uint8_t *live = bpftime_ringbuf_reserve(m, 4, 0);
+	CHECK_EQ(bpftime_ringbuf_output(m, data, 5, 0), 0);
+	CHECK_EQ(bpftime_ringbuf_consume(m, collect, &c, 0), 0);
+	bpftime_ringbuf_submit(live, 0);
+	CHECK_EQ(bpftime_ringbuf_consume(m, collect, &c, 0), 2);
 }
 
 struct psample {
