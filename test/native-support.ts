@@ -14,6 +14,8 @@ import { compileNative, readNativeHelpers, type CompiledNative } from '../src/na
 import { ROOT } from './helpers.js';
 import { scratch } from './toolchain.js';
 
+export { mapsArg } from './native-runner-args.js';
+
 const run = promisify(execFile);
 
 /** RUNNER is the runtime test runner (ASan/UBSan); RUNNER_TSAN its ThreadSanitizer build. */
@@ -57,18 +59,6 @@ export async function runNative(so: string, args: string[] = [], runner = RUNNER
 
 /** hex formats r0 as the runner prints it. */
 export const hex = (v: bigint): string => '0x' + BigInt.asUintN(64, v).toString(16);
-
-/** BPF_F_RDONLY_PROG marks a map programs may only read (frozen .rodata). */
-const BPF_F_RDONLY_PROG = 1 << 7;
-
-/** mapsArg describes a collection's maps for the runner's --maps (runner-maps.c): the segment gets the same maps. */
-export function mapsArg(spec: CollectionSpec): string {
-  return spec.maps.map((m) => {
-    const init = m.contents.find((e) => e.value instanceof Uint8Array && e.key.every((b) => b === 0));
-    const initHex = init ? Buffer.from(init.value as Uint8Array).toString('hex') : '';
-    return [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags | (m.readOnly ? BPF_F_RDONLY_PROG : 0), initHex].join(',');
-  }).join(';');
-}
 
 /** NativeMap is one map as the runner prints it at the end. */
 export interface NativeMap {
