@@ -1,0 +1,68 @@
+// The native runtime's C helpers against the TypeScript ones: programs of test/fixtures/helpers/helpers.bpf.c (those
+// on map types the segment has) and test/fixtures/native/native.bpf.c run through the runtime (test runner, real segment) and on the interpreter with the host values pinned to the
+// runner's (pid, uid, gid, comm), and r0, trace_printk lines, override_return and map contents must agree. Reads of
+// the probed process's own memory (host pointers, good and bad) are checked against what the runner put there.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCollectionSpec } from '../src/loader/collection.js';
+import { buildContext, type ContextInput } from '../src/runtime/context.js';
+import { Collection } from '../src/runtime/collection.js';
+import { RingBufMap } from '../src/helpers/maps/ringbuf.js';
+import { ROOT } from './helpers.js';
+import { compileObjectProgram, hex, mapsArg, runNative } from './native-support.js';
+import { CLANG_SKIP, compileC, HAS_CLANG, HAS_NATIVE, NATIVE_SKIP } from './toolchain.js';
+
+const h = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const objects = new Map<string, string>();
+const fixture = (name: string): string => {
+  if (!objects.has(name)) objects.set(name, compileC(name, readFileSync(join(ROOT, `test/fixtures/${name}/${name}.bpf.c`), 'utf8')));
+  return objects.get(name)!;
+};
+
+const CASES: [string, string, ContextInput, string[]][] = [
+  ['helpers', 'printk_formats', {}, []],
+  ['helpers', 'snprintf_fmt', {}, []],
+  ['helpers', 'probe_reads', {}, []],
+  ['helpers', 'loops', {}, []],
+  ['helpers', 'ring_ops', {}, []],
+  ['native', 'printk_more', {}, []],
+  ['native', 'task_ids', {}, []],
+  ['native', 'probe_args', { args: [3n, 4n], funcIp: 0x401000n }, ['--func-ip', '0x401000']],
+  ['native', 'percpu_add', { args: [5n] }, []],
+];
+
+describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native helpers against the TypeScript helpers${NATIVE_SKIP}${CLANG_SKIP}`, () => {
+  for (const [object, prog, input, extra] of CASES) {
+    it(`${object} ${prog}`, async () => {
+      const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture(object))));
+      const compiled = await compileObjectProgram(spec, prog);
+      const ctx = buildContext(spec.programs.find((p) => p.name === prog)!, input).ctx(0);
+      const native = await runNative(compiled.path, ['--ctx', h(ctx), '--maps', mapsArg(spec), ...extra]);
+      expect(native.load_error).toBeUndefined();
+      expect(native.status?.reason).toBe('');
+      const pid = native.host!.pid;
+      const uid = process.getuid!(), gid = process.getgid!();
+      const c = new Collection(spec, { backend: 'interp', host: { pid, tgid: pid, uid, gid, comm: 'runner' } });
+      const out = c.program(prog).run(input);
+      expect(native.runs[0].r0).toBe(hex(out.r0));
+      expect(native.printk).toEqual(c.host.trace);
+      expect(native.runs[0].override).toBe(out.overrideReturn !== undefined);
+      if (out.overrideReturn !== undefined) expect(native.runs[0].override_value).toBe(hex(out.overrideReturn));
+      const ring = [...(c.maps.get('ring') as RingBufMap).consumer().drain()].map(h);
+      expect(native.maps!.find((m) => m.name === 'ring')!.records).toEqual(ring);
+      const sum = (hexValue: string): bigint => Buffer.from(hexValue, 'hex').reduce((s, _, k, b) => (k % 8 === 0 ? s + b.readBigUInt64LE(k) : s), 0n);
+      const percpu = c.maps.get('percpu')!.entries().map(([, v]) => sum(h(v)));
+      expect(native.maps!.find((m) => m.name === 'percpu')!.entries!.map(([, v]) => sum(v))).toEqual(percpu);
+    }, 120_000);
+  }
+
+  it('probe_read_user/_str and %s read the process\'s own memory; a bad address is -EFAULT, zero-filled, no crash', async () => {
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture('native'))));
+    const compiled = await compileObjectProgram(spec, 'probe_host');
+    const text = 'from the target';
+    const native = await runNative(compiled.path, ['--probe-buf', h(Buffer.from(text + '\0')), '--maps', mapsArg(spec)]);
+    expect(native.status?.reason).toBe('');
+    expect(native.printk).toEqual([`${text.length + 1} ${text}`, '-14 0', '-14 |', text]);
+  }, 120_000);
+});
