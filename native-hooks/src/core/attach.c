@@ -50,12 +50,34 @@ static struct bpftime_probe_set *set_with(const struct bpftime_probe_set *old, e
 	return s;
 }
 
-static void publish(struct bpftime_site *s, struct bpftime_probe_set *set)
+/* Replaced sets waiting for a grace period: attach does not wait (nothing of the caller's is freed), detach does. */
+static struct retired {
+	struct bpftime_probe_set *set;
+	struct retired *next;
+} *retired;
+
+/* publish swaps the site's set; with `wait`, returns only when no thread can still read any replaced set. */
+static void publish(struct bpftime_site *s, struct bpftime_probe_set *set, int wait)
 {
 	struct bpftime_probe_set *old = atomic_exchange_explicit(&s->probes, set, memory_order_acq_rel);
+	struct retired *r = old != &empty_set ? malloc(sizeof *r) : NULL;
+	if (r) {
+		*r = (struct retired){old, retired};
+		retired = r;
+	} else if (old != &empty_set) {
+		wait = 1; /* out of memory: free it now */
+	}
+	if (!wait)
+		return;
 	bpftime_synchronize();
-	if (old != &empty_set)
+	if (!r && old != &empty_set)
 		free(old);
+	while (retired) {
+		struct retired *n = retired->next;
+		free(retired->set);
+		free(retired);
+		retired = n;
+	}
 }
 
 /* site_for: the site at addr (reused when its code is unchanged) or a new one with its trampoline. */
@@ -114,10 +136,10 @@ static struct bpftime_probe *attach_locked(uintptr_t addr, enum bpftime_probe_ki
 		return NULL;
 	}
 	*p = (struct bpftime_probe){s, kind, {fn, cookie}};
-	publish(s, set);
+	publish(s, set, 0);
 	if (!s->patched) {
 		if (bpftime_arch_patch(s, err) != 0) {
-			publish(s, (struct bpftime_probe_set *)&empty_set);
+			publish(s, (struct bpftime_probe_set *)&empty_set, 1);
 			free(p);
 			return NULL;
 		}
@@ -159,7 +181,7 @@ int bpftime_probe_detach(struct bpftime_probe *p, struct bpftime_hook_error *err
 			s->patched = 0;
 		}
 	}
-	publish(s, set);
+	publish(s, set, 1);
 	pthread_mutex_unlock(&attach_lock);
 	free(p);
 	return rc;

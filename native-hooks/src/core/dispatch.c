@@ -86,7 +86,7 @@ static void shadow_push(struct bpftime_thread *t, struct bpftime_site *s, struct
 
 uint64_t bpftime_hook_enter(struct bpftime_site *s, struct bpftime_pt_regs *r)
 {
-	struct bpftime_thread *t = &bpftime_self;
+	struct bpftime_thread *t = bpftime_thread_self();
 	uint64_t done = guard_enter(t, r);
 	if (unlikely(!done)) {
 		count(&bpftime_stat_reentrant, 1);
@@ -122,7 +122,7 @@ static __attribute__((noreturn, noinline)) void lost_return(uintptr_t slot)
 
 uintptr_t bpftime_hook_leave(struct bpftime_pt_regs *r)
 {
-	struct bpftime_thread *t = &bpftime_self;
+	struct bpftime_thread *t = bpftime_thread_self();
 	uintptr_t slot = r->rsp - 8;
 	uint64_t done = guard_enter(t, r);
 	struct bpftime_shadow_entry *sh = t->shadow;

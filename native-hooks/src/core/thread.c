@@ -90,7 +90,7 @@ void bpftime_synchronize(void)
 	/* Holding the lock keeps a waited-for thread's TLS alive: it cannot unregister (exit) meanwhile. */
 	pthread_mutex_lock(&registry_lock);
 	for (struct bpftime_thread *t = registry.next; t != &registry; t = t->next) {
-		if (t == &bpftime_self)
+		if (t == bpftime_thread_self())
 			continue;
 		uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
 		while ((s & 1) && atomic_load_explicit(&t->seq, memory_order_relaxed) == s)

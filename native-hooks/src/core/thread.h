@@ -40,6 +40,17 @@ struct bpftime_thread {
 
 extern __thread struct bpftime_thread bpftime_self __attribute__((tls_model("initial-exec")));
 
+/**
+ * bpftime_thread_self: this thread's state as an ordinary pointer (UBSan misreads %fs-relative accesses to
+ * initial-exec TLS as null-pointer accesses; the empty asm makes the compiler materialise the address).
+ */
+static inline struct bpftime_thread *bpftime_thread_self(void)
+{
+	struct bpftime_thread *t = &bpftime_self;
+	__asm__("" : "+r"(t));
+	return t;
+}
+
 /** bpftime_thread_register: first hit of this thread: join the registry (guard held by the caller). */
 void bpftime_thread_register(struct bpftime_thread *t);
 /** bpftime_shadow_alloc: map this thread's shadow stack; NULL when out of memory. */

@@ -14,7 +14,7 @@ struct rec {
 	long override_rax;
 };
 
-static int record(void *cookie, struct bpftime_pt_regs *regs)
+static __attribute__((unused)) int record(void *cookie, struct bpftime_pt_regs *regs)
 {
 	struct rec *r = cookie;
 	__atomic_add_fetch(&r->hits, 1, __ATOMIC_RELAXED);
@@ -25,7 +25,7 @@ static int record(void *cookie, struct bpftime_pt_regs *regs)
 }
 
 /** attach_ok: attach or fail the test with the error message. */
-static struct bpftime_probe *attach_ok(void *addr, enum bpftime_probe_kind kind, struct rec *r)
+static __attribute__((unused)) struct bpftime_probe *attach_ok(void *addr, enum bpftime_probe_kind kind, struct rec *r)
 {
 	struct bpftime_hook_error err = {0};
 	struct bpftime_probe *p = bpftime_probe_attach(addr, kind, record, r, 0, &err);
@@ -33,7 +33,7 @@ static struct bpftime_probe *attach_ok(void *addr, enum bpftime_probe_kind kind,
 	return p;
 }
 
-static void detach_ok(struct bpftime_probe *p)
+static __attribute__((unused)) void detach_ok(struct bpftime_probe *p)
 {
 	struct bpftime_hook_error err = {0};
 	if (p)
@@ -44,11 +44,11 @@ static void detach_ok(struct bpftime_probe *p)
 struct snap {
 	unsigned char b[32];
 };
-static struct snap snapshot(const void *f)
+static __attribute__((unused)) struct snap snapshot(const void *f)
 {
 	struct snap s;
 	memcpy(s.b, f, sizeof s.b);
 	return s;
 }
-static int same_bytes(const void *f, const struct snap *s) { return memcmp(f, s->b, sizeof s->b) == 0; }
+static __attribute__((unused)) int same_bytes(const void *f, const struct snap *s) { return memcmp(f, s->b, sizeof s->b) == 0; }
 #endif

@@ -5,8 +5,10 @@
 // trampoline (attach) or to the relocated original instructions (detach). Unlike the kernel we replace several
 // instructions, so on attach a thread could be stopped *between* two of them (preempted at site+1..4): after the
 // int3 is in place, every other thread that is running, or sleeping with its user pc inside those bytes, is sent
-// a SIGTRAP with si_code SI_QUEUE; the handler moves a pc found there to the same instruction in the relocated copy
-// and acknowledges. A thread that cannot be checked in time makes the attach fail (nothing was changed).
+// a queued real-time signal (the highest one the program leaves at SIG_DFL); the handler moves a pc found there to
+// the same instruction in the relocated copy and acknowledges. It must not be SIGTRAP: a thread hitting the int3
+// while the request is pending would have the two merged into one, and a pc of site+1 would then be ambiguous.
+// A thread that cannot be checked in time makes the attach fail (nothing was changed).
 #include <dirent.h>
 #include <errno.h>
 #include <sched.h>
@@ -33,7 +35,8 @@ static _Atomic uintptr_t poke_redirect;
 static _Atomic pid_t ask_tids[MAX_THREADS];
 static _Atomic int ask_acks[MAX_THREADS];
 static _Atomic int ask_n;
-static char fixup_tag; /* si_value of our queued SIGTRAPs */
+static char fixup_tag; /* si_value of our fixup requests */
+static int fixup_sig;   /* the real-time signal carrying them */
 
 static struct sigaction prev_trap;
 
@@ -72,14 +75,22 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	}
 }
 
+static void fixup_handler(int sig, siginfo_t *si, void *ucv)
+{
+	(void)sig;
+	int saved = errno;
+	if (si->si_code == SI_QUEUE && si->si_value.sival_ptr == &fixup_tag) {
+		fixup_pc(((ucontext_t *)ucv)->uc_mcontext.gregs);
+		acknowledge();
+	}
+	errno = saved;
+}
+
 static void trap_handler(int sig, siginfo_t *si, void *ucv)
 {
 	int saved = errno;
 	greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
-	if (si->si_code == SI_QUEUE && si->si_value.sival_ptr == &fixup_tag) {
-		fixup_pc(g);
-		acknowledge();
-	} else if (si->si_code == SI_KERNEL && bpftime_site_find((uintptr_t)g[REG_RIP] - 1)) {
+	if (si->si_code == SI_KERNEL && bpftime_site_find((uintptr_t)g[REG_RIP] - 1)) {
 		uintptr_t pc = (uintptr_t)g[REG_RIP] - 1;
 		/* during a patch: go where the patch leads; after it: run what the site holds now */
 		g[REG_RIP] = (greg_t)(atomic_load(&poking) && atomic_load(&poking)->addr == pc ? atomic_load(&poke_redirect)
@@ -90,18 +101,37 @@ static void trap_handler(int sig, siginfo_t *si, void *ucv)
 	errno = saved;
 }
 
-/* install_handler puts our SIGTRAP handler first (again, if the program replaced it), chaining to the previous. */
-static int install_handler(struct bpftime_hook_error *err)
+static int is_ours(int sig, void (*h)(int, siginfo_t *, void *))
 {
 	struct sigaction cur;
-	sigaction(SIGTRAP, NULL, &cur);
-	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == trap_handler)
-		return 0;
+	return sigaction(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == h;
+}
+
+/*
+ * install_handlers puts our SIGTRAP handler first (again, if the program replaced it), chaining to the previous,
+ * and claims a real-time signal the program does not handle for fixup requests (kept once claimed: a late request
+ * may still be pending).
+ */
+static int install_handlers(struct bpftime_hook_error *err)
+{
 	struct sigaction sa = {.sa_sigaction = trap_handler, .sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK};
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTRAP, &sa, &prev_trap) != 0)
+	if (!is_ours(SIGTRAP, trap_handler) && sigaction(SIGTRAP, &sa, &prev_trap) != 0)
 		return bpftime_set_error(err, -errno, "install the SIGTRAP handler: %s", strerror(errno));
-	return 0;
+	if (fixup_sig && is_ours(fixup_sig, fixup_handler))
+		return 0;
+	sa.sa_sigaction = fixup_handler;
+	for (int sig = SIGRTMAX; sig > SIGRTMIN + 2; sig--) {
+		struct sigaction cur;
+		if (sigaction(sig, NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)
+			continue;
+		if (sigaction(sig, &sa, NULL) == 0) {
+			fixup_sig = sig;
+			return 0;
+		}
+	}
+	return bpftime_set_error(err, -EBUSY, "every real-time signal is handled by the program: none is free "
+				 "for the patch protocol");
 }
 
 /*
@@ -186,20 +216,20 @@ static int fixup_threads(struct bpftime_site *s, struct bpftime_hook_error *err)
 			atomic_store(&ask_acks[i], 1);
 			continue;
 		}
-		siginfo_t si = {.si_signo = SIGTRAP, .si_code = SI_QUEUE, .si_pid = pid, .si_uid = getuid()};
+		siginfo_t si = {.si_signo = fixup_sig, .si_code = SI_QUEUE, .si_pid = pid, .si_uid = getuid()};
 		si.si_value.sival_ptr = &fixup_tag;
-		if (syscall(SYS_rt_tgsigqueueinfo, pid, tids[i], SIGTRAP, &si) != 0)
+		if (syscall(SYS_rt_tgsigqueueinfo, pid, tids[i], fixup_sig, &si) != 0)
 			atomic_store(&ask_acks[i], 1); /* the thread is gone */
 	}
 	int64_t deadline = now_ns() + ACK_TIMEOUT_NS;
 	for (int i = 0; i < n && rc == 0;) {
 		if (atomic_load(&ask_acks[i]) || syscall(SYS_tgkill, pid, tids[i], 0) != 0 || pc_outside(tids[i], s)) {
-			i++; /* answered, gone, or asleep outside the bytes (e.g. with SIGTRAP blocked) */
+			i++; /* answered, gone, or asleep outside the bytes (e.g. with the signal blocked) */
 			continue;
 		}
 		if (now_ns() > deadline)
-			rc = bpftime_set_error(err, -EBUSY, "thread %d did not answer the patch signal (SIGTRAP blocked?) "
-					       "and may be stopped inside the bytes to patch", tids[i]);
+			rc = bpftime_set_error(err, -EBUSY, "thread %d did not answer the patch signal %d (blocked?) and "
+					       "may be stopped inside the bytes to patch", tids[i], fixup_sig);
 		else
 			sched_yield();
 	}
@@ -217,7 +247,7 @@ static void poke_byte(uintptr_t at, uint8_t v)
 /* poke writes `bytes` over the site's first 5 bytes with the int3 protocol; an int3 hit goes to `redirect`. */
 static int poke(struct bpftime_site *s, const uint8_t *bytes, uintptr_t redirect, int fix, struct bpftime_hook_error *err)
 {
-	int rc = install_handler(err);
+	int rc = install_handlers(err);
 	struct bpftime_text_window win;
 	if (rc || (rc = bpftime_text_open(&win, s->addr, BPFTIME_X86_PATCH_LEN, err)))
 		return rc;
@@ -242,7 +272,8 @@ int bpftime_arch_patch(struct bpftime_site *s, struct bpftime_hook_error *err)
 	uint8_t jmp[BPFTIME_X86_PATCH_LEN] = {JMP_REL32};
 	int32_t rel = (int32_t)(s->arch.stub - (s->addr + BPFTIME_X86_PATCH_LEN));
 	memcpy(jmp + 1, &rel, 4);
-	int rc = poke(s, jmp, s->arch.stub, 1, err);
+	/* one instruction under the jump: no thread can stand inside it, no need to ask the threads */
+	int rc = poke(s, jmp, s->arch.stub, s->arch.r.n_insn > 1, err);
 	if (rc && err) {
 		char msg[sizeof err->msg];
 		snprintf(msg, sizeof msg, "patch %p: %s", (void *)s->addr, err->msg);
