@@ -32,8 +32,9 @@ extern "C" {
  * so an eBPF program's PT_REGS_PARM1(ctx) etc. read the same offsets as under the kernel. At a uprobe, `rip` is the
  * probed address, `rsp` the stack pointer there and `orig_rax` is -1; at a uretprobe, `rip` is the address the
  * function returns to and `rsp` the stack pointer after the return, `rax` (and `rdx`) the return value.
- * `cs` and `ss` hold the user selectors (0x33, 0x2b). Writes to rax..r15 by an entry callback are applied when the
- * probed code resumes; writes to rip, rsp, eflags, cs and ss are ignored.
+ * `cs` and `ss` hold the user selectors (0x33, 0x2b); `eflags` is the real value inside a function and 0x202 at an
+ * entry or return (where the status flags are dead). Writes by a callback to rax, rbx, rcx, rdx, rsi, rdi, rbp and
+ * r8-r11 are applied when the probed code resumes; writes to r12-r15, rip, rsp, eflags, cs and ss are ignored.
  */
 struct bpftime_pt_regs {
 	uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
@@ -110,10 +111,11 @@ enum bpftime_probe_kind {
 };
 
 /**
- * BPFTIME_PROBE_ENTRY: the address is a function's first instruction, so the caller-saved state the ABI lets a
- * callee clobber (flags, the red zone, xmm8-15) need not be preserved: a faster trampoline, and the only kind that
- * allows BPFTIME_HOOK_OVERRIDE and return probes. bpftime_probe_attach sets it by itself when the address is the
- * start of a function symbol.
+ * BPFTIME_PROBE_ENTRY: the address is a function's first instruction, so the state no caller can rely on across a
+ * call (the flags, the red zone) need not be preserved, and the AVX/AVX-512 extended state is not saved (see
+ * docs/native.md: a callback must not leave ymm/zmm upper halves, zmm16-31 or mask registers changed): a much faster
+ * trampoline, and the only kind that allows BPFTIME_HOOK_OVERRIDE and return probes. bpftime_probe_attach sets it by
+ * itself when the address is the start of a function symbol. All general-purpose and xmm0-15 registers are kept.
  */
 #define BPFTIME_PROBE_ENTRY 1u
 

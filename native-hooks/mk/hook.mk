@@ -27,8 +27,8 @@ $(HOOK_LIB_SAN): $(HOOK_OBJS_SAN)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# Tests: every tests/hook/test_*.c runs sanitized, except test_libc_*.c (a probe on libc's malloc, which ASan
-# replaces) that runs on the plain library. The shared-library target is libhooktarget.so.
+# Tests: every tests/hook/test_*.c runs sanitized, except test_plain_*.c that run on the plain library (a probe on
+# libc's malloc, which ASan replaces; registers across a call, which sanitizer instrumentation hides). The shared-library target is libhooktarget.so.
 HOOK_TDIR := $(BUILD)/tests/hook
 HOOK_TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc
 HOOK_TEST_SRCS := $(wildcard tests/hook/test_*.c)
@@ -38,7 +38,7 @@ HOOK_TEST_DEPS := tests/hook/check.h tests/hook/common.h tests/hook/targets.h te
 $(HOOK_TDIR)/libhooktarget.so: tests/hook/hooktarget.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOOK_TEST_CFLAGS) -shared -fPIC $< -o $@
-$(HOOK_TDIR)/test_libc_%: tests/hook/test_libc_%.c $(HOOK_LIB) $(HOOK_TEST_DEPS)
+$(HOOK_TDIR)/test_plain_%: tests/hook/test_plain_%.c $(HOOK_LIB) $(HOOK_TEST_DEPS)
 	$(CC) $(HOOK_TEST_CFLAGS) $< tests/hook/targets.S -o $@ $(HOOK_LIB) -L$(HOOK_TDIR) -lhooktarget \
 		-Wl,-rpath,'$$ORIGIN' $(HOOK_LDLIBS)
 $(HOOK_TDIR)/test_%: tests/hook/test_%.c $(HOOK_LIB_SAN) $(HOOK_TEST_DEPS)

@@ -54,7 +54,7 @@ static inline void guard_leave(struct bpftime_thread *t, uint64_t seq)
 }
 
 /* shadow_push: replace the return address at regs->rsp with the return stub, remembering the original. */
-static void shadow_push(struct bpftime_thread *t, struct bpftime_site *s, struct bpftime_pt_regs *r)
+static __attribute__((noinline)) void shadow_push(struct bpftime_thread *t, struct bpftime_site *s, struct bpftime_pt_regs *r)
 {
 	struct bpftime_shadow_entry *sh = t->shadow;
 	if (unlikely(!sh) && !(sh = bpftime_shadow_alloc(t))) {
@@ -84,28 +84,56 @@ static void shadow_push(struct bpftime_thread *t, struct bpftime_site *s, struct
 	*p = stub;
 }
 
-uint64_t bpftime_hook_enter(struct bpftime_site *s, struct bpftime_pt_regs *r)
+/* run_entries: the entry callbacks when there is not exactly one; returns whether one asked for an override. */
+static __attribute__((noinline)) int run_entries(const struct bpftime_probe_set *ps, struct bpftime_pt_regs *r)
 {
-	struct bpftime_thread *t = bpftime_thread_self();
+	int override = 0;
+	for (uint32_t i = 0; i < ps->n_entry; i++)
+		override |= ps->p[i].fn(ps->p[i].cookie, r) == BPFTIME_HOOK_OVERRIDE;
+	return override;
+}
+
+/* enter_guarded: the dispatch proper, with the guard taken (`done` is the seq that releases it). */
+static inline uint64_t enter_guarded(struct bpftime_thread *t, struct bpftime_site *s, struct bpftime_pt_regs *r,
+				     uint64_t done)
+{
+	const struct bpftime_probe_set *ps = atomic_load_explicit(&s->probes, memory_order_acquire);
+	int override = ps->n_entry == 1 ? ps->p[0].fn(ps->p[0].cookie, r) == BPFTIME_HOOK_OVERRIDE
+					 : run_entries(ps, r);
+	if (ps->n_ret)
+		shadow_push(t, s, r);
+	guard_leave(t, done);
+	return override && (s->flags & BPFTIME_PROBE_ENTRY) ? BPFTIME_HOOK_OVERRIDE : BPFTIME_HOOK_CONTINUE;
+}
+
+/* enter_slow: a nested hit, a stale guard, or the thread's first hit (or one after its exit began). */
+static __attribute__((noinline)) uint64_t enter_slow(struct bpftime_thread *t, struct bpftime_site *s,
+						     struct bpftime_pt_regs *r)
+{
 	uint64_t done = guard_enter(t, r);
-	if (unlikely(!done)) {
+	if (!done) {
 		count(&bpftime_stat_reentrant, 1);
 		return BPFTIME_HOOK_CONTINUE;
 	}
-	int override = 0;
-	if (unlikely(t->state != BPFTIME_THREAD_LIVE)) {
-		if (t->state == BPFTIME_THREAD_DEAD)
-			goto out;
-		bpftime_thread_register(t);
+	if (t->state == BPFTIME_THREAD_DEAD) {
+		guard_leave(t, done);
+		return BPFTIME_HOOK_CONTINUE;
 	}
-	const struct bpftime_probe_set *ps = atomic_load_explicit(&s->probes, memory_order_acquire);
-	for (uint32_t i = 0; i < ps->n_entry; i++)
-		override |= ps->p[i].fn(ps->p[i].cookie, r) == BPFTIME_HOOK_OVERRIDE;
-	if (ps->n_ret)
-		shadow_push(t, s, r);
-out:
-	guard_leave(t, done);
-	return override && (s->flags & BPFTIME_PROBE_ENTRY) ? BPFTIME_HOOK_OVERRIDE : BPFTIME_HOOK_CONTINUE;
+	if (t->state != BPFTIME_THREAD_LIVE)
+		bpftime_thread_register(t);
+	return enter_guarded(t, s, r, done);
+}
+
+uint64_t bpftime_hook_enter(struct bpftime_site *s, struct bpftime_pt_regs *r)
+{
+	struct bpftime_thread *t = bpftime_thread_self();
+	uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
+	if (unlikely((seq & 1) || t->state != BPFTIME_THREAD_LIVE))
+		return enter_slow(t, s, r);
+	atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	t->guard_sp = (uintptr_t)r;
+	return enter_guarded(t, s, r, seq + 2);
 }
 
 static __attribute__((noreturn, noinline)) void lost_return(uintptr_t slot)

@@ -1,8 +1,10 @@
 /*
  * bpftime_arch_ret_stub: where a return-probed function returns to (its return address was replaced at entry).
  * Builds a struct bpftime_pt_regs (168 bytes) below the return slot, keeps the return registers (rax, rdx in the
- * GPR slots, xmm0/xmm1 aligned below), calls bpftime_hook_leave(regs), which runs the return probes and gives back
- * the original return address. That address is stored in the old return slot and reached with an indirect jump:
+ * GPR slots), saves xmm0-15, calls bpftime_hook_leave(regs), which runs the return probes and gives back the
+ * original return address, and restores every register the callbacks may have changed: not only the return value,
+ * since with interprocedural register allocation (gcc -O2) a caller may keep values in any caller-saved register
+ * its callee is known not to touch. That address is stored in the old return slot and reached with an indirect jump:
  * [rsp-8] after the final lea lies in the red zone, which the kernel does not overwrite when it delivers a signal.
  */
 	.text
@@ -12,58 +14,84 @@
 	.p2align 6
 	nop	/* so that an unwinder looking up (return address - 1) does not land in another function */
 bpftime_arch_ret_stub:
-	leaq -176(%rsp), %rsp
-	movq %r15, 0(%rsp)
-	movq %r14, 8(%rsp)
-	movq %r13, 16(%rsp)
-	movq %r12, 24(%rsp)
-	movq %rbp, 32(%rsp)
-	movq %rbx, 40(%rsp)
-	movq %r11, 48(%rsp)
-	movq %r10, 56(%rsp)
-	movq %r9, 64(%rsp)
-	movq %r8, 72(%rsp)
-	movq %rax, 80(%rsp)
-	movq %rcx, 88(%rsp)
-	movq %rdx, 96(%rsp)
-	movq %rsi, 104(%rsp)
-	movq %rdi, 112(%rsp)
-	movq $-1, 120(%rsp)		/* orig_rax */
-	movq $0, 128(%rsp)		/* rip: bpftime_hook_leave fills in the return address */
-	movq $0x33, 136(%rsp)		/* cs */
-	pushfq
-	popq %rax
-	movq %rax, 144(%rsp)		/* eflags */
-	leaq 176(%rsp), %rax
-	movq %rax, 152(%rsp)		/* rsp after the return */
-	movq $0x2b, 160(%rsp)		/* ss */
+	/* ss, rsp, eflags, cs, rip, orig_rax, then the registers pushed in pt_regs order (see trampoline.c) */
+	pushq $0			/* the old return slot: the original return address goes here */
+	pushq $0x2b			/* ss */
+	pushq $0			/* rsp: below */
+	pushq $0x202			/* eflags: the status flags are dead at a return */
+	pushq $0x33			/* cs */
+	pushq $0			/* rip: bpftime_hook_leave fills in the return address */
+	pushq $-1			/* orig_rax */
+	pushq %rdi
+	pushq %rsi
+	pushq %rdx
+	pushq %rcx
+	pushq %rax
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
 	movq %rsp, %rbx
+	leaq 176(%rbx), %rax
+	movq %rax, 152(%rbx)		/* rsp after the return */
 	andq $-16, %rsp
-	subq $32, %rsp
-	movaps %xmm0, 0(%rsp)
-	movaps %xmm1, 16(%rsp)
+	subq $256, %rsp
+	movq %rsp, %rbp
+	movaps %xmm0, 0(%rbp)
+	movaps %xmm1, 16(%rbp)
+	movaps %xmm2, 32(%rbp)
+	movaps %xmm3, 48(%rbp)
+	movaps %xmm4, 64(%rbp)
+	movaps %xmm5, 80(%rbp)
+	movaps %xmm6, 96(%rbp)
+	movaps %xmm7, 112(%rbp)
+	movaps %xmm8, 128(%rbp)
+	movaps %xmm9, 144(%rbp)
+	movaps %xmm10, 160(%rbp)
+	movaps %xmm11, 176(%rbp)
+	movaps %xmm12, 192(%rbp)
+	movaps %xmm13, 208(%rbp)
+	movaps %xmm14, 224(%rbp)
+	movaps %xmm15, 240(%rbp)
 	movq %rbx, %rdi
 	call bpftime_hook_leave
-	movaps 0(%rsp), %xmm0
-	movaps 16(%rsp), %xmm1
+	movaps 0(%rbp), %xmm0
+	movaps 16(%rbp), %xmm1
+	movaps 32(%rbp), %xmm2
+	movaps 48(%rbp), %xmm3
+	movaps 64(%rbp), %xmm4
+	movaps 80(%rbp), %xmm5
+	movaps 96(%rbp), %xmm6
+	movaps 112(%rbp), %xmm7
+	movaps 128(%rbp), %xmm8
+	movaps 144(%rbp), %xmm9
+	movaps 160(%rbp), %xmm10
+	movaps 176(%rbp), %xmm11
+	movaps 192(%rbp), %xmm12
+	movaps 208(%rbp), %xmm13
+	movaps 224(%rbp), %xmm14
+	movaps 240(%rbp), %xmm15
+	movq %rax, 168(%rbx)		/* the old return slot := the original return address */
 	movq %rbx, %rsp
-	movq %rax, 168(%rsp)		/* the old return slot := the original return address */
-	movq 0(%rsp), %r15
-	movq 8(%rsp), %r14
-	movq 16(%rsp), %r13
-	movq 24(%rsp), %r12
-	movq 32(%rsp), %rbp
-	movq 40(%rsp), %rbx
-	movq 48(%rsp), %r11
-	movq 56(%rsp), %r10
-	movq 64(%rsp), %r9
-	movq 72(%rsp), %r8
-	movq 80(%rsp), %rax
-	movq 88(%rsp), %rcx
-	movq 96(%rsp), %rdx
-	movq 104(%rsp), %rsi
-	movq 112(%rsp), %rdi
-	leaq 176(%rsp), %rsp
+	leaq 32(%rsp), %rsp		/* r15-r12: callee-saved, untouched by the callbacks */
+	popq %rbp
+	popq %rbx
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rax
+	popq %rcx
+	popq %rdx
+	popq %rsi
+	popq %rdi
+	leaq 56(%rsp), %rsp
 	jmp *-8(%rsp)
 	.size bpftime_arch_ret_stub, .-bpftime_arch_ret_stub
 	.section .note.GNU-stack, "", @progbits

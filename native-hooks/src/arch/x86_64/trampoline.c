@@ -22,21 +22,14 @@ _Static_assert(sizeof(struct bpftime_pt_regs) == 168, "pt_regs must match the ke
 
 #define OFF(r) ((int32_t)offsetof(struct bpftime_pt_regs, r))
 
-/* The general-purpose registers and their pt_regs slots (rsp is derived, rip/cs/ss/eflags written apart). */
-static const struct {
-	enum bpftime_x86_reg reg;
-	int32_t off;
-} gprs[] = {
-	{X86_R15, OFF(r15)}, {X86_R14, OFF(r14)}, {X86_R13, OFF(r13)}, {X86_R12, OFF(r12)}, {X86_RBP, OFF(rbp)},
-	{X86_RBX, OFF(rbx)}, {X86_R11, OFF(r11)}, {X86_R10, OFF(r10)}, {X86_R9, OFF(r9)},   {X86_R8, OFF(r8)},
-	{X86_RAX, OFF(rax)}, {X86_RCX, OFF(rcx)}, {X86_RDX, OFF(rdx)}, {X86_RSI, OFF(rsi)}, {X86_RDI, OFF(rdi)},
+/* The general-purpose registers in push order: pt_regs from rdi (highest of them) down to r15 (offset 0). */
+static const enum bpftime_x86_reg pushed[] = {
+	X86_RDI, X86_RSI, X86_RDX, X86_RCX, X86_RAX, X86_R8,  X86_R9,  X86_R10,
+	X86_R11, X86_RBX, X86_RBP, X86_R12, X86_R13, X86_R14, X86_R15,
 };
-
-static void load_gprs(struct bpftime_x86_writer *w)
-{
-	for (size_t i = 0; i < sizeof gprs / sizeof gprs[0]; i++)
-		bpftime_x86_load(w, gprs[i].reg, X86_RSP, gprs[i].off);
-}
+#define NPUSHED ((int)(sizeof pushed / sizeof pushed[0]))
+_Static_assert(offsetof(struct bpftime_pt_regs, rdi) == 8 * (NPUSHED - 1), "push order follows pt_regs");
+_Static_assert(offsetof(struct bpftime_pt_regs, rbp) == 8 * 4, "r15-r12 are the last four pushed");
 
 /* xsave_size: bytes of the XSAVE area for the features the OS enabled (0 without XSAVE: fxsave-less SSE). */
 static unsigned xsave_size(void)
@@ -49,17 +42,19 @@ static unsigned xsave_size(void)
 }
 
 /*
- * emit_save_vector: an entry probe keeps xmm0-7 (the argument registers; the ABI lets the callee clobber the
- * rest); a probe inside a function keeps the whole extended state with xsave. rbx holds the pt_regs address.
+ * emit_vector: an entry probe keeps xmm0-15 (not only the argument registers xmm0-7: with interprocedural register
+ * allocation, gcc's default at -O2, a caller in the same unit may keep values in any register the callee does not
+ * touch); a probe inside a function keeps the whole extended state with xsave (AVX uppers, zmm16-31, masks too),
+ * which costs a few hundred ns on this machine class, too much for the common case. rbp points at the save area.
  */
 static void emit_vector(struct bpftime_x86_writer *w, int entry, unsigned xsave, int save)
 {
-	static const uint8_t xsave_rsp[] = {0x48, 0x0f, 0xae, 0x24, 0x24};  /* xsave64 [rsp] */
-	static const uint8_t xrstor_rsp[] = {0x48, 0x0f, 0xae, 0x2c, 0x24}; /* xrstor64 [rsp] */
+	static const uint8_t xsave_rbp[] = {0x48, 0x0f, 0xae, 0x65, 0x00};  /* xsave64 [rbp+0] */
+	static const uint8_t xrstor_rbp[] = {0x48, 0x0f, 0xae, 0x6d, 0x00}; /* xrstor64 [rbp+0] */
 	if (entry || !xsave) {
-		int n = entry ? 8 : 16;
+		int n = 16;
 		for (int i = 0; i < n; i++)
-			save ? bpftime_x86_xmm_store(w, X86_RSP, 16 * i, i) : bpftime_x86_xmm_load(w, i, X86_RSP, 16 * i);
+			save ? bpftime_x86_xmm_store(w, X86_RBP, 16 * i, i) : bpftime_x86_xmm_load(w, i, X86_RBP, 16 * i);
 		return;
 	}
 	/* eax = edx = -1: every enabled component (rax and rdx are already in pt_regs) */
@@ -68,63 +63,71 @@ static void emit_vector(struct bpftime_x86_writer *w, int entry, unsigned xsave,
 	if (save) {
 		/* xsave leaves the header bits of components outside XCR0 as they were: zero it for xrstor */
 		for (int i = 0; i < 8; i++)
-			bpftime_x86_store_imm(w, X86_RSP, 512 + 8 * i, 0);
-		bpftime_x86_bytes(w, xsave_rsp, sizeof xsave_rsp);
+			bpftime_x86_store_imm(w, X86_RBP, 512 + 8 * i, 0);
+		bpftime_x86_bytes(w, xsave_rbp, sizeof xsave_rbp);
 	} else {
-		bpftime_x86_bytes(w, xrstor_rsp, sizeof xrstor_rsp);
+		bpftime_x86_bytes(w, xrstor_rbp, sizeof xrstor_rbp);
 	}
 }
 
 /*
- * emit_stub writes the entry stub. For an entry probe (rsp points at the return address) the red zone and flags
- * are dead; inside a function the stub first steps over the red zone and restores the flags at the end. An entry
- * stub whose dispatch asks for an override jumps to `ret_at` (a `ret` before the stub) with the registers restored
- * from pt_regs, so the function returns regs->rax to its caller without running.
+ * emit_stub writes the entry stub. The registers are pushed (push/pop keep the CPU's stack engine in step; moves
+ * through rsp after changing it by hand cost about twice as much here) and the other slots written through rbx,
+ * which then holds the pt_regs address. For an entry probe (rsp points at the return address) the red zone and the
+ * flags are dead (eflags reads 0x202); inside a function the stub first steps over the red zone, saves the real
+ * flags and restores them at the end. An entry stub whose dispatch asks for an override jumps to `ret_at` (a `ret`
+ * before the stub) with the registers restored, so the function returns regs->rax to its caller without running.
  */
 static void emit_stub(struct bpftime_x86_writer *w, struct bpftime_site *s, uintptr_t ret_at)
 {
 	int entry = (s->flags & BPFTIME_PROBE_ENTRY) != 0;
 	int32_t below = entry ? 0 : RED_ZONE;
 	unsigned xsave = entry ? 0 : xsave_size();
-	int32_t vec = entry ? 8 * 16 : xsave ? (int32_t)xsave : 16 * 16;
-	if (below)
-		bpftime_x86_lea(w, X86_RSP, X86_RSP, -below);
-	bpftime_x86_lea(w, X86_RSP, X86_RSP, -PT_REGS_SIZE);
-	for (size_t i = 0; i < sizeof gprs / sizeof gprs[0]; i++)
-		bpftime_x86_store(w, X86_RSP, gprs[i].off, gprs[i].reg);
-	bpftime_x86_pushfq(w);
-	bpftime_x86_pop(w, X86_RAX);
-	bpftime_x86_store(w, X86_RSP, OFF(eflags), X86_RAX);
-	bpftime_x86_store_imm(w, X86_RSP, OFF(orig_rax), -1);
-	bpftime_x86_mov_imm(w, X86_RAX, s->addr);
-	bpftime_x86_store(w, X86_RSP, OFF(rip), X86_RAX);
-	bpftime_x86_store_imm(w, X86_RSP, OFF(cs), 0x33);
-	bpftime_x86_lea(w, X86_RAX, X86_RSP, PT_REGS_SIZE + below);
-	bpftime_x86_store(w, X86_RSP, OFF(rsp), X86_RAX);
-	bpftime_x86_store_imm(w, X86_RSP, OFF(ss), 0x2b);
+	int32_t vec = xsave ? (int32_t)xsave : 16 * 16;
+	bpftime_x86_lea(w, X86_RSP, X86_RSP, -below - 16); /* ss, rsp */
+	if (entry) {
+		bpftime_x86_u8(w, 0x68); /* push imm32: eflags */
+		bpftime_x86_u32(w, 0x202);
+	} else {
+		bpftime_x86_pushfq(w);
+	}
+	bpftime_x86_lea(w, X86_RSP, X86_RSP, -16); /* cs, rip */
+	bpftime_x86_u8(w, 0x6a); /* push imm8 -1: orig_rax */
+	bpftime_x86_u8(w, 0xff);
+	for (int i = 0; i < NPUSHED; i++)
+		bpftime_x86_push(w, pushed[i]);
 	bpftime_x86_mov(w, X86_RBX, X86_RSP);
+	bpftime_x86_mov_imm(w, X86_RAX, s->addr);
+	bpftime_x86_store(w, X86_RBX, OFF(rip), X86_RAX);
+	bpftime_x86_store_imm(w, X86_RBX, OFF(cs), 0x33);
+	bpftime_x86_lea(w, X86_RAX, X86_RBX, PT_REGS_SIZE + below);
+	bpftime_x86_store(w, X86_RBX, OFF(rsp), X86_RAX);
+	bpftime_x86_store_imm(w, X86_RBX, OFF(ss), 0x2b);
 	bpftime_x86_and_imm8(w, X86_RSP, xsave ? -64 : -16);
 	bpftime_x86_lea(w, X86_RSP, X86_RSP, -vec);
+	bpftime_x86_mov(w, X86_RBP, X86_RSP);
 	emit_vector(w, entry, xsave, 1);
 	bpftime_x86_mov_imm(w, X86_RDI, (uintptr_t)s);
 	bpftime_x86_mov(w, X86_RSI, X86_RBX);
 	bpftime_x86_call(w, (uintptr_t)bpftime_hook_enter, X86_RAX);
+	if (entry)
+		bpftime_x86_mov(w, X86_RCX, X86_RAX); /* the override answer, kept over the vector restore */
+	emit_vector(w, entry, xsave, 0);
+	bpftime_x86_mov(w, X86_RSP, X86_RBX);
+	if (entry)
+		bpftime_x86_test32(w, X86_RCX, X86_RCX); /* pops and lea keep the flags for the jnz */
+	/* r12-r15 are callee-saved: the callbacks left them as they were, no need to load them back */
+	bpftime_x86_lea(w, X86_RSP, X86_RSP, OFF(rbp));
+	for (int i = NPUSHED - 5; i >= 0; i--)
+		bpftime_x86_pop(w, pushed[i]);
 	if (entry) {
-		emit_vector(w, entry, xsave, 0);
-		bpftime_x86_mov(w, X86_RSP, X86_RBX);
-		bpftime_x86_test32(w, X86_RAX, X86_RAX); /* movs and lea below keep the flags for the jnz */
-		load_gprs(w);
-		bpftime_x86_lea(w, X86_RSP, X86_RSP, PT_REGS_SIZE);
+		bpftime_x86_lea(w, X86_RSP, X86_RSP, PT_REGS_SIZE - 8 * NPUSHED);
 		bpftime_x86_jcc_rel32(w, 0x5 /* ne */, ret_at);
 		return;
 	}
-	emit_vector(w, entry, xsave, 0);
-	bpftime_x86_mov(w, X86_RSP, X86_RBX);
-	bpftime_x86_load(w, X86_RAX, X86_RSP, OFF(eflags));
-	bpftime_x86_push(w, X86_RAX);
+	bpftime_x86_lea(w, X86_RSP, X86_RSP, OFF(eflags) - 8 * NPUSHED);
 	bpftime_x86_popfq(w);
-	load_gprs(w);
-	bpftime_x86_lea(w, X86_RSP, X86_RSP, PT_REGS_SIZE + below);
+	bpftime_x86_lea(w, X86_RSP, X86_RSP, PT_REGS_SIZE - OFF(eflags) - 8 + below);
 }
 
 /* mapping_end: the end of the mapping holding addr (bounds disassembly when the function's size is unknown). */
