@@ -56,5 +56,17 @@ hook-test: $(HOOK_TESTS)
 hook-bench: $(HOOK_BENCH)
 	$(HOOK_BENCH)
 
+# Without libcapstone-dev the component cannot be built: say so (the other components still build).
+ifeq ($(wildcard /usr/include/capstone/capstone.h),)
+.PHONY: hook-no-capstone
+hook-no-capstone:
+	@echo "native-hooks: the hook component needs libcapstone-dev (capstone/capstone.h not found)" >&2
+ALL_TARGETS += hook-no-capstone
+TEST_TARGETS += hook-no-capstone-test
+.PHONY: hook-no-capstone-test
+hook-no-capstone-test: hook-no-capstone
+	@exit 1
+else
 ALL_TARGETS += $(HOOK_LIB)
 TEST_TARGETS += hook-test
+endif
