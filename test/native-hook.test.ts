@@ -1,6 +1,6 @@
 // The hook component of the native layer (native-hooks/src/{core,arch,elf}, docs/native.md "hook"): builds and runs
 // its C tests (uprobes on various prologues, uretprobes, override, re-entrancy, live patching under 8 threads,
-// symbol resolution, a probe on libc's malloc), most of them under ASan/UBSan.
+// symbol resolution, a probe on libc's malloc, C++ exceptions through return probes), most under ASan/UBSan.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,17 +10,20 @@ import { HAS_NATIVE, NATIVE_SKIP } from './toolchain.js';
 
 const DIR = join(ROOT, 'native-hooks');
 
-function missingCapstone(): string {
+/** missingHookTools: what the hook component needs beyond the native layer's tools (capstone; g++ for a test). */
+function missingHookTools(): string {
   if (!HAS_NATIVE) return '';
-  return existsSync('/usr/include/capstone/capstone.h') ? '' : 'libcapstone-dev not installed';
+  if (!existsSync('/usr/include/capstone/capstone.h')) return 'libcapstone-dev not installed';
+  if (spawnSync('g++', ['--version'], { stdio: 'ignore' }).status !== 0) return 'g++ not found';
+  return '';
 }
 
-const capstoneMissing = missingCapstone();
-if (capstoneMissing && process.env.NATIVE_REQUIRED === '1') throw new Error(`NATIVE_REQUIRED=1 but ${capstoneMissing}`);
-const SKIP = NATIVE_SKIP || (capstoneMissing ? ` (skipped: ${capstoneMissing})` : '');
+const toolsMissing = missingHookTools();
+if (toolsMissing && process.env.NATIVE_REQUIRED === '1') throw new Error(`NATIVE_REQUIRED=1 but ${toolsMissing}`);
+const SKIP = NATIVE_SKIP || (toolsMissing ? ` (skipped: ${toolsMissing})` : '');
 const tests = readdirSync(join(DIR, 'tests', 'hook'))
-  .filter((f) => /^test_.*\.c$/.test(f))
-  .map((f) => f.slice(0, -2));
+  .filter((f) => /^test_.*\.(c|cc)$/.test(f))
+  .map((f) => f.replace(/\.cc?$/, ''));
 
 describe.skipIf(SKIP !== '')(`native hook component${SKIP}`, () => {
   beforeAll(() => {

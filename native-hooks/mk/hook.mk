@@ -31,8 +31,8 @@ $(HOOK_LIB_SAN): $(HOOK_OBJS_SAN)
 # libc's malloc, which ASan replaces; registers across a call, which sanitizer instrumentation hides). The shared-library target is libhooktarget.so.
 HOOK_TDIR := $(BUILD)/tests/hook
 HOOK_TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc
-HOOK_TEST_SRCS := $(wildcard tests/hook/test_*.c)
-HOOK_TESTS := $(patsubst tests/hook/%.c,$(HOOK_TDIR)/%,$(HOOK_TEST_SRCS))
+HOOK_TEST_SRCS := $(wildcard tests/hook/test_*.c tests/hook/test_*.cc)
+HOOK_TESTS := $(patsubst tests/hook/%.cc,$(HOOK_TDIR)/%,$(patsubst tests/hook/%.c,$(HOOK_TDIR)/%,$(HOOK_TEST_SRCS)))
 HOOK_TEST_DEPS := tests/hook/check.h tests/hook/common.h tests/hook/targets.h tests/hook/targets.S $(HOOK_TDIR)/libhooktarget.so
 
 $(HOOK_TDIR)/libhooktarget.so: tests/hook/hooktarget.c
@@ -41,6 +41,8 @@ $(HOOK_TDIR)/libhooktarget.so: tests/hook/hooktarget.c
 $(HOOK_TDIR)/test_plain_%: tests/hook/test_plain_%.c $(HOOK_LIB) $(HOOK_TEST_DEPS)
 	$(CC) $(HOOK_TEST_CFLAGS) $< tests/hook/targets.S -o $@ $(HOOK_LIB) -L$(HOOK_TDIR) -lhooktarget \
 		-Wl,-rpath,'$$ORIGIN' $(HOOK_LDLIBS)
+$(HOOK_TDIR)/test_%: tests/hook/test_%.cc $(HOOK_LIB_SAN) $(HOOK_TEST_DEPS)
+	$(CXX) -O2 -g -Wall -Wextra -Werror -std=gnu++17 -Iinclude $(SANITIZE) $< -o $@ $(HOOK_LIB_SAN) $(HOOK_LDLIBS)
 $(HOOK_TDIR)/test_%: tests/hook/test_%.c $(HOOK_LIB_SAN) $(HOOK_TEST_DEPS)
 	$(CC) $(HOOK_TEST_CFLAGS) $(SANITIZE) $< tests/hook/targets.S -o $@ $(HOOK_LIB_SAN) -L$(HOOK_TDIR) \
 		-lhooktarget -Wl,-rpath,'$$ORIGIN' $(HOOK_LDLIBS)

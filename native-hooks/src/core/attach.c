@@ -125,6 +125,8 @@ static struct bpftime_probe *attach_locked(uintptr_t addr, enum bpftime_probe_ki
 	}
 	if (bpftime_sync_init(err) != 0)
 		return NULL;
+	if (kind == BPFTIME_URETPROBE && bpftime_unwind_guard(err) != 0)
+		return NULL;
 	struct bpftime_site *s = site_for(addr, flags, have_fn ? &f : NULL, err);
 	if (!s)
 		return NULL;
@@ -146,6 +148,11 @@ static struct bpftime_probe *attach_locked(uintptr_t addr, enum bpftime_probe_ki
 		s->patched = 1;
 	}
 	return p;
+}
+
+struct bpftime_probe *bpftime_attach_internal(void *addr, bpftime_hook_fn fn, struct bpftime_hook_error *err)
+{
+	return attach_locked((uintptr_t)addr, BPFTIME_UPROBE, fn, NULL, BPFTIME_PROBE_ENTRY, err);
 }
 
 struct bpftime_probe *bpftime_probe_attach(void *addr, enum bpftime_probe_kind kind, bpftime_hook_fn fn, void *cookie,

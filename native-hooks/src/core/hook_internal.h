@@ -84,6 +84,14 @@ struct bpftime_text_window {
 int bpftime_text_open(struct bpftime_text_window *w, uintptr_t addr, size_t n, struct bpftime_hook_error *err);
 void bpftime_text_close(struct bpftime_text_window *w);
 
+/**
+ * bpftime_unwind_guard: make sure the unwinder's entry points loaded in this process carry the probe that restores
+ * replaced return addresses when a thread starts unwinding (unwind.c); called with the attach lock held.
+ */
+int bpftime_unwind_guard(struct bpftime_hook_error *err);
+/** bpftime_attach_internal: attach an entry probe of the hook component itself (attach lock held). */
+struct bpftime_probe *bpftime_attach_internal(void *addr, bpftime_hook_fn fn, struct bpftime_hook_error *err);
+
 /** bpftime_stat_*: the counters of bpftime_hook_get_stats. */
 extern _Atomic uint64_t bpftime_stat_reentrant, bpftime_stat_shadow_full, bpftime_stat_stale;
 
