@@ -14,12 +14,15 @@ HOOK_LIB_SAN := $(BUILD)/san/libbpftime_hook.a
 HOOK_OBJS := $(patsubst %,$(BUILD)/hook/%.o,$(HOOK_SRCS))
 HOOK_OBJS_SAN := $(patsubst %,$(BUILD)/san/hook/%.o,$(HOOK_SRCS))
 
+# -mgeneral-regs-only: the dispatcher never touches vector registers (gcc would otherwise merge stores into 16-byte
+# SSE stores, whose halves the next loads cannot forward from: +10 ns per return probe here).
+HOOK_CFLAGS := -mgeneral-regs-only
 $(BUILD)/hook/%.o: % $(HOOK_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(HOOK_CFLAGS) -c $< -o $@
 $(BUILD)/san/hook/%.o: % $(HOOK_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANITIZE) -c $< -o $@
+	$(CC) $(CFLAGS) $(HOOK_CFLAGS) $(SANITIZE) -c $< -o $@
 $(HOOK_LIB): $(HOOK_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^

@@ -28,6 +28,9 @@ int bpftime_arch_prepare(struct bpftime_site *s, uintptr_t func, uint64_t func_s
 /** bpftime_arch_same_code: whether the site's bytes are still those that were relocated (not reused memory). */
 int bpftime_arch_same_code(const struct bpftime_site *s);
 
+/** bpftime_arch_is_patched: whether the site still holds the jump to its trampoline. */
+int bpftime_arch_is_patched(const struct bpftime_site *s);
+
 /** bpftime_arch_patch / unpatch: install or remove the jump to the trampoline while other threads run the code. */
 int bpftime_arch_patch(struct bpftime_site *s, struct bpftime_hook_error *err);
 int bpftime_arch_unpatch(struct bpftime_site *s, struct bpftime_hook_error *err);

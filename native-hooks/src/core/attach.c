@@ -85,6 +85,8 @@ static struct bpftime_site *site_for(uintptr_t addr, unsigned flags, const struc
 				     struct bpftime_hook_error *err)
 {
 	struct bpftime_site *s = bpftime_site_find(addr);
+	if (s && s->patched && !bpftime_arch_is_patched(s))
+		s = NULL; /* its code was unmapped while probed, and other code now lives there */
 	if (s && (s->patched || bpftime_arch_same_code(s))) {
 		if ((flags & BPFTIME_PROBE_ENTRY) && !(s->flags & BPFTIME_PROBE_ENTRY)) {
 			bpftime_set_error(err, -EBUSY, "%p is already probed as a non-entry address", (void *)addr);

@@ -53,11 +53,12 @@ static inline void guard_leave(struct bpftime_thread *t, uint64_t seq)
 	atomic_store_explicit(&t->seq, seq, memory_order_release);
 }
 
-/* shadow_push: replace the return address at regs->rsp with the return stub, remembering the original. */
-static __attribute__((noinline)) void shadow_push(struct bpftime_thread *t, struct bpftime_site *s, struct bpftime_pt_regs *r)
+/* shadow_push_slow: the first push of a thread, stale entries to drop, a chained (tail) call, a full stack. */
+static __attribute__((noinline)) void shadow_push_slow(struct bpftime_thread *t, struct bpftime_site *s,
+							struct bpftime_pt_regs *r)
 {
 	struct bpftime_shadow_entry *sh = t->shadow;
-	if (unlikely(!sh) && !(sh = bpftime_shadow_alloc(t))) {
+	if (!sh && !(sh = bpftime_shadow_alloc(t))) {
 		count(&bpftime_stat_shadow_full, 1);
 		return;
 	}
@@ -67,7 +68,7 @@ static __attribute__((noinline)) void shadow_push(struct bpftime_thread *t, stru
 	uint32_t d = t->depth, stale = 0;
 	while (d && (sh[d - 1].slot < slot || (sh[d - 1].slot == slot && !chained)))
 		d--, stale++;
-	if (unlikely(stale))
+	if (stale)
 		count(&bpftime_stat_stale, stale);
 	t->depth = d;
 	if (chained) {
@@ -75,11 +76,29 @@ static __attribute__((noinline)) void shadow_push(struct bpftime_thread *t, stru
 			return; /* cannot happen: the stub at this slot came from an entry still above */
 		ret = sh[d - 1].ret;
 	}
-	if (unlikely(d == BPFTIME_SHADOW_CAP)) {
+	if (d == BPFTIME_SHADOW_CAP) {
 		count(&bpftime_stat_shadow_full, 1);
 		return;
 	}
 	sh[d] = (struct bpftime_shadow_entry){ret, slot, s};
+	t->depth = d + 1;
+	*p = stub;
+}
+
+/* shadow_push: replace the return address at regs->rsp with the return stub, remembering the original. */
+static inline void shadow_push(struct bpftime_thread *t, struct bpftime_site *s, struct bpftime_pt_regs *r)
+{
+	struct bpftime_shadow_entry *sh = t->shadow;
+	uint32_t d = t->depth;
+	uintptr_t slot = r->rsp, stub = (uintptr_t)bpftime_arch_ret_stub;
+	uintptr_t *p = (uintptr_t *)slot, ret = *p;
+	if (unlikely(!sh || ret == stub || d == BPFTIME_SHADOW_CAP || (d && sh[d - 1].slot <= slot))) {
+		shadow_push_slow(t, s, r);
+		return;
+	}
+	sh[d].ret = ret;
+	sh[d].slot = slot;
+	sh[d].site = s;
 	t->depth = d + 1;
 	*p = stub;
 }
@@ -136,6 +155,7 @@ uint64_t bpftime_hook_enter(struct bpftime_site *s, struct bpftime_pt_regs *r)
 	return enter_guarded(t, s, r, seq + 2);
 }
 
+
 static __attribute__((noreturn, noinline)) void lost_return(uintptr_t slot)
 {
 	char msg[160];
@@ -148,25 +168,25 @@ static __attribute__((noreturn, noinline)) void lost_return(uintptr_t slot)
 	abort();
 }
 
-uintptr_t bpftime_hook_leave(struct bpftime_pt_regs *r)
+/* leave_slow: stale entries to drop, chained entries, a held guard; or no entry at all (fatal). */
+static __attribute__((noinline)) uintptr_t leave_slow(struct bpftime_thread *t, struct bpftime_pt_regs *r)
 {
-	struct bpftime_thread *t = bpftime_thread_self();
 	uintptr_t slot = r->rsp - 8;
 	uint64_t done = guard_enter(t, r);
 	struct bpftime_shadow_entry *sh = t->shadow;
 	uint32_t d = t->depth, stale = 0;
 	while (d && sh[d - 1].slot < slot)
 		d--, stale++;
-	if (unlikely(stale))
+	if (stale)
 		count(&bpftime_stat_stale, stale);
-	if (unlikely(!d || sh[d - 1].slot != slot))
+	if (!d || sh[d - 1].slot != slot)
 		lost_return(slot);
 	uintptr_t ret = sh[d - 1].ret;
 	r->rip = ret;
 	while (d && sh[d - 1].slot == slot) { /* the innermost of chained (tail-called) entries first */
 		struct bpftime_site *s = sh[--d].site;
 		t->depth = d;
-		if (unlikely(!done)) {
+		if (!done) {
 			count(&bpftime_stat_reentrant, 1);
 			continue;
 		}
@@ -176,6 +196,30 @@ uintptr_t bpftime_hook_leave(struct bpftime_pt_regs *r)
 	}
 	if (done)
 		guard_leave(t, done);
+	return ret;
+}
+
+uintptr_t bpftime_hook_leave(struct bpftime_pt_regs *r)
+{
+	struct bpftime_thread *t = bpftime_thread_self();
+	uintptr_t slot = r->rsp - 8;
+	uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
+	uint32_t d = t->depth;
+	const struct bpftime_shadow_entry *e = d ? &t->shadow[d - 1] : NULL;
+	/* the common case: the top entry is this frame's, alone at its slot, and no callback is running */
+	if (unlikely(!e || e->slot != slot || (d > 1 && e[-1].slot == slot) || (seq & 1)))
+		return leave_slow(t, r);
+	uintptr_t ret = e->ret;
+	struct bpftime_site *s = e->site;
+	t->depth = d - 1;
+	atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	t->guard_sp = (uintptr_t)r;
+	r->rip = ret;
+	const struct bpftime_probe_set *ps = atomic_load_explicit(&s->probes, memory_order_acquire);
+	for (uint32_t i = 0; i < ps->n_ret; i++)
+		ps->p[ps->n_entry + i].fn(ps->p[ps->n_entry + i].cookie, r);
+	guard_leave(t, seq + 2);
 	return ret;
 }
 

@@ -82,11 +82,27 @@ int bpftime_sync_init(struct bpftime_hook_error *err)
 	return 0;
 }
 
-void bpftime_sync_core(void) { membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE); }
+/* reregister: a forked child may have to register its new mm again before the expedited commands work. */
+static void reregister(void)
+{
+	membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
+	membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE);
+}
+
+void bpftime_sync_core(void)
+{
+	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE) != 0) {
+		reregister();
+		membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE);
+	}
+}
 
 void bpftime_synchronize(void)
 {
-	membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
+		reregister();
+		membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+	}
 	/* Holding the lock keeps a waited-for thread's TLS alive: it cannot unregister (exit) meanwhile. */
 	pthread_mutex_lock(&registry_lock);
 	for (struct bpftime_thread *t = registry.next; t != &registry; t = t->next) {

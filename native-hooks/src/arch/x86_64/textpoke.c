@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -267,11 +268,27 @@ static int poke(struct bpftime_site *s, const uint8_t *bytes, uintptr_t redirect
 	return rc;
 }
 
+/* patch_bytes: the jump from the site to its trampoline. */
+static void patch_bytes(const struct bpftime_site *s, uint8_t jmp[BPFTIME_X86_PATCH_LEN])
+{
+	int32_t rel = (int32_t)(s->arch.stub - (s->addr + BPFTIME_X86_PATCH_LEN));
+	jmp[0] = JMP_REL32;
+	memcpy(jmp + 1, &rel, 4);
+}
+
+int bpftime_arch_is_patched(const struct bpftime_site *s)
+{
+	uint8_t jmp[BPFTIME_X86_PATCH_LEN], now[BPFTIME_X86_PATCH_LEN];
+	patch_bytes(s, jmp);
+	struct iovec local = {now, sizeof now}, remote = {(void *)s->addr, sizeof now};
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)sizeof now &&
+	       memcmp(now, jmp, sizeof now) == 0;
+}
+
 int bpftime_arch_patch(struct bpftime_site *s, struct bpftime_hook_error *err)
 {
-	uint8_t jmp[BPFTIME_X86_PATCH_LEN] = {JMP_REL32};
-	int32_t rel = (int32_t)(s->arch.stub - (s->addr + BPFTIME_X86_PATCH_LEN));
-	memcpy(jmp + 1, &rel, 4);
+	uint8_t jmp[BPFTIME_X86_PATCH_LEN];
+	patch_bytes(s, jmp);
 	/* one instruction under the jump: no thread can stand inside it, no need to ask the threads */
 	int rc = poke(s, jmp, s->arch.stub, s->arch.r.n_insn > 1, err);
 	if (rc && err) {
@@ -284,6 +301,10 @@ int bpftime_arch_patch(struct bpftime_site *s, struct bpftime_hook_error *err)
 
 int bpftime_arch_unpatch(struct bpftime_site *s, struct bpftime_hook_error *err)
 {
+	/* The code may be gone (dlclose) and the address reused: never write over what is not our jump. */
+	if (!bpftime_arch_is_patched(s))
+		return bpftime_set_error(err, -ENXIO, "%p no longer holds the probe's jump (its code was unmapped or "
+					 "replaced): nothing restored", (void *)s->addr);
 	/* No thread can stand between bytes 1-4 now: they belong to the jump, which is one instruction. */
 	return poke(s, s->arch.orig, s->arch.reloc, 0, err);
 }
