@@ -64,6 +64,10 @@ describe('native syscall hooks', () => {
       execFileSync('make', ['-s', '-C', NATIVE, 'syscall-tests'], { stdio: ['ignore', 'ignore', 'pipe'] });
     }, 300_000);
 
+    it('the trampoline page: every entry point below the second stub reaches a stub in a few forward steps', () => {
+      tap(join(TDIR, 'test_page'), []);
+    });
+
     it('tracepoint records follow tracefs (mounted in a private namespace when it is not)', () => {
       if (existsSync('/sys/kernel/tracing/events')) tap(join(TDIR, 'test_tracefs'), []);
       else if (isRoot) tap('unshare', ['-m', 'sh', '-c', `mount -t tracefs nodev /sys/kernel/tracing && exec ${join(TDIR, 'test_tracefs')}`]);

@@ -43,8 +43,12 @@ extern __thread struct zp_thread zp_tls __attribute__((tls_model("initial-exec")
 void zp_hold(struct zp_thread *t) ZP_HIDDEN;
 void zp_release(struct zp_thread *t) ZP_HIDDEN;
 
-/* zp_page_map maps the trampoline page at address 0 that jumps to target. */
+/* zp_page_map maps the trampoline page at address 0 that jumps to target; zp_page_build writes its 4096 bytes
+ * (the stubs at ZP_STUB1 and ZP_STUB2, which every entry point below ZP_STUB2 reaches). */
 int zp_page_map(void (*target)(void), char *msg, size_t len) ZP_HIDDEN;
+void zp_page_build(uint8_t *p, uint64_t target) ZP_HIDDEN;
+#define ZP_STUB1 0x260
+#define ZP_STUB2 0xfe0
 
 /* zp_rewrite_all rewrites the syscall instructions of the executable file mappings; zp_rewrite_mapped those of a
  * region just mapped from fd at offset (dlopen); zp_restore_all puts the original bytes back. */
