@@ -1,6 +1,9 @@
 # The syscall component (docs/native.md, "syscall"): libbpftime_syscall.a, linked into the agent shared object.
 SYSCALL_SRCS := $(wildcard src/syscall/*.c) $(wildcard src/arch/x86_64/zpoline*.c) src/arch/x86_64/zpoline_entry.S
-SYSCALL_OBJS := $(patsubst src/%,$(BUILD)/syscall/%.o,$(SYSCALL_SRCS))
+# The entry and the dispatch are linked into one object (zp_hot.o), the entry first, so that their hot sections
+# (ZP_HOT, src/syscall/internal.h) share one page whatever order the final link pulls objects in.
+SYSCALL_HOT := src/arch/x86_64/zpoline_entry.S src/syscall/dispatch.c
+SYSCALL_OBJS := $(patsubst src/%,$(BUILD)/syscall/%.o,$(filter-out $(SYSCALL_HOT),$(SYSCALL_SRCS))) $(BUILD)/syscall/zp_hot.o
 SYSCALL_LIB := $(BUILD)/libbpftime_syscall.a
 SYSCALL_LIBS := -lcapstone -lpthread
 SYSCALL_GEN := $(BUILD)/gen/syscall_names.h
@@ -21,6 +24,9 @@ $(BUILD)/syscall/%.c.o: src/%.c $(SYSCALL_GEN) $(wildcard src/syscall/*.h) inclu
 $(BUILD)/syscall/%.S.o: src/%.S src/syscall/frame.h
 	mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/syscall/zp_hot.o: $(patsubst src/%,$(BUILD)/syscall/%.o,$(SYSCALL_HOT))
+	$(LD) -r -o $@ $^
 
 $(SYSCALL_LIB): $(SYSCALL_OBJS)
 	rm -f $@

@@ -57,7 +57,7 @@ void bpftime_syscall_guard_leave(void)
 
 /* die ends the process as the jump it caught would have: a call to address 0..4095 that is not a rewritten
  * syscall (a call through a null function pointer) lands in the trampoline page. */
-static void __attribute__((noreturn)) die(uint64_t ret)
+static void ZP_COLD __attribute__((noreturn)) die(uint64_t ret)
 {
 	static const char hex[] = "0123456789abcdef";
 	char m[] = "bpftime: a jump into page 0 from 0x0000000000000000 is not a rewritten syscall (null function pointer?)\n";
@@ -75,11 +75,13 @@ static void __attribute__((noreturn)) die(uint64_t ret)
 
 /* check_site verifies that the return address follows a `call *%rax` the rewriter made (under Syscall User
  * Dispatch only the SIGSYS handler enters, and page 0 is not ours). */
-ZP_FRAME_CODE static inline void check_site(uint64_t ret)
+ZP_FRAME_CODE static inline void check_site(struct zp_thread *t, uint64_t ret)
 {
-	if (__builtin_expect(zp_site_known(ret - 2), 1) || zp.mode == BPFTIME_SYSCALL_SUD)
+	if (__builtin_expect(ret == t->last_site, 1) || zp.mode == BPFTIME_SYSCALL_SUD)
 		return;
-	die(ret - 2);
+	if (!zp_site_known(ret - 2))
+		die(ret - 2);
+	t->last_site = ret;
 }
 
 static inline int traced(const struct zp_thread *t)
@@ -144,7 +146,7 @@ static void child_start(void)
 }
 
 /* special handles the syscalls that switch stacks; 0 (ZP_ACT_DONE) when it could be made here after all. */
-ZP_FRAME_CODE static int special(struct zp_frame *f, struct zp_thread *t)
+ZP_FRAME_CODE ZP_COLD static int special(struct zp_frame *f, struct zp_thread *t)
 {
 	long nr = (long)f->rax, ret;
 	long *args = (long *)f->args;
@@ -217,7 +219,7 @@ ZP_FRAME_CODE static int special(struct zp_frame *f, struct zp_thread *t)
 
 /* mapped follows the program's code mappings: a library mapped with PROT_EXEC from a file (dlopen) has its syscalls
  * rewritten before anyone runs it; an unmapped range is no longer ours to restore. */
-static void mapped(struct zp_thread *t, long nr, const long *args, long ret)
+ZP_COLD static void mapped(struct zp_thread *t, long nr, const long *args, long ret)
 {
 	if ((unsigned long)ret >= -4096UL)
 		return;
@@ -233,12 +235,12 @@ static void mapped(struct zp_thread *t, long nr, const long *args, long ret)
 	zp_release(t);
 }
 
-ZP_FRAME_CODE int bpftime_zp_dispatch(struct zp_frame *f)
+ZP_FRAME_CODE ZP_HOT int bpftime_zp_dispatch(struct zp_frame *f)
 {
-	check_site(f->ret);
+	struct zp_thread *t = &zp_tls;
+	check_site(t, f->ret);
 	long nr = (long)f->rax;
 	const long *args = (const long *)f->args;
-	struct zp_thread *t = &zp_tls;
 	switch (nr) {
 	case SYS_rt_sigreturn:
 	case SYS_clone:

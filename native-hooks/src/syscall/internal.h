@@ -20,8 +20,17 @@
  * poisoned from an earlier thread), where AddressSanitizer's stack bookkeeping does not apply. */
 #define ZP_FRAME_CODE __attribute__((no_sanitize("address")))
 
-/* zp_state is the process-wide configuration the dispatch reads on every syscall. */
+struct zp_siteset;
+
+/* ZP_HOT places the code every hooked syscall runs (the entry, the dispatch's fast path, the raw syscall) in one
+ * section the linker keeps together (`.text.hot.*`), aligned to a page: on a CPU without PCID, kernel page-table
+ * isolation flushes the TLB at every syscall, and each distinct page the hook touches costs a page walk. */
+#define ZP_HOT __attribute__((section(".text.hot.bpftime_zp")))
+#define ZP_COLD __attribute__((noinline, cold))
+
+/* zp_state is the process-wide configuration the dispatch reads on every syscall (one cache line, one page). */
 struct zp_state {
+	struct zp_siteset *volatile sites; /* the rewritten sites (below) */
 	bpftime_syscall_enter_fn enter;
 	bpftime_syscall_exit_fn exit;
 	void *data;
@@ -36,6 +45,8 @@ extern struct zp_state zp ZP_HIDDEN;
 struct zp_thread {
 	int guard;
 	volatile int8_t selector; /* Syscall User Dispatch's switch for this thread */
+	uintptr_t last_site;      /* the last site this thread entered from, known good (skips the site set) */
+	int tid;                  /* cached gettid() for the records' common_pid (0: not yet) */
 };
 extern __thread struct zp_thread zp_tls __attribute__((tls_model("initial-exec"))) ZP_HIDDEN;
 
@@ -66,7 +77,6 @@ struct zp_siteset {
 	uint64_t mask;
 	struct zp_siteset *older; /* kept reachable, never freed */
 };
-extern struct zp_siteset *volatile zp_sites ZP_HIDDEN;
 
 static inline uint64_t zp_site_hash(uintptr_t a)
 {
@@ -76,7 +86,7 @@ static inline uint64_t zp_site_hash(uintptr_t a)
 /* zp_site_known tells whether a syscall instruction at `site` was rewritten by us. */
 static inline int zp_site_known(uintptr_t site)
 {
-	const struct zp_siteset *s = zp_sites;
+	const struct zp_siteset *s = zp.sites;
 	if (!s)
 		return 0;
 	for (uint64_t i = zp_site_hash(site);; i++) {
@@ -102,7 +112,10 @@ int zp_sud_uninstall(void) ZP_HIDDEN;
 int zp_sud_filter(long nr, const long *args, long *ret) ZP_HIDDEN;
 
 /* zp_tid_reset forgets the cached thread id (a new process or thread runs on a copy of this thread's TLS). */
-void zp_tid_reset(void) ZP_HIDDEN;
+static inline void zp_tid_reset(void)
+{
+	zp_tls.tid = 0;
+}
 
 /* zp_self_region finds the executable mapping holding this code. */
 int zp_self_region(uintptr_t *lo, uintptr_t *hi) ZP_HIDDEN;

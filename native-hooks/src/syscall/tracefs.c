@@ -155,21 +155,15 @@ int bpftime_syscall_tp_resolve(const char *category, const char *name, struct bp
 	return 0;
 }
 
-static __thread int tid_cache;
-
-void zp_tid_reset(void)
-{
-	tid_cache = 0;
-}
-
 size_t bpftime_syscall_tp_fill(const struct bpftime_syscall_tp *tp, void *buf, long nr, const long args[6], long ret)
 {
 	uint8_t *b = buf;
 	memset(b, 0, tp->size);
-	if (!tid_cache)
-		tid_cache = (int)bpftime_syscall_raw(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	struct zp_thread *t = &zp_tls;
+	if (!t->tid)
+		t->tid = (int)bpftime_syscall_raw(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	memcpy(b + BPFTIME_TP_COMMON_TYPE_OFF, &tp->common_type, 2);
-	memcpy(b + BPFTIME_TP_COMMON_PID_OFF, &tid_cache, 4);
+	memcpy(b + BPFTIME_TP_COMMON_PID_OFF, &t->tid, 4);
 	if (tp->nr_size == 8) {
 		int64_t v = nr;
 		memcpy(b + tp->nr_off, &v, 8);

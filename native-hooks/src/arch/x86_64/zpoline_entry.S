@@ -95,7 +95,10 @@
 	ret $ZP_RETPOP
 	.endm
 
-	.text
+	/* Beside the dispatch's fast path (ZP_HOT in internal.h; the build links this object and dispatch.c's into one,
+	 * this part first): one code page per hooked syscall. */
+	.section .text.hot.bpftime_zp, "ax", @progbits
+	.p2align 12
 	.globl bpftime_zp_entry
 	.hidden bpftime_zp_entry
 	.type bpftime_zp_entry, @function
@@ -154,6 +157,7 @@ bpftime_syscall_raw:
 	ret
 	.size bpftime_syscall_raw, .-bpftime_syscall_raw
 
+	.text
 	/* The SIGSYS handler's sa_restorer: its rt_sigreturn must come from the region SUD allows. */
 	.globl bpftime_zp_restorer
 	.hidden bpftime_zp_restorer

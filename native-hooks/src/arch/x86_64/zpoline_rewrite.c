@@ -32,7 +32,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct site *sites;
 static size_t nsites, capsites;
 struct bpftime_syscall_stats zp_stats;
-struct zp_siteset *volatile zp_sites;
 
 /* publish rebuilds the site set from sites[] and makes it the one the entry reads. */
 static int publish(void)
@@ -49,14 +48,14 @@ static int publish(void)
 	}
 	s->slot = slot;
 	s->mask = n - 1;
-	s->older = zp_sites;
+	s->older = zp.sites;
 	for (size_t i = 0; i < nsites; i++) {
 		uint64_t h = zp_site_hash(sites[i].addr);
 		while (slot[h & s->mask] && slot[h & s->mask] != sites[i].addr)
 			h++;
 		slot[h & s->mask] = sites[i].addr;
 	}
-	__atomic_store_n(&zp_sites, s, __ATOMIC_RELEASE);
+	__atomic_store_n(&zp.sites, s, __ATOMIC_RELEASE);
 	return 0;
 }
 
