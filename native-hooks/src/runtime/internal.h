@@ -148,6 +148,9 @@ HIDDEN __attribute__((noreturn)) void rt_trap(struct bpftime_exec *x, uint32_t k
 HIDDEN __attribute__((noreturn)) void rt_wasm_trap(int trap);
 HIDDEN __attribute__((noreturn)) void rt_abort_run(struct bpftime_exec *x, uint32_t kind, uint32_t pc, const char *reason);
 HIDDEN void rt_log(struct bpftime_runtime *rt, enum bpftime_log_kind level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The sinks used when neither the options nor a segment give one: stderr. */
+HIDDEN void rt_default_log(void *arg, enum bpftime_log_kind level, const char *line);
+HIDDEN void rt_default_printk(void *arg, const struct bpftime_prog *prog, const char *line, size_t len);
 
 /* run.c */
 HIDDEN uint64_t rt_tail_call(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10);

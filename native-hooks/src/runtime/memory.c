@@ -82,6 +82,12 @@ void bpftime_runtime_segment_unmapped(struct bpftime_runtime *rt)
 	rt->segment_size = 0;
 	rt_regions_clear(rt);
 	memset(rt->map_cache, 0, sizeof(rt->map_cache));
+	/* The segment object is gone with the mapping (bpftime_seg_close): forget it, its map regions and its sinks, so
+	 * the runtime can use another session's segment later (an agent detached, then attached again). */
+	memset(rt->map_regions, 0, sizeof(rt->map_regions));
+	if (!rt->custom_log) rt->opts.log = rt_default_log, rt->opts.log_arg = NULL;
+	if (!rt->custom_printk) rt->opts.printk = rt_default_printk, rt->opts.printk_arg = NULL;
+	rt->seg = NULL;
 }
 
 int bpftime_runtime_map_segment(struct bpftime_runtime *rt, int fd, uint64_t size, char err[BPFTIME_ERR_LEN])

@@ -19,13 +19,13 @@ static void register_atfork(void)
 	pthread_atfork(NULL, NULL, rt_thread_atfork_child);
 }
 
-static void default_log(void *arg, enum bpftime_log_kind level, const char *line)
+void rt_default_log(void *arg, enum bpftime_log_kind level, const char *line)
 {
 	(void)arg;
 	fprintf(stderr, "bpftime: %s: %s\n", level == BPFTIME_LOG_ERROR ? "error" : level == BPFTIME_LOG_WARN ? "warning" : "info", line);
 }
 
-static void default_printk(void *arg, const struct bpftime_prog *prog, const char *line, size_t len)
+void rt_default_printk(void *arg, const struct bpftime_prog *prog, const char *line, size_t len)
 {
 	(void)arg;
 	fprintf(stderr, "bpftime: %s: %.*s\n", bpftime_prog_name(prog), (int)len, line);
@@ -57,8 +57,8 @@ struct bpftime_runtime *bpftime_runtime_create(const struct bpftime_runtime_opts
 	if (opts) rt->opts = *opts;
 	rt->custom_log = rt->opts.log != NULL;
 	rt->custom_printk = rt->opts.printk != NULL;
-	if (!rt->opts.log) rt->opts.log = default_log;
-	if (!rt->opts.printk) rt->opts.printk = default_printk;
+	if (!rt->opts.log) rt->opts.log = rt_default_log;
+	if (!rt->opts.printk) rt->opts.printk = rt_default_printk;
 	if (rt->opts.maps) rt->maps = *rt->opts.maps;
 	pthread_mutex_init(&rt->lock, NULL);
 	pthread_once(&atfork_once, register_atfork);
