@@ -10,6 +10,7 @@ import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../ru
 import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
+import { mapLines, mapsJson } from '../maps-text.js';
 import { loadObject, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 
@@ -41,25 +42,6 @@ function hostOptions(flags: Parsed['flags']): HostOptions {
   return host as HostOptions;
 }
 
-/** Output maps: their data is shown as records, not elements. */
-const OUTPUT_TYPES = new Set(['ringbuf', 'perf_event_array']);
-
-/** Maps of references: their elements are programs or inner maps, shown by name. */
-const REFERENCE_TYPES = new Set(['prog_array', 'array_of_maps', 'hash_of_maps']);
-
-/** references prints what a program array or map of maps holds: `6 -> handle_tcp, 17 -> handle_udp`. */
-function references(d: MapDump): string {
-  const name = (v: unknown) => (v as { program?: string; map?: string }).program ?? (v as { map?: string }).map;
-  return d.entries.map((e) => `${JSON.stringify(e.key)} -> ${name(e.value)}`).join(', ') || 'empty';
-}
-
-/** flatten shows a global-data section as its variables: {"x": 1} rather than {".data": [{"x": 1}]}. */
-function flatten(d: MapDump): unknown {
-  const v = d.entries[0]?.value as Record<string, unknown> | undefined;
-  const vars = v && typeof v === 'object' && !Array.isArray(v) ? v[d.name] : undefined;
-  return Array.isArray(vars) ? Object.assign({}, ...vars) : v;
-}
-
 function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: number, records: OutputRecord[], dumps: MapDump[], ms: number): void {
   const where = p.spec.attach.binary || p.spec.attach.name ? ` ${[p.spec.attach.binary, p.spec.attach.func ?? p.spec.attach.name].filter(Boolean).join(':')}` : '';
   out.text(`${p.spec.name} (${p.spec.type}${where}): r0 = ${hex(r0)} (${BigInt.asIntN(64, r0)}), ${steps} instructions`);
@@ -68,16 +50,8 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
   if (records.length) {
     out.text(['records:', ...records.map((r) => `  ${r.map}${r.cpu !== undefined ? ` cpu ${r.cpu}` : ''}: ${JSON.stringify(r.value)}`)].join('\n'));
   }
-  const lines = ['maps:'];
-  for (const d of dumps) {
-    const map = c.maps.get(d.name)!;
-    if (map.spec.origin !== 'maps') lines.push(`  ${d.name}: ${JSON.stringify(flatten(d))}`);
-    else if (REFERENCE_TYPES.has(d.type)) lines.push(`  ${d.name} (${d.type}): ${references(d)}`);
-    else if (OUTPUT_TYPES.has(d.type)) continue;
-    else if (d.entries.length === 0) lines.push(`  ${d.name} (${d.type}): empty`);
-    else lines.push(`  ${d.name} (${d.type}):`, ...d.entries.map((e) => `    ${JSON.stringify(e.key)}: ${JSON.stringify(e.value)}`));
-  }
-  if (lines.length > 1) out.text(lines.join('\n'));
+  const lines = mapLines(dumps, (name) => c.maps.get(name)!.spec.origin === 'maps');
+  if (lines.length) out.text(lines.join('\n'));
 }
 
 /** runObject implements `run` for ELF objects. */
@@ -125,7 +99,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)) }),
       trace_printk: c.host.trace,
       records,
-      maps: Object.fromEntries(dumps.map((d) => [d.name, c.maps.get(d.name)!.spec.origin === 'maps' ? d.entries : flatten(d)])),
+      maps: mapsJson(dumps, (name) => c.maps.get(name)!.spec.origin === 'maps'),
       signals: result.signals,
       ...(result.overrideReturn !== undefined ? { override_return: hex(result.overrideReturn) } : {}),
       ...(flags.trace ? { trace } : {}),
