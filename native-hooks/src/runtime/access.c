@@ -136,11 +136,9 @@ int rt_guest_readable(struct bpftime_exec *x, uint64_t addr, uint64_t size)
 	return addr < BPFTIME_GUEST_SIZE && find(x, addr, &s) && fits(&s, addr, size, 0);
 }
 
-void *rt_guest_ptr(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write)
+void *rt_guest_ptr_slow(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write)
 {
 	struct span s;
-	struct rt_thread *t = x->th;
-	if (LIKELY_(addr >= t->stack_lo && addr <= t->stack_top && size <= t->stack_top - addr)) return t->rt->guest + addr;
 	if (addr < BPFTIME_GUEST_SIZE && find(x, addr, &s) && fits(&s, addr, size, write)) return x->th->rt->guest + addr;
 	char msg[BPFTIME_ERR_LEN], what[BPFTIME_ERR_LEN - 32];
 	describe(x, addr, size, write, what, sizeof(what));

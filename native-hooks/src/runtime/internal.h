@@ -136,7 +136,7 @@ HIDDEN void rt_thread_detach_all(struct bpftime_runtime *rt);
 
 /* access.c */
 HIDDEN uint64_t rt_refill(struct bpftime_exec *x, uint64_t addr, uint32_t size, uint32_t write, uint32_t pc);
-HIDDEN void *rt_guest_ptr(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write);
+HIDDEN void *rt_guest_ptr_slow(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write);
 HIDDEN int rt_guest_readable(struct bpftime_exec *x, uint64_t addr, uint64_t size);
 /* rt_guest_span_end returns the end of the readable guest span holding addr, or 0 when it is in none. */
 HIDDEN uint64_t rt_guest_span_end(struct bpftime_exec *x, uint64_t addr);
@@ -148,6 +148,15 @@ HIDDEN __attribute__((noreturn)) void rt_trap(struct bpftime_exec *x, uint32_t k
 HIDDEN __attribute__((noreturn)) void rt_wasm_trap(int trap);
 HIDDEN __attribute__((noreturn)) void rt_abort_run(struct bpftime_exec *x, uint32_t kind, uint32_t pc, const char *reason);
 HIDDEN void rt_log(struct bpftime_runtime *rt, enum bpftime_log_kind level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* rt_guest_ptr returns the host address of `size` bytes at guest `addr` a helper was given, or traps (a bad
+ * argument): the thread's stack inline, everything else in rt_guest_ptr_slow. */
+static inline void *rt_guest_ptr(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write)
+{
+	const struct rt_thread *t = x->th;
+	if (LIKELY_(addr >= t->stack_lo && addr <= t->stack_top && size <= t->stack_top - addr)) return t->rt->guest + addr;
+	return rt_guest_ptr_slow(x, addr, size, write);
+}
 
 /* run.c */
 HIDDEN uint64_t rt_tail_call(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10);
