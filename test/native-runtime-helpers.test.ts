@@ -57,6 +57,30 @@ describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native helpers against the TypeScrip
     }, 120_000);
   }
 
+  it('tail calls through a program array filled from the object, up to the limit of 33', async () => {
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture('native'))));
+    const compiled = await compileObjectProgram(spec, 'tail_entry');
+    const tails: string[] = [];
+    for (const [index, m] of spec.maps.entries()) {
+      for (const e of m.contents) {
+        if (!(e.value instanceof Uint8Array) && 'program' in e.value) {
+          const target = await compileObjectProgram(spec, e.value.program);
+          tails.push('--prog-array', `${index}:${Buffer.from(e.key).readUInt32LE(0)}:${target.path}`);
+        }
+      }
+    }
+    const inputs: ContextInput[] = [{ args: [1n] }, { args: [0n] }, { args: [2n] }, { args: [5n] }];
+    const progSpec = spec.programs.find((p) => p.name === 'tail_entry')!;
+    const native = await runNative(compiled.path, [...inputs.flatMap((i) => ['--ctx', h(buildContext(progSpec, i).ctx(0))]), '--maps', mapsArg(spec), ...tails]);
+    expect(native.status?.reason).toBe('');
+    const c = new Collection(spec, { backend: 'interp' });
+    const r0s = inputs.map((i) => hex(c.program('tail_entry').run(i).r0));
+    expect(native.runs.map((r) => r.r0)).toEqual(r0s);
+    expect(r0s).toEqual(['0x2b', '0x7', '0x22', '0x2f']); // 34 = the earlier hop + 33 tail calls
+    const bss = native.maps!.find((m) => m.name === '.bss')!.entries![0][1];
+    expect(bss).toBe(h(c.maps.get('.bss')!.entries()[0][1]));
+  }, 120_000);
+
   it('probe_read_user/_str and %s read the process\'s own memory; a bad address is -EFAULT, zero-filled, no crash', async () => {
     const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture('native'))));
     const compiled = await compileObjectProgram(spec, 'probe_host');

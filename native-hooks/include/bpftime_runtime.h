@@ -185,6 +185,14 @@ int bpftime_runtime_add_map_regions(struct bpftime_runtime *rt);
 /* bpftime_runtime_map_ref returns the map reference of segment map `id` for bpftime_prog_opts.maps ({0, 0} if none). */
 struct bpftime_prog_map bpftime_runtime_map_ref(struct bpftime_runtime *rt, uint32_t id);
 
+/* Program arrays (BPF_MAP_TYPE_PROG_ARRAY, the maps of bpf_tail_call) live in the runtime, not in the segment: a
+ * program array is a handle the runtime gives out (for bpftime_prog_map.handle), whose slots hold loaded programs.
+ * Setting a slot is safe while programs run. */
+#define BPFTIME_MAX_PROG_ARRAYS 64u
+int bpftime_runtime_prog_array_create(struct bpftime_runtime *rt, uint32_t max_entries, uint64_t *handle);
+/* bpftime_runtime_prog_array_set puts `prog` (NULL: nothing) at `index`: 0, -ENOENT (no such array), -E2BIG (index). */
+int bpftime_runtime_prog_array_set(struct bpftime_runtime *rt, uint64_t handle, uint32_t index, struct bpftime_prog *prog);
+
 /* bpftime_helper_supported reports whether the runtime implements helper `id`; bpftime_helper_name names it. */
 int bpftime_helper_supported(uint32_t id);
 const char *bpftime_helper_name(uint32_t id);

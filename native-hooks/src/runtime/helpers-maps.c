@@ -135,8 +135,13 @@ HELPER(perf_event_output)
 /* bpf_tail_call: choose the target; the module then calls bpf.tail_call (rt_tail_call), which runs it. */
 HELPER(tail_call)
 {
-	void *m = map_arg(x, r2, 2, NULL, NULL);
-	struct bpftime_prog *target = ops(x)->prog_array_get ? ops(x)->prog_array_get(m, (uint32_t)r3) : NULL;
+	struct rt_prog_array *a = rt_prog_array(x->th->rt, r2);
+	struct bpftime_prog *target = NULL;
+	if (a) target = (uint32_t)r3 < a->max_entries ? atomic_load_explicit(&a->slots[(uint32_t)r3], memory_order_acquire) : NULL;
+	else {
+		void *m = map_arg(x, r2, 2, NULL, NULL);
+		target = ops(x)->prog_array_get ? ops(x)->prog_array_get(m, (uint32_t)r3) : NULL;
+	}
 	if (!target || x->tail_calls >= RT_MAX_TAIL_CALLS || atomic_load_explicit(&target->state, memory_order_relaxed) != BPFTIME_PROG_ENABLED)
 		return RET_ERR(ENOENT);
 	x->tail_calls++;

@@ -51,6 +51,11 @@ struct bpftime_runtime {
 	struct bpftime_seg *seg;            /* the session's segment, once bpftime_runtime_use_segment ran */
 	uint8_t map_regions[BPFTIME_MAX_MAPS]; /* segment maps whose storage is registered as a region */
 	int custom_log, custom_printk;      /* the caller gave these callbacks (the segment does not replace them) */
+	struct rt_prog_array {              /* bpftime_runtime_prog_array_create */
+		uint32_t max_entries;
+		struct bpftime_prog *_Atomic *slots;
+	} prog_arrays[BPFTIME_MAX_PROG_ARRAYS];
+	uint32_t nprog_arrays;
 	pthread_key_t key;                  /* thread exit cleanup */
 };
 
@@ -121,6 +126,14 @@ HIDDEN void rt_memory_release(struct bpftime_runtime *rt);
 HIDDEN int rt_slot_map(struct bpftime_runtime *rt, uint32_t slot);
 HIDDEN void rt_slot_unmap(struct bpftime_runtime *rt, uint32_t slot);
 HIDDEN uint64_t rt_slot_guest(uint32_t slot);
+
+/* Handles of the runtime's program arrays: above any map table id. */
+#define RT_PROG_ARRAY_HANDLE_BASE (1ull << 40)
+
+/* prog-array.c */
+HIDDEN struct rt_prog_array *rt_prog_array(struct bpftime_runtime *rt, uint64_t handle);
+HIDDEN void rt_prog_arrays_forget(struct bpftime_runtime *rt, struct bpftime_prog *p);
+HIDDEN void rt_prog_arrays_free(struct bpftime_runtime *rt);
 
 /* shm.c */
 HIDDEN void rt_seg_fault(struct bpftime_prog *p, uint32_t kind, uint32_t pc, const char *msg);

@@ -87,6 +87,7 @@ void bpftime_runtime_destroy(struct bpftime_runtime *rt)
 	for (uint32_t i = 0; i < BPFTIME_RT_MAX_PROGS; i++)
 		if (rt->progs[i]) bpftime_prog_unload(rt->progs[i]);
 	pthread_key_delete(rt->key);
+	rt_prog_arrays_free(rt);
 	rt_memory_release(rt);
 	munmap(rt->free_slots, BPFTIME_MAX_THREADS * sizeof(uint32_t));
 	free(atomic_load(&rt->regions));
