@@ -57,6 +57,17 @@ describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native helpers against the TypeScrip
     }, 120_000);
   }
 
+  it('after fork the child runs the program with its own pid and thread id, on its copy of the thread', async () => {
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture('native'))));
+    const compiled = await compileObjectProgram(spec, 'task_ids');
+    const out = await runNative(compiled.path, ['--maps', mapsArg(spec), '--fork']);
+    const [parent, child] = [out.host!.pid, out.child!.pid];
+    expect(child).not.toBe(parent);
+    const ids = (pid: number) => `pid ${pid} tid ${pid} uid ${process.getuid!()} gid ${process.getgid!()}`;
+    expect(out.printk).toEqual([ids(parent), 'comm runner', ids(child), 'comm runner']);
+    expect(out.runs.map((r) => [r.ret, r.r0])).toEqual([[0, '0x1'], [0, '0x1']]);
+  }, 120_000);
+
   it('tail calls through a program array filled from the object, up to the limit of 33', async () => {
     const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture('native'))));
     const compiled = await compileObjectProgram(spec, 'tail_entry');

@@ -36,6 +36,8 @@ export interface RunnerOutput {
   bench?: { runs: number; ns_per_run: number };
   maps?: NativeMap[];
   host?: { pid: number; probe_buf: string };
+  /** With --fork: the child's pid (its runs and trace lines follow the parent's). */
+  child?: { pid: number };
   /** With --seg-log: the segment's log ring and the program's entry in its table. */
   seg?: { log: { kind: number; prog: number; tid: number; text: string }[]; prog: { enabled: number; fault: number; fault_pc: number; fault_msg: string } };
   load_error?: string;
