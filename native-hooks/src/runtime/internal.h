@@ -21,6 +21,9 @@
 struct rt_region {
 	uint64_t start, end;  /* guest, [start, end) */
 	unsigned flags;       /* BPFTIME_REGION_* */
+	/* A strided region (a hash map's elements): of each `stride` bytes from start, only [open, stride) may be
+	 * accessed (the value; the element's header and key are the map's). stride 0: all of it. */
+	uint32_t stride, open;
 	char name[48];
 };
 
@@ -140,6 +143,7 @@ HIDDEN void rt_seg_fault(struct bpftime_prog *p, uint32_t kind, uint32_t pc, con
 
 /* runtime.c */
 HIDDEN void rt_regions_clear(struct bpftime_runtime *rt);
+HIDDEN int rt_region_add(struct bpftime_runtime *rt, uint64_t guest, uint64_t len, unsigned flags, const char *name, uint32_t stride, uint32_t open);
 
 /* thread.c */
 HIDDEN struct rt_thread *rt_thread_attach(struct bpftime_runtime *rt);
