@@ -14,8 +14,9 @@
  * -EBUSY and counts as missed, as the kernel's bpf_prog_active does.
  *
  * Traps. A bad access, an exhausted budget, a call too deep or any other trap ends the run (longjmp out of the
- * program), disables the program (state, reason, pc: bpftime_prog_status), logs it once through the log callback,
- * and the caller goes on; later runs return -ENOEXEC without running. No signal handler is installed.
+ * program), disables the program (state, reason, pc: bpftime_prog_status; and in the segment's program table with
+ * bpftime_prog_opts.seg_prog_id), logs it once, and the caller goes on; later runs return -ENOEXEC without running.
+ * No signal handler is installed, and wasm2c's runtime (wasm-rt-impl.c, which would install one) is not used.
  *
  * Public functions return 0 or a negative errno; those that create something return NULL and fill `err`
  * (BPFTIME_ERR_LEN bytes, "what: why"). */
@@ -77,11 +78,13 @@ struct bpftime_map_ops {
 
 /* Options of the runtime. */
 struct bpftime_runtime_opts {
-	bpftime_rt_log_fn log;         /* NULL: to stderr */
+	bpftime_rt_log_fn log;         /* NULL: the segment's log ring once bpftime_runtime_use_segment ran, stderr before */
 	void *log_arg;
-	bpftime_printk_fn printk;      /* NULL: to stderr as "bpftime: PROG: LINE" */
+	bpftime_printk_fn printk;      /* NULL: the segment's log ring (BPFTIME_LOG_TRACE), stderr ("bpftime: PROG: LINE") before */
 	void *printk_arg;
-	const struct bpftime_map_ops *maps; /* NULL: map helpers fail with -EINVAL */
+	/* NULL: none until bpftime_runtime_use_segment (which sets the segment's, keeping prog_array_get); a map helper
+	 * given a handle nothing resolves traps ("argument r1 = 0x... is not a map"). */
+	const struct bpftime_map_ops *maps;
 };
 
 /* bpftime_runtime_create reserves the guest memory of the process. One runtime per process at a time. */
