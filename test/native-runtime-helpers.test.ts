@@ -30,6 +30,7 @@ const CASES: [string, string, ContextInput, string[]][] = [
   ['native', 'task_ids', {}, []],
   ['native', 'probe_args', { args: [3n, 4n], funcIp: 0x401000n }, ['--func-ip', '0x401000']],
   ['native', 'percpu_add', { args: [5n] }, []],
+  ['native', 'misc_ids', {}, []],
 ];
 
 describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native helpers against the TypeScript helpers${NATIVE_SKIP}${CLANG_SKIP}`, () => {
