@@ -13,9 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelHelpers } from '../src/helpers/kernel/index.js';
 import { loadCollectionSpec } from '../src/loader/collection.js';
-import { compileNative } from '../src/native/aot.js';
+import { compileCollectionProgram } from '../src/native/aot.js';
 import { buildContext } from '../src/runtime/context.js';
 import { mapsArg } from '../test/native-runner-args.js';
 
@@ -48,7 +47,7 @@ export async function main(argv: string[], _lib: unknown, root: string): Promise
     const rows: Row[] = [];
     for (const name of PROGRAMS) {
       const p = spec.programs.find((x) => x.name === name)!;
-      const so = await compileNative({ name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames: spec.maps.map((m) => m.name) }, { cacheDir: join(work, 'cache') });
+      const so = await compileCollectionProgram(spec, name, { cacheDir: join(work, 'cache') });
       const ctx = Buffer.from(buildContext(p, { args: [13n] }).ctx(0)).toString('hex');
       const times: number[] = [];
       const baselines: number[] = [];

@@ -69,6 +69,22 @@ describe.skipIf(!HAS_NATIVE)(`native runtime traps${NATIVE_SKIP}`, () => {
     expect(out.seg!.prog).toEqual({ enabled: 0, fault: 1, fault_pc: 7, fault_msg: reason });
   }, 60_000);
 
+  it('a write into the key of a hash map element is refused: programs reach only the values', async () => {
+    const asm = [
+      'mov %r1, 0', 'stxw [%r10-4], %r1', 'mov %r2, 1', 'stxdw [%r10-16], %r2',
+      'lddw %r1, map_fd 0', 'mov %r2, %r10', 'add %r2, -4', 'mov %r3, %r10', 'add %r3, -16', 'mov %r4, 0', 'call 2',
+      'lddw %r1, map_fd 0', 'mov %r2, %r10', 'add %r2, -4', 'call 1', 'jeq %r0, 0, out',
+      'ldxdw %r1, [%r0]', 'add %r1, 41', 'stxdw [%r0], %r1', 'stxdw [%r0-8], %r1',
+      'out:', 'exit',
+    ].join('\n');
+    const so = await nativeCompile('keywrite', assemble(asm), kernelHelpers());
+    const out = await runNative(so.path, ['--maps', 'counts,1,4,8,4,0,']);
+    expect(out.runs[0].ret).toBe(EFAULT);
+    expect(out.status?.reason).toMatch(/^pc 21: write of 8 bytes at 0x[0-9a-f]+ is in the header and key of an element of map counts \[0x[0-9a-f]+, 0x[0-9a-f]+\)$/);
+    // The value write before it went through: 1 + 41.
+    expect(out.maps![0].entries).toEqual([['00000000', '2a00000000000000']]);
+  }, 60_000);
+
   it('an endless loop exhausts the budget at its block', async () => {
     const so = await nativeCompile('spin', assemble('mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit'), kernelHelpers());
     const out = await runNative(so.path, ['--budget', '100000', '--runs', '2']);

@@ -30,6 +30,7 @@ const CASES: [string, string, ContextInput, string[]][] = [
   ['native', 'task_ids', {}, []],
   ['native', 'probe_args', { args: [3n, 4n], funcIp: 0x401000n }, ['--func-ip', '0x401000']],
   ['native', 'percpu_add', { args: [5n] }, []],
+  ['native', 'misc_ids', {}, []],
 ];
 
 describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native helpers against the TypeScript helpers${NATIVE_SKIP}${CLANG_SKIP}`, () => {
@@ -56,6 +57,41 @@ describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native helpers against the TypeScrip
       expect(native.maps!.find((m) => m.name === 'percpu')!.entries!.map(([, v]) => sum(v))).toEqual(percpu);
     }, 120_000);
   }
+
+  it('after fork the child runs the program with its own pid and thread id, on its copy of the thread', async () => {
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture('native'))));
+    const compiled = await compileObjectProgram(spec, 'task_ids');
+    const out = await runNative(compiled.path, ['--maps', mapsArg(spec), '--fork']);
+    const [parent, child] = [out.host!.pid, out.child!.pid];
+    expect(child).not.toBe(parent);
+    const ids = (pid: number) => `pid ${pid} tid ${pid} uid ${process.getuid!()} gid ${process.getgid!()}`;
+    expect(out.printk).toEqual([ids(parent), 'comm runner', ids(child), 'comm runner']);
+    expect(out.runs.map((r) => [r.ret, r.r0])).toEqual([[0, '0x1'], [0, '0x1']]);
+  }, 120_000);
+
+  it('tail calls through a program array filled from the object, up to the limit of 33', async () => {
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture('native'))));
+    const compiled = await compileObjectProgram(spec, 'tail_entry');
+    const tails: string[] = [];
+    for (const [index, m] of spec.maps.entries()) {
+      for (const e of m.contents) {
+        if (!(e.value instanceof Uint8Array) && 'program' in e.value) {
+          const target = await compileObjectProgram(spec, e.value.program);
+          tails.push('--prog-array', `${index}:${Buffer.from(e.key).readUInt32LE(0)}:${target.path}`);
+        }
+      }
+    }
+    const inputs: ContextInput[] = [{ args: [1n] }, { args: [0n] }, { args: [2n] }, { args: [5n] }];
+    const progSpec = spec.programs.find((p) => p.name === 'tail_entry')!;
+    const native = await runNative(compiled.path, [...inputs.flatMap((i) => ['--ctx', h(buildContext(progSpec, i).ctx(0))]), '--maps', mapsArg(spec), ...tails]);
+    expect(native.status?.reason).toBe('');
+    const c = new Collection(spec, { backend: 'interp' });
+    const r0s = inputs.map((i) => hex(c.program('tail_entry').run(i).r0));
+    expect(native.runs.map((r) => r.r0)).toEqual(r0s);
+    expect(r0s).toEqual(['0x2b', '0x7', '0x22', '0x2f']); // 34 = the earlier hop + 33 tail calls
+    const bss = native.maps!.find((m) => m.name === '.bss')!.entries![0][1];
+    expect(bss).toBe(h(c.maps.get('.bss')!.entries()[0][1]));
+  }, 120_000);
 
   it('probe_read_user/_str and %s read the process\'s own memory; a bad address is -EFAULT, zero-filled, no crash', async () => {
     const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture('native'))));

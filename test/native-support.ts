@@ -6,11 +6,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { kernelHelpers } from '../src/helpers/kernel/index.js';
 import type { HelperSet } from '../src/helpers/registry.js';
 import type { CollectionSpec } from '../src/loader/spec.js';
 import type { Insn } from '../src/isa/index.js';
-import { compileNative, readNativeHelpers, type CompiledNative } from '../src/native/aot.js';
+import { compileCollectionProgram, compileNative, readNativeHelpers, type CompiledNative } from '../src/native/aot.js';
 import { ROOT } from './helpers.js';
 import { scratch } from './toolchain.js';
 
@@ -37,6 +36,8 @@ export interface RunnerOutput {
   bench?: { runs: number; ns_per_run: number };
   maps?: NativeMap[];
   host?: { pid: number; probe_buf: string };
+  /** With --fork: the child's pid (its runs and trace lines follow the parent's). */
+  child?: { pid: number };
   /** With --seg-log: the segment's log ring and the program's entry in its table. */
   seg?: { log: { kind: number; prog: number; tid: number; text: string }[]; prog: { enabled: number; fault: number; fault_pc: number; fault_msg: string } };
   load_error?: string;
@@ -70,9 +71,7 @@ export interface NativeMap {
   samples?: { cpu: number; data: string }[];
 }
 
-/** compileObjectProgram compiles one program of a collection for the runtime. */
+/** compileObjectProgram compiles one program of a collection for the runtime, into this file's cache. */
 export function compileObjectProgram(spec: CollectionSpec, name: string): Promise<CompiledNative> {
-  const p = spec.programs.find((x) => x.name === name);
-  if (!p) throw new Error(`no program ${name}`);
-  return nativeCompile(p.name, p.insns, kernelHelpers(), p.section, spec.maps.map((m) => m.name));
+  return compileCollectionProgram(spec, name, { cacheDir: join(scratch(), 'native-cache'), nativeHelpers: readNativeHelpers() });
 }

@@ -14,8 +14,9 @@
  * -EBUSY and counts as missed, as the kernel's bpf_prog_active does.
  *
  * Traps. A bad access, an exhausted budget, a call too deep or any other trap ends the run (longjmp out of the
- * program), disables the program (state, reason, pc: bpftime_prog_status), logs it once through the log callback,
- * and the caller goes on; later runs return -ENOEXEC without running. No signal handler is installed.
+ * program), disables the program (state, reason, pc: bpftime_prog_status; and in the segment's program table with
+ * bpftime_prog_opts.seg_prog_id), logs it once, and the caller goes on; later runs return -ENOEXEC without running.
+ * No signal handler is installed, and wasm2c's runtime (wasm-rt-impl.c, which would install one) is not used.
  *
  * Public functions return 0 or a negative errno; those that create something return NULL and fill `err`
  * (BPFTIME_ERR_LEN bytes, "what: why"). */
@@ -77,11 +78,13 @@ struct bpftime_map_ops {
 
 /* Options of the runtime. */
 struct bpftime_runtime_opts {
-	bpftime_rt_log_fn log;         /* NULL: to stderr */
+	bpftime_rt_log_fn log;         /* NULL: the segment's log ring once bpftime_runtime_use_segment ran, stderr before */
 	void *log_arg;
-	bpftime_printk_fn printk;      /* NULL: to stderr as "bpftime: PROG: LINE" */
+	bpftime_printk_fn printk;      /* NULL: the segment's log ring (BPFTIME_LOG_TRACE), stderr ("bpftime: PROG: LINE") before */
 	void *printk_arg;
-	const struct bpftime_map_ops *maps; /* NULL: map helpers fail with -EINVAL */
+	/* NULL: none until bpftime_runtime_use_segment (which sets the segment's, keeping prog_array_get); a map helper
+	 * given a handle nothing resolves traps ("argument r1 = 0x... is not a map"). */
+	const struct bpftime_map_ops *maps;
 };
 
 /* bpftime_runtime_create reserves the guest memory of the process. One runtime per process at a time. */
@@ -184,6 +187,14 @@ int bpftime_runtime_use_segment(struct bpftime_runtime *rt, struct bpftime_seg *
 int bpftime_runtime_add_map_regions(struct bpftime_runtime *rt);
 /* bpftime_runtime_map_ref returns the map reference of segment map `id` for bpftime_prog_opts.maps ({0, 0} if none). */
 struct bpftime_prog_map bpftime_runtime_map_ref(struct bpftime_runtime *rt, uint32_t id);
+
+/* Program arrays (BPF_MAP_TYPE_PROG_ARRAY, the maps of bpf_tail_call) live in the runtime, not in the segment: a
+ * program array is a handle the runtime gives out (for bpftime_prog_map.handle), whose slots hold loaded programs.
+ * Setting a slot is safe while programs run. */
+#define BPFTIME_MAX_PROG_ARRAYS 64u
+int bpftime_runtime_prog_array_create(struct bpftime_runtime *rt, uint32_t max_entries, uint64_t *handle);
+/* bpftime_runtime_prog_array_set puts `prog` (NULL: nothing) at `index`: 0, -ENOENT (no such array), -E2BIG (index). */
+int bpftime_runtime_prog_array_set(struct bpftime_runtime *rt, uint64_t handle, uint32_t index, struct bpftime_prog *prog);
 
 /* bpftime_helper_supported reports whether the runtime implements helper `id`; bpftime_helper_name names it. */
 int bpftime_helper_supported(uint32_t id);

@@ -11,7 +11,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadError } from '../errors.js';
+import { kernelHelpers } from '../helpers/kernel/index.js';
 import type { HelperSet } from '../helpers/registry.js';
+import type { CollectionSpec } from '../loader/spec.js';
+import { poisonedSlots } from '../runtime/collection.js';
 import type { Insn } from '../isa/index.js';
 import { exportModule, type Manifest } from '../runtime/export.js';
 import { importModules, renderGlue, MODULE_NAME } from './glue.js';
@@ -28,6 +31,8 @@ export interface NativeSource {
   helpers: HelperSet;
   /** Map names by index (the object's map order), to name map references. */
   mapNames?: readonly string[];
+  /** Slots of failed CO-RE relocations (they trap when run). */
+  poisoned?: ReadonlyMap<number, string>;
 }
 
 /** NativeCompileOptions configures a compile. */
@@ -72,7 +77,7 @@ function checkHelpers(src: NativeSource, manifest: Manifest, native: ReadonlyMap
 export async function compileNative(src: NativeSource, opts: NativeCompileOptions = {}): Promise<CompiledNative> {
   const started = performance.now();
   const tc = opts.toolchain ?? findToolchain();
-  const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, atomicImports: true });
+  const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, poisoned: src.poisoned, atomicImports: true });
   if (opts.nativeHelpers) checkHelpers(src, mod.manifest, opts.nativeHelpers);
   const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section });
   const hash = createHash('sha256')
@@ -115,6 +120,14 @@ function checkInstantiate(header: string, manifest: Manifest, where: string): vo
   if (got.join(',') !== want.join(',')) {
     throw new LoadError('native-glue', `${where}: wasm2c's instantiate takes (${got.join(', ')}), the glue passes (${want.join(', ')})`);
   }
+}
+
+/** compileCollectionProgram compiles program `name` of an object: kernel helpers, its maps by index, failed CO-RE relocations. */
+export function compileCollectionProgram(spec: CollectionSpec, name: string, opts: NativeCompileOptions = {}): Promise<CompiledNative> {
+  const p = spec.programs.find((x) => x.name === name);
+  if (!p) throw new LoadError('no-program', `no program ${name} in the object (it has ${spec.programs.map((x) => x.name).join(', ')})`);
+  const src = { name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames: spec.maps.map((m) => m.name), poisoned: poisonedSlots(p) };
+  return compileNative(src, opts);
 }
 
 /** readNativeHelpers reads the helpers the built native runtime implements (native-hooks/build/runtime-helpers.txt). */

@@ -16,6 +16,8 @@ export interface ExportOptions {
   mapNames?: readonly string[];
   /** Also produce the text format. */
   text?: boolean;
+  /** Slots poisoned by failed CO-RE relocations, with their reason (they trap: `bpf.trap` kind 5). */
+  poisoned?: ReadonlyMap<number, string>;
   /** Atomics as `bpf.atomic` imports, for hosts running the program on several threads (the native runtime). */
   atomicImports?: boolean;
 }
@@ -46,7 +48,7 @@ export interface ExportedModule {
 export async function exportModule(insns: readonly Insn[], opts: ExportOptions): Promise<ExportedModule> {
   await loadBinaryen();
   const valid = validateProgram(insns, opts.section);
-  const c = compileProgram(valid, { tier: opts.tier, helpers: opts.helpers, section: opts.section, lddwImports: true, atomicImports: opts.atomicImports, text: opts.text });
+  const c = compileProgram(valid, { tier: opts.tier, helpers: opts.helpers, section: opts.section, lddwImports: true, atomicImports: opts.atomicImports, poisoned: opts.poisoned, text: opts.text });
   // The manifest lists what the module really imports (binaryen's passes, when a tier runs them, drop unused ones).
   const imported = new Set(WebAssembly.Module.imports(new WebAssembly.Module(c.bytes as Uint8Array<ArrayBuffer>)).map((i) => `${i.module}.${i.name}`));
   const services = ['trap', 'refill', 'tail_call', 'callx', 'atomic'].filter((s) => imported.has(`${abi.BPF_MODULE}.${s}`));

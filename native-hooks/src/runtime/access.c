@@ -14,6 +14,7 @@ struct span {
 	const char *name;
 	int writable;
 	int lasting;   /* a registered region (the stack, context and records change from run to run) */
+	int closed;    /* a map element's header and key: never accessible */
 };
 
 /* find returns the span holding addr (not necessarily addr + size), or 0. */
@@ -21,16 +22,16 @@ static int find(struct bpftime_exec *x, uint64_t addr, struct span *out)
 {
 	struct rt_thread *t = x->th;
 	if (addr >= t->stack_lo && addr < t->stack_top) {
-		*out = (struct span){ t->stack_lo, t->stack_top, "stack", 1, 0 };
+		*out = (struct span){ t->stack_lo, t->stack_top, "stack", 1, 0, 0 };
 		return 1;
 	}
 	if (addr >= t->ctx_lo && addr < t->ctx_end) {
-		*out = (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1, 0 };
+		*out = (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1, 0, 0 };
 		return 1;
 	}
 	for (uint32_t i = 0; i < t->nrecords; i++) {
 		if (addr >= t->records[i].start && addr < t->records[i].end) {
-			*out = (struct span){ t->records[i].start, t->records[i].end, "ringbuf record", 1, 0 };
+			*out = (struct span){ t->records[i].start, t->records[i].end, "ringbuf record", 1, 0, 0 };
 			return 1;
 		}
 	}
@@ -41,7 +42,14 @@ static int find(struct bpftime_exec *x, uint64_t addr, struct span *out)
 		if (addr < rs->r[mid].start) hi = mid;
 		else if (addr >= rs->r[mid].end) lo = mid + 1;
 		else {
-			*out = (struct span){ rs->r[mid].start, rs->r[mid].end, rs->r[mid].name, (rs->r[mid].flags & BPFTIME_REGION_WRITE) != 0, 1 };
+			const struct rt_region *r = &rs->r[mid];
+			*out = (struct span){ r->start, r->end, r->name, (r->flags & BPFTIME_REGION_WRITE) != 0, 1, 0 };
+			if (r->stride) {
+				/* The element holding addr: its value part, or its header and key (closed). */
+				uint64_t elem = addr - (addr - r->start) % r->stride;
+				if (addr - elem >= r->open) out->start = elem + r->open, out->end = elem + r->stride;
+				else out->start = elem, out->end = elem + r->open, out->closed = 1;
+			}
 			return 1;
 		}
 	}
@@ -50,7 +58,7 @@ static int find(struct bpftime_exec *x, uint64_t addr, struct span *out)
 
 static int fits(const struct span *s, uint64_t addr, uint64_t size, int write)
 {
-	return size <= s->end - addr && (!write || s->writable);
+	return !s->closed && size <= s->end - addr && (!write || s->writable);
 }
 
 /* refill_slow searches the regions (and faults); out of line, so the fast checks of rt_refill save no registers. */
@@ -86,9 +94,9 @@ static void nearest(struct bpftime_exec *x, uint64_t addr, char *buf, size_t len
 	uint64_t best = 4096;
 	buf[0] = 0;
 	for (uint32_t i = 0; i < rs->n + 2; i++) {
-		struct span s = i == 0 ? (struct span){ t->stack_lo, t->stack_top, "stack", 1, 0 }
-			: i == 1 ? (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1, 0 }
-			: (struct span){ rs->r[i - 2].start, rs->r[i - 2].end, rs->r[i - 2].name, 0, 1 };
+		struct span s = i == 0 ? (struct span){ t->stack_lo, t->stack_top, "stack", 1, 0, 0 }
+			: i == 1 ? (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1, 0, 0 }
+			: (struct span){ rs->r[i - 2].start, rs->r[i - 2].end, rs->r[i - 2].name, 0, 1, 0 };
 		if (s.end == s.start) continue;
 		if (addr < s.start && s.start - addr <= best) {
 			best = s.start - addr;
@@ -109,9 +117,11 @@ static void describe(struct bpftime_exec *x, uint64_t addr, uint64_t size, int w
 	struct span s;
 	struct rt_thread *t = x->th;
 	int found = find(x, addr, &s);
-	if (!found && addr >= t->ctx_lo && addr < t->ctx_lo + BPFTIME_CTX_MAX) s = (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1, 0 }, found = 1;
+	if (!found && addr >= t->ctx_lo && addr < t->ctx_lo + BPFTIME_CTX_MAX) s = (struct span){ t->ctx_lo, t->ctx_end, "ctx", 1, 0, 0 }, found = 1;
 	if (addr < NULL_GUARD_END) snprintf(buf, len, "null pointer dereference: %s", what);
 	else if (!found) nearest(x, addr, hint, sizeof(hint)), snprintf(buf, len, "%s is outside every memory region%s", what, hint);
+	else if (s.closed)
+		snprintf(buf, len, "%s is in the header and key of an element of %s [0x%llx, 0x%llx)", what, s.name, (unsigned long long)s.start, (unsigned long long)s.end);
 	else if (addr + size > s.end || addr + size < addr)
 		snprintf(buf, len, "%s is out of bounds of region %s [0x%llx, 0x%llx)", what, s.name, (unsigned long long)s.start, (unsigned long long)s.end);
 	else snprintf(buf, len, "%s writes read-only region %s [0x%llx, 0x%llx)", what, s.name, (unsigned long long)s.start, (unsigned long long)s.end);
@@ -136,11 +146,9 @@ int rt_guest_readable(struct bpftime_exec *x, uint64_t addr, uint64_t size)
 	return addr < BPFTIME_GUEST_SIZE && find(x, addr, &s) && fits(&s, addr, size, 0);
 }
 
-void *rt_guest_ptr(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write)
+void *rt_guest_ptr_slow(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write)
 {
 	struct span s;
-	struct rt_thread *t = x->th;
-	if (LIKELY_(addr >= t->stack_lo && addr <= t->stack_top && size <= t->stack_top - addr)) return t->rt->guest + addr;
 	if (addr < BPFTIME_GUEST_SIZE && find(x, addr, &s) && fits(&s, addr, size, write)) return x->th->rt->guest + addr;
 	char msg[BPFTIME_ERR_LEN], what[BPFTIME_ERR_LEN - 32];
 	describe(x, addr, size, write, what, sizeof(what));

@@ -21,6 +21,9 @@
 struct rt_region {
 	uint64_t start, end;  /* guest, [start, end) */
 	unsigned flags;       /* BPFTIME_REGION_* */
+	/* A strided region (a hash map's elements): of each `stride` bytes from start, only [open, stride) may be
+	 * accessed (the value; the element's header and key are the map's). stride 0: all of it. */
+	uint32_t stride, open;
 	char name[48];
 };
 
@@ -51,6 +54,11 @@ struct bpftime_runtime {
 	struct bpftime_seg *seg;            /* the session's segment, once bpftime_runtime_use_segment ran */
 	uint8_t map_regions[BPFTIME_MAX_MAPS]; /* segment maps whose storage is registered as a region */
 	int custom_log, custom_printk;      /* the caller gave these callbacks (the segment does not replace them) */
+	struct rt_prog_array {              /* bpftime_runtime_prog_array_create */
+		uint32_t max_entries;
+		struct bpftime_prog *_Atomic *slots;
+	} prog_arrays[BPFTIME_MAX_PROG_ARRAYS];
+	uint32_t nprog_arrays;
 	pthread_key_t key;                  /* thread exit cleanup */
 };
 
@@ -122,11 +130,20 @@ HIDDEN int rt_slot_map(struct bpftime_runtime *rt, uint32_t slot);
 HIDDEN void rt_slot_unmap(struct bpftime_runtime *rt, uint32_t slot);
 HIDDEN uint64_t rt_slot_guest(uint32_t slot);
 
+/* Handles of the runtime's program arrays: above any map table id. */
+#define RT_PROG_ARRAY_HANDLE_BASE (1ull << 40)
+
+/* prog-array.c */
+HIDDEN struct rt_prog_array *rt_prog_array(struct bpftime_runtime *rt, uint64_t handle);
+HIDDEN void rt_prog_arrays_forget(struct bpftime_runtime *rt, struct bpftime_prog *p);
+HIDDEN void rt_prog_arrays_free(struct bpftime_runtime *rt);
+
 /* shm.c */
 HIDDEN void rt_seg_fault(struct bpftime_prog *p, uint32_t kind, uint32_t pc, const char *msg);
 
 /* runtime.c */
 HIDDEN void rt_regions_clear(struct bpftime_runtime *rt);
+HIDDEN int rt_region_add(struct bpftime_runtime *rt, uint64_t guest, uint64_t len, unsigned flags, const char *name, uint32_t stride, uint32_t open);
 
 /* thread.c */
 HIDDEN struct rt_thread *rt_thread_attach(struct bpftime_runtime *rt);
@@ -136,7 +153,7 @@ HIDDEN void rt_thread_detach_all(struct bpftime_runtime *rt);
 
 /* access.c */
 HIDDEN uint64_t rt_refill(struct bpftime_exec *x, uint64_t addr, uint32_t size, uint32_t write, uint32_t pc);
-HIDDEN void *rt_guest_ptr(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write);
+HIDDEN void *rt_guest_ptr_slow(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write);
 HIDDEN int rt_guest_readable(struct bpftime_exec *x, uint64_t addr, uint64_t size);
 /* rt_guest_span_end returns the end of the readable guest span holding addr, or 0 when it is in none. */
 HIDDEN uint64_t rt_guest_span_end(struct bpftime_exec *x, uint64_t addr);
@@ -151,6 +168,15 @@ HIDDEN void rt_log(struct bpftime_runtime *rt, enum bpftime_log_kind level, cons
 /* The sinks used when neither the options nor a segment give one: stderr. */
 HIDDEN void rt_default_log(void *arg, enum bpftime_log_kind level, const char *line);
 HIDDEN void rt_default_printk(void *arg, const struct bpftime_prog *prog, const char *line, size_t len);
+
+/* rt_guest_ptr returns the host address of `size` bytes at guest `addr` a helper was given, or traps (a bad
+ * argument): the thread's stack inline, everything else in rt_guest_ptr_slow. */
+static inline void *rt_guest_ptr(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write)
+{
+	const struct rt_thread *t = x->th;
+	if (LIKELY_(addr >= t->stack_lo && addr <= t->stack_top && size <= t->stack_top - addr)) return t->rt->guest + addr;
+	return rt_guest_ptr_slow(x, addr, size, write);
+}
 
 /* run.c */
 HIDDEN uint64_t rt_tail_call(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10);

@@ -116,6 +116,7 @@ void bpftime_prog_unload(struct bpftime_prog *p)
 		t->execs[p->index] = NULL;
 	}
 	rt->progs[p->index] = NULL;
+	rt_prog_arrays_forget(rt, p);
 	pthread_mutex_unlock(&rt->lock);
 	dlclose(p->dl);
 	pthread_mutex_destroy(&p->status_lock);

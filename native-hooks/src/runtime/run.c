@@ -70,7 +70,7 @@ int bpftime_prog_run(struct bpftime_prog *p, struct bpftime_run *run)
 	if (UNLIKELY_(e != 0)) return e;
 	if (UNLIKELY_(t->nrecords != 0)) discard_records(x);
 	t->running = 0;
-	x->runs++;
+	__atomic_store_n(&x->runs, x->runs + 1, __ATOMIC_RELAXED); /* only this thread writes it; status reads it */
 	return 0;
 }
 
@@ -101,7 +101,7 @@ uint64_t rt_tail_call(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t
 	uint64_t r0 = target->main(tx->abi.inst, r1, r2, r3, r4, r5, r10);
 	t->cur = x;
 	RT_BUDGET(x) = RT_BUDGET(tx);
-	tx->runs++;
+	__atomic_store_n(&tx->runs, tx->runs + 1, __ATOMIC_RELAXED);
 	return r0;
 }
 

@@ -87,6 +87,7 @@ void bpftime_runtime_destroy(struct bpftime_runtime *rt)
 	for (uint32_t i = 0; i < BPFTIME_RT_MAX_PROGS; i++)
 		if (rt->progs[i]) bpftime_prog_unload(rt->progs[i]);
 	pthread_key_delete(rt->key);
+	rt_prog_arrays_free(rt);
 	rt_memory_release(rt);
 	munmap(rt->free_slots, BPFTIME_MAX_THREADS * sizeof(uint32_t));
 	free(atomic_load(&rt->regions));
@@ -102,6 +103,12 @@ void bpftime_runtime_destroy(struct bpftime_runtime *rt)
 
 int bpftime_runtime_add_region(struct bpftime_runtime *rt, uint64_t guest, uint64_t len, unsigned flags, const char *name)
 {
+	return rt_region_add(rt, guest, len, flags, name, 0, 0);
+}
+
+int rt_region_add(struct bpftime_runtime *rt, uint64_t guest, uint64_t len, unsigned flags, const char *name, uint32_t stride, uint32_t open)
+{
+	if (stride && (open >= stride || len % stride != 0)) return -EINVAL;
 	if (len == 0 || guest < BPFTIME_SEG_GUEST_BASE || guest + len > BPFTIME_SEG_GUEST_BASE + rt->segment_size || guest + len < guest) return -EINVAL;
 	pthread_mutex_lock(&rt->lock);
 	struct rt_regions *old = atomic_load(&rt->regions);
@@ -123,6 +130,8 @@ int bpftime_runtime_add_region(struct bpftime_runtime *rt, uint64_t guest, uint6
 	r->start = guest;
 	r->end = guest + len;
 	r->flags = flags;
+	r->stride = stride;
+	r->open = open;
 	snprintf(r->name, sizeof(r->name), "%s", name ? name : "region");
 	for (; i < old->n; i++) nw->r[k++] = old->r[i];
 	nw->n = k;

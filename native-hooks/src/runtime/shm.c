@@ -73,13 +73,16 @@ int bpftime_runtime_add_map_regions(struct bpftime_runtime *rt)
 		if (!m) continue;
 		const struct bpftime_map_def *d = bpftime_map_def(m);
 		uint64_t start, end;
+		uint32_t stride = 0, open = 0;
 		if (d->type == BPFTIME_MAP_ARRAY || d->type == BPFTIME_MAP_PERCPU_ARRAY) {
 			start = d->u.array.values_off;
 			end = start + (uint64_t)d->max_entries * d->u.array.elem_size;
 		} else if (d->type == BPFTIME_MAP_HASH || d->type == BPFTIME_MAP_PERCPU_HASH || d->type == BPFTIME_MAP_LRU_HASH || d->type == BPFTIME_MAP_LRU_PERCPU_HASH) {
-			/* Elements hold their header and key before the value: the region is the whole element area. */
+			/* max_entries elements: a header and the key, which programs may not touch, then the value(s). */
 			start = d->u.htab.elems_off;
-			end = d->storage_off + d->storage_size;
+			end = start + (uint64_t)d->max_entries * d->u.htab.elem_size;
+			stride = d->u.htab.elem_size;
+			open = (uint32_t)sizeof(struct bpftime_htab_elem) + d->u.htab.key_stride;
 		} else {
 			rt->map_regions[id - 1] = 1; /* rings: records are per run (helpers-maps.c); perf arrays: nothing */
 			continue;
@@ -87,7 +90,7 @@ int bpftime_runtime_add_map_regions(struct bpftime_runtime *rt)
 		unsigned flags = BPFTIME_REGION_READ | ((d->flags & BPFTIME_F_RDONLY_PROG) ? 0 : BPFTIME_REGION_WRITE);
 		char name[BPFTIME_MAP_NAME_LEN + 8];
 		snprintf(name, sizeof(name), "map %.*s", (int)BPFTIME_MAP_NAME_LEN, d->name);
-		int e = end > start ? bpftime_runtime_add_region(rt, BPFTIME_SEG_GUEST_BASE + start, end - start, flags, name) : 0;
+		int e = end > start ? rt_region_add(rt, BPFTIME_SEG_GUEST_BASE + start, end - start, flags, name, stride, open) : 0;
 		if (e != 0 && e != -EEXIST) return e;
 		rt->map_regions[id - 1] = 1;
 	}

@@ -13,6 +13,7 @@
 #include "runner.h"
 
 #define MAX_RUNNER_MAPS 64
+#define BPF_MAP_TYPE_PROG_ARRAY_ 3u
 
 struct runner_maps {
 	struct bpftime_seg *seg;
@@ -33,6 +34,15 @@ static int create_map(struct runner_maps *m, char *def, char *err)
 		.name = f[0], .type = (uint32_t)atoi(f[1]), .key_size = (uint32_t)atoi(f[2]), .value_size = (uint32_t)atoi(f[3]),
 		.max_entries = (uint32_t)atoi(f[4]), .flags = (uint32_t)strtoul(f[5], NULL, 0), .spin_lock_off = -1,
 	};
+	if (spec.type == BPF_MAP_TYPE_PROG_ARRAY_) {
+		/* Program arrays are the runtime's (bpftime_runtime_prog_array_create); --prog-array fills them. */
+		uint64_t handle;
+		if (bpftime_runtime_prog_array_create(m->rt, spec.max_entries, &handle) != 0) return snprintf(err, BPFTIME_ERR_LEN, "--maps: %s: program array", f[0]), -1;
+		m->ids[m->n] = 0;
+		snprintf(m->names[m->n], sizeof(m->names[0]), "%s", f[0]);
+		m->refs[m->n++] = (struct bpftime_prog_map){ handle, 0 };
+		return 0;
+	}
 	if (spec.type == BPFTIME_MAP_PERF_EVENT_ARRAY && spec.max_entries == 0) spec.max_entries = (uint32_t)sysconf(_SC_NPROCESSORS_CONF);
 	char why[BPFTIME_ERR_LEN];
 	int id = bpftime_map_create(m->seg, &spec, why, sizeof(why));
@@ -83,6 +93,11 @@ int runner_maps_setup(struct bpftime_runtime *rt, uint64_t seg_size, const char 
 	if (bpftime_runtime_add_map_regions(rt) != 0) return snprintf(err, BPFTIME_ERR_LEN, "map regions"), -1;
 	*out = m;
 	return 0;
+}
+
+uint64_t runner_maps_handle(struct runner_maps *m, uint32_t index)
+{
+	return index < m->n ? m->refs[index].handle : 0;
 }
 
 void runner_maps_refs(struct runner_maps *m, struct bpftime_prog_opts *po)

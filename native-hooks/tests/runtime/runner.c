@@ -12,6 +12,9 @@
  *     --maps SPEC      create maps in the segment (runner-maps.c), see there
  *     --bench          time the runs (one thread: its CPU time; several: wall time): {"bench": {"runs": N, "ns_per_run": X, "baseline_ns": Y}}, where the baseline is
  *                      the same loop calling a plain noinline function with the same arguments
+ *     --prog-array I:SLOT:PATH  load PATH too (same maps) and put it at SLOT of the program array of map index I
+ *     --fork           after thread 0's runs, fork: the child runs the program again on its copy of the thread
+ *                      ({"child": {"pid": N}} and its run lines, flushed before it exits); the parent waits
  *     --seg-log        leave trace_printk and runtime messages to the segment (its log ring) and register the
  *                      program in its table (traps are recorded there); print both at the end ({"seg": ...})
  *     --probe-buf HEX  put these bytes in a host buffer and pass its address as args[0] of a pt_regs context
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -158,13 +162,15 @@ int main(int argc, char **argv)
 	int nctx = 0;
 	long runs = 1, threads = 1;
 	uint64_t budget = 0, func_ip = 0, seg_size = 16u << 20;
-	int bench = 0, seg_log = 0;
+	int bench = 0, seg_log = 0, ntails = 0, do_fork = 0;
+	const char *tails[16];
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--self-test")) return runner_self_test();
 		if (!strcmp(a, "--bench")) bench = 1;
 		else if (!strcmp(a, "--seg-log")) seg_log = 1;
+		else if (!strcmp(a, "--fork")) do_fork = 1;
 		else if (!v || a[0] != '-') path = a;
 		else if (!strcmp(a, "--ctx") && nctx < MAX_CTX) i++, parse_hex(v, &ctxs[nctx], &lens[nctx]), nctx++;
 		else if (!strcmp(a, "--probe-buf")) i++, parse_hex(v, &probe, &probe_len);
@@ -174,6 +180,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--func-ip")) i++, func_ip = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--seg-size")) i++, seg_size = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--maps")) i++, maps_spec = v;
+		else if (!strcmp(a, "--prog-array") && ntails < 16) i++, tails[ntails++] = v;
 		else path = a;
 	}
 	if (!path) {
@@ -212,6 +219,15 @@ int main(int argc, char **argv)
 		printf("}\n");
 		return 0;
 	}
+	struct bpftime_prog *extra[16];
+	for (int k = 0; k < ntails; k++) {
+		unsigned index, slot;
+		char tail_path[512];
+		if (sscanf(tails[k], "%u:%u:%511s", &index, &slot, tail_path) != 3) return fprintf(stderr, "runner: bad --prog-array %s\n", tails[k]), 2;
+		extra[k] = bpftime_prog_load(rt, tail_path, &po, err);
+		if (!extra[k]) return fprintf(stderr, "runner: %s\n", err), 1;
+		if (bpftime_runtime_prog_array_set(rt, runner_maps_handle(maps, index), slot, extra[k]) != 0) return fprintf(stderr, "runner: --prog-array %s: not a program array slot\n", tails[k]), 1;
+	}
 	pthread_t tids[256];
 	struct job jobs[256];
 	if (threads < 1 || threads > 256) threads = 1;
@@ -225,6 +241,21 @@ int main(int argc, char **argv)
 	if (threads > 1)
 		for (long t = 0; t < threads; t++) pthread_join(tids[t], NULL);
 	double elapsed = now_ns() - t0;
+	if (do_fork) {
+		fflush(stdout);
+		pid_t child = fork();
+		if (child == 0) {
+			printf("{\"child\": {\"pid\": %d}}\n", (int)getpid());
+			struct job again = jobs[0];
+			again.runs = 1;
+			worker(&again);
+			fflush(stdout);
+			_exit(0);
+		}
+		int status = 0;
+		waitpid(child, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fprintf(stderr, "runner: the forked child failed (%d)\n", status), 1;
+	}
 	long ok = 0, failed = 0;
 	for (long t = 0; t < threads; t++) ok += jobs[t].ok, failed += jobs[t].failed;
 	long total = runs * (threads - 1 + nctx);
@@ -234,6 +265,7 @@ int main(int argc, char **argv)
 	if (seg_log) runner_maps_seg_report(maps, po.seg_prog_id);
 	runner_maps_dump(maps);
 	bpftime_prog_unload(p);
+	for (int k = 0; k < ntails; k++) bpftime_prog_unload(extra[k]);
 	runner_maps_free(maps);
 	bpftime_runtime_destroy(rt);
 	for (int i = 0; i < nctx; i++) free(ctxs[i]);

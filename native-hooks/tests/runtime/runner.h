@@ -12,6 +12,8 @@ struct runner_maps;
 void runner_json_string(FILE *f, const char *s, size_t n);
 /* runner_maps_setup maps a segment into the runtime and creates the maps of `spec` (NULL: none). */
 int runner_maps_setup(struct bpftime_runtime *rt, uint64_t seg_size, const char *spec, struct runner_maps **out, struct bpftime_map_ops *ops, char *err);
+/* runner_maps_handle returns the handle of map `index` (0 when none). */
+uint64_t runner_maps_handle(struct runner_maps *m, uint32_t index);
 /* runner_maps_refs fills the program's map references. */
 void runner_maps_refs(struct runner_maps *m, struct bpftime_prog_opts *po);
 /* runner_maps_seg_prog registers the program in the segment's program table and returns its id. */
