@@ -119,6 +119,15 @@ enum bpftime_probe_kind {
  */
 #define BPFTIME_PROBE_ENTRY 1u
 
+/**
+ * BPFTIME_PROBE_NO_VECTOR: the callback promises to touch no vector or x87 register (built with
+ * -mgeneral-regs-only and calling nothing that uses them, glibc's string functions included): the trampolines then
+ * skip saving xmm0-15, which is about half of a probe's cost. All probes at an address must agree: a site patched
+ * for such callbacks refuses others (-EBUSY) until its last probe is detached. Ignored inside a function, where the
+ * whole extended state is always saved.
+ */
+#define BPFTIME_PROBE_NO_VECTOR 2u
+
 /** bpftime_probe: an attached probe (opaque). */
 struct bpftime_probe;
 

@@ -87,9 +87,19 @@ static struct bpftime_site *site_for(uintptr_t addr, unsigned flags, const struc
 	struct bpftime_site *s = bpftime_site_find(addr);
 	if (s && s->patched && !bpftime_arch_is_patched(s))
 		s = NULL; /* its code was unmapped while probed, and other code now lives there */
-	if (s && (s->patched || bpftime_arch_same_code(s))) {
+	/* an unpatched site is reused only as it is: same code, same kind of stub (else a new one is made; the old
+	 * trampoline stays for threads still in it) */
+	if (s && !s->patched &&
+	    (!bpftime_arch_same_code(s) || ((s->flags ^ flags) & (BPFTIME_PROBE_ENTRY | BPFTIME_PROBE_NO_VECTOR))))
+		s = NULL;
+	if (s) {
 		if ((flags & BPFTIME_PROBE_ENTRY) && !(s->flags & BPFTIME_PROBE_ENTRY)) {
 			bpftime_set_error(err, -EBUSY, "%p is already probed as a non-entry address", (void *)addr);
+			return NULL;
+		}
+		if (!(flags & BPFTIME_PROBE_NO_VECTOR) && (s->flags & BPFTIME_PROBE_NO_VECTOR)) {
+			bpftime_set_error(err, -EBUSY, "%p is probed by callbacks that promised not to touch vector "
+				     "registers (BPFTIME_PROBE_NO_VECTOR); this one did not", (void *)addr);
 			return NULL;
 		}
 		return s;
@@ -101,6 +111,7 @@ static struct bpftime_site *site_for(uintptr_t addr, unsigned flags, const struc
 	}
 	s->addr = addr;
 	s->flags = flags;
+	s->ret_stub = (uintptr_t)(flags & BPFTIME_PROBE_NO_VECTOR ? bpftime_arch_ret_stub_novec : bpftime_arch_ret_stub);
 	atomic_init(&s->probes, (struct bpftime_probe_set *)&empty_set);
 	if (bpftime_arch_prepare(s, fn ? fn->func : addr, fn ? fn->func_size : 0, err) != 0) {
 		free(s);
@@ -120,6 +131,8 @@ static struct bpftime_probe *attach_locked(uintptr_t addr, enum bpftime_probe_ki
 	int have_fn = bpftime_function_at(addr, &f, NULL) == 0;
 	if (have_fn && f.is_entry)
 		flags |= BPFTIME_PROBE_ENTRY;
+	if (!(flags & BPFTIME_PROBE_ENTRY))
+		flags &= ~BPFTIME_PROBE_NO_VECTOR; /* inside a function everything is saved anyway */
 	if (kind == BPFTIME_URETPROBE && !(flags & BPFTIME_PROBE_ENTRY)) {
 		bpftime_set_error(err, -EINVAL, "uretprobe at %p: not a function entry (a return probe needs the "
 			     "function's first instruction)", (void *)addr);
@@ -160,7 +173,7 @@ struct bpftime_probe *bpftime_attach_internal(void *addr, bpftime_hook_fn fn, st
 struct bpftime_probe *bpftime_probe_attach(void *addr, enum bpftime_probe_kind kind, bpftime_hook_fn fn, void *cookie,
 					   unsigned flags, struct bpftime_hook_error *err)
 {
-	if (!addr || !fn || (kind != BPFTIME_UPROBE && kind != BPFTIME_URETPROBE) || (flags & ~BPFTIME_PROBE_ENTRY)) {
+	if (!addr || !fn || (kind != BPFTIME_UPROBE && kind != BPFTIME_URETPROBE) || (flags & ~(BPFTIME_PROBE_ENTRY | BPFTIME_PROBE_NO_VECTOR))) {
 		bpftime_set_error(err, -EINVAL, "probe attach: bad argument (address, callback, kind or flags)");
 		return NULL;
 	}

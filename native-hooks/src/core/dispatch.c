@@ -62,9 +62,9 @@ static __attribute__((noinline)) void shadow_push_slow(struct bpftime_thread *t,
 		count(&bpftime_stat_shadow_full, 1);
 		return;
 	}
-	uintptr_t slot = r->rsp, stub = (uintptr_t)bpftime_arch_ret_stub;
+	uintptr_t slot = r->rsp, stub = s->ret_stub;
 	uintptr_t *p = (uintptr_t *)slot, ret = *p;
-	int chained = ret == stub; /* a tail call from a return-probed function: its entry stays, we share its slot */
+	int chained = bpftime_is_ret_stub(ret); /* a tail call from a return-probed function: we share its slot */
 	uint32_t d = t->depth, stale = 0;
 	while (d && (sh[d - 1].slot < slot || (sh[d - 1].slot == slot && !chained)))
 		d--, stale++;
@@ -90,9 +90,9 @@ static inline void shadow_push(struct bpftime_thread *t, struct bpftime_site *s,
 {
 	struct bpftime_shadow_entry *sh = t->shadow;
 	uint32_t d = t->depth;
-	uintptr_t slot = r->rsp, stub = (uintptr_t)bpftime_arch_ret_stub;
+	uintptr_t slot = r->rsp, stub = s->ret_stub;
 	uintptr_t *p = (uintptr_t *)slot, ret = *p;
-	if (unlikely(!sh || ret == stub || d == BPFTIME_SHADOW_CAP || (d && sh[d - 1].slot <= slot))) {
+	if (unlikely(!sh || bpftime_is_ret_stub(ret) || d == BPFTIME_SHADOW_CAP || (d && sh[d - 1].slot <= slot))) {
 		shadow_push_slow(t, s, r);
 		return;
 	}

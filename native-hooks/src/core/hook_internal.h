@@ -34,7 +34,8 @@ struct bpftime_probe_set {
  */
 struct bpftime_site {
 	uintptr_t addr;
-	unsigned flags; /* BPFTIME_PROBE_ENTRY */
+	unsigned flags;	    /* BPFTIME_PROBE_ENTRY, BPFTIME_PROBE_NO_VECTOR */
+	uintptr_t ret_stub; /* the return stub its return probes plant */
 	struct bpftime_probe_set *_Atomic probes;
 	int patched;
 	struct bpftime_arch_site arch;
@@ -50,6 +51,12 @@ struct bpftime_probe {
 
 /** bpftime_sites: the head of the site list (newest first). */
 extern struct bpftime_site *_Atomic bpftime_sites;
+
+/** bpftime_is_ret_stub: whether a return address is one of the return stubs. */
+static inline int bpftime_is_ret_stub(uintptr_t a)
+{
+	return a == (uintptr_t)bpftime_arch_ret_stub || a == (uintptr_t)bpftime_arch_ret_stub_novec;
+}
 
 /** bpftime_site_find: the site at addr, or NULL; safe in a signal handler. */
 struct bpftime_site *bpftime_site_find(uintptr_t addr);
