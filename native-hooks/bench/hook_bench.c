@@ -2,7 +2,7 @@
 //
 // A loop calls an ordinary noinline function N times; each variant attaches its probes (callbacks that return at
 // once, or do one relaxed atomic add; with BPFTIME_PROBE_NO_VECTOR on a twin function) and times the loop, all variants side by side in one process, repeated in
-// rounds; each measure is the best of 10 batches; the table gives the median and the minimum over the rounds of
+// rounds; each measure is the best of 20 batches; the table gives the median and the minimum over the rounds of
 // ns per call and the overhead over no probe.
 //   build/bench/hook_bench [calls-per-measure] [rounds]
 #include <stdatomic.h>
@@ -48,7 +48,7 @@ static double now_ns(void)
 }
 
 /* run: ns per call over n calls: the best of BATCHES batches (a shared machine preempts the long ones). */
-#define BATCHES 10
+#define BATCHES 20
 static double run_once(target_fn f, long n);
 static double run(target_fn f, long n)
 {

@@ -111,7 +111,6 @@ static struct bpftime_site *site_for(uintptr_t addr, unsigned flags, const struc
 	}
 	s->addr = addr;
 	s->flags = flags;
-	s->ret_stub = (uintptr_t)(flags & BPFTIME_PROBE_NO_VECTOR ? bpftime_arch_ret_stub_novec : bpftime_arch_ret_stub);
 	atomic_init(&s->probes, (struct bpftime_probe_set *)&empty_set);
 	if (bpftime_arch_prepare(s, fn ? fn->func : addr, fn ? fn->func_size : 0, err) != 0) {
 		free(s);

@@ -180,6 +180,14 @@ void bpftime_x86_add_mem_imm8(struct bpftime_x86_writer *w, enum bpftime_x86_reg
 	bpftime_x86_u8(w, (uint8_t)imm);
 }
 
+void bpftime_x86_cmp_imm8(struct bpftime_x86_writer *w, enum bpftime_x86_reg r, int8_t imm)
+{
+	rex(w, 0, 0, 0, r);
+	bpftime_x86_u8(w, 0x83);
+	bpftime_x86_u8(w, (uint8_t)(0xf8 | (r & 7)));
+	bpftime_x86_u8(w, (uint8_t)imm);
+}
+
 void bpftime_x86_test32(struct bpftime_x86_writer *w, enum bpftime_x86_reg a, enum bpftime_x86_reg b)
 {
 	rex(w, 0, b, 0, a);

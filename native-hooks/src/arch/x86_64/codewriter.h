@@ -65,6 +65,8 @@ void bpftime_x86_push_mem_rip(struct bpftime_x86_writer *w, uintptr_t addr);
 void bpftime_x86_push_imm(struct bpftime_x86_writer *w, int32_t imm);
 /** bpftime_x86_add_mem_imm8: add qword [base+disp], imm8. */
 void bpftime_x86_add_mem_imm8(struct bpftime_x86_writer *w, enum bpftime_x86_reg base, int32_t disp, int8_t imm);
+/** bpftime_x86_cmp_imm8: cmp r32, imm8. */
+void bpftime_x86_cmp_imm8(struct bpftime_x86_writer *w, enum bpftime_x86_reg r, int8_t imm);
 /** bpftime_x86_test32: test a32, b32. */
 void bpftime_x86_test32(struct bpftime_x86_writer *w, enum bpftime_x86_reg a, enum bpftime_x86_reg b);
 

@@ -1,11 +1,12 @@
 /*
- * bpftime_arch_ret_stub: where a return-probed function returns to (its return address was replaced at entry).
- * Builds a struct bpftime_pt_regs (168 bytes) below the return slot, keeps the return registers (rax, rdx in the
- * GPR slots), saves xmm0-15, calls bpftime_hook_leave(regs), which runs the return probes and gives back the
- * original return address, and restores every register the callbacks may have changed: not only the return value,
- * since with interprocedural register allocation (gcc -O2) a caller may keep values in any caller-saved register
- * its callee is known not to touch. That address is stored in the old return slot and reached with an indirect jump:
- * [rsp-8] after the final lea lies in the red zone, which the kernel does not overwrite when it delivers a signal.
+ * bpftime_arch_ret_stub: where a return-probed call goes when the function returns: a site's landing pad (the
+ * instruction after the trampoline's `call` into the function, see trampoline.c) jumps here. It builds a
+ * struct bpftime_pt_regs (168 bytes) over the free return slot, keeps the return registers (rax, rdx in the GPR
+ * slots), saves xmm0-15, calls bpftime_hook_leave(regs), which pops the shadow stack entry, runs the return probes
+ * and gives back the original return address, and restores every register the callbacks may have changed: not only
+ * the return value, since with interprocedural register allocation (gcc -O2) a caller may keep values in any
+ * caller-saved register its callee is known not to touch. The original address goes into the old return slot and
+ * a `ret` takes it: the CPU's return stack still holds it from the caller's own `call`, so it is predicted.
  */
 	.text
 /* ret_stub NAME, VEC: VEC=1 keeps xmm0-15 around the dispatch, VEC=0 is for callbacks that touch no vector register
@@ -93,8 +94,8 @@
 	popq %rdx
 	popq %rsi
 	popq %rdi
-	leaq 56(%rsp), %rsp
-	jmp *-8(%rsp)
+	leaq 48(%rsp), %rsp
+	ret				/* to the original address, which the CPU's return stack predicts */
 	.size \name, .-\name
 	.endm
 

@@ -78,7 +78,8 @@ static void emit_vector(struct bpftime_x86_writer *w, int entry, unsigned xsave,
  * address (pushed as rip); an override from the dispatch jumps to `ret_at` (a `ret` before the stub) with the
  * registers restored, so the function returns regs->rax to its caller without running.
  */
-static void emit_entry_stub(struct bpftime_x86_writer *w, struct bpftime_site *s, uintptr_t lit, uintptr_t ret_at)
+static void emit_entry_stub(struct bpftime_x86_writer *w, struct bpftime_site *s, uintptr_t lit, uintptr_t ret_at,
+			    size_t *to_return_probe)
 {
 	const int nvec = s->flags & BPFTIME_PROBE_NO_VECTOR ? 0 : 16;
 	const int32_t vec = 16 * nvec;
@@ -98,7 +99,7 @@ static void emit_entry_stub(struct bpftime_x86_writer *w, struct bpftime_site *s
 		bpftime_x86_xmm_store(w, X86_RSP, 16 * i, i);
 	bpftime_x86_mov_imm(w, X86_RDI, (uintptr_t)s);
 	bpftime_x86_call(w, (uintptr_t)bpftime_hook_enter, X86_RAX);
-	bpftime_x86_test32(w, X86_RAX, X86_RAX); /* the movups, lea and pops below keep the flags for the jnz */
+	bpftime_x86_cmp_imm8(w, X86_RAX, BPFTIME_ENTER_OVERRIDE); /* movups, lea and pops keep the flags */
 	for (int i = 0; i < nvec; i++)
 		bpftime_x86_xmm_load(w, i, X86_RSP, 16 * i);
 	/* r15-r12 are callee-saved: the callbacks left them as they were, no need to load them back */
@@ -106,7 +107,24 @@ static void emit_entry_stub(struct bpftime_x86_writer *w, struct bpftime_site *s
 	for (int i = NPUSHED - 5; i >= 0; i--)
 		bpftime_x86_pop(w, pushed[i]);
 	bpftime_x86_lea(w, X86_RSP, X86_RSP, PT_REGS_SIZE - 8 * NPUSHED);
-	bpftime_x86_jcc_rel32(w, 0x5 /* ne */, ret_at);
+	bpftime_x86_jcc_rel32(w, 0x4 /* e: override */, ret_at);
+	*to_return_probe = bpftime_x86_jcc_label(w, 0x7 /* a: return probe */);
+}
+
+/*
+ * emit_return_call: for a call with return probes (the dispatch answered BPFTIME_ENTER_RETURN_PROBE after saving the
+ * return address on the shadow stack): drop the return address and call the relocated instructions instead, so
+ * the function runs with the same stack and returns to the landing pad that follows, predicted by the CPU's return
+ * stack (replacing the return address in place costs a mispredicted return, ~20 ns here). The landing pad jumps to
+ * the return stub, which ends with a `ret` to the original address, predicted as well.
+ */
+static void emit_return_call(struct bpftime_x86_writer *w, struct bpftime_site *s)
+{
+	bpftime_x86_lea(w, X86_RSP, X86_RSP, 8);
+	bpftime_x86_call(w, s->arch.reloc, X86_RAX);
+	s->landing = bpftime_x86_here(w);
+	bpftime_x86_jmp(w, (uintptr_t)(s->flags & BPFTIME_PROBE_NO_VECTOR ? bpftime_arch_ret_stub_novec
+									  : bpftime_arch_ret_stub));
 }
 
 /*
@@ -182,13 +200,18 @@ int bpftime_arch_prepare(struct bpftime_site *s, uintptr_t func, uint64_t func_s
 	uintptr_t ret_at = bpftime_x86_here(&w);
 	bpftime_x86_ret(&w); /* the override exit */
 	a->stub = bpftime_x86_here(&w);
+	size_t to_return_probe = 0;
 	if (s->flags & BPFTIME_PROBE_ENTRY)
-		emit_entry_stub(&w, s, (uintptr_t)tramp, ret_at);
+		emit_entry_stub(&w, s, (uintptr_t)tramp, ret_at, &to_return_probe);
 	else
 		emit_inner_stub(&w, s, (uintptr_t)tramp);
 	a->reloc = bpftime_x86_here(&w);
 	if ((rc = bpftime_x86_relocate_emit(&w, s->addr, &a->r, err)))
 		return rc;
+	if (s->flags & BPFTIME_PROBE_ENTRY) {
+		bpftime_x86_bind(&w, to_return_probe);
+		emit_return_call(&w, s);
+	}
 	if (w.failed)
 		return bpftime_set_error(err, w.failed == 1 ? -E2BIG : -ERANGE, "trampoline for %p: %s",
 					 (void *)s->addr, w.failed == 1 ? "too large" : "a branch is out of reach");
