@@ -128,6 +128,14 @@ FUNC(t_tail_inner)
 	ret
 END(t_tail_inner)
 
+/* read(fd, buf, n) with the syscall at +2: a thread blocked in it stands inside the bytes a patch overwrites */
+FUNC(t_block)
+	xor %eax, %eax
+	syscall
+	nop
+	ret
+END(t_block)
+
 	.data
 	.globl t_data, t_counter
 	.p2align 4

@@ -20,6 +20,7 @@ double t_fadd(double a, double b);
 long t_count(long x);
 long t_tail_outer(long x);
 long t_tail_inner(long x);
+long t_block(int fd, void *buf, long n);
 extern long t_data[2];
 extern volatile long t_counter;
 
