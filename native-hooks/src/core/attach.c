@@ -12,6 +12,12 @@ struct bpftime_site *_Atomic bpftime_sites;
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct bpftime_probe_set empty_set;
 
+/* A fork during an attach would leave the child's lock held forever: the fork waits for the attach instead. */
+static void fork_prepare(void) { pthread_mutex_lock(&attach_lock); }
+static void fork_release(void) { pthread_mutex_unlock(&attach_lock); }
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static void fork_handlers(void) { pthread_atfork(fork_prepare, fork_release, fork_release); }
+
 struct bpftime_site *bpftime_site_find(uintptr_t addr)
 {
 	for (struct bpftime_site *s = atomic_load_explicit(&bpftime_sites, memory_order_acquire); s;
@@ -176,6 +182,7 @@ struct bpftime_probe *bpftime_probe_attach(void *addr, enum bpftime_probe_kind k
 		bpftime_set_error(err, -EINVAL, "probe attach: bad argument (address, callback, kind or flags)");
 		return NULL;
 	}
+	pthread_once(&fork_once, fork_handlers);
 	pthread_mutex_lock(&attach_lock);
 	struct bpftime_probe *p = attach_locked((uintptr_t)addr, kind, fn, cookie, flags, err);
 	pthread_mutex_unlock(&attach_lock);

@@ -2,6 +2,9 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "targets.h"
@@ -216,6 +219,51 @@ static void per_thread(void)
 	detach_ok(pr);
 }
 
+/* fork while another thread is inside a callback: the child (one thread) can still detach (a grace period). */
+static atomic_int fork_stop;
+static int slow_cb(void *c, struct bpftime_pt_regs *r)
+{
+	(void)c, (void)r;
+	for (volatile int i = 0; i < 2000; i++)
+		;
+	return 0;
+}
+static void *busy_caller(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&fork_stop))
+		t_double(1);
+	return NULL;
+}
+
+static void fork_child(void)
+{
+	struct bpftime_probe *p = bpftime_probe_attach((void *)t_double, BPFTIME_UPROBE, slow_cb, NULL, 0, NULL);
+	struct rec r = {0};
+	struct bpftime_probe *q = attach_ok((void *)fib, BPFTIME_URETPROBE, &r);
+	CHECK(p, "attach");
+	pthread_t t;
+	pthread_create(&t, NULL, busy_caller, NULL);
+	int ok = 0;
+	for (int k = 0; k < 20; k++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			alarm(10); /* a hang would be a grace period waiting for the parent's threads */
+			int good = fib(10) == 55 && r.hits == 177 && bpftime_probe_detach(p, NULL) == 0 &&
+				   bpftime_probe_detach(q, NULL) == 0 && t_double(4) == 8;
+			_exit(good ? 0 : 1);
+		}
+		int st = 0;
+		waitpid(pid, &st, 0);
+		ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	atomic_store(&fork_stop, 1);
+	pthread_join(t, NULL);
+	CHECK(ok == 20, "%d of 20 children detached and ran normally", ok);
+	detach_ok(p);
+	detach_ok(q);
+}
+
 int main(void)
 {
 	RUN(return_values);
@@ -227,5 +275,6 @@ int main(void)
 	RUN(longjmp_over_frames);
 	RUN(signals);
 	RUN(per_thread);
+	RUN(fork_child);
 	return DONE();
 }
