@@ -56,6 +56,18 @@ FUNC(t_jmpback)
 	ret
 END(t_jmpback)
 
+/* another entry point jumping into t_shared's second instruction (as glibc's mempcpy jumps into memmove): refused */
+FUNC(t_side)
+	mov %rsi, %rax
+	jmp t_shared_body
+END(t_side)
+FUNC(t_shared)
+	mov %rdi, %rax
+t_shared_body:
+	add $1, %rax
+	ret
+END(t_shared)
+
 /* a short conditional jump among the first instructions (relocated as a jcc rel32) */
 FUNC(t_jcc)
 	test %edi, %edi

@@ -9,6 +9,8 @@ long t_riprel(long a);
 long t_riplea(long a);
 int t_short(int x);
 int t_jmpback(int n);
+long t_side(long a, long b);
+long t_shared(long a);
 int t_jcc(int x);
 long t_callfirst(long x);
 long t_double(long x);

@@ -52,6 +52,11 @@ static void refusals(void)
 	CHECK(bpftime_probe_attach((void *)t_jmpback, BPFTIME_UPROBE, record, &r, 0, &err) == NULL, "jmpback accepted");
 	CHECK(err.code == -EINVAL && strstr(err.msg, "jumps into"), "jmpback: %d %s", err.code, err.msg);
 	CHECK(same_bytes((void *)t_jmpback, &s) && t_jmpback(3) == 0, "jmpback: bytes changed");
+	s = snapshot((void *)t_shared);
+	CHECK(bpftime_probe_attach((void *)t_shared, BPFTIME_UPROBE, record, &r, 0, &err) == NULL, "shared accepted");
+	CHECK(err.code == -EINVAL && strstr(err.msg, "jumps into") && strstr(err.msg, "function-"),
+	      "a jump from another function: %d %s", err.code, err.msg);
+	CHECK(same_bytes((void *)t_shared, &s) && t_side(0, 4) == 5, "shared: bytes changed");
 	CHECK(bpftime_probe_attach(t_flags_probe, BPFTIME_URETPROBE, record, &r, 0, &err) == NULL,
 	      "uretprobe inside a function accepted");
 	CHECK(err.code == -EINVAL && strstr(err.msg, "not a function entry"), "uretprobe offset: %s", err.msg);

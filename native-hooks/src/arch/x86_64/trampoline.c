@@ -165,28 +165,27 @@ static void emit_inner_stub(struct bpftime_x86_writer *w, struct bpftime_site *s
 	bpftime_x86_lea(w, X86_RSP, X86_RSP, PT_REGS_SIZE - OFF(eflags) - 8 + RED_ZONE);
 }
 
-/* mapping_end: the end of the mapping holding addr (bounds disassembly when the function's size is unknown). */
-static uintptr_t mapping_end(uintptr_t addr)
+/* mapping_of: the bounds of the mapping holding addr (they bound disassembly around a site). */
+static void mapping_of(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 {
 	struct bpftime_map_entry *m;
 	size_t n;
-	uintptr_t end = addr;
+	*lo = addr, *hi = addr;
 	if (bpftime_maps_read(&m, &n, NULL) != 0)
-		return end;
+		return;
 	const struct bpftime_map_entry *e = bpftime_maps_find(m, n, addr);
 	if (e)
-		end = e->end;
+		*lo = e->start, *hi = e->end;
 	free(m);
-	return end;
 }
 
 int bpftime_arch_prepare(struct bpftime_site *s, uintptr_t func, uint64_t func_size, struct bpftime_hook_error *err)
 {
 	struct bpftime_arch_site *a = &s->arch;
-	uintptr_t scan_end = mapping_end(s->addr);
-	if (!func_size && scan_end - s->addr > 4096)
-		scan_end = s->addr + 4096; /* size unknown: check branches in the next 4 KiB only */
-	int rc = bpftime_x86_relocate_plan(s->addr, BPFTIME_X86_PATCH_LEN, func, func_size, scan_end, &a->r, err);
+	uintptr_t map_lo, map_hi;
+	mapping_of(s->addr, &map_lo, &map_hi);
+	int rc = bpftime_x86_relocate_plan(s->addr, BPFTIME_X86_PATCH_LEN, func, func_size, map_lo, map_hi, &a->r,
+					   err);
 	if (rc)
 		return rc;
 	memcpy(a->orig, (const void *)s->addr, a->r.len);
