@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -219,6 +220,71 @@ static void per_thread(void)
 	detach_ok(pr);
 }
 
+/* Stack arguments, varargs (al counts the vector registers used) and a struct returned through memory: the
+ * return probe's call into the function must leave the stack exactly as the caller built it. */
+__attribute__((noinline)) long many(long a, long b, long c, long d, long e, long f, long g, long h)
+{
+	__asm__ volatile("");
+	return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h;
+}
+
+__attribute__((noinline)) double vsum(int n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	double s = 0;
+	for (int i = 0; i < n; i++)
+		s += va_arg(ap, double);
+	va_end(ap);
+	return s;
+}
+
+struct big {
+	long v[6];
+};
+__attribute__((noinline)) struct big make_big(long x)
+{
+	struct big b;
+	for (int i = 0; i < 6; i++)
+		b.v[i] = x + i;
+	__asm__ volatile("" ::"r"(&b) : "memory");
+	return b;
+}
+
+static long stack_arg7;
+static int read_stack_arg(void *c, struct bpftime_pt_regs *r)
+{
+	(void)c;
+	stack_arg7 = *(long *)(r->rsp + 8); /* the 7th argument, above the return address */
+	return 0;
+}
+
+static void calling_conventions(void)
+{
+	struct rec e = {0}, r = {0};
+	struct bpftime_probe *pe = bpftime_probe_attach((void *)many, BPFTIME_UPROBE, read_stack_arg, NULL, 0, NULL);
+	struct bpftime_probe *pr = attach_ok((void *)many, BPFTIME_URETPROBE, &r);
+	CHECK(pe, "attach");
+	CHECK(many(1, 1, 1, 1, 1, 1, 10, 100) == 21 + 70 + 800 && stack_arg7 == 10, "stack arguments: %ld",
+	      stack_arg7);
+	CHECK(r.hits == 1 && r.last.rax == 891, "return %lu", (unsigned long)r.last.rax);
+	detach_ok(pe);
+	detach_ok(pr);
+	r.hits = 0;
+	pe = attach_ok((void *)vsum, BPFTIME_UPROBE, &e);
+	pr = attach_ok((void *)vsum, BPFTIME_URETPROBE, &r);
+	double d = vsum(4, 1.5, 2.5, 3.0, 4.0);
+	CHECK(d == 11.0 && e.hits == 1 && r.hits == 1, "varargs: %f", d);
+	CHECK((e.last.rax & 0xff) == 4, "al at entry %lu (vector registers used)", (unsigned long)(e.last.rax & 0xff));
+	detach_ok(pe);
+	detach_ok(pr);
+	r.hits = 0;
+	pr = attach_ok((void *)make_big, BPFTIME_URETPROBE, &r);
+	struct big b = make_big(40);
+	CHECK(b.v[0] == 40 && b.v[5] == 45 && r.hits == 1, "struct through memory: %ld %ld", b.v[0], b.v[5]);
+	detach_ok(pr);
+}
+
 /* fork while another thread is inside a callback: the child (one thread) can still detach (a grace period). */
 static atomic_int fork_stop;
 static int slow_cb(void *c, struct bpftime_pt_regs *r)
@@ -276,5 +342,6 @@ int main(void)
 	RUN(signals);
 	RUN(per_thread);
 	RUN(fork_child);
+	RUN(calling_conventions);
 	return DONE();
 }
