@@ -1,8 +1,8 @@
 // Overhead of the hook component's probes (docs/native.md "hook": numbers; bench/RESULTS.md).
 //
 // A loop calls an ordinary noinline function N times; each variant attaches its probes (callbacks that return at
-// once, or do one relaxed atomic add) and times the loop, all variants side by side in one process, repeated in
-// rounds; each measure is the best of 10 batches; the table gives the median and the minimum over the rounds of
+// once, or do one relaxed atomic add; with BPFTIME_PROBE_NO_VECTOR on a twin function) and times the loop, all variants side by side in one process, repeated in
+// rounds; each measure is the best of 20 batches; the table gives the median and the minimum over the rounds of
 // ns per call and the overhead over no probe.
 //   build/bench/hook_bench [calls-per-measure] [rounds]
 #include <stdatomic.h>
@@ -13,12 +13,16 @@
 
 #include "bpftime_hook.h"
 
-/* An ordinary function (the probe site): gcc -O2 gives it a multi-instruction body. */
-__attribute__((noinline)) long bench_target(long a, long b)
-{
-	__asm__ volatile("");
-	return a * 3 + (b ^ (a >> 7));
-}
+/* Ordinary functions (the probe sites, one per kind of stub): gcc -O2 gives them a multi-instruction body. */
+#define TARGET(name)                                                                                             \
+	__attribute__((noinline)) long name(long a, long b)                                                      \
+	{                                                                                                        \
+		__asm__ volatile("");                                                                            \
+		return a * 3 + (b ^ (a >> 7));                                                                   \
+	}
+TARGET(bench_target)
+TARGET(bench_target_novec)
+typedef long (*target_fn)(long, long);
 
 static volatile long sink;
 static _Atomic long counter;
@@ -44,25 +48,25 @@ static double now_ns(void)
 }
 
 /* run: ns per call over n calls: the best of BATCHES batches (a shared machine preempts the long ones). */
-#define BATCHES 10
-static double run_once(long n);
-static double run(long n)
+#define BATCHES 20
+static double run_once(target_fn f, long n);
+static double run(target_fn f, long n)
 {
 	double best = 1e30;
 	for (int b = 0; b < BATCHES; b++) {
-		double x = run_once(n / BATCHES);
+		double x = run_once(f, n / BATCHES);
 		if (x < best)
 			best = x;
 	}
 	return best;
 }
 
-static double run_once(long n)
+static double run_once(target_fn f, long n)
 {
 	long s = 0;
 	double t0 = now_ns();
 	for (long i = 0; i < n; i++)
-		s += bench_target(i, 1);
+		s += f(i, 1);
 	double t1 = now_ns();
 	sink = s;
 	return (t1 - t0) / (double)n;
@@ -72,6 +76,7 @@ struct variant {
 	const char *name;
 	int entry, ret; /* probes of each kind */
 	bpftime_hook_fn fn;
+	unsigned flags;
 	double *ns;
 };
 
@@ -86,29 +91,34 @@ int main(int argc, char **argv)
 	long n = argc > 1 ? atol(argv[1]) : 10000000;
 	int rounds = argc > 2 ? atoi(argv[2]) : 7;
 	struct variant v[] = {
-		{"no probe", 0, 0, empty, NULL},
-		{"uprobe (empty callback)", 1, 0, empty, NULL},
-		{"uretprobe (empty callback)", 0, 1, empty, NULL},
-		{"uprobe + uretprobe (empty)", 1, 1, empty, NULL},
-		{"uprobe (atomic add callback)", 1, 0, count, NULL},
-		{"uprobe + uretprobe (atomic add)", 1, 1, count, NULL},
+		{"no probe", 0, 0, empty, 0, NULL},
+		{"uprobe (empty callback)", 1, 0, empty, 0, NULL},
+		{"uretprobe (empty callback)", 0, 1, empty, 0, NULL},
+		{"uprobe + uretprobe (empty)", 1, 1, empty, 0, NULL},
+		{"uprobe (atomic add callback)", 1, 0, count, 0, NULL},
+		{"uprobe + uretprobe (atomic add)", 1, 1, count, 0, NULL},
+		{"NO_VECTOR uprobe (empty)", 1, 0, empty, BPFTIME_PROBE_NO_VECTOR, NULL},
+		{"NO_VECTOR uretprobe (empty)", 0, 1, empty, BPFTIME_PROBE_NO_VECTOR, NULL},
+		{"NO_VECTOR uprobe + uretprobe (empty)", 1, 1, empty, BPFTIME_PROBE_NO_VECTOR, NULL},
+		{"NO_VECTOR uprobe (atomic add)", 1, 0, count, BPFTIME_PROBE_NO_VECTOR, NULL},
 	};
 	size_t nv = sizeof v / sizeof v[0];
 	for (size_t i = 0; i < nv; i++)
 		v[i].ns = calloc((size_t)rounds, sizeof(double));
-	run(n / 10); /* warm-up */
+	run(bench_target, n / 10); /* warm-up */
 	for (int r = 0; r < rounds; r++)
 		for (size_t i = 0; i < nv; i++) {
 			struct bpftime_hook_error err;
 			struct bpftime_probe *e = NULL, *x = NULL;
-			if (v[i].entry && !(e = bpftime_probe_attach((void *)bench_target, BPFTIME_UPROBE, v[i].fn, NULL,
-								     0, &err)))
+			target_fn f = v[i].flags & BPFTIME_PROBE_NO_VECTOR ? bench_target_novec : bench_target;
+			if (v[i].entry && !(e = bpftime_probe_attach((void *)f, BPFTIME_UPROBE, v[i].fn, NULL,
+								     v[i].flags, &err)))
 				return fprintf(stderr, "attach: %s\n", err.msg), 1;
-			if (v[i].ret && !(x = bpftime_probe_attach((void *)bench_target, BPFTIME_URETPROBE, v[i].fn, NULL,
-								   0, &err)))
+			if (v[i].ret && !(x = bpftime_probe_attach((void *)f, BPFTIME_URETPROBE, v[i].fn, NULL,
+								   v[i].flags, &err)))
 				return fprintf(stderr, "attach: %s\n", err.msg), 1;
-			run(n / 20);
-			v[i].ns[r] = run(n);
+			run(f, n / 20);
+			v[i].ns[r] = run(f, n);
 			if (e)
 				bpftime_probe_detach(e, NULL);
 			if (x)

@@ -7,15 +7,19 @@
  *
  * Contract, in short:
  * - Every call that can fail returns a negative errno (or NULL) and, when `err` is not NULL, fills it with that
- *   errno and a lowercase message naming where and why ("uprobe at libc.so.6:malloc+0x2: ...").
+ *   errno and a lowercase message naming where and why ("/usr/lib/x86_64-linux-gnu/libc.so.6: no function symbol
+ *   'mallocx'", "function too short: it ends with 'ret ' at +2, before the 5 bytes the jump needs").
  * - Attach and detach may be called from any thread while other threads run the patched code; they are serialised
  *   among themselves. When bpftime_probe_detach returns, no callback of that probe runs and none will start, so
  *   the caller may free the cookie.
  * - A probe's callback never runs re-entrantly on one thread: while a thread is inside any callback, probes hit by
  *   that thread (its callback calling a probed function, a signal handler) are skipped and counted as missed.
- * - Callbacks run on the target's thread and stack (at least 8 KiB below the probed frame must be available),
- *   must be async-signal-tolerant in the sense that they may interrupt any code of the target (as a kernel uprobe
- *   would), and must not unwind (longjmp, exceptions) out of the callback.
+ * - Callbacks run on the target's thread and stack, may interrupt any code of the target (as a kernel uprobe
+ *   would: keep them async-signal-tolerant), must not unwind (longjmp, exceptions) out of the callback, nor attach
+ *   or detach probes.
+ * - The component installs a SIGTRAP handler (chaining to the program's) and claims one real-time signal the
+ *   program leaves at SIG_DFL for live patching, and puts probes of its own on the C++/pthread unwinder entry points
+ *   when return probes are used (docs/native.md, "hook": safety).
  */
 #ifndef BPFTIME_HOOK_H
 #define BPFTIME_HOOK_H
@@ -118,6 +122,15 @@ enum bpftime_probe_kind {
  * itself when the address is the start of a function symbol. All general-purpose and xmm0-15 registers are kept.
  */
 #define BPFTIME_PROBE_ENTRY 1u
+
+/**
+ * BPFTIME_PROBE_NO_VECTOR: the callback promises to touch no vector or x87 register (built with
+ * -mgeneral-regs-only and calling nothing that uses them, glibc's string functions included): the trampolines then
+ * skip saving xmm0-15, which is about half of a probe's cost. All probes at an address must agree: a site patched
+ * for such callbacks refuses others (-EBUSY) until its last probe is detached. Ignored inside a function, where the
+ * whole extended state is always saved.
+ */
+#define BPFTIME_PROBE_NO_VECTOR 2u
 
 /** bpftime_probe: an attached probe (opaque). */
 struct bpftime_probe;

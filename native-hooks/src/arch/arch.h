@@ -35,7 +35,10 @@ int bpftime_arch_is_patched(const struct bpftime_site *s);
 int bpftime_arch_patch(struct bpftime_site *s, struct bpftime_hook_error *err);
 int bpftime_arch_unpatch(struct bpftime_site *s, struct bpftime_hook_error *err);
 
-/** bpftime_arch_ret_stub: the code return probes plant as a function's return address (ret_stub.S). */
-extern const char bpftime_arch_ret_stub[];
+/**
+ * bpftime_arch_ret_stub / _novec: the code return probes plant as a function's return address (ret_stub.S); the
+ * _novec one does not save vector registers (sites of BPFTIME_PROBE_NO_VECTOR probes).
+ */
+extern const char bpftime_arch_ret_stub[], bpftime_arch_ret_stub_novec[];
 
 #endif

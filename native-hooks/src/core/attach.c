@@ -12,6 +12,12 @@ struct bpftime_site *_Atomic bpftime_sites;
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct bpftime_probe_set empty_set;
 
+/* A fork during an attach would leave the child's lock held forever: the fork waits for the attach instead. */
+static void fork_prepare(void) { pthread_mutex_lock(&attach_lock); }
+static void fork_release(void) { pthread_mutex_unlock(&attach_lock); }
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static void fork_handlers(void) { pthread_atfork(fork_prepare, fork_release, fork_release); }
+
 struct bpftime_site *bpftime_site_find(uintptr_t addr)
 {
 	for (struct bpftime_site *s = atomic_load_explicit(&bpftime_sites, memory_order_acquire); s;
@@ -87,9 +93,19 @@ static struct bpftime_site *site_for(uintptr_t addr, unsigned flags, const struc
 	struct bpftime_site *s = bpftime_site_find(addr);
 	if (s && s->patched && !bpftime_arch_is_patched(s))
 		s = NULL; /* its code was unmapped while probed, and other code now lives there */
-	if (s && (s->patched || bpftime_arch_same_code(s))) {
+	/* an unpatched site is reused only as it is: same code, same kind of stub (else a new one is made; the old
+	 * trampoline stays for threads still in it) */
+	if (s && !s->patched &&
+	    (!bpftime_arch_same_code(s) || ((s->flags ^ flags) & (BPFTIME_PROBE_ENTRY | BPFTIME_PROBE_NO_VECTOR))))
+		s = NULL;
+	if (s) {
 		if ((flags & BPFTIME_PROBE_ENTRY) && !(s->flags & BPFTIME_PROBE_ENTRY)) {
 			bpftime_set_error(err, -EBUSY, "%p is already probed as a non-entry address", (void *)addr);
+			return NULL;
+		}
+		if (!(flags & BPFTIME_PROBE_NO_VECTOR) && (s->flags & BPFTIME_PROBE_NO_VECTOR)) {
+			bpftime_set_error(err, -EBUSY, "%p is probed by callbacks that promised not to touch vector "
+				     "registers (BPFTIME_PROBE_NO_VECTOR); this one did not", (void *)addr);
 			return NULL;
 		}
 		return s;
@@ -120,6 +136,8 @@ static struct bpftime_probe *attach_locked(uintptr_t addr, enum bpftime_probe_ki
 	int have_fn = bpftime_function_at(addr, &f, NULL) == 0;
 	if (have_fn && f.is_entry)
 		flags |= BPFTIME_PROBE_ENTRY;
+	if (!(flags & BPFTIME_PROBE_ENTRY))
+		flags &= ~BPFTIME_PROBE_NO_VECTOR; /* inside a function everything is saved anyway */
 	if (kind == BPFTIME_URETPROBE && !(flags & BPFTIME_PROBE_ENTRY)) {
 		bpftime_set_error(err, -EINVAL, "uretprobe at %p: not a function entry (a return probe needs the "
 			     "function's first instruction)", (void *)addr);
@@ -160,10 +178,11 @@ struct bpftime_probe *bpftime_attach_internal(void *addr, bpftime_hook_fn fn, st
 struct bpftime_probe *bpftime_probe_attach(void *addr, enum bpftime_probe_kind kind, bpftime_hook_fn fn, void *cookie,
 					   unsigned flags, struct bpftime_hook_error *err)
 {
-	if (!addr || !fn || (kind != BPFTIME_UPROBE && kind != BPFTIME_URETPROBE) || (flags & ~BPFTIME_PROBE_ENTRY)) {
+	if (!addr || !fn || (kind != BPFTIME_UPROBE && kind != BPFTIME_URETPROBE) || (flags & ~(BPFTIME_PROBE_ENTRY | BPFTIME_PROBE_NO_VECTOR))) {
 		bpftime_set_error(err, -EINVAL, "probe attach: bad argument (address, callback, kind or flags)");
 		return NULL;
 	}
+	pthread_once(&fork_once, fork_handlers);
 	pthread_mutex_lock(&attach_lock);
 	struct bpftime_probe *p = attach_locked((uintptr_t)addr, kind, fn, cookie, flags, err);
 	pthread_mutex_unlock(&attach_lock);

@@ -34,7 +34,8 @@ struct bpftime_probe_set {
  */
 struct bpftime_site {
 	uintptr_t addr;
-	unsigned flags; /* BPFTIME_PROBE_ENTRY */
+	unsigned flags;	   /* BPFTIME_PROBE_ENTRY, BPFTIME_PROBE_NO_VECTOR */
+	uintptr_t landing; /* where a return-probed call returns to (in the trampoline; 0 inside a function) */
 	struct bpftime_probe_set *_Atomic probes;
 	int patched;
 	struct bpftime_arch_site arch;
@@ -54,9 +55,11 @@ extern struct bpftime_site *_Atomic bpftime_sites;
 /** bpftime_site_find: the site at addr, or NULL; safe in a signal handler. */
 struct bpftime_site *bpftime_site_find(uintptr_t addr);
 
-/** bpftime_hook_enter: called by a site's entry stub; returns BPFTIME_HOOK_OVERRIDE to skip the function. */
+/** BPFTIME_ENTER_*: what bpftime_hook_enter asks of the entry stub (continue, return at once, call the function). */
+enum { BPFTIME_ENTER_CONTINUE = 0, BPFTIME_ENTER_OVERRIDE = 1, BPFTIME_ENTER_RETURN_PROBE = 2 };
+/** bpftime_hook_enter: called by a site's entry stub; returns a BPFTIME_ENTER_* action. */
 uint64_t bpftime_hook_enter(struct bpftime_site *s, struct bpftime_pt_regs *regs);
-/** bpftime_hook_leave: called by the return stub; returns the address the function really returns to. */
+/** bpftime_hook_leave: called by the return stub (from a landing pad); returns the original return address. */
 uintptr_t bpftime_hook_leave(struct bpftime_pt_regs *regs);
 
 /** bpftime_sync_init: register this process for membarrier (grace periods and core serialisation). */

@@ -42,7 +42,29 @@ static void thread_exit(void *p)
 	t->depth = 0;
 }
 
-static void make_key(void) { pthread_key_create(&exit_key, thread_exit); }
+/*
+ * fork: the child has only the forking thread; the others' entries (their TLS copied, maybe frozen inside a
+ * dispatcher) would make every later grace period wait forever. Keep the registry consistent over the fork and
+ * leave the child with the one thread it has.
+ */
+static void fork_prepare(void) { pthread_mutex_lock(&registry_lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&registry_lock); }
+static void fork_child(void)
+{
+	pthread_mutex_init(&registry_lock, NULL);
+	registry.prev = registry.next = &registry;
+	struct bpftime_thread *t = bpftime_thread_self();
+	if (t->state == BPFTIME_THREAD_LIVE) {
+		t->next = t->prev = &registry;
+		registry.next = registry.prev = t;
+	}
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&exit_key, thread_exit);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 void bpftime_thread_register(struct bpftime_thread *t)
 {

@@ -28,12 +28,12 @@ static int restore_frames(void *cookie, struct bpftime_pt_regs *regs)
 {
 	(void)cookie;
 	struct bpftime_thread *t = bpftime_thread_self();
-	uintptr_t stub = (uintptr_t)bpftime_arch_ret_stub;
 	uint32_t n = t->depth;
 	for (uint32_t d = n; d-- > 0;) {
 		struct bpftime_shadow_entry *e = &t->shadow[d];
-		/* only slots above the unwinder's own frame: lower ones are dead stack, maybe reused by this call */
-		if (e->slot > regs->rsp && *(uintptr_t *)e->slot == stub)
+		/* only slots above the unwinder's own frame: lower ones are dead stack, maybe reused by this call;
+		 * top-down, so that chained entries sharing a slot end with the outermost original address */
+		if (e->slot > regs->rsp && *(uintptr_t *)e->slot == e->site->landing)
 			*(uintptr_t *)e->slot = e->ret;
 	}
 	t->depth = 0;

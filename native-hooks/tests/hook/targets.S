@@ -56,6 +56,18 @@ FUNC(t_jmpback)
 	ret
 END(t_jmpback)
 
+/* another entry point jumping into t_shared's second instruction (as glibc's mempcpy jumps into memmove): refused */
+FUNC(t_side)
+	mov %rsi, %rax
+	jmp t_shared_body
+END(t_side)
+FUNC(t_shared)
+	mov %rdi, %rax
+t_shared_body:
+	add $1, %rax
+	ret
+END(t_shared)
+
 /* a short conditional jump among the first instructions (relocated as a jcc rel32) */
 FUNC(t_jcc)
 	test %edi, %edi
@@ -127,6 +139,14 @@ FUNC(t_tail_inner)
 	nop
 	ret
 END(t_tail_inner)
+
+/* read(fd, buf, n) with the syscall at +2: a thread blocked in it stands inside the bytes a patch overwrites */
+FUNC(t_block)
+	xor %eax, %eax
+	syscall
+	nop
+	ret
+END(t_block)
 
 	.data
 	.globl t_data, t_counter

@@ -9,6 +9,8 @@ long t_riprel(long a);
 long t_riplea(long a);
 int t_short(int x);
 int t_jmpback(int n);
+long t_side(long a, long b);
+long t_shared(long a);
 int t_jcc(int x);
 long t_callfirst(long x);
 long t_double(long x);
@@ -20,6 +22,7 @@ double t_fadd(double a, double b);
 long t_count(long x);
 long t_tail_outer(long x);
 long t_tail_inner(long x);
+long t_block(int fd, void *buf, long n);
 extern long t_data[2];
 extern volatile long t_counter;
 

@@ -52,6 +52,11 @@ static void refusals(void)
 	CHECK(bpftime_probe_attach((void *)t_jmpback, BPFTIME_UPROBE, record, &r, 0, &err) == NULL, "jmpback accepted");
 	CHECK(err.code == -EINVAL && strstr(err.msg, "jumps into"), "jmpback: %d %s", err.code, err.msg);
 	CHECK(same_bytes((void *)t_jmpback, &s) && t_jmpback(3) == 0, "jmpback: bytes changed");
+	s = snapshot((void *)t_shared);
+	CHECK(bpftime_probe_attach((void *)t_shared, BPFTIME_UPROBE, record, &r, 0, &err) == NULL, "shared accepted");
+	CHECK(err.code == -EINVAL && strstr(err.msg, "jumps into") && strstr(err.msg, "function-"),
+	      "a jump from another function: %d %s", err.code, err.msg);
+	CHECK(same_bytes((void *)t_shared, &s) && t_side(0, 4) == 5, "shared: bytes changed");
 	CHECK(bpftime_probe_attach(t_flags_probe, BPFTIME_URETPROBE, record, &r, 0, &err) == NULL,
 	      "uretprobe inside a function accepted");
 	CHECK(err.code == -EINVAL && strstr(err.msg, "not a function entry"), "uretprobe offset: %s", err.msg);
@@ -113,11 +118,37 @@ static void multiple_probes(void)
 	CHECK(a.hits == 51 && same_bytes((void *)t_pushrbp, &s), "re-attach: %ld hits", a.hits);
 }
 
+/* no_vector: BPFTIME_PROBE_NO_VECTOR sites skip saving xmm registers; probes at one address must agree. */
+static void no_vector(void)
+{
+	struct snap s = snapshot((void *)t_endbr);
+	struct bpftime_hook_error err = {0};
+	struct rec a = {0}, b = {0};
+	struct bpftime_probe *pa = bpftime_probe_attach((void *)t_endbr, BPFTIME_URETPROBE, record, &a,
+							BPFTIME_PROBE_NO_VECTOR, &err);
+	CHECK(pa, "attach no-vector: %s", err.msg);
+	CHECK(t_endbr(2, 3) == 5 && a.hits == 1 && a.last.rax == 5, "no-vector return probe: %ld", a.hits);
+	CHECK(!bpftime_probe_attach((void *)t_endbr, BPFTIME_UPROBE, record, &b, 0, &err) && err.code == -EBUSY &&
+		      strstr(err.msg, "NO_VECTOR"),
+	      "a vector-using probe joined a no-vector site: %s", err.msg);
+	detach_ok(pa);
+	CHECK(same_bytes((void *)t_endbr, &s), "bytes not restored");
+	struct bpftime_probe *pb = attach_ok((void *)t_endbr, BPFTIME_UPROBE, &b); /* a new, vector-saving site */
+	CHECK(t_endbr(2, 3) == 5 && b.hits == 1, "vector-saving probe after the no-vector site: %ld", b.hits);
+	pa = bpftime_probe_attach((void *)t_endbr, BPFTIME_UPROBE, record, &a, BPFTIME_PROBE_NO_VECTOR, &err);
+	CHECK(pa, "a no-vector probe may join a vector-saving site: %s", err.msg);
+	CHECK(t_endbr(2, 3) == 5 && a.hits == 2 && b.hits == 2, "both probes: %ld %ld", a.hits, b.hits);
+	detach_ok(pa);
+	detach_ok(pb);
+	CHECK(same_bytes((void *)t_endbr, &s), "bytes not restored");
+}
+
 int main(void)
 {
 	RUN(prologues);
 	RUN(refusals);
 	RUN(state_preserved);
 	RUN(multiple_probes);
+	RUN(no_vector);
 	return DONE();
 }

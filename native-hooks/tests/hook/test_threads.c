@@ -101,8 +101,40 @@ static void patch_loop(void)
 	CHECK(same_bytes((void *)t_count, &s), "bytes not restored");
 }
 
+/* blocked_inside: a thread asleep in a syscall between two patched instructions is moved to the relocated copy. */
+static int block_fds[2];
+static char block_byte;
+static void *blocked_reader(void *arg)
+{
+	(void)arg;
+	return (void *)t_block(block_fds[0], &block_byte, 1);
+}
+
+static void blocked_inside(void)
+{
+	CHECK(pipe(block_fds) == 0, "pipe");
+	struct snap s = snapshot((void *)t_block);
+	pthread_t t;
+	pthread_create(&t, NULL, blocked_reader, NULL);
+	usleep(200000); /* let it block in read(), its pc after the syscall at t_block+4 */
+	struct rec r = {0};
+	struct bpftime_probe *p = attach_ok((void *)t_block, BPFTIME_UPROBE, &r);
+	CHECK(write(block_fds[1], "x", 1) == 1, "write");
+	void *got;
+	pthread_join(t, &got);
+	CHECK((long)got == 1 && block_byte == 'x', "the blocked read returned %ld ('%c')", (long)got, block_byte);
+	char c = 0;
+	CHECK(write(block_fds[1], "y", 1) == 1 && t_block(block_fds[0], &c, 1) == 1 && c == 'y' && r.hits == 1,
+	      "a probed call: %ld hits", r.hits);
+	detach_ok(p);
+	CHECK(same_bytes((void *)t_block, &s), "bytes not restored");
+	close(block_fds[0]);
+	close(block_fds[1]);
+}
+
 int main(void)
 {
+	RUN(blocked_inside);
 	RUN(patch_loop);
 	return DONE();
 }

@@ -2,6 +2,10 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "targets.h"
@@ -216,6 +220,116 @@ static void per_thread(void)
 	detach_ok(pr);
 }
 
+/* Stack arguments, varargs (al counts the vector registers used) and a struct returned through memory: the
+ * return probe's call into the function must leave the stack exactly as the caller built it. */
+__attribute__((noinline)) long many(long a, long b, long c, long d, long e, long f, long g, long h)
+{
+	__asm__ volatile("");
+	return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h;
+}
+
+__attribute__((noinline)) double vsum(int n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	double s = 0;
+	for (int i = 0; i < n; i++)
+		s += va_arg(ap, double);
+	va_end(ap);
+	return s;
+}
+
+struct big {
+	long v[6];
+};
+__attribute__((noinline)) struct big make_big(long x)
+{
+	struct big b;
+	for (int i = 0; i < 6; i++)
+		b.v[i] = x + i;
+	__asm__ volatile("" ::"r"(&b) : "memory");
+	return b;
+}
+
+static long stack_arg7;
+static int read_stack_arg(void *c, struct bpftime_pt_regs *r)
+{
+	(void)c;
+	stack_arg7 = *(long *)(r->rsp + 8); /* the 7th argument, above the return address */
+	return 0;
+}
+
+static void calling_conventions(void)
+{
+	struct rec e = {0}, r = {0};
+	struct bpftime_probe *pe = bpftime_probe_attach((void *)many, BPFTIME_UPROBE, read_stack_arg, NULL, 0, NULL);
+	struct bpftime_probe *pr = attach_ok((void *)many, BPFTIME_URETPROBE, &r);
+	CHECK(pe, "attach");
+	CHECK(many(1, 1, 1, 1, 1, 1, 10, 100) == 21 + 70 + 800 && stack_arg7 == 10, "stack arguments: %ld",
+	      stack_arg7);
+	CHECK(r.hits == 1 && r.last.rax == 891, "return %lu", (unsigned long)r.last.rax);
+	detach_ok(pe);
+	detach_ok(pr);
+	r.hits = 0;
+	pe = attach_ok((void *)vsum, BPFTIME_UPROBE, &e);
+	pr = attach_ok((void *)vsum, BPFTIME_URETPROBE, &r);
+	double d = vsum(4, 1.5, 2.5, 3.0, 4.0);
+	CHECK(d == 11.0 && e.hits == 1 && r.hits == 1, "varargs: %f", d);
+	CHECK((e.last.rax & 0xff) == 4, "al at entry %lu (vector registers used)", (unsigned long)(e.last.rax & 0xff));
+	detach_ok(pe);
+	detach_ok(pr);
+	r.hits = 0;
+	pr = attach_ok((void *)make_big, BPFTIME_URETPROBE, &r);
+	struct big b = make_big(40);
+	CHECK(b.v[0] == 40 && b.v[5] == 45 && r.hits == 1, "struct through memory: %ld %ld", b.v[0], b.v[5]);
+	detach_ok(pr);
+}
+
+/* fork while another thread is inside a callback: the child (one thread) can still detach (a grace period). */
+static atomic_int fork_stop;
+static int slow_cb(void *c, struct bpftime_pt_regs *r)
+{
+	(void)c, (void)r;
+	for (volatile int i = 0; i < 2000; i++)
+		;
+	return 0;
+}
+static void *busy_caller(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&fork_stop))
+		t_double(1);
+	return NULL;
+}
+
+static void fork_child(void)
+{
+	struct bpftime_probe *p = bpftime_probe_attach((void *)t_double, BPFTIME_UPROBE, slow_cb, NULL, 0, NULL);
+	struct rec r = {0};
+	struct bpftime_probe *q = attach_ok((void *)fib, BPFTIME_URETPROBE, &r);
+	CHECK(p, "attach");
+	pthread_t t;
+	pthread_create(&t, NULL, busy_caller, NULL);
+	int ok = 0;
+	for (int k = 0; k < 20; k++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			alarm(10); /* a hang would be a grace period waiting for the parent's threads */
+			int good = fib(10) == 55 && r.hits == 177 && bpftime_probe_detach(p, NULL) == 0 &&
+				   bpftime_probe_detach(q, NULL) == 0 && t_double(4) == 8;
+			_exit(good ? 0 : 1);
+		}
+		int st = 0;
+		waitpid(pid, &st, 0);
+		ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	atomic_store(&fork_stop, 1);
+	pthread_join(t, NULL);
+	CHECK(ok == 20, "%d of 20 children detached and ran normally", ok);
+	detach_ok(p);
+	detach_ok(q);
+}
+
 int main(void)
 {
 	RUN(return_values);
@@ -227,5 +341,7 @@ int main(void)
 	RUN(longjmp_over_frames);
 	RUN(signals);
 	RUN(per_thread);
+	RUN(fork_child);
+	RUN(calling_conventions);
 	return DONE();
 }

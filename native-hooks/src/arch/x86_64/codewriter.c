@@ -127,7 +127,8 @@ void bpftime_x86_pop(struct bpftime_x86_writer *w, enum bpftime_x86_reg r)
 	bpftime_x86_u8(w, (uint8_t)(0x58 + (r & 7)));
 }
 
-/* xmm_mem: movaps forms (0F 28 load, 0F 29 store). */
+/* xmm_mem: movups forms (0F 10 load, 0F 11 store): as fast as movaps on aligned data, and no fault on a stack that
+ * a caller breaking the ABI left misaligned. */
 static void xmm_mem(struct bpftime_x86_writer *w, uint8_t op, int xmm, unsigned base, int32_t disp)
 {
 	rex(w, 0, (unsigned)xmm, 0, base);
@@ -138,19 +139,12 @@ static void xmm_mem(struct bpftime_x86_writer *w, uint8_t op, int xmm, unsigned 
 
 void bpftime_x86_xmm_store(struct bpftime_x86_writer *w, enum bpftime_x86_reg base, int32_t disp, int xmm)
 {
-	xmm_mem(w, 0x29, xmm, base, disp);
+	xmm_mem(w, 0x11, xmm, base, disp);
 }
 
 void bpftime_x86_xmm_load(struct bpftime_x86_writer *w, int xmm, enum bpftime_x86_reg base, int32_t disp)
 {
-	xmm_mem(w, 0x28, xmm, base, disp);
-}
-
-void bpftime_x86_test32(struct bpftime_x86_writer *w, enum bpftime_x86_reg a, enum bpftime_x86_reg b)
-{
-	rex(w, 0, b, 0, a);
-	bpftime_x86_u8(w, 0x85);
-	bpftime_x86_u8(w, (uint8_t)(0xc0 | (b & 7) << 3 | (a & 7)));
+	xmm_mem(w, 0x10, xmm, base, disp);
 }
 
 /* rel32 appends the displacement from the end of this 4-byte field to target. */
@@ -160,6 +154,45 @@ static void rel32(struct bpftime_x86_writer *w, uintptr_t target)
 	if (!bpftime_x86_rel32_fits(next, target))
 		w->failed = 2;
 	bpftime_x86_u32(w, (uint32_t)(target - next));
+}
+
+void bpftime_x86_push_mem_rip(struct bpftime_x86_writer *w, uintptr_t addr)
+{
+	bpftime_x86_u8(w, 0xff);
+	bpftime_x86_u8(w, 0x35); /* FF /6, [rip+disp32] */
+	rel32(w, addr);
+}
+
+void bpftime_x86_push_imm(struct bpftime_x86_writer *w, int32_t imm)
+{
+	if (imm >= -128 && imm <= 127) {
+		bpftime_x86_u8(w, 0x6a);
+		bpftime_x86_u8(w, (uint8_t)(int8_t)imm);
+	} else {
+		bpftime_x86_u8(w, 0x68);
+		bpftime_x86_u32(w, (uint32_t)imm);
+	}
+}
+
+void bpftime_x86_add_mem_imm8(struct bpftime_x86_writer *w, enum bpftime_x86_reg base, int32_t disp, int8_t imm)
+{
+	op_mem(w, 1, 0x83, 0, base, disp);
+	bpftime_x86_u8(w, (uint8_t)imm);
+}
+
+void bpftime_x86_cmp_imm8(struct bpftime_x86_writer *w, enum bpftime_x86_reg r, int8_t imm)
+{
+	rex(w, 0, 0, 0, r);
+	bpftime_x86_u8(w, 0x83);
+	bpftime_x86_u8(w, (uint8_t)(0xf8 | (r & 7)));
+	bpftime_x86_u8(w, (uint8_t)imm);
+}
+
+void bpftime_x86_test32(struct bpftime_x86_writer *w, enum bpftime_x86_reg a, enum bpftime_x86_reg b)
+{
+	rex(w, 0, b, 0, a);
+	bpftime_x86_u8(w, 0x85);
+	bpftime_x86_u8(w, (uint8_t)(0xc0 | (b & 7) << 3 | (a & 7)));
 }
 
 void bpftime_x86_jmp(struct bpftime_x86_writer *w, uintptr_t target)

@@ -56,9 +56,17 @@ void bpftime_x86_and_imm8(struct bpftime_x86_writer *w, enum bpftime_x86_reg dst
 /** bpftime_x86_push / pop: push or pop a 64-bit register. */
 void bpftime_x86_push(struct bpftime_x86_writer *w, enum bpftime_x86_reg r);
 void bpftime_x86_pop(struct bpftime_x86_writer *w, enum bpftime_x86_reg r);
-/** bpftime_x86_xmm_store / load: movaps [base+disp], xmmN / movaps xmmN, [base+disp] (16-byte aligned). */
+/** bpftime_x86_xmm_store / load: movups [base+disp], xmmN / movups xmmN, [base+disp]. */
 void bpftime_x86_xmm_store(struct bpftime_x86_writer *w, enum bpftime_x86_reg base, int32_t disp, int xmm);
 void bpftime_x86_xmm_load(struct bpftime_x86_writer *w, int xmm, enum bpftime_x86_reg base, int32_t disp);
+/** bpftime_x86_push_mem_rip: push qword [rip+disp32] (a 64-bit literal at `addr`). */
+void bpftime_x86_push_mem_rip(struct bpftime_x86_writer *w, uintptr_t addr);
+/** bpftime_x86_push_imm: push a sign-extended 8- or 32-bit immediate. */
+void bpftime_x86_push_imm(struct bpftime_x86_writer *w, int32_t imm);
+/** bpftime_x86_add_mem_imm8: add qword [base+disp], imm8. */
+void bpftime_x86_add_mem_imm8(struct bpftime_x86_writer *w, enum bpftime_x86_reg base, int32_t disp, int8_t imm);
+/** bpftime_x86_cmp_imm8: cmp r32, imm8. */
+void bpftime_x86_cmp_imm8(struct bpftime_x86_writer *w, enum bpftime_x86_reg r, int8_t imm);
 /** bpftime_x86_test32: test a32, b32. */
 void bpftime_x86_test32(struct bpftime_x86_writer *w, enum bpftime_x86_reg a, enum bpftime_x86_reg b);
 

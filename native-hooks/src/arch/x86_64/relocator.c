@@ -69,7 +69,7 @@ static int ends_flow(const struct dis *d)
 }
 
 /* scan_branches refuses the site when a relative branch in [from, to) lands strictly inside the patched bytes. */
-static int scan_branches(struct dis *d, uintptr_t from, uintptr_t to, uintptr_t site, unsigned len,
+static int scan_branches(struct dis *d, uintptr_t from, uintptr_t to, uintptr_t site, unsigned len, uintptr_t func,
 			 struct bpftime_hook_error *err)
 {
 	for (uintptr_t pc = from; pc < to;) {
@@ -80,23 +80,50 @@ static int scan_branches(struct dis *d, uintptr_t from, uintptr_t to, uintptr_t 
 		uint64_t t;
 		if (rel_target(d, &t) && t > site && t < site + len)
 			return bpftime_set_error(err, -EINVAL,
-						 "the %s at %#lx (function+0x%lx) jumps into the bytes the patch "
+						 "the %s at %#lx (function%+ld) jumps into the bytes the patch "
 						 "overwrites (probe address+%lu): cannot patch here",
-						 d->insn->mnemonic, (unsigned long)pc, (unsigned long)(pc - from),
+						 d->insn->mnemonic, (unsigned long)pc, (long)(pc - func),
 						 (unsigned long)(t - site));
 		pc += d->insn->size;
 	}
 	return 0;
 }
 
+/*
+ * scan_around: branches into the patched bytes may come from the function or from code around it (hand-written
+ * assembly shares code between entry points: glibc's mempcpy jumps into memmove's second instruction). The
+ * function is decoded from its start; SCAN_WINDOW bytes on each side of it, within the mapping, linearly (x86
+ * decoding resynchronises within a few instructions; a misdecoded branch can only make us refuse, never accept).
+ */
+#define SCAN_WINDOW (64 * 1024)
+static int scan_around(struct dis *d, uintptr_t site, unsigned len, uintptr_t func, uintptr_t func_end,
+		       uintptr_t map_lo, uintptr_t map_hi, struct bpftime_hook_error *err)
+{
+	uintptr_t lo = site - map_lo > SCAN_WINDOW ? site - SCAN_WINDOW : map_lo;
+	uintptr_t hi = map_hi - site > SCAN_WINDOW ? site + SCAN_WINDOW : map_hi;
+	if (func < lo)
+		lo = func;
+	if (func_end > hi)
+		hi = func_end;
+	int rc = scan_branches(d, lo, func, site, len, func, err);
+	if (rc == 0)
+		rc = scan_branches(d, func, func_end, site, len, func, err);
+	if (rc == 0)
+		rc = scan_branches(d, func_end, hi, site, len, func, err);
+	return rc;
+}
+
 int bpftime_x86_relocate_plan(uintptr_t site, unsigned min_len, uintptr_t func, uint64_t func_size,
-			      uintptr_t scan_end, struct bpftime_x86_reloc *r, struct bpftime_hook_error *err)
+			      uintptr_t map_lo, uintptr_t map_hi, struct bpftime_x86_reloc *r,
+			      struct bpftime_hook_error *err)
 {
 	struct dis d;
 	int rc = dis_open(&d, err);
 	if (rc)
 		return rc;
-	uintptr_t end = func_size ? func + func_size : scan_end;
+	if (!func_size)
+		func = site; /* unknown extent: the "function" starts here and runs to the end of the mapping */
+	uintptr_t end = func_size ? func + func_size : map_hi;
 	unsigned len = 0;
 	r->n_insn = 0;
 	while (len < min_len) {
@@ -132,7 +159,7 @@ int bpftime_x86_relocate_plan(uintptr_t site, unsigned min_len, uintptr_t func, 
 		goto out;
 	}
 	r->len = (uint8_t)len;
-	rc = scan_branches(&d, func_size ? func : site, end, site, len, err);
+	rc = scan_around(&d, site, len, func, end, map_lo, map_hi, err);
 out:
 	dis_close(&d);
 	return rc;

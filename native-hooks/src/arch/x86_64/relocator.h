@@ -14,11 +14,13 @@
 
 /**
  * bpftime_x86_relocate_plan: choose the instructions covering `min_len` bytes at `site` and check them: the
- * function (bounds func/func_size, or up to `scan_end` when its size is unknown) must not end before them, and no
- * branch in it may target their interior. Fills r->len, r->n_insn and r->insn_off.
+ * function (bounds func/func_size; to the end of the mapping [map_lo, map_hi) when its size is unknown) must not
+ * end before them, and no relative branch in it or within 64 KiB around it may target their interior. Fills
+ * r->len, r->n_insn and r->insn_off.
  */
 int bpftime_x86_relocate_plan(uintptr_t site, unsigned min_len, uintptr_t func, uint64_t func_size,
-			      uintptr_t scan_end, struct bpftime_x86_reloc *r, struct bpftime_hook_error *err);
+			      uintptr_t map_lo, uintptr_t map_hi, struct bpftime_x86_reloc *r,
+			      struct bpftime_hook_error *err);
 
 /**
  * bpftime_x86_relocate_emit: write the planned instructions rewritten for their new address, then a jump back to
