@@ -3,11 +3,10 @@
 // go on with its output intact. Errors (no privilege, no process, dlopen failure with dlerror's message, a refusing
 // agent) must be clear and leave the target running.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
-import { HAS_NATIVE, NATIVE_SKIP } from './toolchain.js';
+import { HOOKS_MISSING, MMAP_MIN_ADDR, skipNote } from './native-hooks-support.js';
 
 const NATIVE = join(ROOT, 'native-hooks');
 const TDIR = join(NATIVE, 'build/tests/inject');
@@ -16,14 +15,6 @@ const AGENT = join(TDIR, 'libinject_agent.so');
 const PLAIN = join(TDIR, 'libinject_plain.so');
 const isRoot = process.getuid?.() === 0;
 const hasSetpriv = spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
-const mmapMinAddr = (() => {
-  try {
-    return readFileSync('/proc/sys/vm/mmap_min_addr', 'utf8').trim();
-  } catch {
-    return '';
-  }
-})();
-
 interface Target {
   child: ChildProcess;
   pid: number;
@@ -65,7 +56,7 @@ function inject(args: string[], opts: { asNobody?: boolean } = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe.skipIf(!HAS_NATIVE)(`bpftime-inject${NATIVE_SKIP}`, () => {
+describe.skipIf(HOOKS_MISSING !== '')(`bpftime-inject${skipNote(HOOKS_MISSING)}`, () => {
   beforeAll(() => {
     execFileSync('make', ['-s', '-C', NATIVE, 'inject-tests'], { stdio: ['ignore', 'ignore', 'pipe'] });
   }, 300_000);
@@ -91,7 +82,7 @@ describe.skipIf(!HAS_NATIVE)(`bpftime-inject${NATIVE_SKIP}`, () => {
     expect(j.libc).toMatch(/libc\.so\.6$/);
     const out = await t.done;
     expectIntact(out, ticks);
-    expect(out.stderr).toMatch(mmapMinAddr === '0' ? /syscall hooks: zpoline, \d+ syscall instructions rewritten/ : /syscall hooks: zpoline unavailable/);
+    expect(out.stderr).toMatch(MMAP_MIN_ADDR === '0' ? /syscall hooks: zpoline, \d+ syscall instructions rewritten/ : /syscall hooks: zpoline unavailable/);
     const seen = Number(/saw (\d+) writes to stdout/.exec(out.stderr)?.[1]);
     expect(seen).toBeGreaterThan(0);
     expect(seen).toBeLessThanOrEqual(ticks + 1);
