@@ -106,6 +106,10 @@ describe.skipIf(HOOKS_MISSING !== '')(`bpftime-inject${skipNote(HOOKS_MISSING)}`
     expect([r.status, r.stderr]).toEqual([2, 'bpftime-inject: /nonexistent/agent.so: No such file or directory\n']);
     r = inject([pid]);
     expect([r.status, r.stderr]).toEqual([2, 'bpftime-inject: usage: bpftime-inject [--json] PID AGENT.so [ARG]\n']);
+    process.kill(t.pid, 'SIGSTOP');
+    r = inject([pid, PLAIN]);
+    process.kill(t.pid, 'SIGCONT');
+    expect([r.status, r.stderr]).toEqual([1, `bpftime-inject: process ${pid} is stopped (SIGSTOP): continue it first (kill -CONT ${pid})\n`]);
     r = inject([pid, PLAIN]);
     expect(r.status).toBe(0); // no ARG: the constructor alone is enough
     const out = await t.done;

@@ -80,14 +80,14 @@ static int perm_error(struct inj_err *e, pid_t pid)
 				     "root) or the same user; %s", pid, why);
 }
 
-/* pick_thread returns the main thread unless it is a zombie (it called pthread_exit), then another. */
-static pid_t pick_thread(pid_t pid)
+/* task_state returns the state letter of /proc/PID/stat (R, S, D, T, t, Z, ...), or 0. */
+static char task_state(pid_t pid)
 {
 	char p[64], st[512];
 	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
 	FILE *f = fopen(p, "re");
 	if (!f)
-		return pid;
+		return 0;
 	char state = 0;
 	if (fgets(st, sizeof(st), f)) {
 		char *rp = strrchr(st, ')');
@@ -95,7 +95,14 @@ static pid_t pick_thread(pid_t pid)
 			state = rp[2];
 	}
 	fclose(f);
-	if (state != 'Z')
+	return state;
+}
+
+/* pick_thread returns the main thread unless it is a zombie (it called pthread_exit), then another. */
+static pid_t pick_thread(pid_t pid)
+{
+	char p[64];
+	if (task_state(pid) != 'Z')
 		return pid;
 	snprintf(p, sizeof(p), "/proc/%d/task", pid);
 	pid_t other = pid;
@@ -144,6 +151,9 @@ int inj_attach(struct inj_thread *t, pid_t pid, struct inj_err *e)
 	t->pid = pid;
 	t->memfd = -1;
 	t->tid = pick_thread(pid);
+	/* Running it for the calls would let a stopped process go on; its owner stopped it for a reason. */
+	if (task_state(t->tid) == 'T')
+		return inj_fail(e, INJ_FAIL, "process %d is stopped (SIGSTOP): continue it first (kill -CONT %d)", pid, pid);
 	if (ptrace(PTRACE_SEIZE, t->tid, 0, 0)) {
 		if (errno == EPERM)
 			return perm_error(e, pid);
