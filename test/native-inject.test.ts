@@ -3,6 +3,7 @@
 // go on with its output intact. Errors (no privilege, no process, dlopen failure with dlerror's message, a refusing
 // agent) must be clear and leave the target running.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
@@ -107,6 +108,7 @@ describe.skipIf(HOOKS_MISSING !== '')(`bpftime-inject${skipNote(HOOKS_MISSING)}`
     r = inject([pid]);
     expect([r.status, r.stderr]).toEqual([2, 'bpftime-inject: usage: bpftime-inject [--json] PID AGENT.so [ARG]\n']);
     process.kill(t.pid, 'SIGSTOP');
+    while (!/\) T /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) await new Promise((res) => setTimeout(res, 5));
     r = inject([pid, PLAIN]);
     process.kill(t.pid, 'SIGCONT');
     expect([r.status, r.stderr]).toEqual([1, `bpftime-inject: process ${pid} is stopped (SIGSTOP): continue it first (kill -CONT ${pid})\n`]);
