@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
-import { HAS_NATIVE, NATIVE_SKIP } from './toolchain.js';
+import { HOOKS_MISSING, MMAP_MIN_ADDR, skipNote } from './native-hooks-support.js';
 
 const NATIVE = join(ROOT, 'native-hooks');
 const TDIR = join(NATIVE, 'build/tests/inject');
@@ -16,14 +16,6 @@ const AGENT = join(TDIR, 'libinject_agent.so');
 const PLAIN = join(TDIR, 'libinject_plain.so');
 const isRoot = process.getuid?.() === 0;
 const hasSetpriv = spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
-const mmapMinAddr = (() => {
-  try {
-    return readFileSync('/proc/sys/vm/mmap_min_addr', 'utf8').trim();
-  } catch {
-    return '';
-  }
-})();
-
 interface Target {
   child: ChildProcess;
   pid: number;
@@ -65,7 +57,7 @@ function inject(args: string[], opts: { asNobody?: boolean } = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe.skipIf(!HAS_NATIVE)(`bpftime-inject${NATIVE_SKIP}`, () => {
+describe.skipIf(HOOKS_MISSING !== '')(`bpftime-inject${skipNote(HOOKS_MISSING)}`, () => {
   beforeAll(() => {
     execFileSync('make', ['-s', '-C', NATIVE, 'inject-tests'], { stdio: ['ignore', 'ignore', 'pipe'] });
   }, 300_000);
@@ -91,7 +83,7 @@ describe.skipIf(!HAS_NATIVE)(`bpftime-inject${NATIVE_SKIP}`, () => {
     expect(j.libc).toMatch(/libc\.so\.6$/);
     const out = await t.done;
     expectIntact(out, ticks);
-    expect(out.stderr).toMatch(mmapMinAddr === '0' ? /syscall hooks: zpoline, \d+ syscall instructions rewritten/ : /syscall hooks: zpoline unavailable/);
+    expect(out.stderr).toMatch(MMAP_MIN_ADDR === '0' ? /syscall hooks: zpoline, \d+ syscall instructions rewritten/ : /syscall hooks: zpoline unavailable/);
     const seen = Number(/saw (\d+) writes to stdout/.exec(out.stderr)?.[1]);
     expect(seen).toBeGreaterThan(0);
     expect(seen).toBeLessThanOrEqual(ticks + 1);
@@ -115,6 +107,11 @@ describe.skipIf(!HAS_NATIVE)(`bpftime-inject${NATIVE_SKIP}`, () => {
     expect([r.status, r.stderr]).toEqual([2, 'bpftime-inject: /nonexistent/agent.so: No such file or directory\n']);
     r = inject([pid]);
     expect([r.status, r.stderr]).toEqual([2, 'bpftime-inject: usage: bpftime-inject [--json] PID AGENT.so [ARG]\n']);
+    process.kill(t.pid, 'SIGSTOP');
+    while (!/\) T /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) await new Promise((res) => setTimeout(res, 5));
+    r = inject([pid, PLAIN]);
+    process.kill(t.pid, 'SIGCONT');
+    expect([r.status, r.stderr]).toEqual([1, `bpftime-inject: process ${pid} is stopped (SIGSTOP): continue it first (kill -CONT ${pid})\n`]);
     r = inject([pid, PLAIN]);
     expect(r.status).toBe(0); // no ARG: the constructor alone is enough
     const out = await t.done;

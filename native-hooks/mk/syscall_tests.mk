@@ -3,7 +3,7 @@
 # test_syscall needs vm.mmap_min_addr=0 for its zpoline run; without it that run reports the reason and fails.
 SYSCALL_TDIR := $(BUILD)/tests/syscall
 SYSCALL_TESTS := $(SYSCALL_TDIR)/test_syscall $(SYSCALL_TDIR)/test_syscall-asan $(SYSCALL_TDIR)/liblate.so \
-	$(SYSCALL_TDIR)/test_tracefs $(SYSCALL_TDIR)/test_page
+	$(SYSCALL_TDIR)/test_tracefs $(SYSCALL_TDIR)/test_page $(SYSCALL_TDIR)/test_rewrite
 
 $(SYSCALL_TDIR)/libsyscall_test_agent.so: tests/syscall/test_agent.c tests/syscall/test_agent.h $(SYSCALL_LIB)
 	mkdir -p $(dir $@)
@@ -33,11 +33,15 @@ $(SYSCALL_TDIR)/test_page: tests/syscall/test_page.c tests/syscall/tap.h $(SYSCA
 	mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O1 $(SANITIZE) -I$(BUILD)/gen -o $@ $< $(SYSCALL_ASAN_LIB) $(SYSCALL_LIBS)
 
+$(SYSCALL_TDIR)/test_rewrite: tests/syscall/test_rewrite.c tests/syscall/tap.h $(SYSCALL_TDIR)/libsyscall_test_agent.so
+	$(CC) $(CFLAGS) -o $@ $< -L$(SYSCALL_TDIR) -lsyscall_test_agent -Wl,-rpath,'$$ORIGIN' -lcapstone -ldl
+
 .PHONY: test-syscall syscall-tests
 syscall-tests: $(SYSCALL_TESTS)
 test-syscall: $(SYSCALL_TESTS)
 	$(SYSCALL_TDIR)/test_tracefs
 	$(SYSCALL_TDIR)/test_page
+	$(SYSCALL_TDIR)/test_rewrite
 	$(SYSCALL_TDIR)/test_syscall zpoline $(abspath $(SYSCALL_TDIR)/liblate.so)
 	$(SYSCALL_TDIR)/test_syscall sud $(abspath $(SYSCALL_TDIR)/liblate.so)
 	$(SYSCALL_TDIR)/test_syscall fallback $(abspath $(SYSCALL_TDIR)/liblate.so)

@@ -117,7 +117,7 @@ static int inject(pid_t pid, const char *agent_arg, const char *arg, struct resu
 		rc = prepare(pid, agent, fns, res, e);
 	if (rc == 0)
 		rc = load(t, agent, arg, fns, res, e);
-	if (t->memfd >= 0 || (rc != INJ_NOPROC && rc != INJ_PERM)) {
+	{ /* whatever happened: undo what was done (nothing when the seize itself failed) */
 		struct inj_err de = { 0, "" };
 		int drc = inj_detach(t, &de);
 		if (rc == 0 && drc) {

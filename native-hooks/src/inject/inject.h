@@ -42,6 +42,8 @@ struct inj_thread {
 	uint8_t saved[4096];
 	uint64_t scratch_next;           /* allocation cursor (grows down) */
 	int pending_sig;                 /* a signal that arrived while we held the thread: delivered at detach */
+	int seized;                      /* what inj_detach has to undo: the seize, then what was saved */
+	int have_regs, have_xstate, have_stack;
 };
 
 /* inj_attach seizes and stops one thread of pid; inj_detach restores it and lets it go. */

@@ -48,8 +48,26 @@ static int ptrace_scope(void)
 	return v;
 }
 
+/* tracer_of returns the process already tracing pid (TracerPid in /proc/PID/status), or 0. */
+static int tracer_of(pid_t pid)
+{
+	char p[64], line[256];
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	FILE *f = fopen(p, "re");
+	int tracer = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return tracer;
+}
+
 static int perm_error(struct inj_err *e, pid_t pid)
 {
+	int tracer = tracer_of(pid);
+	if (tracer > 0)
+		return inj_fail(e, INJ_PERM, "ptrace process %d: it is already traced by process %d (a debugger?)", pid, tracer);
 	int scope = ptrace_scope();
 	char why[160];
 	if (scope < 0)
@@ -62,14 +80,14 @@ static int perm_error(struct inj_err *e, pid_t pid)
 				     "root) or the same user; %s", pid, why);
 }
 
-/* pick_thread returns the main thread unless it is a zombie (it called pthread_exit), then another. */
-static pid_t pick_thread(pid_t pid)
+/* task_state returns the state letter of /proc/PID/stat (R, S, D, T, t, Z, ...), or 0. */
+static char task_state(pid_t pid)
 {
 	char p[64], st[512];
 	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
 	FILE *f = fopen(p, "re");
 	if (!f)
-		return pid;
+		return 0;
 	char state = 0;
 	if (fgets(st, sizeof(st), f)) {
 		char *rp = strrchr(st, ')');
@@ -77,7 +95,14 @@ static pid_t pick_thread(pid_t pid)
 			state = rp[2];
 	}
 	fclose(f);
-	if (state != 'Z')
+	return state;
+}
+
+/* pick_thread returns the main thread unless it is a zombie (it called pthread_exit), then another. */
+static pid_t pick_thread(pid_t pid)
+{
+	char p[64];
+	if (task_state(pid) != 'Z')
 		return pid;
 	snprintf(p, sizeof(p), "/proc/%d/task", pid);
 	pid_t other = pid;
@@ -126,6 +151,9 @@ int inj_attach(struct inj_thread *t, pid_t pid, struct inj_err *e)
 	t->pid = pid;
 	t->memfd = -1;
 	t->tid = pick_thread(pid);
+	/* Running it for the calls would let a stopped process go on; its owner stopped it for a reason. */
+	if (task_state(t->tid) == 'T')
+		return inj_fail(e, INJ_FAIL, "process %d is stopped (SIGSTOP): continue it first (kill -CONT %d)", pid, pid);
 	if (ptrace(PTRACE_SEIZE, t->tid, 0, 0)) {
 		if (errno == EPERM)
 			return perm_error(e, pid);
@@ -133,6 +161,7 @@ int inj_attach(struct inj_thread *t, pid_t pid, struct inj_err *e)
 			return inj_fail(e, INJ_NOPROC, "no process %d", pid);
 		return inj_fail(e, INJ_FAIL, "ptrace process %d: %s", pid, strerror(errno));
 	}
+	t->seized = 1;
 	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0))
 		return inj_fail(e, INJ_NOPROC, "process %d: interrupting thread %d: %s", pid, t->tid, strerror(errno));
 	int sig;
@@ -147,30 +176,38 @@ int inj_attach(struct inj_thread *t, pid_t pid, struct inj_err *e)
 		return inj_fail(e, INJ_FAIL, "%s: %s", p, strerror(errno));
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs))
 		return inj_fail(e, INJ_FAIL, "process %d: reading registers: %s", pid, strerror(errno));
+	t->have_regs = 1;
 	struct iovec iov = { t->xstate, sizeof(t->xstate) };
 	if (ptrace(PTRACE_GETREGSET, t->tid, NT_X86_XSTATE, &iov))
 		return inj_fail(e, INJ_FAIL, "process %d: reading the FPU/vector state: %s", pid, strerror(errno));
 	t->xstate_len = iov.iov_len;
+	t->have_xstate = 1;
 	t->scratch_hi = (t->regs.rsp - REDZONE) & ~15ULL;
 	t->scratch_lo = t->scratch_hi - sizeof(t->saved);
 	t->scratch_next = t->scratch_hi;
 	if (mem_rw(t, t->scratch_lo, t->saved, sizeof(t->saved), 0))
 		return inj_fail(e, INJ_FAIL, "process %d: reading its stack at 0x%llx: %s", pid,
 				(unsigned long long)t->scratch_lo, strerror(errno));
+	t->have_stack = 1;
 	return 0;
 }
 
 int inj_detach(struct inj_thread *t, struct inj_err *e)
 {
 	int bad = 0;
-	if (t->memfd >= 0) {
+	if (!t->seized)
+		return 0;
+	if (t->have_stack)
 		bad |= mem_rw(t, t->scratch_lo, t->saved, sizeof(t->saved), 1);
+	if (t->have_xstate) {
 		struct iovec iov = { t->xstate, t->xstate_len };
 		bad |= ptrace(PTRACE_SETREGSET, t->tid, NT_X86_XSTATE, &iov) != 0;
-		bad |= ptrace(PTRACE_SETREGS, t->tid, 0, &t->regs) != 0;
-		close(t->memfd);
-		t->memfd = -1;
 	}
+	if (t->have_regs)
+		bad |= ptrace(PTRACE_SETREGS, t->tid, 0, &t->regs) != 0;
+	if (t->memfd >= 0)
+		close(t->memfd);
+	t->memfd = -1;
 	if (ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)t->pending_sig) && errno != ESRCH)
 		bad = 1;
 	if (bad && e->status == 0)

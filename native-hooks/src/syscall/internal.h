@@ -103,6 +103,10 @@ static inline int zp_site_known(uintptr_t site)
  * file has no usable section headers. */
 int zp_exec_sections(int fd, uint64_t off, uint64_t len, void (*fn)(void *, uint64_t, uint64_t), void *arg) ZP_HIDDEN;
 
+/* zp_func_starts reads the file offsets where the functions of the ELF file open as fd begin (its .eh_frame_hdr
+ * table), sorted; *out is malloc'ed. -1 when the file has no usable table. */
+int zp_func_starts(int fd, uint64_t **out, size_t *n) ZP_HIDDEN;
+
 /* zp_sud_install installs the Syscall User Dispatch fallback; zp_sud_thread_start arms it in a new thread. */
 int zp_sud_install(char *msg, size_t len) ZP_HIDDEN;
 void zp_sud_thread_start(void) ZP_HIDDEN;

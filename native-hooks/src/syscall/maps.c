@@ -1,9 +1,7 @@
 /*
  * maps.c: reading this process's mappings (/proc/self/maps, read whole before walking it, since rewriting code
- * splits mappings) and the executable sections of an ELF file (where instructions start: the rewriter disassembles
- * sections, not whole mappings, so read-only data sharing a mapping with code is never decoded as code).
+ * splits mappings).
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -72,37 +70,6 @@ int zp_maps_each(int (*fn)(void *, const struct zp_mapping *), void *arg)
 	}
 	free(buf);
 	return rc;
-}
-
-int zp_exec_sections(int fd, uint64_t off, uint64_t len, void (*fn)(void *, uint64_t, uint64_t), void *arg)
-{
-	Elf64_Ehdr eh;
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 ||
-	    eh.e_shnum > 4096)
-		return -1;
-	Elf64_Shdr *sh = malloc(sizeof(*sh) * eh.e_shnum);
-	if (!sh)
-		return -1;
-	int found = -1;
-	if (pread(fd, sh, sizeof(*sh) * eh.e_shnum, (off_t)eh.e_shoff) == (ssize_t)(sizeof(*sh) * eh.e_shnum)) {
-		found = 0;
-		for (unsigned i = 0; i < eh.e_shnum; i++) {
-			if (sh[i].sh_type != SHT_PROGBITS || !(sh[i].sh_flags & SHF_EXECINSTR))
-				continue;
-			uint64_t lo = sh[i].sh_offset, hi = sh[i].sh_offset + sh[i].sh_size;
-			if (lo < off)
-				lo = off;
-			if (hi > off + len)
-				hi = off + len;
-			if (lo < hi) {
-				fn(arg, lo - off, hi - lo);
-				found++;
-			}
-		}
-	}
-	free(sh);
-	return found;
 }
 
 struct self_find {

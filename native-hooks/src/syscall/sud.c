@@ -109,7 +109,15 @@ int zp_sud_filter(long nr, const long *args, long *ret)
 		*ret = bpftime_syscall_raw(nr, args[0], (long)&set, args[2], args[3], 0, 0);
 		return 1;
 	}
-	if (nr != SYS_rt_sigaction || !args[1])
+	if (nr != SYS_rt_sigaction)
+		return 0;
+	if (args[0] == SIGSYS && !args[1]) { /* a query: the program's own disposition, not ours */
+		if (args[2])
+			memcpy((void *)args[2], &chained, sizeof(chained));
+		*ret = 0;
+		return 1;
+	}
+	if (!args[1])
 		return 0;
 	struct ksigaction act;
 	memcpy(&act, (const void *)args[1], sizeof(act));

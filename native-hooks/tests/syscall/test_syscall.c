@@ -106,6 +106,13 @@ static void on_usr1(int sig)
 	got_signal = sig;
 }
 
+static volatile int got_sigsys_code = -1;
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)uc;
+	got_sigsys_code = si->si_code;
+}
+
 static int child_status(pid_t pid)
 {
 	int st;
@@ -247,6 +254,18 @@ int main(int argc, char **argv)
 	raise(SIGUSR1);
 	CHECK(got_signal == SIGUSR1 && find(TA_ENTER, SYS_rt_sigreturn, -1) != NULL,
 	      "a signal handler returns through rt_sigreturn (seen at enter)");
+
+	/* The program's own SIGSYS handler: installed (under Syscall User Dispatch the hook keeps SIGSYS and calls it
+	 * for the SIGSYS that are not dispatch) and called for a SIGSYS sent to the process. */
+	struct sigaction ss = { 0 }, prev;
+	ss.sa_sigaction = on_sigsys;
+	ss.sa_flags = SA_SIGINFO;
+	int sa_rc = sigaction(SIGSYS, &ss, NULL);
+	raise(SIGSYS);
+	int sa_back = sigaction(SIGSYS, NULL, &prev);
+	CHECK(sa_rc == 0 && got_sigsys_code == SI_TKILL && sa_back == 0 && prev.sa_sigaction == on_sigsys &&
+		      getppid() == ppid,
+	      "the program's own SIGSYS handler is installed, reported back and called; syscalls still hooked");
 
 	sigset_t all_sigs, old;
 	sigfillset(&all_sigs);

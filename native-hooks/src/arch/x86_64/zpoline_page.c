@@ -5,9 +5,11 @@
  * decodes as `48 eb 48` (a REX prefix, ignored by jmp), so every entry point jumps 74-75 bytes forward; for syscall
  * numbers below 512 that is at most 7 jumps, then a landing zone of long nops (at most 8 instructions). Layout:
  *   [0x000, 0x200) hops   [0x200, 0x260) landing   0x260 stub 1
- *   [0x274, 0xf80) hops   [0xf80, 0xfe0) landing   0xfe0 stub 2   (numbers up to 0xfe0 reach the kernel: -ENOSYS)
- * A stub: `lea -0x80(%rsp),%rsp` (step over the caller's red zone; lea keeps the flags) then `jmp *0(%rip)` to the
- * entry. A hop region ends on its 0x48 byte, so entering at its last byte reads `48 90`, a nop. On this
+ *   [0x274, 0xf80) hops   [0xf80, 0xfe0) landing   0xfe0 stub 2
+ * so every number below 0xfe0 but the 18 of the first stub's bytes (0x260-0x271) reaches the kernel (-ENOSYS).
+ * A stub: `lea -0x80(%rsp),%rsp` (step over the caller's red zone; lea keeps the flags), `movabs $entry,%r11`,
+ * `jmp *%r11` (r11 is clobbered by `syscall` anyway; an address in the instruction stream spares a data read of
+ * page 0, which after each syscall's TLB flush would be one more page walk). A hop region ends on its 0x48 byte, so entering at its last byte reads `48 90`, a nop. On this
  * machine (bench/RESULTS.md) a plain 4 KiB nop sled costs 0.5-1 us per call, hops with plain nops 9-26 ns, hops with
  * the long-nop landing 6-16 ns (call to return, through the stub).
  */
@@ -42,9 +44,11 @@ static void landing(uint8_t *p, unsigned from, unsigned to)
 
 static void stub(uint8_t *p, unsigned at, uint64_t target)
 {
-	static const uint8_t code[] = { 0x48, 0x8d, 0x64, 0x24, 0x80, 0xff, 0x25, 0, 0, 0, 0 };
-	memcpy(p + at, code, sizeof(code));
-	memcpy(p + at + sizeof(code), &target, 8);
+	static const uint8_t lea[] = { 0x48, 0x8d, 0x64, 0x24, 0x80 }, movabs[] = { 0x49, 0xbb }, jmp[] = { 0x41, 0xff, 0xe3 };
+	memcpy(p + at, lea, sizeof(lea));
+	memcpy(p + at + 5, movabs, sizeof(movabs));
+	memcpy(p + at + 7, &target, 8);
+	memcpy(p + at + 15, jmp, sizeof(jmp));
 }
 
 void zp_page_build(uint8_t *p, uint64_t target)
@@ -53,7 +57,7 @@ void zp_page_build(uint8_t *p, uint64_t target)
 	hops(p, 0x000, 0x200);
 	landing(p, 0x200, ZP_STUB1);
 	stub(p, ZP_STUB1, target);
-	p[0x273] = 0x90;
+	memset(p + ZP_STUB1 + 18, 0x90, 0x274 - (ZP_STUB1 + 18));
 	hops(p, 0x274, 0xf80);
 	landing(p, 0xf80, ZP_STUB2);
 	stub(p, ZP_STUB2, target);

@@ -77,36 +77,71 @@ static int add_site(uintptr_t addr, int prot)
 }
 
 struct scan {
-	uintptr_t base;
+	uintptr_t base;          /* where the mapping starts */
+	uint64_t file_off;       /* the file offset it maps there */
+	const uint64_t *starts;  /* functions' first bytes (file offsets, sorted), or NULL: sweep whole sections */
+	size_t nstarts;
 	int prot;
 	int err;
 };
 
-static int has_candidate(const uint8_t *p, size_t n)
+static int is_syscall(const uint8_t *p)
 {
-	for (const uint8_t *e = p + n - 1; n >= 2 && (p = memchr(p, 0x0f, (size_t)(e - p))) != NULL; p++)
-		if (p[1] == 0x05 || p[1] == 0x34)
-			return 1;
-	return 0;
+	return p[0] == 0x0f && (p[1] == 0x05 || p[1] == 0x34);
 }
 
-/* scan_range disassembles [base+off, base+off+len) and records its syscall instructions. */
-static void scan_range(void *arg, uint64_t off, uint64_t len)
+/* sweep disassembles [base+off, base+off+len) from its start and records its syscall instructions. */
+static void sweep(struct scan *s, uint64_t off, uint64_t len)
 {
-	struct scan *s = arg;
 	const uint8_t *code = (const uint8_t *)(s->base + off);
 	size_t size = (size_t)len;
 	uint64_t addr = (uint64_t)(uintptr_t)code;
-	if (!has_candidate(code, size))
-		return;
 	while (size > 0 && !s->err) {
 		if (cs_disasm_iter(cs, &code, &size, &addr, insn)) {
-			if (insn->size == 2 && code[-2] == 0x0f && (code[-1] == 0x05 || code[-1] == 0x34))
+			if (insn->size == 2 && is_syscall(code - 2))
 				s->err = add_site((uintptr_t)addr - 2, s->prot);
 		} else { /* not an instruction (padding, data): resynchronise on the next byte */
 			code++;
 			size--;
 			addr++;
+		}
+	}
+}
+
+/* scan_range records the syscall instructions of the section at [base+off, base+off+len). With the functions'
+ * starts, each candidate byte pair is decoded from the start of the function holding it (continuing where the
+ * previous candidate of the same function stopped): it is a syscall only if an instruction begins exactly there. */
+static void scan_range(void *arg, uint64_t off, uint64_t len)
+{
+	struct scan *s = arg;
+	if (!s->starts) {
+		sweep(s, off, len);
+		return;
+	}
+	const uint8_t *sec = (const uint8_t *)(s->base + off), *end = sec + len, *origin = NULL, *cursor = NULL;
+	size_t si = 0;
+	for (const uint8_t *c = sec; !s->err && c + 1 < end && (c = memchr(c, 0x0f, (size_t)(end - 1 - c))); c++) {
+		if (!is_syscall(c))
+			continue;
+		uint64_t cf = s->file_off + (uint64_t)(c - (const uint8_t *)s->base);
+		while (si + 1 < s->nstarts && s->starts[si + 1] <= cf)
+			si++;
+		const uint8_t *fn = sec; /* the function's start, or the section's when it is later or unknown */
+		if (si < s->nstarts && s->starts[si] <= cf && s->starts[si] >= s->file_off + off)
+			fn = (const uint8_t *)s->base + (s->starts[si] - s->file_off);
+		if (fn != origin)
+			origin = cursor = fn;
+		while (cursor <= c) {
+			const uint8_t *code = cursor;
+			size_t size = (size_t)(end - cursor);
+			uint64_t addr = (uint64_t)(uintptr_t)cursor;
+			if (!cs_disasm_iter(cs, &code, &size, &addr, insn)) {
+				cursor++; /* not an instruction: resynchronise on the next byte */
+				continue;
+			}
+			if (cursor == c && insn->size == 2)
+				s->err = add_site((uintptr_t)c, s->prot);
+			cursor = code;
 		}
 	}
 }
@@ -118,7 +153,7 @@ static int mprot(uintptr_t addr, int prot)
 }
 
 /* patch writes `call *%rax` (or the original bytes) at sites[from, to), each page opened once. */
-static int patch(size_t from, size_t to, int restore)
+__attribute__((no_sanitize("thread"))) static int patch(size_t from, size_t to, int restore)
 {
 	uintptr_t open_page = 0;
 	int open_prot = 0, rc = 0;
@@ -142,10 +177,9 @@ static int patch(size_t from, size_t to, int restore)
 		if (restore && memcmp((const void *)s->addr, (const uint8_t[]){ 0xff, 0xd0 }, 2))
 			continue; /* no longer ours (the code was replaced) */
 		memcpy(&v, restore ? s->orig : (const uint8_t[]){ 0xff, 0xd0 }, 2);
-		if ((s->addr & 1) == 0)
-			__atomic_store_n((uint16_t *)s->addr, v, __ATOMIC_RELEASE);
-		else
-			memcpy((void *)s->addr, &v, 2);
+		/* One 16-bit store (atomic for other CPUs when aligned), in assembly: a sanitizer has no business
+		 * shadowing code pages. */
+		__asm__ volatile("movw %1, (%0)" : : "r"(s->addr), "r"(v) : "memory");
 		if (crosses) {
 			mprot(s->addr, open_prot);
 			open_page = 0;
@@ -174,15 +208,19 @@ static int cs_init(char *msg, size_t len)
  * headers, the whole range clamped to the file's size. */
 static int scan_file(int fd, uintptr_t start, size_t len, uint64_t offset, int prot)
 {
-	struct scan s = { start - 0, prot, 0 };
-	s.base = start;
+	struct scan s = { start, offset, NULL, 0, prot, 0 };
+	uint64_t *starts = NULL;
+	if (zp_func_starts(fd, &starts, &s.nstarts) == 0)
+		s.starts = starts;
 	if (zp_exec_sections(fd, offset, len, scan_range, &s) < 0) {
 		struct stat st;
 		if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > offset) {
 			uint64_t n = (uint64_t)st.st_size - offset;
-			scan_range(&s, 0, n < len ? n : len);
+			s.starts = NULL; /* no sections: nothing says where code starts but the mapping */
+			sweep(&s, 0, n < len ? n : len);
 		}
 	}
+	free(starts);
 	return s.err;
 }
 
@@ -222,8 +260,8 @@ static int scan_mapping(void *arg, const struct zp_mapping *m)
 		w->err = scan_file(fd, m->start, m->end - m->start, m->offset, prot);
 		bpftime_syscall_raw(SYS_close, fd, 0, 0, 0, 0, 0);
 	} else {
-		struct scan s = { m->start, prot, 0 };
-		scan_range(&s, 0, m->end - m->start);
+		struct scan s = { m->start, m->offset, NULL, 0, prot, 0 };
+		sweep(&s, 0, m->end - m->start);
 		w->err = s.err;
 	}
 	zp_stats.mappings++;
