@@ -91,6 +91,31 @@ static const char *leave_reason(struct agent *ag)
 	return NULL;
 }
 
+/* install_locked installs the syscall hooks when wanted and the attachments, and says the agent runs (lock held). */
+static void install_locked(struct agent *ag)
+{
+	char err[BPFTIME_ERR_LEN];
+	ag->installed = 1;
+	/* Preloaded, before main: the only moment the fallback (per thread, inherited) can cover every thread. */
+	if (ag->sys_env > 0 || (ag->sys_env == 0 && agent_session_has_syscalls(ag))) {
+		enum bpftime_syscall_mode m = ag->sys_env == 2 ? BPFTIME_SYSCALL_SUD
+					      : ag->mode == BPFTIME_AGENT_PRELOAD ? BPFTIME_SYSCALL_AUTO
+									      : BPFTIME_SYSCALL_ZPOLINE;
+		agent_syscalls_install(ag, m, err, sizeof(err));
+	}
+	agent_reconcile(ag);
+	struct bpftime_agent_entry *me = bpftime_agent_get(ag->seg, ag->agent_id);
+	if (me)
+		__atomic_store_n(&me->flags, ag->sys_mode == BPFTIME_SYSCALL_ZPOLINE ? BPFTIME_AGENT_F_SYSCALLS
+					     : ag->sys_mode == BPFTIME_SYSCALL_SUD   ? BPFTIME_AGENT_F_SUD
+										     : 0u, __ATOMIC_RELEASE);
+	/* The registration's message says how syscalls are hooked (the fallback and why), when they are. */
+	set_state(ag, BPFTIME_AGENT_RUNNING, ag->sys_mode ? ag->sys_msg : "");
+	agent_log(BPFTIME_LOG_INFO, "agent %u (%s) running: %u hooks%s%s", ag->agent_id,
+		  ag->mode == BPFTIME_AGENT_PRELOAD ? "preloaded" : "injected", ag->hooks, ag->sys_mode ? "; " : "",
+		  ag->sys_mode ? ag->sys_msg : "");
+}
+
 static void *control(void *arg)
 {
 	struct agent *ag = arg;
@@ -99,6 +124,8 @@ static void *control(void *arg)
 	bpftime_syscall_guard_enter();
 	prctl(PR_SET_NAME, "bpftime-agent");
 	pthread_mutex_lock(&ag->lock);
+	if (ag->seg && !ag->installed)
+		install_locked(ag);
 	while (!ag->stop && ag->seg) {
 		const char *why = leave_reason(ag);
 		if (why) {
@@ -171,26 +198,15 @@ static const char *start_locked(struct agent *ag, const char *session, enum bpft
 	ag->agent_id = (uint32_t)id;
 	ag->mode = mode;
 	ag->stop = 0;
+	ag->installed = 0;
 	ag->seen_gen = __atomic_load_n(&bpftime_seg_shm(ag->seg)->hdr.tables_gen, __ATOMIC_ACQUIRE);
-	/* Preloaded, before main: the only moment the fallback (per thread, inherited) can cover every thread. */
-	if (ag->sys_env > 0 || (ag->sys_env == 0 && agent_session_has_syscalls(ag))) {
-		enum bpftime_syscall_mode m = ag->sys_env == 2 ? BPFTIME_SYSCALL_SUD
-					      : mode == BPFTIME_AGENT_PRELOAD ? BPFTIME_SYSCALL_AUTO
-									      : BPFTIME_SYSCALL_ZPOLINE;
-		agent_syscalls_install(ag, m, err, sizeof(err));
-	}
-	agent_reconcile(ag);
-	struct bpftime_agent_entry *me = bpftime_agent_get(ag->seg, ag->agent_id);
-	if (me)
-		__atomic_store_n(&me->flags, ag->sys_mode == BPFTIME_SYSCALL_ZPOLINE ? BPFTIME_AGENT_F_SYSCALLS
-					     : ag->sys_mode == BPFTIME_SYSCALL_SUD   ? BPFTIME_AGENT_F_SUD
-										     : 0u, __ATOMIC_RELEASE);
-	/* The registration's message says how syscalls are hooked (the fallback and why), when they are. */
-	set_state(ag, BPFTIME_AGENT_RUNNING, ag->sys_mode ? ag->sys_msg : "");
-	agent_log(BPFTIME_LOG_INFO, "agent %u (%s) running: %u hooks%s%s", ag->agent_id,
-		  mode == BPFTIME_AGENT_PRELOAD ? "preloaded" : "injected", ag->hooks, ag->sys_mode ? "; " : "",
-		  ag->sys_mode ? ag->sys_msg : "");
+	/* Preloaded: the hooks go in now, before main. Injected: the control thread installs them, so the thread the
+	 * injector holds returns at once (and is a running thread like the others when code is patched). */
+	if (mode == BPFTIME_AGENT_PRELOAD)
+		install_locked(ag);
 	if (pthread_create(&ag->thread, NULL, control, ag) != 0) {
+		if (!ag->installed)
+			install_locked(ag);
 		agent_log(BPFTIME_LOG_WARN, "no control thread (pthread_create failed): the hooks stay until the process exits");
 	} else {
 		pthread_detach(ag->thread);

@@ -67,6 +67,7 @@ struct agent {
 	pthread_t thread;
 	int thread_live;
 	int stop;                         /* ask the control thread to leave */
+	int installed;                    /* install_locked ran for this session */
 	uint32_t seen_gen;
 	struct agent_prog progs[BPFTIME_MAX_PROGS];
 	struct agent_att *atts[BPFTIME_MAX_ATTACH];

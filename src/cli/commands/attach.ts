@@ -12,8 +12,9 @@ import type { Parsed } from '../args.js';
 import { EXIT, type Output } from '../output.js';
 import { openSession } from './live-common.js';
 
-/** How long detach waits for agents to report that their hooks are gone. */
+/** How long detach waits for agents to report that their hooks are gone, and attach for them to be installed. */
 const DETACH_WAIT_MS = 5000;
+const ATTACH_WAIT_MS = 10_000;
 
 function pidArg(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -41,8 +42,13 @@ export async function attachCommand(parsed: Parsed, out: Output): Promise<number
   const session = openSession(name);
   try {
     injectAgent(pid, name);
-    const a = agentOf(session, pid);
+    // The agent registered before the injector returned; its control thread installs the hooks right after.
+    let a = agentOf(session, pid);
+    for (const deadline = Date.now() + ATTACH_WAIT_MS; a?.state === 'starting' && Date.now() < deadline; a = agentOf(session, pid)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     if (!a) throw new ExecError('attach-failed', `attach to pid ${pid}: the agent loaded but did not register in session ${name}`);
+    if (a.state !== 'running') throw new ExecError('attach-failed', `attach to pid ${pid}: the agent is ${a.state}${a.message ? `: ${a.message}` : ''}`);
     if (out.json) out.data({ session: name, pid, comm: a.comm, agent: a.id, state: a.state, hooks: a.hooks, syscalls: a.syscalls });
     else out.text(`attached to pid ${pid} (${a.comm}): ${a.hooks} hook${a.hooks === 1 ? '' : 's'} installed${a.syscalls === 'none' ? '' : `, syscalls: ${a.syscalls}`}`);
     return EXIT.ok;
