@@ -11,17 +11,19 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/* The tracefs layouts of syscalls/sys_enter_* and sys_exit_*: 8 bytes of common fields, the syscall number, then
- * the six arguments or the result. */
+/* The tracefs layouts of syscalls/sys_enter_openat and sys_exit_openat: 8 bytes of common fields, int
+ * __syscall_nr, then the arguments (8 bytes each, from offset 16) or the result. */
 struct sys_enter_ctx {
 	__u64 common;
-	long id;
-	unsigned long args[6];
+	int nr;
+	int pad;
+	unsigned long args[4];
 };
 
 struct sys_exit_ctx {
 	__u64 common;
-	long id;
+	int nr;
+	int pad;
 	long ret;
 };
 

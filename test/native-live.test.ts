@@ -110,6 +110,17 @@ describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`live processes${NATIVE_SKIP}${CLANG_
     expect(end.exit_code).toBe(7);
   });
 
+  it('syscall tracepoints: syscalls:, raw_syscalls: and raw_tracepoint contexts each see every syscall, exactly', () => {
+    const object = compileC('syscalls', readFileSync(join(FIXTURES, 'syscalls.bpf.c'), 'utf8'));
+    const r = runCli(['trace', '--json', object, '--', target, 'getppid', '3000']);
+    expect(r.code, r.stderr).toBe(0);
+    const did = targetOutput(r)[0];
+    const end = endOf(r);
+    expect(entries(end, 'seen')).toEqual({ 0: 3000, 1: 3000, 2: 3000, 3: 3000, 4: 3000 });
+    expect(entries(end, 'last')).toEqual({ 0: did.ppid, 1: did.ppid });
+    expect(end.agents[0]).toMatchObject({ syscalls: 'zpoline', hooks: 5 });
+  });
+
   it('load holds a session that start runs a command in; status shows it; Ctrl-C prints the maps and ends it', async () => {
     const session = uniqueSession('start');
     const bg = await load(session);

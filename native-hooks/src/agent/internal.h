@@ -37,8 +37,12 @@ struct agent_att {
 	uint32_t id;
 	int installed;                    /* 1: hooked; 0: refused or not applicable here (see snap) */
 	struct agent_prog *prog;
-	const uint32_t *enabled;          /* prog->enabled */
+	uint32_t run_enabled;             /* the program's `enabled` in the segment, copied by the control thread (a hit
+					     reads this, not a cache line of the segment's program table) */
 	struct bpftime_seg *seg;
+	uint64_t *counters;               /* this attachment's counters of CPU 0 (counters.h) */
+	uint64_t counters_stride;         /* bytes from one CPU's counters to the next's */
+	uint32_t ncpus;                   /* CPUs with counters (the segment creator's count) */
 	/* uprobes */
 	struct bpftime_probe *probe;
 	uint64_t func_ip;                 /* bpf_get_func_ip: the probed function */

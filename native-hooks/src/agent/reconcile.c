@@ -83,7 +83,7 @@ static int install(struct agent *ag, struct agent_att *a)
 	a->prog = agent_prog_get(ag, a->snap.prog_id, why, sizeof(why));
 	if (!a->prog)
 		return refuse(ag, a, -ENOENT, why), 0;
-	a->enabled = a->prog->enabled;
+	a->run_enabled = __atomic_load_n(a->prog->enabled, __ATOMIC_ACQUIRE);
 	if (is_syscall(&a->snap)) {
 		a->installed = 1;
 		return 1;
@@ -134,7 +134,18 @@ int agent_reconcile(struct agent *ag)
 	if (ngone)
 		drop(ag, gone, ngone);
 	agent_progs_sync(ag);
+	/* Programs enabled or disabled since: the hits read the attachments' copies (the syscall table has its own). */
 	int sys_added = 0;
+	for (uint32_t i = 0; i < BPFTIME_MAX_ATTACH; i++) {
+		struct agent_att *a = ag->atts[i];
+		if (!a || !a->installed)
+			continue;
+		uint32_t en = __atomic_load_n(a->prog->enabled, __ATOMIC_ACQUIRE);
+		if (en != a->run_enabled) {
+			__atomic_store_n(&a->run_enabled, en, __ATOMIC_RELAXED);
+			sys_added |= is_syscall(&a->snap);
+		}
+	}
 	for (uint32_t i = 0; i < BPFTIME_MAX_ATTACH; i++) {
 		struct bpftime_attach_entry *e = bpftime_attach_get(ag->seg, i + 1);
 		if (!e || ag->atts[i] || !applies(e))
@@ -145,6 +156,10 @@ int agent_reconcile(struct agent *ag)
 		memcpy(&a->snap, e, sizeof(a->snap));
 		a->id = i + 1;
 		a->seg = ag->seg;
+		struct bpftime_shm_header *h = &bpftime_seg_shm(ag->seg)->hdr;
+		a->counters = (uint64_t *)((char *)bpftime_seg_base(ag->seg) + h->counters_off) + 2 * i;
+		a->counters_stride = BPFTIME_MAX_ATTACH * sizeof(struct bpftime_attach_counters);
+		a->ncpus = h->ncpus;
 		sys_added |= install(ag, a);
 		ag->atts[i] = a;
 	}

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "counters.h"
 
 /* sys_guarded: the syscall hooks are installed, so a program's own syscalls (probe_read_user, helpers) must be
  * kept out of the syscall tracepoints (the syscall component's guard). */
@@ -17,8 +17,8 @@ static int sys_guarded;
 static int on_probe(void *cookie, struct bpftime_pt_regs *regs)
 {
 	struct agent_att *a = cookie;
-	if (AGENT_UNLIKELY(!__atomic_load_n(a->enabled, __ATOMIC_RELAXED))) {
-		bpftime_attach_miss(a->seg, a->id);
+	if (AGENT_UNLIKELY(!__atomic_load_n(&a->run_enabled, __ATOMIC_RELAXED))) {
+		agent_miss(a);
 		return BPFTIME_HOOK_CONTINUE;
 	}
 	struct bpftime_run run = { .ctx = regs, .ctx_len = sizeof(*regs), .func_ip = a->func_ip };
@@ -29,10 +29,10 @@ static int on_probe(void *cookie, struct bpftime_pt_regs *regs)
 	if (guard)
 		bpftime_syscall_guard_leave();
 	if (rc != 0 && rc != -EFAULT) {
-		bpftime_attach_miss(a->seg, a->id);
+		agent_miss(a);
 		return BPFTIME_HOOK_CONTINUE;
 	}
-	bpftime_attach_hit(a->seg, a->id);
+	agent_hit(a);
 	if (rc == 0 && (run.flags & BPFTIME_RUN_OVERRIDE) && a->override_ok) {
 		regs->rax = run.override_value;
 		return BPFTIME_HOOK_OVERRIDE;
