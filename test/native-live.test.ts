@@ -121,6 +121,24 @@ describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`live processes${NATIVE_SKIP}${CLANG_
     expect(end.agents[0]).toMatchObject({ syscalls: 'zpoline', hooks: 5 });
   });
 
+  it('a uprobe on a library the process dlopens later is installed within a second', () => {
+    const lib = buildTarget('libdlt.so', '__attribute__((noinline)) long dl_fn(long x) { __asm__ volatile(""); return x + 1; }\n', ['-shared', '-fPIC']);
+    const main = buildTarget(
+      'dl-target',
+      `#include <dlfcn.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(void) { usleep(200000); void *h = dlopen("${lib}", RTLD_NOW);\n` +
+        `long (*f)(long) = (long (*)(long))dlsym(h, "dl_fn"); usleep(1600000); long s = 0; for (int i = 0; i < 100; i++) s += f(i);\n` +
+        `printf("{\\"sum\\": %ld}\\n", s); return 0; }\n`,
+      ['-ldl'],
+    );
+    const object = compileC('dlprobe', '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\nchar LICENSE[] SEC("license") = "GPL";\n' +
+      'struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u64); } n SEC(".maps");\n' +
+      'SEC("uprobe/libdlt.so:dl_fn") int on_dl(void *ctx) { __u32 k = 0; __u64 *v = bpf_map_lookup_elem(&n, &k); if (v) __sync_fetch_and_add(v, 1); return 0; }\n');
+    const r = runCli(['trace', '--json', object, '--', main]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(targetOutput(r)[0]).toEqual({ sum: 5050 });
+    expect(entries(endOf(r), 'n')).toEqual({ 0: 100 });
+  });
+
   it('load holds a session that start runs a command in; status shows it; Ctrl-C prints the maps and ends it', async () => {
     const session = uniqueSession('start');
     const bg = await load(session);

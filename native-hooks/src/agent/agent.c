@@ -21,6 +21,15 @@
 #define API __attribute__((visibility("default")))
 /* How often the control thread checks that the session's control plane is alive (the futex wakes it sooner). */
 #define CONTROL_POLL_MS 250
+/* How often uprobes whose binary is not mapped yet are tried again. */
+#define RETRY_MS 1000
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
 
 struct agent agent_state = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -137,6 +146,12 @@ static void *control(void *arg)
 			ag->seen_gen = gen;
 			agent_reconcile(ag);
 			continue;
+		}
+		/* Uprobes on a binary not mapped yet (a library the process will dlopen) are tried every RETRY_MS. */
+		uint64_t now = now_ms();
+		if (ag->pending && now - ag->retried_ms >= RETRY_MS) {
+			ag->retried_ms = now;
+			ag->pending = agent_retry_pending(ag);
 		}
 		struct bpftime_seg *seg = ag->seg;
 		pthread_mutex_unlock(&ag->lock);

@@ -36,6 +36,7 @@ struct agent_att {
 	struct bpftime_attach_entry snap; /* the entry when it was installed or refused: its identity */
 	uint32_t id;
 	int installed;                    /* 1: hooked; 0: refused or not applicable here (see snap) */
+	int pending;                      /* a uprobe whose binary this process does not map (yet): tried again */
 	struct agent_prog *prog;
 	uint32_t run_enabled;             /* the program's `enabled` in the segment, copied by the control thread (a hit
 					     reads this, not a cache line of the segment's program table) */
@@ -76,6 +77,8 @@ struct agent {
 	struct agent_prog progs[BPFTIME_MAX_PROGS];
 	struct agent_att *atts[BPFTIME_MAX_ATTACH];
 	uint32_t hooks;                   /* installed attachments */
+	int pending;                      /* uprobes waiting for their binary to be mapped */
+	uint64_t retried_ms;              /* when they were last tried (CLOCK_MONOTONIC) */
 };
 
 extern struct agent agent_state AGENT_HIDDEN;
@@ -91,6 +94,7 @@ void agent_progs_sync(struct agent *ag) AGENT_HIDDEN;
 
 /* reconcile.c */
 int agent_reconcile(struct agent *ag) AGENT_HIDDEN;
+int agent_retry_pending(struct agent *ag) AGENT_HIDDEN;
 void agent_uninstall_all(struct agent *ag) AGENT_HIDDEN;
 int agent_session_has_syscalls(struct agent *ag) AGENT_HIDDEN;
 

@@ -55,15 +55,30 @@ static void refuse(struct agent *ag, struct agent_att *a, int rc, const char *wh
 	struct bpftime_attach_entry *e = bpftime_attach_get(ag->seg, a->id);
 	const char *sep = a->snap.target[0] && a->snap.symbol[0] ? ":" : "";
 	if (rc == -ESRCH && a->snap.kind <= BPFTIME_ATTACH_URETPROBE) {
-		/* The binary is not mapped here (a shell before the exec of the target): nothing to say in the table. */
-		agent_log(BPFTIME_LOG_INFO, "%s %s%s%s: not in this process (%s)", kind_name(a->snap.kind), a->snap.target, sep,
-			  a->snap.symbol, why);
+		/* The binary is not mapped here (a shell before the exec of the target, a library not loaded yet): nothing
+		 * to say in the table; the control thread tries again from time to time (agent_retry_pending). */
+		if (!a->pending)
+			agent_log(BPFTIME_LOG_INFO, "%s %s%s%s: not in this process (%s)", kind_name(a->snap.kind), a->snap.target,
+				  sep, a->snap.symbol, why);
+		a->pending = 1;
 		return;
 	}
 	if (e)
 		snprintf(e->message, sizeof(e->message), "pid %d: %s", (int)getpid(), why);
 	agent_log(BPFTIME_LOG_WARN, "attachment %u (%s %s%s%s) not installed: %s", a->id, kind_name(a->snap.kind),
 		  a->snap.target, sep, a->snap.symbol, why);
+}
+
+/* count_hooks records how many attachments are installed in this process. */
+static void count_hooks(struct agent *ag)
+{
+	uint32_t hooks = 0;
+	for (uint32_t i = 0; i < BPFTIME_MAX_ATTACH; i++)
+		hooks += ag->atts[i] && ag->atts[i]->installed;
+	ag->hooks = hooks;
+	struct bpftime_agent_entry *me = bpftime_agent_get(ag->seg, ag->agent_id);
+	if (me)
+		__atomic_store_n(&me->hooks, hooks, __ATOMIC_RELEASE);
 }
 
 /* install tries one attachment; 1 when a syscall attachment was added (the dispatch table must be published). */
@@ -117,6 +132,24 @@ static void drop(struct agent *ag, struct agent_att **gone, uint32_t n)
 	}
 }
 
+/* agent_retry_pending tries again the uprobes whose binary was not mapped (a library dlopened since); returns how
+ * many are still waiting. */
+int agent_retry_pending(struct agent *ag)
+{
+	int waiting = 0, sys = 0;
+	for (uint32_t i = 0; i < BPFTIME_MAX_ATTACH; i++) {
+		struct agent_att *a = ag->atts[i];
+		if (!a || !a->pending)
+			continue;
+		sys |= install(ag, a);
+		waiting += a->pending = !a->installed && a->pending;
+	}
+	if (sys)
+		agent_syscalls_publish(ag);
+	count_hooks(ag);
+	return waiting;
+}
+
 int agent_reconcile(struct agent *ag)
 {
 	static struct agent_att *gone[BPFTIME_MAX_ATTACH];
@@ -165,13 +198,10 @@ int agent_reconcile(struct agent *ag)
 	}
 	if (sys_added)
 		agent_syscalls_publish(ag);
-	uint32_t hooks = 0;
+	count_hooks(ag);
+	ag->pending = 0;
 	for (uint32_t i = 0; i < BPFTIME_MAX_ATTACH; i++)
-		hooks += ag->atts[i] && ag->atts[i]->installed;
-	ag->hooks = hooks;
-	struct bpftime_agent_entry *me = bpftime_agent_get(ag->seg, ag->agent_id);
-	if (me)
-		__atomic_store_n(&me->hooks, hooks, __ATOMIC_RELEASE);
+		ag->pending += ag->atts[i] && ag->atts[i]->pending;
 	return 0;
 }
 
