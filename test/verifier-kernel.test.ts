@@ -1,0 +1,36 @@
+// The kernel as oracle for the verifier case table (root + bpf() only): every case the kernel can express is loaded
+// with BPF_PROG_LOAD, and the kernel's verdict must be the case's `expect` and its log must contain the case's
+// `kernel` message. The corpus is thereby proven against the real verifier, case by case.
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kernelMessages, loadCases } from './verifier-cases.js';
+import { kernelVerify } from './kernel-verify.js';
+import { HAS_KERNEL, KERNEL_SKIP } from './toolchain.js';
+
+const cases = loadCases();
+const expressible = cases.filter((c) => c.noKernel === undefined);
+// KERNEL_ORACLE_DUMP=FILE writes one JSON line per case with the kernel's verdict and messages (for writing cases).
+const dump = process.env.KERNEL_ORACLE_DUMP;
+if (dump) writeFileSync(dump, '');
+let agreed = 0;
+let checked = 0;
+
+describe.skipIf(!HAS_KERNEL)(`the kernel agrees with the verifier case table${KERNEL_SKIP}`, () => {
+  afterAll(() => {
+    const rate = checked ? ((100 * agreed) / checked).toFixed(1) : '0';
+    console.log(
+      `kernel oracle: ${agreed}/${checked} cases agree (${rate}%), ${cases.length - expressible.length} not expressible as kernel programs, ${cases.length} in the table`,
+    );
+  });
+
+  it.each(expressible.map((c) => [`${c.group}: ${c.name}`, c] as const))('%s', (_, c) => {
+    const v = kernelVerify(c);
+    checked++;
+    const messages = kernelMessages(v.log);
+    if (dump) appendFileSync(dump, JSON.stringify({ case: c.name, expect: c.expect, want: c.kernel, kernel: v.accepted ? 'accept' : 'reject', errno: v.errno, messages }) + '\n');
+    const tail = v.log.split('\n').slice(-8).join('\n');
+    expect(v.accepted ? 'accept' : 'reject', `${c.file}:${c.line}: kernel ${v.stage} errno ${v.errno}; log ends:\n${tail}`).toBe(c.expect);
+    if (c.kernel !== undefined) expect(messages, `${c.file}:${c.line}: kernel message`).toContain(c.kernel);
+    agreed++;
+  });
+});
