@@ -26,7 +26,7 @@ describe.skipIf(!HAS_KERNEL)(`the kernel agrees with the verifier case table${KE
   it.each(expressible.map((c) => [`${c.group}: ${c.name}`, c] as const))('%s', (_, c) => {
     const v = kernelVerify(c);
     checked++;
-    const messages = kernelMessages(v.log);
+    const messages = kernelMessages(v.log) + (v.stage === 'attach' ? `\nattach failed: ${v.error}` : '');
     if (dump) appendFileSync(dump, JSON.stringify({ case: c.name, expect: c.expect, want: c.kernel, kernel: v.accepted ? 'accept' : 'reject', errno: v.errno, messages }) + '\n');
     const tail = v.log.split('\n').slice(-8).join('\n');
     expect(v.accepted ? 'accept' : 'reject', `${c.file}:${c.line}: kernel ${v.stage} errno ${v.errno}; log ends:\n${tail}`).toBe(c.expect);
