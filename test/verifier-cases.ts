@@ -222,6 +222,6 @@ export function parseKnownDifferences(text: string, file = 'test/verifier-cases/
 export function kernelMessages(log: string): string {
   return log
     .split('\n')
-    .filter((l) => !/^(\d+: |from \d+ to \d+: |; |\s|(caller|callee):$)/.test(l))
+    .filter((l) => !/^(\d+: |from \d+ to \d+: |; |\s|(caller|callee|returning from callee|to caller at \d+):$)/.test(l))
     .join('\n');
 }
