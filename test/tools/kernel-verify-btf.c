@@ -126,20 +126,18 @@ void attach_func_info(union bpf_attr *attr, const struct bpf_insn *insns, unsign
   static struct bpf_func_info info[1024];
   static struct btf_builder b;
   unsigned n = 0;
-  int has_func_addr = 0;
   starts[n++] = 0;
   for (unsigned pc = 0; pc < count && n < 1024; pc++) {
     const struct bpf_insn *in = &insns[pc];
     int is_lddw = in->code == (BPF_LD | BPF_IMM | BPF_DW);
     int local_call = in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL;
     int func_addr = is_lddw && in->src_reg == BPF_PSEUDO_FUNC;
-    has_func_addr |= func_addr;
     long target = (long)pc + 1 + in->imm;
     if ((local_call || func_addr) && target >= 0 && target < (long)count) starts[n++] = (unsigned)target;
     if (is_lddw) pc++;
   }
-  if (!has_func_addr) return;
   qsort(starts, n, sizeof(starts[0]), cmp_unsigned);
+  if (starts[n - 1] == 0) return; /* one subprogram: no func_info, as for a program without BTF */
   uint32_t int_id = int_type(&b, "int", 4, 1);
   uint32_t proto_id = type(&b, NULL, BTF_KIND_FUNC_PROTO, 0, int_id);
   unsigned nfuncs = 0;

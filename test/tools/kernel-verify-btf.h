@@ -11,8 +11,8 @@
  * VALUE-byte value is `struct { struct bpf_spin_lock lock; char pad[VALUE - 4]; }`; returns the BTF fd. */
 int load_lock_value_btf(unsigned key, unsigned value, __u32 *key_type_id, __u32 *value_type_id);
 
-/* attach_func_info gives `attr` BTF func_info (one static `int fN(void)` per subprogram) when the program has a
- * BPF_PSEUDO_FUNC lddw, which the kernel accepts only with func_info; otherwise it leaves `attr` alone. */
+/* attach_func_info gives `attr` BTF func_info (one static `int fN(void)` per subprogram) when the program has more
+ * than one subprogram (targets of local calls and of BPF_PSEUDO_FUNC lddw); otherwise it leaves `attr` alone. */
 void attach_func_info(union bpf_attr *attr, const struct bpf_insn *insns, unsigned count);
 
 #endif

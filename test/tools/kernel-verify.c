@@ -9,9 +9,9 @@
  *
  * Maps are created in order; the N-th (from 0) is the one a `lddw` with src_reg 1 (BPF_PSEUDO_MAP_FD) or 2
  * (BPF_PSEUDO_MAP_VALUE) and imm N refers to, so the tool patches imm to the map's fd as libbpf does. `:lock` gives the
- * map a BTF value type that starts with a `struct bpf_spin_lock`. Programs that take a callback's address
- * (`lddw rN, func ...`, BPF_PSEUDO_FUNC) get the BTF func_info the kernel requires for them, one static function per
- * subprogram. `--priv bpf` drops every capability except CAP_BPF (and CAP_NET_ADMIN, which networking program types
+ * map a BTF value type that starts with a `struct bpf_spin_lock`. Programs with subprograms get BTF func_info, one
+ * static function per subprogram, as clang always emits: the kernel requires it for callbacks (`lddw rN, func ...`,
+ * BPF_PSEUDO_FUNC) and for tail calls from subprograms. `--priv bpf` drops every capability except CAP_BPF (and CAP_NET_ADMIN, which networking program types
  * need to load) before loading: the verifier then runs without CAP_PERFMON, so pointer leaks, reads of uninitialised
  * stack and Spectre-unsafe arithmetic are rejected as for an unprivileged user; tracing types cannot load that way.
  * `--attach` attaches the loaded program (a tracepoint through a disabled perf event, a raw tracepoint through
