@@ -3,7 +3,7 @@
  * table (verifier-cases.ts) into the kernel with BPF_PROG_LOAD. Needs root and bpf() (HAS_KERNEL in toolchain.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeProgram } from '../src/isa/index.js';
 import { ROOT } from './helpers.js';
@@ -33,7 +33,7 @@ export function buildKernelVerify(): string {
   return out;
 }
 
-/** kernelArgs gives the kernel-verify options of a case (program file last). */
+/** kernelArgs gives the kernel-verify arguments of a case (program file last). */
 export function kernelArgs(c: VerifierCase, file: string): string[] {
   const args = ['--type', c.type, '--priv', c.priv, '--license', c.license];
   for (const m of c.maps) args.push('--map', m.text);
@@ -41,13 +41,21 @@ export function kernelArgs(c: VerifierCase, file: string): string[] {
   return [...args, file];
 }
 
-/** kernelVerify loads one case into the kernel and returns its verdict; setup failures (exit 3) throw. */
-export function kernelVerify(c: VerifierCase): KernelVerdict {
-  const file = join(scratch(), `${c.name}.bin`);
-  writeFileSync(file, encodeProgram(c.insns));
-  const r = spawnSync(buildKernelVerify(), kernelArgs(c, file), { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0 && r.status !== 1) {
-    throw new Error(`${c.file}:${c.line}: kernel-verify failed (status ${r.status}): ${r.stderr.trim() || r.error}`);
-  }
-  return JSON.parse(r.stdout) as KernelVerdict;
+/** kernelVerifyAll loads every case into the kernel (one kernel-verify process, one child per case) and returns the
+ * verdicts in the order of `cases`; a case whose setup fails (a map the kernel cannot create, ...) throws. */
+export function kernelVerifyAll(cases: readonly VerifierCase[]): KernelVerdict[] {
+  const dir = mkdtempSync(join(scratch(), 'cases-'));
+  const lines = cases.map((c, i) => {
+    const file = join(dir, `${i}.bin`);
+    writeFileSync(file, encodeProgram(c.insns));
+    return kernelArgs(c, file).join('\t');
+  });
+  const r = spawnSync(buildKernelVerify(), ['--batch'], { input: lines.join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 30 });
+  const out = r.stdout.split('\n').filter((l) => l !== '');
+  if (out.length !== cases.length) throw new Error(`kernel-verify printed ${out.length} verdicts for ${cases.length} cases: ${r.stderr || r.error}`);
+  return out.map((l, i) => {
+    const v = JSON.parse(l) as KernelVerdict | { setup_failed: true; status: number };
+    if ('setup_failed' in v) throw new Error(`${cases[i].file}:${cases[i].line}: kernel-verify could not set up the case: ${r.stderr.trim()}`);
+    return v;
+  });
 }

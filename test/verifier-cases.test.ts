@@ -11,15 +11,27 @@ import { ROOT } from './helpers.js';
 import { CASES_DIR, CaseFormatError, loadCases, parseCases, parseKnownDifferences, type VerifierCase } from './verifier-cases.js';
 
 const cases = loadCases();
+/** RULE_GROUPS are the case files, one per rule family of issue 10. */
+const RULE_GROUPS = [
+  'callbacks', 'complexity', 'context', 'helpers', 'loops', 'map-values', 'packet', 'pointer-arithmetic', 'pointer-leaks',
+  'references', 'registers', 'return-types', 'scalar-bounds', 'stack', 'structure', 'tail-calls',
+];
 const known = parseKnownDifferences(readFileSync(join(CASES_DIR, 'KNOWN-DIFFERENCES.md'), 'utf8'));
 const knownByName = new Map(known.map((k) => [k.name, k]));
 
 describe('the verifier case table', () => {
   it('parses, with unique names and a kernel message on every kernel-checked reject', () => {
-    expect(cases.length).toBeGreaterThan(0);
+    expect(cases.length).toBeGreaterThanOrEqual(250);
     for (const c of cases) {
       if (c.expect === 'reject' && c.noKernel === undefined) expect(c.kernel, `${c.file}:${c.line}`).toBeTruthy();
     }
+  });
+
+  it('covers every rule group of the verifier with accepts and rejects', () => {
+    const groups = new Map<string, Set<string>>();
+    for (const c of cases) groups.set(c.group, (groups.get(c.group) ?? new Set()).add(c.expect));
+    expect([...groups.keys()].sort()).toEqual(RULE_GROUPS);
+    for (const [g, verdicts] of groups) expect([...verdicts].sort(), g).toEqual(['accept', 'reject']);
   });
 
   it('lists only existing cases in KNOWN-DIFFERENCES.md, each disagreeing with the table', () => {

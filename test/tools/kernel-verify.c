@@ -18,7 +18,11 @@
  * BPF_RAW_TRACEPOINT_OPEN) and detaches it at once: the kernel checks context accesses against the tracepoint's
  * record only then.
  *
- * Exit status: 0 accepted, 1 rejected by the kernel, 3 invalid input or setup failure (message on stderr).
+ * `kernel-verify --batch` reads such command lines from stdin, one per line with tab-separated arguments, and prints one
+ * JSON line for each (a program per child process), so a test loads hundreds of programs with one spawn.
+ *
+ * Exit status: 0 accepted, 1 rejected by the kernel, 3 invalid input or setup failure (message on stderr); in batch
+ * mode 0, or 3 when any line failed to set up.
  * Must run as root. Built by test/verifier-kernel.test.ts with gcc.
  */
 #define _GNU_SOURCE
@@ -35,12 +39,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kernel-verify-btf.h"
 
 #define MAX_MAPS 64
-#define LOG_SIZE (16u << 20)
+#define LOG_SIZE (1u << 20) /* the kernel keeps the tail of longer logs, where its message is */
 
 static void die(const char *fmt, ...) {
   va_list ap;
@@ -272,7 +277,8 @@ static void print_json_string(const char *s) {
   putchar('"');
 }
 
-int main(int argc, char **argv) {
+/* verify_one loads the program one command line describes, prints its JSON line and returns the exit status. */
+static int verify_one(int argc, char **argv) {
   struct options o = parse_args(argc, argv);
   unsigned count;
   struct bpf_insn *insns = read_program(o.file, &count);
@@ -320,4 +326,80 @@ int main(int argc, char **argv) {
   print_json_string(log);
   puts("}");
   return err ? 1 : 0;
+}
+
+#define BATCH_JOBS 4
+
+/* A batch job: the child verifying one line, and the file its JSON line goes to. */
+struct job {
+  pid_t pid;
+  FILE *out;
+};
+
+/* start_job forks a child that verifies one tab-separated command line into a temporary file. */
+static struct job start_job(char *line) {
+  char *args[2 * MAX_MAPS + 32];
+  int n = 0;
+  args[n++] = "kernel-verify";
+  for (char *t = strtok(line, "\t"); t && n < (int)(sizeof(args) / sizeof(args[0])) - 1; t = strtok(NULL, "\t")) args[n++] = t;
+  args[n] = NULL;
+  struct job j = {.out = tmpfile()};
+  if (!j.out) die("tmpfile: %s", strerror(errno));
+  fflush(stdout);
+  j.pid = fork();
+  if (j.pid < 0) die("fork: %s", strerror(errno));
+  if (j.pid == 0) {
+    if (dup2(fileno(j.out), STDOUT_FILENO) < 0) _exit(3);
+    int status = verify_one(n, args);
+    fflush(stdout);
+    _exit(status);
+  }
+  return j;
+}
+
+/* finish_job waits for a job, copies its JSON line to stdout (or a setup failure line) and returns its status. */
+static int finish_job(struct job j) {
+  int status;
+  if (waitpid(j.pid, &status, 0) < 0) die("waitpid: %s", strerror(errno));
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (code > 1) {
+    printf("{\"setup_failed\":true,\"status\":%d}\n", code);
+  } else {
+    rewind(j.out);
+    char buf[65536];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof(buf), j.out)) > 0) fwrite(buf, 1, got, stdout);
+  }
+  fclose(j.out);
+  return code;
+}
+
+/* run_batch reads one command line per stdin line (arguments separated by tabs) and verifies each in a child process,
+ * a few at a time, so capabilities dropped for one program stay dropped only there. Prints one JSON line per input
+ * line, in input order; a line whose setup failed prints {"setup_failed":true,"status":N} (the reason is on stderr). */
+static int run_batch(void) {
+  char *line = NULL;
+  size_t cap = 0;
+  struct job jobs[BATCH_JOBS];
+  unsigned started = 0, finished = 0;
+  int worst = 0;
+  while (getline(&line, &cap, stdin) > 0) {
+    line[strcspn(line, "\n")] = 0;
+    if (started - finished == BATCH_JOBS) {
+      int code = finish_job(jobs[finished++ % BATCH_JOBS]);
+      if (code > worst) worst = code;
+    }
+    jobs[started++ % BATCH_JOBS] = start_job(line);
+  }
+  while (finished < started) {
+    int code = finish_job(jobs[finished++ % BATCH_JOBS]);
+    if (code > worst) worst = code;
+  }
+  free(line);
+  return worst > 1 ? 3 : 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--batch") == 0) return run_batch();
+  return verify_one(argc, argv);
 }
