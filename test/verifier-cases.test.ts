@@ -6,7 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { MapSpec } from '../src/loader/spec.js';
 import { ROOT } from './helpers.js';
 import { CASES_DIR, CaseFormatError, loadCases, parseCases, parseKnownDifferences, type VerifierCase } from './verifier-cases.js';
 
@@ -80,24 +79,26 @@ interface VerifyResult {
   error?: { message: string };
 }
 
-/** mapSpec turns a case's `## map` into the MapSpec a raw program's maps are declared with. */
-function mapSpec(c: VerifierCase, i: number): MapSpec {
+/** mapInfo turns a case's N-th `## map` into the map description a raw program's maps are declared with. */
+function mapInfo(c: VerifierCase, i: number): Record<string, unknown> {
   const m = c.maps[i];
-  return {
-    name: `map${i}`, type: m.typeId, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries,
-    flags: m.type === 'lpm_trie' ? 1 : 0, pinning: 0, numaNode: 0, mapExtra: 0n, contents: [], origin: 'maps',
-    section: '', readOnly: false,
-  };
+  const flags = m.type === 'lpm_trie' ? 1 : 0; // BPF_F_NO_PREALLOC, which the kernel requires (kernel-verify sets it too)
+  return { name: `map${i}`, type: m.typeId, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags, spinLock: m.lock };
 }
 
-/** verifierOptions is the one place that turns a case into verifyProgram's options (see README.md). */
+/**
+ * verifierOptions is the one place that turns a case into verifyProgram's options (README.md): the kernel's program
+ * type name, the maps in `lddw` order, privileged for `## priv full`, the tracepoint whose record a `tracepoint`
+ * program reads, and the license.
+ */
 function verifierOptions(c: VerifierCase): Record<string, unknown> {
+  const tracepoint = c.attach?.startsWith('tracepoint:') ? c.attach.slice(c.attach.lastIndexOf('/') + 1) : undefined;
   return {
-    progType: c.type,
-    maps: c.maps.map((_, i) => mapSpec(c, i)),
+    type: c.type,
+    maps: c.maps.map((_, i) => mapInfo(c, i)),
     privileged: c.priv === 'full',
+    ...(tracepoint ? { tracepoint } : {}),
     license: c.license,
-    attach: c.attach,
   };
 }
 

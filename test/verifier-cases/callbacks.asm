@@ -18,6 +18,7 @@ exit
 ## case loop-callback-returns-two
 ## expect reject
 ## kernel At callback return the register R0 has smin=2 smax=2 should have been in [0, 1]
+## ours
 mov %r1, 10
 lddw %r2, func cb
 mov %r3, 0
@@ -32,6 +33,7 @@ exit
 ## case loop-callback-returns-unknown
 ## expect reject
 ## kernel should have been in [0, 1]
+## ours
 mov %r1, 10
 lddw %r2, func cb
 mov %r3, 0
@@ -60,6 +62,7 @@ exit
 ## case loop-callback-r0-uninit
 ## expect reject
 ## kernel R0 not a scalar value
+## ours
 mov %r1, 10
 lddw %r2, func cb
 mov %r3, 0
@@ -73,6 +76,7 @@ exit
 ## case loop-callback-not-a-function
 ## expect reject
 ## kernel R2 type=scalar expected=func
+## ours
 mov %r1, 10
 mov %r2, 0
 mov %r3, 0
@@ -84,6 +88,7 @@ exit
 ## case loop-callback-index-is-scalar
 ## expect reject
 ## kernel R1 invalid mem access 'scalar'
+## ours
 mov %r1, 10
 lddw %r2, func cb
 mov %r3, 0
@@ -99,6 +104,7 @@ exit
 ## case loop-callback-third-arg-uninit
 ## expect reject
 ## kernel R3 !read_ok
+## ours
 mov %r1, 10
 lddw %r2, func cb
 mov %r3, 0
@@ -133,6 +139,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R2 off=-16 size=8
+## ours
 stdw [%r10-8], 0
 mov %r1, 10
 lddw %r2, func cb
@@ -150,6 +157,7 @@ exit
 ## case loop-callback-ctx-is-null
 ## expect reject
 ## kernel R2 invalid mem access 'scalar'
+## ours
 mov %r1, 10
 lddw %r2, func cb
 mov %r3, 0
@@ -166,6 +174,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel Unreleased reference
+## ours
 mov %r1, 4
 lddw %r2, func cb
 mov %r3, 0
@@ -200,6 +209,7 @@ exit
 ## map array:4:8:4
 ## expect reject
 ## kernel invalid access to map value, value_size=8 off=8 size=8
+## ours
 lddw %r1, map_fd 0
 lddw %r2, func cb
 mov %r3, 0
@@ -231,6 +241,7 @@ exit
 ## map hash:8:8:4
 ## expect reject
 ## kernel invalid access to map key, key_size=8 off=4 size=8
+## ours
 lddw %r1, map_fd 0
 lddw %r2, func cb
 mov %r3, 0
@@ -247,6 +258,7 @@ exit
 ## map array:4:8:4
 ## expect reject
 ## kernel should have been in [0, 1]
+## ours
 lddw %r1, map_fd 0
 lddw %r2, func cb
 mov %r3, 0
@@ -262,6 +274,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel callback function not allowed for map
+## ours
 lddw %r1, map_fd 0
 lddw %r2, func cb
 mov %r3, 0

@@ -55,6 +55,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel BPF program is too large. Processed 1000001 insn
+## ours
 mov %r6, 0
 lsh %r6, 1
 call 7
@@ -238,6 +239,7 @@ exit
 ## case pending-branches-8193
 ## expect reject
 ## kernel The sequence of 8193 jumps is too complex
+## ours
 mov %r6, 0
 mov %r7, 0
 loop:

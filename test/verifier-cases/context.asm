@@ -10,6 +10,7 @@ exit
 ## case skb-len-write
 ## expect reject
 ## kernel invalid bpf_context access off=0 size=4
+## ours
 stxw [%r1+0], %r1
 mov %r0, 0
 exit
@@ -35,6 +36,7 @@ exit
 ## case skb-mark-write-socket-filter
 ## expect reject
 ## kernel invalid bpf_context access off=8 size=4
+## ours
 mov %r2, 1
 stxw [%r1+8], %r2
 mov %r0, 0
@@ -56,6 +58,7 @@ exit
 ## case skb-data-socket-filter
 ## expect reject
 ## kernel invalid bpf_context access off=76 size=4
+## ours
 ldxw %r0, [%r1+76]
 exit
 
@@ -69,24 +72,28 @@ exit
 ## case skb-tc-classid-socket-filter
 ## expect reject
 ## kernel invalid bpf_context access off=72 size=4
+## ours
 ldxw %r0, [%r1+72]
 exit
 
 ## case skb-past-end
 ## expect reject
 ## kernel invalid bpf_context access off=192 size=4
+## ours
 ldxw %r0, [%r1+192]
 exit
 
 ## case skb-negative-offset
 ## expect reject
 ## kernel invalid bpf_context access off=-4 size=4
+## ours
 ldxw %r0, [%r1-4]
 exit
 
 ## case skb-misaligned
 ## expect reject
 ## kernel invalid bpf_context access off=2 size=4
+## ours
 ldxw %r0, [%r1+2]
 exit
 
@@ -98,6 +105,7 @@ exit
 ## case skb-wide-read-of-u32
 ## expect reject
 ## kernel invalid bpf_context access off=0 size=8
+## ours
 ldxdw %r0, [%r1+0]
 exit
 
@@ -111,6 +119,7 @@ exit
 ## case skb-atomic-on-ctx
 ## expect reject
 ## kernel BPF_ATOMIC stores into R1 ctx is not allowed
+## ours
 mov %r2, 1
 lock add [%r1+48], %r2
 mov %r0, 0
@@ -129,6 +138,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid bpf_context access off=12 size=4
+## ours
 mov %r2, 0
 stxw [%r1+12], %r2
 mov %r0, 2
@@ -138,6 +148,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid bpf_context access off=24 size=4
+## ours
 ldxw %r0, [%r1+24]
 exit
 
@@ -145,6 +156,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid bpf_context access off=0 size=8
+## ours
 ldxdw %r0, [%r1+0]
 exit
 
@@ -164,6 +176,7 @@ exit
 ## type kprobe
 ## expect reject
 ## kernel invalid bpf_context access off=168 size=8
+## ours
 ldxdw %r0, [%r1+168]
 exit
 
@@ -171,6 +184,7 @@ exit
 ## type kprobe
 ## expect reject
 ## kernel invalid bpf_context access off=112 size=8
+## ours
 mov %r2, 0
 stxdw [%r1+112], %r2
 mov %r0, 0
@@ -186,6 +200,7 @@ exit
 ## type kprobe
 ## expect reject
 ## kernel invalid bpf_context access off=116 size=8
+## ours
 ldxdw %r0, [%r1+116]
 exit
 
@@ -208,6 +223,7 @@ exit
 ## attach tracepoint:syscalls/sys_enter_openat
 ## expect reject
 ## kernel attach failed: Permission denied
+## ours
 ldxdw %r0, [%r1+48]
 exit
 
@@ -215,6 +231,7 @@ exit
 ## type tracepoint
 ## expect reject
 ## kernel invalid bpf_context access off=24 size=8
+## ours
 mov %r2, 0
 stxdw [%r1+24], %r2
 mov %r0, 0
@@ -224,6 +241,7 @@ exit
 ## type tracepoint
 ## expect reject
 ## kernel invalid bpf_context access off=8192 size=8
+## ours
 ldxdw %r0, [%r1+8192]
 exit
 
@@ -240,6 +258,7 @@ exit
 ## attach raw_tracepoint:sys_enter
 ## expect reject
 ## kernel attach failed: Invalid argument
+## ours
 ldxdw %r0, [%r1+16]
 mov %r0, 0
 exit
@@ -248,6 +267,7 @@ exit
 ## type raw_tracepoint
 ## expect reject
 ## kernel invalid bpf_context access off=0 size=8
+## ours
 mov %r2, 0
 stxdw [%r1+0], %r2
 mov %r0, 0
@@ -263,6 +283,7 @@ exit
 ## type perf_event
 ## expect reject
 ## kernel invalid bpf_context access off=184 size=8
+## ours
 ldxdw %r0, [%r1+184]
 exit
 
@@ -270,6 +291,7 @@ exit
 ## type perf_event
 ## expect reject
 ## kernel invalid bpf_context access off=168 size=8
+## ours
 mov %r2, 0
 stxdw [%r1+168], %r2
 mov %r0, 0

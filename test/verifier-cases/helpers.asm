@@ -20,6 +20,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R2 off=-8 size=8
+## ours
 mov %r2, %r10
 add %r2, -8
 lddw %r1, map_fd 0
@@ -32,6 +33,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R2 off -8+4 size 8
+## ours
 stw [%r10-8], 0
 mov %r2, %r10
 add %r2, -8
@@ -44,6 +46,7 @@ exit
 ## map hash:8:8:16
 ## expect reject
 ## kernel invalid read from stack R2 off=-4 size=8
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -56,6 +59,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel R2 type=scalar expected=fp
+## ours
 mov %r2, 0
 lddw %r1, map_fd 0
 call 1
@@ -66,6 +70,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel R2 type=ctx expected=fp
+## ours
 mov %r2, %r1
 lddw %r1, map_fd 0
 call 1
@@ -76,6 +81,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel R1 type=scalar expected=map_ptr
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -88,6 +94,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel R1 type=ctx expected=map_ptr
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -145,6 +152,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R3 off -24+8 size 16
+## ours
 stw [%r10-4], 0
 stdw [%r10-24], 0
 mov %r2, %r10
@@ -162,6 +170,7 @@ exit
 ## map array:4:8:1
 ## expect reject
 ## kernel invalid access to map value, value_size=8 off=0 size=16
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -198,6 +207,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel R4 !read_ok
+## ours
 stw [%r10-4], 0
 stdw [%r10-16], 0
 mov %r2, %r10
@@ -214,6 +224,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R2 off=-4 size=4
+## ours
 mov %r2, %r10
 add %r2, -4
 lddw %r1, map_fd 0
@@ -258,6 +269,7 @@ exit
 ## case load-bytes-size-past-buffer
 ## expect reject
 ## kernel invalid write to stack R3 off=-16 size=32
+## ours
 mov %r2, 0
 mov %r3, %r10
 add %r3, -16
@@ -269,6 +281,7 @@ exit
 ## case load-bytes-size-zero
 ## expect reject
 ## kernel invalid zero-sized read
+## ours
 mov %r2, 0
 mov %r3, %r10
 add %r3, -16
@@ -280,6 +293,7 @@ exit
 ## case load-bytes-size-unbounded
 ## expect reject
 ## kernel R4 unbounded memory access, use 'var &= const' or 'if (var < const)'
+## ours
 ldxw %r4, [%r1+0]
 add %r4, 1
 mov %r2, 0
@@ -307,6 +321,7 @@ exit
 ## case load-bytes-size-masked-too-wide
 ## expect reject
 ## kernel invalid write to stack R3 off=-16 size=32
+## ours
 mov %r6, %r1
 call 7
 mov %r4, %r0
@@ -323,6 +338,7 @@ exit
 ## case load-bytes-size-negative
 ## expect reject
 ## kernel R4 min value is negative, either use unsigned or 'var &= const'
+## ours
 mov %r6, %r1
 call 7
 mov %r4, %r0
@@ -359,6 +375,7 @@ exit
 ## map hash:4:32:16
 ## expect reject
 ## kernel invalid access to map value, value_size=32 off=8 size=32
+## ours
 mov %r6, %r1
 stw [%r10-4], 0
 mov %r2, %r10
@@ -379,6 +396,7 @@ exit
 ## case load-bytes-ctx-not-ctx
 ## expect reject
 ## kernel R1 type=fp expected=ctx
+## ours
 mov %r1, %r10
 mov %r2, 0
 mov %r3, %r10
@@ -403,6 +421,7 @@ exit
 ## type kprobe
 ## expect reject
 ## kernel R2 unbounded memory access
+## ours
 ldxdw %r3, [%r1+112]
 ldxw %r2, [%r1+104]
 mov %r1, %r10
@@ -441,6 +460,7 @@ exit
 ## map perf_event_array:4:4:2
 ## expect reject
 ## kernel R1 type=fp expected=ctx
+## ours
 stdw [%r10-8], 0
 mov %r1, %r10
 lddw %r2, map_fd 0
@@ -457,6 +477,7 @@ exit
 ## map hash:4:4:2
 ## expect reject
 ## kernel cannot pass map_type 1 into func bpf_perf_event_output#25
+## ours
 stdw [%r10-8], 0
 lddw %r2, map_fd 0
 lddw %r3, 0xffffffff
@@ -471,6 +492,7 @@ exit
 ## map array:4:8:1
 ## expect reject
 ## kernel cannot pass map_type 2 into func bpf_ringbuf_output#130
+## ours
 stdw [%r10-8], 0
 lddw %r1, map_fd 0
 mov %r2, %r10
@@ -499,6 +521,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel cannot pass map_type 1 into func bpf_get_stackid#27
+## ours
 lddw %r2, map_fd 0
 mov %r3, 0
 call 27
@@ -521,6 +544,7 @@ exit
 ## license MIT
 ## expect reject
 ## kernel cannot call GPL-restricted function from non-GPL compatible program
+## ours
 stdw [%r10-8], 0x0a6968
 mov %r1, %r10
 add %r1, -8
@@ -541,6 +565,7 @@ exit
 ## type kprobe
 ## expect reject
 ## kernel program of this type cannot use helper bpf_skb_load_bytes#26
+## ours
 mov %r2, 0
 mov %r3, %r10
 add %r3, -16
@@ -563,6 +588,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel program of this type cannot use helper bpf_trace_printk#6
+## ours
 stdw [%r10-8], 0
 mov %r1, %r10
 add %r1, -8
@@ -575,6 +601,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel program of this type cannot use helper bpf_skb_store_bytes#9
+## ours
 mov %r2, 0
 mov %r3, %r10
 add %r3, -8

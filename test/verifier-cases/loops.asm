@@ -5,6 +5,7 @@
 ## case jump-to-self
 ## expect reject
 ## kernel infinite loop detected at insn 1
+## ours
 mov %r0, 0
 ja -1
 
@@ -21,6 +22,7 @@ exit
 ## case loop-makes-no-progress
 ## expect reject
 ## kernel infinite loop detected at insn 2
+## ours
 mov %r0, 0
 mov %r1, 0
 loop:
@@ -32,6 +34,7 @@ exit
 ## case loop-counter-not-advanced
 ## expect reject
 ## kernel BPF program is too large. Processed 1000001 insn
+## ours
 mov %r0, 0
 mov %r1, 0
 loop:
@@ -54,6 +57,7 @@ exit
 ## case loop-counting-down-past-zero
 ## expect reject
 ## kernel BPF program is too large. Processed 1000001 insn
+## ours
 mov %r0, 0
 mov %r1, 101
 loop:
@@ -77,6 +81,7 @@ exit
 ## case loop-bounded-by-unknown-u32
 ## expect reject
 ## kernel The sequence of 8193 jumps is too complex.
+## ours
 ldxw %r7, [%r1+0]
 mov %r0, 0
 mov %r1, 0
@@ -91,6 +96,7 @@ exit
 ## case loop-32bit-counter-wraps
 ## expect reject
 ## kernel BPF program is too large. Processed 1000001 insn
+## ours
 mov %r0, 0
 mov32 %r1, 1
 loop:
@@ -128,6 +134,7 @@ exit
 ## case loop-fills-past-stack-array
 ## expect reject
 ## kernel invalid write to stack R1 off=0 size=8
+## ours
 mov %r1, %r10
 add %r1, -64
 mov %r2, 0
@@ -154,6 +161,7 @@ exit
 ## case loop-until-random-is-zero
 ## expect reject
 ## kernel infinite loop detected at insn 0
+## ours
 loop:
 call 7
 jne %r0, 0, loop
@@ -184,6 +192,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid access to packet
+## ours
 ldxw %r2, [%r1+0]
 ldxw %r3, [%r1+4]
 mov %r0, 0
@@ -225,6 +234,7 @@ exit
 ## map hash:4:64:1
 ## expect reject
 ## kernel invalid access to map value, value_size=64 off=64 size=1
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4

@@ -21,6 +21,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel R0 invalid mem access 'map_value_or_null'
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -34,6 +35,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel R0 invalid mem access 'scalar'
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -65,6 +67,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel R0 invalid mem access 'map_value_or_null'
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -111,6 +114,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel R6 invalid mem access 'map_value_or_null'
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -143,6 +147,7 @@ exit
 ## map array:4:8:4
 ## expect reject
 ## kernel R0 invalid mem access 'map_value_or_null'
+## ours
 stw [%r10-4], 3
 mov %r2, %r10
 add %r2, -4
@@ -170,6 +175,7 @@ exit
 ## map hash:4:64:16
 ## expect reject
 ## kernel invalid access to map value, value_size=64 off=64 size=1
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -185,6 +191,7 @@ exit
 ## map hash:4:64:16
 ## expect reject
 ## kernel invalid access to map value, value_size=64 off=60 size=8
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -200,6 +207,7 @@ exit
 ## map hash:4:64:16
 ## expect reject
 ## kernel invalid access to map value, value_size=64 off=-8 size=8
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -229,6 +237,7 @@ exit
 ## map hash:4:64:16
 ## expect reject
 ## kernel invalid access to map value, value_size=64 off=62 size=4
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -259,6 +268,7 @@ exit
 ## map hash:4:64:16
 ## expect reject
 ## kernel misaligned value access off 0+0+60 size 8
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -275,6 +285,7 @@ exit
 ## map hash:4:64:16
 ## expect reject
 ## kernel invalid access to map value, value_size=64 off=64 size=8
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -291,6 +302,7 @@ exit
 ## map hash:4:64:16
 ## expect reject
 ## kernel invalid access to map value, value_size=64 off=64 size=4
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -342,6 +354,7 @@ exit
 ## map array:4:16:1
 ## expect reject
 ## kernel invalid access to map value, value_size=16 off=16 size=8
+## ours
 lddw %r1, map_value 0, 8
 ldxdw %r0, [%r1+8]
 exit
@@ -350,6 +363,7 @@ exit
 ## map array:4:16:1
 ## expect reject
 ## kernel invalid access to map value pointer, value_size=16 off=16
+## ours
 lddw %r1, map_value 0, 16
 mov %r0, 0
 exit
@@ -358,6 +372,7 @@ exit
 ## map hash:4:16:1
 ## expect reject
 ## kernel no direct value access support for this map type
+## ours
 lddw %r1, map_value 0, 0
 mov %r0, 0
 exit
@@ -374,6 +389,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel 'struct bpf_htab' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN
+## ours
 lddw %r1, map_fd 0
 ldxdw %r0, [%r1+0]
 exit
@@ -382,6 +398,7 @@ exit
 ## map hash:4:16:1
 ## expect reject
 ## kernel only read from bpf_htab is supported
+## ours
 lddw %r1, map_fd 0
 stdw [%r1+0], 0
 mov %r0, 0
@@ -391,6 +408,7 @@ exit
 ## map queue:0:8:16
 ## expect reject
 ## kernel invalid zero-sized read
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -403,6 +421,7 @@ exit
 ## map perf_event_array:4:4:2
 ## expect reject
 ## kernel cannot pass map_type 4 into func bpf_map_lookup_elem#1
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4

@@ -19,6 +19,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid access to packet, off=13 size=1, R2(id=0,off=13,r=0)
+## ours
 ldxw %r2, [%r1+0]
 ldxw %r3, [%r1+4]
 ldxb %r0, [%r2+13]
@@ -29,6 +30,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid access to packet, off=14 size=1, R2(id=0,off=14,r=14)
+## ours
 ldxw %r2, [%r1+0]
 ldxw %r3, [%r1+4]
 mov %r4, %r2
@@ -43,6 +45,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid access to packet
+## ours
 ldxw %r2, [%r1+0]
 ldxw %r3, [%r1+4]
 mov %r4, %r2
@@ -85,6 +88,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid access to packet
+## ours
 ldxw %r2, [%r1+0]
 ldxw %r3, [%r1+4]
 mov %r4, %r2
@@ -99,6 +103,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid access to packet, off=13 size=1, R2(id=0,off=13,r=0)
+## ours
 ldxw %r2, [%r1+0]
 ldxw %r3, [%r1+4]
 mov %r4, %r2
@@ -126,6 +131,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid access to packet, off=6 size=2, R2(id=0,off=6,r=6)
+## ours
 ldxw %r2, [%r1+0]
 ldxw %r3, [%r1+4]
 mov %r4, %r2
@@ -153,6 +159,7 @@ exit
 ## type sched_cls
 ## expect reject
 ## kernel invalid access to packet
+## ours
 ldxw %r2, [%r1+76]
 ldxw %r0, [%r2+16]
 mov %r0, 0
@@ -181,6 +188,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid access to packet
+## ours
 ldxw %r2, [%r1+0]
 ldxw %r3, [%r1+4]
 mov %r4, %r2
@@ -198,6 +206,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel math between pkt pointer and register with unbounded min value is not allowed
+## ours
 mov %r6, %r1
 call 7
 ldxw %r2, [%r6+0]
@@ -222,6 +231,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel invalid access to packet
+## ours
 ldxw %r2, [%r1+8]
 ldxw %r0, [%r2+0]
 mov %r0, 2
@@ -231,6 +241,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel R7 invalid mem access 'scalar'
+## ours
 mov %r6, %r1
 ldxw %r7, [%r6+0]
 ldxw %r3, [%r6+4]
@@ -282,6 +293,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel invalid access to packet, off=0 size=4, R2(id=0,off=0,r=0)
+## ours
 ldxw %r2, [%r1+0]
 lddw %r1, map_fd 0
 call 1
@@ -304,6 +316,7 @@ exit
 ## case ld-abs-r6-not-ctx
 ## expect reject
 ## kernel at the time of BPF_LD_ABS|IND R6 != pointer to skb
+## ours
 mov %r6, 0
 ldabsh 12
 exit
@@ -311,6 +324,7 @@ exit
 ## case ld-abs-clobbers-r1-r5
 ## expect reject
 ## kernel R2 !read_ok
+## ours
 mov %r6, %r1
 mov %r2, 1
 ldabsh 12
@@ -321,6 +335,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel BPF_LD_[ABS|IND] instructions not allowed for this program type
+## ours
 mov %r6, %r1
 ldabsh 12
 exit

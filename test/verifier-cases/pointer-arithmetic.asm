@@ -20,6 +20,7 @@ exit
 ## case pointer-plus-pointer
 ## expect reject
 ## kernel R2 pointer += pointer prohibited
+## ours
 mov %r2, %r10
 add %r2, %r1
 mov %r0, 0
@@ -38,6 +39,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R2 pointer -= pointer prohibited
+## ours
 mov %r2, %r10
 add %r2, -8
 mov %r3, %r10
@@ -48,6 +50,7 @@ exit
 ## case scalar-minus-pointer
 ## expect reject
 ## kernel R2 tried to subtract pointer from scalar
+## ours
 mov %r2, 8
 sub %r2, %r10
 mov %r0, 0
@@ -56,6 +59,7 @@ exit
 ## case pointer-times-scalar
 ## expect reject
 ## kernel R2 pointer arithmetic with *= operator prohibited
+## ours
 mov %r2, %r10
 mul %r2, 2
 mov %r0, 0
@@ -64,6 +68,7 @@ exit
 ## case pointer-and-mask
 ## expect reject
 ## kernel R2 bitwise operator &= on pointer prohibited
+## ours
 mov %r2, %r10
 and %r2, -8
 mov %r0, 0
@@ -72,6 +77,7 @@ exit
 ## case pointer-or
 ## expect reject
 ## kernel R2 bitwise operator |= on pointer prohibited
+## ours
 mov %r2, %r10
 or %r2, 1
 mov %r0, 0
@@ -80,6 +86,7 @@ exit
 ## case pointer-shift
 ## expect reject
 ## kernel R2 pointer arithmetic with <<= operator prohibited
+## ours
 mov %r2, %r10
 lsh %r2, 1
 mov %r0, 0
@@ -96,6 +103,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R2 pointer arithmetic prohibited
+## ours
 mov %r2, %r10
 neg %r2
 mov %r0, 0
@@ -104,6 +112,7 @@ exit
 ## case pointer-add32
 ## expect reject
 ## kernel R2 32-bit pointer arithmetic prohibited
+## ours
 mov %r2, %r10
 add32 %r2, -8
 mov %r0, 0
@@ -112,6 +121,7 @@ exit
 ## case ctx-pointer-plus-constant-deref
 ## expect reject
 ## kernel dereference of modified ctx ptr R1 off=4 disallowed
+## ours
 add %r1, 4
 ldxw %r0, [%r1+0]
 exit
@@ -124,6 +134,7 @@ exit
 ## case ctx-pointer-variable-offset
 ## expect reject
 ## kernel variable ctx access var_off=
+## ours
 ldxw %r2, [%r1+0]
 and %r2, 4
 add %r1, %r2
@@ -134,6 +145,7 @@ exit
 ## map array:4:8:1
 ## expect reject
 ## kernel R1 pointer arithmetic on map_ptr prohibited
+## ours
 lddw %r1, map_fd 0
 add %r1, 8
 mov %r0, 0
@@ -143,6 +155,7 @@ exit
 ## map hash:4:8:1
 ## expect reject
 ## kernel R0 pointer arithmetic on map_value_or_null prohibited
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -188,6 +201,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R0 pointer arithmetic of map value goes out of range, prohibited for !root
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -205,6 +219,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R2 variable stack access prohibited for !root
+## ours
 ldxb %r3, [%r1+0]
 and %r3, 7
 mov %r2, %r10
@@ -217,6 +232,7 @@ exit
 ## case stack-pointer-huge-constant
 ## expect reject
 ## kernel math between fp pointer and -1073741824 is not allowed
+## ours
 mov %r2, %r10
 add %r2, -0x40000000
 mov %r0, 0
@@ -226,6 +242,7 @@ exit
 ## type xdp
 ## expect reject
 ## kernel R3 pointer arithmetic on pkt_end prohibited
+## ours
 ldxw %r3, [%r1+4]
 add %r3, -1
 mov %r0, 2
@@ -256,6 +273,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R2 pointer comparison prohibited
+## ours
 mov %r2, %r10
 mov %r0, 0
 jgt %r1, %r2, +1
@@ -266,6 +284,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R1 pointer comparison prohibited
+## ours
 mov %r0, 0
 jeq %r1, 5, +1
 mov %r0, 1

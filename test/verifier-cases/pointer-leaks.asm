@@ -6,6 +6,7 @@
 ## priv bpf
 ## expect reject
 ## kernel R0 leaks addr as return value
+## ours
 mov %r0, %r10
 exit
 
@@ -18,6 +19,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R0 leaks addr as return value
+## ours
 mov %r0, %r1
 exit
 
@@ -32,6 +34,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R10 leaks addr into map
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -62,6 +65,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R6 leaks addr into map
+## ours
 mov %r6, %r1
 stw [%r10-4], 0
 mov %r2, %r10
@@ -79,6 +83,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R0 leaks addr into map
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -112,6 +117,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R4 leaks addr into helper function
+## ours
 stw [%r10-4], 0
 stdw [%r10-16], 0
 mov %r2, %r10
@@ -129,6 +135,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R3 off -16+0 size 8
+## ours
 stw [%r10-4], 0
 stxdw [%r10-16], %r1
 mov %r2, %r10
@@ -161,6 +168,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R10 leaks addr into packet
+## ours
 ldxw %r2, [%r1+76]
 ldxw %r3, [%r1+80]
 mov %r4, %r2
@@ -188,6 +196,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R10 leaks addr into ctx
+## ours
 stxw [%r1+48], %r10
 mov %r0, 0
 exit
@@ -197,6 +206,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R10 leaks addr into mem
+## ours
 lddw %r1, map_fd 0
 mov %r2, 8
 mov %r3, 0

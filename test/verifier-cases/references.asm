@@ -37,6 +37,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel Unreleased reference id=2 alloc_insn=4
+## ours
 lddw %r1, map_fd 0
 mov %r2, 8
 mov %r3, 0
@@ -51,6 +52,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel Unreleased reference
+## ours
 mov %r6, %r1
 lddw %r1, map_fd 0
 mov %r2, 8
@@ -91,6 +93,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel R1 type=ringbuf_mem_or_null expected=ringbuf_mem
+## ours
 lddw %r1, map_fd 0
 mov %r2, 8
 mov %r3, 0
@@ -105,6 +108,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel R6 invalid mem access 'scalar'
+## ours
 lddw %r1, map_fd 0
 mov %r2, 8
 mov %r3, 0
@@ -123,6 +127,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel R1 type=scalar expected=ringbuf_mem
+## ours
 lddw %r1, map_fd 0
 mov %r2, 8
 mov %r3, 0
@@ -143,6 +148,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel invalid access to memory, mem_size=8 off=8 size=1
+## ours
 lddw %r1, map_fd 0
 mov %r2, 8
 mov %r3, 0
@@ -160,6 +166,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel R2 is not a known constant
+## ours
 ldxw %r2, [%r1+0]
 and %r2, 8
 lddw %r1, map_fd 0
@@ -177,6 +184,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel R1 must have zero offset when passed to release func
+## ours
 lddw %r1, map_fd 0
 mov %r2, 16
 mov %r3, 0
@@ -229,6 +237,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel Unreleased reference
+## ours
 call local reserve
 mov %r0, 0
 exit
@@ -244,6 +253,7 @@ exit
 ## map array:4:8:1
 ## expect reject
 ## kernel cannot pass map_type 2 into func bpf_ringbuf_reserve#131
+## ours
 lddw %r1, map_fd 0
 mov %r2, 8
 mov %r3, 0
@@ -276,6 +286,7 @@ exit
 ## map hash:4:16:16:lock
 ## expect reject
 ## kernel BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -293,6 +304,7 @@ exit
 ## map hash:4:16:16:lock
 ## expect reject
 ## kernel BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region
+## ours
 mov %r7, %r1
 stw [%r10-4], 0
 mov %r2, %r10
@@ -316,6 +328,7 @@ exit
 ## map hash:4:16:16:lock
 ## expect reject
 ## kernel bpf_spin_unlock without taking a lock
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -333,6 +346,7 @@ exit
 ## map hash:4:16:16:lock
 ## expect reject
 ## kernel function calls are not allowed while holding a lock
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -354,6 +368,7 @@ exit
 ## map hash:4:16:16:lock
 ## expect reject
 ## kernel function calls are not allowed while holding a lock
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -374,6 +389,7 @@ exit
 ## map hash:4:16:16:lock
 ## expect reject
 ## kernel off 8 doesn't point to 'struct bpf_spin_lock' that is at 0
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -392,6 +408,7 @@ exit
 ## map hash:4:16:16
 ## expect reject
 ## kernel has to have BTF in order to use bpf_spin_lock
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -412,6 +429,7 @@ exit
 ## map hash:4:16:16:lock
 ## expect reject
 ## kernel bpf_spin_lock cannot be accessed directly by load/store
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -427,6 +445,7 @@ exit
 ## map hash:4:16:16:lock
 ## expect reject
 ## kernel socket filter progs cannot use bpf_spin_lock yet
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -447,6 +466,7 @@ exit
 ## map hash:4:16:16:lock
 ## expect reject
 ## kernel tracing progs cannot use bpf_spin_lock yet
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -467,6 +487,7 @@ exit
 ## map hash:4:16:16:lock
 ## expect reject
 ## kernel BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4

@@ -4,6 +4,7 @@
 ## case r0-uninit-at-exit
 ## expect reject
 ## kernel R0 !read_ok
+## ours
 exit
 
 ## case r0-set-at-exit
@@ -14,6 +15,7 @@ exit
 ## case read-uninit-r2
 ## expect reject
 ## kernel R2 !read_ok
+## ours
 mov %r0, %r2
 exit
 
@@ -26,6 +28,7 @@ exit
 ## case uninit-jump-operand
 ## expect reject
 ## kernel R4 !read_ok
+## ours
 mov %r0, 0
 jeq %r4, 0, +0
 exit
@@ -33,6 +36,7 @@ exit
 ## case uninit-store-source
 ## expect reject
 ## kernel R5 !read_ok
+## ours
 stxdw [%r10-8], %r5
 mov %r0, 0
 exit
@@ -40,12 +44,14 @@ exit
 ## case uninit-memory-base
 ## expect reject
 ## kernel R3 !read_ok
+## ours
 ldxw %r0, [%r3+0]
 exit
 
 ## case uninit-alu-source
 ## expect reject
 ## kernel R7 !read_ok
+## ours
 mov %r0, 1
 add %r0, %r7
 exit
@@ -53,6 +59,7 @@ exit
 ## case uninit-alu-destination
 ## expect reject
 ## kernel R8 !read_ok
+## ours
 add %r8, 1
 mov %r0, 0
 exit
@@ -67,6 +74,7 @@ exit
 ## case helper-clobbers-r1-r5
 ## expect reject
 ## kernel R2 !read_ok
+## ours
 mov %r2, 1
 call 5
 mov %r0, %r2
@@ -87,6 +95,7 @@ exit
 ## case uninit-on-one-path
 ## expect reject
 ## kernel R3 !read_ok
+## ours
 ldxw %r2, [%r1+0]
 jeq %r2, 0, +1
 mov %r3, 1
@@ -105,6 +114,7 @@ exit
 ## case scalar-load-base
 ## expect reject
 ## kernel R1 invalid mem access 'scalar'
+## ours
 mov %r1, 0
 ldxw %r0, [%r1+0]
 exit
@@ -112,6 +122,7 @@ exit
 ## case scalar-store-base
 ## expect reject
 ## kernel R1 invalid mem access 'scalar'
+## ours
 mov %r1, 4096
 stw [%r1+0], 0
 mov %r0, 0
@@ -126,6 +137,7 @@ exit
 ## case loaded-field-is-scalar
 ## expect reject
 ## kernel R2 invalid mem access 'scalar'
+## ours
 ldxw %r2, [%r1+0]
 ldxw %r0, [%r2+0]
 exit
@@ -133,6 +145,7 @@ exit
 ## case lddw-scalar-is-not-a-pointer
 ## expect reject
 ## kernel R2 invalid mem access 'scalar'
+## ours
 lddw %r2, 0xffff888000000000
 ldxdw %r0, [%r2+0]
 exit
@@ -140,6 +153,7 @@ exit
 ## case mov32-pointer-is-scalar
 ## expect reject
 ## kernel R2 invalid mem access 'scalar'
+## ours
 mov32 %r2, %r1
 ldxw %r0, [%r2+0]
 exit
@@ -148,6 +162,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R1 partial copy of pointer
+## ours
 mov32 %r2, %r1
 mov %r0, 0
 exit
@@ -155,6 +170,7 @@ exit
 ## case subprog-r6-uninit
 ## expect reject
 ## kernel R6 !read_ok
+## ours
 mov %r6, 1
 call local sub
 exit
@@ -176,6 +192,7 @@ exit
 ## case subprog-r0-uninit
 ## expect reject
 ## kernel R0 !read_ok
+## ours
 call local sub
 exit
 sub:
@@ -184,6 +201,7 @@ exit
 ## case subprog-clobbers-r1
 ## expect reject
 ## kernel R1 !read_ok
+## ours
 call local sub
 mov %r0, %r1
 exit
@@ -213,6 +231,7 @@ exit
 ## case subprog-scalar-arg-deref
 ## expect reject
 ## kernel R1 invalid mem access 'scalar'
+## ours
 mov %r1, 0
 call local sub
 exit

@@ -5,6 +5,7 @@
 ## case scalar-return-deref
 ## expect reject
 ## kernel R0 invalid mem access 'scalar'
+## ours
 call 5
 ldxw %r1, [%r0+0]
 mov %r0, 0
@@ -21,6 +22,7 @@ exit
 ## map hash:4:4:16
 ## expect reject
 ## kernel invalid access to map value, value_size=4 off=0 size=8
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -36,6 +38,7 @@ exit
 ## map hash:4:8:16
 ## expect reject
 ## kernel R0 invalid mem access 'scalar'
+## ours
 stw [%r10-4], 0
 stdw [%r10-16], 0
 mov %r2, %r10
@@ -55,6 +58,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel R0 invalid mem access 'ringbuf_mem_or_null'
+## ours
 lddw %r1, map_fd 0
 mov %r2, 8
 mov %r3, 0
@@ -67,6 +71,7 @@ exit
 ## type kprobe
 ## expect reject
 ## kernel R0 invalid mem access 'scalar'
+## ours
 call 35
 ldxdw %r1, [%r0+0]
 mov %r0, 0
@@ -82,6 +87,7 @@ exit
 ## type cgroup_skb
 ## expect reject
 ## kernel should have been in [0, 1]
+## ours
 mov %r0, 2
 exit
 
@@ -89,6 +95,7 @@ exit
 ## type cgroup_skb
 ## expect reject
 ## kernel should have been in [0, 1]
+## ours
 ldxw %r0, [%r1+0]
 exit
 
@@ -103,6 +110,7 @@ exit
 ## type cgroup_skb
 ## expect reject
 ## kernel R0 is not a known value (ctx)
+## ours
 mov %r0, %r1
 exit
 
@@ -110,6 +118,7 @@ exit
 ## type cgroup_skb
 ## expect reject
 ## kernel should have been in [0, 1]
+## ours
 mov %r0, -1
 exit
 
@@ -144,6 +153,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel cannot return stack pointer to the caller
+## ours
 stdw [%r10-8], 9
 mov %r1, %r10
 add %r1, -8

@@ -25,6 +25,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel invalid access to map value, value_size=64 off=64 size=1
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -45,6 +46,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel math between map_value pointer and register with unbounded min value is not allowed
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -64,6 +66,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel R0 unbounded memory access
+## ours
 mov %r6, %r1
 ldxw %r7, [%r6+0]           # skb->len: unknown u32
 stw [%r10-4], 0
@@ -101,6 +104,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=64 size=1
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -160,6 +164,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=64 size=1
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -181,6 +186,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel math between map_value pointer and register with unbounded min value is not allowed
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -261,6 +267,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel math between map_value pointer and register with unbounded min value is not allowed
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -285,6 +292,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel math between map_value pointer and register with unbounded min value is not allowed
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -343,6 +351,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel R0 unbounded memory access
+## ours
 mov %r6, %r1
 ldxw %r7, [%r6+0]           # skb->len: unknown u32
 stw [%r10-4], 0
@@ -400,6 +409,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=57 size=8
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -438,6 +448,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=127 size=1
+## ours
 mov %r6, %r1
 ldxw %r7, [%r6+0]           # skb->len: unknown u32
 stw [%r10-4], 0
@@ -476,6 +487,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel R0 min value is negative
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -516,6 +528,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=70 size=1
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -557,6 +570,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=112 size=1
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -598,6 +612,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=64 size=1
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -619,6 +634,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel R0 min value is negative
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -660,6 +676,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel R0 min value is outside of the allowed memory range
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -720,6 +737,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=62 size=4
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -759,6 +777,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel R0 unbounded memory access
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -780,6 +799,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel math between map_value pointer and register with unbounded min value is not allowed
+## ours
 mov %r6, %r1
 ldxw %r7, [%r6+0]           # skb->len: unknown u32
 stw [%r10-4], 0
@@ -799,6 +819,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel math between map_value pointer and register with unbounded min value is not allowed
+## ours
 mov %r6, %r1
 ldxw %r7, [%r6+0]           # skb->len: unknown u32
 stw [%r10-4], 0
@@ -837,6 +858,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=64 size=1
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -857,6 +879,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=64 size=1
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -934,6 +957,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel R0 max value is outside of the allowed memory range
+## ours
 mov %r6, %r1
 ldxb %r7, [%r6+0]           # low byte of skb->len: unknown u8
 stw [%r10-4], 0
@@ -952,6 +976,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel R0 min value is negative
+## ours
 mov %r6, %r1
 ldxb %r7, [%r6+0]           # low byte of skb->len: unknown u8
 stw [%r10-4], 0
@@ -971,6 +996,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel R0 min value is negative
+## ours
 mov %r6, %r1
 call 7                      # get_prandom_u32: unknown 64-bit
 mov %r7, %r0
@@ -992,6 +1018,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel value_size=64 off=65280 size=1
+## ours
 mov %r6, %r1
 ldxb %r7, [%r6+0]           # low byte of skb->len: unknown u8
 stw [%r10-4], 0

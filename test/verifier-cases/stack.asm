@@ -13,6 +13,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R10 off=-8 size=8
+## ours
 ldxdw %r0, [%r10-8]
 exit
 
@@ -25,6 +26,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack off -8+4 size 8
+## ours
 stw [%r10-8], 1
 ldxdw %r0, [%r10-8]
 exit
@@ -41,6 +43,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R10 off=-8 size=8
+## ours
 ldxw %r2, [%r1+0]
 jeq %r2, 0, +1
 stdw [%r10-8], 1
@@ -56,6 +59,7 @@ exit
 ## case stack-below-bottom
 ## expect reject
 ## kernel invalid write to stack R10 off=-520 size=8
+## ours
 stdw [%r10-520], 0
 mov %r0, 0
 exit
@@ -63,6 +67,7 @@ exit
 ## case stack-at-frame-pointer
 ## expect reject
 ## kernel invalid write to stack R10 off=0 size=8
+## ours
 stdw [%r10+0], 0
 mov %r0, 0
 exit
@@ -70,6 +75,7 @@ exit
 ## case stack-byte-at-frame-pointer
 ## expect reject
 ## kernel invalid write to stack R10 off=0 size=1
+## ours
 stb [%r10+0], 0
 mov %r0, 0
 exit
@@ -77,6 +83,7 @@ exit
 ## case stack-misaligned
 ## expect reject
 ## kernel misaligned stack access off 0+0+-12 size 8
+## ours
 stdw [%r10-12], 0
 mov %r0, 0
 exit
@@ -99,6 +106,7 @@ exit
 ## case spill-fill-ctx-pointer-narrow
 ## expect reject
 ## kernel invalid size of register fill
+## ours
 stxdw [%r10-8], %r1
 ldxw %r2, [%r10-8]
 mov %r0, 0
@@ -107,6 +115,7 @@ exit
 ## case spilled-pointer-overwritten-privileged
 ## expect reject
 ## kernel R2 invalid mem access 'scalar'
+## ours
 stxdw [%r10-8], %r1
 stb [%r10-8], 0
 ldxdw %r2, [%r10-8]
@@ -117,6 +126,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel attempt to corrupt spilled pointer on stack
+## ours
 stxdw [%r10-8], %r1
 stb [%r10-8], 0
 mov %r0, 0
@@ -144,6 +154,7 @@ exit
 ## map array:4:64:1
 ## expect reject
 ## kernel invalid access to map value, value_size=64 off=64 size=1
+## ours
 mov %r6, 64
 stxdw [%r10-16], %r6
 stw [%r10-4], 0
@@ -211,6 +222,7 @@ exit
 ## case stack-variable-offset-write-out-of-frame
 ## expect reject
 ## kernel invalid variable-offset write to stack R2
+## ours
 ldxb %r3, [%r1+0]
 and %r3, 15
 mov %r2, %r10
@@ -224,6 +236,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R2 variable stack access prohibited for !root
+## ours
 stdw [%r10-16], 0
 stdw [%r10-8], 0
 ldxb %r3, [%r1+0]
@@ -261,6 +274,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R10 off=-16 size=8
+## ours
 mov %r2, 0
 mov %r3, %r10
 add %r3, -8
@@ -286,6 +300,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R10 off=-8 size=8
+## ours
 stdw [%r10-8], 1
 call local sub
 exit
@@ -296,6 +311,7 @@ exit
 ## case subprog-returns-stack-pointer
 ## expect reject
 ## kernel cannot return stack pointer to the caller
+## ours
 call local sub
 mov %r0, 0
 exit
@@ -317,6 +333,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel invalid read from stack R10 off=-8 size=8
+## ours
 mov %r1, 1
 lock add [%r10-8], %r1
 mov %r0, 0

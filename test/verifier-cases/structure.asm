@@ -9,11 +9,13 @@ exit
 ## case fall-off-end
 ## expect reject
 ## kernel last insn is not an exit or jmp
+## ours
 mov %r0, 0
 
 ## case fall-off-end-after-exit
 ## expect reject
 ## kernel last insn is not an exit or jmp
+## ours
 mov %r0, 0
 exit
 mov %r0, 1
@@ -28,6 +30,7 @@ ja -2
 ## case unreachable-after-exit
 ## expect reject
 ## kernel unreachable insn 2
+## ours
 mov %r0, 0
 exit
 mov %r0, 1
@@ -36,6 +39,7 @@ exit
 ## case unreachable-skipped-by-ja
 ## expect reject
 ## kernel unreachable insn 1
+## ours
 ja +1
 mov %r0, 1
 mov %r0, 0
@@ -52,6 +56,7 @@ exit
 ## case jump-out-of-range-forward
 ## expect reject
 ## kernel jump out of range from insn 1 to 5
+## ours
 mov %r0, 0
 jeq %r0, 0, +3
 exit
@@ -59,6 +64,7 @@ exit
 ## case jump-out-of-range-backward
 ## expect reject
 ## kernel jump out of range from insn 1 to -2
+## ours
 mov %r0, 0
 ja -4
 exit
@@ -72,6 +78,7 @@ exit
 ## case jump-into-lddw
 ## expect reject
 ## kernel jump into the middle of ldimm64 insn 2
+## ours
 mov %r0, 0
 jeq %r0, 1, +1
 lddw %r0, 0x100000000
@@ -88,12 +95,14 @@ exit
 ## case lddw-truncated
 ## expect reject
 ## kernel last insn is not an exit or jmp
+## ours
 mov %r0, 0
 .insn 0x18, 0, 0, 0, 1
 
 ## case lddw-second-slot-opcode
 ## expect reject
 ## kernel invalid bpf_ld_imm64 insn
+## ours
 .insn 0x18, 0, 0, 0, 1
 .insn 0x07, 0, 0, 0, 0
 exit
@@ -101,6 +110,7 @@ exit
 ## case lddw-unknown-pseudo-source
 ## expect reject
 ## kernel unrecognized bpf_ld_imm64 insn
+## ours
 .insn 0x18, 0, 7, 0, 0
 .insn 0x00, 0, 0, 0, 0
 exit
@@ -108,6 +118,7 @@ exit
 ## case unknown-opcode
 ## expect reject
 ## kernel unknown opcode ff
+## ours
 mov %r0, 0
 .insn 0xff, 0, 0, 0, 0
 exit
@@ -115,6 +126,7 @@ exit
 ## case unknown-alu-operation
 ## expect reject
 ## kernel unknown opcode f7
+## ours
 mov %r0, 0
 .insn 0xf7, 0, 0, 0, 1
 exit
@@ -122,6 +134,7 @@ exit
 ## case unknown-jmp-operation
 ## expect reject
 ## kernel unknown opcode f5
+## ours
 mov %r0, 0
 .insn 0xf5, 0, 0, 0, 0
 exit
@@ -137,6 +150,7 @@ exit
 ## case callx-not-supported
 ## expect reject
 ## kernel unknown opcode 8d
+## ours
 mov %r1, 0
 .insn 0x8d, 1, 0, 0, 0
 mov %r0, 0
@@ -145,6 +159,7 @@ exit
 ## case ld-mem-mode-invalid
 ## expect reject
 ## kernel unknown opcode 60
+## ours
 mov %r0, 0
 .insn 0x60, 0, 1, 0, 0
 exit
@@ -152,12 +167,14 @@ exit
 ## case src-register-11
 ## expect reject
 ## kernel R11 is invalid
+## ours
 .insn 0xbf, 0, 11, 0, 0
 exit
 
 ## case dst-register-12
 ## expect reject
 ## kernel R12 is invalid
+## ours
 .insn 0xb7, 12, 0, 0, 0
 mov %r0, 0
 exit
@@ -165,6 +182,7 @@ exit
 ## case mov-to-r10
 ## expect reject
 ## kernel frame pointer is read only
+## ours
 .insn 0xb7, 10, 0, 0, 0
 mov %r0, 0
 exit
@@ -172,6 +190,7 @@ exit
 ## case add-to-r10
 ## expect reject
 ## kernel frame pointer is read only
+## ours
 add %r10, -8
 mov %r0, 0
 exit
@@ -179,6 +198,7 @@ exit
 ## case ldx-into-r10
 ## expect reject
 ## kernel frame pointer is read only
+## ours
 ldxdw %r10, [%r1+0]
 mov %r0, 0
 exit
@@ -194,12 +214,14 @@ exit
 ## case mov-imm-reserved-off
 ## expect reject
 ## kernel BPF_MOV uses reserved fields
+## ours
 .insn 0xb7, 0, 0, 1, 0
 exit
 
 ## case alu-imm-reserved-src
 ## expect reject
 ## kernel BPF_ALU uses reserved fields
+## ours
 mov %r0, 0
 .insn 0x07, 0, 1, 0, 1
 exit
@@ -207,6 +229,7 @@ exit
 ## case alu-reg-reserved-imm
 ## expect reject
 ## kernel BPF_ALU uses reserved fields
+## ours
 mov %r0, 0
 mov %r1, 1
 .insn 0x0f, 0, 1, 0, 5
@@ -215,12 +238,14 @@ exit
 ## case exit-reserved-imm
 ## expect reject
 ## kernel BPF_EXIT uses reserved fields
+## ours
 mov %r0, 0
 .insn 0x95, 0, 0, 0, 1
 
 ## case jmp-imm-reserved-src
 ## expect reject
 ## kernel BPF_JMP/JMP32 uses reserved fields
+## ours
 mov %r0, 0
 .insn 0x15, 0, 1, 0, 0
 exit
@@ -228,6 +253,7 @@ exit
 ## case ja-reserved-imm
 ## expect reject
 ## kernel BPF_JA uses reserved fields
+## ours
 mov %r0, 0
 .insn 0x05, 0, 0, 0, 1
 exit
@@ -235,12 +261,14 @@ exit
 ## case ldx-reserved-imm
 ## expect reject
 ## kernel BPF_LDX uses reserved fields
+## ours
 .insn 0x61, 0, 1, 0, 1
 exit
 
 ## case stx-reserved-imm
 ## expect reject
 ## kernel BPF_STX uses reserved fields
+## ours
 mov %r0, 0
 .insn 0x7b, 10, 0, -8, 1
 exit
@@ -248,6 +276,7 @@ exit
 ## case st-reserved-src
 ## expect reject
 ## kernel BPF_ST uses reserved fields
+## ours
 mov %r0, 0
 .insn 0x7a, 10, 1, -8, 0
 exit
@@ -262,6 +291,7 @@ exit
 ## case div-offset-invalid
 ## expect reject
 ## kernel BPF_ALU uses reserved fields
+## ours
 mov %r0, 7
 .insn 0x37, 0, 0, 2, 2
 exit
@@ -276,6 +306,7 @@ exit
 ## case movsx-invalid-width
 ## expect reject
 ## kernel BPF_MOV uses reserved fields
+## ours
 mov %r1, -1
 .insn 0xbf, 0, 1, 7, 0
 exit
@@ -283,6 +314,7 @@ exit
 ## case byteswap-invalid-width
 ## expect reject
 ## kernel BPF_END uses reserved fields
+## ours
 mov %r0, 1
 .insn 0xd4, 0, 0, 0, 8
 exit
@@ -290,6 +322,7 @@ exit
 ## case atomic-invalid-operation
 ## expect reject
 ## kernel BPF_ATOMIC uses invalid atomic opcode 05
+## ours
 stdw [%r10-8], 0
 mov %r1, 1
 .insn 0xdb, 10, 1, -8, 5
@@ -308,6 +341,7 @@ exit
 ## case helper-id-unknown
 ## expect reject
 ## kernel invalid func unknown#100000
+## ours
 call 100000
 mov %r0, 0
 exit
@@ -315,6 +349,7 @@ exit
 ## case helper-id-zero
 ## expect reject
 ## kernel program of this type cannot use helper bpf_unspec#0
+## ours
 call 0
 mov %r0, 0
 exit
@@ -322,6 +357,7 @@ exit
 ## case helper-wrong-program-type
 ## expect reject
 ## kernel program of this type cannot use helper bpf_xdp_adjust_head#44
+## ours
 mov %r2, 0
 call 44
 mov %r0, 0
@@ -330,6 +366,7 @@ exit
 ## case call-local-out-of-range
 ## expect reject
 ## kernel call to invalid destination
+## ours
 call local +10
 mov %r0, 0
 exit
@@ -337,6 +374,7 @@ exit
 ## case call-local-into-lddw
 ## expect reject
 ## kernel last insn is not an exit or jmp
+## ours
 call local +3
 mov %r0, 0
 exit
@@ -354,6 +392,7 @@ exit
 ## case subprog-falls-into-next
 ## expect reject
 ## kernel last insn is not an exit or jmp
+## ours
 call local sub
 exit
 sub:
@@ -362,6 +401,7 @@ mov %r0, 0
 ## case jump-across-subprogs
 ## expect reject
 ## kernel jump out of range from insn 1 to 4
+## ours
 call local sub
 ja +2
 exit
@@ -373,6 +413,7 @@ exit
 ## case recursion-direct
 ## expect reject
 ## kernel the call stack of 9 frames is too deep
+## ours
 call local sub
 exit
 sub:
@@ -383,6 +424,7 @@ exit
 ## case recursion-mutual
 ## expect reject
 ## kernel the call stack of 9 frames is too deep
+## ours
 call local a
 exit
 a:
@@ -421,6 +463,7 @@ exit
 ## case call-depth-9-frames
 ## expect reject
 ## kernel the call stack of 9 frames is too deep
+## ours
 call local f1
 exit
 f1:
@@ -461,6 +504,7 @@ exit
 ## case combined-stack-544
 ## expect reject
 ## kernel combined stack size of 2 calls is 544. Too large
+## ours
 stdw [%r10-288], 0
 call local sub
 exit
@@ -472,6 +516,7 @@ exit
 ## case combined-stack-deepest-chain
 ## expect reject
 ## kernel combined stack size of 3 calls is 576. Too large
+## ours
 stdw [%r10-64], 0
 call local a
 call local b
@@ -488,6 +533,7 @@ exit
 ## case kfunc-call-unknown-btf-id
 ## expect reject
 ## kernel kernel btf_id 1 is not a function
+## ours
 call kfunc 1
 mov %r0, 0
 exit

@@ -15,6 +15,7 @@ exit
 ## map hash:4:4:4
 ## expect reject
 ## kernel expected prog array map for tail call
+## ours
 lddw %r2, map_fd 0
 mov %r3, 0
 call 12
@@ -25,6 +26,7 @@ exit
 ## map prog_array:4:4:4
 ## expect reject
 ## kernel R1 type=scalar expected=ctx
+## ours
 mov %r1, 0
 lddw %r2, map_fd 0
 mov %r3, 0
@@ -36,6 +38,7 @@ exit
 ## map prog_array:4:4:4
 ## expect reject
 ## kernel R2 type=scalar expected=map_ptr
+## ours
 mov %r2, 0
 mov %r3, 0
 call 12
@@ -46,6 +49,7 @@ exit
 ## map prog_array:4:4:4
 ## expect reject
 ## kernel R3 !read_ok
+## ours
 lddw %r2, map_fd 0
 call 12
 mov %r0, 0
@@ -74,6 +78,7 @@ exit
 ## priv bpf
 ## expect reject
 ## kernel R3 leaks addr into helper function
+## ours
 mov %r3, %r10
 lddw %r2, map_fd 0
 call 12
@@ -84,6 +89,7 @@ exit
 ## map prog_array:4:4:4
 ## expect reject
 ## kernel cannot pass map_type 3 into func bpf_map_lookup_elem#1
+## ours
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4
@@ -109,6 +115,7 @@ exit
 ## map prog_array:4:4:4
 ## expect reject
 ## kernel tail_calls are not allowed when call stack of previous frames is 288 bytes. Too large
+## ours
 stdw [%r10-288], 0
 call local sub
 exit
@@ -124,6 +131,7 @@ exit
 ## map ringbuf:0:0:4096
 ## expect reject
 ## kernel tail_call would lead to reference leak
+## ours
 mov %r6, %r1
 lddw %r1, map_fd 1
 mov %r2, 8
@@ -167,6 +175,7 @@ exit
 ## map prog_array:4:4:4
 ## expect reject
 ## kernel R1 !read_ok
+## ours
 lddw %r2, map_fd 0
 mov %r3, 0
 call 12
