@@ -1,5 +1,5 @@
 /**
- * The kernel's verifier as an oracle: builds test/tools/kernel-verify.c with gcc and loads a case of the verifier
+ * The kernel's verifier as an oracle: builds test/tools/kernel-verify.c with gcc and loads the cases of the verifier
  * table (verifier-cases.ts) into the kernel with BPF_PROG_LOAD. Needs root and bpf() (HAS_KERNEL in toolchain.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeProgram } from '../src/isa/index.js';
 import { ROOT } from './helpers.js';
-import { scratch } from './toolchain.js';
+import { HAS_KERNEL, KERNEL_SKIP, scratch } from './toolchain.js';
 import type { VerifierCase } from './verifier-cases.js';
 
 /** KernelVerdict is what kernel-verify prints: the verdict, the failing stage and errno, and the verifier log. */
@@ -18,6 +18,13 @@ export interface KernelVerdict {
   error: string;
   log: string;
 }
+
+const gccMissing = spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status === 0 ? '' : 'gcc not found';
+if (HAS_KERNEL && gccMissing && process.env.BPF_KERNEL_REQUIRED === '1') throw new Error(`BPF_KERNEL_REQUIRED=1 but ${gccMissing}`);
+
+/** HAS_KERNEL_VERIFY tells whether kernel-verify can be built and run (the kernel oracle, and gcc); the skip says why not. */
+export const HAS_KERNEL_VERIFY = HAS_KERNEL && !gccMissing;
+export const KERNEL_VERIFY_SKIP = KERNEL_SKIP || (gccMissing ? ` (skipped: ${gccMissing})` : '');
 
 let tool: string | undefined;
 

@@ -4,8 +4,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelMessages, loadCases } from './verifier-cases.js';
-import { kernelVerifyAll, type KernelVerdict } from './kernel-verify.js';
-import { HAS_KERNEL, KERNEL_SKIP } from './toolchain.js';
+import { HAS_KERNEL_VERIFY, KERNEL_VERIFY_SKIP, kernelVerifyAll, type KernelVerdict } from './kernel-verify.js';
 
 const cases = loadCases();
 const expressible = cases.filter((c) => c.noKernel === undefined);
@@ -15,7 +14,7 @@ if (dump) writeFileSync(dump, '');
 let agreed = 0;
 let checked = 0;
 
-describe.skipIf(!HAS_KERNEL)(`the kernel agrees with the verifier case table${KERNEL_SKIP}`, () => {
+describe.skipIf(!HAS_KERNEL_VERIFY)(`the kernel agrees with the verifier case table${KERNEL_VERIFY_SKIP}`, () => {
   const verdicts = new Map<string, KernelVerdict>();
   beforeAll(() => {
     kernelVerifyAll(expressible).forEach((v, i) => verdicts.set(expressible[i].name, v));
