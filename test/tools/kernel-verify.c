@@ -8,7 +8,8 @@
  *                      [--attach tracepoint:CATEGORY/NAME | raw_tracepoint:NAME] [--log-level N] FILE
  *
  * Maps are created in order; the N-th (from 0) is the one a `lddw` with src_reg 1 (BPF_PSEUDO_MAP_FD) or 2
- * (BPF_PSEUDO_MAP_VALUE) and imm N refers to, so the tool patches imm to the map's fd as libbpf does. `:lock` gives the
+ * (BPF_PSEUDO_MAP_VALUE) and imm N refers to, so the tool patches imm to the map's fd as libbpf does; the fds are also
+ * the program's fd_array, which src_reg 5 and 6 (BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE) index. `:lock` gives the
  * map a BTF value type that starts with a `struct bpf_spin_lock`. Programs with subprograms get BTF func_info, one
  * static function per subprogram, as clang always emits: the kernel requires it for callbacks (`lddw rN, func ...`,
  * BPF_PSEUDO_FUNC) and for tail calls from subprograms. `--priv bpf` drops every capability except CAP_BPF (and CAP_NET_ADMIN, which networking program types
@@ -296,6 +297,7 @@ static int verify_one(int argc, char **argv) {
   attr.insn_cnt = count;
   attr.license = (uint64_t)(uintptr_t)o.license;
   attach_func_info(&attr, insns, count);
+  if (o.nmaps) attr.fd_array = (uint64_t)(uintptr_t)fds; /* for BPF_PSEUDO_MAP_IDX and BPF_PSEUDO_MAP_IDX_VALUE */
 
   if (o.priv_bpf) {
     uint64_t mask = 1ull << CAP_BPF;

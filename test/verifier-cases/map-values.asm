@@ -471,3 +471,27 @@ lock fetch or32 [%r0+8], %r1
 out:
 mov %r0, 0
 exit
+
+## case lookup-map-by-index
+## map array:4:8:1
+## map hash:4:8:16
+## expect accept
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_idx 1
+call 1
+jeq %r0, 0, out
+ldxdw %r1, [%r0+0]
+out:
+mov %r0, 0
+exit
+
+## case direct-value-access-by-index-past-end
+## map array:4:16:1
+## expect reject
+## kernel invalid access to map value, value_size=16 off=16 size=8
+## ours
+lddw %r1, map_idx_value 0, 8
+ldxdw %r0, [%r1+8]
+exit
