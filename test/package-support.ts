@@ -7,7 +7,6 @@
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { ROOT } from './helpers.js';
 
 /** npmEnv is the environment for nested npm commands: without the `npm_*` variables of an enclosing `npm test`,
  * whose npm_config_local_prefix would point them at this checkout, but with its cache. */
@@ -25,18 +24,18 @@ export function npm(args: string[], cwd: string): string {
   return r.stdout;
 }
 
-/** copyCheckout copies the tracked and unignored files of this checkout to `dest` and links its node_modules. */
-export function copyCheckout(dest: string): void {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+/** copyCheckout copies the tracked and unignored files of the checkout at `root` to `dest` and links its node_modules. */
+export function copyCheckout(root: string, dest: string): void {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
   for (const f of files) {
     mkdirSync(dirname(join(dest, f)), { recursive: true });
     try {
-      copyFileSync(join(ROOT, f), join(dest, f));
+      copyFileSync(join(root, f), join(dest, f));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // deleted in the working tree, not yet in git
     }
   }
-  symlinkSync(join(ROOT, 'node_modules'), join(dest, 'node_modules'), 'dir');
+  symlinkSync(join(root, 'node_modules'), join(dest, 'node_modules'), 'dir');
 }
 
 /** packCheckout packs the copy at `dir` into `dest` and returns the tarball's path and npm's file list. */
@@ -51,9 +50,9 @@ export function packCheckout(dir: string, dest: string): { tarball: string; file
 
 type LockEntry = { version: string; dependencies?: Record<string, string> } & Record<string, unknown>;
 
-/** lockClosure copies this checkout's lock entries of `names` and everything they depend on. */
-function lockClosure(names: string[]): Record<string, LockEntry> {
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+/** lockClosure copies the lock entries of `names` at `root` and of everything they depend on. */
+function lockClosure(root: string, names: string[]): Record<string, LockEntry> {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   const out: Record<string, LockEntry> = {};
   const todo = [...names];
   for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
@@ -68,17 +67,17 @@ function lockClosure(names: string[]): Record<string, LockEntry> {
 }
 
 /**
- * installProject creates an empty project in `dir` that depends on the tarball (and on `devPackages` of this
- * checkout, e.g. @types/node) and installs it with `npm install --offline`. Its lockfile pins every dependency to this
+ * installProject creates an empty project in `dir` that depends on the tarball (and on `devPackages` of the
+ * checkout at `root`, e.g. @types/node) and installs it with `npm install --offline`. Its lockfile pins every dependency to the
  * checkout's lock entries, so npm takes the tarballs from the cache by integrity and needs no registry metadata, which
  * `npm ci` does not cache.
  */
-export function installProject(dir: string, tarball: string, devPackages: string[]): void {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | string>;
+export function installProject(root: string, dir: string, tarball: string, devPackages: string[]): void {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, Record<string, string> | string>;
   mkdirSync(dir, { recursive: true });
   const file = `file:${relative(dir, tarball)}`;
-  const deps = lockClosure(Object.keys(pkg.dependencies as Record<string, string>));
-  const dev = lockClosure(devPackages);
+  const deps = lockClosure(root, Object.keys(pkg.dependencies as Record<string, string>));
+  const dev = lockClosure(root, devPackages);
   const devDependencies = Object.fromEntries(devPackages.map((n) => [n, dev[`node_modules/${n}`].version]));
   const manifest = { name: 'bpftime-vm-package-test', private: true, type: 'module', dependencies: { 'bpftime-vm': file }, devDependencies };
   const self = { version: pkg.version, resolved: file, license: pkg.license, dependencies: pkg.dependencies, bin: pkg.bin, engines: pkg.engines };

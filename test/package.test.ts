@@ -17,9 +17,9 @@ let packed: ReturnType<typeof packCheckout>;
 
 beforeAll(() => {
   const checkout = join(tmp, 'checkout');
-  copyCheckout(checkout);
+  copyCheckout(ROOT, checkout);
   packed = packCheckout(checkout, tmp);
-  installProject(project, packed.tarball, ['@types/node']);
+  installProject(ROOT, project, packed.tarball, ['@types/node']);
   copyFileSync(join(ROOT, 'examples', 'counter.bpf.o'), join(project, 'counter.bpf.o'));
 }, 180_000);
 
