@@ -9,12 +9,19 @@ import { DEFAULT_GROUPS, GROUPS, type CpuVersion, type GroupName } from '../../i
 import type { Command } from '../command.js';
 import { EXIT } from '../output.js';
 
-function listFiles(paths: string[]): string[] {
-  const files: string[] = [];
+/** dataFiles lists the .data files under `dir`, in subdirectories too, sorted, as paths relative to `dir`. */
+function dataFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.data') && statSync(join(dir, f)).isFile())
+    .sort();
+}
+
+/** listFiles expands the command's paths into test files, each with the name its results are reported under. */
+function listFiles(paths: string[]): { path: string; name: string }[] {
+  const files: { path: string; name: string }[] = [];
   for (const p of paths) {
-    if (statSync(p).isDirectory()) {
-      files.push(...readdirSync(p).filter((f) => f.endsWith('.data')).sort().map((f) => join(p, f)));
-    } else files.push(p);
+    if (statSync(p).isDirectory()) files.push(...dataFiles(p).map((f) => ({ path: join(p, f), name: f })));
+    else files.push({ path: p, name: basename(p) });
   }
   if (files.length === 0) throw new UsageError('no-tests', `no .data files in ${paths.join(', ')}`);
   return files;
@@ -57,7 +64,7 @@ export const runConformance: Command['run'] = async ({ flags, positionals }, out
   };
   const results: TestResult[] = [];
   for (const f of listFiles(positionals)) {
-    const r = runTest(parseConformanceFile(basename(f), readFileSync(f, 'utf8')), opts);
+    const r = runTest(parseConformanceFile(f.name, readFileSync(f.path, 'utf8')), opts);
     results.push(r);
     if (!out.json && (!flags.quiet || r.status === 'FAIL')) out.text(resultLine(r));
   }
