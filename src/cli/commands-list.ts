@@ -18,8 +18,8 @@ const objectOptions: OptionSpec[] = [
 const runCommand: Command = {
   spec: {
     name: 'run',
-    summary: 'run a program (.data, .asm, raw bytecode) and print r0',
-    args: [{ name: 'file', description: 'conformance .data file, .asm/.s assembly, or raw bytecode (binary or hex text)' }],
+    summary: 'run a program (ELF object, .data, .asm, raw bytecode) and print r0',
+    args: [{ name: 'file', description: 'ELF object (clang -target bpf), conformance .data file, .asm/.s assembly, or raw bytecode (binary or hex text)' }],
     options: [
       { name: 'mem', kind: 'string', value: 'FILE|HEX', description: 'input memory (raw programs: r1 points to it, r2 holds its length; objects: the packet)' },
       { name: 'prog', kind: 'string', value: 'NAME', description: 'object: the program to run (needed when the object has several)' },
@@ -34,7 +34,7 @@ const runCommand: Command = {
       { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },
       { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend: interp, wasm-fast, wasm-opt, or auto (picks by size and --repeat; --json shows the pick)' },
       { name: 'budget', kind: 'number', value: 'N', description: `instruction budget, 0 for none (default ${DEFAULT_BUDGET})` },
-      { name: 'repeat', kind: 'number', value: 'N', description: 'run N times and report the mean time per run (objects: maps keep their state)' },
+      { name: 'repeat', kind: 'number', value: 'N', min: 1, description: 'run N times and report the mean time per run (objects: maps keep their state)' },
       { name: 'trace', kind: 'boolean', description: 'print every executed instruction with the registers it changed' },
     ],
     notes: `FILE may be an ELF object (clang -target bpf): it runs with the kernel helpers, maps and a context for its
@@ -122,7 +122,7 @@ const conformanceCommand: Command = {
   spec: {
     name: 'conformance',
     summary: 'run bpf_conformance .data files and grade them like the official runner',
-    args: [{ name: 'path', description: 'directories of .data files, or files', variadic: true }],
+    args: [{ name: 'path', description: 'directories of .data files (searched recursively), or files', variadic: true }],
     options: [
       { name: 'cpu-version', kind: 'string', value: 'VER', choices: ['v1', 'v2', 'v3', 'v4'], description: 'ISA version: skip tests needing a newer one (default v4)' },
       { name: 'include-groups', kind: 'string', value: 'G[,G]', repeatable: true, description: 'enable groups beyond the defaults (callx, packet)' },

@@ -10,7 +10,7 @@ const toHex = (b: Uint8Array): string =>
 
 /** assembleFile implements `asm` (declared in ../commands-list.ts). */
 export const assembleFile: Command['run'] = ({ flags, positionals }, out) => {
-  const file = readProgramFile(positionals[0]);
+  const file = readProgramFile(positionals[0], { assembly: true });
   const bytes = encodeProgram(file.insns);
   const format = (flags.format as string | undefined) ?? (flags.output ? 'bin' : 'hex');
   const body = format === 'hex' ? toHex(bytes) : bytes;
