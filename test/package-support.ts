@@ -40,7 +40,9 @@ export function copyCheckout(root: string, dest: string): void {
 
 /** packCheckout packs the copy at `dir` into `dest` and returns the tarball's path and npm's file list. */
 export function packCheckout(dir: string, dest: string): { tarball: string; files: string[]; size: number } {
-  const [info] = JSON.parse(npm(['pack', '--json', '--pack-destination', dest], dir).replace(/^[^[]*/, '')) as {
+  // The prepack build prints a line before npm's JSON, which starts with "[" on a line of its own.
+  const out = npm(['pack', '--json', '--pack-destination', dest], dir);
+  const [info] = JSON.parse(out.slice(out.search(/^\[$/m))) as {
     filename: string;
     size: number;
     files: { path: string }[];
