@@ -6,9 +6,10 @@
 // them into `var`s, and a switch on `var` labels measured 3x slower (bench/RESULTS.md, "dispatch"). The library
 // gets the same treatment, so `import 'bpftime-vm'` runs as fast as the CLI.
 //
-// Run by `npm ci` (prepare: JavaScript only, what bin/ needs), by `npm pack`/`npm publish` (prepack, `--package`:
-// declarations too, and no source maps, which would double the tarball) and by the test setup (JavaScript only).
-// npm runs prepare right after prepack when it packs; that run keeps the prepack build instead of replacing it.
+// Run by `npm ci` and installs from git (prepare: bundles and declarations, so a checkout, `npm link` or a git
+// dependency has the whole package), by `npm pack`/`npm publish` (prepack, `--package`: the same without source maps,
+// which would double the tarball) and by the test setup (JavaScript only, what bin/ runs). npm runs prepare right after
+// prepack when it packs; that run keeps the prepack build instead of replacing it.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
