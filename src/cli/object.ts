@@ -23,7 +23,14 @@ export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 export function readBtfFile(path: string): Btf {
   const bytes = readFile(path);
   if (!isElf(bytes)) return parseBtf(bytes);
-  const sec = parseElf(bytes).sections.find((s) => s.name === '.BTF');
+  let elf;
+  try {
+    elf = parseElf(bytes, 'any');
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    throw new LoadError(e.code, `${path}: read ELF: ${e.message}`, { section: path }, { cause: e });
+  }
+  const sec = elf.sections.find((s) => s.name === '.BTF');
   if (!sec) throw new LoadError('no-btf', `${path}: the ELF object has no .BTF section`, { section: path });
   return parseBtf(sec.data);
 }
@@ -58,6 +65,7 @@ export interface ObjectOptions {
 /** loadObject reads and loads an ELF object with the CLI's sources of target BTF and kernel configuration. */
 export function loadObject(path: string, opts: ObjectOptions): { spec: LoadedCollection; targetBtf: () => Btf | undefined } {
   const bytes = readFile(path);
+  if (!isElf(bytes)) throw new LoadError('not-elf', `${path}: not an ELF file (expected an object built with clang -target bpf)`, { section: path });
   const btf = targetBtf(opts.btf);
   const spec = loadCollectionSpec(bytes, {
     targetBtf: btf,
