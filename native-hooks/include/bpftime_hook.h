@@ -168,6 +168,16 @@ struct bpftime_hook_stats {
 	uint64_t stale_shadow;
 };
 
+/**
+ * bpftime_hook_thread_pause: from now on, probes hit by the calling thread run no callback (an agent's control
+ * thread, or a stretch of code that must not be observed); return probes of calls entered before still run.
+ * Returns a token for bpftime_hook_thread_resume: 1 if this call paused the thread, 0 if it already was (nested
+ * pauses resume only at the outermost). Async-signal-safe.
+ */
+int bpftime_hook_thread_pause(void);
+/** bpftime_hook_thread_resume: undo the bpftime_hook_thread_pause that returned `token`. */
+void bpftime_hook_thread_resume(int token);
+
 /** bpftime_hook_get_stats: read the counters above. */
 void bpftime_hook_get_stats(struct bpftime_hook_stats *out);
 

@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { LoadError, UsageError } from '../errors.js';
-import type { ProgramSpec } from '../loader/spec.js';
+import { MapType, type ProgramSpec } from '../loader/spec.js';
+import { BtfKind } from '../loader/btf/types.js';
 import type { Parsed } from './args.js';
 import { parseBtf, type Btf } from '../loader/btf/parse.js';
 import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.js';
@@ -23,7 +24,14 @@ export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 export function readBtfFile(path: string): Btf {
   const bytes = readFile(path);
   if (!isElf(bytes)) return parseBtf(bytes);
-  const sec = parseElf(bytes).sections.find((s) => s.name === '.BTF');
+  let elf;
+  try {
+    elf = parseElf(bytes, 'any');
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    throw new LoadError(e.code, `${path}: read ELF: ${e.message}`, { section: path }, { cause: e });
+  }
+  const sec = elf.sections.find((s) => s.name === '.BTF');
   if (!sec) throw new LoadError('no-btf', `${path}: the ELF object has no .BTF section`, { section: path });
   return parseBtf(sec.data);
 }
@@ -58,6 +66,7 @@ export interface ObjectOptions {
 /** loadObject reads and loads an ELF object with the CLI's sources of target BTF and kernel configuration. */
 export function loadObject(path: string, opts: ObjectOptions): { spec: LoadedCollection; targetBtf: () => Btf | undefined } {
   const bytes = readFile(path);
+  if (!isElf(bytes)) throw new LoadError('not-elf', `${path}: not an ELF file (expected an object built with clang -target bpf)`, { section: path });
   const btf = targetBtf(opts.btf);
   const spec = loadCollectionSpec(bytes, {
     targetBtf: btf,
@@ -82,4 +91,19 @@ export function pickProgram(progs: readonly ProgramSpec[], flags: Parsed['flags'
   }
   if (progs.length === 1) return progs[0];
   throw new UsageError('choose-program', `the object has ${progs.length} programs; choose one with --prog NAME: ${names}`);
+}
+
+/** recordTypes reads `--record-type MAP=STRUCT` items, each naming a ring or perf buffer map and a struct of the object's BTF. */
+export function recordTypes(spec: LoadedCollection, items: string[]): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const kv of items) {
+    const m = /^([^=]+)=(?:struct\s+)?([A-Za-z_]\w*)$/.exec(kv);
+    if (!m) throw new UsageError('bad-option', `--record-type expects MAP=STRUCT, got "${kv}"`);
+    const [, map, struct] = m;
+    const outputs = spec.maps.filter((x) => x.type === MapType.ringbuf || x.type === MapType.perf_event_array).map((x) => x.name);
+    if (!outputs.includes(map)) throw new UsageError('bad-option', `--record-type: no ring or perf buffer map "${map}" in the object (${outputs.length ? `its output maps: ${outputs.join(', ')}` : 'it has none'})`);
+    if (!spec.btf?.findByName(struct, BtfKind.STRUCT).length) throw new UsageError('bad-option', `--record-type: no struct "${struct}" in the object's BTF`);
+    types.set(map, struct);
+  }
+  return types;
 }

@@ -129,7 +129,7 @@ static void *control(void *arg)
 {
 	struct agent *ag = arg;
 	/* This thread's own calls are neither probed nor traced. */
-	agent_hook_ignore_thread();
+	bpftime_hook_thread_pause();
 	bpftime_syscall_guard_enter();
 	prctl(PR_SET_NAME, "bpftime-agent");
 	pthread_mutex_lock(&ag->lock);
@@ -253,11 +253,11 @@ static void wait_control(struct agent *ag)
 static const char *start(struct agent *ag, const char *session, enum bpftime_agent_mode mode)
 {
 	bpftime_syscall_guard_enter();
-	uint32_t hooks = agent_hook_pause();
+	int hooks = bpftime_hook_thread_pause();
 	pthread_mutex_lock(&ag->lock);
 	const char *why = start_locked(ag, session, mode);
 	pthread_mutex_unlock(&ag->lock);
-	agent_hook_resume(hooks);
+	bpftime_hook_thread_resume(hooks);
 	bpftime_syscall_guard_leave();
 	return why;
 }
@@ -291,9 +291,9 @@ static void after_fork_child(void)
 		return;
 	char err[BPFTIME_ERR_LEN];
 	bpftime_syscall_guard_enter();
-	uint32_t hooks = agent_hook_pause();
+	int hooks = bpftime_hook_thread_pause();
 	int id = bpftime_agent_register(ag->seg, ag->mode, err, sizeof(err));
-	agent_hook_resume(hooks);
+	bpftime_hook_thread_resume(hooks);
 	bpftime_syscall_guard_leave();
 	if (id < 0)
 		return;

@@ -117,10 +117,6 @@ void agent_syscalls_uninstall(struct agent *ag) AGENT_HIDDEN;
 int agent_grace_init(void) AGENT_HIDDEN;
 int agent_grace_period(void) AGENT_HIDDEN; /* -ENOSYS without membarrier: the caller must not free */
 
-/* hookglue.c: keep the agent's own work out of the probes (the control thread always, a target thread while it
- * runs the agent's start) */
-void agent_hook_ignore_thread(void) AGENT_HIDDEN;
-uint32_t agent_hook_pause(void) AGENT_HIDDEN;
-void agent_hook_resume(uint32_t state) AGENT_HIDDEN;
+
 
 #endif

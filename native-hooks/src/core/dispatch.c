@@ -156,7 +156,7 @@ static __attribute__((noinline)) uint64_t enter_slow(struct bpftime_thread *t, s
 		count(&bpftime_stat_reentrant, 1);
 		return BPFTIME_ENTER_CONTINUE;
 	}
-	if (t->state == BPFTIME_THREAD_DEAD) {
+	if (t->state == BPFTIME_THREAD_DEAD || t->state == BPFTIME_THREAD_PAUSED) {
 		guard_leave(t, done);
 		return BPFTIME_ENTER_CONTINUE;
 	}

@@ -137,3 +137,21 @@ void bpftime_synchronize(void)
 	pthread_mutex_unlock(&registry_lock);
 	membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
 }
+
+int bpftime_hook_thread_pause(void)
+{
+	struct bpftime_thread *t = bpftime_thread_self();
+	if (t->state == BPFTIME_THREAD_PAUSED || t->state == BPFTIME_THREAD_DEAD)
+		return 0;
+	t->paused_from = t->state;
+	atomic_signal_fence(memory_order_seq_cst);
+	t->state = BPFTIME_THREAD_PAUSED;
+	return 1;
+}
+
+void bpftime_hook_thread_resume(int token)
+{
+	struct bpftime_thread *t = bpftime_thread_self();
+	if (token && t->state == BPFTIME_THREAD_PAUSED)
+		t->state = t->paused_from;
+}

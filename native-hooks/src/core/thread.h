@@ -21,7 +21,9 @@ struct bpftime_shadow_entry {
 /** BPFTIME_SHADOW_CAP: shadow stack entries per thread (deeper nesting of return-probed calls is missed). */
 #define BPFTIME_SHADOW_CAP 1024
 
-enum { BPFTIME_THREAD_NEW = 0, BPFTIME_THREAD_LIVE, BPFTIME_THREAD_DEAD };
+/* A thread's state: NEW until its first hit, LIVE (registered), DEAD (exiting), or PAUSED (probes run nothing:
+ * bpftime_hook_thread_pause). Any state but LIVE takes the dispatcher's slow path. */
+enum { BPFTIME_THREAD_NEW = 0, BPFTIME_THREAD_LIVE, BPFTIME_THREAD_DEAD, BPFTIME_THREAD_PAUSED };
 
 /**
  * bpftime_thread: `seq` is odd while the thread is inside a dispatcher: it is the re-entrancy guard and the
@@ -35,6 +37,7 @@ struct bpftime_thread {
 	struct bpftime_shadow_entry *shadow;
 	uint32_t depth;
 	uint32_t state;
+	uint32_t paused_from; /* the state to go back to on resume */
 	struct bpftime_thread *prev, *next;
 };
 

@@ -220,6 +220,31 @@ static void per_thread(void)
 	detach_ok(pr);
 }
 
+/* pause: a paused thread's hits run nothing; other threads are unaffected; nested pauses resume at the outermost */
+static void *call_endbr(void *arg)
+{
+	(void)arg;
+	return (void *)t_endbr(1, 1);
+}
+
+static void thread_pause(void)
+{
+	struct rec e = {0};
+	struct bpftime_probe *p = attach_ok((void *)t_endbr, BPFTIME_UPROBE, &e);
+	int outer = bpftime_hook_thread_pause(), inner = bpftime_hook_thread_pause();
+	CHECK(outer == 1 && inner == 0, "tokens %d %d", outer, inner);
+	CHECK(t_endbr(1, 2) == 3 && e.hits == 0, "a paused thread ran a probe");
+	pthread_t t;
+	pthread_create(&t, NULL, call_endbr, NULL);
+	pthread_join(t, NULL);
+	CHECK(e.hits == 1, "another thread's hit: %ld", e.hits);
+	bpftime_hook_thread_resume(inner);
+	CHECK(t_endbr(1, 2) == 3 && e.hits == 1, "resumed by the inner token");
+	bpftime_hook_thread_resume(outer);
+	CHECK(t_endbr(1, 2) == 3 && e.hits == 2, "not resumed: %ld", e.hits);
+	detach_ok(p);
+}
+
 /* Stack arguments, varargs (al counts the vector registers used) and a struct returned through memory: the
  * return probe's call into the function must leave the stack exactly as the caller built it. */
 __attribute__((noinline)) long many(long a, long b, long c, long d, long e, long f, long g, long h)
@@ -343,5 +368,6 @@ int main(void)
 	RUN(per_thread);
 	RUN(fork_child);
 	RUN(calling_conventions);
+	RUN(thread_pause);
 	return DONE();
 }

@@ -3,14 +3,13 @@
  * while agents run the programs, and the closing report (maps, attachments with hit counts, faults) before the
  * session ends and its agents detach.
  */
-import { LoadError } from '../../errors.js';
 import type { LoadedCollection } from '../../loader/collection.js';
 import { loadNative, type NativeLoad } from '../../native/load.js';
 import { OutputStream, summarize } from '../../native/stream.js';
 import type { Parsed } from '../args.js';
 import { mapLines, mapsJson } from '../maps-text.js';
 import { summaryJson, summaryLines, printEvent } from '../native-text.js';
-import { loadObject } from '../object.js';
+import { loadObject, recordTypes } from '../object.js';
 import type { Output } from '../output.js';
 
 /** How often the output is read while programs run (the rings hold what arrives meanwhile). */
@@ -28,12 +27,7 @@ const list = (v: unknown): string[] => ((v as string[] | undefined) ?? []).flatM
 /** loadSession loads `path` into the session `name` with the options of `load`/`trace`. */
 export async function loadSession(path: string, name: string, flags: Parsed['flags']): Promise<LoadedSession> {
   const { spec } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
-  const types = new Map<string, string>();
-  for (const kv of list(flags['record-type'])) {
-    const [map, struct] = kv.split('=');
-    if (!map || !struct) throw new LoadError('bad-option', `--record-type expects MAP=STRUCT, got "${kv}"`);
-    types.set(map, struct);
-  }
+  const types = recordTypes(spec, list(flags['record-type']));
   const load = await loadNative(spec, name, { size: flags.size as number | undefined, programs: list(flags.prog) });
   return { spec, load, stream: new OutputStream(load, spec.btf, types) };
 }

@@ -11,24 +11,35 @@ import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
 import { mapLines, mapsJson } from '../maps-text.js';
-import { loadObject, pickProgram } from '../object.js';
+import { loadObject, pickProgram, recordTypes } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+
+/** integer reads a decimal or hex integer that fits in 64 bits, signed or unsigned, as its 64-bit pattern. */
 function integer(text: string, what: string): bigint {
   const t = text.trim();
   if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(t)) throw new UsageError('bad-option', `${what}: "${text}" is not an integer`);
   const neg = t.startsWith('-');
-  const v = BigInt(neg ? t.slice(1) : t);
-  return BigInt.asUintN(64, neg ? -v : v);
+  const v = neg ? -BigInt(t.slice(1)) : BigInt(t);
+  if (v > U64_MAX || v < I64_MIN) throw new UsageError('bad-option', `${what}: ${text} does not fit in 64 bits`);
+  return BigInt.asUintN(64, v);
 }
 
-const list = (v: unknown): string[] => ((v as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+/** list splits a repeatable comma-separated option into its items; an empty item (`1,,2`, `1,`) is a usage error. */
+function list(v: unknown, what: string): string[] {
+  const given = (v as string[] | undefined) ?? [];
+  const items = given.flatMap((s) => s.split(',')).map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UsageError('bad-option', `${what}: empty value in "${given.join(',')}"`);
+  return items;
+}
 
 function hostOptions(flags: Parsed['flags']): HostOptions {
   const host: Record<string, unknown> = {};
-  for (const kv of list(flags.host)) {
+  for (const kv of list(flags.host, '--host')) {
     const [k, v] = kv.split('=');
     if (v === undefined) throw new UsageError('bad-option', `--host expects KEY=VALUE, got "${kv}"`);
     if (k === 'comm') host.comm = v;
@@ -57,19 +68,23 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
 /** runObject implements `run` for ELF objects. */
 export async function runObject(path: string, flags: Parsed['flags'], out: Output): Promise<number> {
   const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
-  const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
-  await prepareBackend(flags.backend as string | undefined);
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: repeat });
-  const p = c.program(pickProgram(spec.programs, flags).name);
-  if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
+  // Every option is checked before anything is compiled.
+  const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
   const input = {
     ctx: flags.ctx !== undefined ? readBytesArg(String(flags.ctx), '--ctx') : undefined,
     data: flags.mem !== undefined ? readBytesArg(String(flags.mem), '--mem') : undefined,
-    args: list(flags.args).map((a) => integer(a, '--args')),
+    args: list(flags.args, '--args').map((a) => integer(a, '--args')),
     ret: flags.ret !== undefined ? integer(String(flags.ret), '--ret') : undefined,
     syscall: flags.syscall !== undefined ? BigInt(flags.syscall as number) : undefined,
     budget: flags.budget as number | undefined,
   };
+  const host = hostOptions(flags);
+  const name = pickProgram(spec.programs, flags).name;
+  const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
+  await prepareBackend(flags.backend as string | undefined);
+  const c = new Collection(spec, { backend: flags.backend as string | undefined, host, targetBtf, expectedRuns: repeat });
+  const p = c.program(name);
+  if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const trace: object[] = [];
   const onStep = flags.trace
     ? (s: TraceStep) => {
@@ -82,7 +97,6 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
   const t0 = performance.now();
   for (let k = 1; k < repeat; k++) result = p.run(input);
   const ms = repeat > 1 ? (performance.now() - t0) / (repeat - 1) : NaN;
-  const types = new Map(list(flags['record-type']).map((kv) => kv.split('=') as [string, string]));
   const records = drainRecords(c, spec.btf, types);
   const dumps = [...c.maps.values()].map((m) => dumpMap(m, spec.btf, c.host.ncpus));
   if (out.json) {
