@@ -32,7 +32,7 @@
 	X(ringbuf_output) X(ringbuf_reserve) X(ringbuf_submit) X(ringbuf_discard) X(ringbuf_query)         \
 	X(perf_event_output) X(tail_call)                                                                  \
 	/* helpers-control.c */                                                                            \
-	X(loop)
+	X(loop) X(spin_lock) X(spin_unlock)
 
 #define DECLARE_HELPER(name) HELPER(name);
 RUNTIME_HELPERS(DECLARE_HELPER)
