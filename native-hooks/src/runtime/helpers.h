@@ -31,6 +31,8 @@
 	X(map_lookup_elem) X(map_update_elem) X(map_delete_elem) X(map_lookup_percpu_elem)                \
 	X(ringbuf_output) X(ringbuf_reserve) X(ringbuf_submit) X(ringbuf_discard) X(ringbuf_query)         \
 	X(perf_event_output) X(tail_call)                                                                  \
+	/* strings.c */                                                                                    \
+	X(strtol) X(strtoul) X(strncmp)                                                                    \
 	/* helpers-control.c */                                                                            \
 	X(loop) X(spin_lock) X(spin_unlock)
 
