@@ -32,6 +32,7 @@ const CASES: [string, string, ContextInput, string[]][] = [
   ['native', 'percpu_add', { args: [5n] }, []],
   ['native', 'misc_ids', {}, []],
   ['helpers', 'strings', {}, []],
+  ['helpers', 'csum', {}, []],
   ['native', 'strings_more', {}, []],
   ['helpers', 'probe_args', { args: [3n, 4n] }, []],
   ['native', 'ret_probe', { args: [1n], ret: 9n }, []],

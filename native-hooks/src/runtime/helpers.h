@@ -32,7 +32,7 @@
 	X(ringbuf_output) X(ringbuf_reserve) X(ringbuf_submit) X(ringbuf_discard) X(ringbuf_query)         \
 	X(perf_event_output) X(tail_call)                                                                  \
 	/* strings.c */                                                                                    \
-	X(strtol) X(strtoul) X(strncmp)                                                                    \
+	X(strtol) X(strtoul) X(strncmp) X(csum_diff)                                                       \
 	/* helpers-control.c */                                                                            \
 	X(loop) X(spin_lock) X(spin_unlock)
 

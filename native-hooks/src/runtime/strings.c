@@ -1,6 +1,6 @@
-/* String helpers (src/helpers/kernel/strings.ts): bpf_strtol, bpf_strtoul (optional spaces and sign, a 0x prefix
+/* String and checksum helpers (src/helpers/kernel/strings.ts): bpf_strtol, bpf_strtoul (optional spaces and sign, a 0x prefix
  * in base 16 or 0, octal for a leading 0 in base 0; the characters used, -EINVAL with no digit, -ERANGE out of
- * range) and bpf_strncmp. */
+ * range), bpf_strncmp and bpf_csum_diff. */
 #include <errno.h>
 #include <string.h>
 
@@ -66,4 +66,17 @@ HELPER(strncmp)
 		if (d != 0 || a[k] == 0) return (uint64_t)(int64_t)d;
 	}
 	return 0;
+}
+
+/* bpf_csum_diff: the one's complement sum of `to`'s 32-bit words minus `from`'s, plus the seed, folded to 32 bits. */
+HELPER(csum_diff)
+{
+	if (r2 % 4 || r4 % 4) return RET_ERR(EINVAL);
+	uint64_t sum = (uint32_t)r5;
+	uint32_t w;
+	const uint8_t *from = r2 ? rt_guest_ptr(x, r1, r2, 0) : NULL, *to = r4 ? rt_guest_ptr(x, r3, r4, 0) : NULL;
+	for (uint64_t k = 0; k < r2; k += 4) __builtin_memcpy(&w, from + k, 4), sum += (uint32_t)~w;
+	for (uint64_t k = 0; k < r4; k += 4) __builtin_memcpy(&w, to + k, 4), sum += w;
+	while (sum >> 32) sum = (sum & 0xffffffffu) + (sum >> 32);
+	return sum;
 }
