@@ -45,13 +45,13 @@ describe('native AOT compile', () => {
   }, 60_000);
 
   it.skipIf(!HAS_NATIVE)(`refuses a helper the native runtime lacks, naming it and the program${NATIVE_SKIP}`, async () => {
-    // bpf_csum_diff (28) is in the TypeScript table, not in the native runtime.
-    const insns = assemble('mov %r1, 0\nmov %r2, 0\nmov %r3, 0\nmov %r4, 0\nmov %r5, 0\ncall 28\nexit');
+    // bpf_send_signal (109) is in the TypeScript table, not in the native runtime.
+    const insns = assemble('mov %r1, 9\ncall 109\nexit');
     const native = readNativeHelpers();
-    expect(native.has(28)).toBe(false);
+    expect(native.has(109)).toBe(false);
     expect(native.get(1)).toBe('map_lookup_elem');
-    const compiling = compileNative({ name: 'csum', section: 'tc', insns, helpers: kernelHelpers() }, { cacheDir: join(scratch(), 'aot-cache'), nativeHelpers: native });
+    const compiling = compileNative({ name: 'sig', section: 'uprobe', insns, helpers: kernelHelpers() }, { cacheDir: join(scratch(), 'aot-cache'), nativeHelpers: native });
     await expect(compiling).rejects.toThrow(LoadError);
-    await expect(compiling).rejects.toThrow('program csum: helper bpf_csum_diff (id 28) is not implemented by the native runtime');
+    await expect(compiling).rejects.toThrow('program sig: helper bpf_send_signal (id 109) is not implemented by the native runtime');
   }, 60_000);
 });

@@ -85,6 +85,20 @@ describe.skipIf(!HAS_NATIVE)(`native runtime traps${NATIVE_SKIP}`, () => {
     expect(out.maps![0].entries).toEqual([['00000000', '2a00000000000000']]);
   }, 60_000);
 
+  it('bpf_spin_lock: a second lock traps; a lock left held at the end of a run is released', async () => {
+    const lookup = ['mov %r1, 0', 'stxw [%r10-4], %r1', 'lddw %r1, map_fd 0', 'mov %r2, %r10', 'add %r2, -4', 'call 1', 'jeq %r0, 0, out', 'mov %r6, %r0'];
+    const lockTwice = [...lookup, 'mov %r1, %r6', 'call 93', 'mov %r1, %r6', 'call 93', 'out:', 'exit'].join('\n');
+    const twice = await runNative((await nativeCompile('lock_twice', assemble(lockTwice), kernelHelpers())).path, ['--maps', 'g,2,4,16,1,0,']);
+    expect(twice.runs[0].ret).toBe(EFAULT);
+    expect(twice.status?.reason).toBe('pc 12: bpf_spin_lock while this run holds a lock already');
+    // The trap released the lock it held: the word is 0 again.
+    expect(twice.maps![0].entries![0][1]).toBe('00'.repeat(16));
+    const keep = [...lookup, 'mov %r1, %r6', 'call 93', 'mov %r0, 1', 'out:', 'exit'].join('\n');
+    const kept = await runNative((await nativeCompile('lock_keep', assemble(keep), kernelHelpers())).path, ['--maps', 'g,2,4,16,1,0,', '--runs', '3']);
+    expect(kept.runs.map((r) => [r.ret, r.r0])).toEqual([[0, '0x1'], [0, '0x1'], [0, '0x1']]);
+    expect(kept.maps![0].entries![0][1]).toBe('00'.repeat(16));
+  }, 60_000);
+
   it('an endless loop exhausts the budget at its block', async () => {
     const so = await nativeCompile('spin', assemble('mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit'), kernelHelpers());
     const out = await runNative(so.path, ['--budget', '100000', '--runs', '2']);

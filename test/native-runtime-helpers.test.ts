@@ -31,6 +31,12 @@ const CASES: [string, string, ContextInput, string[]][] = [
   ['native', 'probe_args', { args: [3n, 4n], funcIp: 0x401000n }, ['--func-ip', '0x401000']],
   ['native', 'percpu_add', { args: [5n] }, []],
   ['native', 'misc_ids', {}, []],
+  ['helpers', 'strings', {}, []],
+  ['helpers', 'csum', {}, []],
+  ['native', 'strings_more', {}, []],
+  ['helpers', 'probe_args', { args: [3n, 4n] }, []],
+  ['native', 'ret_probe', { args: [1n], ret: 9n }, []],
+  ['native', 'raw_args', { args: [1n, 2n], syscall: 257n }, []],
 ];
 
 describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native helpers against the TypeScript helpers${NATIVE_SKIP}${CLANG_SKIP}`, () => {

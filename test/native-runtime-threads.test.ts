@@ -13,9 +13,22 @@ import { CLANG_SKIP, compileC, HAS_CLANG, HAS_NATIVE, NATIVE_SKIP } from './tool
 const THREADS = 8;
 const RUNS = 4000;
 
+const fixture = (): string => compileC('native', readFileSync(join(ROOT, 'test/fixtures/native/native.bpf.c'), 'utf8'));
+
 describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native runtime, ${THREADS} threads${NATIVE_SKIP}${CLANG_SKIP}`, () => {
+  it(`${THREADS} threads x ${RUNS} runs of plain increments under bpf_spin_lock: exact`, async () => {
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture())));
+    const compiled = await compileObjectProgram(spec, 'locked_count');
+    const ctx = Buffer.from(buildContext(spec.programs.find((p) => p.name === 'locked_count')!, {}).ctx(0)).toString('hex');
+    const out = await runNative(compiled.path, ['--ctx', ctx, '--threads', String(THREADS), '--runs', String(RUNS), '--maps', mapsArg(spec), '--bench'], RUNNER_TSAN);
+    const total = THREADS * RUNS;
+    expect(out.totals).toEqual({ ok: total, failed: 0 });
+    const value = Buffer.from(out.maps!.find((m) => m.name === 'guarded')!.entries![0][1], 'hex');
+    expect([value.readUInt32LE(0), value.readBigUInt64LE(8), value.readBigUInt64LE(16)]).toEqual([0, BigInt(total), BigInt(total / 2)]);
+  }, 180_000);
+
   it(`${THREADS} threads x ${RUNS} runs: hash, array, global and ring buffer counts are exact`, async () => {
-    const spec = loadCollectionSpec(new Uint8Array(readFileSync(compileC('native', readFileSync(join(ROOT, 'test/fixtures/native/native.bpf.c'), 'utf8')))));
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(fixture())));
     const compiled = await compileObjectProgram(spec, 'count');
     const ctx = Buffer.from(buildContext(spec.programs.find((p) => p.name === 'count')!, { args: [13n] }).ctx(0)).toString('hex');
     const out = await runNative(compiled.path, ['--ctx', ctx, '--threads', String(THREADS), '--runs', String(RUNS), '--maps', mapsArg(spec), '--bench'], RUNNER_TSAN);

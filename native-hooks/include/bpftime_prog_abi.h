@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#define BPFTIME_PROG_ABI_VERSION 1
+#define BPFTIME_PROG_ABI_VERSION 2
 
 /* The symbol a compiled program exports. */
 #define BPFTIME_PROG_DESC_SYMBOL "bpftime_prog_desc"
@@ -74,6 +74,12 @@ enum bpftime_trap_kind {
 	BPFTIME_TRAP_HELPER = 18, /* a helper refused its arguments (a bad pointer, not a map, ...) */
 };
 
+/* Context kinds of bpftime_prog_desc.ctx_kind. */
+enum bpftime_ctx_kind {
+	BPFTIME_CTX_RAW = 0,     /* tracepoints and anything else: bytes without function arguments */
+	BPFTIME_CTX_PT_REGS = 1, /* uprobes, uretprobes, kprobes: x86-64 struct pt_regs */
+};
+
 /* What a compiled program exports as `bpftime_prog_desc`. */
 struct bpftime_prog_desc {
 	uint32_t abi_version;         /* BPFTIME_PROG_ABI_VERSION */
@@ -89,6 +95,12 @@ struct bpftime_prog_desc {
 	uint32_t nfns;
 	const struct bpftime_fn_desc *fns; /* fns[0] is bpf_main (pc 0) */
 	uint64_t text_base;           /* code address of pc 0 (pseudo-func values are text_base + 8 * pc) */
+	/* The context by the program's type (src/loader/contexts.ts): where the probed function's arguments and return
+	 * value are, for bpf_get_func_arg, _ret and _arg_cnt. */
+	uint32_t ctx_kind;            /* enum bpftime_ctx_kind */
+	uint32_t ctx_nargs;           /* pt_regs: the argument registers (6) */
+	uint32_t ctx_arg_off[6];      /* pt_regs: byte offsets of the argument registers (di, si, dx, cx, r8, r9) */
+	uint32_t ctx_ret_off;         /* pt_regs: byte offset of the return value register (ax) */
 	/* Offsets of the module's globals in the instance (docs/jit-wasm.md "Exports"). */
 	uint32_t off_pc, off_fp, off_ctl, off_budget, off_stack_limit, off_pkt_start, off_pkt_len, off_ret_hi;
 	void (*init_module)(void);

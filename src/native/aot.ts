@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { LoadError } from '../errors.js';
 import { kernelHelpers } from '../helpers/kernel/index.js';
 import type { HelperSet } from '../helpers/registry.js';
+import { contextFor, type ContextLayout } from '../loader/contexts.js';
 import type { CollectionSpec } from '../loader/spec.js';
 import { poisonedSlots } from '../runtime/collection.js';
 import type { Insn } from '../isa/index.js';
@@ -33,6 +34,8 @@ export interface NativeSource {
   mapNames?: readonly string[];
   /** Slots of failed CO-RE relocations (they trap when run). */
   poisoned?: ReadonlyMap<number, string>;
+  /** The context layout of the program's type (contextFor), for bpf_get_func_arg and friends; raw when absent. */
+  context?: ContextLayout;
 }
 
 /** NativeCompileOptions configures a compile. */
@@ -79,7 +82,7 @@ export async function compileNative(src: NativeSource, opts: NativeCompileOption
   const tc = opts.toolchain ?? findToolchain();
   const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, poisoned: src.poisoned, atomicImports: true });
   if (opts.nativeHelpers) checkHelpers(src, mod.manifest, opts.nativeHelpers);
-  const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section });
+  const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section, context: src.context });
   const hash = createHash('sha256')
     .update(JSON.stringify({ abi: tc.abiText, wasm2c: tc.wasm2cVersion, cc: tc.ccVersion, flags: CC_FLAGS }))
     .update(mod.bytes)
@@ -126,7 +129,7 @@ function checkInstantiate(header: string, manifest: Manifest, where: string): vo
 export function compileCollectionProgram(spec: CollectionSpec, name: string, opts: NativeCompileOptions = {}): Promise<CompiledNative> {
   const p = spec.programs.find((x) => x.name === name);
   if (!p) throw new LoadError('no-program', `no program ${name} in the object (it has ${spec.programs.map((x) => x.name).join(', ')})`);
-  const src = { name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames: spec.maps.map((m) => m.name), poisoned: poisonedSlots(p) };
+  const src = { name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames: spec.maps.map((m) => m.name), poisoned: poisonedSlots(p), context: contextFor(p.type, p.attach.name) };
   return compileNative(src, opts);
 }
 

@@ -7,6 +7,7 @@
  */
 import { TEXT_BASE } from '../memory/guest-memory.js';
 import { PSEUDO_MAP_FD, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, PSEUDO_MAP_VALUE } from '../isa/opcodes.js';
+import type { ContextLayout } from '../loader/contexts.js';
 import type { Manifest } from '../runtime/export.js';
 import { LoadError } from '../errors.js';
 import { ATOMIC_OPS } from '../jit-wasm/abi.js';
@@ -22,6 +23,20 @@ export interface GlueInput {
   manifest: Manifest;
   program: string;
   section: string;
+  /** The context layout of the program's type (where function arguments are); raw when unknown. */
+  context?: ContextLayout;
+}
+
+/** contextFields renders the descriptor's context description: kind, argument and return value offsets. */
+function contextFields(layout: ContextLayout | undefined): string[] {
+  if (layout?.kind !== 'pt_regs') return ['\t.ctx_kind = BPFTIME_CTX_RAW,'];
+  const off = (reg: string): number => layout.fields.find((f) => f.name === reg)!.offset;
+  return [
+    '\t.ctx_kind = BPFTIME_CTX_PT_REGS,',
+    `\t.ctx_nargs = ${layout.args!.length},`,
+    `\t.ctx_arg_off = { ${layout.args!.map(off).join(', ')} },`,
+    `\t.ctx_ret_off = ${off(layout.ret!)},`,
+  ];
 }
 
 const cString = (s: string): string => JSON.stringify(s).replace(/\\u([0-9a-f]{4})/g, (_, h: string) => `\\x${h}`);
@@ -153,6 +168,7 @@ export function renderGlue(input: GlueInput): string {
     `\t.nfns = ${m.functions.length},`,
     '\t.fns = fns,',
     `\t.text_base = 0x${TEXT_BASE.toString(16)}ull,`,
+    ...contextFields(input.context),
     ...GLOBALS.map((g) => `\t.off_${g} = offsetof(${inst}, w2c_${g}),`),
     '\t.init_module = init_module,',
     '\t.instantiate = instantiate,',

@@ -1,5 +1,6 @@
 /* Time, task and program-introspection helpers (src/helpers/kernel/task.ts): clocks, ids, comm, CPU, randomness,
  * override_return (reported to the hook through the run), the probed function's address and the attach cookie. */
+#include <errno.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -86,3 +87,36 @@ HELPER(override_return)
 
 HELPER(get_func_ip) { return x->th->run->func_ip; }
 HELPER(get_attach_cookie) { return x->prog->cookie; }
+
+/* The probed function's arguments and return value, from the run's context by the layout its program type fixes
+ * (bpftime_prog_desc.ctx_*): pt_regs for uprobes; other contexts have none (src/helpers/kernel/task.ts). */
+static uint64_t ctx_u64(struct bpftime_exec *x, uint32_t off)
+{
+	uint64_t v;
+	__builtin_memcpy(&v, rt_guest_ptr(x, (uint64_t)x->th->ctx_lo + off, 8, 0), 8);
+	return v;
+}
+
+HELPER(get_func_arg)
+{
+	const struct bpftime_prog_desc *d = x->prog->desc;
+	if (d->ctx_kind != BPFTIME_CTX_PT_REGS || (uint32_t)r2 >= d->ctx_nargs || r2 >> 32) return RET_ERR(EINVAL);
+	uint64_t v = ctx_u64(x, d->ctx_arg_off[(uint32_t)r2]);
+	__builtin_memcpy(rt_guest_ptr(x, r3, 8, 1), &v, 8);
+	return 0;
+}
+
+HELPER(get_func_ret)
+{
+	const struct bpftime_prog_desc *d = x->prog->desc;
+	if (d->ctx_kind != BPFTIME_CTX_PT_REGS) return RET_ERR(EOPNOTSUPP);
+	uint64_t v = ctx_u64(x, d->ctx_ret_off);
+	__builtin_memcpy(rt_guest_ptr(x, r2, 8, 1), &v, 8);
+	return 0;
+}
+
+HELPER(get_func_arg_cnt)
+{
+	const struct bpftime_prog_desc *d = x->prog->desc;
+	return d->ctx_kind == BPFTIME_CTX_PT_REGS ? d->ctx_nargs : 0;
+}

@@ -20,7 +20,8 @@
 	/* helpers-task.c */                                                                               \
 	X(ktime_get_ns) X(ktime_get_boot_ns) X(ktime_get_coarse_ns) X(ktime_get_tai_ns) X(get_prandom_u32) \
 	X(get_smp_processor_id) X(get_numa_node_id) X(get_current_pid_tgid) X(get_current_uid_gid)        \
-	X(get_current_comm) X(override_return) X(get_func_ip) X(get_attach_cookie)                        \
+	X(get_current_comm) X(override_return) X(get_func_ip) X(get_attach_cookie) X(get_func_arg)         \
+	X(get_func_ret) X(get_func_arg_cnt)                                                                \
 	/* helpers-probe.c */                                                                              \
 	X(probe_read) X(probe_read_str) X(probe_read_user) X(probe_read_kernel) X(probe_read_user_str)     \
 	X(probe_read_kernel_str)                                                                           \
@@ -30,8 +31,10 @@
 	X(map_lookup_elem) X(map_update_elem) X(map_delete_elem) X(map_lookup_percpu_elem)                \
 	X(ringbuf_output) X(ringbuf_reserve) X(ringbuf_submit) X(ringbuf_discard) X(ringbuf_query)         \
 	X(perf_event_output) X(tail_call)                                                                  \
+	/* strings.c */                                                                                    \
+	X(strtol) X(strtoul) X(strncmp) X(csum_diff)                                                       \
 	/* helpers-control.c */                                                                            \
-	X(loop)
+	X(loop) X(spin_lock) X(spin_unlock)
 
 #define DECLARE_HELPER(name) HELPER(name);
 RUNTIME_HELPERS(DECLARE_HELPER)

@@ -115,6 +115,7 @@ struct rt_thread {
 		uint64_t start, end;
 	} records[RT_MAX_RECORDS];
 	uint32_t nrecords;
+	void *lock_held;                   /* the bpf_spin_lock this run holds (host), released at its end */
 	struct bpftime_exec **execs;       /* by program index */
 	uint32_t nexecs;
 	struct rt_thread *next;            /* rt->threads */

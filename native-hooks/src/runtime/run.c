@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bpftime_maps.h"
 #include "internal.h"
 
 static void discard_records(struct bpftime_exec *x);
@@ -68,18 +69,20 @@ int bpftime_prog_run(struct bpftime_prog *p, struct bpftime_run *run)
 	t->running = 1;
 	int e = enter(t, x, p, run);
 	if (UNLIKELY_(e != 0)) return e;
-	if (UNLIKELY_(t->nrecords != 0)) discard_records(x);
+	if (UNLIKELY_(t->nrecords != 0 || t->lock_held != NULL)) discard_records(x);
 	t->running = 0;
 	__atomic_store_n(&x->runs, x->runs + 1, __ATOMIC_RELAXED); /* only this thread writes it; status reads it */
 	return 0;
 }
 
-/* discard_records drops ring buffer records a run reserved and never submitted (the verifier forbids that; an
- * unverified program, or a trap between reserve and submit, must not leave the ring blocked). */
+/* discard_records drops ring buffer records a run reserved and never submitted, and releases a spin lock it still
+ * holds (the verifier forbids both; an unverified program, or a trap in between, must not leave the ring or a value
+ * blocked). */
 static void discard_records(struct bpftime_exec *x)
 {
 	struct rt_thread *t = x->th;
 	struct bpftime_runtime *rt = t->rt;
+	if (t->lock_held) bpftime_spin_unlock(t->lock_held), t->lock_held = NULL;
 	for (uint32_t i = 0; i < t->nrecords; i++)
 		if (rt->maps.ringbuf_commit) rt->maps.ringbuf_commit(rt->guest + t->records[i].start, 0, 1);
 	t->nrecords = 0;
