@@ -13,6 +13,7 @@ import type { Parsed } from './args.js';
 import { parseBtf, type Btf } from '../loader/btf/parse.js';
 import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.js';
 import { kernelVersionCode, parseKconfig } from '../loader/data.js';
+import { parseInteger, type ConfigureOptions } from '../loader/configure.js';
 import { isElf, parseElf } from '../loader/elf.js';
 import { readFile } from './input.js';
 
@@ -53,6 +54,45 @@ function hostKconfig(): Record<string, string> | undefined {
 export interface ObjectOptions {
   btf?: string;
   kconfig?: string;
+  /** `--set NAME=VALUE` and `--map-size MAP=N`, as given (repeatable). */
+  set?: string[];
+  mapSize?: string[];
+}
+
+/** CONFIGURE_OPTIONS are the options that configure an object before load, like a libbpf skeleton's user space. */
+export const CONFIGURE_OPTIONS = [
+  { name: 'set', kind: 'string' as const, value: 'NAME=VALUE', repeatable: true, description: 'object: set a .rodata/.data/.bss/.kconfig global before load, typed by its BTF (integers, bools, enums, strings, lists)' },
+  { name: 'map-size', kind: 'string' as const, value: 'MAP=N', repeatable: true, description: 'object: set a map\'s max_entries before load (maps declared with max_entries 0 need it)' },
+];
+
+/** objectOptionsOf reads the loading options of a parsed command line. */
+export function objectOptionsOf(flags: Parsed['flags']): ObjectOptions {
+  return {
+    btf: flags.btf as string | undefined,
+    kconfig: flags.kconfig as string | undefined,
+    set: flags.set as string[] | undefined,
+    mapSize: flags['map-size'] as string[] | undefined,
+  };
+}
+
+function pairs(values: string[] | undefined, option: string): [string, string][] {
+  return (values ?? []).map((kv) => {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError('bad-option', `--${option} expects NAME=VALUE, got "${kv}"`);
+    return [kv.slice(0, eq), kv.slice(eq + 1)];
+  });
+}
+
+function configureOptions(opts: ObjectOptions): ConfigureOptions {
+  const globals = Object.fromEntries(pairs(opts.set, 'set'));
+  const mapSizes = Object.fromEntries(
+    pairs(opts.mapSize, 'map-size').map(([name, n]) => {
+      const v = parseInteger(n);
+      if (v === undefined || v <= 0n || v > 0xffffffffn) throw new UsageError('bad-option', `--map-size ${name}: "${n}" is not an integer in 1..4294967295`);
+      return [name, Number(v)];
+    }),
+  );
+  return { globals, mapSizes };
 }
 
 /** loadObject reads and loads an ELF object with the CLI's sources of target BTF and kernel configuration. */
@@ -60,6 +100,7 @@ export function loadObject(path: string, opts: ObjectOptions): { spec: LoadedCol
   const bytes = readFile(path);
   const btf = targetBtf(opts.btf);
   const spec = loadCollectionSpec(bytes, {
+    ...configureOptions(opts),
     targetBtf: btf,
     kernelVersion: kernelVersionCode(release()),
     config: () => (opts.kconfig ? parseKconfig(new TextDecoder().decode(readFile(opts.kconfig))) : hostKconfig()),

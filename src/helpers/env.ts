@@ -32,6 +32,15 @@ export interface HostEnv {
   random(): number;
   /** Receives one line of trace output (bpf_trace_printk, bpf_trace_vprintk). */
   printk(line: string): void;
+  /**
+   * Cgroup v2 ids of the current task's cgroup and its ancestors, the root (level 0, id 1) first and the task's own
+   * cgroup last (bpf_get_current_cgroup_id, bpf_get_current_ancestor_cgroup_id, bpf_current_task_under_cgroup).
+   */
+  cgroupIds(): readonly bigint[];
+  /** Device and inode of the current task's pid namespace, as stat(2) of /proc/self/ns/pid gives them (bpf_get_ns_current_pid_tgid). */
+  pidNamespace(): { dev: bigint; ino: bigint };
+  /** Cookie of the current network namespace (bpf_get_netns_cookie with a NULL context). */
+  netnsCookie(): bigint;
 }
 
 /** ProgramEnv describes the running program for helpers that inspect it. */

@@ -10,6 +10,7 @@ import { parseBtf } from './btf/parse.js';
 import { parseBtfExt, type BtfExt } from './btf/ext.js';
 import { fixupDatasecs } from './btf/datasec.js';
 import { applyCoreRelocations, type CoreOutcome } from './core-apply.js';
+import { configureSpec, type ConfigureOptions } from './configure.js';
 import { dataKind, dataMap, kconfigMap, type KconfigOptions } from './data.js';
 import { parseElf, SHN, STB, STT, type ElfFile } from './elf.js';
 import { decodeCode, link, relocate, type Func, type Linked, type MapResolver } from './link.js';
@@ -17,8 +18,8 @@ import { btfMaps, legacyMaps } from './maps.js';
 import { parseSection } from './sections.js';
 import type { CollectionSpec, CoreRelocation, FuncInfo, LineInfo, MapSpec, ProgramSpec } from './spec.js';
 
-/** LoadOptions supplies what resolving an object needs from outside. */
-export interface LoadOptions extends KconfigOptions {
+/** LoadOptions supplies what resolving an object needs from outside, and the settings applied before load (globals, map sizes). */
+export interface LoadOptions extends KconfigOptions, ConfigureOptions {
   /** BTF of the kernel (or process) to resolve CO-RE relocations against; a function is called only if needed. */
   targetBtf?: Btf | (() => Btf | undefined);
 }
@@ -174,7 +175,9 @@ export function loadCollectionSpec(bytes: Uint8Array, opts: LoadOptions = {}): L
     step(`link program "${f.name}"`, () => buildProgram(link(relocated, f, resolve), elf, ext, core, license)),
   );
   step('check map contents', () => checkReferences(maps, programs));
-  return { programs, maps, license, kernelVersion, btf };
+  const loaded: LoadedCollection = { programs, maps, license, kernelVersion, btf };
+  if (opts.globals || opts.mapSizes) step('configure', () => configureSpec(loaded, opts));
+  return loaded;
 }
 
 function checkReferences(maps: MapSpec[], programs: ProgramSpec[]): void {

@@ -51,6 +51,7 @@ export const MapType = {
   percpu_hash: 5,
   percpu_array: 6,
   stack_trace: 7,
+  cgroup_array: 8,
   lru_hash: 9,
   lru_percpu_hash: 10,
   lpm_trie: 11,

@@ -7,7 +7,7 @@
 import { BpfError, ExecError, UsageError } from '../errors.js';
 import type { HelperEnv } from '../helpers/env.js';
 import { helperId, kernelHelpers } from '../helpers/kernel/index.js';
-import { createMap, HashMap, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
+import { createMap, HashMap, MapError, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
 import type { PerfReader } from '../helpers/maps/perf-event-array.js';
 import type { Btf } from '../loader/btf/parse.js';
 import { CORE_POISON_IMM } from '../loader/btf/core.js';
@@ -137,6 +137,10 @@ export class Collection {
         this.maps.set(m.name, map);
         return map;
       } catch (e) {
+        if (e instanceof MapError && m.maxEntries === 0 && m.origin === 'maps') {
+          // Tools size such maps from user space before load (bpf_map__set_max_entries); say how to do that here.
+          throw new MapError(e.errno, `${e.message}: the object leaves its size to be set before load (--map-size ${m.name}=N, or the mapSizes load option)`);
+        }
         throw e instanceof BpfError ? e : new ExecError('map-create', `create map "${m.name}": ${String(e)}`);
       }
     });

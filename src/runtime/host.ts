@@ -3,12 +3,19 @@
  * 0 of `ncpus`, and trace output collected in memory. Every value can be overridden, which is how tests pin time or
  * identity. Portable: outside Node it falls back to neutral values.
  */
+import { UsageError } from '../errors.js';
 import type { HostEnv } from '../helpers/env.js';
+import { cgroupIdsOf, currentCgroup, pidNamespace } from './host-linux.js';
 
 /** HostOptions overrides parts of the default host. */
 export type HostOptions = Partial<Omit<HostEnv, 'printk'>> & {
   /** Receives trace output lines as they are printed (in addition to `Host.trace`). */
   onPrintk?: (line: string) => void;
+  /**
+   * The current task's cgroup v2, as a path (`/system.slice/x`, or a directory inside the cgroup2 mount) whose
+   * directories give the ids, or as the ids themselves (root first). Default: this process's, from /proc/self/cgroup.
+   */
+  cgroup?: string | readonly bigint[];
 };
 
 /** JIFFIES_HZ is the tick rate bpf_jiffies64 counts in (CONFIG_HZ of common distribution kernels). */
@@ -53,7 +60,35 @@ export function createHost(opts: HostOptions = {}): Host {
       trace.push(line);
       opts.onPrintk?.(line);
     },
+    cgroupIds: opts.cgroupIds ?? cgroupIdsFrom(opts.cgroup),
+    pidNamespace: opts.pidNamespace ?? once(pidNamespace),
+    netnsCookie:
+      opts.netnsCookie ??
+      (() => {
+        throw new UsageError('host-unknown', 'the cookie of the network namespace is unknown to bpftime-vm (getsockopt SO_NETNS_COOKIE); give it with the host option netns_cookie');
+      }),
   };
   if (host.cpu < 0 || host.cpu >= host.ncpus) throw new RangeError(`cpu ${host.cpu} is not in 0..${host.ncpus - 1}`);
   return host;
+}
+
+/** once caches the first answer of a question asked of the system. */
+function once<T>(ask: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = ask();
+      done = true;
+    }
+    return value;
+  };
+}
+
+function cgroupIdsFrom(cgroup: HostOptions['cgroup']): () => readonly bigint[] {
+  if (Array.isArray(cgroup)) {
+    const ids = cgroup as readonly bigint[];
+    return () => ids;
+  }
+  return once(() => cgroupIdsOf(typeof cgroup === 'string' ? cgroup : currentCgroup()));
 }

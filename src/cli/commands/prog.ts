@@ -11,16 +11,18 @@ import { CALL_HELPER, classify, disassembleLines, OP_CALL } from '../../isa/inde
 import type { LoadedCollection } from '../../loader/collection.js';
 import { MAP_TYPES, type ProgramSpec } from '../../loader/spec.js';
 import type { Command } from '../command.js';
-import { loadObject } from '../object.js';
+import { CONFIGURE_OPTIONS, loadObject, objectOptionsOf } from '../object.js';
+import type { Parsed } from '../args.js';
 import { EXIT } from '../output.js';
 
 const objectOptions = [
   { name: 'btf', kind: 'string' as const, value: 'FILE', description: 'target BTF for CO-RE (ELF with .BTF or raw BTF; default /sys/kernel/btf/vmlinux)' },
   { name: 'kconfig', kind: 'string' as const, value: 'FILE', description: 'kernel .config for __kconfig externs' },
+  ...CONFIGURE_OPTIONS,
 ];
 
 function load(path: string, flags: Record<string, unknown>): LoadedCollection {
-  return loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined }).spec;
+  return loadObject(path, objectOptionsOf(flags as Parsed['flags'])).spec;
 }
 
 function helperIds(p: ProgramSpec): number[] {
