@@ -5,10 +5,10 @@
  * made under the cgroup v2 mount with unique names and removed afterwards.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
-import { scratch } from './toolchain.js';
+import { compileC, scratch } from './toolchain.js';
 
 /** KernelRun is what one BPF_PROG_TEST_RUN produced. */
 export interface KernelRun {
@@ -62,4 +62,17 @@ export function makeCgroups(children: string[]): TestCgroups {
       rmdirSync(top);
     },
   };
+}
+
+let vmlinuxDir: string | undefined;
+
+/** buildTool compiles a C program of test/fixtures/realworld against this kernel's vmlinux.h (made with bpftool). */
+export function buildTool(name: string): string {
+  if (!vmlinuxDir) {
+    vmlinuxDir = join(scratch(), 'vmlinux');
+    mkdirSync(vmlinuxDir, { recursive: true });
+    writeFileSync(join(vmlinuxDir, 'vmlinux.h'), execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 1 << 28 }));
+  }
+  const dir = join(ROOT, 'test/fixtures/realworld');
+  return compileC(name, readFileSync(join(dir, `${name}.bpf.c`), 'utf8'), [`-I${vmlinuxDir}`, `-I${dir}`]);
 }

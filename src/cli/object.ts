@@ -14,6 +14,7 @@ import { parseBtf, type Btf } from '../loader/btf/parse.js';
 import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.js';
 import { kernelVersionCode, parseKconfig } from '../loader/data.js';
 import { parseInteger, type ConfigureOptions } from '../loader/configure.js';
+import { withProgramType } from '../loader/program-type.js';
 import { isElf, parseElf } from '../loader/elf.js';
 import { readFile } from './input.js';
 
@@ -57,12 +58,15 @@ export interface ObjectOptions {
   /** `--set NAME=VALUE` and `--map-size MAP=N`, as given (repeatable). */
   set?: string[];
   mapSize?: string[];
+  /** `--type TYPE`: the program type of every program (kernel name or libbpf section name), as tc loads an object. */
+  type?: string;
 }
 
 /** CONFIGURE_OPTIONS are the options that configure an object before load, like a libbpf skeleton's user space. */
 export const CONFIGURE_OPTIONS = [
   { name: 'set', kind: 'string' as const, value: 'NAME=VALUE', repeatable: true, description: 'object: set a .rodata/.data/.bss/.kconfig global before load, typed by its BTF (integers, bools, enums, strings, lists)' },
   { name: 'map-size', kind: 'string' as const, value: 'MAP=N', repeatable: true, description: 'object: set a map\'s max_entries before load (maps declared with max_entries 0 need it)' },
+  { name: 'type', kind: 'string' as const, value: 'TYPE', description: 'object: force the program type of every program: a kernel name (socket_filter, kprobe, tracepoint, xdp, sched_cls, ...) or a libbpf section name (tp/syscalls/sys_enter_openat, fentry/FUNC)' },
 ];
 
 /** objectOptionsOf reads the loading options of a parsed command line. */
@@ -72,6 +76,7 @@ export function objectOptionsOf(flags: Parsed['flags']): ObjectOptions {
     kconfig: flags.kconfig as string | undefined,
     set: flags.set as string[] | undefined,
     mapSize: flags['map-size'] as string[] | undefined,
+    type: flags.type as string | undefined,
   };
 }
 
@@ -105,6 +110,7 @@ export function loadObject(path: string, opts: ObjectOptions): { spec: LoadedCol
     kernelVersion: kernelVersionCode(release()),
     config: () => (opts.kconfig ? parseKconfig(new TextDecoder().decode(readFile(opts.kconfig))) : hostKconfig()),
   });
+  if (opts.type !== undefined) spec.programs = spec.programs.map((p) => withProgramType(p, opts.type!));
   return { spec, targetBtf: btf };
 }
 

@@ -41,6 +41,8 @@ export interface HostEnv {
   pidNamespace(): { dev: bigint; ino: bigint };
   /** Cookie of the current network namespace (bpf_get_netns_cookie with a NULL context). */
   netnsCookie(): bigint;
+  /** Identity of the task with thread id `pid` (bpf_task_from_pid), or undefined when there is none. */
+  task(pid: number): { pid: number; tgid: number; comm: string } | undefined;
 }
 
 /** ProgramEnv describes the running program for helpers that inspect it. */
@@ -73,6 +75,10 @@ export interface HelperEnv {
   readonly program: ProgramEnv;
   /** Guest address of a stand-in `struct task_struct` for bpf_get_current_task, or 0 when there is none. */
   readonly task: number;
+  /** Stand-in tasks by pid (bpf_task_from_pid): an address, or 0 when there is no such task. */
+  taskFromPid?(pid: number): number;
+  /** References the running program holds (acquired by a kfunc, not yet released): address -> the kfunc that acquired it. */
+  readonly references?: { address: number; by: string }[];
   /** Signals requested by bpf_send_signal / bpf_send_signal_thread, for the host to deliver. */
   readonly signals: { signal: number; thread: boolean }[];
   /** Value set by bpf_override_return, for the host to apply. */

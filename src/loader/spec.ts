@@ -185,6 +185,12 @@ export interface ProgramSpec {
   subprograms: { name: string; pc: number }[];
   /** Map used at each lddw that references one. */
   mapRefs: { pc: number; map: string }[];
+  /**
+   * Kernel symbols (`__ksym` externs) used: kfunc calls (`call` with src 2 and imm = the target BTF id) and symbol
+   * addresses (`lddw` with src BPF_PSEUDO_BTF_ID). `btfId` is 0 for a weak symbol the target lacks: its address loads
+   * 0 and its call is poisoned (helper id POISON_CALL_KFUNC_BASE + index, as libbpf does).
+   */
+  ksyms?: { pc: number; name: string; kind: 'call' | 'address'; btfId: number }[];
   funcInfo: FuncInfo[];
   lineInfo: LineInfo[];
   coreRelocations: CoreRelocation[];

@@ -84,3 +84,33 @@ export function pidNamespace(): { dev: bigint; ino: bigint } {
     throw unknown('pid namespace', 'pidns_dev and pidns_ino', e);
   }
 }
+
+/** procTask reads a task's thread group and name from /proc/PID/status, or undefined when there is no such task. */
+export function procTask(pid: number): { pid: number; tgid: number; comm: string } | undefined {
+  if (!fs || !Number.isInteger(pid) || pid <= 0) return undefined;
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    // No such process (or no /proc): the kernel's lookup finds no task either.
+    return undefined;
+  }
+  const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1];
+  return { pid, tgid: Number(field('Tgid') ?? pid), comm: (field('Name') ?? '').slice(0, 15) };
+}
+
+/** TRACEFS_ROOTS are where tracefs is mounted, newest convention first. */
+const TRACEFS_ROOTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+
+/** tracefsFormat returns the `format` file of tracepoint CATEGORY/NAME, or undefined when tracefs cannot be read. */
+export function tracefsFormat(category: string, name: string): string | undefined {
+  if (!fs || !/^\w+$/.test(category) || !/^\w+$/.test(name)) return undefined;
+  for (const root of TRACEFS_ROOTS) {
+    try {
+      return fs.readFileSync(`${root}/events/${category}/${name}/format`, 'utf8');
+    } catch {
+      // Not mounted here, or no such event: try the next place, then fall back to BTF.
+    }
+  }
+  return undefined;
+}

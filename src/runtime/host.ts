@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { HostEnv } from '../helpers/env.js';
-import { cgroupIdsOf, currentCgroup, pidNamespace } from './host-linux.js';
+import { cgroupIdsOf, currentCgroup, pidNamespace, procTask } from './host-linux.js';
 
 /** HostOptions overrides parts of the default host. */
 export type HostOptions = Partial<Omit<HostEnv, 'printk'>> & {
@@ -60,6 +60,7 @@ export function createHost(opts: HostOptions = {}): Host {
       trace.push(line);
       opts.onPrintk?.(line);
     },
+    task: opts.task ?? ((p: number) => (p === host.pid ? { pid: host.pid, tgid: host.tgid, comm: host.comm } : procTask(p))),
     cgroupIds: opts.cgroupIds ?? cgroupIdsFrom(opts.cgroup),
     pidNamespace: opts.pidNamespace ?? once(pidNamespace),
     netnsCookie:
@@ -70,6 +71,26 @@ export function createHost(opts: HostOptions = {}): Host {
   };
   if (host.cpu < 0 || host.cpu >= host.ncpus) throw new RangeError(`cpu ${host.cpu} is not in 0..${host.ncpus - 1}`);
   return host;
+}
+
+/** HostUpdate is what may change between runs of one collection (a sequence of events from several tasks and times). */
+export type HostUpdate = Pick<HostOptions, 'pid' | 'tgid' | 'uid' | 'gid' | 'comm' | 'cpu' | 'cgroup' | 'monotonicNs' | 'bootNs' | 'coarseNs' | 'taiNs' | 'jiffies'>;
+
+/** updateHost changes a host in place: the identity, CPU, cgroup or clocks the next runs see. */
+export function updateHost(host: Host, u: HostUpdate): void {
+  const h = host as { -readonly [K in keyof Host]: Host[K] };
+  if (u.pid !== undefined) h.pid = u.pid;
+  if (u.tgid !== undefined) h.tgid = u.tgid;
+  else if (u.pid !== undefined) h.tgid = u.pid;
+  if (u.uid !== undefined) h.uid = u.uid;
+  if (u.gid !== undefined) h.gid = u.gid;
+  if (u.comm !== undefined) h.comm = u.comm.slice(0, 15);
+  if (u.cpu !== undefined) {
+    if (u.cpu < 0 || u.cpu >= host.ncpus) throw new RangeError(`cpu ${u.cpu} is not in 0..${host.ncpus - 1}`);
+    h.cpu = u.cpu;
+  }
+  if (u.cgroup !== undefined) h.cgroupIds = cgroupIdsFrom(u.cgroup);
+  for (const k of ['monotonicNs', 'bootNs', 'coarseNs', 'taiNs', 'jiffies'] as const) if (u[k]) h[k] = u[k]!;
 }
 
 /** once caches the first answer of a question asked of the system. */

@@ -82,7 +82,8 @@ export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): b
   let depth = st.depth;
   let n = limit;
   let exited = false;
-  try {
+  // The outer loop only turns again after a PROBE_MEM load failed (its register zeroed, as in the kernel).
+  for (;;) try {
     loop: for (;;) {
       if (--n < 0) break;
       const i = pc << 2;
@@ -287,7 +288,9 @@ export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): b
           throw new ExecError('internal', `pc ${pc - 1}: interpreter has no case for op ${w & 0xff}`, { pc: pc - 1 });
       }
     }
+    break;
   } catch (e) {
+    if (e === FAULT_MEMORY && p.probeMem && probeLoadFailed(code, pc - 1, R)) continue;
     st.depth = depth;
     st.pc = pc - 1;
     st.steps += limit - n - 1;
@@ -303,6 +306,22 @@ export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): b
     st.steps += limit;
   }
   return exited;
+}
+
+/** PROBE_LOADS are the loads a PROBE_MEM program may have fail softly. */
+const PROBE_LOADS = new Set([O.LDX_B, O.LDX_H, O.LDX_W, O.LDX_DW, O.LDXS_B, O.LDXS_H, O.LDXS_W]);
+
+/**
+ * probeLoadFailed zeroes the destination of the load at `pc` and returns true when it is one: in programs whose loads
+ * go through BTF-typed kernel pointers the kernel marks them PROBE_MEM, and a bad address reads 0 instead of faulting.
+ */
+function probeLoadFailed(code: Int32Array, pc: number, R: Int32Array): boolean {
+  const w = code[pc << 2];
+  if (!PROBE_LOADS.has(w & 0xff)) return false;
+  const d = (w >>> 8) & 0xff;
+  R[d] = 0;
+  R[d + 1] = 0;
+  return true;
 }
 
 function pushFrame(env: Env, st: ExecState, p: Prepared, depth: number, ret: number): void {

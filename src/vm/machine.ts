@@ -91,10 +91,10 @@ export class Interpreter {
   }
 
   /** load validates and pre-decodes a program given as slots or raw bytecode. */
-  load(program: readonly Insn[] | Uint8Array, section = '', poisoned?: ReadonlyMap<number, string>): Prepared {
+  load(program: readonly Insn[] | Uint8Array, section = '', poisoned?: ReadonlyMap<number, string>, opts: { probeMem?: boolean } = {}): Prepared {
     const insns = program instanceof Uint8Array ? decodeProgram(program, section) : program;
     const valid = validateProgram(insns, section);
-    return prepare(valid, { helpers: this.helpers, resolveLddw: this.resolveLddw, section, poisoned });
+    return prepare(valid, { helpers: this.helpers, resolveLddw: this.resolveLddw, section, poisoned, probeMem: opts.probeMem });
   }
 
   /** inputRegion returns the region holding the last input buffer (to read what the program wrote there). */

@@ -25,9 +25,17 @@ function load(path: string, flags: Record<string, unknown>): LoadedCollection {
   return loadObject(path, objectOptionsOf(flags as Parsed['flags'])).spec;
 }
 
+/** helperIds lists the helpers a program calls; libbpf's poisoned calls (failed CO-RE, unresolved weak kfuncs) are not helpers. */
 function helperIds(p: ProgramSpec): number[] {
-  const ids = new Set(p.insns.filter((i) => i.opcode === OP_CALL && i.src === CALL_HELPER).map((i) => i.imm));
+  const poisoned = new Set((p.ksyms ?? []).filter((k) => k.kind === 'call' && k.btfId === 0).map((k) => k.pc));
+  const ids = new Set(p.insns.flatMap((i, pc) => (i.opcode === OP_CALL && i.src === CALL_HELPER && i.imm !== CORE_POISON_IMM && !poisoned.has(pc) ? [i.imm] : [])));
   return [...ids].sort((a, b) => a - b);
+}
+
+/** kfuncNames lists the kfuncs a program calls (resolved or not) by name. */
+function kfuncNames(p: ProgramSpec): { name: string; resolved: boolean }[] {
+  const calls = (p.ksyms ?? []).filter((k) => k.kind === 'call');
+  return [...new Map(calls.map((k) => [k.name, { name: k.name, resolved: k.btfId !== 0 }])).values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 const helperName = (id: number): string => KERNEL_HELPER_NAMES[id] ?? `#${id}`;
@@ -48,7 +56,11 @@ function summary(p: ProgramSpec, index: number) {
     maps: [...new Set(p.mapRefs.map((m) => m.map))],
     helpers: helperIds(p).map(helperName),
     /** Helpers the program calls that bpftime-vm does not implement: loading it fails with NotSupportedError. */
-    unsupported_helpers: helperIds(p).filter((id) => id !== CORE_POISON_IMM && !IMPLEMENTED.get(id)).map(helperName),
+    unsupported_helpers: helperIds(p).filter((id) => !IMPLEMENTED.get(id)).map(helperName),
+    kfuncs: kfuncNames(p).map((k) => k.name),
+    /** Kfuncs the program calls that bpftime-vm does not implement (loading it fails), and weak ones the target lacks (their calls are poisoned). */
+    unsupported_kfuncs: kfuncNames(p).filter((k) => k.resolved && !IMPLEMENTED.kfunc(k.name)).map((k) => k.name),
+    unresolved_kfuncs: kfuncNames(p).filter((k) => !k.resolved).map((k) => k.name),
     core_relocations: p.coreRelocations.length,
     core_failed: p.coreRelocations.filter((r) => !r.found).map((r) => ({ pc: r.pc, kind: r.kind, access: r.access, reason: r.reason })),
     license: p.license,
@@ -82,7 +94,10 @@ export const progShowCommand: Command = {
       out.text(`\tinsns ${s.insns} (${s.bytes}B)${s.subprograms.length ? `  subprograms ${s.subprograms.join(',')}` : ''}${s.maps.length ? `  maps ${s.maps.join(',')}` : ''}`);
       out.text(`\t${attachText(p)}`);
       if (s.helpers.length) out.text(`\thelpers ${s.helpers.join(',')}`);
+      if (s.kfuncs.length) out.text(`\tkfuncs ${s.kfuncs.join(',')}`);
       if (s.unsupported_helpers.length) out.text(`\tnot loadable: helpers not supported by bpftime-vm: ${s.unsupported_helpers.join(',')}`);
+      if (s.unsupported_kfuncs.length) out.text(`\tnot loadable: kfuncs not supported by bpftime-vm: ${s.unsupported_kfuncs.join(',')}`);
+      if (s.unresolved_kfuncs.length) out.text(`\tweak kfuncs missing from the target BTF (calls poisoned): ${s.unresolved_kfuncs.join(',')}`);
       if (s.core_relocations) out.text(`\tCO-RE relocations ${s.core_relocations}, ${s.core_failed.length} failed`);
       for (const f of s.core_failed) out.text(`\t  pc ${f.pc}: ${f.kind} ${f.access}: ${f.reason}`);
     }
@@ -96,7 +111,9 @@ function annotate(p: ProgramSpec, pc: number, text: string): string {
   const ref = p.mapRefs.find((m) => m.pc === pc);
   if (ref) notes.push(`map ${ref.map}`);
   const form = classify(ins);
-  if (form.kind === 'call' && form.mode === 'helper') notes.push(KERNEL_HELPER_NAMES[ins.imm] ?? `unknown helper ${ins.imm}`);
+  const ksym = p.ksyms?.find((k) => k.pc === pc);
+  if (ksym) notes.push(ksym.kind === 'address' ? `&${ksym.name}` : ksym.btfId ? ksym.name : `${ksym.name} (weak kfunc missing from the target BTF: poisoned)`);
+  else if (form.kind === 'call' && form.mode === 'helper') notes.push(ins.imm === CORE_POISON_IMM ? 'poisoned by a failed CO-RE relocation' : KERNEL_HELPER_NAMES[ins.imm] ?? `unknown helper ${ins.imm}`);
   for (const r of p.coreRelocations.filter((c) => c.pc === pc)) {
     notes.push(r.found ? `CO-RE ${r.kind} ${r.access} = ${r.value}` : `CO-RE ${r.kind} ${r.access} FAILED: ${r.reason}`);
   }

@@ -7,6 +7,8 @@ import { readBytesArg, readFile, readProgramFile, type ProgramFile } from '../in
 import { isElf } from '../../loader/elf.js';
 import { UsageError } from '../../errors.js';
 import { runObject } from './run-object.js';
+import { runEvents } from './run-events.js';
+import { CGROUP_OPTION } from '../cgroups.js';
 import { CONFIGURE_OPTIONS } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 
@@ -58,6 +60,8 @@ export const runCommand: Command = {
       { name: 'btf', kind: 'string', value: 'FILE', description: `object: target BTF for CO-RE (ELF with .BTF or raw BTF; default ${'/sys/kernel/btf/vmlinux'})` },
       { name: 'kconfig', kind: 'string', value: 'FILE', description: 'object: kernel .config for __kconfig externs (default /boot/config-$(uname -r))' },
       ...CONFIGURE_OPTIONS,
+      CGROUP_OPTION,
+      { name: 'events', kind: 'string', value: 'FILE', description: 'object: run a sequence of events (JSON lines: prog, args, ret, syscall, fields, pid, comm, time...) on one collection and print each one\'s records' },
       { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa or time (ns) seen by helpers' },
       { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },
       { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend: interp, wasm-fast, wasm-opt, or auto (picks by size and --repeat; --json shows the pick)' },
@@ -71,8 +75,8 @@ A .data file supplies its own memory and expected result; run reports a mismatch
 Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 sqrti, 4 strcmp_ext, 5 unwind).`,
   },
   async run({ flags, positionals }, out) {
-    if (isElf(readFile(positionals[0]))) return runObject(positionals[0], flags, out);
-    for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size']) {
+    if (isElf(readFile(positionals[0]))) return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
+    for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'type', 'events', 'cgroup']) {
       if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
     }
     const file = readProgramFile(positionals[0]);
