@@ -7,8 +7,7 @@ import { CgroupArrayMap } from '../src/helpers/maps/index.js';
 import { loadCollectionSpec } from '../src/loader/collection.js';
 import { Collection } from '../src/runtime/collection.js';
 import { ROOT } from './helpers.js';
-import { buildTool, kernelRun, makeCgroups } from './realworld-oracle.js';
-import { parseBtf } from '../src/loader/btf/parse.js';
+import { kernelRun, makeCgroups } from './realworld-oracle.js';
 import { CLANG_SKIP, compileC, HAS_CLANG, HAS_KERNEL, KERNEL_SKIP } from './toolchain.js';
 
 const fixture = (name: string) => compileC(name, readFileSync(`${ROOT}/test/fixtures/realworld/${name}.bpf.c`, 'utf8'));
@@ -37,22 +36,5 @@ describe.skipIf(!HAS_KERNEL || !HAS_CLANG)(`cgroup and pid namespace helpers agr
     } finally {
       cg.remove();
     }
-  });
-});
-
-describe.skipIf(!HAS_KERNEL || !HAS_CLANG)(`task kfuncs agree with the kernel${KERNEL_SKIP || CLANG_SKIP}`, () => {
-  it('weak __ksym externs, bpf_ksym_exists, bpf_task_from_pid and bpf_task_release', () => {
-    const object = buildTool('task-kfuncs');
-    // This test's process, a pid no task has, and its parent: the kernel's task names and /proc's agree.
-    const pids = [process.pid, 0x3fffffff, process.ppid];
-    const ctx = Buffer.alloc(12);
-    pids.forEach((p, k) => ctx.writeInt32LE(p, 4 * k));
-    const kernel = kernelRun(object, 'lookup', ['--ctx', hex(ctx)]);
-    const target = parseBtf(new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux')));
-    const spec = loadCollectionSpec(new Uint8Array(readFileSync(object)), { targetBtf: target });
-    const c = new Collection(spec, { targetBtf: target, host: { pid: kernel.pid, tgid: kernel.tgid } });
-    const r = c.program('lookup').run({ ctx });
-    expect(Number(r.r0)).toBe(kernel.retval);
-    expect(hex(c.map('.bss').lookup(new Uint8Array(4))!)).toBe(kernel.maps['.bss']);
   });
 });

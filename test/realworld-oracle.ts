@@ -68,11 +68,17 @@ let vmlinuxDir: string | undefined;
 
 /** buildTool compiles a C program of test/fixtures/realworld against this kernel's vmlinux.h (made with bpftool). */
 export function buildTool(name: string): string {
+  const built = tools.get(name);
+  if (built) return built;
   if (!vmlinuxDir) {
     vmlinuxDir = join(scratch(), 'vmlinux');
     mkdirSync(vmlinuxDir, { recursive: true });
     writeFileSync(join(vmlinuxDir, 'vmlinux.h'), execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 1 << 28 }));
   }
   const dir = join(ROOT, 'test/fixtures/realworld');
-  return compileC(name, readFileSync(join(dir, `${name}.bpf.c`), 'utf8'), [`-I${vmlinuxDir}`, `-I${dir}`]);
+  const object = compileC(name, readFileSync(join(dir, `${name}.bpf.c`), 'utf8'), [`-I${vmlinuxDir}`, `-I${dir}`]);
+  tools.set(name, object);
+  return object;
 }
+
+const tools = new Map<string, string>();

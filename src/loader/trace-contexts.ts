@@ -24,6 +24,18 @@ function protoOf(btf: Btf, type: string, name: string): { id: number; skipFirst:
 }
 
 /**
+ * traceArgNames names a tracepoint's arguments: the typedef's prototype has no parameter names, but the kernel's
+ * `__bpf_trace_<name>` wrapper (same parameters) does, when the tracepoint is not one of a class.
+ */
+function traceArgNames(btf: Btf, name: string, count: number): string[] {
+  const fn = btf.findByName(`__bpf_trace_${name}`, BtfKind.FUNC)[0];
+  const t = fn === undefined ? undefined : btf.type(fn);
+  const proto = t?.kind === BtfKind.FUNC ? btf.type(t.type) : undefined;
+  if (proto?.kind !== BtfKind.FUNC_PROTO || proto.params.length !== count + 1) return [];
+  return proto.params.slice(1).map((p) => p.name);
+}
+
+/**
  * btfArgsLayout lays out the u64 argument array of a BTF-typed program attached to `name`: one slot per argument of
  * the traced function or tracepoint (named after its parameter), then the return value for fexit and fmod_ret.
  * Undefined when the target BTF does not describe `name`.
@@ -34,7 +46,8 @@ export function btfArgsLayout(btf: Btf, type: string, name: string): ContextLayo
   const proto = found && btf.type(btf.resolve(found.id));
   if (!found || proto?.kind !== BtfKind.FUNC_PROTO) return undefined;
   const params = proto.params.slice(found.skipFirst ? 1 : 0);
-  const fields: CtxField[] = params.map((p, i) => ({ name: p.name || `args[${i}]`, offset: 8 * i, size: 8 }));
+  const names = found.skipFirst ? traceArgNames(btf, name, params.length) : params.map((p) => p.name);
+  const fields: CtxField[] = params.map((_, i) => ({ name: names[i] || `args[${i}]`, offset: 8 * i, size: 8 }));
   const withRet = type === 'fexit' || type === 'fmod_ret';
   if (withRet) fields.push({ name: 'ret', offset: 8 * params.length, size: 8 });
   return { name: `u64[${fields.length}] (${btf.typeName(found.id)})`, size: 8 * fields.length, kind: 'args', fields, source: 'btf' };
@@ -44,9 +57,13 @@ function scalarSize(n: number): CtxField['size'] | undefined {
   return n === 1 || n === 2 || n === 4 || n === 8 ? n : undefined;
 }
 
-/** recordLayout finishes a tracepoint record layout: its inputs are its own fields, in order. */
+/**
+ * recordLayout finishes a tracepoint record layout: positional inputs are its own integer fields, in order (strings
+ * for arrays and `__data_loc` fields are given by name).
+ */
 function recordLayout(name: string, fields: CtxField[], size: number, source: string): ContextLayout {
-  return { name, size, kind: 'raw', fields, inputs: fields.map((x) => x.name).filter((n) => !COMMON.includes(n)), source };
+  const inputs = fields.filter((x) => x.kind === undefined && !COMMON.includes(x.name)).map((x) => x.name);
+  return { name, size, kind: 'raw', fields, inputs, source };
 }
 
 /**

@@ -101,10 +101,15 @@ export class EventRunner {
   private readonly named = new Map<string, bigint>();
   private readonly encoder = new TextEncoder();
 
+  /** The task events happen in unless they say otherwise: the collection's host when the runner was made. */
+  private readonly task: HostUpdate;
+
   constructor(
     readonly c: Collection,
     private readonly base: { budget?: number } = {},
   ) {
+    const h = c.host;
+    this.task = { pid: h.pid, tgid: h.tgid, uid: h.uid, gid: h.gid, comm: h.comm, cpu: h.cpu, cgroupIds: h.cgroupIds };
     const now = () => this.clock;
     updateHost(c.host, { monotonicNs: now, bootNs: now, coarseNs: now, taiNs: now, jiffies: () => this.clock / 4_000_000n });
   }
@@ -160,7 +165,9 @@ export class EventRunner {
     const where = `event ${index}`;
     if (e.time !== undefined) this.clock = int(e.time, `${where}: time`);
     if (e.dt !== undefined) this.clock += int(e.dt, `${where}: dt`);
-    const u: { -readonly [K in keyof HostUpdate]: HostUpdate[K] } = {};
+    // Each event happens in its own task: what it does not say comes from the runner's base, not the previous event.
+    const u: { -readonly [K in keyof HostUpdate]: HostUpdate[K] } = { ...this.task };
+    if (e.pid !== undefined && e.tgid === undefined) u.tgid = Number(int(e.pid, `${where}: pid`));
     for (const k of ['pid', 'tgid', 'uid', 'gid', 'cpu'] as const) if (e[k] !== undefined) u[k] = Number(int(e[k], `${where}: ${k}`));
     if (e.comm !== undefined) u.comm = String(e.comm);
     if (e.cgroup !== undefined) u.cgroup = typeof e.cgroup === 'string' ? e.cgroup : e.cgroup.map((x) => int(x, `${where}: cgroup`));

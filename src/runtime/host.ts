@@ -74,7 +74,7 @@ export function createHost(opts: HostOptions = {}): Host {
 }
 
 /** HostUpdate is what may change between runs of one collection (a sequence of events from several tasks and times). */
-export type HostUpdate = Pick<HostOptions, 'pid' | 'tgid' | 'uid' | 'gid' | 'comm' | 'cpu' | 'cgroup' | 'monotonicNs' | 'bootNs' | 'coarseNs' | 'taiNs' | 'jiffies'>;
+export type HostUpdate = Pick<HostOptions, 'pid' | 'tgid' | 'uid' | 'gid' | 'comm' | 'cpu' | 'cgroup' | 'cgroupIds' | 'monotonicNs' | 'bootNs' | 'coarseNs' | 'taiNs' | 'jiffies'>;
 
 /** updateHost changes a host in place: the identity, CPU, cgroup or clocks the next runs see. */
 export function updateHost(host: Host, u: HostUpdate): void {
@@ -90,6 +90,7 @@ export function updateHost(host: Host, u: HostUpdate): void {
     h.cpu = u.cpu;
   }
   if (u.cgroup !== undefined) h.cgroupIds = cgroupIdsFrom(u.cgroup);
+  else if (u.cgroupIds !== undefined) h.cgroupIds = u.cgroupIds;
   for (const k of ['monotonicNs', 'bootNs', 'coarseNs', 'taiNs', 'jiffies'] as const) if (u[k]) h[k] = u[k]!;
 }
 

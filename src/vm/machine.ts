@@ -163,7 +163,9 @@ export class Interpreter {
   /** step executes up to `n` instructions; it returns true once the program has exited. */
   step(p: Prepared, st: ExecState, n: number): boolean {
     try {
-      return runSteps(this.env, p, st, n);
+      const prog = st.resume ?? p;
+      st.resume = undefined;
+      return runSteps(this.env, prog, st, n);
     } finally {
       this.lastDepth = Math.max(this.lastDepth, st.maxDepth);
     }

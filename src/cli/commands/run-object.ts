@@ -13,6 +13,7 @@ import { readBytesArg } from '../input.js';
 import { loadObject, objectOptionsOf, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 import { applyCgroups } from '../cgroups.js';
+import { CgroupArrayMap } from '../../helpers/maps/index.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
@@ -86,6 +87,10 @@ export function mapLines(c: Collection, dumps: MapDump[]): string[] {
   for (const d of dumps) {
     const map = c.maps.get(d.name)!;
     if (map.spec.origin !== 'maps') lines.push(`  ${d.name}: ${JSON.stringify(flatten(d))}`);
+    else if (map instanceof CgroupArrayMap) {
+      const slots = map.cgroups().map((s) => `${s.index} -> cgroup ${s.cgroup.id}${s.cgroup.path ? ` (${s.cgroup.path})` : ''}`);
+      lines.push(`  ${d.name} (${d.type}): ${slots.join(', ') || 'empty'}`);
+    }
     else if (REFERENCE_TYPES.has(d.type)) lines.push(`  ${d.name} (${d.type}): ${references(d)}`);
     else if (OUTPUT_TYPES.has(d.type)) continue;
     else if (d.entries.length === 0) lines.push(`  ${d.name} (${d.type}): empty`);
