@@ -16,7 +16,7 @@ import { parseElf, SHN, STB, STT, type ElfFile } from './elf.js';
 import { decodeCode, link, relocate, type Func, type Linked, type MapResolver, type Resolved } from './link.js';
 import { ksymNames, POISON_CALL_KFUNC_BASE, resolveKsyms, type Ksym } from './ksyms.js';
 import { CALL_HELPER, CALL_KFUNC, PSEUDO_BTF_ID, PSEUDO_IMM64 } from '../isa/index.js';
-import { btfMaps, legacyMaps } from './maps.js';
+import { btfMaps, emptyLinks, legacyMaps, linkLegacyMaps, tailCallSections, type LegacyLinks } from './maps.js';
 import { parseSection } from './sections.js';
 import type { CollectionSpec, CoreRelocation, FuncInfo, LineInfo, MapSpec, ProgramSpec } from './spec.js';
 
@@ -65,13 +65,14 @@ function readBtf(elf: ElfFile): { btf?: Btf; ext?: BtfExt } {
   return { btf, ext };
 }
 
-function readMaps(elf: ElfFile, btf: Btf | undefined): { maps: MapSpec[]; mapSections: Set<number> } {
+function readMaps(elf: ElfFile, btf: Btf | undefined): { maps: MapSpec[]; mapSections: Set<number>; links: LegacyLinks } {
   const maps: MapSpec[] = [];
   const mapSections = new Set<number>();
+  const links = emptyLinks();
   for (const s of elf.sections) {
     if (s.name === 'maps' || s.name.startsWith('maps/')) {
       mapSections.add(s.index);
-      maps.push(...step('load legacy maps', () => legacyMaps(elf, s)));
+      maps.push(...step('load legacy maps', () => legacyMaps(elf, s, links)));
     } else if (s.name === '.maps') {
       mapSections.add(s.index);
       maps.push(...step('load BTF maps', () => btfMaps(elf, s, btf)));
@@ -85,7 +86,8 @@ function readMaps(elf: ElfFile, btf: Btf | undefined): { maps: MapSpec[]; mapSec
     if (seen.has(m.name)) throw new LoadError('duplicate-map', `load maps: two maps are named "${m.name}"`);
     seen.add(m.name);
   }
-  return { maps, mapSections };
+  step('load legacy maps', () => linkLegacyMaps(maps, links));
+  return { maps, mapSections, links };
 }
 
 /** remap carries section-relative BTF.ext records of the placed functions over to program slots. */
@@ -143,7 +145,7 @@ export function loadCollectionSpec(bytes: Uint8Array, opts: LoadOptions = {}): L
     return new DataView(v.data.buffer, v.data.byteOffset, 4).getUint32(0, true);
   });
   const { btf, ext } = readBtf(elf);
-  const { maps, mapSections } = readMaps(elf, btf);
+  const { maps, mapSections, links } = readMaps(elf, btf);
   const code = step('decode programs', () => decodeCode(elf));
   const relocated = step('relocate', () => relocate(elf, code, mapSections));
 
@@ -181,6 +183,7 @@ export function loadCollectionSpec(bytes: Uint8Array, opts: LoadOptions = {}): L
   const programs = entries.map((f) =>
     step(`link program "${f.name}"`, () => buildProgram(link(relocated, f, resolve), elf, ext, core, license, ksyms)),
   );
+  step('load legacy maps', () => tailCallSections(maps, links, programs));
   step('check map contents', () => checkReferences(maps, programs));
   const loaded: LoadedCollection = { programs, maps, license, kernelVersion, btf };
   if (opts.globals || opts.mapSizes) step('configure', () => configureSpec(loaded, opts));

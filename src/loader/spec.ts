@@ -95,6 +95,12 @@ export interface MapSpec {
   flags: number;
   /** LIBBPF_PIN_NONE (0) or LIBBPF_PIN_BY_NAME (1). */
   pinning: number;
+  /**
+   * Where a pinned map goes, relative to the BPF file system, when its definition says (iproute2's bpf_elf_map:
+   * `tc/globals` for PIN_GLOBAL_NS, `tc/<object>` for PIN_OBJECT_NS, which tc names by the object's hash); libbpf's
+   * default (the root, or the loader's pin_root_path) otherwise.
+   */
+  pinPath?: string;
   numaNode: number;
   /** map_extra (the number of hash functions of a bloom filter, in its low 4 bits). */
   mapExtra: bigint;
