@@ -50,3 +50,24 @@ char _license[] SEC("license") = "GPL";`;
     expect(c.program('prog').run({ data: new Uint8Array(14) }).r0).toBe(2n);
   });
 });
+
+describe.skipIf(!HAS_CLANG)(`what objects say before they run${CLANG_SKIP}`, () => {
+  it('prog show and map show name map types bpftime-vm lacks; an object without programs says so', () => {
+    const obj = compileC('unsupported-map', `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY); __uint(key_size, 4); __uint(value_size, 4); __uint(max_entries, 4); } ports SEC(".maps");
+SEC("xdp") int fwd(struct xdp_md *ctx) { return bpf_map_lookup_elem(&ports, &(int){0}) ? 1 : 2; }
+char _license[] SEC("license") = "GPL";`);
+    const show = JSON.parse(cli(['prog', 'show', obj, '--json']).stdout);
+    expect(show[0].unsupported_maps).toEqual(['ports']);
+    expect(cli(['prog', 'show', obj]).stdout).toContain('not loadable: map types not supported by bpftime-vm: ports (reuseport_sockarray)');
+    expect(JSON.parse(cli(['map', 'show', obj, '--json']).stdout)[0]).toMatchObject({ name: 'ports', supported: false });
+    const empty = compileC('no-programs', `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __type(key, int); __type(value, int); __uint(max_entries, 1); } only SEC(".maps");`);
+    for (const args of [['run', empty], ['prog', 'dump', empty]]) {
+      const r = cli(args);
+      expect([r.code, r.stderr.trim()]).toEqual([2, 'bpftime-vm: error: the object has no programs (no code in any section but .text)']);
+    }
+  });
+});

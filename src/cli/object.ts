@@ -117,6 +117,7 @@ export function loadObject(path: string, opts: ObjectOptions): { spec: LoadedCol
 /** pickProgram chooses the program of an object named by --prog or --section, or its only one. */
 export function pickProgram(progs: readonly ProgramSpec[], flags: Parsed['flags']): ProgramSpec {
   const names = progs.map((p) => p.name).join(', ');
+  if (progs.length === 0) throw new UsageError('no-program', 'the object has no programs (no code in any section but .text)');
   if (flags.prog !== undefined) {
     const p = progs.find((q) => q.name === flags.prog);
     if (!p) throw new UsageError('unknown-program', `no program "${flags.prog}"; programs: ${names}`);

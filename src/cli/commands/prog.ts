@@ -6,6 +6,7 @@
 import { UsageError } from '../../errors.js';
 import { kernelHelpers } from '../../helpers/kernel/index.js';
 import { KERNEL_HELPER_NAMES } from '../../helpers/kernel/names.js';
+import { SUPPORTED_MAP_TYPES } from '../../helpers/maps/validate.js';
 import { CORE_POISON_IMM } from '../../loader/btf/core.js';
 import { CALL_HELPER, classify, disassembleLines, OP_CALL } from '../../isa/index.js';
 import type { LoadedCollection } from '../../loader/collection.js';
@@ -38,10 +39,11 @@ function kfuncNames(p: ProgramSpec): { name: string; resolved: boolean }[] {
   return [...new Map(calls.map((k) => [k.name, { name: k.name, resolved: k.btfId !== 0 }])).values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
+const mapSupported = (type: number | undefined): boolean => type !== undefined && SUPPORTED_MAP_TYPES.includes(type);
 const helperName = (id: number): string => KERNEL_HELPER_NAMES[id] ?? `#${id}`;
 const IMPLEMENTED = kernelHelpers();
 
-function summary(p: ProgramSpec, index: number) {
+function summary(spec: LoadedCollection, p: ProgramSpec, index: number) {
   return {
     index,
     name: p.name,
@@ -54,6 +56,8 @@ function summary(p: ProgramSpec, index: number) {
     bytes: p.insns.length * 8,
     subprograms: p.subprograms.map((s) => s.name),
     maps: [...new Set(p.mapRefs.map((m) => m.map))],
+    /** Maps the program uses whose type bpftime-vm does not implement: creating them fails, so the object cannot run. */
+    unsupported_maps: [...new Set(p.mapRefs.map((m) => m.map))].filter((name) => !mapSupported(spec.maps.find((m) => m.name === name)?.type)),
     helpers: helperIds(p).map(helperName),
     /** Helpers the program calls that bpftime-vm does not implement: loading it fails with NotSupportedError. */
     unsupported_helpers: helperIds(p).filter((id) => !IMPLEMENTED.get(id)).map(helperName),
@@ -83,7 +87,7 @@ export const progShowCommand: Command = {
   },
   run({ flags, positionals }, out) {
     const spec = load(positionals[0], flags);
-    const list = spec.programs.map(summary);
+    const list = spec.programs.map((p, i) => summary(spec, p, i));
     if (out.json) {
       out.data(list);
       return EXIT.ok;
@@ -95,6 +99,7 @@ export const progShowCommand: Command = {
       out.text(`\t${attachText(p)}`);
       if (s.helpers.length) out.text(`\thelpers ${s.helpers.join(',')}`);
       if (s.kfuncs.length) out.text(`\tkfuncs ${s.kfuncs.join(',')}`);
+      if (s.unsupported_maps.length) out.text(`\tnot loadable: map types not supported by bpftime-vm: ${s.unsupported_maps.map((n) => `${n} (${MAP_TYPES[spec.maps.find((m) => m.name === n)!.type] ?? 'unknown'})`).join(',')}`);
       if (s.unsupported_helpers.length) out.text(`\tnot loadable: helpers not supported by bpftime-vm: ${s.unsupported_helpers.join(',')}`);
       if (s.unsupported_kfuncs.length) out.text(`\tnot loadable: kfuncs not supported by bpftime-vm: ${s.unsupported_kfuncs.join(',')}`);
       if (s.unresolved_kfuncs.length) out.text(`\tweak kfuncs missing from the target BTF (calls poisoned): ${s.unresolved_kfuncs.join(',')}`);
@@ -129,6 +134,7 @@ export const progDumpCommand: Command = {
   },
   run({ flags, positionals }, out) {
     const spec = load(positionals[0], flags);
+    if (spec.programs.length === 0) throw new UsageError('no-program', 'the object has no programs (no code in any section but .text)');
     const progs = flags.prog === undefined ? spec.programs : spec.programs.filter((p) => p.name === flags.prog);
     if (progs.length === 0) throw new UsageError('unknown-program', `no program "${flags.prog}"; programs: ${spec.programs.map((p) => p.name).join(', ')}`);
     if (out.json) {
@@ -183,6 +189,7 @@ export const mapShowCommand: Command = {
       ...(typeName(m.btfValueTypeId) ? { btf_value: typeName(m.btfValueTypeId) } : {}),
       ...(m.innerMap ? { inner_map: { type: MAP_TYPES[m.innerMap.type], key_size: m.innerMap.keySize, value_size: m.innerMap.valueSize, max_entries: m.innerMap.maxEntries } } : {}),
       initial_entries: m.contents.length,
+      supported: mapSupported(m.type),
     }));
     if (out.json) {
       out.data(list);
@@ -190,7 +197,7 @@ export const mapShowCommand: Command = {
     }
     for (const m of list) {
       const origin = m.origin === 'data' ? '  global data' : m.origin === 'kconfig' ? '  kconfig externs' : '';
-      out.text(`${m.index}: ${m.type}  name ${m.name}  flags 0x${m.flags.toString(16)}${m.read_only ? '  read-only' : ''}${origin}`);
+      out.text(`${m.index}: ${m.type}  name ${m.name}  flags 0x${m.flags.toString(16)}${m.read_only ? '  read-only' : ''}${origin}${m.supported ? '' : '  (type not supported by bpftime-vm)'}`);
       out.text(`\tkey ${m.key_size}B  value ${m.value_size}B  max_entries ${m.max_entries}${m.initial_entries ? `  initial entries ${m.initial_entries}` : ''}`);
       if (m.btf_key || m.btf_value) out.text(`\tbtf${m.btf_key ? ` key ${m.btf_key}` : ''}${m.btf_value ? ` value ${m.btf_value}` : ''}`);
       if (m.inner_map) out.text(`\tinner map ${m.inner_map.type} key ${m.inner_map.key_size}B value ${m.inner_map.value_size}B max_entries ${m.inner_map.max_entries}`);
