@@ -77,6 +77,11 @@ export interface HelperEnv {
   readonly task: number;
   /** Stand-in tasks by pid (bpf_task_from_pid): an address, or 0 when there is no such task. */
   taskFromPid?(pid: number): number;
+  /**
+   * The cookie of a socket (bpf_get_socket_cookie): of the context's socket when `address` is the context, else of
+   * the `struct sock` at that address; 0 for a NULL socket. Cookies are unique and stable per socket, never 0.
+   */
+  socketCookie?(address: bigint): bigint;
   /** References the running program holds (acquired by a kfunc, not yet released): address -> the kfunc that acquired it. */
   readonly references?: { address: number; by: string }[];
   /** Signals requested by bpf_send_signal / bpf_send_signal_thread, for the host to deliver. */

@@ -83,6 +83,9 @@ export class Program {
   }
 }
 
+/** CONTEXT_SOCKET stands for the socket of a context when the run does not name one. */
+const CONTEXT_SOCKET = Symbol('context socket');
+
 /** NO_DATA is the (empty, immutable) packet of runs without one. */
 const NO_DATA = Object.freeze(new Uint8Array(0)) as Uint8Array;
 
@@ -154,6 +157,7 @@ export class Collection {
   private readonly targetBtf: () => Btf | undefined;
   private readonly tracefs: TracefsReader | undefined;
   private readonly layouts = new Map<string, ContextLayout>();
+  private readonly cookies = new Map<bigint | typeof CONTEXT_SOCKET, bigint>();
   private ctxRegion = this.mem.addRegion('ctx', 4096, { resizable: true });
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
   private readonly zeroKey = this.mem.addRegion('zero-key', 8, { writable: false });
@@ -282,6 +286,21 @@ export class Collection {
     return typeof who === 'number' ? this.tasks.fromPid(who) : this.tasks.declare(who);
   }
 
+  /**
+   * socketCookie gives each socket a cookie on first use, as the kernel's sock_gen_cookie does (counting from 1): the
+   * sockets are those at an address (`struct sock *` of tracing programs) and the contexts' default socket; 0 is the
+   * NULL socket. A run may name its context's cookie instead (`socketCookie`).
+   */
+  private socketCookie(socket: bigint | typeof CONTEXT_SOCKET): bigint {
+    if (socket === 0n) return 0n;
+    let cookie = this.cookies.get(socket);
+    if (cookie === undefined) {
+      cookie = BigInt(this.cookies.size + 1);
+      this.cookies.set(socket, cookie);
+    }
+    return cookie;
+  }
+
   /** layoutOf returns (and caches) the context layout of a program against the target kernel. */
   layoutOf(spec: ProgramSpec): ContextLayout {
     let layout = this.layouts.get(spec.name);
@@ -331,6 +350,7 @@ export class Collection {
       },
       task: this.usesTask ? this.tasks.current() : 0,
       taskFromPid: (pid) => this.tasks.fromPid(pid),
+      socketCookie: (addr) => (addr === BigInt(this.ctxRegion.start) ? (input.socketCookie ?? this.socketCookie(CONTEXT_SOCKET)) : this.socketCookie(addr)),
       references: [],
       signals: [],
     };

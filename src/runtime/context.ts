@@ -31,6 +31,8 @@ export interface ContextInput {
   fields?: Record<string, bigint | string | Uint8Array>;
   /** The pid written to a tracepoint record's common_pid (the current task's). */
   commonPid?: number;
+  /** Cookie of the context's socket (bpf_get_socket_cookie); default: one socket per collection, with its own cookie. */
+  socketCookie?: bigint;
 }
 
 /** BuiltContext is a context ready to place, once the packet's address is known. */

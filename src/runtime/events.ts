@@ -38,6 +38,8 @@ export interface Event {
   ctx?: string;
   packet?: string;
   cookie?: number | string;
+  /** The cookie of the context's socket (bpf_get_socket_cookie). */
+  socket_cookie?: number | string;
   /** The clock: `time` sets it (ns), `dt` advances it. */
   time?: number | string;
   dt?: number | string;
@@ -61,7 +63,7 @@ export interface EventResult {
   trace: string[];
 }
 
-const KEYS = new Set(['prog', 'args', 'ret', 'syscall', 'fields', 'ctx', 'packet', 'cookie', 'time', 'dt', 'pid', 'tgid', 'uid', 'gid', 'comm', 'cpu', 'cgroup']);
+const KEYS = new Set(['prog', 'args', 'ret', 'syscall', 'fields', 'ctx', 'packet', 'cookie', 'socket_cookie', 'time', 'dt', 'pid', 'tgid', 'uid', 'gid', 'comm', 'cpu', 'cgroup']);
 const USER_REGION_BYTES = 1 << 20;
 
 function int(v: unknown, what: string): bigint {
@@ -181,6 +183,7 @@ export class EventRunner {
       ...(e.ret !== undefined ? { ret: int(e.ret, `${where}: ret`) } : {}),
       ...(e.syscall !== undefined ? { syscall: int(e.syscall, `${where}: syscall`) } : {}),
       ...(e.cookie !== undefined ? { cookie: int(e.cookie, `${where}: cookie`) } : {}),
+      ...(e.socket_cookie !== undefined ? { socketCookie: int(e.socket_cookie, `${where}: socket_cookie`) } : {}),
       ...(e.ctx !== undefined ? { ctx: parseHexBytes(e.ctx, `${where}: ctx`) } : {}),
       ...(e.packet !== undefined ? { data: parseHexBytes(e.packet, `${where}: packet`) } : {}),
       fields,
