@@ -11,14 +11,14 @@ import { GuestMemory } from '../src/memory/guest-memory.js';
 import { loadCollectionSpec } from '../src/loader/collection.js';
 import { Collection } from '../src/runtime/collection.js';
 import { ROOT } from './helpers.js';
-import { kernelRun, makeCgroups } from './realworld-oracle.js';
+import { CGROUP2_SKIP, kernelRun, makeCgroups } from './realworld-oracle.js';
 import { CLANG_SKIP, compileC, HAS_CLANG, HAS_KERNEL, KERNEL_SKIP } from './toolchain.js';
 
 const fixture = (name: string) => compileC(name, readFileSync(`${ROOT}/test/fixtures/realworld/${name}.bpf.c`, 'utf8'));
 const hex = (v: Uint8Array) => Buffer.from(v).toString('hex');
 const u64le = (...vs: bigint[]) => Buffer.concat(vs.map((v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b; }));
 
-describe.skipIf(!HAS_KERNEL || !HAS_CLANG)(`cgroup and pid namespace helpers agree with the kernel${KERNEL_SKIP || CLANG_SKIP}`, () => {
+describe.skipIf(!HAS_KERNEL || !HAS_CLANG || CGROUP2_SKIP !== '')(`cgroup and pid namespace helpers agree with the kernel${KERNEL_SKIP || CLANG_SKIP || CGROUP2_SKIP}`, () => {
   it('get_current_cgroup_id, get_current_ancestor_cgroup_id, current_task_under_cgroup, get_ns_current_pid_tgid', () => {
     const object = fixture('cgroup');
     const cg = makeCgroups(['a', 'a/b', 'c']);

@@ -40,6 +40,9 @@ export const KFUNCS: HelperDef[] = [
   kfunc('bpf_task_release', { ret: 'void', release: 0, args: ['ptr_to_btf_id'], argBtf: ['task_struct'] },
     'releases a task reference from bpf_task_from_pid or bpf_task_acquire',
     (c) => (release(c, 'bpf_task_release'), 0)),
+  kfunc('bpf_rdonly_cast', { ret: 'ptr_to_btf_id', args: ['anything', 'scalar'] },
+    "the pointer, now of the BTF type given by id (libbpf's bpf_core_cast): read-only, its loads PROBE_MEM loads",
+    (c) => c.arg(1)),
   kfunc('bpf_rcu_read_lock', { ret: 'void', rcu: 'lock', args: [] }, 'starts an RCU read section (nothing to do in userspace)', () => 0),
   kfunc('bpf_rcu_read_unlock', { ret: 'void', rcu: 'unlock', args: [] }, 'ends an RCU read section', () => 0),
 ];
