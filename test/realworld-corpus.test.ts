@@ -78,7 +78,7 @@ describe.skipIf(!HAS_CLANG || !HAS_BTF)(`real-world tracing tools run offline${S
     expect(opens(load('opensnoop', { globals: { targ_uid: 1000 } })).map((e) => e.comm)).toEqual(['cat']);
     expect(opens(load('opensnoop', { globals: { targ_pid: '200' } })).map((e) => e.pid)).toEqual([200]);
     expect(() => load('opensnoop', { globals: { targ_failed: 'maybe' } })).toThrow(/global targ_failed \(const volatile bool, \.rodata\): "maybe" is not a bool/);
-    expect(() => load('opensnoop', { globals: { targ_pid: 2 ** 31 } })).toThrow(/global targ_pid .* out of range/);
+    expect(() => load('opensnoop', { globals: { targ_pid: 2 ** 32 } })).toThrow(/global targ_pid .* out of range/);
   });
 
   it('opensnoop: the cgroup filter passes the events of tasks under the cgroup in the cgroup array', () => {

@@ -59,7 +59,7 @@ describe.skipIf(!HAS_CLANG)(`globals set before load, typed by BTF${CLANG_SKIP}`
     expect((spec.maps.find((m) => m.name === '.bss')!.contents[0].value as Uint8Array)[0]).toBe(16);
     expect(Buffer.from(spec.maps.find((m) => m.name === '.data')!.contents[0].value as Uint8Array).readInt32LE(0)).toBe(-1);
     const fail = (globals: Record<string, string | number>) => thrownAs(UsageError, () => loadCollectionSpec(object(), { globals })).message;
-    expect(fail({ small: 40000 })).toBe('configure: global small (const volatile short, .rodata): 40000 is out of range [-32768, 32767]');
+    expect(fail({ small: 70000 })).toBe('configure: global small (const volatile short, .rodata): 70000 is out of range [-32768, 65535]');
     expect(fail({ name: 'much too long' })).toBe('configure: global name (const volatile char[8], .rodata): string of 13 bytes does not fit in 8 bytes with its NUL');
     expect(fail({ mode: 'MODE_MAYBE' })).toMatch(/global mode \(const volatile enum mode, \.rodata\): "MODE_MAYBE" is not an enumerator of enum mode \(MODE_OFF, MODE_ON\) or an integer/);
     expect(fail({ nothing: 1 })).toMatch(/^configure: no global variable nothing in .rodata, .data, .bss or .kconfig \(globals: /);

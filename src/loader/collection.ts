@@ -186,7 +186,7 @@ export function loadCollectionSpec(bytes: Uint8Array, opts: LoadOptions = {}): L
   step('load legacy maps', () => tailCallSections(maps, links, programs));
   step('check map contents', () => checkReferences(maps, programs));
   const loaded: LoadedCollection = { programs, maps, license, kernelVersion, btf };
-  if (opts.globals || opts.mapSizes) step('configure', () => configureSpec(loaded, opts));
+  if (opts.globals || opts.mapSizes || opts.mapValueSizes) step('configure', () => configureSpec(loaded, opts));
   return loaded;
 }
 

@@ -19,6 +19,8 @@ export interface ConfigureOptions {
   globals?: Record<string, GlobalValue>;
   /** max_entries of maps by name. */
   mapSizes?: Record<string, number>;
+  /** Value sizes of maps by name (bpf_map__set_value_size: stack trace maps sized by the wanted stack depth). */
+  mapValueSizes?: Record<string, number>;
 }
 
 /** GlobalVar is one variable of a global-data map, located by BTF. */
@@ -73,10 +75,12 @@ function encodeValue(btf: Btf, typeId: number, value: GlobalValue, out: Uint8Arr
   const id = btf.resolve(typeId);
   const t = btf.type(id);
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  const putInt = (v: bigint, size: number, signed: boolean, at = 0) => {
+  // As in C, a negative value may set an unsigned variable (targ_uid = -1) and a full-width one a signed variable: any
+  // value that fits the width in one of the two readings is accepted.
+  const putInt = (v: bigint, size: number, _signed: boolean, at = 0) => {
     const bits = BigInt(size * 8);
-    const min = signed ? -(1n << (bits - 1n)) : 0n;
-    const max = signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
+    const min = -(1n << (bits - 1n));
+    const max = (1n << bits) - 1n;
     if (v < min || v > max) throw new Error(`${v} is out of range [${min}, ${max}]`);
     const u = BigInt.asUintN(size * 8, v);
     for (let k = 0; k < size; k++) dv.setUint8(at + k, Number((u >> BigInt(8 * k)) & 0xffn));
@@ -152,15 +156,23 @@ export function setGlobal(spec: LoadedCollection, name: string, value: GlobalVal
   }
 }
 
-/** setMapSize sets a map's max_entries, as bpf_map__set_max_entries does before load. */
-export function setMapSize(spec: LoadedCollection, name: string, entries: number): void {
+/**
+ * setMapSize sets a map's max_entries (bpf_map__set_max_entries) or, with `what` = 'value size', its value size
+ * (bpf_map__set_value_size), as a loader does before load.
+ */
+export function setMapSize(spec: LoadedCollection, name: string, n: number, what: 'max_entries' | 'value size' = 'max_entries'): void {
   const map = spec.maps.find((m) => m.name === name);
   if (!map) throw new UsageError('unknown-map', `no map "${name}" to size; maps: ${spec.maps.map((m) => m.name).join(', ')}`);
   if (map.origin !== 'maps') throw new UsageError('bad-map-size', `map "${name}" holds global data; its size is the section's`);
-  if (!Number.isInteger(entries) || entries <= 0 || entries > 0xffffffff) {
-    throw new UsageError('bad-map-size', `map "${name}": max_entries ${entries} is not an integer in 1..4294967295`);
+  if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff) {
+    throw new UsageError('bad-map-size', `map "${name}": ${what} ${n} is not an integer in 1..4294967295`);
   }
-  map.maxEntries = entries;
+  if (what === 'max_entries') map.maxEntries = n;
+  else {
+    map.valueSize = n;
+    // The declared BTF type no longer describes the value.
+    delete map.btfValueTypeId;
+  }
 }
 
 /** configureSpec applies globals and map sizes to a loaded spec, in place, and returns it. */
@@ -168,5 +180,6 @@ export function configureSpec(spec: LoadedCollection, opts: ConfigureOptions): L
   const vars = globalVars(spec);
   for (const [name, value] of Object.entries(opts.globals ?? {})) setGlobal(spec, name, value, vars);
   for (const [name, entries] of Object.entries(opts.mapSizes ?? {})) setMapSize(spec, name, entries);
+  for (const [name, size] of Object.entries(opts.mapValueSizes ?? {})) setMapSize(spec, name, size, 'value size');
   return spec;
 }

@@ -14,7 +14,7 @@ import { CORE_POISON_IMM } from '../loader/btf/core.js';
 import type { LoadedCollection } from '../loader/collection.js';
 import { PSEUDO_BTF_ID, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, OP_CALL } from '../isa/index.js';
 import { GuestMemory } from '../memory/guest-memory.js';
-import type { ProgramSpec } from '../loader/spec.js';
+import { MapType, type ProgramSpec } from '../loader/spec.js';
 import { BTF_TRACING_TYPES, type ContextLayout } from '../loader/contexts.js';
 import { layoutFor, type TracefsReader } from './layouts.js';
 import { tracefsFormat } from './host-linux.js';
@@ -177,9 +177,10 @@ export class Collection {
         this.maps.set(m.name, map);
         return map;
       } catch (e) {
-        if (e instanceof MapError && m.maxEntries === 0 && m.origin === 'maps') {
-          // Tools size such maps from user space before load (bpf_map__set_max_entries); say how to do that here.
-          throw new MapError(e.errno, `${e.message}: the object leaves its size to be set before load (--map-size ${m.name}=N, or the mapSizes load option)`);
+        if (e instanceof MapError && m.origin === 'maps' && (m.maxEntries === 0 || (m.valueSize === 0 && m.type === MapType.stack_trace))) {
+          // Tools size such maps from user space before load (bpf_map__set_max_entries, bpf_map__set_value_size).
+          const how = m.maxEntries === 0 ? `--map-size ${m.name}=N, or the mapSizes load option` : `--map-value-size ${m.name}=BYTES, or the mapValueSizes load option`;
+          throw new MapError(e.errno, `${e.message}: the object leaves its size to be set before load (${how})`);
         }
         throw e instanceof BpfError ? e : new ExecError('map-create', `create map "${m.name}": ${String(e)}`);
       }

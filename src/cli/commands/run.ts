@@ -76,7 +76,7 @@ Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 s
   },
   async run({ flags, positionals }, out) {
     if (isElf(readFile(positionals[0]))) return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
-    for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'type', 'events', 'cgroup']) {
+    for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
       if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
     }
     const file = readProgramFile(positionals[0]);
