@@ -103,6 +103,20 @@ describe.skipIf(!HAS_LIBBPF_TOOLS || !existsSync(VMLINUX))(`Debian's libbpf-tool
     expect(records.map((r) => strings(r.value).slice(-4))).toEqual([['ls', '/bin/ls', '-l', '/tmp']]);
   });
 
+  it('runqslower: tp_btf programs on tasks given as arguments, delays measured on the events clock', () => {
+    const c = new Collection(load(tools().get('runqslower')!, { min_us: 1000 }), { targetBtf: vmlinux });
+    const runner = new EventRunner(c);
+    runner.run({ prog: 'sched_wakeup', args: [{ task: { pid: 42, comm: 'worker' } }], time: 1_000_000 }, 1);
+    runner.run({ prog: 'sched_switch', args: [0, { task: { pid: 7, comm: 'idle' } }, { task: 42 }, 0], dt: 2_500_000 }, 2);
+    const records = drainRecords(c, c.spec.btf).map((r) => Buffer.from(String(r.value).replace(/ /g, ''), 'hex'));
+    // struct event { char task[16]; char prev_task[16]; __u64 delta_us; pid_t pid; pid_t prev_pid; }
+    expect(records.map((b) => [strings(b.toString('hex')).slice(0, 2), b.readBigUInt64LE(32), b.readInt32LE(40), b.readInt32LE(44)])).toEqual([[['worker', 'idle'], 2500n, 42, 7]]);
+    // Below the threshold, nothing is reported.
+    runner.run({ prog: 'sched_wakeup', args: [{ task: 42 }] }, 3);
+    runner.run({ prog: 'sched_switch', args: [0, { task: 7 }, { task: 42 }, 0], dt: 500_000 }, 4);
+    expect(drainRecords(c, c.spec.btf)).toEqual([]);
+  });
+
   it('the command line runs a tool binary: its one embedded object', () => {
     const show = JSON.parse(cli(['prog', 'show', '/usr/sbin/opensnoop', '--json']).stdout) as { name: string }[];
     expect(show.map((p) => p.name)).toContain('tracepoint__syscalls__sys_exit_openat');
