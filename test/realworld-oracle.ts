@@ -5,10 +5,10 @@
  * made under the cgroup v2 mount with unique names and removed afterwards.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
-import { compileC, scratch } from './toolchain.js';
+import { buildExamples, compileC, scratch } from './toolchain.js';
 
 /** KernelRun is what one BPF_PROG_TEST_RUN produced. */
 export interface KernelRun {
@@ -73,8 +73,12 @@ export function makeCgroups(children: string[]): TestCgroups {
 
 let vmlinuxDir: string | undefined;
 
-/** buildTool compiles a C program of test/fixtures/realworld against this kernel's vmlinux.h (made with bpftool). */
+/**
+ * buildTool returns the object of a tracing tool of our corpus: examples/NAME.bpf.c built by the examples' Makefile,
+ * or test/fixtures/realworld/NAME.bpf.c compiled here; both against this kernel's vmlinux.h (made with bpftool).
+ */
 export function buildTool(name: string): string {
+  if (existsSync(join(ROOT, 'examples', `${name}.bpf.c`))) return join(buildExamples(), `${name}.bpf.o`);
   const built = tools.get(name);
   if (built) return built;
   if (!vmlinuxDir) {
@@ -83,7 +87,7 @@ export function buildTool(name: string): string {
     writeFileSync(join(vmlinuxDir, 'vmlinux.h'), execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 1 << 28 }));
   }
   const dir = join(ROOT, 'test/fixtures/realworld');
-  const object = compileC(name, readFileSync(join(dir, `${name}.bpf.c`), 'utf8'), [`-I${vmlinuxDir}`, `-I${dir}`]);
+  const object = compileC(name, readFileSync(join(dir, `${name}.bpf.c`), 'utf8'), [`-I${vmlinuxDir}`, `-I${dir}`, `-I${join(ROOT, 'examples')}`]);
   tools.set(name, object);
   return object;
 }
