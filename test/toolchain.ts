@@ -1,7 +1,6 @@
 /**
  * Building C programs for tests (clang -target bpf with libbpf's headers) and detecting the kernel features some
  * tests use as an oracle. Missing tools make tests skip with the reason in their title, unless CLANG_REQUIRED=1,
- * tests use as an oracle. Missing tools make tests skip with the reason in their title, unless CLANG_REQUIRED=1,
  * BPF_KERNEL_REQUIRED=1, WASM2C_REQUIRED=1, NATIVE_REQUIRED=1 or LIBBPF_TOOLS_REQUIRED=1 (set in CI), where the
  * absence is an error.
  */
