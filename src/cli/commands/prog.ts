@@ -184,6 +184,7 @@ export const mapShowCommand: Command = {
       origin: m.origin,
       read_only: m.readOnly,
       pinning: m.pinning,
+      ...(m.pinPath ? { pin_path: m.pinPath } : {}),
       ...(m.mapExtra ? { map_extra: Number(m.mapExtra) } : {}),
       ...(typeName(m.btfKeyTypeId) ? { btf_key: typeName(m.btfKeyTypeId) } : {}),
       ...(typeName(m.btfValueTypeId) ? { btf_value: typeName(m.btfValueTypeId) } : {}),
@@ -198,7 +199,7 @@ export const mapShowCommand: Command = {
     for (const m of list) {
       const origin = m.origin === 'data' ? '  global data' : m.origin === 'kconfig' ? '  kconfig externs' : '';
       out.text(`${m.index}: ${m.type}  name ${m.name}  flags 0x${m.flags.toString(16)}${m.read_only ? '  read-only' : ''}${origin}${m.supported ? '' : '  (type not supported by bpftime-vm)'}`);
-      out.text(`\tkey ${m.key_size}B  value ${m.value_size}B  max_entries ${m.max_entries}${m.initial_entries ? `  initial entries ${m.initial_entries}` : ''}`);
+      out.text(`\tkey ${m.key_size}B  value ${m.value_size}B  max_entries ${m.max_entries}${m.initial_entries ? `  initial entries ${m.initial_entries}` : ''}${m.pinning ? `  pinned by name${m.pin_path ? ` under ${m.pin_path}` : ''}` : ''}`);
       if (m.btf_key || m.btf_value) out.text(`\tbtf${m.btf_key ? ` key ${m.btf_key}` : ''}${m.btf_value ? ` value ${m.btf_value}` : ''}`);
       if (m.inner_map) out.text(`\tinner map ${m.inner_map.type} key ${m.inner_map.key_size}B value ${m.inner_map.value_size}B max_entries ${m.inner_map.max_entries}`);
     }
