@@ -11,6 +11,7 @@ import { BPF_CGROUP_DEV_CTX, BPF_SOCK, BPF_SOCK_ADDR, BPF_SOCK_OPS, BPF_SYSCTL, 
 import { parseSection, sectionForType } from '../src/loader/sections.js';
 import { parseTracefsFormat } from '../src/loader/trace-contexts.js';
 import { parseEvents } from '../src/runtime/events.js';
+import { Collection } from '../src/runtime/collection.js';
 import { compileOn, runOn } from '../src/runtime/jit-backend.js';
 import { Interpreter } from '../src/vm/index.js';
 import { thrownAs } from './helpers.js';
@@ -64,6 +65,20 @@ describe.skipIf(!HAS_CLANG)(`globals set before load, typed by BTF${CLANG_SKIP}`
     expect(fail({ mode: 'MODE_MAYBE' })).toMatch(/global mode \(const volatile enum mode, \.rodata\): "MODE_MAYBE" is not an enumerator of enum mode \(MODE_OFF, MODE_ON\) or an integer/);
     expect(fail({ nothing: 1 })).toMatch(/^configure: no global variable nothing in .rodata, .data, .bss or .kconfig \(globals: /);
     expect(fail({ pids: '1,2,3,4,5' })).toMatch(/5 values for 4 elements/);
+  });
+
+  it('.kconfig externs too, over what the kernel configuration says', () => {
+    const source = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+extern int LINUX_KERNEL_VERSION __kconfig;
+extern _Bool CONFIG_BPF_SYSCALL __kconfig __weak;
+SEC("uprobe") int kv(void *ctx) { return CONFIG_BPF_SYSCALL ? LINUX_KERNEL_VERSION : 1; }
+char _license[] SEC("license") = "GPL";`;
+    const bytes = new Uint8Array(readFileSync(compileC('kconfig-set', source)));
+    const run = (globals: Record<string, string>) => new Collection(loadCollectionSpec(bytes, { kernelVersion: 0x060000, globals })).program('kv').run().r0;
+    expect(run({ CONFIG_BPF_SYSCALL: 'y' })).toBe(0x060000n);
+    expect(run({ CONFIG_BPF_SYSCALL: 'y', LINUX_KERNEL_VERSION: '0x050f00' })).toBe(0x050f00n);
+    expect(run({ CONFIG_BPF_SYSCALL: 'n' })).toBe(1n);
   });
 
   it('map sizes, refusing global data and zero', () => {
