@@ -14,7 +14,7 @@ import { parseEvents } from '../src/runtime/events.js';
 import { Collection } from '../src/runtime/collection.js';
 import { compileOn, runOn } from '../src/runtime/jit-backend.js';
 import { Interpreter } from '../src/vm/index.js';
-import { thrownAs } from './helpers.js';
+import { cli, thrownAs } from './helpers.js';
 import { CLANG_SKIP, compileC, HAS_CLANG } from './toolchain.js';
 
 const GLOBALS = `#include <linux/bpf.h>
@@ -172,5 +172,25 @@ describe('events files', () => {
     expect(() => parseEvents('{"prog": "p"}\n{"prog": "p", "argz": []}')).toThrow('line 2: unknown key "argz"');
     expect(() => parseEvents('{"prog": 3}')).toThrow('line 1: "prog" names the program to run');
     expect(() => parseEvents('{nope')).toThrow(/^line 1: not JSON/);
+  });
+});
+
+describe.skipIf(!HAS_CLANG || !existsSync('/sys/kernel/btf/vmlinux'))(`kernel variables (__ksym)${CLANG_SKIP}`, () => {
+  it('resolve as libbpf does, a weak missing one to 0; the resolved ones cannot run and prog show says so', () => {
+    const object = compileC('ksym-vars', `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+extern const void runqueues __ksym;
+extern const void no_kernel_has_this __ksym __weak;
+SEC("raw_tp") int missing(void *ctx) { return &no_kernel_has_this == 0; }
+long where;
+SEC("raw_tp") int present(void *ctx) { where = (long)&runqueues; return 0; }
+char _license[] SEC("license") = "GPL";`);
+    const show = JSON.parse(cli(['prog', 'show', object, '--json']).stdout) as { name: string; kernel_variables: string[]; unsupported_kernel_variables: string[] }[];
+    expect(show.map((p) => [p.name, p.kernel_variables, p.unsupported_kernel_variables])).toEqual([
+      ['missing', ['no_kernel_has_this'], []],
+      ['present', ['runqueues'], ['runqueues']],
+    ]);
+    expect(cli(['run', object, '--prog', 'missing']).stdout).toContain('r0 = 0x1 (1)');
+    expect(cli(['run', object, '--prog', 'present']).stderr).toContain('kernel variable runqueues: typed and typeless __ksym variables point into kernel memory');
   });
 });

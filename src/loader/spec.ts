@@ -196,7 +196,7 @@ export interface ProgramSpec {
    * addresses (`lddw` with src BPF_PSEUDO_BTF_ID). `btfId` is 0 for a weak symbol the target lacks: its address loads
    * 0 and its call is poisoned (helper id POISON_CALL_KFUNC_BASE + index, as libbpf does).
    */
-  ksyms?: { pc: number; name: string; kind: 'call' | 'address'; btfId: number }[];
+  ksyms?: { pc: number; name: string; kind: 'call' | 'address'; btfId: number; symbol?: 'func' | 'var' }[];
   funcInfo: FuncInfo[];
   lineInfo: LineInfo[];
   coreRelocations: CoreRelocation[];

@@ -65,6 +65,9 @@ function summary(spec: LoadedCollection, p: ProgramSpec, index: number) {
     /** Kfuncs the program calls that bpftime-vm does not implement (loading it fails), and weak ones the target lacks (their calls are poisoned). */
     unsupported_kfuncs: kfuncNames(p).filter((k) => k.resolved && !IMPLEMENTED.kfunc(k.name)).map((k) => k.name),
     unresolved_kfuncs: kfuncNames(p).filter((k) => !k.resolved).map((k) => k.name),
+    /** Kernel variables (typed or typeless __ksym) the program takes the address of: resolved ones have no memory here, so loading fails. */
+    kernel_variables: [...new Set((p.ksyms ?? []).filter((k) => k.symbol === 'var').map((k) => k.name))],
+    unsupported_kernel_variables: [...new Set((p.ksyms ?? []).filter((k) => k.symbol === 'var' && k.btfId !== 0).map((k) => k.name))],
     core_relocations: p.coreRelocations.length,
     core_failed: p.coreRelocations.filter((r) => !r.found).map((r) => ({ pc: r.pc, kind: r.kind, access: r.access, reason: r.reason })),
     license: p.license,
@@ -102,6 +105,7 @@ export const progShowCommand: Command = {
       if (s.unsupported_maps.length) out.text(`\tnot loadable: map types not supported by bpftime-vm: ${s.unsupported_maps.map((n) => `${n} (${MAP_TYPES[spec.maps.find((m) => m.name === n)!.type] ?? 'unknown'})`).join(',')}`);
       if (s.unsupported_helpers.length) out.text(`\tnot loadable: helpers not supported by bpftime-vm: ${s.unsupported_helpers.join(',')}`);
       if (s.unsupported_kfuncs.length) out.text(`\tnot loadable: kfuncs not supported by bpftime-vm: ${s.unsupported_kfuncs.join(',')}`);
+      if (s.unsupported_kernel_variables.length) out.text(`\tnot loadable: kernel variables have no memory in userspace: ${s.unsupported_kernel_variables.join(',')}`);
       if (s.unresolved_kfuncs.length) out.text(`\tweak kfuncs missing from the target BTF (calls poisoned): ${s.unresolved_kfuncs.join(',')}`);
       if (s.core_relocations) out.text(`\tCO-RE relocations ${s.core_relocations}, ${s.core_failed.length} failed`);
       for (const f of s.core_failed) out.text(`\t  pc ${f.pc}: ${f.kind} ${f.access}: ${f.reason}`);
