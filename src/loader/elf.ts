@@ -61,6 +61,8 @@ export interface ElfRel {
 
 /** ElfFile is a parsed object file. */
 export interface ElfFile {
+  /** The whole file (tc names an object's pinning directory by its hash). */
+  bytes: Uint8Array;
   machine: number;
   sections: ElfSection[];
   symbols: ElfSymbol[];
@@ -205,7 +207,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   const { machine, shoff, shnum, shstrndx } = parseHeader(r);
   const sections = parseSections(r, shoff, shnum, shstrndx);
   const symbols = parseSymbols(r, sections);
-  return { machine, sections, symbols, relocations: parseRelocations(r, sections, symbols.length) };
+  return { bytes, machine, sections, symbols, relocations: parseRelocations(r, sections, symbols.length) };
 }
 
 /** isElf reports whether bytes start with the ELF magic. */
