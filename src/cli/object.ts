@@ -20,20 +20,22 @@ import { readFile } from './input.js';
 /** VMLINUX_BTF is where the running kernel publishes its BTF. */
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 
-/** readBtfFile parses raw BTF or the .BTF section of an ELF object. */
+/** readBtfFile parses raw BTF or the .BTF section of an ELF object; its errors start with the file's path. */
 export function readBtfFile(path: string): Btf {
   const bytes = readFile(path);
-  if (!isElf(bytes)) return parseBtf(bytes);
-  let elf;
-  try {
-    elf = parseElf(bytes, 'any');
-  } catch (e) {
-    if (!(e instanceof LoadError)) throw e;
-    throw new LoadError(e.code, `${path}: read ELF: ${e.message}`, { section: path }, { cause: e });
-  }
+  const named = <T>(prefix: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof LoadError)) throw e;
+      throw new LoadError(e.code, `${prefix}${e.message}`, { section: path }, { cause: e });
+    }
+  };
+  if (!isElf(bytes)) return named(`${path}: `, () => parseBtf(bytes));
+  const elf = named(`${path}: read ELF: `, () => parseElf(bytes, 'any'));
   const sec = elf.sections.find((s) => s.name === '.BTF');
   if (!sec) throw new LoadError('no-btf', `${path}: the ELF object has no .BTF section`, { section: path });
-  return parseBtf(sec.data);
+  return named(`${path}: `, () => parseBtf(sec.data));
 }
 
 /** targetBtf returns a lazy, cached provider of the CO-RE target BTF. */
