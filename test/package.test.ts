@@ -2,7 +2,7 @@
 // into an empty project, then the installed commands on every backend, the conformance plugin, and the library from
 // an ESM script and from TypeScript type-checked against the shipped declarations. About 20-30 s, most of it the pack
 // (esbuild and tsc) and the wasm-opt run (binaryen).
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,14 @@ describe('the npm package', () => {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^(src|test|bench|conformance|scripts|native-hooks)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('packs a manifest without development scripts (npm 11 warns at install about a dependency\'s `prepare`), and restores the checkout\'s', () => {
+    const installed = JSON.parse(readFileSync(join(project, 'node_modules', 'bpftime-vm', 'package.json'), 'utf8'));
+    expect(installed.scripts).toBeUndefined();
+    expect(installed.bin).toEqual({ 'bpftime-vm': 'bin/bpftime-vm', 'bpf-conformance-plugin': 'bin/bpf-conformance-plugin' });
+    expect(JSON.parse(readFileSync(join(tmp, 'checkout', 'package.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')));
+    expect(existsSync(join(tmp, 'checkout', '.package.json.prepack'))).toBe(false);
   });
 
   it('installs offline with binaryen as its only dependency (no build tools)', () => {
