@@ -76,6 +76,11 @@ describe('run options', () => {
     expect(error(['run', OBJ, '--budget', '18446744073709551616'])).toEqual({ code: 2, message: '--budget: 18446744073709551616 is too large (at most 9007199254740991)' });
   });
 
+  it('--ctx with --args, --ret or --syscall is a usage error (the context would silently ignore them)', () => {
+    expect(error(['run', OBJ, '--args', '3,4', '--ctx', '00'])).toEqual({ code: 2, message: '--ctx gives the whole context, which --args would build: give one or the other' });
+    expect(error(['run', OBJ, '--ctx', '00', '--ret', '1'])).toEqual({ code: 2, message: '--ctx gives the whole context, which --ret would build: give one or the other' });
+  });
+
   it('run --help says it runs ELF objects', () => {
     const help = cli(['run', '--help']).stdout;
     expect(help).toContain('run a program (ELF object, .data, .asm, raw bytecode) and print r0');
@@ -86,6 +91,12 @@ describe('run options', () => {
 describe('missing or unusable files', () => {
   it('conformance names a path that does not exist, exit 3', () => {
     expect(error(['conformance', join(tmp, 'nowhere')])).toEqual({ code: 3, message: `cannot read ${join(tmp, 'nowhere')}: no such file or directory` });
+  });
+
+  it('a directory given as a file, or an output that cannot be written, is named with the reason in words', () => {
+    expect(error(['run', 'examples'])).toEqual({ code: 3, message: 'cannot read examples: is a directory' });
+    expect(error(['compile', 'examples/fib.asm', '-o', tmp])).toEqual({ code: 3, message: `cannot write ${tmp}: is a directory` });
+    expect(error(['asm', 'examples/fib.asm', '-o', join(tmp, 'no', 'fib.bin')])).toEqual({ code: 3, message: `cannot write ${join(tmp, 'no', 'fib.bin')}: no such file or directory` });
   });
 
   it.skipIf(!HAS_CLANG)(`--btf names the file that is not BTF${CLANG_SKIP}`, () => {
