@@ -88,6 +88,13 @@ describe('run options', () => {
   });
 });
 
+describe('object-verb commands', () => {
+  it('name an unknown verb, and list the verbs when none is given', () => {
+    expect(error(['prog', 'frob', OBJ])).toEqual({ code: 2, message: 'unknown verb "frob" for "prog": prog show, prog dump' });
+    expect(error(['map'])).toEqual({ code: 2, message: '"map" needs a verb: map show' });
+  });
+});
+
 describe('missing or unusable files', () => {
   it('conformance names a path that does not exist, exit 3', () => {
     expect(error(['conformance', join(tmp, 'nowhere')])).toEqual({ code: 3, message: `cannot read ${join(tmp, 'nowhere')}: no such file or directory` });
