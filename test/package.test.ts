@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assemble, encodeProgram } from '../src/isa/index.js';
+import { NATIVE_NOT_HERE } from '../src/native/addon.js';
 import { ROOT } from './helpers.js';
 import { copyCheckout, installProject, packCheckout, run } from './package-support.js';
 
@@ -63,6 +64,15 @@ describe('the npm package', () => {
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ program: 'count_add', r0: '0x46', trace_printk: ['add(3, 4): call 1'], backend: backend === 'auto' ? 'interp' : backend });
     expect(j.maps.calls).toEqual([{ key: 3, value: 1 }]);
+  });
+
+  const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
+  it.skipIf(!linuxX64)(`says the live-process commands need a checkout (the native layer is not packaged), exit 4${linuxX64 ? '' : ' (skipped: the native layer is Linux x86-64 only)'}`, () => {
+    for (const args of [['status'], ['trace', 'counter.bpf.o', '--', 'true']]) {
+      const r = run(bin('bpftime-vm'), args, project);
+      expect(r.stderr).toBe(`bpftime-vm: error: ${NATIVE_NOT_HERE}\n`);
+      expect(r.status).toBe(4);
+    }
   });
 
   it('runs bpf-conformance-plugin as the official runner does', () => {
