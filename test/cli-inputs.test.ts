@@ -113,6 +113,16 @@ describe('missing or unusable files', () => {
   });
 });
 
+describe('ELF objects as the CLI reads them', () => {
+  it('runs an object whose machine is EM_NONE (old LLVM), as the loader and libbpf accept it', () => {
+    const none = join(tmp, 'em-none.o');
+    const bytes = readFileSync(OBJ);
+    bytes.writeUInt16LE(0, 18);
+    writeFileSync(none, bytes);
+    expect(cli(['run', none, '--args', '3,4']).stdout.split('\n')[0]).toBe('count_add (uprobe ./target:add): r0 = 0x46 (70), 79 instructions');
+  });
+});
+
 describe('messages', () => {
   it('carry one prefix per context (no "read ELF: ELF:")', () => {
     const truncated = join(tmp, 'truncated.o');

@@ -16,7 +16,7 @@ import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.
 import { kernelVersionCode, parseKconfig } from '../loader/data.js';
 import { parseInteger, type ConfigureOptions } from '../loader/configure.js';
 import { withProgramType } from '../loader/program-type.js';
-import { EM_BPF, embeddedBpfObjects, isElf, parseElf } from '../loader/elf.js';
+import { EM_BPF, EM_NONE, embeddedBpfObjects, isElf, parseElf } from '../loader/elf.js';
 import { readFile } from './input.js';
 
 /** VMLINUX_BTF is where the running kernel publishes its BTF. */
@@ -129,7 +129,8 @@ export function loadObject(path: string, opts: ObjectOptions): { spec: LoadedCol
  * skeleton's, as the tools of libbpf-tools carry theirs), so `run /usr/sbin/opensnoop` runs the tool's own object.
  */
 export function bpfObjectOf(path: string, bytes: Uint8Array): Uint8Array {
-  if (bytes.length < 20 || new DataView(bytes.buffer, bytes.byteOffset).getUint16(18, true) === EM_BPF) return bytes;
+  const machine = bytes.length < 20 ? EM_BPF : new DataView(bytes.buffer, bytes.byteOffset).getUint16(18, true);
+  if (machine === EM_BPF || machine === EM_NONE) return bytes; // EM_NONE: old LLVM's BPF objects, accepted as libbpf does
   const found = embeddedBpfObjects(bytes);
   if (found.length === 1) return found[0];
   if (found.length === 0) throw new LoadError('elf', `${path} is not a BPF object and embeds none`, { section: path });
