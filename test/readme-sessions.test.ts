@@ -69,7 +69,9 @@ describe('README sessions', () => {
       : '';
     it.skipIf(skip !== '')(`\`${s.command}\` prints what README shows${skip}`, () => {
       const command = s.command.replace(/^npx bpftime-vm/, `"${process.execPath}" "${CLI}"`).replace('../shared/conformance/bpf_conformance', CONFORMANCE_DIR);
-      const r = spawnSync('sh', ['-c', `${command} 2>&1`], { cwd: workdir(), encoding: 'utf8', timeout: 60_000 });
+      // One locale, the README's: what libc opens (and so opensnoop's hit count) depends on it.
+      const env = { ...process.env, LC_ALL: 'C.UTF-8' };
+      const r = spawnSync('sh', ['-c', `${command} 2>&1`], { cwd: workdir(), encoding: 'utf8', timeout: 60_000, env });
       if (live(s)) expect(masked(r.stdout)).toEqual(masked(s.output));
       else expect(r.stdout).toBe(s.output);
     });
