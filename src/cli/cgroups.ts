@@ -8,8 +8,6 @@ import { parseInteger } from '../loader/configure.js';
 import type { Collection } from '../runtime/collection.js';
 import { cgroupIdsOf } from '../runtime/host-linux.js';
 
-export { CGROUP_OPTION } from './option-specs.js';
-
 /** applyCgroups fills cgroup array slots from `--cgroup` values. */
 export function applyCgroups(c: Collection, values: readonly string[] | undefined): void {
   for (const v of values ?? []) {

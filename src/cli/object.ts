@@ -73,8 +73,6 @@ export interface ObjectOptions {
   type?: string;
 }
 
-export { CONFIGURE_OPTIONS } from './option-specs.js';
-
 /** objectOptionsOf reads the loading options of a parsed command line. */
 export function objectOptionsOf(flags: Parsed['flags']): ObjectOptions {
   return {

@@ -10,11 +10,10 @@ import { prepareBackend } from '../../runtime/backends.js';
 import { EventRunner, parseEvents } from '../../runtime/events.js';
 import { drainRecords, dumpMap } from '../../runtime/inspect.js';
 import type { Parsed } from '../args.js';
-import { loadObject, objectOptionsOf } from '../object.js';
+import { loadObject, objectOptionsOf, recordTypes } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 import { applyCgroups } from '../cgroups.js';
 import { collectionMapLines, collectionMapsJson, hostOptions, list } from './run-object.js';
-import { recordTypes } from '../object.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
