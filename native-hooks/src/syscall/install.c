@@ -36,6 +36,8 @@ static int install_zpoline(char *msg, size_t len)
 		zp.mode = BPFTIME_SYSCALL_NONE; /* page 0 stays: a thread may be in it */
 		return zp_msg(msg, len, rc, "%s", why);
 	}
+	zp_fast.tpoff = (long)((char *)&zp_tls.sites[0] - (char *)__builtin_thread_pointer());
+	zp_fast_update();
 	return 0;
 }
 
@@ -94,6 +96,7 @@ int bpftime_syscall_uninstall(char *msg, size_t msglen)
 		return zp_msg(msg, msglen, -ENOENT, "syscall hooks are not installed");
 	zp_hold(&zp_tls);
 	zp.active = 0;
+	zp_fast_update(); /* every number through the dispatch again, which now calls nothing */
 	int rc = 0;
 	if (mode == BPFTIME_SYSCALL_ZPOLINE)
 		rc = zp_restore_all(msg, msglen);

@@ -45,10 +45,32 @@ extern struct zp_state zp ZP_HIDDEN;
 struct zp_thread {
 	int guard;
 	volatile int8_t selector; /* Syscall User Dispatch's switch for this thread */
-	uintptr_t last_site;      /* the last site this thread entered from, known good (skips the site set) */
+	uintptr_t sites[ZP_SITE_WAYS]; /* sites this thread entered from, known good (skip the site set): zp_site_slot */
 	int tid;                  /* cached gettid() for the records' common_pid (0: not yet) */
 };
 extern __thread struct zp_thread zp_tls __attribute__((tls_model("initial-exec"))) ZP_HIDDEN;
+
+/* zp_site_slot is the slot of zp_thread.sites a return address goes to (the entry computes the same in assembly). */
+static inline unsigned zp_site_slot(uintptr_t ret)
+{
+	return (unsigned)(((uint64_t)ret * (uint64_t)(int64_t)(int32_t)ZP_SITE_MUL) >> ZP_SITE_SHIFT);
+}
+
+/* zp_fast is what the entry's straight path reads (one data line, then the TLS offset; one page): under zpoline, a
+ * syscall whose number has its bit set in `bits` is made by the entry itself, without the frame, the vector
+ * registers or the dispatch, when it comes from a site in the thread's cache. `traced`/`all` are what the callbacks
+ * asked for (bpftime_syscall_set_traced); zp_fast_update derives `bits` from them, the mode and the numbers the
+ * dispatch must always see. */
+struct zp_fast {
+	uint64_t bits[ZP_FAST_NR / 64];
+	long tpoff; /* &zp_tls.sites[0] minus the thread pointer: the same in every thread (initial-exec TLS) */
+	int all;
+	uint64_t traced[ZP_FAST_NR / 64];
+} __attribute__((aligned(128)));
+extern struct zp_fast zp_fast ZP_HIDDEN;
+_Static_assert(__builtin_offsetof(struct zp_fast, tpoff) == ZP_FAST_TPOFF, "zp_fast layout");
+_Static_assert(ZP_FAST_NR == 64 * BPFTIME_SYSCALL_TRACED_WORDS, "zp_fast covers bpftime_syscall_set_traced's bits");
+void zp_fast_update(void) ZP_HIDDEN;
 
 /* zp_hold / zp_release: the guard around agent code (callbacks). */
 void zp_hold(struct zp_thread *t) ZP_HIDDEN;
