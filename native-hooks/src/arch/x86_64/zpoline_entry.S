@@ -103,28 +103,7 @@
 	.hidden bpftime_zp_entry
 	.type bpftime_zp_entry, @function
 bpftime_zp_entry:
-	/* The straight path: a number nobody traces (its bit in zp_fast.bits), from a site this thread entered from
-	 * before (the same check as the dispatch's check_site), is made here, touching this page, zp_fast's line and
-	 * the thread's site cache. Only rcx and r11 are free (the syscall clobbers them anyway). */
-	cmp $ZP_FAST_NR, %rax
-	jae 4f
-	mov %eax, %ecx
-	shr $6, %ecx
-	lea zp_fast(%rip), %r11
-	mov (%r11,%rcx,8), %r11
-	bt %rax, %r11
-	jnc 4f
-	mov ZP_REDZONE(%rsp), %r11
-	imul $ZP_SITE_MUL, %r11, %rcx
-	shr $ZP_SITE_SHIFT, %rcx
-	shl $3, %rcx
-	add zp_fast+ZP_FAST_TPOFF(%rip), %rcx
-	cmp %fs:(%rcx), %r11
-	jne 4f
-	syscall
-	add $ZP_REDZONE, %rsp
-	ret
-4:	pushq ZP_REDZONE(%rsp)
+	pushq ZP_REDZONE(%rsp)
 	sub $ZP_SCRATCH_BYTES, %rsp
 	push %r9
 	push %r8
