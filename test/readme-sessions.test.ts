@@ -1,6 +1,9 @@
 // The README's terminal sessions (`$ npx bpftime-vm ...` followed by what it prints) are run and must print exactly
 // what the README shows, so figures such as the byte count of `compile` cannot drift from the commands (issue 11).
 // They run in a scratch directory whose examples/ holds the committed files and the objects built from source.
+// Transcripts of live processes ("Trace a live process": process ids, several terminals, a `load` that runs until
+// Ctrl-C) are ```console blocks, not run here: test/native-examples.test.ts runs those commands against what each
+// target says it did.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
