@@ -133,3 +133,37 @@ export function endOf(r: CliResult): Record<string, any> {
 export function entries(end: Record<string, any>, map: string): Record<string, any> {
   return Object.fromEntries((end.maps[map] as { key: unknown; value: unknown }[]).map((e) => [String(e.key), e.value]));
 }
+
+/** Waiting is an example target started with -w (examples/targets/wait.h): it said it is ready and waits for go(). */
+export interface Waiting {
+  child: ChildProcess;
+  pid: number;
+  /** go lets the target do its work and resolves with its exit code and its JSON lines after the ready line. */
+  go(): Promise<{ code: number | null; lines: Record<string, any>[] }>;
+}
+
+/** waitingTarget starts `target -w args` and resolves once it said {"ready": PID}. */
+export function waitingTarget(target: string, args: string[]): Promise<Waiting> {
+  const child = spawn(target, ['-w', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let stdout = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${target} did not say it is ready: ${stdout}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const first = parseLines(stdout)[0];
+      if (!first || !('ready' in first)) return;
+      clearTimeout(timer);
+      resolve({
+        child,
+        pid: first.ready as number,
+        go: async () => {
+          child.stdin!.end('\n');
+          const code = await exited;
+          return { code, lines: parseLines(stdout).slice(1) };
+        },
+      });
+    });
+    void exited.then((code) => reject(new Error(`${target} exited (${code}) before it was ready: ${stdout}`)));
+  });
+}

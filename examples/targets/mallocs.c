@@ -3,13 +3,15 @@
  * A target for malloc-sizes.bpf.c and malloc-fail.bpf.c: makes a fixed set of malloc calls and prints, as JSON, what
  * it did, so a test can compare the programs' maps with it. It makes no other malloc call of its own: standard output
  * is unbuffered (no stdio buffer to allocate) and written with write(2).
- *   mallocs           the calls of `plan` below: {"calls": {"CLASS": N, ...}}
- *   mallocs inject    malloc(4242) and malloc(100) alternately, 200 times: {"null": N, "ok": M} (NULL results)
+ *   mallocs [-w]           the calls of `plan` below: {"calls": {"CLASS": N, ...}}
+ *   mallocs [-w] inject    malloc(4242) and malloc(100) alternately, 200 times: {"null": N, "ok": M} (NULL results)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "wait.h"
 
 static const struct { unsigned long size; int count; } plan[] = {
 	{ 8, 300 }, { 24, 1000 }, { 100, 500 }, { 1000, 200 }, { 5000, 50 }, { 70000, 10 }, { 1 << 20, 3 },
@@ -34,6 +36,7 @@ int main(int argc, char **argv)
 {
 	char buf[512];
 	setvbuf(stdout, NULL, _IONBF, 0);
+	argc = wait_if_asked(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "inject") == 0) {
 		int null = 0, ok = 0;
 		for (int i = 0; i < 200; i++) {

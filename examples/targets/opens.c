@@ -2,14 +2,18 @@
 /*
  * A target for opensnoop-live.bpf.c: opens each path of its arguments with openat (read-only) and prints one JSON line
  * per call with the result (a descriptor, or -errno), so a test can compare the records with what it did.
+ *   opens [-w] PATH...
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include "wait.h"
+
 int main(int argc, char **argv)
 {
+	argc = wait_if_asked(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		int fd = openat(AT_FDCWD, argv[i], O_RDONLY | O_CLOEXEC);
 		int ret = fd < 0 ? -errno : fd;

@@ -3,10 +3,13 @@
  * A target for funclatency.bpf.c: calls work() N times (default 20); call i sleeps for 50 us << (i % 5), and the
  * target measures each call itself. It prints, as JSON, each call's latency in ns, so a test can compare the
  * program's histogram with them.
+ *   workload [-w] [N]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "wait.h"
 
 static unsigned long long now(void)
 {
@@ -23,6 +26,7 @@ __attribute__((noinline)) int work(long us)
 
 int main(int argc, char **argv)
 {
+	argc = wait_if_asked(argc, argv);
 	int n = argc > 1 ? atoi(argv[1]) : 20;
 	printf("{\"ns\": [");
 	for (int i = 0; i < n; i++) {

@@ -77,6 +77,20 @@ int bpftime_syscall_install(const struct bpftime_syscall_opts *opts, char *msg, 
  */
 int bpftime_syscall_uninstall(char *msg, size_t msglen);
 
+/* BPFTIME_SYSCALL_TRACED_WORDS: bpftime_syscall_set_traced's bitmap covers numbers 0-511. */
+#define BPFTIME_SYSCALL_TRACED_WORDS 8
+
+/*
+ * bpftime_syscall_set_traced says which syscalls the callbacks want to see: numbers below 512 by bit (bit nr & 63
+ * of word nr >> 6), and `all` for every number (NULL bits: all). Until it is called, all. Under zpoline, a syscall
+ * that is not wanted goes from page 0 to the kernel at once (no frame, no vector registers, no dispatch, no
+ * callback: the cheapest path; the numbers the hook handles itself, clone, vfork, rt_sigreturn, mmap and munmap,
+ * always take the whole path). It is a filter for speed, not a promise: the callbacks may still see other syscalls
+ * (those, numbers from 512, a site this thread has not used lately, Syscall User Dispatch), as before. Safe while
+ * other threads make syscalls: one that races the change sees the old set or the new one.
+ */
+void bpftime_syscall_set_traced(const uint64_t traced[BPFTIME_SYSCALL_TRACED_WORDS], int all);
+
 /* bpftime_syscall_mode_now returns the installed mechanism. */
 enum bpftime_syscall_mode bpftime_syscall_mode_now(void);
 

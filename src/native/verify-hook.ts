@@ -4,6 +4,11 @@
  * callers report programs as not verified. The native runtime still checks every memory access a program makes
  * and bounds its instructions (docs/native.md, "runtime"), so an unverified program can fault (and is disabled)
  * but cannot corrupt the target outside the segment's maps.
+ *
+ * When src/verifier lands, this is the one place to change: call the entry point `Collection` uses in its default
+ * `strict` mode, `verifySpec(program, spec.maps)` of src/verifier/index.ts (branch `verifier`), throw its `error`
+ * when `ok` is false (load then fails with the verifier's located message, exit code 3 like any invalid input),
+ * and return true; `load`/`status` already report each program's `verified`.
  */
 import type { LoadedCollection } from '../loader/collection.js';
 import type { ProgramSpec } from '../loader/spec.js';

@@ -149,6 +149,9 @@ int agent_syscalls_install(struct agent *ag, enum bpftime_syscall_mode mode, cha
 		return rc;
 	}
 	ag->sys_mode = bpftime_syscall_mode_now();
+	/* Nothing traced until agent_syscalls_publish says what: every syscall takes zpoline's straight path. */
+	static const uint64_t none[BPFTIME_SYSCALL_TRACED_WORDS];
+	bpftime_syscall_set_traced(none, 0);
 	agent_uprobe_guard_syscalls(1);
 	agent_log(ag->sys_mode == BPFTIME_SYSCALL_SUD ? BPFTIME_LOG_WARN : BPFTIME_LOG_INFO, "%s", ag->sys_msg);
 	if (ag->sys_mode == BPFTIME_SYSCALL_SUD)
@@ -208,6 +211,12 @@ int agent_syscalls_publish(struct agent *ag)
 		for (int w = 0; w < SYS_TABLE_NR / 64; w++)
 			__atomic_store_n(&hot.bits[d][w], bits[d][w], __ATOMIC_RELEASE);
 	}
+	/* After the table: a number that becomes traced reaches the dispatch only once the table has its entries. */
+	uint64_t want[BPFTIME_SYSCALL_TRACED_WORDS];
+	for (int w = 0; w < BPFTIME_SYSCALL_TRACED_WORDS; w++)
+		want[w] = bits[0][w] | bits[1][w];
+	_Static_assert(SYS_TABLE_NR == 64 * BPFTIME_SYSCALL_TRACED_WORDS, "the table and the hook's filter cover the same numbers");
+	bpftime_syscall_set_traced(want, all[0] || all[1]);
 	int rc = agent_grace_period();
 	if (rc == 0)
 		free(old);

@@ -18,6 +18,35 @@
 
 struct zp_state zp;
 __thread struct zp_thread zp_tls __attribute__((tls_model("initial-exec")));
+struct zp_fast zp_fast = { .all = 1 };
+static int zp_fast_lock;
+
+void zp_fast_update(void)
+{
+	/* The numbers the dispatch handles itself whatever the callbacks want: stack switches, and the mappings it
+	 * follows to rewrite dlopen'ed code. */
+	static const int always[] = { SYS_rt_sigreturn, SYS_clone, SYS_clone3, SYS_vfork, SYS_fork, SYS_mmap, SYS_munmap };
+	int on = zp.mode == BPFTIME_SYSCALL_ZPOLINE && zp.active && zp_fast.usable && !zp_fast.all;
+	uint64_t bits[ZP_FAST_NR / 64];
+	for (int w = 0; w < ZP_FAST_NR / 64; w++)
+		bits[w] = on ? ~zp_fast.traced[w] : 0;
+	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		bits[always[i] >> 6] &= ~(1ull << (always[i] & 63));
+	if (zp.mode != BPFTIME_SYSCALL_ZPOLINE)
+		return; /* page 0 is not ours */
+	while (__atomic_exchange_n(&zp_fast_lock, 1, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+	zp_page_set_bits(bits);
+	__atomic_store_n(&zp_fast_lock, 0, __ATOMIC_RELEASE);
+}
+
+void bpftime_syscall_set_traced(const uint64_t traced[BPFTIME_SYSCALL_TRACED_WORDS], int all)
+{
+	for (int w = 0; w < ZP_FAST_NR / 64; w++)
+		zp_fast.traced[w] = traced ? traced[w] : ~0ull;
+	zp_fast.all = all || !traced;
+	zp_fast_update();
+}
 
 /* The vfork case's state survives the child's use of the stack here; only vfork-like syscalls write it. */
 struct zp_vfork {
@@ -77,11 +106,15 @@ static void ZP_COLD __attribute__((noreturn)) die(uint64_t ret)
  * Dispatch only the SIGSYS handler enters, and page 0 is not ours). */
 ZP_FRAME_CODE static inline void check_site(struct zp_thread *t, uint64_t ret)
 {
-	if (__builtin_expect(ret == t->last_site, 1) || zp.mode == BPFTIME_SYSCALL_SUD)
+	unsigned slot = zp_site_slot(ret);
+	if (__builtin_expect(ret == t->sites[slot], 1) || zp.mode == BPFTIME_SYSCALL_SUD)
 		return;
 	if (!zp_site_known(ret - 2))
 		die(ret - 2);
-	t->last_site = ret;
+	/* Not the sites of the agent's own libc calls (guard held): a callback's syscall evicting the site it was
+	 * called for would send that site through here, and its callback, every time. */
+	if (!t->guard)
+		t->sites[slot] = ret;
 }
 
 static inline int traced(const struct zp_thread *t)

@@ -21,6 +21,14 @@
 #define ZP_FRAME_TO_CRSP (ZP_FRAME_SIZE + ZP_RETPOP) /* frame base + this = the caller's rsp */
 #define ZP_XMM_BYTES 256
 
+/* The straight path (page 0's first stub, zpoline_page.c): numbers below ZP_FAST_NR whose bit is set in page 0's
+ * bitmap go to the kernel at once when the return address is among the thread's ZP_SITE_WAYS known sites (TLS),
+ * slot (ret * ZP_SITE_MUL) >> ZP_SITE_SHIFT. */
+#define ZP_FAST_NR 512
+#define ZP_SITE_WAYS 4
+#define ZP_SITE_MUL 0x5bd1e995 /* odd, below 2^31: imul takes it as a sign-extended 32-bit immediate */
+#define ZP_SITE_SHIFT 62
+
 /* What the dispatch tells the entry to do (its return value). */
 #define ZP_ACT_DONE 0      /* the syscall was made (or skipped): the result is in the frame */
 #define ZP_ACT_SYSCALL 1   /* make it here with the frame's registers (clone with a new stack), then zp_after */

@@ -23,7 +23,11 @@ int zp_msg(char *msg, size_t len, int err, const char *fmt, ...)
 
 static int install_zpoline(char *msg, size_t len)
 {
-	int rc = zp_page_map(bpftime_zp_entry, msg, len);
+	/* The straight path in page 0 finds the thread's site cache at this offset from the thread pointer (the same in
+	 * every thread: initial-exec TLS), an immediate of its instruction. */
+	long tpoff = (long)((char *)&zp_tls.sites[0] - (char *)__builtin_thread_pointer());
+	zp_fast.usable = tpoff == (int32_t)tpoff;
+	int rc = zp_page_map(bpftime_zp_entry, zp_fast.usable ? (int32_t)tpoff : 0, msg, len);
 	if (rc)
 		return rc;
 	zp.mode = BPFTIME_SYSCALL_ZPOLINE;
@@ -36,6 +40,7 @@ static int install_zpoline(char *msg, size_t len)
 		zp.mode = BPFTIME_SYSCALL_NONE; /* page 0 stays: a thread may be in it */
 		return zp_msg(msg, len, rc, "%s", why);
 	}
+	zp_fast_update();
 	return 0;
 }
 
@@ -94,6 +99,7 @@ int bpftime_syscall_uninstall(char *msg, size_t msglen)
 		return zp_msg(msg, msglen, -ENOENT, "syscall hooks are not installed");
 	zp_hold(&zp_tls);
 	zp.active = 0;
+	zp_fast_update(); /* every number through the dispatch again, which now calls nothing */
 	int rc = 0;
 	if (mode == BPFTIME_SYSCALL_ZPOLINE)
 		rc = zp_restore_all(msg, msglen);

@@ -45,20 +45,44 @@ extern struct zp_state zp ZP_HIDDEN;
 struct zp_thread {
 	int guard;
 	volatile int8_t selector; /* Syscall User Dispatch's switch for this thread */
-	uintptr_t last_site;      /* the last site this thread entered from, known good (skips the site set) */
+	uintptr_t sites[ZP_SITE_WAYS]; /* sites this thread entered from, known good (skip the site set): zp_site_slot */
 	int tid;                  /* cached gettid() for the records' common_pid (0: not yet) */
 };
 extern __thread struct zp_thread zp_tls __attribute__((tls_model("initial-exec"))) ZP_HIDDEN;
+
+/* zp_site_slot is the slot of zp_thread.sites a return address goes to (the entry computes the same in assembly). */
+static inline unsigned zp_site_slot(uintptr_t ret)
+{
+	return (unsigned)(((uint64_t)ret * (uint64_t)(int64_t)(int32_t)ZP_SITE_MUL) >> ZP_SITE_SHIFT);
+}
+
+/* zp_fast: what the callbacks asked for (bpftime_syscall_set_traced). zp_fast_update derives from it, the mode and
+ * the numbers the dispatch must always see the bitmap of page 0's straight path (zpoline_page.c): under zpoline, a
+ * syscall whose bit is set there is made by page 0 itself when it comes from a site in the thread's cache. */
+struct zp_fast {
+	int all;
+	int usable; /* page 0 has the straight path (the TLS offset fit its instruction) */
+	uint64_t traced[ZP_FAST_NR / 64];
+};
+extern struct zp_fast zp_fast ZP_HIDDEN;
+_Static_assert(ZP_FAST_NR == 64 * BPFTIME_SYSCALL_TRACED_WORDS, "zp_fast covers bpftime_syscall_set_traced's bits");
+void zp_fast_update(void) ZP_HIDDEN;
 
 /* zp_hold / zp_release: the guard around agent code (callbacks). */
 void zp_hold(struct zp_thread *t) ZP_HIDDEN;
 void zp_release(struct zp_thread *t) ZP_HIDDEN;
 
 /* zp_page_map maps the trampoline page at address 0 that jumps to target; zp_page_build writes its 4096 bytes
- * (the stubs at ZP_STUB1 and ZP_STUB2, which every entry point below ZP_STUB2 reaches). */
-int zp_page_map(void (*target)(void), char *msg, size_t len) ZP_HIDDEN;
-void zp_page_build(uint8_t *p, uint64_t target) ZP_HIDDEN;
+ * (the stubs at ZP_STUB1 and ZP_STUB2, which every entry point below ZP_STUB2 outside [ZP_STUB1, ZP_HOLE_END)
+ * reaches; the first stub begins with the straight path, whose TLS offset is `tpoff`, and its bitmap is at
+ * ZP_PAGE_BITS). zp_page_set_bits writes the bitmap (page 0 is made writable for the time of the copy). */
+int zp_page_map(void (*target)(void), int32_t tpoff, char *msg, size_t len) ZP_HIDDEN;
+void zp_page_build(uint8_t *p, uint64_t target, int32_t tpoff) ZP_HIDDEN;
+void zp_page_set_bits(const uint64_t bits[ZP_FAST_NR / 64]) ZP_HIDDEN;
 #define ZP_STUB1 0x260
+#define ZP_STUB1_SLOW 0x29b /* the first stub's jump to the entry, after the straight path */
+#define ZP_PAGE_BITS 0x2c0
+#define ZP_HOLE_END 0x300
 #define ZP_STUB2 0xfe0
 
 /* zp_rewrite_all rewrites the syscall instructions of the executable file mappings; zp_rewrite_mapped those of a

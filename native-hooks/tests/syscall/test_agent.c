@@ -64,6 +64,11 @@ int ta_uninstall(char *msg, size_t len)
 	return bpftime_syscall_uninstall(msg, len);
 }
 
+void ta_set_traced(const unsigned long *bits, int all)
+{
+	bpftime_syscall_set_traced((const uint64_t *)bits, all);
+}
+
 const struct ta_event *ta_events(unsigned long *n)
 {
 	unsigned long k = atomic_load(&nev);

@@ -23,5 +23,7 @@ TA_API void ta_reset(void);
 TA_API mode_t ta_guarded_umask(mode_t m);
 TA_API long ta_raw(long nr, long a1);
 TA_API int ta_mode(void);
+/* ta_set_traced: bpftime_syscall_set_traced(bits, all), bits being 8 words. */
+TA_API void ta_set_traced(const unsigned long *bits, int all);
 
 #endif

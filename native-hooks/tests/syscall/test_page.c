@@ -43,14 +43,14 @@ static int walk(csh cs, const uint8_t *page, unsigned at, char *why, size_t len)
 int main(void)
 {
 	static uint8_t page[4096];
-	zp_page_build(page, 0x123456789aULL);
+	zp_page_build(page, 0x123456789aULL, -0x1234);
 	csh cs;
 	cs_open(CS_ARCH_X86, CS_MODE_64, &cs);
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
 	char why[256] = "";
 	int worst_low = 0, worst_at = 0, bad = -1, sum = 0;
 	for (unsigned at = 0; at < ZP_STUB2 && bad < 0; at++) {
-		if (at >= ZP_STUB1 && at < ZP_STUB1 + 20) /* the first stub's own bytes are not entry points */
+		if (at >= ZP_STUB1 && at < ZP_HOLE_END) /* the first stub and its bitmap are not entry points */
 			continue;
 		int n = walk(cs, page, at, why, sizeof(why));
 		if (n < 0)
@@ -67,10 +67,30 @@ int main(void)
 	CHECK(worst_low > 0 && worst_low <= 7 + 8, "syscall numbers below 512: at most %d instructions to the stub (%d from %d), "
 	      "%.1f on average", worst_low, worst_low, worst_at, sum / 512.0);
 	uint64_t t;
-	memcpy(&t, page + ZP_STUB1 + 7, 8);
-	CHECK(!memcmp(page + ZP_STUB1, "\x48\x8d\x64\x24\x80\x49\xbb", 7) && t == 0x123456789aULL &&
-		      !memcmp(page + ZP_STUB1 + 15, "\x41\xff\xe3", 3) && !memcmp(page + ZP_STUB1, page + ZP_STUB2, 18),
+	memcpy(&t, page + ZP_STUB2 + 7, 8);
+	CHECK(!memcmp(page + ZP_STUB2, "\x48\x8d\x64\x24\x80\x49\xbb", 7) && t == 0x123456789aULL &&
+		      !memcmp(page + ZP_STUB2 + 15, "\x41\xff\xe3", 3) && !memcmp(page + ZP_STUB1_SLOW, page + ZP_STUB2, 18),
 	      "both stubs: lea -0x80(%%rsp),%%rsp; movabs $entry,%%r11; jmp *%%r11");
+	/* The straight path, as capstone reads it (the bitmap, the multiplier and the TLS offset in place). */
+	static const char *want[] = {
+		"cmp rax, 0x200", "jae 0x29b", "mov ecx, eax", "shr ecx, 6", "mov r11, qword ptr [rcx*8 + 0x2c0]",
+		"bt r11, rax", "jae 0x29b", "mov r11, qword ptr [rsp]", "imul rcx, r11, 0x5bd1e995", "shr rcx, 0x3e",
+		"lea rcx, [rcx*8 - 0x1234]", "cmp r11, qword ptr fs:[rcx]", "jne 0x29b", "syscall", "ret",
+	};
+	cs_insn *insn;
+	size_t n = cs_disasm(cs, page + ZP_STUB1, ZP_STUB1_SLOW - ZP_STUB1, ZP_STUB1, 0, &insn);
+	int same = n == sizeof(want) / sizeof(want[0]);
+	char got[256] = "";
+	for (size_t i = 0; same && i < n; i++) {
+		snprintf(got, sizeof(got), "%s %s", insn[i].mnemonic, insn[i].op_str);
+		same = !strcmp(got, want[i]) || (!insn[i].op_str[0] && !strcmp(insn[i].mnemonic, want[i]));
+	}
+	if (n)
+		cs_free(insn, n);
+	uint64_t zero[ZP_FAST_NR / 64] = { 0 };
+	CHECK(same && !memcmp(page + ZP_PAGE_BITS, zero, sizeof(zero)),
+	      "the first stub: the straight path (%zu instructions%s%s), its bitmap empty, then the stub", n,
+	      same ? "" : "; differs at: ", same ? "" : got);
 	cs_close(&cs);
 	return tap_done();
 }

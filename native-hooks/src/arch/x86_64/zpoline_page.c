@@ -4,9 +4,16 @@
  * (up to ~500 nops for read/write), the sled is made of two-byte hops `eb 48` (jmp +0x48): entered on an odd byte it
  * decodes as `48 eb 48` (a REX prefix, ignored by jmp), so every entry point jumps 74-75 bytes forward; for syscall
  * numbers below 512 that is at most 7 jumps, then a landing zone of long nops (at most 8 instructions). Layout:
- *   [0x000, 0x200) hops   [0x200, 0x260) landing   0x260 stub 1
- *   [0x274, 0xf80) hops   [0xf80, 0xfe0) landing   0xfe0 stub 2
- * so every number below 0xfe0 but the 18 of the first stub's bytes (0x260-0x271) reaches the kernel (-ENOSYS).
+ *   [0x000, 0x200) hops   [0x200, 0x260) landing   0x260 stub 1 (the straight path, then the jump to the entry)
+ *   0x2c0 the straight path's bitmap (64 bytes)
+ *   [0x300, 0xf80) hops   [0xf80, 0xfe0) landing   0xfe0 stub 2
+ * so every number below 0xfe0 but those of the first stub and its bitmap (0x260-0x2ff, no syscall) reaches the
+ * kernel (-ENOSYS).
+ * The straight path (bpftime_syscall_set_traced): the numbers that reach the first stub are below 0x260, so it is
+ * where a syscall nobody traces can be made without leaving the page: a number below 512 whose bit is set in the
+ * bitmap, called from a site in the thread's cache of known sites (zp_thread.sites, the dispatch's check_site
+ * fills it), is made right here with `syscall; ret`. It touches page 0 (code and bitmap) and the thread's TLS:
+ * after each syscall's TLB flush, the entry's page, its data and the agent's are not walked again.
  * A stub: `lea -0x80(%rsp),%rsp` (step over the caller's red zone; lea keeps the flags), `movabs $entry,%r11`,
  * `jmp *%r11` (r11 is clobbered by `syscall` anyway; an address in the instruction stream spares a data read of
  * page 0, which after each syscall's TLB flush would be one more page walk). A hop region ends on its 0x48 byte, so entering at its last byte reads `48 90`, a nop. On this
@@ -51,19 +58,44 @@ static void stub(uint8_t *p, unsigned at, uint64_t target)
 	memcpy(p + at + 15, jmp, sizeof(jmp));
 }
 
-void zp_page_build(uint8_t *p, uint64_t target)
+/* straight writes the straight path at ZP_STUB1, ending at ZP_STUB1_SLOW with the ordinary stub (as assembled):
+ *	cmp $0x200, %rax;  jae slow                     numbers from 512: the entry
+ *	mov %eax, %ecx;  shr $6, %ecx;  mov ZP_PAGE_BITS(,%rcx,8), %r11;  bt %rax, %r11;  jae slow
+ *	mov (%rsp), %r11                                the return address: the site
+ *	imul $ZP_SITE_MUL, %r11, %rcx;  shr $ZP_SITE_SHIFT, %rcx;  lea TPOFF(,%rcx,8), %rcx
+ *	cmp %fs:(%rcx), %r11;  jne slow                 a site this thread entered from before, checked by the dispatch
+ *	syscall;  ret
+ * slow: the stub (lea -0x80(%rsp),%rsp; movabs $entry,%r11; jmp *%r11).
+ * Only rcx and r11 are used: a syscall clobbers them anyway. */
+static void straight(uint8_t *p, uint64_t target, int32_t tpoff)
+{
+	static const uint8_t code[ZP_STUB1_SLOW - ZP_STUB1] = {
+		0x48, 0x3d, 0x00, 0x02, 0x00, 0x00, 0x73, 0x33, 0x89, 0xc1, 0xc1, 0xe9, 0x06, 0x4c, 0x8b, 0x1c, 0xcd, 0, 0, 0, 0,
+		0x49, 0x0f, 0xa3, 0xc3, 0x73, 0x20, 0x4c, 0x8b, 0x1c, 0x24, 0x49, 0x69, 0xcb, 0, 0, 0, 0, 0x48, 0xc1, 0xe9,
+		ZP_SITE_SHIFT, 0x48, 0x8d, 0x0c, 0xcd, 0, 0, 0, 0, 0x64, 0x4c, 0x3b, 0x19, 0x75, 0x03, 0x0f, 0x05, 0xc3,
+	};
+	_Static_assert(ZP_STUB1_SLOW - ZP_STUB1 == 0x3b && ZP_PAGE_BITS + ZP_FAST_NR / 8 <= ZP_HOLE_END, "page 0 layout");
+	const int32_t bits = ZP_PAGE_BITS, mul = ZP_SITE_MUL;
+	memcpy(p + ZP_STUB1, code, sizeof(code));
+	memcpy(p + ZP_STUB1 + 0x11, &bits, 4);
+	memcpy(p + ZP_STUB1 + 0x22, &mul, 4);
+	memcpy(p + ZP_STUB1 + 0x2e, &tpoff, 4);
+	stub(p, ZP_STUB1_SLOW, target);
+	memset(p + ZP_PAGE_BITS, 0, ZP_FAST_NR / 8); /* nothing goes straight until zp_page_set_bits */
+}
+
+void zp_page_build(uint8_t *p, uint64_t target, int32_t tpoff)
 {
 	memset(p, 0xcc, PAGE);
 	hops(p, 0x000, 0x200);
 	landing(p, 0x200, ZP_STUB1);
-	stub(p, ZP_STUB1, target);
-	memset(p + ZP_STUB1 + 18, 0x90, 0x274 - (ZP_STUB1 + 18));
-	hops(p, 0x274, 0xf80);
+	straight(p, target, tpoff);
+	hops(p, ZP_HOLE_END, 0xf80);
 	landing(p, 0xf80, ZP_STUB2);
 	stub(p, ZP_STUB2, target);
 }
 
-int zp_page_map(void (*target)(void), char *msg, size_t len)
+int zp_page_map(void (*target)(void), int32_t tpoff, char *msg, size_t len)
 {
 	long r = bpftime_syscall_raw(SYS_mmap, 0, PAGE, PROT_READ | PROT_WRITE,
 				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -79,7 +111,7 @@ int zp_page_map(void (*target)(void), char *msg, size_t len)
 	}
 	/* Built aside and copied with `rep movsb`: a C store through address 0 is undefined behaviour. */
 	uint8_t p[PAGE];
-	zp_page_build(p, (uint64_t)target);
+	zp_page_build(p, (uint64_t)target, tpoff);
 	void *dst = (void *)r;
 	const void *src = p;
 	size_t n = PAGE;
@@ -90,4 +122,16 @@ int zp_page_map(void (*target)(void), char *msg, size_t len)
 		return zp_msg(msg, len, (int)r, "cannot make page 0 executable: %s", strerror((int)-r));
 	}
 	return 0;
+}
+
+void zp_page_set_bits(const uint64_t bits[ZP_FAST_NR / 64])
+{
+	/* Writable for the copy only, executable throughout (other threads run the page meanwhile). Each word is one
+	 * 8-byte store, so a syscall racing the change reads the old bit or the new one. */
+	bpftime_syscall_raw(SYS_mprotect, 0, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0);
+	for (int w = 0; w < ZP_FAST_NR / 64; w++) {
+		uint64_t *dst = (uint64_t *)(uintptr_t)(ZP_PAGE_BITS + 8 * w);
+		__asm__ volatile("movq %1, (%0)" : : "r"(dst), "r"(bits[w]) : "memory");
+	}
+	bpftime_syscall_raw(SYS_mprotect, 0, PAGE, PROT_EXEC, 0, 0, 0);
 }
