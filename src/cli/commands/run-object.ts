@@ -10,8 +10,10 @@ import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../ru
 import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
-import { loadObject, pickProgram } from '../object.js';
+import { loadObject, objectOptionsOf, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
+import { applyCgroups } from '../cgroups.js';
+import { CgroupArrayMap } from '../../helpers/maps/index.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
@@ -23,19 +25,26 @@ function integer(text: string, what: string): bigint {
   return BigInt.asUintN(64, neg ? -v : v);
 }
 
-const list = (v: unknown): string[] => ((v as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+/** list reads a repeatable, comma-separated option. */
+export const list = (v: unknown): string[] => ((v as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
 
-function hostOptions(flags: Parsed['flags']): HostOptions {
+/** hostOptions reads `--host K=V` options. */
+export function hostOptions(flags: Parsed['flags']): HostOptions {
   const host: Record<string, unknown> = {};
   for (const kv of list(flags.host)) {
     const [k, v] = kv.split('=');
     if (v === undefined) throw new UsageError('bad-option', `--host expects KEY=VALUE, got "${kv}"`);
     if (k === 'comm') host.comm = v;
+    else if (k === 'cgroup') host.cgroup = v;
+    else if (k === 'netns_cookie') {
+      const cookie = integer(v, '--host netns_cookie');
+      host.netnsCookie = () => cookie;
+    }
     else if (['pid', 'tgid', 'uid', 'gid', 'cpu', 'ncpus', 'numa'].includes(k)) host[k === 'numa' ? 'numaNode' : k] = Number(integer(v, `--host ${k}`));
     else if (k === 'time') {
       const ns = integer(v, '--host time');
       host.monotonicNs = host.bootNs = host.coarseNs = host.taiNs = () => ns;
-    } else throw new UsageError('bad-option', `--host: unknown key "${k}" (pid, tgid, uid, gid, comm, cpu, ncpus, numa, time)`);
+    } else throw new UsageError('bad-option', `--host: unknown key "${k}" (pid, tgid, uid, gid, comm, cpu, ncpus, numa, time, cgroup, netns_cookie)`);
   }
   if (host.pid !== undefined && host.tgid === undefined) host.tgid = host.pid;
   return host as HostOptions;
@@ -68,24 +77,40 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
   if (records.length) {
     out.text(['records:', ...records.map((r) => `  ${r.map}${r.cpu !== undefined ? ` cpu ${r.cpu}` : ''}: ${JSON.stringify(r.value)}`)].join('\n'));
   }
+  const lines = mapLines(c, dumps);
+  if (lines.length > 1) out.text(lines.join('\n'));
+}
+
+/** mapLines prints the final contents of the maps (global data as variables, references by name, output maps left out). */
+export function mapLines(c: Collection, dumps: MapDump[]): string[] {
   const lines = ['maps:'];
   for (const d of dumps) {
     const map = c.maps.get(d.name)!;
     if (map.spec.origin !== 'maps') lines.push(`  ${d.name}: ${JSON.stringify(flatten(d))}`);
+    else if (map instanceof CgroupArrayMap) {
+      const slots = map.cgroups().map((s) => `${s.index} -> cgroup ${s.cgroup.id}${s.cgroup.path ? ` (${s.cgroup.path})` : ''}`);
+      lines.push(`  ${d.name} (${d.type}): ${slots.join(', ') || 'empty'}`);
+    }
     else if (REFERENCE_TYPES.has(d.type)) lines.push(`  ${d.name} (${d.type}): ${references(d)}`);
     else if (OUTPUT_TYPES.has(d.type)) continue;
     else if (d.entries.length === 0) lines.push(`  ${d.name} (${d.type}): empty`);
     else lines.push(`  ${d.name} (${d.type}):`, ...d.entries.map((e) => `    ${JSON.stringify(e.key)}: ${JSON.stringify(e.value)}`));
   }
-  if (lines.length > 1) out.text(lines.join('\n'));
+  return lines;
+}
+
+/** mapsJson is the maps part of `--json` output. */
+export function mapsJson(c: Collection, dumps: MapDump[]): Record<string, unknown> {
+  return Object.fromEntries(dumps.map((d) => [d.name, c.maps.get(d.name)!.spec.origin === 'maps' ? d.entries : flatten(d)]));
 }
 
 /** runObject implements `run` for ELF objects. */
 export async function runObject(path: string, flags: Parsed['flags'], out: Output): Promise<number> {
-  const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
+  const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   await prepareBackend(flags.backend as string | undefined);
   const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: repeat });
+  applyCgroups(c, flags.cgroup as string[] | undefined);
   const p = c.program(pickProgram(spec.programs, flags).name);
   if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const input = {
@@ -125,7 +150,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)) }),
       trace_printk: c.host.trace,
       records,
-      maps: Object.fromEntries(dumps.map((d) => [d.name, c.maps.get(d.name)!.spec.origin === 'maps' ? d.entries : flatten(d)])),
+      maps: mapsJson(c, dumps),
       signals: result.signals,
       ...(result.overrideReturn !== undefined ? { override_return: hex(result.overrideReturn) } : {}),
       ...(flags.trace ? { trace } : {}),

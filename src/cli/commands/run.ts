@@ -7,6 +7,9 @@ import { readBytesArg, readFile, readProgramFile, type ProgramFile } from '../in
 import { isElf } from '../../loader/elf.js';
 import { UsageError } from '../../errors.js';
 import { runObject } from './run-object.js';
+import { runEvents } from './run-events.js';
+import { CGROUP_OPTION } from '../cgroups.js';
+import { CONFIGURE_OPTIONS } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -56,7 +59,10 @@ export const runCommand: Command = {
       { name: 'ctx', kind: 'string', value: 'FILE|HEX', description: 'object: raw context bytes instead of building them from --args' },
       { name: 'btf', kind: 'string', value: 'FILE', description: `object: target BTF for CO-RE (ELF with .BTF or raw BTF; default ${'/sys/kernel/btf/vmlinux'})` },
       { name: 'kconfig', kind: 'string', value: 'FILE', description: 'object: kernel .config for __kconfig externs (default /boot/config-$(uname -r))' },
-      { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa or time (ns) seen by helpers' },
+      ...CONFIGURE_OPTIONS,
+      CGROUP_OPTION,
+      { name: 'events', kind: 'string', value: 'FILE', description: 'object: run a sequence of events (JSON lines: prog, args, ret, syscall, fields, pid, comm, time...) on one collection and print each one\'s records' },
+      { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa, time (ns), cgroup (a cgroup v2 path) or netns_cookie seen by helpers' },
       { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },
       { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend: interp, wasm-fast, wasm-opt, or auto (picks by size and --repeat; --json shows the pick)' },
       { name: 'budget', kind: 'number', value: 'N', description: `instruction budget, 0 for none (default ${DEFAULT_BUDGET})` },
@@ -69,8 +75,8 @@ A .data file supplies its own memory and expected result; run reports a mismatch
 Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 sqrti, 4 strcmp_ext, 5 unwind).`,
   },
   async run({ flags, positionals }, out) {
-    if (isElf(readFile(positionals[0]))) return runObject(positionals[0], flags, out);
-    for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type']) {
+    if (isElf(readFile(positionals[0]))) return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
+    for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
       if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
     }
     const file = readProgramFile(positionals[0]);
