@@ -15,6 +15,8 @@ export type ArgKind =
   | 'anything'
   | 'scalar'
   | 'ptr_to_mem'
+  /** Memory or NULL (with a size that may then be 0): bpf_redirect_neigh's next hop. */
+  | 'ptr_to_mem_or_null'
   | 'ptr_to_uninit_mem'
   | 'const_size'
   | 'const_size_or_zero'
@@ -24,6 +26,8 @@ export type ArgKind =
   | 'ptr_to_map_key'
   | 'ptr_to_map_value'
   | 'ptr_to_func'
+  /** A socket of any state (`struct bpf_sock_common`): what socket lookups return and bpf_sk_release takes. */
+  | 'ptr_to_sock_common'
   /** A pointer to a kernel object of the BTF type named in `HelperProto.argBtf` (trusted, as kfuncs take them). */
   | 'ptr_to_btf_id';
 
@@ -34,6 +38,8 @@ export type RetKind =
   | 'ptr_to_map_value_or_null'
   | 'ptr_to_mem_or_null'
   | 'noreturn_on_success'
+  /** A socket (`struct bpf_sock`) or NULL; with `acquire`, a reference the program must release (bpf_sk_release). */
+  | 'ptr_to_socket_or_null'
   /** A pointer to a kernel object of the BTF type named in `HelperProto.retBtf`, or NULL. */
   | 'ptr_to_btf_id_or_null'
   /** A pointer to a kernel object of the BTF type named in `HelperProto.retBtf`, never NULL. */

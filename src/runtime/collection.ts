@@ -27,6 +27,10 @@ import { createHost, type Host, type HostOptions } from './host.js';
 import { TaskStandIns, type TaskIdentity } from './task.js';
 import { BtfKind } from '../loader/btf/types.js';
 import type { Prepared } from '../vm/prepare.js';
+import { defaultNetEnv, type NetEnv, type PacketActions } from '../helpers/packet/net.js';
+import type { PacketBuffer } from '../helpers/packet/buffer.js';
+import { ingressDevice, packetKindOf, PacketRegions, placePacket } from './packet-run.js';
+import { RedirectMap } from '../helpers/maps/redirect-maps.js';
 
 /** CollectionOptions configures the live objects. */
 export interface CollectionOptions {
@@ -40,10 +44,14 @@ export interface CollectionOptions {
   expectedRuns?: number;
   /** Reads a tracepoint's tracefs `format` file for its record layout (default: the running kernel's tracefs; null: none, BTF only). */
   tracefs?: TracefsReader | null;
+  /** The network packet programs see: interfaces, routes, neighbours, sockets (default: a test run's, loopback only). */
+  net?: Partial<NetEnv>;
 }
 
 /** RunInput is what one program run receives. */
 export interface RunInput extends ContextInput {
+  /** Packet programs: the device the packet arrives on (default 1, loopback), for ingress_ifindex and packet types. */
+  ifindex?: number;
   /** Instruction budget (0 for none). */
   budget?: number;
   /** Called after every instruction (single-stepping, slower). */
@@ -61,6 +69,10 @@ export interface RunOutput {
   /** Signals requested with bpf_send_signal and the value set by bpf_override_return. */
   signals: { signal: number; thread: boolean }[];
   overrideReturn?: bigint;
+  /** XDP programs: the metadata before the packet (bpf_xdp_adjust_meta), empty when none. */
+  meta?: Uint8Array;
+  /** Packet programs: what the run asked for besides its verdict (redirect target, clones, tunnel key). */
+  actions?: PacketActions;
 }
 
 /** Program is a live program bound to a backend. */
@@ -159,6 +171,9 @@ export class Collection {
   private readonly layouts = new Map<string, ContextLayout>();
   private readonly cookies = new Map<bigint | typeof CONTEXT_SOCKET, bigint>();
   private ctxRegion = this.mem.addRegion('ctx', 4096, { resizable: true });
+  /** The declared network packet programs see. */
+  readonly net: NetEnv;
+  private readonly packetRegions = new PacketRegions(this.mem);
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
   private readonly zeroKey = this.mem.addRegion('zero-key', 8, { writable: false });
 
@@ -210,6 +225,10 @@ export class Collection {
     for (const m of this.mapsByIndex) if (m.spec.readOnly) (m as { freeze?: () => void }).freeze?.();
     this.usesTask = spec.programs.some((p) => p.insns.some((i) => i.opcode === OP_CALL && i.src === 0 && TASK_HELPERS.has(i.imm)));
     this.tasks = new TaskStandIns(this.mem, this.targetBtf, this.host);
+    this.net = { ...defaultNetEnv(), ...opts.net };
+    for (const m of this.mapsByIndex) {
+      if (m instanceof RedirectMap) m.deviceExists = (ifindex) => this.net.interfaces.some((i) => i.ifindex === ifindex);
+    }
   }
 
   private loadProgram(p: ProgramSpec, tier: ReturnType<typeof tierOf>): void {
@@ -302,6 +321,17 @@ export class Collection {
     return cookie;
   }
 
+  /**
+   * setIngress writes the receiving device into a packet context: xdp_md.ingress_ifindex, __sk_buff.ifindex, and
+   * __sk_buff.ingress_ifindex only when the run names a device (a kernel test run's skb has no skb_iif).
+   */
+  private setIngress(layout: ContextLayout, kind: 'xdp' | 'skb', ifindex: number, named: boolean): void {
+    for (const name of kind === 'xdp' || named ? ['ingress_ifindex', 'ifindex'] : ['ifindex']) {
+      const f = layout.fields.find((x) => x.name === name);
+      if (f) this.mem.dv.setUint32(this.ctxRegion.start + f.offset, ifindex, true);
+    }
+  }
+
   /** layoutOf returns (and caches) the context layout of a program against the target kernel. */
   layoutOf(spec: ProgramSpec): ContextLayout {
     let layout = this.layouts.get(spec.name);
@@ -330,13 +360,29 @@ export class Collection {
 
   /** runProgram runs `program` with a context for its type (see `Program.run`). */
   runProgram(program: Program, input: RunInput): RunOutput {
-    const built = buildContext(program.spec, { commonPid: this.host.pid, ...input }, this.layoutOf(program.spec));
+    const layout = this.layoutOf(program.spec);
+    const built = buildContext(program.spec, { commonPid: this.host.pid, ...input }, layout);
     const data = built.data;
-    const packet = data ? this.vm.setInput(data) : 0;
-    const ctxBytes = built.ctx(packet);
+    const kind = data ? packetKindOf(program.spec.type, layout) : undefined;
+    const input0 = data && !kind ? this.vm.setInput(data) : 0;
+    const ctxBytes = built.ctx(input0);
     if (ctxBytes.length > this.ctxRegion.capacity) this.ctxRegion = this.mem.addRegion('ctx', ctxBytes.length, { resizable: true });
     this.mem.setLength(this.ctxRegion, ctxBytes.length);
     this.mem.u8.set(ctxBytes, this.ctxRegion.start);
+    this.packetRegions.clear();
+    let packet: PacketBuffer | undefined;
+    if (data && kind) {
+      const dev = ingressDevice(this.net, input.ifindex);
+      packet = placePacket(this.mem, this.packetRegions, kind, program.spec.type, layout, data, this.ctxRegion.start, dev);
+      if (!input.ctx) this.setIngress(layout, kind, dev.ifindex, input.ifindex !== undefined);
+      const vmEnv = this.vm.env;
+      const pk = packet;
+      pk.onChange = () => {
+        vmEnv.packetStart = pk.data;
+        vmEnv.packetLength = pk.length;
+      };
+    }
+    const actions: PacketActions | undefined = packet ? { clones: [] } : undefined;
     const env: HelperEnv = {
       host: this.host,
       maps: this.table,
@@ -354,10 +400,16 @@ export class Collection {
       socketCookie: (addr) => (addr === BigInt(this.ctxRegion.start) ? (input.socketCookie ?? this.socketCookie(CONTEXT_SOCKET)) : this.socketCookie(addr)),
       references: [],
       signals: [],
+      ...(packet ? { packet, net: this.net, actions } : { net: this.net }),
     };
     this.vm.setHelperEnv(env);
     try {
-      const runOpts = { args: [BigInt(this.ctxRegion.start)], budget: input.budget, keepInput: data !== undefined };
+      const runOpts = {
+        args: [BigInt(this.ctxRegion.start)],
+        budget: input.budget,
+        keepInput: data !== undefined && !packet,
+        ...(packet ? { packet: { start: packet.data, length: packet.length } } : {}),
+      };
       const { r0, steps } = input.trace
         ? traceRun(this.vm, program.prepared, runOpts, input.trace)
         : program.jit ? runOn(this.vm, program.prepared, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
@@ -370,9 +422,10 @@ export class Collection {
         r0,
         steps,
         ctx: this.mem.u8.slice(this.ctxRegion.start, this.ctxRegion.end),
-        data: data ? this.vm.inputBytes() : NO_DATA,
+        data: packet ? packet.bytes() : data ? this.vm.inputBytes() : NO_DATA,
         signals: env.signals,
         ...(env.overrideReturn !== undefined ? { overrideReturn: env.overrideReturn } : {}),
+        ...(packet ? { actions: actions!, ...(packet.kind === 'xdp' ? { meta: packet.metadata() } : {}) } : {}),
       };
     } catch (e) {
       if (!(e instanceof BpfError)) throw e;
