@@ -120,6 +120,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
     ret: flags.ret !== undefined ? integer(String(flags.ret), '--ret') : undefined,
     syscall: flags.syscall !== undefined ? BigInt(flags.syscall as number) : undefined,
     budget: flags.budget as number | undefined,
+    ...(flags.ifindex !== undefined ? { ifindex: flags.ifindex as number } : {}),
   };
   const trace: object[] = [];
   const onStep = flags.trace

@@ -8,6 +8,7 @@ import { isElf } from '../../loader/elf.js';
 import { UsageError } from '../../errors.js';
 import { runObject } from './run-object.js';
 import { runEvents } from './run-events.js';
+import { runPcap } from './run-pcap.js';
 import { CGROUP_OPTION } from '../cgroups.js';
 import { CONFIGURE_OPTIONS } from '../object.js';
 import { EXIT, type Output } from '../output.js';
@@ -61,6 +62,10 @@ export const runCommand: Command = {
       { name: 'kconfig', kind: 'string', value: 'FILE', description: 'object: kernel .config for __kconfig externs (default /boot/config-$(uname -r))' },
       ...CONFIGURE_OPTIONS,
       CGROUP_OPTION,
+      { name: 'pcap', kind: 'string', value: 'FILE', description: 'object: run a packet program (XDP, tc, socket filter, cgroup/skb) on every packet of a pcap or pcapng capture and print each verdict' },
+      { name: 'out-pcap', kind: 'string', value: 'FILE', description: 'object, with --pcap: write the packets as the program left them (one per input packet, in order) to a pcap file' },
+      { name: 'ifindex', kind: 'number', value: 'N', description: 'object: the device packets arrive on (ingress_ifindex; default 1, lo, as in a kernel test run)' },
+      { name: 'verbose', short: 'v', kind: 'boolean', description: 'with --pcap: print the decoded headers of each packet before and after the run' },
       { name: 'events', kind: 'string', value: 'FILE', description: 'object: run a sequence of events (JSON lines: prog, args, ret, syscall, fields, pid, comm, time...) on one collection and print each one\'s records' },
       { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa, time (ns), cgroup (a cgroup v2 path) or netns_cookie seen by helpers' },
       { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },
@@ -75,8 +80,12 @@ A .data file supplies its own memory and expected result; run reports a mismatch
 Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 sqrti, 4 strcmp_ext, 5 unwind).`,
   },
   async run({ flags, positionals }, out) {
-    if (isElf(readFile(positionals[0]))) return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
-    for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
+    if (isElf(readFile(positionals[0]))) {
+      if (flags.pcap !== undefined) return runPcap(positionals[0], flags, out);
+      for (const f of ['out-pcap', 'verbose']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} goes with --pcap`);
+      return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
+    }
+    for (const f of ['pcap', 'out-pcap', 'ifindex', 'verbose', 'prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
       if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
     }
     const file = readProgramFile(positionals[0]);
