@@ -93,4 +93,18 @@ describe.skipIf(!HAS_CLANG)(`run --pcap on the corpus${CLANG_SKIP}`, () => {
     expect(written.packets.length).toBe(65);
     expect(written.packets[1].timeNs).toBe(CAPTURE_START_NS + 1_000_000n);
   });
+
+  it('sends a backend through the devmap entry --map-update writes, to a device --link declares', () => {
+    const lb = join(buildExamples(), 'xdp-lb.bpf.o');
+    const r = cli(['run', lb, '--pcap', CAPTURE, '--link', 'eth1 ifindex 3 address 02:00:00:00:00:03', '--map-update', 'tx_port[3]=3', '--json']);
+    const doc = JSON.parse(r.stdout);
+    const redirected = doc.packets.filter((p: { verdict: string }) => p.verdict === 'XDP_REDIRECT');
+    expect(redirected.length).toBeGreaterThan(0);
+    expect(redirected[0].redirect).toEqual({ helper: 'redirect_map', map: 'tx_port', mapType: 'devmap', key: 3, ifindex: 3, flags: 0 });
+    expect(doc.summary.XDP_REDIRECT).toBe(redirected.length);
+    const text = cli(['run', lb, '--pcap', CAPTURE, '--link', 'eth1 ifindex 3', '--map-update', 'tx_port[3]=3']).stdout;
+    expect(text).toMatch(/^ {3}7 {2}XDP_REDIRECT -> devmap tx_port\[3\] \(ifindex 3\) {2}60 bytes, rewritten$/m);
+    expect(cli(['run', lb, '--pcap', CAPTURE, '--map-update', 'tx_port[3]=3']).stderr).toBe('bpftime-vm: error: --map-update tx_port[3]=3: map "tx_port": update: no device with ifindex 3 (declare it in the network\'s interfaces)\n');
+    expect(cli(['run', lb, '--pcap', CAPTURE, '--map-update', 'tx_port[3]=0x100000000']).stderr).toBe('bpftime-vm: error: --map-update tx_port[3]=0x100000000: value: 0x100000000 does not fit in 4 bytes\n');
+  });
 });

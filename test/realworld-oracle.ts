@@ -43,14 +43,17 @@ export interface PacketRun {
 }
 
 /**
- * kernelRunPackets runs `prog` of `object` once per packet (BPF_PROG_TEST_RUN, in one process) after the map updates
- * given (map name, key and value bytes), and returns each run and the errno of each update (0 when it succeeded).
+ * kernelRunPackets runs `prog` of `object` once per packet (BPF_PROG_TEST_RUN, in one process, in network namespace
+ * `netns` if given) after the map updates given (map name, key and value bytes), and returns each run and the errno of
+ * each update (0 when it succeeded).
  */
-export function kernelRunPackets(object: string, prog: string, packets: Uint8Array[], updates: [string, Uint8Array, Uint8Array][] = []): { runs: PacketRun[]; updates: number[] } {
+export function kernelRunPackets(object: string, prog: string, packets: Uint8Array[], updates: [string, Uint8Array, Uint8Array][] = [], netns?: string): { runs: PacketRun[]; updates: number[] } {
   const file = join(scratch(), `packets-${prog}-${packets.length}-${Date.now()}.hex`);
   writeFileSync(file, packets.map((p) => Buffer.from(p).toString('hex') + '\n').join(''));
   const args = updates.flatMap(([m, k, v]) => ['--update', m, Buffer.from(k).toString('hex'), Buffer.from(v).toString('hex')]);
-  return JSON.parse(execFileSync(oracle(), [object, prog, ...args, '--packets', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 }));
+  // In a network namespace, the test run's device and FIB are the namespace's (bpf_fib_lookup against its routes).
+  const [cmd, pre] = netns ? ['ip', ['netns', 'exec', netns, oracle()]] : [oracle(), []];
+  return JSON.parse(execFileSync(cmd, [...pre, object, prog, ...args, '--packets', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 }));
 }
 
 /** cgroup2Root is the cgroup v2 mount point (from /proc/self/mountinfo), or undefined without one. */

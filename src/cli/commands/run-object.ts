@@ -13,6 +13,8 @@ import { readBytesArg } from '../input.js';
 import { loadObject, objectOptionsOf, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 import { applyCgroups } from '../cgroups.js';
+import { netOptions } from '../net.js';
+import { applyMapUpdates } from '../map-update.js';
 import { CgroupArrayMap } from '../../helpers/maps/index.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -109,8 +111,9 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
   const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   await prepareBackend(flags.backend as string | undefined);
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: repeat });
+  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: repeat, net: netOptions(flags) });
   applyCgroups(c, flags.cgroup as string[] | undefined);
+  applyMapUpdates(c, flags['map-update'] as string[] | undefined);
   const p = c.program(pickProgram(spec.programs, flags).name);
   if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const input = {

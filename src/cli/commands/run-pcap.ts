@@ -18,6 +18,8 @@ import type { Parsed } from '../args.js';
 import { loadObject, objectOptionsOf, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 import { applyCgroups } from '../cgroups.js';
+import { netOptions } from '../net.js';
+import { applyMapUpdates } from '../map-update.js';
 import { hostOptions, list, mapLines, mapsJson } from './run-object.js';
 
 /** l2Length is the length of an Ethernet header with its VLAN tags (what an L3 program does not see). */
@@ -38,8 +40,9 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
   const capture = readCapture(new Uint8Array(readFileSync(pcapPath)), pcapPath);
   const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   await prepareBackend(flags.backend as string | undefined);
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: capture.packets.length });
+  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: capture.packets.length, net: netOptions(flags) });
   applyCgroups(c, flags.cgroup as string[] | undefined);
+  applyMapUpdates(c, flags['map-update'] as string[] | undefined);
   const p = c.program(pickProgram(spec.programs, flags).name);
   if (!packetKindOf(p.spec.type, c.layoutOf(p.spec))) {
     throw new UsageError('not-packet-program', `program "${p.spec.name}" is of type ${p.spec.type}, which takes no packet: --pcap needs an XDP, tc, socket filter or cgroup/skb program (force one with --type)`);
@@ -84,7 +87,7 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
       return;
     }
     const size = r.data.length !== pkt.data.length ? `${pkt.data.length} -> ${r.data.length} bytes` : `${pkt.data.length} bytes${changed ? ', rewritten' : ''}`;
-    out.text(`${String(n).padStart(4)}  ${verdict.text.padEnd(28)} ${size}`);
+    out.text(`${String(n).padStart(4)}  ${verdict.text.padEnd(15)}  ${size}`);
     if (verbose) {
       out.text(`        in:  ${summarize(before)}`);
       if (changed) out.text(`        out: ${summarize(after)}`);

@@ -9,6 +9,8 @@ import { UsageError } from '../../errors.js';
 import { runObject } from './run-object.js';
 import { runEvents } from './run-events.js';
 import { runPcap } from './run-pcap.js';
+import { NET_OPTIONS } from '../net.js';
+import { MAP_UPDATE_OPTION } from '../map-update.js';
 import { CGROUP_OPTION } from '../cgroups.js';
 import { CONFIGURE_OPTIONS } from '../object.js';
 import { EXIT, type Output } from '../output.js';
@@ -66,6 +68,8 @@ export const runCommand: Command = {
       { name: 'out-pcap', kind: 'string', value: 'FILE', description: 'object, with --pcap: write the packets as the program left them (one per input packet, in order) to a pcap file' },
       { name: 'ifindex', kind: 'number', value: 'N', description: 'object: the device packets arrive on (ingress_ifindex; default 1, lo, as in a kernel test run)' },
       { name: 'verbose', short: 'v', kind: 'boolean', description: 'with --pcap: print the decoded headers of each packet before and after the run' },
+      ...NET_OPTIONS,
+      MAP_UPDATE_OPTION,
       { name: 'events', kind: 'string', value: 'FILE', description: 'object: run a sequence of events (JSON lines: prog, args, ret, syscall, fields, pid, comm, time...) on one collection and print each one\'s records' },
       { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa, time (ns), cgroup (a cgroup v2 path) or netns_cookie seen by helpers' },
       { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },
@@ -85,7 +89,7 @@ Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 s
       for (const f of ['out-pcap', 'verbose']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} goes with --pcap`);
       return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
     }
-    for (const f of ['pcap', 'out-pcap', 'ifindex', 'verbose', 'prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
+    for (const f of ['pcap', 'out-pcap', 'ifindex', 'verbose', 'link', 'route', 'neigh', 'net', 'map-update', 'prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
       if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
     }
     const file = readProgramFile(positionals[0]);

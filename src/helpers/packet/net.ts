@@ -38,8 +38,9 @@ export interface Route {
   gateway?: Uint8Array;
   /** Preferred source address. */
   src?: Uint8Array;
-  /** Route MTU (0 or absent: the device's). */
+  /** Route MTU (0 or absent: the device's). IPv4 forwarding honours it only when locked (`mtu lock N`), as the kernel does. */
   mtu?: number;
+  mtuLocked?: boolean;
   /** Routing table id (254, main, by default). */
   table?: number;
   /** Route metric (priority); a lower one wins among equal prefixes. */
