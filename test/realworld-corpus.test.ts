@@ -118,6 +118,9 @@ describe.skipIf(!HAS_CLANG || !HAS_BTF)(`real-world tracing tools run offline${S
     const c = load('kfunc');
     const runs = play(c, [{ prog: 'on_switch', args: [0, { task: { pid: 11, comm: 'idle' } }, { task: { pid: 12, tgid: 10, comm: 'worker' } }], pid: 11, comm: 'idle' }]);
     expect(runs[0].records.map((r) => r.value)).toEqual([{ prev_pid: 11, next_pid: 12, next_tgid: 10, used_kfunc: 1, next_comm: 'worker' }]);
+    // The same task after an exec: its stand-in now has the new name, and a task given by pid alone is that one.
+    const again = play(c, [{ prog: 'on_switch', args: [0, { task: 11 }, { task: { pid: 12, tgid: 10, comm: 'after-exec' } }, 0] }, { prog: 'on_switch', args: [0, { task: 12 }, { task: 11 }, 0] }]);
+    expect(again.flatMap((r) => r.records.map((x) => (x.value as { next_comm: string }).next_comm))).toEqual(['after-exec', 'idle']);
     expect(c.map('.bss').lookup(new Uint8Array(4))!.subarray(0, 4)).toEqual(new Uint8Array(4));
     const ksyms = c.spec.programs[0].ksyms!;
     expect(ksyms.filter((k) => k.kind === 'call' && k.btfId === 0).map((k) => k.name)).toEqual(['bpf_kfunc_no_kernel_has']);

@@ -1,5 +1,6 @@
 // Objects in the map formats before libbpf's: iproute2's struct bpf_elf_map (tc, cilium) with ids, tc pinning,
 // map-in-map by inner_id/inner_idx and tail-call sections, run with the type tc would give them (--type).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCollectionSpec } from '../src/loader/collection.js';
@@ -15,7 +16,9 @@ describe.skipIf(!HAS_CLANG)(`legacy map formats${CLANG_SKIP}`, () => {
   it("reads iproute2's bpf_elf_map: pinning as tc maps it, inner maps by id, tail-call sections into the program array", () => {
     const spec = loadCollectionSpec(new Uint8Array(readFileSync(object())));
     const maps = Object.fromEntries(spec.maps.map((m) => [m.name, m]));
-    expect([maps.counters.pinning, maps.counters.pinPath, maps.scratch.pinPath, maps.inner.pinning]).toEqual([1, 'tc/globals', 'tc/<object>', 0]);
+    // tc pins PIN_OBJECT_NS maps in a directory named by the SHA-1 of the object file.
+    const sha1 = createHash('sha1').update(readFileSync(object())).digest('hex');
+    expect([maps.counters.pinning, maps.counters.pinPath, maps.scratch.pinPath, maps.inner.pinning]).toEqual([1, 'tc/globals', `tc/${sha1}`, 0]);
     expect(MAP_TYPES[maps.outer.innerMap!.type]).toBe('array');
     expect(maps.outer.contents.map((e) => [e.key[0], e.value])).toEqual([[3, { map: 'inner' }]]);
     expect(maps.calls.contents.map((e) => [e.key[0], e.value])).toEqual([[2, { program: 'tail_target' }]]);

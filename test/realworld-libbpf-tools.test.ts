@@ -117,6 +117,20 @@ describe.skipIf(!HAS_LIBBPF_TOOLS || !existsSync(VMLINUX))(`Debian's libbpf-tool
     expect(drainRecords(c, c.spec.btf)).toEqual([]);
   });
 
+  it('syscount -L: raw_syscalls records, counts and latency per syscall', () => {
+    const c = new Collection(load(tools().get('syscount')!, { measure_latency: 'true' }), { targetBtf: vmlinux });
+    const runner = new EventRunner(c);
+    const events: Event[] = [
+      { prog: 'sys_enter', syscall: 257, pid: 50, comm: 'cat', time: 1000 },
+      { prog: 'sys_exit', syscall: 257, ret: 3, pid: 50, comm: 'cat', dt: 2000 },
+      { prog: 'sys_enter', syscall: 257, pid: 50, comm: 'cat', dt: 1000 },
+      { prog: 'sys_exit', syscall: 257, ret: 4, pid: 50, comm: 'cat', dt: 500 },
+    ];
+    events.forEach((e, k) => runner.run(e, k + 1));
+    const data = c.map('data').entries().map(([k, v]) => [Buffer.from(k).readUInt32LE(0), Buffer.from(v).readBigUInt64LE(0), Buffer.from(v).readBigUInt64LE(8)]);
+    expect(data).toEqual([[257, 2n, 2500n]]);
+  });
+
   it('the command line runs a tool binary: its one embedded object', () => {
     const show = JSON.parse(cli(['prog', 'show', '/usr/sbin/opensnoop', '--json']).stdout) as { name: string }[];
     expect(show.map((p) => p.name)).toContain('tracepoint__syscalls__sys_exit_openat');

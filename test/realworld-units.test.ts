@@ -11,9 +11,10 @@ import { BPF_CGROUP_DEV_CTX, BPF_SOCK, BPF_SOCK_ADDR, BPF_SOCK_OPS, BPF_SYSCTL, 
 import { parseSection, sectionForType } from '../src/loader/sections.js';
 import { parseTracefsFormat } from '../src/loader/trace-contexts.js';
 import { parseEvents } from '../src/runtime/events.js';
+import { Collection } from '../src/runtime/collection.js';
 import { compileOn, runOn } from '../src/runtime/jit-backend.js';
 import { Interpreter } from '../src/vm/index.js';
-import { thrownAs } from './helpers.js';
+import { cli, thrownAs } from './helpers.js';
 import { CLANG_SKIP, compileC, HAS_CLANG } from './toolchain.js';
 
 const GLOBALS = `#include <linux/bpf.h>
@@ -64,6 +65,20 @@ describe.skipIf(!HAS_CLANG)(`globals set before load, typed by BTF${CLANG_SKIP}`
     expect(fail({ mode: 'MODE_MAYBE' })).toMatch(/global mode \(const volatile enum mode, \.rodata\): "MODE_MAYBE" is not an enumerator of enum mode \(MODE_OFF, MODE_ON\) or an integer/);
     expect(fail({ nothing: 1 })).toMatch(/^configure: no global variable nothing in .rodata, .data, .bss or .kconfig \(globals: /);
     expect(fail({ pids: '1,2,3,4,5' })).toMatch(/5 values for 4 elements/);
+  });
+
+  it('.kconfig externs too, over what the kernel configuration says', () => {
+    const source = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+extern int LINUX_KERNEL_VERSION __kconfig;
+extern _Bool CONFIG_BPF_SYSCALL __kconfig __weak;
+SEC("uprobe") int kv(void *ctx) { return CONFIG_BPF_SYSCALL ? LINUX_KERNEL_VERSION : 1; }
+char _license[] SEC("license") = "GPL";`;
+    const bytes = new Uint8Array(readFileSync(compileC('kconfig-set', source)));
+    const run = (globals: Record<string, string>) => new Collection(loadCollectionSpec(bytes, { kernelVersion: 0x060000, globals })).program('kv').run().r0;
+    expect(run({ CONFIG_BPF_SYSCALL: 'y' })).toBe(0x060000n);
+    expect(run({ CONFIG_BPF_SYSCALL: 'y', LINUX_KERNEL_VERSION: '0x050f00' })).toBe(0x050f00n);
+    expect(run({ CONFIG_BPF_SYSCALL: 'n' })).toBe(1n);
   });
 
   it('map sizes, refusing global data and zero', () => {
@@ -157,5 +172,25 @@ describe('events files', () => {
     expect(() => parseEvents('{"prog": "p"}\n{"prog": "p", "argz": []}')).toThrow('line 2: unknown key "argz"');
     expect(() => parseEvents('{"prog": 3}')).toThrow('line 1: "prog" names the program to run');
     expect(() => parseEvents('{nope')).toThrow(/^line 1: not JSON/);
+  });
+});
+
+describe.skipIf(!HAS_CLANG || !existsSync('/sys/kernel/btf/vmlinux'))(`kernel variables (__ksym)${CLANG_SKIP}`, () => {
+  it('resolve as libbpf does, a weak missing one to 0; the resolved ones cannot run and prog show says so', () => {
+    const object = compileC('ksym-vars', `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+extern const void runqueues __ksym;
+extern const void no_kernel_has_this __ksym __weak;
+SEC("raw_tp") int missing(void *ctx) { return &no_kernel_has_this == 0; }
+long where;
+SEC("raw_tp") int present(void *ctx) { where = (long)&runqueues; return 0; }
+char _license[] SEC("license") = "GPL";`);
+    const show = JSON.parse(cli(['prog', 'show', object, '--json']).stdout) as { name: string; kernel_variables: string[]; unsupported_kernel_variables: string[] }[];
+    expect(show.map((p) => [p.name, p.kernel_variables, p.unsupported_kernel_variables])).toEqual([
+      ['missing', ['no_kernel_has_this'], []],
+      ['present', ['runqueues'], ['runqueues']],
+    ]);
+    expect(cli(['run', object, '--prog', 'missing']).stdout).toContain('r0 = 0x1 (1)');
+    expect(cli(['run', object, '--prog', 'present']).stderr).toContain('kernel variable runqueues: typed and typeless __ksym variables point into kernel memory');
   });
 });

@@ -8,14 +8,7 @@ import { parseInteger } from '../loader/configure.js';
 import type { Collection } from '../runtime/collection.js';
 import { cgroupIdsOf } from '../runtime/host-linux.js';
 
-/** CGROUP_OPTION declares `--cgroup`. */
-export const CGROUP_OPTION = {
-  name: 'cgroup',
-  kind: 'string' as const,
-  value: 'MAP[I]=CGROUP',
-  repeatable: true,
-  description: 'object: put a cgroup (a cgroup v2 path, or its id) at index I (default 0) of a cgroup array map, as a tool\'s cgroup filter option does',
-};
+export { CGROUP_OPTION } from './option-specs.js';
 
 /** applyCgroups fills cgroup array slots from `--cgroup` values. */
 export function applyCgroups(c: Collection, values: readonly string[] | undefined): void {

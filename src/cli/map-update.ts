@@ -7,15 +7,6 @@ import { UsageError } from '../errors.js';
 import { parseInteger } from '../loader/configure.js';
 import type { Collection } from '../runtime/collection.js';
 
-/** MAP_UPDATE_OPTION declares `--map-update`. */
-export const MAP_UPDATE_OPTION = {
-  name: 'map-update',
-  kind: 'string' as const,
-  value: 'MAP[KEY]=VALUE',
-  repeatable: true,
-  description: 'object: write an element before the run, as user space does with bpf_map_update_elem (integers stored little-endian in the key/value size, or hex:BYTES)',
-};
-
 /** encode reads an integer or `hex:` bytes into exactly `size` bytes. */
 function encode(text: string, size: number, what: string): Uint8Array {
   if (text.startsWith('hex:')) {

@@ -9,15 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { LOOPBACK, type NetEnv, type NetInterface, type Route, type RouteType } from '../helpers/packet/net.js';
-import type { OptionSpec, Parsed } from './args.js';
-
-/** NET_OPTIONS declare the network options of `run`. */
-export const NET_OPTIONS: OptionSpec[] = [
-  { name: 'link', kind: 'string', value: 'SPEC', repeatable: true, description: "object: declare a device: 'NAME ifindex N [address MAC] [mtu N] [addr IP]... [noforward]'" },
-  { name: 'route', kind: 'string', value: 'SPEC', repeatable: true, description: "object: declare a route as ip route writes it: '[TYPE] PREFIX|default [via GW] [dev NAME] [src IP] [metric N] [mtu [lock] N] [table N]' (what bpf_fib_lookup finds)" },
-  { name: 'neigh', kind: 'string', value: 'SPEC', repeatable: true, description: "object: declare a neighbour: 'IP lladdr MAC dev NAME' (the MAC bpf_fib_lookup returns)" },
-  { name: 'net', kind: 'string', value: 'FILE', description: 'object: declare links, routes and neighbours from a JSON file in ip -j\'s format ({"links": [...], "routes": [...], "neighbours": [...]})' },
-];
+import type { Parsed } from './args.js';
 
 /** The routing tables ip names. */
 const NAMED_TABLES: Record<string, number> = { default: 253, local: 255 };

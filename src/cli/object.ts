@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { LoadError, NotSupportedError, UsageError } from '../errors.js';
-import type { ProgramSpec } from '../loader/spec.js';
+import { MapType, type ProgramSpec } from '../loader/spec.js';
+import { BtfKind } from '../loader/btf/types.js';
 import type { Parsed } from './args.js';
 import { parseBtf, type Btf } from '../loader/btf/parse.js';
 import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.js';
@@ -25,7 +26,14 @@ export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 export function readBtfFile(path: string): Btf {
   const bytes = readFile(path);
   if (!isElf(bytes)) return parseBtf(bytes);
-  const sec = parseElf(bytes).sections.find((s) => s.name === '.BTF');
+  let elf;
+  try {
+    elf = parseElf(bytes, 'any');
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    throw new LoadError(e.code, `${path}: read ELF: ${e.message}`, { section: path }, { cause: e });
+  }
+  const sec = elf.sections.find((s) => s.name === '.BTF');
   if (!sec) throw new LoadError('no-btf', `${path}: the ELF object has no .BTF section`, { section: path });
   return parseBtf(sec.data);
 }
@@ -63,13 +71,7 @@ export interface ObjectOptions {
   type?: string;
 }
 
-/** CONFIGURE_OPTIONS are the options that configure an object before load, like a libbpf skeleton's user space. */
-export const CONFIGURE_OPTIONS = [
-  { name: 'set', kind: 'string' as const, value: 'NAME=VALUE', repeatable: true, description: 'object: set a .rodata/.data/.bss/.kconfig global before load, typed by its BTF (integers, bools, enums, strings, lists)' },
-  { name: 'map-size', kind: 'string' as const, value: 'MAP=N', repeatable: true, description: 'object: set a map\'s max_entries before load (maps declared with max_entries 0 need it)' },
-  { name: 'map-value-size', kind: 'string' as const, value: 'MAP=BYTES', repeatable: true, description: 'object: set a map\'s value size before load (stack trace maps sized by stack depth)' },
-  { name: 'type', kind: 'string' as const, value: 'TYPE', description: 'object: force the program type of every program: a kernel name (socket_filter, kprobe, tracepoint, xdp, sched_cls, ...) or a libbpf section name (tp/syscalls/sys_enter_openat, fentry/FUNC)' },
-];
+export { CONFIGURE_OPTIONS } from './option-specs.js';
 
 /** objectOptionsOf reads the loading options of a parsed command line. */
 export function objectOptionsOf(flags: Parsed['flags']): ObjectOptions {
@@ -106,7 +108,9 @@ function configureOptions(opts: ObjectOptions): ConfigureOptions {
 
 /** loadObject reads and loads an ELF object with the CLI's sources of target BTF and kernel configuration. */
 export function loadObject(path: string, opts: ObjectOptions): { spec: LoadedCollection; targetBtf: () => Btf | undefined } {
-  const bytes = bpfObjectOf(path, readFile(path));
+  const file = readFile(path);
+  if (!isElf(file)) throw new LoadError('not-elf', `${path}: not an ELF file (expected an object built with clang -target bpf)`, { section: path });
+  const bytes = bpfObjectOf(path, file);
   const btf = targetBtf(opts.btf);
   const spec = loadCollectionSpec(bytes, {
     ...configureOptions(opts),
@@ -146,4 +150,19 @@ export function pickProgram(progs: readonly ProgramSpec[], flags: Parsed['flags'
   }
   if (progs.length === 1) return progs[0];
   throw new UsageError('choose-program', `the object has ${progs.length} programs; choose one with --prog NAME: ${names}`);
+}
+
+/** recordTypes reads `--record-type MAP=STRUCT` items, each naming a ring or perf buffer map and a struct of the object's BTF. */
+export function recordTypes(spec: LoadedCollection, items: string[]): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const kv of items) {
+    const m = /^([^=]+)=(?:struct\s+)?([A-Za-z_]\w*)$/.exec(kv);
+    if (!m) throw new UsageError('bad-option', `--record-type expects MAP=STRUCT, got "${kv}"`);
+    const [, map, struct] = m;
+    const outputs = spec.maps.filter((x) => x.type === MapType.ringbuf || x.type === MapType.perf_event_array).map((x) => x.name);
+    if (!outputs.includes(map)) throw new UsageError('bad-option', `--record-type: no ring or perf buffer map "${map}" in the object (${outputs.length ? `its output maps: ${outputs.join(', ')}` : 'it has none'})`);
+    if (!spec.btf?.findByName(struct, BtfKind.STRUCT).length) throw new UsageError('bad-option', `--record-type: no struct "${struct}" in the object's BTF`);
+    types.set(map, struct);
+  }
+  return types;
 }

@@ -10,40 +10,49 @@ import type { HelperEnv } from './env.js';
 /** MAX_TAIL_CALLS is the kernel's MAX_TAIL_CALL_CNT. */
 export const MAX_TAIL_CALLS = 33;
 
-/** ArgKind is the kind of a helper argument, named after the kernel's `bpf_arg_type`. */
-export type ArgKind =
-  | 'anything'
-  | 'scalar'
-  | 'ptr_to_mem'
-  /** Memory or NULL (with a size that may then be 0): bpf_redirect_neigh's next hop. */
-  | 'ptr_to_mem_or_null'
-  | 'ptr_to_uninit_mem'
-  | 'const_size'
-  | 'const_size_or_zero'
-  | 'ptr_to_ctx'
-  | 'ptr_to_cstring'
-  | 'const_map_ptr'
-  | 'ptr_to_map_key'
-  | 'ptr_to_map_value'
-  | 'ptr_to_func'
-  /** A socket of any state (`struct bpf_sock_common`): what socket lookups return and bpf_sk_release takes. */
-  | 'ptr_to_sock_common'
+/** ARG_KINDS are the kinds of helper arguments, named after the kernel's `bpf_arg_type` (the native header's enum too). */
+export const ARG_KINDS = [
+  'anything',
+  'scalar',
+  'ptr_to_mem',
+  'ptr_to_uninit_mem',
+  'const_size',
+  'const_size_or_zero',
+  'ptr_to_ctx',
+  'ptr_to_cstring',
+  'const_map_ptr',
+  'ptr_to_map_key',
+  'ptr_to_map_value',
+  'ptr_to_func',
   /** A pointer to a kernel object of the BTF type named in `HelperProto.argBtf` (trusted, as kfuncs take them). */
-  | 'ptr_to_btf_id';
+  'ptr_to_btf_id',
+  /** Memory or NULL (with a size that may then be 0): bpf_redirect_neigh's next hop. */
+  'ptr_to_mem_or_null',
+  /** A socket of any state (`struct bpf_sock_common`): what socket lookups return and bpf_sk_release takes. */
+  'ptr_to_sock_common',
+] as const;
+
+/** ArgKind is the kind of a helper argument. */
+export type ArgKind = (typeof ARG_KINDS)[number];
+
+/**
+ * RET_KINDS are the kinds of helper return values; `ptr_to_btf_id(_or_null)` point to a kernel object of the BTF type
+ * named in `HelperProto.retBtf` (never NULL, or possibly NULL).
+ */
+export const RET_KINDS = [
+  'integer',
+  'void',
+  'ptr_to_map_value_or_null',
+  'ptr_to_mem_or_null',
+  'noreturn_on_success',
+  'ptr_to_btf_id_or_null',
+  'ptr_to_btf_id',
+  /** A socket (`struct bpf_sock`) or NULL; with `acquire`, a reference the program must release (bpf_sk_release). */
+  'ptr_to_socket_or_null',
+] as const;
 
 /** RetKind is the kind of a helper's return value. */
-export type RetKind =
-  | 'integer'
-  | 'void'
-  | 'ptr_to_map_value_or_null'
-  | 'ptr_to_mem_or_null'
-  | 'noreturn_on_success'
-  /** A socket (`struct bpf_sock`) or NULL; with `acquire`, a reference the program must release (bpf_sk_release). */
-  | 'ptr_to_socket_or_null'
-  /** A pointer to a kernel object of the BTF type named in `HelperProto.retBtf`, or NULL. */
-  | 'ptr_to_btf_id_or_null'
-  /** A pointer to a kernel object of the BTF type named in `HelperProto.retBtf`, never NULL. */
-  | 'ptr_to_btf_id';
+export type RetKind = (typeof RET_KINDS)[number];
 
 /** HelperProto is a helper's signature as the verifier sees it. */
 export interface HelperProto {

@@ -50,6 +50,7 @@ export class JitProgram {
   private readonly stackLimit: bigint;
   private state: RunState = { tailCalls: 0, callbackBudget: 0, callbackDepth: 0, budgetLabel: 0 };
 
+  /** @internal (a WebAssembly type in its signature; see GuestMemory.memory): programs come from compileOn. */
   constructor(
     readonly compiled: CompiledProgram,
     private readonly env: JitEnv,

@@ -125,7 +125,7 @@ function buildProgram(linked: Linked, elf: ElfFile, ext: BtfExt | undefined, cor
     insns: linked.insns,
     subprograms: linked.placed.slice(1).map((p) => ({ name: p.func.name, pc: p.pc })),
     mapRefs: linked.mapRefs,
-    ksyms: linked.ksyms.map((k) => ({ ...k, btfId: ksyms.get(k.name)?.targetId ?? 0 })),
+    ksyms: linked.ksyms.map((k) => ({ ...k, btfId: ksyms.get(k.name)?.targetId ?? 0, symbol: ksyms.get(k.name)?.kind ?? 'func' })),
     funcInfo,
     lineInfo,
     coreRelocations,

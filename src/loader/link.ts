@@ -86,10 +86,14 @@ export function relocate(elf: ElfFile, code: Map<number, CodeSection>, mapSectio
       const pc = rel.offset / SLOT_SIZE;
       const ins = cs.insns[pc];
       const sym = elf.symbols[rel.symbol];
+      const aligned = rel.offset % SLOT_SIZE === 0;
       const fail = (why: string): never => {
-        throw new LoadError('relocation', `section ${cs.section.name}: pc ${pc}: relocation against ${sym.name || 'section ' + sym.shndx}: ${why}`, { ...where, pc });
+        // A misaligned offset has no pc: it is named in bytes.
+        const at = aligned ? `pc ${pc}` : `byte offset ${rel.offset}`;
+        throw new LoadError('relocation', `section ${cs.section.name}: ${at}: relocation against ${sym.name || 'section ' + sym.shndx}: ${why}`, aligned ? { ...where, pc } : where);
       };
-      if (rel.offset % SLOT_SIZE || ins === undefined) fail(`offset ${rel.offset} is not an instruction`);
+      if (!aligned) fail(`not on an instruction boundary (a multiple of ${SLOT_SIZE} bytes)`);
+      if (ins === undefined) fail(`beyond the end of the section (${cs.insns.length} instructions)`);
       if (rel.type === R_BPF.R64_32) {
         if (ins.opcode !== OP_CALL || ins.src !== CALL_LOCAL) fail(`R_BPF_64_32 applies to "${formatInsn(cs.insns, pc)}", not a local call`);
         if (sym.shndx === SHN.UNDEF) {

@@ -9,6 +9,7 @@ import type { Btf } from './btf/parse.js';
 import { BtfKind, type BtfComposite, type BtfType } from './btf/types.js';
 import { STT, type ElfFile, type ElfRel, type ElfSection } from './elf.js';
 import { MAP_TYPES, MapType, type MapEntry, type MapSpec } from './spec.js';
+import { sha1Hex } from './sha1.js';
 
 /** Fields of the legacy struct bpf_map_def, in order (u32 each). */
 const LEGACY_FIELDS = ['type', 'keySize', 'valueSize', 'maxEntries', 'flags'] as const;
@@ -38,6 +39,8 @@ export interface LegacyLinks {
   innerMapIdx: Map<string, number>;
   /** The legacy maps in the order of their offsets in the section (what inner_map_idx counts). */
   byOffset: string[];
+  /** SHA-1 of the object file, computed when a map is pinned in the object's namespace (tc's directory name). */
+  objectHash?: string;
 }
 
 /** emptyLinks returns LegacyLinks with nothing in them. */
@@ -93,7 +96,7 @@ export function legacyMaps(elf: ElfFile, section: ElfSection, links: LegacyLinks
       if (innerId) links.innerIds.set(sym.name, innerId);
       if (pinning === TC_PIN_GLOBAL_NS || pinning === TC_PIN_OBJECT_NS) {
         spec.pinning = 1;
-        spec.pinPath = pinning === TC_PIN_GLOBAL_NS ? 'tc/globals' : 'tc/<object>';
+        spec.pinPath = pinning === TC_PIN_GLOBAL_NS ? 'tc/globals' : `tc/${(links.objectHash ??= sha1Hex(elf.bytes))}`;
       } else if (pinning !== 0) {
         // tc looks other values up in /etc/iproute2/bpf_pinning; keep the number for whoever pins.
         spec.pinning = 1;

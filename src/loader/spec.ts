@@ -101,7 +101,7 @@ export interface MapSpec {
   pinning: number;
   /**
    * Where a pinned map goes, relative to the BPF file system, when its definition says (iproute2's bpf_elf_map:
-   * `tc/globals` for PIN_GLOBAL_NS, `tc/<object>` for PIN_OBJECT_NS, which tc names by the object's hash); libbpf's
+   * `tc/globals` for PIN_GLOBAL_NS, `tc/<SHA-1 of the object file>` for PIN_OBJECT_NS, as tc pins them); libbpf's
    * default (the root, or the loader's pin_root_path) otherwise.
    */
   pinPath?: string;
@@ -200,7 +200,7 @@ export interface ProgramSpec {
    * addresses (`lddw` with src BPF_PSEUDO_BTF_ID). `btfId` is 0 for a weak symbol the target lacks: its address loads
    * 0 and its call is poisoned (helper id POISON_CALL_KFUNC_BASE + index, as libbpf does).
    */
-  ksyms?: { pc: number; name: string; kind: 'call' | 'address'; btfId: number }[];
+  ksyms?: { pc: number; name: string; kind: 'call' | 'address'; btfId: number; symbol?: 'func' | 'var' }[];
   funcInfo: FuncInfo[];
   lineInfo: LineInfo[];
   coreRelocations: CoreRelocation[];

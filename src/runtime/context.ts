@@ -134,15 +134,16 @@ export function buildContext(spec: ProgramSpec, input: ContextInput, resolved?: 
       } else if (layout.kind === 'args') {
         args.forEach((v, i) => put(dv, 8 * i, 8, v));
         if (input.ret !== undefined) put(dv, 8 * argCount, 8, input.ret);
-      } else if (layout.fields.some((f) => f.name === 'id')) {
-        set('id', input.syscall ?? 0n);
-        args.forEach((v, i) => set(`args[${i}]`, v));
-        if (input.ret !== undefined) set('ret', input.ret);
       } else if (layout.inputs) {
         if (args.length > layout.inputs.length) {
           throw new UsageError('bad-context', `${layout.name} takes at most ${layout.inputs.length} arguments (${layout.inputs.join(', ')}), got ${args.length}`);
         }
         args.forEach((v, i) => setField(layout, bytes, layout.inputs![i], v, fixed));
+      } else if (layout.fields.some((f) => f.name === 'id')) {
+        // The records of syscall tracepoints: the number, then the arguments or the return value.
+        set('id', input.syscall ?? 0n);
+        args.forEach((v, i) => set(`args[${i}]`, v));
+        if (input.ret !== undefined) set('ret', input.ret);
       } else if (args.length && layout.kind !== 'packet') {
         throw new UsageError('bad-context', `programs of type ${spec.type} take no arguments; give the context bytes instead`);
       }

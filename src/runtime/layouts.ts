@@ -21,6 +21,10 @@ export function layoutFor(spec: ProgramSpec, btf: () => Btf | undefined, tracefs
     const target = name ? btf() : undefined;
     return (target && btfArgsLayout(target, spec.type, name)) || U64_ARGS;
   }
+  // raw_syscalls/sys_enter and sys_exit have the records of the syscalls/ tracepoints (trace_event_raw_sys_enter/exit).
+  if (spec.type === 'tracepoint' && spec.attach.category === 'raw_syscalls' && (name === 'sys_enter' || name === 'sys_exit')) {
+    return contextFor(spec.type, `${name}_`);
+  }
   if (spec.type === 'tracepoint' && spec.attach.category && !/^sys_(enter|exit)_/.test(name)) {
     const text = tracefs?.(spec.attach.category, name);
     const fromTracefs = text ? parseTracefsFormat(text, `${spec.attach.category}/${name}`) : undefined;

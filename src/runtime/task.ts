@@ -23,6 +23,7 @@ export type TaskIdentity = Pick<HostEnv, 'pid' | 'tgid' | 'comm'>;
  */
 export class TaskStandIns {
   private readonly byPid = new Map<number, number>();
+  private readonly identities = new Map<number, TaskIdentity>();
   private readonly btf: () => Btf | undefined;
 
   constructor(
@@ -54,10 +55,17 @@ export class TaskStandIns {
 
   private task(who: TaskIdentity): number {
     const known = this.byPid.get(who.pid);
-    if (known !== undefined) return known;
     const btf = this.btf();
+    if (known !== undefined) {
+      // A task keeps its stand-in; what changed (its name after an exec, its thread group) is written into it.
+      const seen = this.identities.get(who.pid)!;
+      if (known !== 0 && btf && (seen.tgid !== who.tgid || seen.comm !== who.comm)) fillTaskStandIn(this.mem, btf, known, who);
+      this.identities.set(who.pid, { ...who });
+      return known;
+    }
     const at = btf ? buildTaskStandIn(this.mem, btf, who) : 0;
     this.byPid.set(who.pid, at);
+    this.identities.set(who.pid, { ...who });
     return at;
   }
 }
@@ -66,9 +74,14 @@ export class TaskStandIns {
 export function buildTaskStandIn(mem: GuestMemory, btf: Btf, host: TaskIdentity): number {
   const id = btf.findByName('task_struct', BtfKind.STRUCT)[0];
   if (id === undefined) return 0;
-  const size = btf.sizeOf(id);
-  const region = mem.addRegion('task_struct', size, { writable: false });
-  const at = region.start;
+  const region = mem.addRegion('task_struct', btf.sizeOf(id), { writable: false });
+  fillTaskStandIn(mem, btf, region.start, host);
+  return region.start;
+}
+
+/** fillTaskStandIn writes a task's identity into its stand-in at `at`: pid, tgid, comm, and parents pointing to itself. */
+export function fillTaskStandIn(mem: GuestMemory, btf: Btf, at: number, host: TaskIdentity): void {
+  const id = btf.findByName('task_struct', BtfKind.STRUCT)[0]!;
   const dv = mem.dv;
   const u32 = (name: string, v: number) => {
     const off = memberOffset(btf, id, name);
@@ -84,6 +97,8 @@ export function buildTaskStandIn(mem: GuestMemory, btf: Btf, host: TaskIdentity)
   ptr('parent');
   ptr('group_leader');
   const comm = memberOffset(btf, id, 'comm');
-  if (comm !== undefined) mem.u8.set(new TextEncoder().encode(host.comm.slice(0, 15)), at + comm);
-  return at;
+  if (comm !== undefined) {
+    mem.u8.fill(0, at + comm, at + comm + 16);
+    mem.u8.set(new TextEncoder().encode(host.comm.slice(0, 15)), at + comm);
+  }
 }

@@ -14,11 +14,9 @@ import { HelperCallImpl } from './helper-call.js';
 import { setU64, toU64 } from './int64.js';
 import { FRAME_WORDS, runSteps, type Env, type ExecState } from './interpreter.js';
 import { prepare, type LddwResolver, type Prepared } from './prepare.js';
+import { DEFAULT_BUDGET, DEFAULT_MAX_CALL_DEPTH } from './limits.js';
 
-/** DEFAULT_BUDGET is the instruction budget of a run unless the caller sets one (about a second of interpretation). */
-export const DEFAULT_BUDGET = 100_000_000;
-/** DEFAULT_MAX_CALL_DEPTH is the number of call frames, as the kernel's MAX_CALL_FRAMES. */
-export const DEFAULT_MAX_CALL_DEPTH = 8;
+export { DEFAULT_BUDGET, DEFAULT_MAX_CALL_DEPTH } from './limits.js';
 const STACK_FRAME = 512;
 /** Largest countdown handed to the loop at once (a V8 small integer). */
 const CHUNK = 0x3fffffff;

@@ -13,7 +13,8 @@ import type { Parsed } from '../args.js';
 import { loadObject, objectOptionsOf } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 import { applyCgroups } from '../cgroups.js';
-import { hostOptions, list, mapLines, mapsJson } from './run-object.js';
+import { collectionMapLines, collectionMapsJson, hostOptions, list } from './run-object.js';
+import { recordTypes } from '../object.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
@@ -34,11 +35,11 @@ export async function runEvents(path: string, flags: Parsed['flags'], out: Outpu
   }
   const events = parseEvents(text);
   const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
+  const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
   await prepareBackend(flags.backend as string | undefined);
   const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: events.length });
   applyCgroups(c, flags.cgroup as string[] | undefined);
   const runner = new EventRunner(c, { budget: flags.budget as number | undefined });
-  const types = new Map(list(flags['record-type']).map((kv) => kv.split('=') as [string, string]));
   const results: object[] = [];
   for (const { line, event } of events) {
     let r;
@@ -64,10 +65,10 @@ export async function runEvents(path: string, flags: Parsed['flags'], out: Outpu
     for (const s of o.signals) out.text(`  signal ${s.signal}${s.thread ? ' (thread)' : ''}`);
   }
   const dumps = [...c.maps.values()].map((m) => dumpMap(m, spec.btf, c.host.ncpus));
-  if (out.json) out.data({ file: path, events_file: file, backend: [...c.programs.values()][0]?.backend, events: results, maps: mapsJson(c, dumps) });
+  if (out.json) out.data({ file: path, events_file: file, backend: [...c.programs.values()][0]?.backend, events: results, maps: collectionMapsJson(c, dumps) });
   else {
-    const lines = mapLines(c, dumps);
-    if (lines.length > 1) out.text(lines.join('\n'));
+    const lines = collectionMapLines(c, dumps);
+    if (lines.length) out.text(lines.join('\n'));
   }
   return EXIT.ok;
 }

@@ -15,12 +15,12 @@ import { checkLinkType, LINKTYPE, readCapture, writePcap, type CapturedPacket } 
 import { decodePacket, summarize, type Layer } from '../../runtime/packet-decode.js';
 import { verdictOf } from '../../runtime/verdict.js';
 import type { Parsed } from '../args.js';
-import { loadObject, objectOptionsOf, pickProgram } from '../object.js';
+import { loadObject, objectOptionsOf, pickProgram, recordTypes } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 import { applyCgroups } from '../cgroups.js';
 import { netOptions } from '../net.js';
 import { applyMapUpdates } from '../map-update.js';
-import { hostOptions, list, mapLines, mapsJson } from './run-object.js';
+import { collectionMapLines, collectionMapsJson, hostOptions, list } from './run-object.js';
 
 /** l2Length is the length of an Ethernet header with its VLAN tags (what an L3 program does not see). */
 function l2Length(frame: Uint8Array): number {
@@ -39,6 +39,7 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
   const pcapPath = String(flags.pcap);
   const capture = readCapture(new Uint8Array(readFileSync(pcapPath)), pcapPath);
   const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
+  const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
   await prepareBackend(flags.backend as string | undefined);
   const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: capture.packets.length, net: netOptions(flags) });
   applyCgroups(c, flags.cgroup as string[] | undefined);
@@ -50,7 +51,6 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
   const l3 = startsAtNetwork(p.spec.type);
   const ifindex = flags.ifindex as number | undefined;
   const verbose = flags.verbose === true;
-  const types = new Map(list(flags['record-type']).map((kv) => kv.split('=') as [string, string]));
   const outPackets: CapturedPacket[] = [];
   const results: object[] = [];
   const counts = new Map<string, number>();
@@ -103,10 +103,10 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
   const dumps = [...c.maps.values()].map((m) => dumpMap(m, spec.btf, c.host.ncpus));
   const summary = Object.fromEntries(counts);
   if (out.json) {
-    out.data({ file: path, program: p.spec.name, type: p.spec.type, backend: p.backend, capture: { file: pcapPath, format: capture.format, packets: capture.packets.length }, summary, packets: results, maps: mapsJson(c, dumps) });
+    out.data({ file: path, program: p.spec.name, type: p.spec.type, backend: p.backend, capture: { file: pcapPath, format: capture.format, packets: capture.packets.length }, summary, packets: results, maps: collectionMapsJson(c, dumps) });
   } else {
     out.text(`verdicts: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
-    const lines = mapLines(c, dumps);
+    const lines = collectionMapLines(c, dumps);
     if (lines.length > 1) out.text(lines.join('\n'));
   }
   return EXIT.ok;
