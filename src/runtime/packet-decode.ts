@@ -1,8 +1,8 @@
 /**
  * Decoding packet headers for people reading a run: Ethernet with 802.1Q/802.1ad tags, ARP, IPv4 (header checksum
- * checked) and IPv6 (extension headers walked), TCP, UDP, ICMP and ICMPv6 (checksums over the pseudo-header checked),
- * as a list of layers with a tcpdump-like one-line summary. A truncated or malformed header ends the list with a layer
- * saying so; decoding never throws.
+ * checked) and IPv6 (extension headers walked), the inner packet of IP-in-IP and IPv6-in-IP tunnels, TCP, UDP, ICMP
+ * and ICMPv6 (checksums over the pseudo-header checked), as a list of layers with a tcpdump-like one-line summary. A
+ * truncated or malformed header ends the list with a layer saying so; decoding never throws.
  */
 
 /** Layer is one decoded header. */
@@ -166,6 +166,9 @@ function decodeL4(b: Uint8Array, at: number, end: number, proto: number, src: Ui
     const fields = { type: b[at], code: b[at + 1], csum_ok: csumOk };
     return [{ proto: v6 ? 'icmpv6' : 'icmp', fields, text: `${v6 ? 'ICMPv6' : 'ICMP'} type ${b[at]} code ${b[at + 1]}${csumOk ? '' : ' bad-csum'}` }];
   }
+  // IP in IP (4) and IPv6 in IP (41): the inner packet, as tunnels carry it.
+  if (proto === 4) return decodeIpv4(b.subarray(0, end), at);
+  if (proto === 41) return decodeIpv6(b.subarray(0, end), at);
   return [{ proto: 'payload', fields: { ip_proto: proto, length: end - at }, text: `proto ${proto}, ${end - at} bytes` }];
 }
 
