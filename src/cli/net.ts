@@ -1,14 +1,16 @@
 /**
  * The network packet programs see, declared on the command line in `ip`'s own words: `--link 'eth1 ifindex 3 address
  * 02:00:00:00:00:03 mtu 1500 addr 10.0.1.1'`, `--route '10.1.0.0/16 via 10.0.1.254 dev eth1'` (or `blackhole`,
- * `unreachable`, `prohibit`, `local` before the prefix), `--neigh '10.0.1.254 lladdr 02:00:00:00:00:fe dev eth1'`, or
- * all of it from a JSON file (`--net FILE`) holding what `ip -j link`/`ip -j addr`, `ip -j route` and `ip -j neigh`
- * print, under "links", "routes" and "neighbours" (ip's JSON does not say whether a route's MTU is locked: add
- * "mtu_lock": true to such a route). The loopback device (ifindex 1) is always there.
+ * `unreachable`, `prohibit`, `local` before the prefix), `--neigh '10.0.1.254 lladdr 02:00:00:00:00:fe dev eth1'`,
+ * `--socket 'tcp 10.0.0.1:80'` (listening; with a peer, `udp [fd00::1]:53 [fd00::2]:4000 dev eth1`, connected and
+ * bound to a device), or all of it from a JSON file (`--net FILE`) holding what `ip -j addr`, `ip -j route` and
+ * `ip -j neigh` print under "links", "routes" and "neighbours", and `--socket` words under "sockets" (ip's JSON does
+ * not say whether a route's MTU is locked: add "mtu_lock": true to such a route). The loopback device (ifindex 1) is
+ * always there.
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { LOOPBACK, type NetEnv, type NetInterface, type Route, type RouteType } from '../helpers/packet/net.js';
+import { LOOPBACK, type DeclaredSocket, type NetEnv, type NetInterface, type Route, type RouteType } from '../helpers/packet/net.js';
 import type { Parsed } from './args.js';
 
 /** The routing tables ip names. */
@@ -119,6 +121,32 @@ class NetBuilder {
   }
 }
 
+/** endpoint reads ADDR:PORT or [ADDR6]:PORT. */
+function endpoint(text: string, what: string): { ip: Uint8Array; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  if (!m) throw new UsageError('bad-option', `${what}: "${text}" is not ADDRESS:PORT (IPv6: [ADDRESS]:PORT)`);
+  const port = integer(m[2], `${what}: port`);
+  if (port > 0xffff) throw new UsageError('bad-option', `${what}: port ${port} is out of range`);
+  return { ip: parseIp(m[1], what), port };
+}
+
+/** socketFromWords reads 'tcp|udp LOCAL [REMOTE] [dev NAME]'. */
+function socketFromWords(b: NetBuilder, words: string[], what: string): DeclaredSocket {
+  const protocol = words.shift();
+  if (protocol !== 'tcp' && protocol !== 'udp') throw new UsageError('bad-option', `${what}: expected 'tcp|udp LOCAL [REMOTE] [dev NAME]'`);
+  const local = words.shift();
+  if (!local) throw new UsageError('bad-option', `${what}: a socket needs its local ADDRESS:PORT`);
+  const remote = words[0] && words[0] !== 'dev' ? words.shift() : undefined;
+  const o = pairs(words, new Set(['dev']), new Set(), what);
+  const l = endpoint(local, what);
+  const r = remote !== undefined ? endpoint(remote, what) : undefined;
+  if (r && r.ip.length !== l.ip.length) throw new UsageError('bad-option', `${what}: the local and remote addresses are of different families`);
+  return {
+    protocol, localIp: l.ip, localPort: l.port, ...(r ? { remoteIp: r.ip, remotePort: r.port } : {}),
+    ...(o.has('dev') ? { boundIfindex: b.dev(o.get('dev')![0], what) } : {}),
+  };
+}
+
 function linkFromWords(words: string[], what: string): NetInterface {
   const name = words.shift();
   if (!name) throw new UsageError('bad-option', `${what}: a link needs a name`);
@@ -137,7 +165,7 @@ function linkFromWords(words: string[], what: string): NetInterface {
 type Json = Record<string, unknown>;
 
 function fromJson(b: NetBuilder, file: string): void {
-  let doc: { links?: Json[]; routes?: Json[]; neighbours?: Json[]; neighbors?: Json[] };
+  let doc: { links?: Json[]; routes?: Json[]; neighbours?: Json[]; neighbors?: Json[]; sockets?: string[] };
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
@@ -154,12 +182,13 @@ function fromJson(b: NetBuilder, file: string): void {
     const what = `--net ${file}: neighbours[${i}]`;
     b.env.neighbours.push({ ip: parseIp(String(n.dst), what), mac: parseMac(String(n.lladdr), what), ifindex: b.dev(String(n.dev), what) });
   });
+  (doc.sockets ?? []).forEach((w, i) => b.env.sockets.push(socketFromWords(b, String(w).trim().split(/\s+/), `--net ${file}: sockets[${i}]`)));
 }
 
-/** netOptions builds the declared network from `--net`, `--link`, `--route` and `--neigh` (undefined: none given). */
+/** netOptions builds the declared network from `--net`, `--link`, `--route`, `--neigh` and `--socket` (undefined: none given). */
 export function netOptions(flags: Parsed['flags']): NetEnv | undefined {
   const items = (name: string) => ((flags[name] as string[] | undefined) ?? []).map((s) => s.trim().split(/\s+/).filter(Boolean));
-  if (['net', 'link', 'route', 'neigh'].every((k) => flags[k] === undefined)) return undefined;
+  if (['net', 'link', 'route', 'neigh', 'socket'].every((k) => flags[k] === undefined)) return undefined;
   const b = new NetBuilder();
   if (flags.net !== undefined) fromJson(b, String(flags.net));
   for (const w of items('link')) b.link(linkFromWords(w, `--link '${w.join(' ')}'`));
@@ -171,5 +200,6 @@ export function netOptions(flags: Parsed['flags']): NetEnv | undefined {
     if (!ip || !o.has('lladdr') || !o.has('dev')) throw new UsageError('bad-option', `${what}: expected 'IP lladdr MAC dev NAME'`);
     b.env.neighbours.push({ ip: parseIp(ip, what), mac: parseMac(o.get('lladdr')![0], what), ifindex: b.dev(o.get('dev')![0], what) });
   }
+  for (const w of items('socket')) b.env.sockets.push(socketFromWords(b, w, `--socket '${w.join(' ')}'`));
   return b.env;
 }

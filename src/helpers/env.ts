@@ -94,6 +94,10 @@ export interface HelperEnv {
   packet?: PacketBuffer;
   /** The declared network (interfaces, routes, neighbours, sockets) bpf_fib_lookup and the socket lookups search. */
   net?: NetEnv;
+  /** The device the packet is on (packet programs): socket lookups match sockets bound to it. */
+  ifindex?: number;
+  /** Guest address of the `struct bpf_sock` of declared socket `index` (what socket lookups return). */
+  socketAddress?(index: number): number;
   /** What the run asked for besides its return code: redirect target, clones, tunnel key. */
   actions?: PacketActions;
 }

@@ -13,7 +13,7 @@ import type { Btf } from '../loader/btf/parse.js';
 import { CORE_POISON_IMM } from '../loader/btf/core.js';
 import type { LoadedCollection } from '../loader/collection.js';
 import { PSEUDO_BTF_ID, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, OP_CALL } from '../isa/index.js';
-import { GuestMemory } from '../memory/guest-memory.js';
+import { GuestMemory, type Region } from '../memory/guest-memory.js';
 import { MapType, type ProgramSpec } from '../loader/spec.js';
 import { BTF_TRACING_TYPES, type ContextLayout } from '../loader/contexts.js';
 import { layoutFor, type TracefsReader } from './layouts.js';
@@ -31,6 +31,7 @@ import type { Prepared } from '../vm/prepare.js';
 import { defaultNetEnv, type NetEnv, type PacketActions } from '../helpers/packet/net.js';
 import type { PacketBuffer } from '../helpers/packet/buffer.js';
 import { ingressDevice, packetKindOf, PacketRegions, placePacket } from './packet-run.js';
+import { SIZEOF_BPF_SOCK, writeBpfSock } from '../helpers/packet/sockets.js';
 import { RedirectMap } from '../helpers/maps/redirect-maps.js';
 
 /** CollectionOptions configures the live objects. */
@@ -135,6 +136,8 @@ export class Collection {
   private readonly tracefs: TracefsReader | undefined;
   private readonly layouts = new Map<string, ContextLayout>();
   private readonly cookies = new Map<bigint | typeof CONTEXT_SOCKET, bigint>();
+  /** The declared sockets as struct bpf_sock, made on the first lookup that finds one. */
+  private socketRegion: Region | undefined;
   private ctxRegion = this.mem.addRegion('ctx', 4096, { resizable: true });
   /** The declared network packet programs see. */
   readonly net: NetEnv;
@@ -272,6 +275,18 @@ export class Collection {
   }
 
   /**
+   * socketAddress returns where declared socket `index` is laid out as a read-only `struct bpf_sock` (what socket
+   * lookups return), all of them in one region made on first use.
+   */
+  private socketAddress(index: number): number {
+    if (!this.socketRegion) {
+      this.socketRegion = this.mem.addRegion('bpf_sock', Math.max(1, this.net.sockets.length) * SIZEOF_BPF_SOCK, { writable: false });
+      this.net.sockets.forEach((s, i) => writeBpfSock(this.mem.dv, this.socketRegion!.start + i * SIZEOF_BPF_SOCK, s));
+    }
+    return this.socketRegion.start + index * SIZEOF_BPF_SOCK;
+  }
+
+  /**
    * socketCookie gives each socket a cookie on first use, as the kernel's sock_gen_cookie does (counting from 1): the
    * sockets are those at an address (`struct sock *` of tracing programs) and the contexts' default socket; 0 is the
    * NULL socket. A run may name its context's cookie instead (`socketCookie`).
@@ -336,8 +351,8 @@ export class Collection {
     this.mem.u8.set(ctxBytes, this.ctxRegion.start);
     this.packetRegions.clear();
     let packet: PacketBuffer | undefined;
+    const dev = ingressDevice(this.net, input.ifindex);
     if (data && kind) {
-      const dev = ingressDevice(this.net, input.ifindex);
       packet = placePacket(this.mem, this.packetRegions, kind, program.spec.type, layout, data, this.ctxRegion.start, dev);
       if (!input.ctx) this.setIngress(layout, kind, dev.ifindex, input.ifindex !== undefined);
       const vmEnv = this.vm.env;
@@ -365,6 +380,8 @@ export class Collection {
       socketCookie: (addr) => (addr === BigInt(this.ctxRegion.start) ? (input.socketCookie ?? this.socketCookie(CONTEXT_SOCKET)) : this.socketCookie(addr)),
       references: [],
       signals: [],
+      ifindex: dev.ifindex,
+      socketAddress: (index) => this.socketAddress(index),
       ...(packet ? { packet, net: this.net, actions } : { net: this.net }),
     };
     this.vm.setHelperEnv(env);

@@ -50,7 +50,7 @@ export const runFile: Command['run'] = async ({ flags, positionals }, out) => {
     for (const f of ['out-pcap', 'verbose']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} goes with --pcap`);
     return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
   }
-  for (const f of ['pcap', 'out-pcap', 'ifindex', 'verbose', 'link', 'route', 'neigh', 'net', 'map-update', 'prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
+  for (const f of ['pcap', 'out-pcap', 'ifindex', 'verbose', 'link', 'route', 'neigh', 'socket', 'net', 'map-update', 'prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
     if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
   }
   const file = readProgramFile(positionals[0]);
