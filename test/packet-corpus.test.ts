@@ -14,7 +14,7 @@ import { readCapture, writePcap } from '../src/runtime/pcap.js';
 import { verdictName } from '../src/runtime/verdict.js';
 import { cli, ROOT } from './helpers.js';
 import { kernelRunPackets, type PacketRun } from './realworld-oracle.js';
-import { buildExamples, CLANG_SKIP, HAS_CLANG, HAS_KERNEL, KERNEL_SKIP, scratch } from './toolchain.js';
+import { buildExamples, CLANG_SKIP, compileC, HAS_CLANG, HAS_KERNEL, KERNEL_SKIP, scratch } from './toolchain.js';
 import { CAPTURE_START_NS, corpusPackets } from './packet-capture.js';
 
 const hex = (v: Uint8Array) => Buffer.from(v).toString('hex');
@@ -77,6 +77,30 @@ describe.skipIf(!HAS_KERNEL || !HAS_CLANG)(`the packet corpus agrees with the ke
       // The capture reaches every verdict the program has.
       expect([...seen].sort()).toEqual([...verdicts].sort());
     }
+  });
+});
+
+describe.skipIf(!HAS_KERNEL || !HAS_CLANG)(`a cgroup/skb filter over the capture agrees with the kernel${KERNEL_SKIP || CLANG_SKIP}`, () => {
+  it('takes the packets from their network header, as the test run does after eth_type_trans; the CLI names its verdicts', async () => {
+    const object = compileC('cgroup', readFileSync(join(ROOT, 'test/fixtures/packet/cgroup.bpf.c'), 'utf8'));
+    const frames = readCapture(new Uint8Array(readFileSync(CAPTURE))).packets.map((p) => p.data);
+    const kernel = kernelRunPackets(object, 'filter', frames);
+    const c = new Collection(loadCollectionSpec(new Uint8Array(readFileSync(object))));
+    const mismatches: string[] = [];
+    let compared = 0;
+    frames.forEach((f, i) => {
+      const k = kernel.runs[i];
+      if (refusedByTestRun(f, true)) return expect(k.errno, `packet ${i + 1}`).toBe(22);
+      const r = c.program('filter').run({ data: f.subarray(14) });
+      compared++;
+      // The test run hands the packet back with its Ethernet header zeroed; bpftime-vm's output is the L3 packet.
+      if (Number(r.r0) !== k.retval || '00'.repeat(14) + hex(r.data) !== k.data_out) mismatches.push(`packet ${i + 1}: kernel ${JSON.stringify(k)}, ours ${r.r0} ${hex(r.data)}`);
+    });
+    expect(mismatches).toEqual([]);
+    expect(compared).toBeGreaterThan(50);
+    const out = cli(['run', object, '--pcap', CAPTURE]).stdout;
+    expect(out).toMatch(/^filter \(cgroup_skb\): 65 packets from .*$/m);
+    expect(out).toMatch(/^verdicts: allow \d+, drop \d+$/m);
   });
 });
 

@@ -11,6 +11,7 @@ import { Collection } from '../../runtime/collection.js';
 import { prepareBackend } from '../../runtime/backends.js';
 import { drainRecords, dumpMap } from '../../runtime/inspect.js';
 import { packetKindOf, startsAtNetwork } from '../../runtime/packet-run.js';
+import { ETH_HLEN } from '../../helpers/packet/buffer.js';
 import { checkLinkType, LINKTYPE, readCapture, writePcap, type CapturedPacket } from '../../runtime/pcap.js';
 import { decodePacket, summarize, type Layer } from '../../runtime/packet-decode.js';
 import { verdictOf } from '../../runtime/verdict.js';
@@ -21,13 +22,6 @@ import { applyCgroups } from '../cgroups.js';
 import { netOptions } from '../net.js';
 import { applyMapUpdates } from '../map-update.js';
 import { collectionMapLines, collectionMapsJson, hostOptions, list } from './run-object.js';
-
-/** l2Length is the length of an Ethernet header with its VLAN tags (what an L3 program does not see). */
-function l2Length(frame: Uint8Array): number {
-  let at = 12;
-  while (at + 4 <= frame.length && [0x8100, 0x88a8].includes((frame[at] << 8) | frame[at + 1])) at += 4;
-  return Math.min(frame.length, at + 2);
-}
 
 const layersJson = (layers: Layer[]) => layers.map((l) => ({ layer: l.proto, ...l.fields }));
 
@@ -57,8 +51,8 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
   if (!out.json) out.text(`${p.spec.name} (${p.spec.type}): ${capture.packets.length} packets from ${pcapPath} (${capture.format})`);
   capture.packets.forEach((pkt, i) => {
     const n = i + 1;
-    // L3 programs take the IP packet of an Ethernet capture (its link header stripped).
-    if (l3 && pkt.linkType === LINKTYPE.ETHERNET) pkt = { ...pkt, data: pkt.data.subarray(l2Length(pkt.data)) };
+    // L3 programs take an Ethernet frame from its network header, as the test run does after eth_type_trans.
+    if (l3 && pkt.linkType === LINKTYPE.ETHERNET) pkt = { ...pkt, data: pkt.data.subarray(Math.min(ETH_HLEN, pkt.data.length)) };
     else checkLinkType(pkt.linkType, l3, p.spec.name);
     let r;
     try {
