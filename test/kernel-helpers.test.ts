@@ -26,7 +26,7 @@ describe('helper ids', () => {
 
   it('tell a kernel helper bpftime-vm lacks from an id the kernel does not have', () => {
     const load = (id: number) => () => new Interpreter({ helpers: kernelHelpers() }).load(assemble(`call ${id}\nexit`));
-    expect(thrownAs(NotSupportedError, load(9)).message).toBe('pc 0: call 9: helper bpf_skb_store_bytes (kernel helper 9) is not supported by bpftime-vm');
+    expect(thrownAs(NotSupportedError, load(66)).message).toBe('pc 0: call 66: helper bpf_skb_get_xfrm_state (kernel helper 66) is not supported by bpftime-vm');
     expect(thrownAs(LoadError, load(9999)).message).toBe('pc 0: call 9999: unknown helper 9999 in helper set kernel');
   });
 });

@@ -81,16 +81,16 @@ describe.skipIf(!HAS_CLANG)(`libbpf conventions in one object${CLANG_SKIP}`, () 
     const source = `#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 char LICENSE[] SEC("license") = "GPL";
-SEC("tc") int uses_skb(struct __sk_buff *skb) { char b[4] = {1, 2, 3, 4}; return bpf_skb_store_bytes(skb, 0, b, 4, 0); }
+SEC("tc") int uses_skb(struct __sk_buff *skb) { struct bpf_xfrm_state x; return bpf_skb_get_xfrm_state(skb, 0, &x, sizeof(x), 0); }
 SEC("syscall") int fine(void *ctx) { return 7; }
 `;
     const obj = compileC('unsupported', source);
     const c = new Collection(loadCollectionSpec(new Uint8Array(readFileSync(obj))));
     expect(c.program('fine').run().r0).toBe(7n);
     const e = thrownAs(NotSupportedError, () => c.program('uses_skb'));
-    expect(e.message).toMatch(/^program "uses_skb": pc \d+: call 9: helper bpf_skb_store_bytes \(kernel helper 9\) is not supported by bpftime-vm$/);
+    expect(e.message).toMatch(/^program "uses_skb": pc \d+: call 66: helper bpf_skb_get_xfrm_state \(kernel helper 66\) is not supported by bpftime-vm$/);
     expect(e.location).toMatchObject({ program: 'uses_skb', section: 'tc' });
     const shown = JSON.parse(cli(['prog', 'show', obj, '--json']).stdout) as { name: string; unsupported_helpers: string[] }[];
-    expect(shown.map((p) => [p.name, p.unsupported_helpers])).toEqual([['uses_skb', ['skb_store_bytes']], ['fine', []]]);
+    expect(shown.map((p) => [p.name, p.unsupported_helpers])).toEqual([['uses_skb', ['skb_get_xfrm_state']], ['fine', []]]);
   });
 });

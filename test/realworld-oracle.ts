@@ -22,13 +22,38 @@ export interface KernelRun {
 
 let binary: string | undefined;
 
-/** kernelRun runs `prog` of `object` in the kernel with the oracle's options (see kernel-run.c). */
-export function kernelRun(object: string, prog: string, options: string[] = []): KernelRun {
+function oracle(): string {
   if (!binary) {
     binary = join(scratch(), 'kernel-run');
     execFileSync('cc', ['-Wall', '-Wextra', '-Werror', '-o', binary, join(ROOT, 'test/fixtures/realworld/kernel-run.c'), '-lbpf'], { stdio: ['ignore', 'ignore', 'pipe'] });
   }
-  return JSON.parse(execFileSync(binary, [object, prog, ...options], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as KernelRun;
+  return binary;
+}
+
+/** kernelRun runs `prog` of `object` in the kernel with the oracle's options (see kernel-run.c). */
+export function kernelRun(object: string, prog: string, options: string[] = []): KernelRun {
+  return JSON.parse(execFileSync(oracle(), [object, prog, ...options], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as KernelRun;
+}
+
+/** PacketRun is the kernel's result for one packet: its return value and output packet (hex), or the errno of the run. */
+export interface PacketRun {
+  retval?: number;
+  data_out?: string;
+  errno?: number;
+}
+
+/**
+ * kernelRunPackets runs `prog` of `object` once per packet (BPF_PROG_TEST_RUN, in one process, in network namespace
+ * `netns` if given) after the map updates given (map name, key and value bytes), and returns each run and the errno of
+ * each update (0 when it succeeded).
+ */
+export function kernelRunPackets(object: string, prog: string, packets: Uint8Array[], updates: [string, Uint8Array, Uint8Array][] = [], netns?: string): { runs: PacketRun[]; updates: number[] } {
+  const file = join(scratch(), `packets-${prog}-${packets.length}-${Date.now()}.hex`);
+  writeFileSync(file, packets.map((p) => Buffer.from(p).toString('hex') + '\n').join(''));
+  const args = updates.flatMap(([m, k, v]) => ['--update', m, Buffer.from(k).toString('hex'), Buffer.from(v).toString('hex')]);
+  // In a network namespace, the test run's device and FIB are the namespace's (bpf_fib_lookup against its routes).
+  const [cmd, pre] = netns ? ['ip', ['netns', 'exec', netns, oracle()]] : [oracle(), []];
+  return JSON.parse(execFileSync(cmd, [...pre, object, prog, ...args, '--packets', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 }));
 }
 
 /** cgroup2Root is the cgroup v2 mount point (from /proc/self/mountinfo), or undefined without one. */

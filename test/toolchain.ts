@@ -25,6 +25,8 @@ function missingKernel(): string {
   if (!existsSync('/sys/kernel/btf/vmlinux')) return 'no /sys/kernel/btf/vmlinux';
   if (!works('bpftool', ['version'])) return 'bpftool not found';
   if (!works('bpftool', ['prog', 'list'])) return 'the kernel refuses bpf() here';
+  // Network namespaces with routes for bpf_fib_lookup's oracle.
+  if (!works('ip', ['-V'])) return 'ip not found (iproute2)';
   return '';
 }
 
@@ -74,7 +76,7 @@ export const WASM2C_SKIP = wasm2cMissing ? ` (skipped: ${wasm2cMissing})` : '';
 /** HAS_CLANG tells whether C programs can be built; CLANG_SKIP is the skip reason otherwise. */
 export const HAS_CLANG = clangMissing === '';
 export const CLANG_SKIP = clangMissing ? ` (skipped: ${clangMissing})` : '';
-/** HAS_KERNEL tells whether the kernel can be used as an oracle (root, bpf(), BTF, bpftool). */
+/** HAS_KERNEL tells whether the kernel can be used as an oracle (root, bpf(), BTF, bpftool, ip). */
 export const HAS_KERNEL = kernelMissing === '';
 export const KERNEL_SKIP = kernelMissing ? ` (skipped: ${kernelMissing})` : '';
 

@@ -8,7 +8,7 @@ import { BACKENDS } from '../runtime/backend-names.js';
 import { DEFAULT_BUDGET } from '../vm/limits.js';
 import type { OptionSpec } from './args.js';
 import type { Command } from './command.js';
-import { CGROUP_OPTION, CONFIGURE_OPTIONS } from './option-specs.js';
+import { CGROUP_OPTION, CONFIGURE_OPTIONS, PACKET_OPTIONS } from './option-specs.js';
 
 /** Options of the commands that load an object. */
 const objectOptions: OptionSpec[] = [
@@ -34,6 +34,7 @@ const runCommand: Command = {
       { name: 'kconfig', kind: 'string', value: 'FILE', description: 'object: kernel .config for __kconfig externs (default /boot/config-$(uname -r))' },
       ...CONFIGURE_OPTIONS,
       CGROUP_OPTION,
+      ...PACKET_OPTIONS,
       { name: 'events', kind: 'string', value: 'FILE', description: 'object: run a sequence of events (JSON lines: prog, args, ret, syscall, fields, pid, comm, time...) on one collection and print each one\'s records' },
       { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa, time (ns), cgroup (a cgroup v2 path) or netns_cookie seen by helpers' },
       { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },

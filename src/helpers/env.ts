@@ -4,6 +4,8 @@
  * real process unless the caller overrides values, so tests can pin time, pid or comm.
  */
 import type { BpfMap } from './maps/types.js';
+import type { PacketBuffer } from './packet/buffer.js';
+import type { NetEnv, PacketActions } from './packet/net.js';
 
 /** HostEnv is the machine and process a program believes it runs in. */
 export interface HostEnv {
@@ -88,4 +90,14 @@ export interface HelperEnv {
   readonly signals: { signal: number; thread: boolean }[];
   /** Value set by bpf_override_return, for the host to apply. */
   overrideReturn?: bigint;
+  /** The packet of XDP and socket-buffer programs, which the packet helpers read, write and resize. */
+  packet?: PacketBuffer;
+  /** The declared network (interfaces, routes, neighbours, sockets) bpf_fib_lookup and the socket lookups search. */
+  net?: NetEnv;
+  /** The device the packet is on (packet programs): socket lookups match sockets bound to it. */
+  ifindex?: number;
+  /** Guest address of the `struct bpf_sock` of declared socket `index` (what socket lookups return). */
+  socketAddress?(index: number): number;
+  /** What the run asked for besides its return code: redirect target, clones, tunnel key. */
+  actions?: PacketActions;
 }

@@ -26,6 +26,10 @@ export const ARG_KINDS = [
   'ptr_to_func',
   /** A pointer to a kernel object of the BTF type named in `HelperProto.argBtf` (trusted, as kfuncs take them). */
   'ptr_to_btf_id',
+  /** Memory or NULL (with a size that may then be 0): bpf_redirect_neigh's next hop. */
+  'ptr_to_mem_or_null',
+  /** A socket of any state (`struct bpf_sock_common`): what socket lookups return and bpf_sk_release takes. */
+  'ptr_to_sock_common',
 ] as const;
 
 /** ArgKind is the kind of a helper argument. */
@@ -43,6 +47,8 @@ export const RET_KINDS = [
   'noreturn_on_success',
   'ptr_to_btf_id_or_null',
   'ptr_to_btf_id',
+  /** A socket (`struct bpf_sock`) or NULL; with `acquire`, a reference the program must release (bpf_sk_release). */
+  'ptr_to_socket_or_null',
 ] as const;
 
 /** RetKind is the kind of a helper's return value. */

@@ -130,7 +130,15 @@ export class JitProgram {
         this.g.ctl.value = CTL_EXIT;
         v = call.exitValue;
       } else if (call.tailTarget !== undefined) this.g.ctl.value = CTL_TAIL_CALL;
-      else if (mem.layout !== layout) this.g.ctl.value = CTL_REGIONS;
+      else if (mem.layout !== layout) {
+        this.g.ctl.value = CTL_REGIONS;
+        // A packet helper may have moved the packet LD_ABS/LD_IND read (skb_change_head, skb_adjust_room...).
+        const packet = call.env?.packet;
+        if (packet) {
+          this.g.pkt_start.value = packet.data;
+          this.g.pkt_len.value = packet.length;
+        }
+      }
       return this.result(v);
     };
   }

@@ -13,7 +13,7 @@ import type { Btf } from '../loader/btf/parse.js';
 import { CORE_POISON_IMM } from '../loader/btf/core.js';
 import type { LoadedCollection } from '../loader/collection.js';
 import { PSEUDO_BTF_ID, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, OP_CALL } from '../isa/index.js';
-import { GuestMemory } from '../memory/guest-memory.js';
+import { GuestMemory, type Region } from '../memory/guest-memory.js';
 import { MapType, type ProgramSpec } from '../loader/spec.js';
 import { BTF_TRACING_TYPES, type ContextLayout } from '../loader/contexts.js';
 import { layoutFor, type TracefsReader } from './layouts.js';
@@ -28,6 +28,11 @@ import { TaskStandIns, type TaskIdentity } from './task.js';
 import { KFUNC_ADDRESS_BASE, poisonedSlots, readsKernelPointers } from './program-facts.js';
 import { BtfKind } from '../loader/btf/types.js';
 import type { Prepared } from '../vm/prepare.js';
+import { defaultNetEnv, type NetEnv, type PacketActions } from '../helpers/packet/net.js';
+import type { PacketBuffer } from '../helpers/packet/buffer.js';
+import { ingressDevice, packetKindOf, PacketRegions, placePacket } from './packet-run.js';
+import { SIZEOF_BPF_SOCK, writeBpfSock } from '../helpers/packet/sockets.js';
+import { RedirectMap } from '../helpers/maps/redirect-maps.js';
 
 /** CollectionOptions configures the live objects. */
 export interface CollectionOptions {
@@ -41,10 +46,14 @@ export interface CollectionOptions {
   expectedRuns?: number;
   /** Reads a tracepoint's tracefs `format` file for its record layout (default: the running kernel's tracefs; null: none, BTF only). */
   tracefs?: TracefsReader | null;
+  /** The network packet programs see: interfaces, routes, neighbours, sockets (default: a test run's, loopback only). */
+  net?: Partial<NetEnv>;
 }
 
 /** RunInput is what one program run receives. */
 export interface RunInput extends ContextInput {
+  /** Packet programs: the device the packet arrives on (default 1, loopback), for ingress_ifindex and packet types. */
+  ifindex?: number;
   /** Instruction budget (0 for none). */
   budget?: number;
   /** Called after every instruction (single-stepping, slower). */
@@ -62,6 +71,10 @@ export interface RunOutput {
   /** Signals requested with bpf_send_signal and the value set by bpf_override_return. */
   signals: { signal: number; thread: boolean }[];
   overrideReturn?: bigint;
+  /** XDP programs: the metadata before the packet (bpf_xdp_adjust_meta), empty when none. */
+  meta?: Uint8Array;
+  /** Packet programs: what the run asked for besides its verdict (redirect target, clones, tunnel key). */
+  actions?: PacketActions;
 }
 
 /** Program is a live program bound to a backend. */
@@ -123,7 +136,12 @@ export class Collection {
   private readonly tracefs: TracefsReader | undefined;
   private readonly layouts = new Map<string, ContextLayout>();
   private readonly cookies = new Map<bigint | typeof CONTEXT_SOCKET, bigint>();
+  /** The declared sockets as struct bpf_sock, made on the first lookup that finds one. */
+  private socketRegion: Region | undefined;
   private ctxRegion = this.mem.addRegion('ctx', 4096, { resizable: true });
+  /** The declared network packet programs see. */
+  readonly net: NetEnv;
+  private readonly packetRegions = new PacketRegions(this.mem);
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
   private readonly zeroKey = this.mem.addRegion('zero-key', 8, { writable: false });
 
@@ -175,6 +193,10 @@ export class Collection {
     for (const m of this.mapsByIndex) if (m.spec.readOnly) (m as { freeze?: () => void }).freeze?.();
     this.usesTask = spec.programs.some((p) => p.insns.some((i) => i.opcode === OP_CALL && i.src === 0 && TASK_HELPERS.has(i.imm)));
     this.tasks = new TaskStandIns(this.mem, this.targetBtf, this.host);
+    this.net = { ...defaultNetEnv(), ...opts.net };
+    for (const m of this.mapsByIndex) {
+      if (m instanceof RedirectMap) m.deviceExists = (ifindex) => this.net.interfaces.some((i) => i.ifindex === ifindex);
+    }
   }
 
   private loadProgram(p: ProgramSpec, tier: ReturnType<typeof tierOf>): void {
@@ -253,6 +275,18 @@ export class Collection {
   }
 
   /**
+   * socketAddress returns where declared socket `index` is laid out as a read-only `struct bpf_sock` (what socket
+   * lookups return), all of them in one region made on first use.
+   */
+  private socketAddress(index: number): number {
+    if (!this.socketRegion) {
+      this.socketRegion = this.mem.addRegion('bpf_sock', Math.max(1, this.net.sockets.length) * SIZEOF_BPF_SOCK, { writable: false });
+      this.net.sockets.forEach((s, i) => writeBpfSock(this.mem.dv, this.socketRegion!.start + i * SIZEOF_BPF_SOCK, s));
+    }
+    return this.socketRegion.start + index * SIZEOF_BPF_SOCK;
+  }
+
+  /**
    * socketCookie gives each socket a cookie on first use, as the kernel's sock_gen_cookie does (counting from 1): the
    * sockets are those at an address (`struct sock *` of tracing programs) and the contexts' default socket; 0 is the
    * NULL socket. A run may name its context's cookie instead (`socketCookie`).
@@ -265,6 +299,17 @@ export class Collection {
       this.cookies.set(socket, cookie);
     }
     return cookie;
+  }
+
+  /**
+   * setIngress writes the receiving device into a packet context: xdp_md.ingress_ifindex, __sk_buff.ifindex, and
+   * __sk_buff.ingress_ifindex only when the run names a device (a kernel test run's skb has no skb_iif).
+   */
+  private setIngress(layout: ContextLayout, kind: 'xdp' | 'skb', ifindex: number, named: boolean): void {
+    for (const name of kind === 'xdp' || named ? ['ingress_ifindex', 'ifindex'] : ['ifindex']) {
+      const f = layout.fields.find((x) => x.name === name);
+      if (f) this.mem.dv.setUint32(this.ctxRegion.start + f.offset, ifindex, true);
+    }
   }
 
   /** layoutOf returns (and caches) the context layout of a program against the target kernel. */
@@ -295,13 +340,29 @@ export class Collection {
 
   /** runProgram runs `program` with a context for its type (see `Program.run`). */
   runProgram(program: Program, input: RunInput): RunOutput {
-    const built = buildContext(program.spec, { commonPid: this.host.pid, ...input }, this.layoutOf(program.spec));
+    const layout = this.layoutOf(program.spec);
+    const built = buildContext(program.spec, { commonPid: this.host.pid, ...input }, layout);
     const data = built.data;
-    const packet = data ? this.vm.setInput(data) : 0;
-    const ctxBytes = built.ctx(packet);
+    const kind = data ? packetKindOf(program.spec.type, layout) : undefined;
+    const input0 = data && !kind ? this.vm.setInput(data) : 0;
+    const ctxBytes = built.ctx(input0);
     if (ctxBytes.length > this.ctxRegion.capacity) this.ctxRegion = this.mem.addRegion('ctx', ctxBytes.length, { resizable: true });
     this.mem.setLength(this.ctxRegion, ctxBytes.length);
     this.mem.u8.set(ctxBytes, this.ctxRegion.start);
+    this.packetRegions.clear();
+    let packet: PacketBuffer | undefined;
+    const dev = ingressDevice(this.net, input.ifindex);
+    if (data && kind) {
+      packet = placePacket(this.mem, this.packetRegions, kind, program.spec.type, layout, data, this.ctxRegion.start, dev);
+      if (!input.ctx) this.setIngress(layout, kind, dev.ifindex, input.ifindex !== undefined);
+      const vmEnv = this.vm.env;
+      const pk = packet;
+      pk.onChange = () => {
+        vmEnv.packetStart = pk.data;
+        vmEnv.packetLength = pk.length;
+      };
+    }
+    const actions: PacketActions | undefined = packet ? { clones: [] } : undefined;
     const env: HelperEnv = {
       host: this.host,
       maps: this.table,
@@ -319,10 +380,18 @@ export class Collection {
       socketCookie: (addr) => (addr === BigInt(this.ctxRegion.start) ? (input.socketCookie ?? this.socketCookie(CONTEXT_SOCKET)) : this.socketCookie(addr)),
       references: [],
       signals: [],
+      ifindex: dev.ifindex,
+      socketAddress: (index) => this.socketAddress(index),
+      ...(packet ? { packet, net: this.net, actions } : { net: this.net }),
     };
     this.vm.setHelperEnv(env);
     try {
-      const runOpts = { args: [BigInt(this.ctxRegion.start)], budget: input.budget, keepInput: data !== undefined };
+      const runOpts = {
+        args: [BigInt(this.ctxRegion.start)],
+        budget: input.budget,
+        keepInput: data !== undefined && !packet,
+        ...(packet ? { packet: { start: packet.data, length: packet.length } } : {}),
+      };
       const { r0, steps } = input.trace
         ? traceRun(this.vm, program.prepared, runOpts, input.trace)
         : program.jit ? runOn(this.vm, program.prepared, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
@@ -335,9 +404,10 @@ export class Collection {
         r0,
         steps,
         ctx: this.mem.u8.slice(this.ctxRegion.start, this.ctxRegion.end),
-        data: data ? this.vm.inputBytes() : NO_DATA,
+        data: packet ? packet.bytes() : data ? this.vm.inputBytes() : NO_DATA,
         signals: env.signals,
         ...(env.overrideReturn !== undefined ? { overrideReturn: env.overrideReturn } : {}),
+        ...(packet ? { actions: actions!, ...(packet.kind === 'xdp' ? { meta: packet.metadata() } : {}) } : {}),
       };
     } catch (e) {
       if (!(e instanceof BpfError)) throw e;

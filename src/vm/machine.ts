@@ -43,6 +43,8 @@ export interface RunOptions {
   budget?: number;
   /** Keep the input placed by `setInput` instead of clearing it when `input` is not given. */
   keepInput?: boolean;
+  /** A packet placed by the caller (the runtime's packet buffers): what LD_ABS/LD_IND read. */
+  packet?: { start: number; length: number };
 }
 
 /** RunResult is the outcome of a run that exited. */
@@ -148,6 +150,10 @@ export class Interpreter {
     } else if (this.input) {
       this.env.packetStart = this.input.start;
       this.env.packetLength = this.input.end - this.input.start;
+    }
+    if (opts.packet) {
+      this.env.packetStart = opts.packet.start;
+      this.env.packetLength = opts.packet.length;
     }
     opts.args?.forEach((v, k) => setU64(R, (k + 1) * 2, v));
     R[20] = top;

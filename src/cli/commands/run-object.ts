@@ -13,6 +13,8 @@ import { readBytesArg } from '../input.js';
 import { mapLines, mapsJson } from '../maps-text.js';
 import { loadObject, objectOptionsOf, pickProgram, recordTypes } from '../object.js';
 import { applyCgroups } from '../cgroups.js';
+import { netOptions } from '../net.js';
+import { applyMapUpdates } from '../map-update.js';
 import { CgroupArrayMap } from '../../helpers/maps/index.js';
 import { EXIT, type Output } from '../output.js';
 
@@ -102,13 +104,15 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
     ret: flags.ret !== undefined ? integer(String(flags.ret), '--ret') : undefined,
     syscall: flags.syscall !== undefined ? BigInt(flags.syscall as number) : undefined,
     budget: flags.budget as number | undefined,
+    ...(flags.ifindex !== undefined ? { ifindex: flags.ifindex as number } : {}),
   };
   const host = hostOptions(flags);
   const name = pickProgram(spec.programs, flags).name;
   const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   await prepareBackend(flags.backend as string | undefined);
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host, targetBtf, expectedRuns: repeat });
+  const c = new Collection(spec, { backend: flags.backend as string | undefined, host, targetBtf, expectedRuns: repeat, net: netOptions(flags) });
   applyCgroups(c, flags.cgroup as string[] | undefined);
+  applyMapUpdates(c, flags['map-update'] as string[] | undefined);
   const p = c.program(name);
   if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const trace: object[] = [];

@@ -8,6 +8,7 @@ import { isElf } from '../../loader/elf.js';
 import { UsageError } from '../../errors.js';
 import { runObject } from './run-object.js';
 import { runEvents } from './run-events.js';
+import { runPcap } from './run-pcap.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -44,8 +45,12 @@ function runTraced(file: ProgramFile, input: Uint8Array | undefined, budget: num
 
 /** runFile implements `run` (declared in ../commands-list.ts). */
 export const runFile: Command['run'] = async ({ flags, positionals }, out) => {
-  if (isElf(readFile(positionals[0]))) return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
-  for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
+  if (isElf(readFile(positionals[0]))) {
+    if (flags.pcap !== undefined) return runPcap(positionals[0], flags, out);
+    for (const f of ['out-pcap', 'verbose']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} goes with --pcap`);
+    return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
+  }
+  for (const f of ['pcap', 'out-pcap', 'ifindex', 'verbose', 'link', 'route', 'neigh', 'socket', 'net', 'map-update', 'prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
     if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
   }
   const file = readProgramFile(positionals[0]);

@@ -66,3 +66,19 @@ export function probeCopyString(call: HelperCall, dst: number, size: number, src
 export function cStringAt(call: HelperCall, addr: number, max: number): string {
   return call.mem.cString(addr, max);
 }
+
+/** acquire records a reference the program now holds (0, NULL, is none) and returns the address. */
+export function acquire(env: HelperEnv, address: number, by: string): number {
+  if (address !== 0) env.references?.push({ address, by });
+  return address;
+}
+
+/** release drops the reference passed as argument 1, which must be one the program holds. */
+export function release(c: HelperCall, what: string): void {
+  const env = envOf(c);
+  const address = c.argNum(1);
+  const refs = env.references ?? [];
+  const k = refs.findIndex((r) => r.address === address);
+  if (k < 0) throw new ExecError('bad-release', `${what} of 0x${address.toString(16)}, which is not a reference the program holds`);
+  refs.splice(k, 1);
+}

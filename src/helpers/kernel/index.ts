@@ -11,11 +11,16 @@ import { MAP_HELPERS } from './map-helpers.js';
 import { OUTPUT_HELPERS } from './output-helpers.js';
 import { STRING_HELPERS } from './strings.js';
 import { TASK_HELPERS } from './task.js';
+import { PACKET_ACCESS_HELPERS } from './packet-access.js';
+import { PACKET_RESIZE_HELPERS } from './packet-resize.js';
+import { REDIRECT_HELPERS } from './redirect.js';
+import { ROUTING_HELPERS } from './routing.js';
+import { SOCKET_LOOKUP_HELPERS } from './socket-lookup.js';
 import { KERNEL_HELPER_NAMES } from './names.js';
 
 /** kernelHelpers returns a fresh copy of the kernel helper set. */
 export function kernelHelpers(): HelperSet {
-  return new HelperSet('kernel', [...MAP_HELPERS, ...OUTPUT_HELPERS, ...STRING_HELPERS, ...TASK_HELPERS, ...CONTROL_HELPERS, ...CGROUP_HELPERS, ...SOCKET_HELPERS, ...KFUNCS], KERNEL_HELPER_NAMES);
+  return new HelperSet('kernel', [...MAP_HELPERS, ...OUTPUT_HELPERS, ...STRING_HELPERS, ...TASK_HELPERS, ...CONTROL_HELPERS, ...CGROUP_HELPERS, ...SOCKET_HELPERS, ...PACKET_ACCESS_HELPERS, ...PACKET_RESIZE_HELPERS, ...REDIRECT_HELPERS, ...ROUTING_HELPERS, ...SOCKET_LOOKUP_HELPERS, ...KFUNCS], KERNEL_HELPER_NAMES);
 }
 
 export { KERNEL_HELPER_NAMES, helperId } from './names.js';

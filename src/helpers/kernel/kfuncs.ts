@@ -8,23 +8,9 @@
 import { ExecError } from '../../errors.js';
 import type { HelperEnv } from '../env.js';
 import type { HelperCall, HelperDef, HelperProto } from '../registry.js';
-import { envOf } from './common.js';
+import { acquire, envOf, release } from './common.js';
 
 const kfunc = (name: string, proto: HelperProto, doc: string, impl: HelperDef['impl']): HelperDef => ({ id: 0, kind: 'kfunc', name, proto, doc, impl });
-
-function acquire(env: HelperEnv, address: number, by: string): number {
-  if (address !== 0) env.references?.push({ address, by });
-  return address;
-}
-
-function release(c: HelperCall, what: string): void {
-  const env = envOf(c);
-  const address = c.argNum(1);
-  const refs = env.references ?? [];
-  const k = refs.findIndex((r) => r.address === address);
-  if (k < 0) throw new ExecError('bad-release', `${what} of 0x${address.toString(16)}, which is not a reference the program holds`);
-  refs.splice(k, 1);
-}
 
 /** KFUNCS are the implemented kfuncs, with the prototypes (acquire/release, BTF types) the verifier checks. */
 export const KFUNCS: HelperDef[] = [

@@ -2,6 +2,7 @@
  * Memory and string helpers: the probe_read family (copies that tolerate bad source addresses), probe_write_user,
  * strncmp, strtol/strtoul, csum_diff, and the printf family (trace_printk, trace_vprintk, snprintf).
  */
+import { csumFrom32to16, csumPartial, csumSub } from '../packet/checksum.js';
 import { KERNEL_HELPER_NAMES as N, helperId } from './names.js';
 import { cStringAt, envOf, ERR, helper, probeCopy, probeCopyString } from './common.js';
 import { formatBpf, FormatError } from './printf.js';
@@ -115,22 +116,19 @@ export const STRING_HELPERS: HelperDef[] = [
     }),
   strto('strtol', true),
   strto('strtoul', false),
-  helper(id('csum_diff'), 'csum_diff', { ret: 'integer', args: ['ptr_to_mem', 'const_size_or_zero', 'ptr_to_mem', 'const_size_or_zero', 'anything'] },
-    'one\'s complement sum of the 32-bit words of `to` minus those of `from`, plus seed',
+  helper(id('csum_diff'), 'csum_diff', { ret: 'integer', args: ['ptr_to_mem_or_null', 'const_size_or_zero', 'ptr_to_mem_or_null', 'const_size_or_zero', 'anything'] },
+    'one\'s complement sum of `to` minus that of `from`, plus seed, folded to 16 bits (as the kernel returns it since 6.13)',
     (c) => {
       const fromSize = c.argNum(2);
       const toSize = c.argNum(4);
-      if (fromSize % 4 || toSize % 4) return ERR.EINVAL;
-      let sum = BigInt(c.argU32(5));
-      const words = (addr: number, size: number, negate: boolean) => {
-        const b = c.mem.bytes(addr, size);
-        const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-        for (let k = 0; k < size; k += 4) sum += BigInt(negate ? ~dv.getUint32(k, true) >>> 0 : dv.getUint32(k, true));
-      };
-      if (fromSize) words(c.argNum(1), fromSize, true);
-      if (toSize) words(c.argNum(3), toSize, false);
-      while (sum >> 32n) sum = (sum & 0xffffffffn) + (sum >> 32n);
-      return sum;
+      const seed = c.argU32(5);
+      const from = () => c.mem.bytes(c.argNum(1), fromSize);
+      const to = () => c.mem.bytes(c.argNum(3), toSize);
+      let ret = seed;
+      if (fromSize && toSize) ret = csumSub(csumPartial(to(), seed), csumPartial(from(), 0));
+      else if (toSize) ret = csumPartial(to(), seed);
+      else if (fromSize) ret = ~csumPartial(from(), ~seed >>> 0) >>> 0;
+      return csumFrom32to16(ret);
     }),
   helper(id('trace_printk'), 'trace_printk', { ret: 'integer', args: ['ptr_to_mem', 'const_size', 'anything', 'anything', 'anything'] },
     'formats up to three arguments and emits a trace line; returns its length or -EINVAL',

@@ -16,6 +16,7 @@ import { PerfEventArrayMap } from './perf-event-array.js';
 import { ProgArrayMap } from './prog-array.js';
 import { QueueStackMap } from './queue-stack.js';
 import { RingBufMap } from './ringbuf.js';
+import { CpuMap, DevHashMap, DevMap, XskMap } from './redirect-maps.js';
 import type { BpfMap, MapContext } from './types.js';
 import { validateSpec, withLibbpfDefaults } from './validate.js';
 
@@ -65,6 +66,14 @@ function construct(spec: MapSpec, ctx: MapContext, handle: number, id: number, t
       return new StackTraceMap(spec, ctx, handle, id);
     case MapType.cgroup_array:
       return new CgroupArrayMap(spec, ctx, handle, id);
+    case MapType.devmap:
+      return new DevMap(spec, ctx, handle, id);
+    case MapType.devmap_hash:
+      return new DevHashMap(spec, ctx, handle, id);
+    case MapType.cpumap:
+      return new CpuMap(spec, ctx, handle, id);
+    case MapType.xskmap:
+      return new XskMap(spec, ctx, handle, id);
     default:
       // validateSpec has rejected every other type.
       throw new Error(`unreachable: map type ${spec.type}`);

@@ -22,6 +22,7 @@ export {
   type PerfSample,
 } from './perf-event-array.js';
 export { ProgArrayMap } from './prog-array.js';
+export { CpuMap, DevHashMap, DevMap, RedirectMap, type RedirectTarget, XskMap } from './redirect-maps.js';
 export { QueueStackMap } from './queue-stack.js';
 export { StackTraceMap, StackIdFlag } from './stack-trace.js';
 export { RingBufMap, type RingState } from './ringbuf.js';

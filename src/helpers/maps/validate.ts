@@ -134,6 +134,12 @@ export function validateSpec(spec: MapSpec): void {
     if (spec.keySize !== ARRAY_KEY_SIZE) invalid(`key size ${spec.keySize}`);
     if (spec.valueSize < STACK_IP_SIZE || spec.valueSize % STACK_IP_SIZE !== 0) invalid(`value size ${spec.valueSize}`);
     if (spec.valueSize / STACK_IP_SIZE > PERF_MAX_STACK_DEPTH) tooBig(`value size ${spec.valueSize}`, PERF_MAX_STACK_DEPTH * STACK_IP_SIZE);
+  } else if (t === MapType.devmap || t === MapType.devmap_hash || t === MapType.cpumap || t === MapType.xskmap) {
+    flagsIn(t === MapType.cpumap ? CreateFlag.NUMA_NODE : CreateFlag.NUMA_NODE | CreateFlag.RDONLY | CreateFlag.WRONLY);
+    if (spec.maxEntries === 0) invalid('max_entries 0');
+    if (spec.keySize !== ARRAY_KEY_SIZE) invalid(`key size ${spec.keySize}`);
+    const values = t === MapType.xskmap ? [4] : [4, 8];
+    if (!values.includes(spec.valueSize)) invalid(`value size ${spec.valueSize}`);
   } else if (t === MapType.ringbuf) {
     flagsIn(RINGBUF_CREATE_MASK);
     if (spec.keySize !== 0) invalid(`key size ${spec.keySize}`);
