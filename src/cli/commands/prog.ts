@@ -4,12 +4,9 @@
  * disassembly with the C source lines recorded in .BTF.ext, like `llvm-objdump -S`.
  */
 import { UsageError } from '../../errors.js';
-import { kernelHelpers } from '../../helpers/kernel/index.js';
-import { KERNEL_HELPER_NAMES } from '../../helpers/kernel/names.js';
-import { CORE_POISON_IMM } from '../../loader/btf/core.js';
-import { CALL_HELPER, classify, disassembleLines, OP_CALL } from '../../isa/index.js';
+import { disassembleLines } from '../../isa/index.js';
 import type { LoadedCollection } from '../../loader/collection.js';
-import { MAP_TYPES, type ProgramSpec } from '../../loader/spec.js';
+import { attachText, describeMap, describeProgram, programListing } from '../../runtime/describe.js';
 import type { Command } from '../command.js';
 import { loadObject } from '../object.js';
 import { EXIT } from '../output.js';
@@ -18,47 +15,10 @@ function load(path: string, flags: Record<string, unknown>): LoadedCollection {
   return loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined }).spec;
 }
 
-function helperIds(p: ProgramSpec): number[] {
-  const ids = new Set(p.insns.filter((i) => i.opcode === OP_CALL && i.src === CALL_HELPER).map((i) => i.imm));
-  return [...ids].sort((a, b) => a - b);
-}
-
-const helperName = (id: number): string => KERNEL_HELPER_NAMES[id] ?? `#${id}`;
-const IMPLEMENTED = kernelHelpers();
-
-function summary(p: ProgramSpec, index: number) {
-  return {
-    index,
-    name: p.name,
-    type: p.type,
-    section: p.section,
-    attach_type: p.attachType,
-    attach: p.attach,
-    sleepable: p.sleepable,
-    insns: p.insns.length,
-    bytes: p.insns.length * 8,
-    subprograms: p.subprograms.map((s) => s.name),
-    maps: [...new Set(p.mapRefs.map((m) => m.map))],
-    helpers: helperIds(p).map(helperName),
-    /** Helpers the program calls that bpftime-vm does not implement: loading it fails with NotSupportedError. */
-    unsupported_helpers: helperIds(p).filter((id) => id !== CORE_POISON_IMM && !IMPLEMENTED.get(id)).map(helperName),
-    core_relocations: p.coreRelocations.length,
-    core_failed: p.coreRelocations.filter((r) => !r.found).map((r) => ({ pc: r.pc, kind: r.kind, access: r.access, reason: r.reason })),
-    license: p.license,
-  };
-}
-
-function attachText(p: ProgramSpec): string {
-  const a = p.attach;
-  const target = [a.binary, a.func ?? a.name ?? a.probe, a.offset !== undefined ? `+${a.offset}` : ''].filter((x) => x).join(':');
-  const where = a.category ? `${a.category}/${a.name}` : a.provider ? `${a.binary}:${a.provider}:${a.probe}` : target;
-  return a.attachable ? `attach ${p.attachType}${where ? ' ' + where : ' (target given at attach time)'}` : `not attachable in userspace: ${a.reason}`;
-}
-
 /** showPrograms implements `prog show` (declared in ../commands-list.ts). */
 export const showPrograms: Command['run'] = ({ flags, positionals }, out) => {
   const spec = load(positionals[0], flags);
-  const list = spec.programs.map(summary);
+  const list = spec.programs.map(describeProgram);
   if (out.json) {
     out.data(list);
     return EXIT.ok;
@@ -76,19 +36,6 @@ export const showPrograms: Command['run'] = ({ flags, positionals }, out) => {
   return EXIT.ok;
 };
 
-function annotate(p: ProgramSpec, pc: number, text: string): string {
-  const notes: string[] = [];
-  const ins = p.insns[pc];
-  const ref = p.mapRefs.find((m) => m.pc === pc);
-  if (ref) notes.push(`map ${ref.map}`);
-  const form = classify(ins);
-  if (form.kind === 'call' && form.mode === 'helper') notes.push(KERNEL_HELPER_NAMES[ins.imm] ?? `unknown helper ${ins.imm}`);
-  for (const r of p.coreRelocations.filter((c) => c.pc === pc)) {
-    notes.push(r.found ? `CO-RE ${r.kind} ${r.access} = ${r.value}` : `CO-RE ${r.kind} ${r.access} FAILED: ${r.reason}`);
-  }
-  return notes.length ? `${text}  # ${notes.join('; ')}` : text;
-}
-
 /** dumpPrograms implements `prog dump` (declared in ../commands-list.ts). */
 export const dumpPrograms: Command['run'] = ({ flags, positionals }, out) => {
   const spec = load(positionals[0], flags);
@@ -99,20 +46,16 @@ export const dumpPrograms: Command['run'] = ({ flags, positionals }, out) => {
     return EXIT.ok;
   }
   for (const p of progs) {
-    const starts = new Map([[0, p.name], ...p.subprograms.map((s) => [s.pc, s.name] as [number, string])]);
-    let lastLine = '';
     const lines: string[] = [];
-    for (const l of disassembleLines(p.insns)) {
-      const fn = starts.get(l.pc);
-      if (fn !== undefined) lines.push(`${l.pc ? '\n' : ''}${fn}:`);
-      const src = p.lineInfo.find((li) => li.pc === l.pc);
-      if (src && `${src.file}:${src.line}` !== lastLine) {
-        lines.push(`; ${src.text.trim()}  [${src.file.split('/').pop()}:${src.line}]`);
-        lastLine = `${src.file}:${src.line}`;
+    for (const row of programListing(p)) {
+      if (row.kind === 'function') lines.push(`${row.pc ? '\n' : ''}${row.name}:`);
+      else if (row.kind === 'source') lines.push(`; ${row.text}  [${row.file.split('/').pop()}:${row.line}]`);
+      else {
+        const notes = row.notes.length ? `  # ${row.notes.join('; ')}` : '';
+        const arrow = row.target !== undefined ? `  # -> ${row.target}` : '';
+        lines.push(`${String(row.pc).padStart(8)}:\t${row.bytes.slice(0, 8).join(' ')}\t${row.text}${notes}${arrow}`);
+        if (row.slots === 2) lines.push(`${' '.repeat(9)}\t${row.bytes.slice(8).join(' ')}`);
       }
-      const arrow = l.target !== undefined && !starts.has(l.target) ? `  # -> ${l.target}` : l.target !== undefined ? `  # -> ${starts.get(l.target)}` : '';
-      lines.push(`${String(l.pc).padStart(8)}:\t${l.bytes.slice(0, 8).join(' ')}\t${annotate(p, l.pc, l.text)}${arrow}`);
-      if (l.slots === 2) lines.push(`${' '.repeat(9)}\t${l.bytes.slice(8).join(' ')}`);
     }
     out.text(lines.join('\n') + '\n');
   }
@@ -122,24 +65,7 @@ export const dumpPrograms: Command['run'] = ({ flags, positionals }, out) => {
 /** showMaps implements `map show` (declared in ../commands-list.ts). */
 export const showMaps: Command['run'] = ({ flags, positionals }, out) => {
   const spec = load(positionals[0], flags);
-  const typeName = (id: number | undefined) => (id !== undefined && spec.btf ? spec.btf.typeName(id) : undefined);
-  const list = spec.maps.map((m, index) => ({
-    index,
-    name: m.name,
-    type: MAP_TYPES[m.type] ?? String(m.type),
-    key_size: m.keySize,
-    value_size: m.valueSize,
-    max_entries: m.maxEntries,
-    flags: m.flags,
-    origin: m.origin,
-    read_only: m.readOnly,
-    pinning: m.pinning,
-    ...(m.mapExtra ? { map_extra: Number(m.mapExtra) } : {}),
-    ...(typeName(m.btfKeyTypeId) ? { btf_key: typeName(m.btfKeyTypeId) } : {}),
-    ...(typeName(m.btfValueTypeId) ? { btf_value: typeName(m.btfValueTypeId) } : {}),
-    ...(m.innerMap ? { inner_map: { type: MAP_TYPES[m.innerMap.type], key_size: m.innerMap.keySize, value_size: m.innerMap.valueSize, max_entries: m.innerMap.maxEntries } } : {}),
-    initial_entries: m.contents.length,
-  }));
+  const list = spec.maps.map((m, index) => describeMap(spec, m, index));
   if (out.json) {
     out.data(list);
     return EXIT.ok;
