@@ -1,5 +1,7 @@
 // Builds dist/: the library (dist/index.js), the CLI (dist/cli.js) and the conformance plugin (dist/plugin.js) as
-// esbuild bundles sharing chunks, and with `--types` the library's declarations (dist/types/, by tsc).
+// esbuild bundles sharing chunks; the browser bundle (dist/browser.js, one file, `bpftime-vm/browser`) and the web
+// playground (dist/playground/, static files over the browser bundle); and with `--types` the library's declarations
+// (dist/types/, by tsc).
 //
 // Why a bundle and not tsc's per-file output: `bpftime-vm --help` starts fast from one file and no TypeScript at
 // run time, and `minifySyntax` inlines the interpreter's op constants into literal case labels. Bundling alone turns
@@ -52,6 +54,35 @@ export async function buildJs({ quiet = false, sourcemap = true } = {}) {
   });
 }
 
+/**
+ * browserOnly makes the browser bundle: binaryen's loader becomes the browser one (imports binaryen from a URL at run
+ * time), and any Node built-in reaching the bundle fails the build, naming the module that imports it.
+ */
+const browserOnly = {
+  name: 'browser-only',
+  setup(b) {
+    b.onResolve({ filter: /\/binaryen-default\.js$/ }, (args) => ({ path: join(args.resolveDir, 'binaryen-default.browser.ts') }));
+    b.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: `the browser bundle must not import Node built-ins: ${args.path} from ${args.importer}` }] }));
+  },
+};
+
+/** buildBrowser bundles the library for browsers: dist/browser.js, one file. */
+export async function buildBrowser({ quiet = false, sourcemap = true } = {}) {
+  const common = {
+    absWorkingDir: root,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: sourcemap ? 'linked' : false,
+    // Syntax only, as the Node bundles: identifiers stay (error names come from class names), and so do the comments
+    // that keep a page's bundler off the computed import of binaryen (src/jit-wasm/module.ts).
+    minifySyntax: true,
+    logLevel: quiet ? 'error' : 'warning',
+  };
+  await build({ ...common, entryPoints: { browser: 'src/index.ts' }, outdir: 'dist', plugins: [browserOnly] });
+}
+
 /** buildTypes emits the library's declarations into dist/types/ with tsc (tsconfig.build.json). */
 export function buildTypes() {
   rmSync(join(dist, TYPES_DIR), { recursive: true, force: true });
@@ -64,6 +95,7 @@ export function buildTypes() {
 export async function buildAll({ quiet = false, types = false, sourcemap = true } = {}) {
   const started = Date.now();
   await buildJs({ quiet, sourcemap });
+  await buildBrowser({ quiet, sourcemap });
   if (types) buildTypes();
   if (!quiet) console.log(`built dist/${types ? ' with types' : ''} in ${Date.now() - started} ms`);
 }

@@ -57,5 +57,5 @@ export type { BackendName, BackendChoice, LoadedProgram, LoadOptions as LoadRawO
 // Translating to WebAssembly for another host (`bpftime-vm compile`; ABI in docs/jit-wasm.md).
 export { exportModule } from './runtime/export.js';
 export type { ExportOptions, ExportedModule, Manifest } from './runtime/export.js';
-export { abi, loadBinaryen } from './jit-wasm/index.js';
-export type { Tier } from './jit-wasm/index.js';
+export { abi, loadBinaryen, setBinaryenSource } from './jit-wasm/index.js';
+export type { Tier, BinaryenSource } from './jit-wasm/index.js';

@@ -30,7 +30,7 @@ const bin = (name: string) => join(project, 'node_modules', '.bin', name);
 describe('the npm package', () => {
   it('ships dist/ (JavaScript and declarations), bin/ and docs, without sources, tests, bench or source maps', () => {
     const files = packed.files;
-    for (const f of ['package.json', 'README.md', 'bin/bpftime-vm', 'bin/bpf-conformance-plugin', 'dist/index.js', 'dist/cli.js', 'dist/plugin.js', 'dist/types/index.d.ts', 'examples/counter.bpf.o']) {
+    for (const f of ['package.json', 'README.md', 'bin/bpftime-vm', 'bin/bpf-conformance-plugin', 'dist/index.js', 'dist/cli.js', 'dist/plugin.js', 'dist/browser.js', 'dist/types/index.d.ts', 'examples/counter.bpf.o']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^(src|test|bench|conformance|scripts|native-hooks)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
@@ -68,12 +68,17 @@ describe('the npm package', () => {
     writeFileSync(join(project, 'use.mjs'), ESM_SCRIPT);
     const r = run(process.execPath, ['use.mjs'], project);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({
-      interp: { r0: '70', trace: ['add(3, 4): call 1'], calls: 1 },
-      'wasm-fast': { r0: '70', trace: ['add(3, 4): call 1'], calls: 1 },
-      raw: { r0: '42', steps: 2, text: 'ldxb %r0, [%r1+1]\nexit' },
-      fault: { kind: 'ExecError', pc: 0 },
-    });
+    expect(JSON.parse(r.stdout)).toEqual(ESM_EXPECTED);
+  });
+
+  it('ships the browser bundle as bpftime-vm/browser: one file, no Node built-ins, the same results', () => {
+    const bundle = readFileSync(join(project, 'node_modules', 'bpftime-vm', 'dist', 'browser.js'), 'utf8');
+    expect(bundle.match(/(from|import)\s*\(?\s*["']node:[^"']+["']/g) ?? []).toEqual([]);
+    expect(bundle.match(/^import .* from ["'][^"']+["']/gm) ?? []).toEqual([]); // self-contained: no chunks, binaryen imported at run time
+    writeFileSync(join(project, 'use-browser.mjs'), ESM_SCRIPT.replace("from 'bpftime-vm'", "from 'bpftime-vm/browser'"));
+    const r = run(process.execPath, ['use-browser.mjs'], project);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(ESM_EXPECTED);
   });
 
   it('runs the README\'s Library API examples', () => {
@@ -118,6 +123,14 @@ describe('bin/ in a checkout without dist/', () => {
     }
   });
 });
+
+/** ESM_EXPECTED is what ESM_SCRIPT prints, through either bundle. */
+const ESM_EXPECTED = {
+  interp: { r0: '70', trace: ['add(3, 4): call 1'], calls: 1 },
+  'wasm-fast': { r0: '70', trace: ['add(3, 4): call 1'], calls: 1 },
+  raw: { r0: '42', steps: 2, text: 'ldxb %r0, [%r1+1]\nexit' },
+  fault: { kind: 'ExecError', pc: 0 },
+};
 
 const ESM_SCRIPT = `import { readFileSync } from 'node:fs';
 import { Collection, ExecError, Interpreter, assemble, disassemble, loadCollectionSpec } from 'bpftime-vm';
