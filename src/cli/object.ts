@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { LoadError, UsageError } from '../errors.js';
-import type { ProgramSpec } from '../loader/spec.js';
+import { MapType, type ProgramSpec } from '../loader/spec.js';
+import { BtfKind } from '../loader/btf/types.js';
 import type { Parsed } from './args.js';
 import { parseBtf, type Btf } from '../loader/btf/parse.js';
 import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.js';
@@ -90,4 +91,19 @@ export function pickProgram(progs: readonly ProgramSpec[], flags: Parsed['flags'
   }
   if (progs.length === 1) return progs[0];
   throw new UsageError('choose-program', `the object has ${progs.length} programs; choose one with --prog NAME: ${names}`);
+}
+
+/** recordTypes reads `--record-type MAP=STRUCT` items, each naming a ring or perf buffer map and a struct of the object's BTF. */
+export function recordTypes(spec: LoadedCollection, items: string[]): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const kv of items) {
+    const m = /^([^=]+)=(?:struct\s+)?([A-Za-z_]\w*)$/.exec(kv);
+    if (!m) throw new UsageError('bad-option', `--record-type expects MAP=STRUCT, got "${kv}"`);
+    const [, map, struct] = m;
+    const outputs = spec.maps.filter((x) => x.type === MapType.ringbuf || x.type === MapType.perf_event_array).map((x) => x.name);
+    if (!outputs.includes(map)) throw new UsageError('bad-option', `--record-type: no ring or perf buffer map "${map}" in the object (${outputs.length ? `its output maps: ${outputs.join(', ')}` : 'it has none'})`);
+    if (!spec.btf?.findByName(struct, BtfKind.STRUCT).length) throw new UsageError('bad-option', `--record-type: no struct "${struct}" in the object's BTF`);
+    types.set(map, struct);
+  }
+  return types;
 }

@@ -10,23 +10,30 @@ import type { HelperEnv } from './env.js';
 /** MAX_TAIL_CALLS is the kernel's MAX_TAIL_CALL_CNT. */
 export const MAX_TAIL_CALLS = 33;
 
-/** ArgKind is the kind of a helper argument, named after the kernel's `bpf_arg_type`. */
-export type ArgKind =
-  | 'anything'
-  | 'scalar'
-  | 'ptr_to_mem'
-  | 'ptr_to_uninit_mem'
-  | 'const_size'
-  | 'const_size_or_zero'
-  | 'ptr_to_ctx'
-  | 'ptr_to_cstring'
-  | 'const_map_ptr'
-  | 'ptr_to_map_key'
-  | 'ptr_to_map_value'
-  | 'ptr_to_func';
+/** ARG_KINDS are the kinds of helper arguments, named after the kernel's `bpf_arg_type` (the native header's enum too). */
+export const ARG_KINDS = [
+  'anything',
+  'scalar',
+  'ptr_to_mem',
+  'ptr_to_uninit_mem',
+  'const_size',
+  'const_size_or_zero',
+  'ptr_to_ctx',
+  'ptr_to_cstring',
+  'const_map_ptr',
+  'ptr_to_map_key',
+  'ptr_to_map_value',
+  'ptr_to_func',
+] as const;
+
+/** ArgKind is the kind of a helper argument. */
+export type ArgKind = (typeof ARG_KINDS)[number];
+
+/** RET_KINDS are the kinds of helper return values. */
+export const RET_KINDS = ['integer', 'void', 'ptr_to_map_value_or_null', 'ptr_to_mem_or_null', 'noreturn_on_success'] as const;
 
 /** RetKind is the kind of a helper's return value. */
-export type RetKind = 'integer' | 'void' | 'ptr_to_map_value_or_null' | 'ptr_to_mem_or_null' | 'noreturn_on_success';
+export type RetKind = (typeof RET_KINDS)[number];
 
 /** HelperProto is a helper's signature as the verifier sees it. */
 export interface HelperProto {

@@ -6,10 +6,11 @@
  * address wrapped to i32. Stack accesses through r10 with a constant offset inside the 512-byte frame need no check.
  * An access through a register believed to point into a fixed region (regions.ts) is first checked against that
  * region's constant bounds; the cached-bounds check runs only when that fails.
- * Atomics run as plain read-modify-write sequences: a program runs on one thread.
+ * Atomics run as plain read-modify-write sequences where a program runs on one thread (the JavaScript host), and as
+ * calls of the `bpf.atomic` import with `atomicImports` (the native runtime runs a program on many threads).
  */
 import type { Form, Insn } from '../isa/index.js';
-import { TRAP_MISALIGNED } from './abi.js';
+import { ATOMIC_OPS, TRAP_MISALIGNED } from './abi.js';
 import { bswap16, bswap32 } from './alu.js';
 import { coldIf, getReg, i32c, i64c, local, L_FP, L_I1, L_I2, L_RHI, L_RLO, L_T1, L_T2, L_WHI, L_WLO, seq, setReg, type Ctx } from './emit.js';
 import { exitWith, trap } from './calls.js';
@@ -104,11 +105,17 @@ export function makeAtomic(c: Ctx, f: Extract<Form, { kind: 'atomic' }>, ins: In
   const wide = size === 8;
   const old = (): Expr => local(c, L_T2);
   const misaligned = coldIf(c, m.i32.and(m.i32.wrap(addr()), i32c(c, size - 1)), [trap(c, TRAP_MISALIGNED, addr())]);
-  const body: Expr[] = [...check, misaligned, m.local.set(L_T2, wide ? m.i64.load(0, ALIGN, ptr()) : m.i64.load32_u(0, ALIGN, ptr()))];
   const src = (): Expr => getReg(c, ins.src);
+  const expected = (): Expr => (wide ? getReg(c, 0) : m.i64.and(getReg(c, 0), i64c(c, 0xffffffff)));
+  if (c.atomicImports) {
+    const kind = i32c(c, ATOMIC_OPS[f.op] | (size << 8));
+    const call = m.call('atomic', [kind, ptr(), src(), f.op === 'cmpxchg' ? expected() : i64c(c, 0)], c.b.i64);
+    const result = f.op === 'cmpxchg' ? [setReg(c, 0, old())] : f.fetch ? [setReg(c, ins.src, old())] : [];
+    return seq(c, [...check, misaligned, m.local.set(L_T2, call), ...result]);
+  }
+  const body: Expr[] = [...check, misaligned, m.local.set(L_T2, wide ? m.i64.load(0, ALIGN, ptr()) : m.i64.load32_u(0, ALIGN, ptr()))];
   if (f.op === 'cmpxchg') {
-    const expected = wide ? getReg(c, 0) : m.i64.and(getReg(c, 0), i64c(c, 0xffffffff));
-    body.push(m.if(m.i64.eq(old(), expected), store(c, size, ptr(), src())), setReg(c, 0, old()));
+    body.push(m.if(m.i64.eq(old(), expected()), store(c, size, ptr(), src())), setReg(c, 0, old()));
     return seq(c, body);
   }
   const value =

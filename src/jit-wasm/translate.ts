@@ -43,6 +43,8 @@ export interface CompileOptions {
    * now (modules exported for another host, which owns the maps).
    */
   lddwImports?: boolean;
+  /** Atomic read-modify-writes call the `bpf.atomic` import (hosts running a program on several threads). */
+  atomicImports?: boolean;
   /** Finds the fixed region of a lddw's value, for the constant-bounds fast check of accesses through it. */
   regionOf?: RegionLookup;
   /** Finds the map a lddw's value is the handle of, when its lookups and updates can run inline (inline-map.ts). */
@@ -120,6 +122,7 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
     pc: 0,
     functions,
     usesTailCall,
+    atomicImports: opts.atomicImports ?? false,
     helpers: opts.helpers,
     section: opts.section ?? '',
     helperImport(def) {

@@ -83,7 +83,8 @@ const NO_DATA = Object.freeze(new Uint8Array(0)) as Uint8Array;
 /** Helpers that return the current task (get_current_task, get_current_task_btf). */
 const TASK_HELPERS = new Set([helperId('get_current_task'), helperId('get_current_task_btf')]);
 
-function poisonedSlots(spec: ProgramSpec): Map<number, string> {
+/** poisonedSlots maps the slots of failed CO-RE relocations to their reason (they trap when they run). */
+export function poisonedSlots(spec: ProgramSpec): Map<number, string> {
   const out = new Map<number, string>();
   const failed = new Map(spec.coreRelocations.filter((r) => !r.found).map((r) => [r.pc, r]));
   spec.insns.forEach((ins, pc) => {

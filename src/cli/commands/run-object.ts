@@ -3,9 +3,6 @@
  * the trace_printk output, the records sent through ring and perf buffers, and the final contents of the maps.
  */
 import { UsageError } from '../../errors.js';
-import { BtfKind } from '../../loader/btf/types.js';
-import type { LoadedCollection } from '../../loader/collection.js';
-import { MapType } from '../../loader/spec.js';
 import { parseHostOptions, parseU64 as integer, splitList } from '../../runtime/inputs.js';
 import { Collection, type Program } from '../../runtime/collection.js';
 import { prepareBackend } from '../../runtime/backends.js';
@@ -13,47 +10,14 @@ import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../ru
 import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
-import { loadObject, pickProgram } from '../object.js';
+import { mapLines, mapsJson } from '../maps-text.js';
+import { loadObject, pickProgram, recordTypes } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
 /** list splits a repeatable comma-separated option into its items. */
 const list = (v: unknown, what: string): string[] => splitList((v as string[] | undefined) ?? [], what);
-
-/** recordTypes reads `--record-type MAP=STRUCT` items, each naming a ring or perf buffer map and a struct of the object's BTF. */
-function recordTypes(spec: LoadedCollection, items: string[]): Map<string, string> {
-  const types = new Map<string, string>();
-  for (const kv of items) {
-    const m = /^([^=]+)=(?:struct\s+)?([A-Za-z_]\w*)$/.exec(kv);
-    if (!m) throw new UsageError('bad-option', `--record-type expects MAP=STRUCT, got "${kv}"`);
-    const [, map, struct] = m;
-    const outputs = spec.maps.filter((x) => x.type === MapType.ringbuf || x.type === MapType.perf_event_array).map((x) => x.name);
-    if (!outputs.includes(map)) throw new UsageError('bad-option', `--record-type: no ring or perf buffer map "${map}" in the object (${outputs.length ? `its output maps: ${outputs.join(', ')}` : 'it has none'})`);
-    if (!spec.btf?.findByName(struct, BtfKind.STRUCT).length) throw new UsageError('bad-option', `--record-type: no struct "${struct}" in the object's BTF`);
-    types.set(map, struct);
-  }
-  return types;
-}
-
-/** Output maps: their data is shown as records, not elements. */
-const OUTPUT_TYPES = new Set(['ringbuf', 'perf_event_array']);
-
-/** Maps of references: their elements are programs or inner maps, shown by name. */
-const REFERENCE_TYPES = new Set(['prog_array', 'array_of_maps', 'hash_of_maps']);
-
-/** references prints what a program array or map of maps holds: `6 -> handle_tcp, 17 -> handle_udp`. */
-function references(d: MapDump): string {
-  const name = (v: unknown) => (v as { program?: string; map?: string }).program ?? (v as { map?: string }).map;
-  return d.entries.map((e) => `${JSON.stringify(e.key)} -> ${name(e.value)}`).join(', ') || 'empty';
-}
-
-/** flatten shows a global-data section as its variables: {"x": 1} rather than {".data": [{"x": 1}]}. */
-function flatten(d: MapDump): unknown {
-  const v = d.entries[0]?.value as Record<string, unknown> | undefined;
-  const vars = v && typeof v === 'object' && !Array.isArray(v) ? v[d.name] : undefined;
-  return Array.isArray(vars) ? Object.assign({}, ...vars) : v;
-}
 
 function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: number, records: OutputRecord[], dumps: MapDump[], ms: number): void {
   const where = p.spec.attach.binary || p.spec.attach.name ? ` ${[p.spec.attach.binary, p.spec.attach.func ?? p.spec.attach.name].filter(Boolean).join(':')}` : '';
@@ -63,16 +27,8 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
   if (records.length) {
     out.text(['records:', ...records.map((r) => `  ${r.map}${r.cpu !== undefined ? ` cpu ${r.cpu}` : ''}: ${JSON.stringify(r.value)}`)].join('\n'));
   }
-  const lines = ['maps:'];
-  for (const d of dumps) {
-    const map = c.maps.get(d.name)!;
-    if (map.spec.origin !== 'maps') lines.push(`  ${d.name}: ${JSON.stringify(flatten(d))}`);
-    else if (REFERENCE_TYPES.has(d.type)) lines.push(`  ${d.name} (${d.type}): ${references(d)}`);
-    else if (OUTPUT_TYPES.has(d.type)) continue;
-    else if (d.entries.length === 0) lines.push(`  ${d.name} (${d.type}): empty`);
-    else lines.push(`  ${d.name} (${d.type}):`, ...d.entries.map((e) => `    ${JSON.stringify(e.key)}: ${JSON.stringify(e.value)}`));
-  }
-  if (lines.length > 1) out.text(lines.join('\n'));
+  const lines = mapLines(dumps, (name) => c.maps.get(name)!.spec.origin === 'maps');
+  if (lines.length) out.text(lines.join('\n'));
 }
 
 /** runObject implements `run` for ELF objects. */
@@ -123,7 +79,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)) }),
       trace_printk: c.host.trace,
       records,
-      maps: Object.fromEntries(dumps.map((d) => [d.name, c.maps.get(d.name)!.spec.origin === 'maps' ? d.entries : flatten(d)])),
+      maps: mapsJson(dumps, (name) => c.maps.get(name)!.spec.origin === 'maps'),
       signals: result.signals,
       ...(result.overrideReturn !== undefined ? { override_return: hex(result.overrideReturn) } : {}),
       ...(flags.trace ? { trace } : {}),
