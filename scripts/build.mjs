@@ -14,7 +14,7 @@
 // prepack when it packs; that run keeps the prepack build instead of replacing it.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +66,7 @@ const browserOnly = {
   },
 };
 
-/** buildBrowser bundles the library for browsers: dist/browser.js, one file. */
+/** buildBrowser bundles the library for browsers (dist/browser.js, one file) and the web playground (dist/playground/). */
 export async function buildBrowser({ quiet = false, sourcemap = true } = {}) {
   const common = {
     absWorkingDir: root,
@@ -81,6 +81,24 @@ export async function buildBrowser({ quiet = false, sourcemap = true } = {}) {
     logLevel: quiet ? 'error' : 'warning',
   };
   await build({ ...common, entryPoints: { browser: 'src/index.ts' }, outdir: 'dist', plugins: [browserOnly] });
+  await build({ ...common, entryPoints: { playground: 'src/playground/main.ts' }, outdir: 'dist/playground', plugins: [browserOnly] });
+  copyPlaygroundFiles();
+}
+
+/**
+ * copyPlaygroundFiles puts the playground's page and style beside its script, and the example objects that this
+ * checkout has built (examples/*.bpf.o; counter.bpf.o is committed, the others come from `make -C examples`) in
+ * dist/playground/examples/ with their list, counter first.
+ */
+function copyPlaygroundFiles() {
+  const out = join(dist, 'playground');
+  for (const f of ['index.html', 'style.css']) copyFileSync(join(root, 'src', 'playground', f), join(out, f));
+  const examples = readdirSync(join(root, 'examples'))
+    .filter((f) => f.endsWith('.bpf.o'))
+    .sort((a, b) => (a === 'counter.bpf.o' ? -1 : b === 'counter.bpf.o' ? 1 : a.localeCompare(b)));
+  mkdirSync(join(out, 'examples'), { recursive: true });
+  for (const f of examples) copyFileSync(join(root, 'examples', f), join(out, 'examples', f));
+  writeFileSync(join(out, 'examples', 'index.json'), JSON.stringify(examples) + '\n');
 }
 
 /** buildTypes emits the library's declarations into dist/types/ with tsc (tsconfig.build.json). */

@@ -1,0 +1,182 @@
+/**
+ * What the playground does with an object, apart from the page: open it (the views `prog show`, `prog dump` and
+ * `map show` print, from src/runtime/describe.ts), run a program on a backend with inputs typed as on the command line
+ * (src/runtime/inputs.ts), and record a traced run as a sequence of full register files for stepping. Pure logic on
+ * the library, so the Node tests and the page exercise the same code.
+ */
+import { BpfError, UsageError } from '../errors.js';
+import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.js';
+import { prepareBackend, type BackendName } from '../runtime/backends.js';
+import { Collection, type Program } from '../runtime/collection.js';
+import { describeBtfTypes, describeMap, describeProgram, programListing, type BtfTypeSummary, type ListingRow, type MapSummary, type ProgramSummary } from '../runtime/describe.js';
+import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../runtime/inspect.js';
+import { parseHex, parseHostOptions, parseU64, splitList } from '../runtime/inputs.js';
+import type { TraceStep } from '../vm/index.js';
+
+/** OpenedObject is an object read for the page: its spec and the views of its programs, maps and BTF types. */
+export interface OpenedObject {
+  name: string;
+  spec: LoadedCollection;
+  programs: ProgramSummary[];
+  maps: MapSummary[];
+  btfTypes: BtfTypeSummary[];
+  listings: Map<string, ListingRow[]>;
+}
+
+/** openObject loads an ELF object's bytes; a bad object throws the loader's located LoadError. */
+export function openObject(name: string, bytes: Uint8Array): OpenedObject {
+  const spec = loadCollectionSpec(bytes);
+  return {
+    name,
+    spec,
+    programs: spec.programs.map(describeProgram),
+    maps: spec.maps.map((m, i) => describeMap(spec, m, i)),
+    btfTypes: spec.btf ? describeBtfTypes(spec.btf) : [],
+    listings: new Map(spec.programs.map((p) => [p.name, programListing(p)])),
+  };
+}
+
+/** RunForm is what the page's run form holds, as typed: the same syntax as `bpftime-vm run`'s options. */
+export interface RunForm {
+  program: string;
+  backend: BackendName;
+  /** `--args`: comma-separated integers. */
+  args: string;
+  /** `--ctx` as hex bytes (empty for a context built from the arguments). */
+  ctx: string;
+  /** `--mem`: packet or input bytes in hex. */
+  data: string;
+  /** `--host`: comma-separated KEY=VALUE facts. */
+  host: string;
+  /** `--budget` (empty for the default). */
+  budget: string;
+}
+
+/** StepState is one executed instruction with the whole register file after it. */
+export interface StepState {
+  pc: number;
+  insn: string;
+  depth: number;
+  regs: bigint[];
+  /** Registers the instruction wrote. */
+  changed: number[];
+  store?: TraceStep['store'];
+}
+
+/** RunReport is what one run showed: r0, output, maps, and the steps when traced. */
+export interface RunReport {
+  program: string;
+  backend: BackendName;
+  r0: bigint;
+  steps: number;
+  compileMs: number;
+  runMs: number;
+  printk: string[];
+  records: OutputRecord[];
+  maps: MapDump[];
+  signals: { signal: number; thread: boolean }[];
+  /** Registers before the first instruction (traced runs). */
+  entry?: bigint[];
+  trace?: StepState[];
+  /** Set when the trace stopped recording at MAX_TRACE_STEPS (the run itself went on). */
+  traceCut?: boolean;
+}
+
+/** MAX_TRACE_STEPS bounds a traced run's record, so a long loop cannot exhaust the page's memory. */
+export const MAX_TRACE_STEPS = 100_000;
+
+const list = (text: string, what: string): string[] => (text.trim() === '' ? [] : splitList([text], what));
+
+/** Session holds the live collections of one object, one per backend, so map contents carry over from run to run. */
+export class Session {
+  private readonly live = new Map<BackendName, Collection>();
+
+  constructor(readonly object: OpenedObject) {}
+
+  /** reset drops the live collections: the next run starts from the object's initial map contents. */
+  reset(): void {
+    this.live.clear();
+  }
+
+  private async collection(backend: BackendName, host: string): Promise<Collection> {
+    const key = backend;
+    let c = this.live.get(key);
+    const hostOpts = parseHostOptions(list(host, 'host'), 'host');
+    if (!c || JSON.stringify(hostKey(hostOpts)) !== JSON.stringify(hostKey(c.host))) {
+      await prepareBackend(backend);
+      c = new Collection(this.object.spec, { backend, host: hostOpts });
+      this.live.set(key, c);
+    }
+    return c;
+  }
+
+  /** run runs one program once; with `trace`, on the interpreter one instruction at a time, recording each step. */
+  async run(form: RunForm, trace = false): Promise<RunReport> {
+    const input = {
+      args: list(form.args, 'args').map((a) => parseU64(a, 'args')),
+      ctx: form.ctx.trim() ? parseHex(form.ctx, 'context') : undefined,
+      data: form.data.trim() ? parseHex(form.data, 'packet') : undefined,
+      budget: form.budget.trim() ? Number(parseU64(form.budget, 'budget')) : undefined,
+    };
+    const backend = trace ? 'interp' : form.backend;
+    const c = await this.collection(backend, form.host);
+    const p: Program = c.program(form.program);
+    const steps: StepState[] = [];
+    let entry: bigint[] | undefined;
+    let regs: bigint[] = [];
+    let cut = false;
+    const onStep = (s: TraceStep) => {
+      if (s.entry) regs = entry = s.entry;
+      if (steps.length >= MAX_TRACE_STEPS) {
+        cut = true;
+        return;
+      }
+      regs = regs.slice();
+      for (const r of s.regs) regs[r.reg] = r.after;
+      steps.push({ pc: s.pc, insn: s.insn, depth: s.depth, regs, changed: s.regs.map((r) => r.reg), ...(s.store ? { store: s.store } : {}) });
+    };
+    c.host.trace.length = 0;
+    const t0 = performance.now();
+    const out = p.run({ ...input, ...(trace ? { trace: onStep } : {}) });
+    const runMs = performance.now() - t0;
+    return {
+      program: p.spec.name,
+      backend: p.backend,
+      r0: out.r0,
+      steps: out.steps,
+      compileMs: p.compileStats.ms,
+      runMs,
+      printk: [...c.host.trace],
+      records: drainRecords(c, this.object.spec.btf),
+      maps: [...c.maps.values()].map((m) => dumpMap(m, this.object.spec.btf, c.host.ncpus)),
+      signals: out.signals,
+      ...(trace ? { entry, trace: steps, traceCut: cut } : {}),
+    };
+  }
+}
+
+function hostKey(h: object): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(h)) if (typeof v !== 'function' && k !== 'trace') o[k] = v;
+  return o;
+}
+
+/** ShownError is an error as the page shows it: what failed, the message, and where (program, section, pc, source line). */
+export interface ShownError {
+  title: string;
+  message: string;
+  where: string[];
+}
+
+/** showError describes any thrown value for the page; library errors carry their location. */
+export function showError(title: string, e: unknown): ShownError {
+  if (e instanceof BpfError) {
+    const where = Object.entries(e.location ?? {})
+      .filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    return { title: `${title}: ${e.name}${e instanceof UsageError ? '' : ` (${e.code})`}`, message: e.message, where };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  // Not a BpfError: a bug of ours or of the browser; the stack is the location.
+  return { title: `${title}: ${err.name}`, message: err.message, where: (err.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()) };
+}
