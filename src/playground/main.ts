@@ -108,6 +108,8 @@ async function openFile(file: File): Promise<void> {
 async function run(trace: boolean): Promise<void> {
   const s = state.session;
   if (!s) throw new Error('open an object first');
+  // No stale result beside a new error, or while wasm-opt loads binaryen.
+  replace(byId('result-box'), h('p', { class: 'muted' }, trace ? 'tracing…' : `running on ${formValues().backend}…`));
   const r = await s.run(formValues(), trace);
   replace(byId('result-box'), resultView(r));
   markListing(byId('listing'), -1, 'fault');

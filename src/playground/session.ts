@@ -89,7 +89,8 @@ const list = (text: string, what: string): string[] => (text.trim() === '' ? [] 
 
 /** Session holds the live collections of one object, one per backend, so map contents carry over from run to run. */
 export class Session {
-  private readonly live = new Map<BackendName, Collection>();
+  /** Per backend: the live collection and the host text it was made with (new host facts make a new collection). */
+  private readonly live = new Map<BackendName, { c: Collection; host: string }>();
 
   constructor(readonly object: OpenedObject) {}
 
@@ -99,14 +100,12 @@ export class Session {
   }
 
   private async collection(backend: BackendName, host: string): Promise<Collection> {
-    const key = backend;
-    let c = this.live.get(key);
     const hostOpts = parseHostOptions(list(host, 'host'), 'host');
-    if (!c || JSON.stringify(hostKey(hostOpts)) !== JSON.stringify(hostKey(c.host))) {
-      await prepareBackend(backend);
-      c = new Collection(this.object.spec, { backend, host: hostOpts });
-      this.live.set(key, c);
-    }
+    const had = this.live.get(backend);
+    if (had && had.host === host.trim()) return had.c;
+    await prepareBackend(backend);
+    const c = new Collection(this.object.spec, { backend, host: hostOpts });
+    this.live.set(backend, { c, host: host.trim() });
     return c;
   }
 
@@ -153,12 +152,6 @@ export class Session {
       ...(trace ? { entry, trace: steps, traceCut: cut } : {}),
     };
   }
-}
-
-function hostKey(h: object): Record<string, unknown> {
-  const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(h)) if (typeof v !== 'function' && k !== 'trace') o[k] = v;
-  return o;
 }
 
 /** ShownError is an error as the page shows it: what failed, the message, and where (program, section, pc, source line). */

@@ -57,12 +57,12 @@ export function mapsView(obj: OpenedObject): HTMLElement {
 /** btfView lists the object's BTF types with their C declarations, named types first. */
 export function btfView(obj: OpenedObject): HTMLElement {
   if (!obj.btfTypes.length) return h('p', { class: 'muted' }, 'no BTF');
-  const named = obj.btfTypes.filter((t) => t.name && /^(struct|union|enum|typedef|func|datasec)/.test(t.kind));
+  const named = obj.btfTypes.filter((t) => t.name && /^(struct|union|enum|typedef|func|datasec)/i.test(t.kind));
   return h(
     'div',
     {},
     h('p', { class: 'muted' }, `${obj.btfTypes.length} types; ${named.length} named structs, unions, enums, typedefs, functions and sections below`),
-    ...named.map((t) => h('details', { class: 'btf-type' }, h('summary', {}, h('span', { class: 'kind' }, t.kind), ' ', t.name, h('span', { class: 'muted' }, ` #${t.id}`)), h('pre', {}, t.c))),
+    ...named.map((t) => h('details', { class: 'btf-type' }, h('summary', {}, h('span', { class: 'kind' }, t.kind.toLowerCase()), ' ', t.name, h('span', { class: 'muted' }, ` #${t.id}`)), h('pre', {}, t.c))),
   );
 }
 
