@@ -66,6 +66,23 @@ const browserOnly = {
   },
 };
 
+/**
+ * publicApiFromBundle keeps the library out of the playground's script: its imports of the public API (src/index.ts)
+ * become imports of the browser bundle beside dist/playground/ (`../browser.js`), so the page loads the runtime once
+ * and uses exactly what `bpftime-vm/browser` offers. Anything else it imports from src/ fails the build.
+ */
+const publicApiFromBundle = {
+  name: 'public-api-from-bundle',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (!args.importer.includes(`${join('src', 'playground')}`)) return undefined;
+      if (args.path === '../index.js') return { path: '../browser.js', external: true };
+      if (args.path.startsWith('./')) return undefined;
+      return { errors: [{ text: `the playground may import only the public API (../index.js), not ${args.path}` }] };
+    });
+  },
+};
+
 /** buildBrowser bundles the library for browsers (dist/browser.js, one file) and the web playground (dist/playground/). */
 export async function buildBrowser({ quiet = false, sourcemap = true } = {}) {
   const common = {
@@ -81,7 +98,7 @@ export async function buildBrowser({ quiet = false, sourcemap = true } = {}) {
     logLevel: quiet ? 'error' : 'warning',
   };
   await build({ ...common, entryPoints: { browser: 'src/index.ts' }, outdir: 'dist', plugins: [browserOnly] });
-  await build({ ...common, entryPoints: { playground: 'src/playground/main.ts' }, outdir: 'dist/playground', plugins: [browserOnly] });
+  await build({ ...common, entryPoints: { playground: 'src/playground/main.ts' }, outdir: 'dist/playground', plugins: [browserOnly, publicApiFromBundle] });
   copyPlaygroundFiles();
 }
 

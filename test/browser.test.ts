@@ -1,7 +1,7 @@
 // The browser build and the web playground in a real browser (issue 11, point 5): Debian's chromium, headless,
 // driven by playwright-core pointed at it (no browser download). One launch for the file. The bundle must give the
 // same results as Node on every backend; the playground must open an example, run it, step through it, show errors
-// in the page, and render something that is not blank. UPDATE_SCREENSHOTS=1 also writes docs/playground*.png.
+// in the page, and render something that is not blank (docs/ screenshots: scripts/playground-screenshots.mjs).
 //
 // binaryen (15 MB of JavaScript) takes seconds to load in a page, so the tests share one page, in order: the playground
 // loads binaryen through its import map for wasm-opt, and the bundle, imported into the same page, gets the same module
@@ -121,7 +121,6 @@ describe.skipIf(!HAS_CHROMIUM)(`in Chromium${CHROMIUM_SKIP}`, () => {
 
     const shot = await page.screenshot();
     writeFileSync(join(scratch(), 'playground.png'), shot);
-    if (process.env.UPDATE_SCREENSHOTS === '1') writeFileSync(join(ROOT, 'docs', 'playground.png'), shot);
     const stats = await imageStats(shot);
     expect(stats.width).toBe(1440);
     expect(stats.variance).toBeGreaterThan(100);
@@ -175,7 +174,6 @@ describe.skipIf(!HAS_CHROMIUM)(`in Chromium${CHROMIUM_SKIP}`, () => {
     await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an ELF object\n') });
     await expect.poll(() => page.textContent('#errors')).toContain('open notes.txt: LoadError');
     expect(await page.textContent('#listing')).toContain('ldxdw %r6, [%r1+104]');
-    if (process.env.UPDATE_SCREENSHOTS === '1') writeFileSync(join(ROOT, 'docs', 'playground-errors.png'), await page.screenshot());
     expect(pageErrors).toEqual([]);
   });
 });

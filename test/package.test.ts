@@ -30,7 +30,7 @@ const bin = (name: string) => join(project, 'node_modules', '.bin', name);
 describe('the npm package', () => {
   it('ships dist/ (JavaScript and declarations), bin/ and docs, without sources, tests, bench or source maps', () => {
     const files = packed.files;
-    for (const f of ['package.json', 'README.md', 'bin/bpftime-vm', 'bin/bpf-conformance-plugin', 'dist/index.js', 'dist/cli.js', 'dist/plugin.js', 'dist/browser.js', 'dist/types/index.d.ts', 'examples/counter.bpf.o']) {
+    for (const f of ['package.json', 'README.md', 'bin/bpftime-vm', 'bin/bpf-conformance-plugin', 'dist/index.js', 'dist/cli.js', 'dist/plugin.js', 'dist/browser.js', 'dist/playground/index.html', 'dist/playground/playground.js', 'dist/playground/style.css', 'dist/playground/examples/counter.bpf.o', 'dist/types/index.d.ts', 'examples/counter.bpf.o']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^(src|test|bench|conformance|scripts|native-hooks)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);

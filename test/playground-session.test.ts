@@ -8,7 +8,7 @@ import { openObject, Session, showError, type RunForm } from '../src/playground/
 import { ROOT } from './helpers.js';
 
 const counter = () => openObject('counter.bpf.o', readFileSync(join(ROOT, 'examples', 'counter.bpf.o')));
-const form = (over: Partial<RunForm> = {}): RunForm => ({ program: 'count_add', backend: 'interp', args: '3,4', ctx: '', data: '', host: '', budget: '', ...over });
+const form = (over: Partial<RunForm> = {}): RunForm => ({ program: 'count_add', backend: 'interp', args: '3,4', ret: '', syscall: '', ctx: '', data: '', host: '', budget: '', ...over });
 
 describe('playground session', () => {
   it('opens an object into the views of prog show, map show, prog dump and its BTF types', () => {

@@ -3,8 +3,7 @@
  * open or drop an object or pick a built-in example, browse it, run a program on any backend, step through a traced
  * run. Every failure lands in the error area with its location, and the rest of the page stays as it was.
  */
-import { VERSION } from '../version.js';
-import { ENGINES, type BackendName } from '../runtime/backends.js';
+import { ENGINES, VERSION, type BackendName } from '../index.js';
 import { byId, h, replace } from './dom.js';
 import { PANELS } from './panels.js';
 import { openObject, Session, showError, type RunForm, type RunReport, type ShownError } from './session.js';
@@ -46,7 +45,7 @@ async function guarded(title: string, action: () => unknown): Promise<void> {
 
 function formValues(): RunForm {
   const v = (id: string) => byId<HTMLInputElement>(id).value;
-  return { program: state.program, backend: v('backend') as BackendName, args: v('args'), ctx: v('ctx'), data: v('data'), host: v('host'), budget: v('budget') };
+  return { program: state.program, backend: v('backend') as BackendName, args: v('args'), ret: v('ret'), syscall: v('syscall'), ctx: v('ctx'), data: v('data'), host: v('host'), budget: v('budget') };
 }
 
 function showObject(): void {
@@ -110,7 +109,13 @@ async function run(trace: boolean): Promise<void> {
   if (!s) throw new Error('open an object first');
   // No stale result beside a new error, or while wasm-opt loads binaryen.
   replace(byId('result-box'), h('p', { class: 'muted' }, trace ? 'tracing…' : `running on ${formValues().backend}…`));
-  const r = await s.run(formValues(), trace);
+  let r: RunReport;
+  try {
+    r = await s.run(formValues(), trace);
+  } catch (e) {
+    replace(byId('result-box'), h('p', { class: 'muted' }, `${trace ? 'trace' : 'run'} failed: the error is above`));
+    throw e;
+  }
   replace(byId('result-box'), resultView(r));
   markListing(byId('listing'), -1, 'fault');
   if (trace) {

@@ -1,17 +1,36 @@
 /**
  * What the playground does with an object, apart from the page: open it (the views `prog show`, `prog dump` and
- * `map show` print, from src/runtime/describe.ts), run a program on a backend with inputs typed as on the command line
- * (src/runtime/inputs.ts), and record a traced run as a sequence of full register files for stepping. Pure logic on
- * the library, so the Node tests and the page exercise the same code.
+ * `map show` print), run a program on a backend with inputs typed as on the command line, and record a traced run as
+ * a sequence of full register files for stepping. Pure logic on the package's public API only (`../index.js`, which
+ * the build maps to the browser bundle, so the page loads the runtime once), tested in Node too.
  */
-import { BpfError, UsageError } from '../errors.js';
-import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.js';
-import { prepareBackend, type BackendName } from '../runtime/backends.js';
-import { Collection, type Program } from '../runtime/collection.js';
-import { describeBtfTypes, describeMap, describeProgram, programListing, type BtfTypeSummary, type ListingRow, type MapSummary, type ProgramSummary } from '../runtime/describe.js';
-import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../runtime/inspect.js';
-import { parseHex, parseHostOptions, parseU64, splitList } from '../runtime/inputs.js';
-import type { TraceStep } from '../vm/index.js';
+import {
+  BpfError,
+  Collection,
+  describeBtfTypes,
+  describeMap,
+  describeProgram,
+  drainRecords,
+  dumpMap,
+  loadCollectionSpec,
+  parseHex,
+  parseHostOptions,
+  parseU64,
+  prepareBackend,
+  programListing,
+  splitList,
+  UsageError,
+  type BackendName,
+  type BtfTypeSummary,
+  type ListingRow,
+  type LoadedCollection,
+  type MapDump,
+  type MapSummary,
+  type OutputRecord,
+  type Program,
+  type ProgramSummary,
+  type TraceStep,
+} from '../index.js';
 
 /** OpenedObject is an object read for the page: its spec and the views of its programs, maps and BTF types. */
 export interface OpenedObject {
@@ -42,6 +61,10 @@ export interface RunForm {
   backend: BackendName;
   /** `--args`: comma-separated integers. */
   args: string;
+  /** `--ret`: the probed function's or syscall's return value (uretprobe, fexit, sys_exit), empty for none. */
+  ret: string;
+  /** `--syscall`: the syscall number of a syscall tracepoint's context, empty for none. */
+  syscall: string;
   /** `--ctx` as hex bytes (empty for a context built from the arguments). */
   ctx: string;
   /** `--mem`: packet or input bytes in hex. */
@@ -113,6 +136,8 @@ export class Session {
   async run(form: RunForm, trace = false): Promise<RunReport> {
     const input = {
       args: list(form.args, 'args').map((a) => parseU64(a, 'args')),
+      ret: form.ret.trim() ? parseU64(form.ret, 'ret') : undefined,
+      syscall: form.syscall.trim() ? parseU64(form.syscall, 'syscall') : undefined,
       ctx: form.ctx.trim() ? parseHex(form.ctx, 'context') : undefined,
       data: form.data.trim() ? parseHex(form.data, 'packet') : undefined,
       budget: form.budget.trim() ? Number(parseU64(form.budget, 'budget')) : undefined,

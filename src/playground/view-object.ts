@@ -2,7 +2,7 @@
  * The object's side of the page: its programs, maps and BTF types (the data of `prog show`, `map show`), and a
  * program's listing with the C source lines between its instructions (`prog dump`, like `llvm-objdump -S`).
  */
-import type { ListingRow, MapSummary, ProgramSummary } from '../runtime/describe.js';
+import type { ListingRow, MapSummary, ProgramSummary } from '../index.js';
 import { h } from './dom.js';
 import type { OpenedObject } from './session.js';
 
@@ -43,7 +43,7 @@ export function mapsView(obj: OpenedObject): HTMLElement {
       {},
       h('td', {}, h('b', {}, m.name)),
       h('td', {}, m.type),
-      h('td', { class: 'mono' }, m.origin === 'maps' ? `${m.btf_key ?? m.key_size + ' B'} → ${m.btf_value ?? m.value_size + ' B'}` : `${m.value_size} B${m.read_only ? ', read-only' : ''}`),
+      h('td', { class: 'mono' }, keyValue(m)),
       h('td', { class: 'num' }, m.max_entries),
     );
   return h(
@@ -52,6 +52,12 @@ export function mapsView(obj: OpenedObject): HTMLElement {
     h('thead', {}, h('tr', {}, ...['name', 'type', 'key → value', 'max'].map((t) => h('th', {}, t)))),
     h('tbody', {}, obj.maps.map(row)),
   );
+}
+
+function keyValue(m: MapSummary): string {
+  if (m.origin !== 'maps') return `${m.value_size} B${m.read_only ? ', read-only' : ''}`;
+  if (m.type === 'ringbuf') return `${m.max_entries} B of records`;
+  return `${m.btf_key ?? m.key_size + ' B'} → ${m.btf_value ?? m.value_size + ' B'}`;
 }
 
 /** btfView lists the object's BTF types with their C declarations, named types first. */

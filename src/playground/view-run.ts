@@ -3,7 +3,7 @@
  * BTF), one traced step (every register, those the instruction wrote marked, the memory it stored), and errors with
  * their location.
  */
-import type { FormattedValue } from '../loader/btf/format.js';
+import type { FormattedValue } from '../index.js';
 import { h } from './dom.js';
 import type { RunReport, ShownError, StepState } from './session.js';
 

@@ -1,7 +1,7 @@
 /**
  * `bpftime-vm playground [FILE...]`: serves the web playground (dist/playground/, built by `npm run build`) on
- * 127.0.0.1 and prints its URL. The objects named on the command line join the built-in examples, and binaryen's
- * module is served as /binaryen.js for the wasm-opt backend. Local only, read only: nothing outside those files is
+ * 127.0.0.1 and prints its URL. The objects named on the command line join the built-in examples, the browser bundle
+ * the page imports (dist/browser.js) is served as /browser.js, and binaryen's module as /binaryen.js for wasm-opt. Local only, read only: nothing outside those files is
  * reachable, and the command stops on SIGINT or SIGTERM.
  */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
@@ -63,6 +63,8 @@ function serve(root: string, objects: Map<string, string>, binaryen: string | un
     if (path === '/examples/index.json') return send(200, TYPES['.json'], examples);
     let file: string | undefined;
     if (path === '/binaryen.js') file = binaryen;
+    // The page imports the runtime from the browser bundle one folder up, which is / here (the root of the URL space).
+    else if (path === '/browser.js') file = join(root, '..', 'browser.js');
     else if (path.startsWith('/examples/') && objects.has(path.slice('/examples/'.length))) file = objects.get(path.slice('/examples/'.length));
     else {
       const inside = resolve(root, '.' + (path.endsWith('/') ? path + 'index.html' : path));
