@@ -48,7 +48,7 @@ export function openObject(name: string, bytes: Uint8Array): OpenedObject {
   return {
     name,
     spec,
-    programs: spec.programs.map(describeProgram),
+    programs: spec.programs.map((p, i) => describeProgram(spec, p, i)),
     maps: spec.maps.map((m, i) => describeMap(spec, m, i)),
     btfTypes: spec.btf ? describeBtfTypes(spec.btf) : [],
     listings: new Map(spec.programs.map((p) => [p.name, programListing(p)])),

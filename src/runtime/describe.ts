@@ -5,6 +5,7 @@
 import { CALL_HELPER, classify, disassembleLines, OP_CALL } from '../isa/index.js';
 import { kernelHelpers } from '../helpers/kernel/index.js';
 import { KERNEL_HELPER_NAMES } from '../helpers/kernel/names.js';
+import { SUPPORTED_MAP_TYPES } from '../helpers/maps/validate.js';
 import type { Btf } from '../loader/btf/btf.js';
 import { CORE_POISON_IMM } from '../loader/btf/core.js';
 import { formatTypeC } from '../loader/btf/format-c.js';
@@ -12,10 +13,20 @@ import { kindName } from '../loader/btf/types.js';
 import type { LoadedCollection } from '../loader/collection.js';
 import { MAP_TYPES, type LineInfo, type MapSpec, type ProgramSpec } from '../loader/spec.js';
 
+/** helperIds lists the helpers a program calls; libbpf's poisoned calls (failed CO-RE, unresolved weak kfuncs) are not helpers. */
 function helperIds(p: ProgramSpec): number[] {
-  const ids = new Set(p.insns.filter((i) => i.opcode === OP_CALL && i.src === CALL_HELPER).map((i) => i.imm));
+  const poisoned = new Set((p.ksyms ?? []).filter((k) => k.kind === 'call' && k.btfId === 0).map((k) => k.pc));
+  const ids = new Set(p.insns.flatMap((i, pc) => (i.opcode === OP_CALL && i.src === CALL_HELPER && i.imm !== CORE_POISON_IMM && !poisoned.has(pc) ? [i.imm] : [])));
   return [...ids].sort((a, b) => a - b);
 }
+
+/** kfuncNames lists the kfuncs a program calls (resolved or not) by name. */
+function kfuncNames(p: ProgramSpec): { name: string; resolved: boolean }[] {
+  const calls = (p.ksyms ?? []).filter((k) => k.kind === 'call');
+  return [...new Map(calls.map((k) => [k.name, { name: k.name, resolved: k.btfId !== 0 }])).values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+const mapSupported = (type: number | undefined): boolean => type !== undefined && SUPPORTED_MAP_TYPES.includes(type);
 
 const helperName = (id: number): string => KERNEL_HELPER_NAMES[id] ?? `#${id}`;
 let implemented: ReturnType<typeof kernelHelpers> | undefined;
@@ -33,18 +44,32 @@ export interface ProgramSummary {
   bytes: number;
   subprograms: string[];
   maps: string[];
+  /** Maps the program uses whose type bpftime-vm does not implement: creating them fails, so the object cannot run. */
+  unsupported_maps: string[];
   helpers: string[];
   /** Helpers the program calls that bpftime-vm does not implement: loading it fails with NotSupportedError. */
   unsupported_helpers: string[];
+  kfuncs: string[];
+  /** Kfuncs the program calls that bpftime-vm does not implement (loading it fails). */
+  unsupported_kfuncs: string[];
+  /** Weak kfuncs the target lacks: their calls are poisoned. */
+  unresolved_kfuncs: string[];
+  /** Kernel variables (typed or typeless __ksym) the program takes the address of. */
+  kernel_variables: string[];
+  /** Resolved kernel variables have no memory in userspace: loading fails. */
+  unsupported_kernel_variables: string[];
   core_relocations: number;
   core_failed: { pc: number; kind: string; access: string; reason?: string }[];
   license: string;
 }
 
-/** describeProgram summarises program `p`, the `index`th of its object. */
-export function describeProgram(p: ProgramSpec, index: number): ProgramSummary {
+/** describeProgram summarises program `p`, the `index`th of object `spec`. */
+export function describeProgram(spec: LoadedCollection, p: ProgramSpec, index: number): ProgramSummary {
   implemented ??= kernelHelpers();
   const helpers = implemented;
+  const maps = [...new Set(p.mapRefs.map((m) => m.map))];
+  const kfuncs = kfuncNames(p);
+  const vars = (p.ksyms ?? []).filter((k) => k.symbol === 'var');
   return {
     index,
     name: p.name,
@@ -56,9 +81,15 @@ export function describeProgram(p: ProgramSpec, index: number): ProgramSummary {
     insns: p.insns.length,
     bytes: p.insns.length * 8,
     subprograms: p.subprograms.map((s) => s.name),
-    maps: [...new Set(p.mapRefs.map((m) => m.map))],
+    maps,
+    unsupported_maps: maps.filter((name) => !mapSupported(spec.maps.find((m) => m.name === name)?.type)),
     helpers: helperIds(p).map(helperName),
-    unsupported_helpers: helperIds(p).filter((id) => id !== CORE_POISON_IMM && !helpers.get(id)).map(helperName),
+    unsupported_helpers: helperIds(p).filter((id) => !helpers.get(id)).map(helperName),
+    kfuncs: kfuncs.map((k) => k.name),
+    unsupported_kfuncs: kfuncs.filter((k) => k.resolved && !helpers.kfunc(k.name)).map((k) => k.name),
+    unresolved_kfuncs: kfuncs.filter((k) => !k.resolved).map((k) => k.name),
+    kernel_variables: [...new Set(vars.map((k) => k.name))],
+    unsupported_kernel_variables: [...new Set(vars.filter((k) => k.btfId !== 0).map((k) => k.name))],
     core_relocations: p.coreRelocations.length,
     core_failed: p.coreRelocations.filter((r) => !r.found).map((r) => ({ pc: r.pc, kind: r.kind, access: r.access, reason: r.reason })),
     license: p.license,
@@ -85,11 +116,14 @@ export interface MapSummary {
   origin: MapSpec['origin'];
   read_only: boolean;
   pinning: MapSpec['pinning'];
+  pin_path?: string;
   map_extra?: number;
   btf_key?: string;
   btf_value?: string;
   inner_map?: { type: string; key_size: number; value_size: number; max_entries: number };
   initial_entries: number;
+  /** Whether bpftime-vm implements the map's type. */
+  supported: boolean;
 }
 
 /** describeMap summarises map `m`, the `index`th of object `spec`, naming its key and value types from the object's BTF. */
@@ -108,11 +142,13 @@ export function describeMap(spec: LoadedCollection, m: MapSpec, index: number): 
     origin: m.origin,
     read_only: m.readOnly,
     pinning: m.pinning,
+    ...(m.pinPath ? { pin_path: m.pinPath } : {}),
     ...(m.mapExtra ? { map_extra: Number(m.mapExtra) } : {}),
     ...(key ? { btf_key: key } : {}),
     ...(value ? { btf_value: value } : {}),
     ...(m.innerMap ? { inner_map: { type: MAP_TYPES[m.innerMap.type], key_size: m.innerMap.keySize, value_size: m.innerMap.valueSize, max_entries: m.innerMap.maxEntries } } : {}),
     initial_entries: m.contents.length,
+    supported: mapSupported(m.type),
   };
 }
 
@@ -139,7 +175,9 @@ function notesAt(p: ProgramSpec, pc: number): string[] {
   const ref = p.mapRefs.find((m) => m.pc === pc);
   if (ref) notes.push(`map ${ref.map}`);
   const form = classify(ins);
-  if (form.kind === 'call' && form.mode === 'helper') notes.push(KERNEL_HELPER_NAMES[ins.imm] ?? `unknown helper ${ins.imm}`);
+  const ksym = p.ksyms?.find((k) => k.pc === pc);
+  if (ksym) notes.push(ksym.kind === 'address' ? `&${ksym.name}` : ksym.btfId ? ksym.name : `${ksym.name} (weak kfunc missing from the target BTF: poisoned)`);
+  else if (form.kind === 'call' && form.mode === 'helper') notes.push(ins.imm === CORE_POISON_IMM ? 'poisoned by a failed CO-RE relocation' : KERNEL_HELPER_NAMES[ins.imm] ?? `unknown helper ${ins.imm}`);
   for (const r of p.coreRelocations.filter((c) => c.pc === pc)) {
     notes.push(r.found ? `CO-RE ${r.kind} ${r.access} = ${r.value}` : `CO-RE ${r.kind} ${r.access} FAILED: ${r.reason}`);
   }

@@ -43,11 +43,12 @@ export function parseHex(text: string, what: string): Uint8Array {
 }
 
 /** HOST_KEYS are the host facts parseHostOptions accepts. */
-export const HOST_KEYS = ['pid', 'tgid', 'uid', 'gid', 'comm', 'cpu', 'ncpus', 'numa', 'time'] as const;
+export const HOST_KEYS = ['pid', 'tgid', 'uid', 'gid', 'comm', 'cpu', 'ncpus', 'numa', 'time', 'cgroup', 'netns_cookie'] as const;
 
 /**
  * parseHostOptions reads host facts given as KEY=VALUE items (`pid=42`, `comm=curl`, `time=1000` in ns for every
- * clock); a pid without a tgid sets both, as for a single-threaded process.
+ * clock, `cgroup=/sys/fs/cgroup/...` the task's cgroup path, `netns_cookie=N`); a pid without a tgid sets both, as for
+ * a single-threaded process.
  */
 export function parseHostOptions(items: readonly string[], what: string): HostOptions {
   const host: Record<string, unknown> = {};
@@ -55,7 +56,11 @@ export function parseHostOptions(items: readonly string[], what: string): HostOp
     const [k, v] = kv.split('=');
     if (v === undefined) throw new UsageError('bad-option', `${what} expects KEY=VALUE, got "${kv}"`);
     if (k === 'comm') host.comm = v;
-    else if (k === 'time') {
+    else if (k === 'cgroup') host.cgroup = v;
+    else if (k === 'netns_cookie') {
+      const cookie = parseU64(v, `${what} netns_cookie`);
+      host.netnsCookie = () => cookie;
+    } else if (k === 'time') {
       const ns = parseU64(v, `${what} time`);
       host.monotonicNs = host.bootNs = host.coarseNs = host.taiNs = () => ns;
     } else if ((HOST_KEYS as readonly string[]).includes(k)) host[k === 'numa' ? 'numaNode' : k] = Number(parseU64(v, `${what} ${k}`));

@@ -3,6 +3,7 @@
  * the trace_printk output, the records sent through ring and perf buffers, and the final contents of the maps.
  */
 import { UsageError } from '../../errors.js';
+import type { HostOptions } from '../../runtime/host.js';
 import { parseHostOptions, parseU64 as integer, splitList } from '../../runtime/inputs.js';
 import { Collection, type Program } from '../../runtime/collection.js';
 import { prepareBackend } from '../../runtime/backends.js';
@@ -11,13 +12,18 @@ import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
 import { mapLines, mapsJson } from '../maps-text.js';
-import { loadObject, pickProgram, recordTypes } from '../object.js';
+import { loadObject, objectOptionsOf, pickProgram, recordTypes } from '../object.js';
+import { applyCgroups } from '../cgroups.js';
+import { CgroupArrayMap } from '../../helpers/maps/index.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
-/** list splits a repeatable comma-separated option into its items. */
-const list = (v: unknown, what: string): string[] => splitList((v as string[] | undefined) ?? [], what);
+/** list splits a repeatable comma-separated option into its items; an empty item (`1,,2`, `1,`) is a usage error. */
+export const list = (v: unknown, what: string): string[] => splitList((v as string[] | undefined) ?? [], what);
+
+/** hostOptions reads `--host K=V` options. */
+export const hostOptions = (flags: Parsed['flags']): HostOptions => parseHostOptions(list(flags.host, '--host'), '--host');
 
 function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: number, records: OutputRecord[], dumps: MapDump[], ms: number): void {
   const where = p.spec.attach.binary || p.spec.attach.name ? ` ${[p.spec.attach.binary, p.spec.attach.func ?? p.spec.attach.name].filter(Boolean).join(':')}` : '';
@@ -27,13 +33,28 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
   if (records.length) {
     out.text(['records:', ...records.map((r) => `  ${r.map}${r.cpu !== undefined ? ` cpu ${r.cpu}` : ''}: ${JSON.stringify(r.value)}`)].join('\n'));
   }
-  const lines = mapLines(dumps, (name) => c.maps.get(name)!.spec.origin === 'maps');
+  const lines = collectionMapLines(c, dumps);
   if (lines.length) out.text(lines.join('\n'));
 }
 
+const declaredIn = (c: Collection) => (name: string): boolean => c.maps.get(name)!.spec.origin === 'maps';
+
+/** collectionMapLines prints a collection's maps at the end of a run (cgroup arrays as their slots). */
+export function collectionMapLines(c: Collection, dumps: MapDump[]): string[] {
+  return mapLines(dumps, declaredIn(c), (name) => {
+    const map = c.maps.get(name);
+    if (!(map instanceof CgroupArrayMap)) return undefined;
+    const slots = map.cgroups().map((s) => `${s.index} -> cgroup ${s.cgroup.id}${s.cgroup.path ? ` (${s.cgroup.path})` : ''}`);
+    return slots.join(', ') || 'empty';
+  });
+}
+
+/** collectionMapsJson is the maps part of `--json` output. */
+export const collectionMapsJson = (c: Collection, dumps: MapDump[]): Record<string, unknown> => mapsJson(dumps, declaredIn(c));
+
 /** runObject implements `run` for ELF objects. */
 export async function runObject(path: string, flags: Parsed['flags'], out: Output): Promise<number> {
-  const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
+  const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   // Every option is checked before anything is compiled.
   const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
   const input = {
@@ -44,11 +65,12 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
     syscall: flags.syscall !== undefined ? BigInt(flags.syscall as number) : undefined,
     budget: flags.budget as number | undefined,
   };
-  const host = parseHostOptions(list(flags.host, '--host'), '--host');
+  const host = hostOptions(flags);
   const name = pickProgram(spec.programs, flags).name;
   const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   await prepareBackend(flags.backend as string | undefined);
   const c = new Collection(spec, { backend: flags.backend as string | undefined, host, targetBtf, expectedRuns: repeat });
+  applyCgroups(c, flags.cgroup as string[] | undefined);
   const p = c.program(name);
   if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const trace: object[] = [];
@@ -79,7 +101,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)) }),
       trace_printk: c.host.trace,
       records,
-      maps: mapsJson(dumps, (name) => c.maps.get(name)!.spec.origin === 'maps'),
+      maps: collectionMapsJson(c, dumps),
       signals: result.signals,
       ...(result.overrideReturn !== undefined ? { override_return: hex(result.overrideReturn) } : {}),
       ...(flags.trace ? { trace } : {}),
