@@ -118,6 +118,9 @@ describe.skipIf(!HAS_CHROMIUM)(`in Chromium${CHROMIUM_SKIP}`, () => {
     expect(await page.textContent('#store')).toMatch(/^stored 4 bytes at 0x[0-9a-f]+: 0x3$/);
     await page.click('#step-prev');
     expect(await page.getAttribute('#regs tr[data-reg="7"]', 'class')).toBe('changed');
+    await page.click('#listing'); // out of the form: the arrow keys step
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getAttribute('#listing tr.current', 'data-pc')).toBe('2');
 
     const shot = await page.screenshot();
     writeFileSync(join(scratch(), 'playground.png'), shot);

@@ -150,6 +150,14 @@ function buildControls(): void {
     const name = (ev.target as HTMLSelectElement).value;
     if (name) void guarded(`open example ${name}`, () => openExample(name));
   });
+  // Arrow keys step through a traced run, unless the user is typing in the form.
+  document.addEventListener('keydown', (ev) => {
+    if (!state.traced || (ev.target as HTMLElement).closest('input, select, textarea')) return;
+    if (ev.key === 'ArrowRight' || ev.key === 'ArrowLeft') {
+      ev.preventDefault();
+      showStep(state.step + (ev.key === 'ArrowRight' ? 1 : -1));
+    }
+  });
   document.addEventListener('dragover', (ev) => ev.preventDefault());
   document.addEventListener('drop', (ev) => {
     ev.preventDefault();

@@ -12,7 +12,7 @@ export function programsView(obj: OpenedObject, selected: string, select: (name:
   const rows = (p: ProgramSummary) => {
     const attrs = { 'data-program': p.name, onclick: () => select(p.name) };
     const cls = p.name === selected ? 'selected' : '';
-    const bad = p.unsupported_helpers.length > 0 || p.core_failed.length > 0;
+    const bad = [p.unsupported_maps, p.unsupported_helpers, p.unsupported_kfuncs, p.unsupported_kernel_variables, p.core_failed].some((x) => x.length > 0);
     return [
       h('tr', { ...attrs, class: `${cls} has-sub` }, h('td', {}, h('b', {}, p.name)), h('td', {}, p.type), h('td', { class: 'mono' }, p.section), h('td', { class: 'num' }, p.insns)),
       h('tr', { ...attrs, class: `${cls} sub` }, h('td', { colspan: 4 }, p.helpers.length ? `helpers: ${p.helpers.join(', ')}` : 'no helpers', ' ', h('span', { class: bad ? 'bad' : '' }, problems(p)))),
@@ -26,9 +26,15 @@ export function programsView(obj: OpenedObject, selected: string, select: (name:
   );
 }
 
+/** problems says what stops a program from loading here, as `prog show` does, and what CO-RE did. */
 function problems(p: ProgramSummary): string {
   const out: string[] = [];
+  if (p.kfuncs.length) out.push(`kfuncs: ${p.kfuncs.join(', ')}`);
+  if (p.unsupported_maps.length) out.push(`unsupported map types: ${p.unsupported_maps.join(', ')}`);
   if (p.unsupported_helpers.length) out.push(`unsupported helpers: ${p.unsupported_helpers.join(', ')}`);
+  if (p.unsupported_kfuncs.length) out.push(`unsupported kfuncs: ${p.unsupported_kfuncs.join(', ')}`);
+  if (p.unsupported_kernel_variables.length) out.push(`kernel variables without memory here: ${p.unsupported_kernel_variables.join(', ')}`);
+  if (p.unresolved_kfuncs.length) out.push(`weak kfuncs missing (calls poisoned): ${p.unresolved_kfuncs.join(', ')}`);
   for (const f of p.core_failed) out.push(`CO-RE ${f.kind} ${f.access} failed at pc ${f.pc}`);
   if (p.core_relocations && !p.core_failed.length) out.push(`${p.core_relocations} CO-RE relocations`);
   return out.join('; ');
