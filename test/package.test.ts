@@ -2,6 +2,7 @@
 // into an empty project, then the installed commands on every backend, the conformance plugin, and the library from
 // an ESM script and from TypeScript type-checked against the shipped declarations. About 20-30 s, most of it the pack
 // (esbuild and tsc) and the wasm-opt run (binaryen).
+import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assemble, encodeProgram } from '../src/isa/index.js';
 import { ROOT } from './helpers.js';
-import { copyCheckout, installProject, packCheckout, run } from './package-support.js';
+import { copyCheckout, installProject, npmEnv, packCheckout, run } from './package-support.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bpftime-vm-package-'));
 const project = join(tmp, 'project');
@@ -79,6 +80,26 @@ describe('the npm package', () => {
     const r = run(process.execPath, ['use-browser.mjs'], project);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(ESM_EXPECTED);
+  });
+
+  it('serves the web playground from the installed files', async () => {
+    const server = spawn(bin('bpftime-vm'), ['playground', '--port', '0', '--json'], { cwd: project, env: npmEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let out = '';
+        server.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) ok((JSON.parse(out) as { url: string }).url);
+        });
+        server.on('exit', (code) => fail(new Error(`bpftime-vm playground exited with ${code}`)));
+      });
+      expect(await (await fetch(url)).text()).toContain('<title>bpftime-vm playground</title>');
+      expect((await fetch(url + 'browser.js')).status).toBe(200); // what the page imports the runtime from
+      expect((await fetch(url + 'binaryen.js')).status).toBe(200); // from the installed dependency
+      expect(await (await fetch(url + 'examples/index.json')).json()).toEqual(['counter.bpf.o']);
+    } finally {
+      server.kill();
+    }
   });
 
   it('runs the README\'s Library API examples', () => {
