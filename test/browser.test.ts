@@ -179,4 +179,16 @@ describe.skipIf(!HAS_CHROMIUM)(`in Chromium${CHROMIUM_SKIP}`, () => {
     expect(await page.textContent('#listing')).toContain('ldxdw %r6, [%r1+104]');
     expect(pageErrors).toEqual([]);
   });
+
+  it('the playground opens an object dropped on the page', async () => {
+    await page.evaluate(`(async () => {
+      const bytes = await (await fetch('/examples/counter.bpf.o')).arrayBuffer();
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'dropped.bpf.o'));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    })()`);
+    await expect.poll(() => page.textContent('#object-name')).toContain('dropped.bpf.o: 1 programs');
+    expect(await page.textContent('#errors')).toBe(''); // opening an object clears the errors about the previous one
+    expect(pageErrors).toEqual([]);
+  });
 });
