@@ -1,5 +1,7 @@
 // Builds dist/: the library (dist/index.js), the CLI (dist/cli.js) and the conformance plugin (dist/plugin.js) as
-// esbuild bundles sharing chunks, and with `--types` the library's declarations (dist/types/, by tsc).
+// esbuild bundles sharing chunks; the browser bundle (dist/browser.js, one file, `bpftime-vm/browser`) and the web
+// playground (dist/playground/, static files over the browser bundle); and with `--types` the library's declarations
+// (dist/types/, by tsc).
 //
 // Why a bundle and not tsc's per-file output: `bpftime-vm --help` starts fast from one file and no TypeScript at
 // run time, and `minifySyntax` inlines the interpreter's op constants into literal case labels. Bundling alone turns
@@ -12,7 +14,7 @@
 // prepack when it packs; that run keeps the prepack build instead of replacing it.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +54,70 @@ export async function buildJs({ quiet = false, sourcemap = true } = {}) {
   });
 }
 
+/**
+ * browserOnly makes the browser bundle: binaryen's loader becomes the browser one (imports binaryen from a URL at run
+ * time), and any Node built-in reaching the bundle fails the build, naming the module that imports it.
+ */
+const browserOnly = {
+  name: 'browser-only',
+  setup(b) {
+    b.onResolve({ filter: /\/binaryen-default\.js$/ }, (args) => ({ path: join(args.resolveDir, 'binaryen-default.browser.ts') }));
+    b.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: `the browser bundle must not import Node built-ins: ${args.path} from ${args.importer}` }] }));
+  },
+};
+
+/**
+ * publicApiFromBundle keeps the library out of the playground's script: its imports of the public API (src/index.ts)
+ * become imports of the browser bundle beside dist/playground/ (`../browser.js`), so the page loads the runtime once
+ * and uses exactly what `bpftime-vm/browser` offers. Anything else it imports from src/ fails the build.
+ */
+const publicApiFromBundle = {
+  name: 'public-api-from-bundle',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (!args.importer.includes(`${join('src', 'playground')}`)) return undefined;
+      if (args.path === '../index.js') return { path: '../browser.js', external: true };
+      if (args.path.startsWith('./')) return undefined;
+      return { errors: [{ text: `the playground may import only the public API (../index.js), not ${args.path}` }] };
+    });
+  },
+};
+
+/** buildBrowser bundles the library for browsers (dist/browser.js, one file) and the web playground (dist/playground/). */
+export async function buildBrowser({ quiet = false, sourcemap = true } = {}) {
+  const common = {
+    absWorkingDir: root,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: sourcemap ? 'linked' : false,
+    // Syntax only, as the Node bundles: identifiers stay (error names come from class names), and so do the comments
+    // that keep a page's bundler off the computed import of binaryen (src/jit-wasm/module.ts).
+    minifySyntax: true,
+    logLevel: quiet ? 'error' : 'warning',
+  };
+  await build({ ...common, entryPoints: { browser: 'src/index.ts' }, outdir: 'dist', plugins: [browserOnly] });
+  await build({ ...common, entryPoints: { playground: 'src/playground/main.ts' }, outdir: 'dist/playground', plugins: [browserOnly, publicApiFromBundle] });
+  copyPlaygroundFiles();
+}
+
+/**
+ * copyPlaygroundFiles puts the playground's page and style beside its script, and the example objects that this
+ * checkout has built (examples/*.bpf.o; counter.bpf.o is committed, the others come from `make -C examples`) in
+ * dist/playground/examples/ with their list, counter first.
+ */
+function copyPlaygroundFiles() {
+  const out = join(dist, 'playground');
+  for (const f of ['index.html', 'style.css']) copyFileSync(join(root, 'src', 'playground', f), join(out, f));
+  const examples = readdirSync(join(root, 'examples'))
+    .filter((f) => f.endsWith('.bpf.o'))
+    .sort((a, b) => (a === 'counter.bpf.o' ? -1 : b === 'counter.bpf.o' ? 1 : a.localeCompare(b)));
+  mkdirSync(join(out, 'examples'), { recursive: true });
+  for (const f of examples) copyFileSync(join(root, 'examples', f), join(out, 'examples', f));
+  writeFileSync(join(out, 'examples', 'index.json'), JSON.stringify(examples) + '\n');
+}
+
 /** buildTypes emits the library's declarations into dist/types/ with tsc (tsconfig.build.json). */
 export function buildTypes() {
   rmSync(join(dist, TYPES_DIR), { recursive: true, force: true });
@@ -64,6 +130,7 @@ export function buildTypes() {
 export async function buildAll({ quiet = false, types = false, sourcemap = true } = {}) {
   const started = Date.now();
   await buildJs({ quiet, sourcemap });
+  await buildBrowser({ quiet, sourcemap });
   if (types) buildTypes();
   if (!quiet) console.log(`built dist/${types ? ' with types' : ''} in ${Date.now() - started} ms`);
 }

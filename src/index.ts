@@ -64,5 +64,11 @@ export type { BackendName, BackendChoice, LoadedProgram, LoadOptions as LoadRawO
 // Translating to WebAssembly for another host (`bpftime-vm compile`; ABI in docs/jit-wasm.md).
 export { exportModule } from './runtime/export.js';
 export type { ExportOptions, ExportedModule, Manifest } from './runtime/export.js';
-export { abi, loadBinaryen } from './jit-wasm/index.js';
-export type { Tier } from './jit-wasm/index.js';
+export { abi, loadBinaryen, setBinaryenSource } from './jit-wasm/index.js';
+
+// Views for people: what `prog show`, `prog dump` and `map show` print, as data (the web playground renders them).
+export { describeProgram, describeMap, describeBtfTypes, programListing } from './runtime/describe.js';
+export type { ProgramSummary, MapSummary, ListingRow, BtfTypeSummary } from './runtime/describe.js';
+// Reading inputs typed by people as the CLI reads its options (`--args`, `--mem`, `--host`), with the same errors.
+export { parseU64, parseHex, splitList, parseHostOptions, HOST_KEYS } from './runtime/inputs.js';
+export type { Tier, BinaryenSource } from './jit-wasm/index.js';

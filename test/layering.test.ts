@@ -20,6 +20,8 @@ const RANK: Record<string, number> = {
   'src/native': 6,
   'src/cli': 7,
   'src/index.ts': 8,
+  // The playground is a user of the package: it imports only src/index.ts (the public API).
+  'src/playground': 9,
 };
 
 function layerOf(file: string): string {

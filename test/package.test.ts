@@ -2,6 +2,7 @@
 // into an empty project, then the installed commands on every backend, the conformance plugin, and the library from
 // an ESM script and from TypeScript type-checked against the shipped declarations. About 20-30 s, most of it the pack
 // (esbuild and tsc) and the wasm-opt run (binaryen).
+import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assemble, encodeProgram } from '../src/isa/index.js';
 import { NATIVE_NOT_HERE } from '../src/native/addon.js';
 import { ROOT } from './helpers.js';
-import { copyCheckout, installProject, packCheckout, run } from './package-support.js';
+import { copyCheckout, installProject, npmEnv, packCheckout, run } from './package-support.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bpftime-vm-package-'));
 const project = join(tmp, 'project');
@@ -31,7 +32,7 @@ const bin = (name: string) => join(project, 'node_modules', '.bin', name);
 describe('the npm package', () => {
   it('ships dist/ (JavaScript and declarations), bin/ and docs, without sources, tests, bench or source maps', () => {
     const files = packed.files;
-    for (const f of ['package.json', 'README.md', 'bin/bpftime-vm', 'bin/bpf-conformance-plugin', 'dist/index.js', 'dist/cli.js', 'dist/plugin.js', 'dist/types/index.d.ts', 'examples/counter.bpf.o']) {
+    for (const f of ['package.json', 'README.md', 'bin/bpftime-vm', 'bin/bpf-conformance-plugin', 'dist/index.js', 'dist/cli.js', 'dist/plugin.js', 'dist/browser.js', 'dist/playground/index.html', 'dist/playground/playground.js', 'dist/playground/style.css', 'dist/playground/examples/counter.bpf.o', 'dist/types/index.d.ts', 'examples/counter.bpf.o']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^(src|test|bench|conformance|scripts|native-hooks)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
@@ -86,12 +87,37 @@ describe('the npm package', () => {
     writeFileSync(join(project, 'use.mjs'), ESM_SCRIPT);
     const r = run(process.execPath, ['use.mjs'], project);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({
-      interp: { r0: '70', trace: ['add(3, 4): call 1'], calls: 1 },
-      'wasm-fast': { r0: '70', trace: ['add(3, 4): call 1'], calls: 1 },
-      raw: { r0: '42', steps: 2, text: 'ldxb %r0, [%r1+1]\nexit' },
-      fault: { kind: 'ExecError', pc: 0 },
-    });
+    expect(JSON.parse(r.stdout)).toEqual(ESM_EXPECTED);
+  });
+
+  it('ships the browser bundle as bpftime-vm/browser: one file, no Node built-ins, the same results', () => {
+    const bundle = readFileSync(join(project, 'node_modules', 'bpftime-vm', 'dist', 'browser.js'), 'utf8');
+    expect(bundle.match(/(from|import)\s*\(?\s*["']node:[^"']+["']/g) ?? []).toEqual([]);
+    expect(bundle.match(/^import .* from ["'][^"']+["']/gm) ?? []).toEqual([]); // self-contained: no chunks, binaryen imported at run time
+    writeFileSync(join(project, 'use-browser.mjs'), ESM_SCRIPT.replace("from 'bpftime-vm'", "from 'bpftime-vm/browser'"));
+    const r = run(process.execPath, ['use-browser.mjs'], project);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(ESM_EXPECTED);
+  });
+
+  it('serves the web playground from the installed files', async () => {
+    const server = spawn(bin('bpftime-vm'), ['playground', '--port', '0', '--json'], { cwd: project, env: npmEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let out = '';
+        server.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) ok((JSON.parse(out) as { url: string }).url);
+        });
+        server.on('exit', (code) => fail(new Error(`bpftime-vm playground exited with ${code}`)));
+      });
+      expect(await (await fetch(url)).text()).toContain('<title>bpftime-vm playground</title>');
+      expect((await fetch(url + 'browser.js')).status).toBe(200); // what the page imports the runtime from
+      expect((await fetch(url + 'binaryen.js')).status).toBe(200); // from the installed dependency
+      expect(await (await fetch(url + 'examples/index.json')).json()).toEqual(['counter.bpf.o']);
+    } finally {
+      server.kill();
+    }
   });
 
   it('runs the README\'s Library API examples', () => {
@@ -136,6 +162,14 @@ describe('bin/ in a checkout without dist/', () => {
     }
   });
 });
+
+/** ESM_EXPECTED is what ESM_SCRIPT prints, through either bundle. */
+const ESM_EXPECTED = {
+  interp: { r0: '70', trace: ['add(3, 4): call 1'], calls: 1 },
+  'wasm-fast': { r0: '70', trace: ['add(3, 4): call 1'], calls: 1 },
+  raw: { r0: '42', steps: 2, text: 'ldxb %r0, [%r1+1]\nexit' },
+  fault: { kind: 'ExecError', pc: 0 },
+};
 
 const ESM_SCRIPT = `import { readFileSync } from 'node:fs';
 import { Collection, ExecError, Interpreter, assemble, disassemble, loadCollectionSpec } from 'bpftime-vm';

@@ -1,8 +1,8 @@
 /**
  * Building C programs for tests (clang -target bpf with libbpf's headers) and detecting the kernel features some
  * tests use as an oracle. Missing tools make tests skip with the reason in their title, unless CLANG_REQUIRED=1,
- * BPF_KERNEL_REQUIRED=1, WASM2C_REQUIRED=1, NATIVE_REQUIRED=1 or LIBBPF_TOOLS_REQUIRED=1 (set in CI), where the
- * absence is an error.
+ * BPF_KERNEL_REQUIRED=1, WASM2C_REQUIRED=1, NATIVE_REQUIRED=1, LIBBPF_TOOLS_REQUIRED=1 or CHROMIUM_REQUIRED=1 (set in
+ * CI), where the absence is an error.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +46,15 @@ function missingNative(): string {
   return missingWasm2c();
 }
 
+/** CHROMIUM is the browser the browser tests drive (Debian's chromium package; CHROMIUM_PATH overrides). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function missingChromium(): string {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (Debian package chromium)`;
+  if (!works(CHROMIUM, ['--version'])) return `${CHROMIUM} --version fails`;
+  return '';
+}
+
 const clangMissing = missingClang();
 if (clangMissing && process.env.CLANG_REQUIRED === '1') throw new Error(`CLANG_REQUIRED=1 but ${clangMissing}`);
 const kernelMissing = missingKernel();
@@ -64,6 +73,13 @@ if (wasm2cMissing && process.env.WASM2C_REQUIRED === '1') throw new Error(`WASM2
 
 const nativeMissing = missingNative();
 if (nativeMissing && process.env.NATIVE_REQUIRED === '1') throw new Error(`NATIVE_REQUIRED=1 but ${nativeMissing}`);
+
+const chromiumMissing = missingChromium();
+if (chromiumMissing && process.env.CHROMIUM_REQUIRED === '1') throw new Error(`CHROMIUM_REQUIRED=1 but ${chromiumMissing}`);
+
+/** HAS_CHROMIUM tells whether a headless Chromium can be driven by playwright-core; CHROMIUM_SKIP says why not. */
+export const HAS_CHROMIUM = chromiumMissing === '';
+export const CHROMIUM_SKIP = chromiumMissing ? ` (skipped: ${chromiumMissing})` : '';
 
 /** HAS_NATIVE tells whether native-hooks can be built and run (Linux x86-64, make, cc, wasm2c); NATIVE_SKIP says why not. */
 export const HAS_NATIVE = nativeMissing === '';

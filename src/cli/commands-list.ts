@@ -250,6 +250,18 @@ const statusCommand: Command = {
   run: async (parsed, out) => (await import('./commands/status.js')).statusCommand(parsed, out),
 };
 
+const playgroundCommand: Command = {
+  spec: {
+    name: 'playground',
+    summary: 'serve the web playground on 127.0.0.1 and print its URL: open, browse, run and step through objects in a browser',
+    args: [{ name: 'file', description: 'ELF objects to offer beside the built-in examples', optional: true, variadic: true }],
+    options: [{ name: 'port', kind: 'number', value: 'N', min: 0, description: 'port to listen on (default 8119, or the next free one; 0 for any free port)' }],
+    notes: `The page runs everything in the browser (dist/playground/, static files that any web server can serve too);
+the server only hands out those files, the objects given here and binaryen's module for wasm-opt. Stop it with Ctrl-C.`,
+  },
+  run: async (parsed, out) => (await import('./commands/playground.js')).playgroundCommand(parsed, out),
+};
+
 /** COMMANDS lists the subcommands in help order. */
 export const COMMANDS: readonly Command[] = [
   runCommand,
@@ -266,4 +278,5 @@ export const COMMANDS: readonly Command[] = [
   attachCommand,
   detachCommand,
   statusCommand,
+  playgroundCommand,
 ];

@@ -7,6 +7,7 @@ import { basename, extname } from 'node:path';
 import { parseConformanceFile, programOf, type ConformanceTest } from '../../conformance/reader.js';
 import { AsmError, LoadError, UsageError } from '../errors.js';
 import { assembleWithLines, decodeProgram, type Insn } from '../isa/index.js';
+import { parseHex } from '../runtime/inputs.js';
 import { fileErrorReason } from './files.js';
 
 /** ProgramFile is a program read from disk. */
@@ -21,22 +22,6 @@ export interface ProgramFile {
 }
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
-
-/** parseHex reads hex bytes written as pairs, optionally separated by spaces, commas or `0x` prefixes. */
-export function parseHex(text: string, what: string): Uint8Array {
-  const cleaned = text.replace(/0x/gi, ' ').replace(/[\s,]+/g, ' ').trim();
-  if (cleaned === '') return new Uint8Array(0);
-  const tokens = cleaned.split(' ');
-  const out: number[] = [];
-  for (const t of tokens) {
-    if (!/^[0-9a-f]+$/i.test(t)) throw new UsageError('bad-hex', `${what}: "${t}" is not hex`);
-    if (tokens.length === 1 || t.length > 2) {
-      if (t.length % 2) throw new UsageError('bad-hex', `${what}: odd number of hex digits in "${t}"`);
-      for (let i = 0; i < t.length; i += 2) out.push(parseInt(t.slice(i, i + 2), 16));
-    } else out.push(parseInt(t, 16));
-  }
-  return Uint8Array.from(out);
-}
 
 /** readFile reads a whole file, reporting a missing or unreadable file as invalid input. */
 export function readFile(path: string): Uint8Array {

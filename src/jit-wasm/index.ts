@@ -3,7 +3,8 @@
  * translates a validated program and `JitProgram` instantiates it against guest memory; `abi` names the imports and
  * exports a host implements.
  */
-export { loadBinaryen } from './module.js';
+export { loadBinaryen, setBinaryenSource } from './module.js';
+export type { BinaryenSource } from './module.js';
 export { compileProgram, OPT_LEVELS } from './compile.js';
 export type { CompileOptions, CompiledProgram, Tier, LddwResolver, LddwImport } from './compile.js';
 export { JitProgram } from './instance.js';

@@ -3,9 +3,15 @@
  * an ES module with a top-level await that takes about half a second to import, so it is loaded on demand: callers
  * await `loadBinaryen()` once (the runtime does it when a wasm backend is chosen) and everything after that, compiling
  * included, is synchronous. The rest of src/jit-wasm sees only the types and the handle re-exported here.
+ *
+ * Where binaryen comes from depends on the build: `./binaryen-default.js` imports the package in Node, and the browser
+ * bundle swaps in `./binaryen-default.browser.js`, which imports it at run time from a URL the page provides
+ * (`setBinaryenSource`, or an import map for the bare name). binaryen's own module runs in browsers as it is; only
+ * bundling it fails, on a `node:module` import that it makes only under Node, so no bundle ever contains it.
  */
 import type binaryenTypes from 'binaryen';
-import { NotSupportedError } from '../errors.js';
+import { NotSupportedError, UsageError } from '../errors.js';
+import { DEFAULT_BINARYEN_SOURCE, SOURCE_HINT } from './binaryen-default.js';
 
 /** Binaryen is the namespace of the binaryen package. */
 export type Binaryen = typeof binaryenTypes;
@@ -16,12 +22,48 @@ export type Expr = number;
 /** RelooperBlock is a block handed to binaryen's Relooper. */
 export type RelooperBlock = number;
 
-let loaded: Binaryen | undefined;
+/**
+ * BinaryenSource says where binaryen is imported from: a module URL or specifier (in a browser, e.g. the URL where
+ * the page serves `binaryen/index.js`), or a function that imports it (`() => import('binaryen')` under a bundler that
+ * can bundle it).
+ */
+export type BinaryenSource = string | URL | (() => Promise<unknown>);
 
-/** loadBinaryen imports binaryen once; later calls return the same namespace. */
+let source: BinaryenSource | undefined;
+let loaded: Binaryen | undefined;
+let pending: Promise<Binaryen> | undefined;
+
+/** setBinaryenSource changes where `loadBinaryen` imports binaryen from; only before it has been loaded. */
+export function setBinaryenSource(from: BinaryenSource): void {
+  if (loaded) throw new UsageError('binaryen-loaded', 'binaryen is already loaded; set its source before the first wasm-opt use');
+  source = from;
+}
+
+async function importBinaryen(from: BinaryenSource): Promise<Binaryen> {
+  let mod: unknown;
+  try {
+    // A computed specifier: bundlers leave it to the browser (the comments keep webpack and Vite from trying).
+    mod = typeof from === 'function' ? await from() : await import(/* webpackIgnore: true */ /* @vite-ignore */ String(from));
+  } catch (e) {
+    const what = typeof from === 'function' ? 'the configured import function' : `"${String(from)}"`;
+    throw new NotSupportedError('binaryen-unavailable', `the wasm-opt backend needs binaryen: importing ${what} failed: ${e instanceof Error ? e.message : String(e)}${SOURCE_HINT}`, {}, { cause: e });
+  }
+  const ns = ((mod as { default?: unknown }).default ?? mod) as Binaryen;
+  if (typeof ns?.Module !== 'function') throw new NotSupportedError('binaryen-unavailable', `the wasm-opt backend needs binaryen: ${typeof from === 'function' ? 'the configured import' : `"${String(from)}"`} is not the binaryen module`);
+  return ns;
+}
+
+/** loadBinaryen imports binaryen once; later calls return the same namespace. A failed import may be retried. */
 export async function loadBinaryen(): Promise<Binaryen> {
-  loaded ??= (await import('binaryen')).default;
-  return loaded;
+  if (loaded) return loaded;
+  pending ??= importBinaryen(source ?? DEFAULT_BINARYEN_SOURCE).then(
+    (b) => (loaded = b),
+    (e: unknown) => {
+      pending = undefined;
+      throw e;
+    },
+  );
+  return pending;
 }
 
 /** binaryen returns the loaded namespace; compiling before `loadBinaryen` resolved is a programming error. */

@@ -24,6 +24,8 @@ export interface TraceStep {
   regs: RegChange[];
   /** Memory stored by the instruction, read back after it ran. */
   store?: { address: number; size: number; value: bigint };
+  /** r0..r10 before the program's first instruction (first step only): with the changes, every register at every step. */
+  entry?: bigint[];
 }
 
 function storeTarget(p: Prepared, pc: number, R: Int32Array): { address: number; size: number } | undefined {
@@ -56,6 +58,7 @@ export function traceRun(
   const st = vm.start(p, opts);
   const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget || Infinity;
   const before = new Int32Array(22);
+  let entry: bigint[] | undefined = Array.from({ length: 11 }, (_, r) => toU64(st.R, 2 * r));
   for (;;) {
     if (st.steps >= budget) {
       const insn = formatInsn(p.insns, st.pc);
@@ -77,6 +80,7 @@ export function traceRun(
       }
     }
     const step: TraceStep = { pc, insn: formatInsn(p.insns, pc), depth, regs };
+    if (entry) [step.entry, entry] = [entry, undefined];
     if (target) {
       let value = 0n;
       for (let k = target.size - 1; k >= 0; k--) value = (value << 8n) | BigInt(vm.mem.u8[target.address + k]);

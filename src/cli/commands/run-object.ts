@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../../errors.js';
 import type { HostOptions } from '../../runtime/host.js';
+import { parseHostOptions, parseU64 as integer, splitList } from '../../runtime/inputs.js';
 import { Collection, type Program } from '../../runtime/collection.js';
 import { prepareBackend } from '../../runtime/backends.js';
 import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../runtime/inspect.js';
@@ -20,48 +21,11 @@ import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
-const U64_MAX = (1n << 64n) - 1n;
-const I64_MIN = -(1n << 63n);
-
-/** integer reads a decimal or hex integer that fits in 64 bits, signed or unsigned, as its 64-bit pattern. */
-function integer(text: string, what: string): bigint {
-  const t = text.trim();
-  if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(t)) throw new UsageError('bad-option', `${what}: "${text}" is not an integer`);
-  const neg = t.startsWith('-');
-  const v = neg ? -BigInt(t.slice(1)) : BigInt(t);
-  if (v > U64_MAX || v < I64_MIN) throw new UsageError('bad-option', `${what}: ${text} does not fit in 64 bits`);
-  return BigInt.asUintN(64, v);
-}
-
 /** list splits a repeatable comma-separated option into its items; an empty item (`1,,2`, `1,`) is a usage error. */
-export function list(v: unknown, what: string): string[] {
-  const given = (v as string[] | undefined) ?? [];
-  const items = given.flatMap((s) => s.split(',')).map((s) => s.trim());
-  if (items.some((s) => s === '')) throw new UsageError('bad-option', `${what}: empty value in "${given.join(',')}"`);
-  return items;
-}
+export const list = (v: unknown, what: string): string[] => splitList((v as string[] | undefined) ?? [], what);
 
 /** hostOptions reads `--host K=V` options. */
-export function hostOptions(flags: Parsed['flags']): HostOptions {
-  const host: Record<string, unknown> = {};
-  for (const kv of list(flags.host, '--host')) {
-    const [k, v] = kv.split('=');
-    if (v === undefined) throw new UsageError('bad-option', `--host expects KEY=VALUE, got "${kv}"`);
-    if (k === 'comm') host.comm = v;
-    else if (k === 'cgroup') host.cgroup = v;
-    else if (k === 'netns_cookie') {
-      const cookie = integer(v, '--host netns_cookie');
-      host.netnsCookie = () => cookie;
-    }
-    else if (['pid', 'tgid', 'uid', 'gid', 'cpu', 'ncpus', 'numa'].includes(k)) host[k === 'numa' ? 'numaNode' : k] = Number(integer(v, `--host ${k}`));
-    else if (k === 'time') {
-      const ns = integer(v, '--host time');
-      host.monotonicNs = host.bootNs = host.coarseNs = host.taiNs = () => ns;
-    } else throw new UsageError('bad-option', `--host: unknown key "${k}" (pid, tgid, uid, gid, comm, cpu, ncpus, numa, time, cgroup, netns_cookie)`);
-  }
-  if (host.pid !== undefined && host.tgid === undefined) host.tgid = host.pid;
-  return host as HostOptions;
-}
+export const hostOptions = (flags: Parsed['flags']): HostOptions => parseHostOptions(list(flags.host, '--host'), '--host');
 
 function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: number, records: OutputRecord[], dumps: MapDump[], ms: number): void {
   const where = p.spec.attach.binary || p.spec.attach.name ? ` ${[p.spec.attach.binary, p.spec.attach.func ?? p.spec.attach.name].filter(Boolean).join(':')}` : '';
