@@ -82,13 +82,14 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
   return { jit, stats: { ms: performance.now() - t0, insns: compiled.insnCount } };
 }
 
-/** runOn runs a compiled program with the interpreter's run conventions (input, args, budget, zeroed stack). */
-export function runOn(vm: Interpreter, prepared: Prepared, jit: JitProgram, opts: RunOptions): RunResult {
+/**
+ * runOn runs a compiled program with the interpreter's run conventions (input, args, budget, zeroed stack); the
+ * program's interpreter form `_prepared` is not needed (the signature matches the interpreter's `run`).
+ */
+export function runOn(vm: Interpreter, _prepared: Prepared, jit: JitProgram, opts: RunOptions): RunResult {
   // Only r1..r5 are read back from the state, so the machine's reusable one serves (allocating it was ~15% of a run).
-  const R = vm.startScratch(prepared, opts).R;
-  vm.mem.u8.fill(0, vm.stack.start, vm.env.stackTop);
-  const args: bigint[] = [0n, 0n, 0n, 0n, 0n];
-  for (let r = 1; r <= 5; r++) if (R[r * 2] | R[r * 2 + 1]) args[r - 1] = (BigInt(R[r * 2 + 1] >>> 0) << 32n) | BigInt(R[r * 2] >>> 0);
+  const regs = vm.startScratch(opts).R;
+  const zero = vm.jitStack(jit.stackWrites);
   const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
-  return jit.run(args, vm.env.packetStart, vm.env.packetLength, budget);
+  return jit.run({ regs, packetStart: vm.env.packetStart, packetLength: vm.env.packetLength, budget, zeroStart: zero.start, zeroLength: zero.length });
 }
