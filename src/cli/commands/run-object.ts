@@ -3,9 +3,6 @@
  * the trace_printk output, the records sent through ring and perf buffers, and the final contents of the maps.
  */
 import { UsageError } from '../../errors.js';
-import { BtfKind } from '../../loader/btf/types.js';
-import type { LoadedCollection } from '../../loader/collection.js';
-import { MapType } from '../../loader/spec.js';
 import type { HostOptions } from '../../runtime/host.js';
 import { Collection, type Program } from '../../runtime/collection.js';
 import { prepareBackend } from '../../runtime/backends.js';
@@ -13,7 +10,10 @@ import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../ru
 import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
-import { loadObject, pickProgram } from '../object.js';
+import { mapLines, mapsJson } from '../maps-text.js';
+import { loadObject, objectOptionsOf, pickProgram, recordTypes } from '../object.js';
+import { applyCgroups } from '../cgroups.js';
+import { CgroupArrayMap } from '../../helpers/maps/index.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -32,61 +32,33 @@ function integer(text: string, what: string): bigint {
 }
 
 /** list splits a repeatable comma-separated option into its items; an empty item (`1,,2`, `1,`) is a usage error. */
-function list(v: unknown, what: string): string[] {
+export function list(v: unknown, what: string): string[] {
   const given = (v as string[] | undefined) ?? [];
   const items = given.flatMap((s) => s.split(',')).map((s) => s.trim());
   if (items.some((s) => s === '')) throw new UsageError('bad-option', `${what}: empty value in "${given.join(',')}"`);
   return items;
 }
 
-function hostOptions(flags: Parsed['flags']): HostOptions {
+/** hostOptions reads `--host K=V` options. */
+export function hostOptions(flags: Parsed['flags']): HostOptions {
   const host: Record<string, unknown> = {};
   for (const kv of list(flags.host, '--host')) {
     const [k, v] = kv.split('=');
     if (v === undefined) throw new UsageError('bad-option', `--host expects KEY=VALUE, got "${kv}"`);
     if (k === 'comm') host.comm = v;
+    else if (k === 'cgroup') host.cgroup = v;
+    else if (k === 'netns_cookie') {
+      const cookie = integer(v, '--host netns_cookie');
+      host.netnsCookie = () => cookie;
+    }
     else if (['pid', 'tgid', 'uid', 'gid', 'cpu', 'ncpus', 'numa'].includes(k)) host[k === 'numa' ? 'numaNode' : k] = Number(integer(v, `--host ${k}`));
     else if (k === 'time') {
       const ns = integer(v, '--host time');
       host.monotonicNs = host.bootNs = host.coarseNs = host.taiNs = () => ns;
-    } else throw new UsageError('bad-option', `--host: unknown key "${k}" (pid, tgid, uid, gid, comm, cpu, ncpus, numa, time)`);
+    } else throw new UsageError('bad-option', `--host: unknown key "${k}" (pid, tgid, uid, gid, comm, cpu, ncpus, numa, time, cgroup, netns_cookie)`);
   }
   if (host.pid !== undefined && host.tgid === undefined) host.tgid = host.pid;
   return host as HostOptions;
-}
-
-/** recordTypes reads `--record-type MAP=STRUCT` items, each naming a ring or perf buffer map and a struct of the object's BTF. */
-function recordTypes(spec: LoadedCollection, items: string[]): Map<string, string> {
-  const types = new Map<string, string>();
-  for (const kv of items) {
-    const m = /^([^=]+)=(?:struct\s+)?([A-Za-z_]\w*)$/.exec(kv);
-    if (!m) throw new UsageError('bad-option', `--record-type expects MAP=STRUCT, got "${kv}"`);
-    const [, map, struct] = m;
-    const outputs = spec.maps.filter((x) => x.type === MapType.ringbuf || x.type === MapType.perf_event_array).map((x) => x.name);
-    if (!outputs.includes(map)) throw new UsageError('bad-option', `--record-type: no ring or perf buffer map "${map}" in the object (${outputs.length ? `its output maps: ${outputs.join(', ')}` : 'it has none'})`);
-    if (!spec.btf?.findByName(struct, BtfKind.STRUCT).length) throw new UsageError('bad-option', `--record-type: no struct "${struct}" in the object's BTF`);
-    types.set(map, struct);
-  }
-  return types;
-}
-
-/** Output maps: their data is shown as records, not elements. */
-const OUTPUT_TYPES = new Set(['ringbuf', 'perf_event_array']);
-
-/** Maps of references: their elements are programs or inner maps, shown by name. */
-const REFERENCE_TYPES = new Set(['prog_array', 'array_of_maps', 'hash_of_maps']);
-
-/** references prints what a program array or map of maps holds: `6 -> handle_tcp, 17 -> handle_udp`. */
-function references(d: MapDump): string {
-  const name = (v: unknown) => (v as { program?: string; map?: string }).program ?? (v as { map?: string }).map;
-  return d.entries.map((e) => `${JSON.stringify(e.key)} -> ${name(e.value)}`).join(', ') || 'empty';
-}
-
-/** flatten shows a global-data section as its variables: {"x": 1} rather than {".data": [{"x": 1}]}. */
-function flatten(d: MapDump): unknown {
-  const v = d.entries[0]?.value as Record<string, unknown> | undefined;
-  const vars = v && typeof v === 'object' && !Array.isArray(v) ? v[d.name] : undefined;
-  return Array.isArray(vars) ? Object.assign({}, ...vars) : v;
 }
 
 function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: number, records: OutputRecord[], dumps: MapDump[], ms: number): void {
@@ -97,21 +69,28 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
   if (records.length) {
     out.text(['records:', ...records.map((r) => `  ${r.map}${r.cpu !== undefined ? ` cpu ${r.cpu}` : ''}: ${JSON.stringify(r.value)}`)].join('\n'));
   }
-  const lines = ['maps:'];
-  for (const d of dumps) {
-    const map = c.maps.get(d.name)!;
-    if (map.spec.origin !== 'maps') lines.push(`  ${d.name}: ${JSON.stringify(flatten(d))}`);
-    else if (REFERENCE_TYPES.has(d.type)) lines.push(`  ${d.name} (${d.type}): ${references(d)}`);
-    else if (OUTPUT_TYPES.has(d.type)) continue;
-    else if (d.entries.length === 0) lines.push(`  ${d.name} (${d.type}): empty`);
-    else lines.push(`  ${d.name} (${d.type}):`, ...d.entries.map((e) => `    ${JSON.stringify(e.key)}: ${JSON.stringify(e.value)}`));
-  }
-  if (lines.length > 1) out.text(lines.join('\n'));
+  const lines = collectionMapLines(c, dumps);
+  if (lines.length) out.text(lines.join('\n'));
 }
+
+const declaredIn = (c: Collection) => (name: string): boolean => c.maps.get(name)!.spec.origin === 'maps';
+
+/** collectionMapLines prints a collection's maps at the end of a run (cgroup arrays as their slots). */
+export function collectionMapLines(c: Collection, dumps: MapDump[]): string[] {
+  return mapLines(dumps, declaredIn(c), (name) => {
+    const map = c.maps.get(name);
+    if (!(map instanceof CgroupArrayMap)) return undefined;
+    const slots = map.cgroups().map((s) => `${s.index} -> cgroup ${s.cgroup.id}${s.cgroup.path ? ` (${s.cgroup.path})` : ''}`);
+    return slots.join(', ') || 'empty';
+  });
+}
+
+/** collectionMapsJson is the maps part of `--json` output. */
+export const collectionMapsJson = (c: Collection, dumps: MapDump[]): Record<string, unknown> => mapsJson(dumps, declaredIn(c));
 
 /** runObject implements `run` for ELF objects. */
 export async function runObject(path: string, flags: Parsed['flags'], out: Output): Promise<number> {
-  const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
+  const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   // Every option is checked before anything is compiled.
   const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
   const input = {
@@ -127,6 +106,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
   const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   await prepareBackend(flags.backend as string | undefined);
   const c = new Collection(spec, { backend: flags.backend as string | undefined, host, targetBtf, expectedRuns: repeat });
+  applyCgroups(c, flags.cgroup as string[] | undefined);
   const p = c.program(name);
   if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const trace: object[] = [];
@@ -157,7 +137,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)) }),
       trace_printk: c.host.trace,
       records,
-      maps: Object.fromEntries(dumps.map((d) => [d.name, c.maps.get(d.name)!.spec.origin === 'maps' ? d.entries : flatten(d)])),
+      maps: collectionMapsJson(c, dumps),
       signals: result.signals,
       ...(result.overrideReturn !== undefined ? { override_return: hex(result.overrideReturn) } : {}),
       ...(flags.trace ? { trace } : {}),
