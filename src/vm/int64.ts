@@ -32,6 +32,12 @@ export function toS64(P: Int32Array, i: number): bigint {
 
 /** setU64 stores a BigInt (taken modulo 2^64) into the pair at `i`. */
 export function setU64(P: Int32Array, i: number, v: bigint): void {
+  // Addresses and small values (most arguments) take one conversion instead of two BigInt operations.
+  if (v >= 0n && v <= 0x7fffffffn) {
+    P[i] = Number(v);
+    P[i + 1] = 0;
+    return;
+  }
   P[i] = Number(BigInt.asIntN(32, v));
   P[i + 1] = Number(BigInt.asIntN(32, v >> 32n));
 }
