@@ -43,6 +43,11 @@ export interface RunOptions {
   budget?: number;
   /** Keep the input placed by `setInput` instead of clearing it when `input` is not given. */
   keepInput?: boolean;
+  /**
+   * The caller vouches that guest memory still holds `input` as the previous run placed it (the same bytes, which
+   * that run cannot have written): it is not copied again. r1 and r2 are set as for any `input`.
+   */
+  inputUnchanged?: boolean;
 }
 
 /** RunResult is the outcome of a run that exited. */
@@ -153,8 +158,13 @@ export class Interpreter {
     this.env.packetStart = 0;
     this.env.packetLength = 0;
     if (opts.input) {
-      R[2] = this.setInput(opts.input);
+      const kept = opts.inputUnchanged === true && this.input !== undefined && this.input.end - this.input.start === opts.input.length;
+      R[2] = kept ? this.input!.start : this.setInput(opts.input);
       R[4] = opts.input.length;
+      if (kept) {
+        this.env.packetStart = this.input!.start;
+        this.env.packetLength = opts.input.length;
+      }
     } else if (this.input && !opts.keepInput) {
       if (this.input.end !== this.input.start) this.mem.setLength(this.input, 0);
     } else if (this.input) {
