@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { BpfError } from '../src/errors.js';
 import { ubpfTestHelpers } from '../src/helpers/ubpf-test.js';
 import { decodeProgram } from '../src/isa/index.js';
-import { loadRaw, prepareBackend } from '../src/runtime/backends.js';
+import { loadOn, loadRaw } from '../src/runtime/backends.js';
 import { parseMemory } from './reader.js';
 
 function fail(message: string): never {
@@ -42,8 +42,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const code = parseHexBytes(program ?? readFileSync(0, 'utf8'), 'program');
   try {
-    await prepareBackend(backend);
-    const prog = loadRaw(decodeProgram(code), { backend, helpers: ubpfTestHelpers() });
+    // On wasm-opt binaryen is loaded only if the module cache lacks the program (src/runtime/wasm-cache.ts).
+    const prog = await loadOn(backend, () => loadRaw(decodeProgram(code), { backend, helpers: ubpfTestHelpers() }));
     const { r0 } = prog.run({ input: memory.length ? memory : undefined, budget });
     process.stdout.write(r0.toString(16) + '\n');
   } catch (e) {

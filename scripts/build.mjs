@@ -14,7 +14,8 @@
 // prepack when it packs; that run keeps the prepack build instead of replacing it.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,10 +35,32 @@ function cleanJs() {
   for (const f of entries) if (f !== TYPES_DIR) rmSync(join(dist, f), { recursive: true, force: true });
 }
 
+/**
+ * buildId hashes what the compiled Wasm modules depend on: the sources, the package version and binaryen's version.
+ * The bundles carry it as the compiler's identity in the module cache (src/runtime/wasm-cache.ts), so a build never
+ * reuses modules another build compiled.
+ */
+function buildId() {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(join(root, dir), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(rel);
+      else if (rel.endsWith('.ts')) hash.update(rel).update(readFileSync(join(root, rel)));
+    }
+  };
+  walk('src');
+  const require = createRequire(import.meta.url);
+  const version = (name) => JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
+  hash.update(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version).update(version('binaryen'));
+  return hash.digest('hex').slice(0, 32);
+}
+
 /** buildJs bundles the three entry points into dist/. */
 export async function buildJs({ quiet = false, sourcemap = true } = {}) {
   cleanJs();
   await build({
+    define: { BPFTIME_VM_BUILD_ID: JSON.stringify(buildId()) },
     absWorkingDir: root,
     entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts', plugin: 'conformance/plugin.ts' },
     outdir: 'dist',

@@ -58,7 +58,7 @@ export type { HelperDef, HelperProto, HelperCall, HelperImpl } from './helpers/r
 // Backends: the reference interpreter, the two WebAssembly JIT tiers, and `auto`.
 export { Interpreter, traceRun, DEFAULT_BUDGET, DEFAULT_MAX_CALL_DEPTH } from './vm/index.js';
 export type { InterpreterOptions, RunOptions, RunResult, TraceStep, RegChange } from './vm/index.js';
-export { BACKENDS, ENGINES, AUTO_TIER_UP_STEPS, prepareBackend, loadRaw, resolveBackend } from './runtime/backends.js';
+export { BACKENDS, ENGINES, AUTO_TIER_UP_STEPS, prepareBackend, loadOn, missesBinaryen, loadRaw, resolveBackend } from './runtime/backends.js';
 export type { BackendName, BackendChoice, LoadedProgram, LoadOptions as LoadRawOptions, CompileStats } from './runtime/backends.js';
 
 // Translating to WebAssembly for another host (`bpftime-vm compile`; ABI in docs/jit-wasm.md).

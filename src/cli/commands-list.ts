@@ -40,7 +40,7 @@ const runCommand: Command = {
       { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },
       { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend: interp, wasm-fast, wasm-opt, or auto (picks by size and --repeat; --json shows the pick)' },
       { name: 'budget', kind: 'number', value: 'N', description: `instruction budget, 0 for none (default ${DEFAULT_BUDGET})` },
-      { name: 'repeat', kind: 'number', value: 'N', min: 1, description: 'run N times and report the mean time per run (objects: maps keep their state)' },
+      { name: 'repeat', kind: 'number', value: 'N', min: 1, description: 'run N times and report the median time per run after warm-up runs (objects: maps keep their state)' },
       { name: 'trace', kind: 'boolean', description: 'print every executed instruction with the registers it changed' },
     ],
     notes: `FILE may be an ELF object (clang -target bpf): it runs with the kernel helpers, maps and a context for its

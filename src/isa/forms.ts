@@ -334,3 +334,20 @@ export function memAccess(form: Form, ins: Insn): MemAccess | undefined {
       return undefined;
   }
 }
+
+/**
+ * writesOnlyStack reports whether a program can write nothing but its own stack: every store and atomic goes through
+ * r10 at a constant offset inside the 512-byte frame, and it calls no helper, kfunc or callx target (which write
+ * through the pointers they are given). A run of such a program leaves its input, context and maps as it found them,
+ * whatever a JIT checks or not (src/cli/commands/run.ts then places `--mem` once for all runs).
+ */
+export function writesOnlyStack(forms: readonly (Form | null)[], insns: readonly Insn[]): boolean {
+  for (let pc = 0; pc < forms.length; pc++) {
+    const f = forms[pc];
+    if (f === null) continue;
+    if (f.kind === 'callx' || (f.kind === 'call' && f.mode !== 'local')) return false;
+    const a = memAccess(f, insns[pc]);
+    if (a?.write && !(a.base === 10 && a.off >= -512 && a.off + a.size <= 0)) return false;
+  }
+  return true;
+}

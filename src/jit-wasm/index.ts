@@ -11,3 +11,5 @@ export { JitProgram } from './instance.js';
 export type { JitEnv, JitRun } from './instance.js';
 export type { InlineMap, MapLookup } from './inline-map.js';
 export * as abi from './abi.js';
+export { compileCached } from './cache.js';
+export type { CachedCompile, ModuleCache, ModuleStore } from './cache.js';

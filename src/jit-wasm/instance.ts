@@ -14,9 +14,21 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import { REFILL_PROBE, BPF_MODULE, CTL_EXIT, CTL_REGIONS, CTL_TAIL_CALL, ENTRY_EXPORT, ENV_MODULE, functionExport, HELPER_MODULE, MEMORY_IMPORT, STACK_FRAME, TRAP_BUDGET, TRAP_CALL_DEPTH, TRAP_FELL_OFF, TRAP_MISALIGNED, TRAP_POISON } from './abi.js';
 import type { CompiledProgram } from './compile.js';
 import { JitHelperCall, type RunState } from './host-call.js';
+import { instantiateTrampoline, RB, RESULT_BLOCK, type Trampoline } from './trampoline.js';
 
 const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const I64_MAX = (1n << 63n) - 1n;
+/** SMALL holds the BigInts 0..255, so that the usual results of a run allocate nothing. */
+const SMALL: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+
+/** u64 is the unsigned BigInt of the words (lo, hi) (src/vm/int64.ts has the same for the interpreter, a layer apart). */
+function u64(lo: number, hi: number): bigint {
+  if (hi === 0) {
+    const u = lo >>> 0;
+    return u < 256 ? SMALL[u] : BigInt(u);
+  }
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
 const TWO32 = 1n << 32n;
 const TWO32_N = 2 ** 32;
 /** Largest callback budget, as the interpreter's chunk. */
@@ -42,6 +54,40 @@ export interface JitRun {
   steps: number;
 }
 
+/**
+ * StackWrites is what a compiled program may write on the stack, which decides what the host zeroes before a run:
+ * `none` (no store, helper or call), `frame` (stores in one function without helpers: unchecked ones through r10 stay
+ * in frame 0, others go through `bpf.refill`, which marks the stack region written), `any` (helpers, calls, callx,
+ * tail calls: any frame, unobserved). A JIT that drops checks the verifier proved keeps this true as long as proven
+ * stack accesses of one function stay in its frame (the kernel verifier's rule).
+ */
+export type StackWrites = 'none' | 'frame' | 'any';
+
+/** RunRequest is one run's input: r1..r5 as (lo, hi) int32 words at `regs[2..11]` (the interpreter's register file layout). */
+export interface RunRequest {
+  readonly regs: Int32Array;
+  readonly packetStart: number;
+  readonly packetLength: number;
+  /** Instructions allowed; 0 or Infinity for none. */
+  readonly budget: number;
+  /** The guest range to zero before the call (the stack the run needs clean). */
+  readonly zeroStart: number;
+  readonly zeroLength: number;
+}
+
+const STORE_KINDS = new Set(['st', 'stx', 'store_rel', 'atomic']);
+
+/** stackWrites classifies a compiled program (see StackWrites). */
+function stackWrites(c: CompiledProgram): StackWrites {
+  if (c.helperImports.size > 0 || c.usesCallx || c.usesTailCall || c.functions.length > 1) return 'any';
+  return c.forms.some((f) => f !== null && STORE_KINDS.has(f.kind)) ? 'frame' : 'none';
+}
+
+const I32_WORDS = 4;
+/** Int32 indexes of r0's high word and of the steps in the result block (trampoline.ts). */
+const R0_HI = (RESULT_BLOCK + RB.r0) / I32_WORDS + 1;
+const STEPS = (RESULT_BLOCK + RB.steps) / I32_WORDS;
+
 /** JitProgram is an instantiated module, ready to run any number of times. */
 export class JitProgram {
   private readonly g: Globals;
@@ -49,6 +95,17 @@ export class JitProgram {
   private readonly call: JitHelperCall;
   private readonly stackLimit: bigint;
   private state: RunState = { tailCalls: 0, callbackBudget: 0, callbackDepth: 0, budgetLabel: 0 };
+  /** The run state of runs started here (a tail call into this program borrows its caller's instead). */
+  private readonly ownState: RunState = { tailCalls: 0, callbackBudget: 0, callbackDepth: 0, budgetLabel: 0 };
+  /** The entry trampoline (trampoline.ts). */
+  private readonly entry: Trampoline;
+  /** What `entry.configure` was last given: budget, packet start and length, stack range to zero. */
+  private readonly config = [NaN, NaN, NaN, NaN, NaN];
+  /** Int32 view of guest memory for the result block, replaced when the memory grows. */
+  private words: Int32Array;
+  private wordsGeneration: number;
+  /** What the program may write on the stack (decides what runs zero). */
+  readonly stackWrites: StackWrites;
 
   /** @internal (a WebAssembly type in its signature; see GuestMemory.memory): programs come from compileOn. */
   constructor(
@@ -74,16 +131,62 @@ export class JitProgram {
     this.exports = instance.exports as Record<string, unknown>;
     this.g = this.exports as unknown as Globals;
     this.g.stack_limit.value = this.stackLimit;
+    this.entry = instantiateTrampoline(this.exports, env.mem.memory);
+    this.words = new Int32Array(env.mem.memory.buffer);
+    this.wordsGeneration = env.mem.generation;
+    this.stackWrites = stackWrites(compiled);
   }
 
-  /** run executes the program from its entry with r1..r5 = `args`; budget 0 or Infinity means none. */
-  run(args: readonly bigint[], packetStart: number, packetLength: number, budget: number): JitRun {
+  /**
+   * run executes the program from its entry through the trampoline (trampoline.ts): no BigInt and no
+   * WebAssembly.Global access from JavaScript on the way, and `configure` only when the budget, the packet or the
+   * stack range to zero differ from the last run's.
+   */
+  run(req: RunRequest): JitRun {
+    const budget = req.budget;
     const unlimited = budget === 0 || budget === Infinity;
-    const start = unlimited ? I64_MAX : BigInt(budget);
-    this.state = { tailCalls: 0, callbackBudget: unlimited ? CHUNK : Math.min(budget, CHUNK), callbackDepth: 0, budgetLabel: budget };
-    this.g.budget.value = start;
-    const r0 = this.enter(ENTRY_EXPORT, args, BigInt(this.env.stackTop), packetStart, packetLength);
-    return { r0, steps: Number(start - (this.g.budget.value as bigint)) };
+    const st = this.ownState;
+    st.tailCalls = 0;
+    st.callbackBudget = unlimited ? CHUNK : Math.min(budget, CHUNK);
+    st.callbackDepth = 0;
+    st.budgetLabel = budget;
+    this.state = st;
+    this.call.env = this.env.helperEnv();
+    const c = this.config;
+    if (c[0] !== budget || c[1] !== req.packetStart || c[2] !== req.packetLength || c[3] !== req.zeroStart || c[4] !== req.zeroLength) {
+      c[0] = budget;
+      c[1] = req.packetStart;
+      c[2] = req.packetLength;
+      c[3] = req.zeroStart;
+      c[4] = req.zeroLength;
+      this.entry.configure(unlimited ? I64_MAX : BigInt(budget), req.packetStart, req.packetLength, req.zeroStart, req.zeroLength, BigInt(this.env.stackTop));
+    }
+    const R = req.regs;
+    let lo: number;
+    try {
+      lo = this.entry.run(R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11]);
+    } catch (e) {
+      throw this.runError(e);
+    }
+    // Read after the call: a helper may have grown the memory during the run.
+    const mem = this.env.mem;
+    if (this.wordsGeneration !== mem.generation) {
+      this.words = new Int32Array(mem.memory.buffer);
+      this.wordsGeneration = mem.generation;
+    }
+    const w = this.words;
+    const stepsHi = w[STEPS + 1];
+    return { r0: u64(lo, w[R0_HI]), steps: stepsHi === 0 ? w[STEPS] >>> 0 : stepsHi * TWO32_N + (w[STEPS] >>> 0) };
+  }
+
+  /** runError turns what a run threw into the error to report: BpfErrors as they are, Wasm traps located. */
+  private runError(e: unknown): unknown {
+    if (e instanceof BpfError) return e;
+    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+      const pc = this.g.pc.value as number;
+      return locatedError(this.compiled.insns, pc, new ExecError('wasm-trap', `wasm trap after the last helper call: ${e.message}`, {}, { cause: e }));
+    }
+    return e;
   }
 
   /** enter calls an exported function with the control globals set; the budget global is the caller's to set. */
@@ -97,12 +200,7 @@ export class JitProgram {
     try {
       return U64((this.exports[name] as Entry)(args[0] ?? 0n, args[1] ?? 0n, args[2] ?? 0n, args[3] ?? 0n, args[4] ?? 0n, fp));
     } catch (e) {
-      if (e instanceof BpfError) throw e;
-      const pc = g.pc.value as number;
-      if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
-        throw locatedError(this.compiled.insns, pc, new ExecError('wasm-trap', `wasm trap after the last helper call: ${e.message}`, {}, { cause: e }));
-      }
-      throw e;
+      throw this.runError(e);
     }
   }
 
@@ -175,6 +273,8 @@ export class JitProgram {
       const n = Number(a);
       if (mem.ok(n, size, write)) {
         const r = mem.pageRegion[n >>> 12];
+        // Runs learn from this mark whether checked stores wrote the stack (StackWrites).
+        if (write) mem.regionDirty[r] = 1;
         return this.packedBounds(r, mem.regions[r]!.start, mem.regionEnd[r]);
       }
     }

@@ -59,6 +59,12 @@ export class GuestMemory {
   regionEnd: Float64Array;
   /** 1 where the region of that id is writable. */
   regionWritable: Uint8Array;
+  /**
+   * Set to 1 for a region when a write refills the cache with it (`refill`, and the JIT's refill import): a backend
+   * that resets the write cache before a run learns from it whether the run's checked stores wrote the region. Only
+   * the backends read and clear it (the stack is zeroed before a run only when something may have written it).
+   */
+  regionDirty: Uint8Array;
   readonly regions: (Region | undefined)[] = [undefined];
   /**
    * Bounds [start, end) of the region the last checked read hit, and of the last writable region a write hit: the
@@ -82,6 +88,7 @@ export class GuestMemory {
     this.pageRegion = new Uint16Array(this.u8.length / PAGE_SIZE);
     this.regionEnd = new Float64Array(16);
     this.regionWritable = new Uint8Array(16);
+    this.regionDirty = new Uint8Array(16);
   }
 
   /** size is the current byte length of the memory. */
@@ -146,6 +153,7 @@ export class GuestMemory {
     if (!this.ok(addr, size, write)) throw fault;
     const r = this.pageRegion[addr >>> 12];
     const cache = write ? this.writeCache : this.readCache;
+    if (write) this.regionDirty[r] = 1;
     cache[0] = this.regions[r]!.start;
     cache[1] = this.regionEnd[r];
   }
@@ -155,8 +163,11 @@ export class GuestMemory {
     end.set(this.regionEnd);
     const w = new Uint8Array(n);
     w.set(this.regionWritable);
+    const dirty = new Uint8Array(n);
+    dirty.set(this.regionDirty);
     this.regionEnd = end;
     this.regionWritable = w;
+    this.regionDirty = dirty;
   }
 
   private ensure(bytes: number): void {

@@ -17,6 +17,7 @@ import { contextFor, type ContextLayout } from '../loader/contexts.js';
 import type { CollectionSpec } from '../loader/spec.js';
 import { poisonedSlots } from '../runtime/program-facts.js';
 import type { Insn } from '../isa/index.js';
+import { cacheRoot } from '../runtime/cache-dir.js';
 import { exportModule, type Manifest } from '../runtime/export.js';
 import { importModules, renderGlue, MODULE_NAME } from './glue.js';
 import { findToolchain, runTool, type NativeToolchain } from './toolchain.js';
@@ -60,10 +61,9 @@ export interface CompiledNative {
   ms: number;
 }
 
-/** nativeCacheDir returns where compiled programs are cached. */
+/** nativeCacheDir returns where compiled programs are cached (`native/` in bpftime-vm's cache directory). */
 export function nativeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || join(env.HOME || '/tmp', '.cache');
-  return join(base, 'bpftime-vm', 'native');
+  return cacheRoot('native', env);
 }
 
 /** checkHelpers refuses a program that calls a helper the native runtime lacks. */

@@ -4,13 +4,14 @@
  * and `wasm-opt` the two JIT tiers, and `auto` picks one by program size and expected runs. Each loaded program
  * reports the backend it actually runs on, so nothing falls back silently.
  */
-import { UsageError } from '../errors.js';
+import { NotSupportedError, UsageError } from '../errors.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
 import { loadBinaryen, type JitProgram, type Tier } from '../jit-wasm/index.js';
 import { Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
 import { compileOn, runOn, type CompileStats } from './jit-backend.js';
 import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.js';
+import { debugCache, debugLog } from './wasm-cache.js';
 
 export type { CompileStats } from './jit-backend.js';
 
@@ -97,7 +98,42 @@ export function tierOf(backend: BackendName): Tier | undefined {
  * wasm-opt is a NotSupportedError.
  */
 export async function prepareBackend(choice: string | undefined): Promise<void> {
-  if (parseBackend(choice) === 'wasm-opt') await loadBinaryen();
+  if (parseBackend(choice) === 'wasm-opt') await loadBinaryenLogged();
+}
+
+/** loadBinaryenLogged loads binaryen, saying so on stderr under `BPFTIME_VM_DEBUG=cache` (what the cache spares). */
+async function loadBinaryenLogged(): Promise<void> {
+  if (debugCache()) debugLog('loading binaryen');
+  await loadBinaryen();
+}
+
+/** needsBinaryen reports whether an error is a wasm-opt compile that found no cached module with binaryen not loaded. */
+export function needsBinaryen(e: unknown): boolean {
+  return e instanceof NotSupportedError && e.code === 'jit-not-loaded';
+}
+
+/** missesBinaryen reports whether a collection left programs unloaded for want of binaryen (for `loadOn`). */
+export function missesBinaryen(c: { readonly loadErrors: ReadonlyMap<string, unknown> }): boolean {
+  for (const e of c.loadErrors.values()) if (needsBinaryen(e)) return true;
+  return false;
+}
+
+/**
+ * loadOn builds what compiles programs on `choice` (a `loadRaw`, a Collection) without loading binaryen first: on
+ * wasm-opt, a build whose modules all come from the module cache (src/runtime/wasm-cache.ts) never loads it (2-2.6 s
+ * and ~100 MiB); one that needs it is built again once it is loaded. `missing` finds that need in what was built
+ * (a Collection keeps per-program load errors instead of throwing).
+ */
+export async function loadOn<T>(choice: string | undefined, build: () => T, missing: (t: T) => boolean = () => false): Promise<T> {
+  if (parseBackend(choice) !== 'wasm-opt') return build();
+  try {
+    const t = build();
+    if (!missing(t)) return t;
+  } catch (e) {
+    if (!needsBinaryen(e)) throw e;
+  }
+  await loadBinaryenLogged();
+  return build();
 }
 
 /** countInsns counts instructions, a lddw (two slots) once. */

@@ -5,7 +5,7 @@
  * userspace BPF_PROG_TEST_RUN.
  */
 import { BpfError, ExecError, NotSupportedError, UsageError } from '../errors.js';
-import type { HelperEnv } from '../helpers/env.js';
+import type { HelperEnv, ProgramEnv } from '../helpers/env.js';
 import { helperId, kernelHelpers } from '../helpers/kernel/index.js';
 import { createMap, HashMap, MapError, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
 import type { PerfReader } from '../helpers/maps/perf-event-array.js';
@@ -22,7 +22,7 @@ import { Interpreter, traceRun, type TraceStep } from '../vm/index.js';
 import { countInsns, parseBackend, resolveBackend, TierUp, tierOf, type BackendName, type CompileStats } from './backends.js';
 import { compileOn, runOn } from './jit-backend.js';
 import type { JitProgram, Tier } from '../jit-wasm/index.js';
-import { buildContext, type ContextInput } from './context.js';
+import { buildContext, ptRegsWriter, type ContextInput, type PtRegsWriter } from './context.js';
 import { createHost, type Host, type HostOptions } from './host.js';
 import { TaskStandIns, type TaskIdentity } from './task.js';
 import { KFUNC_ADDRESS_BASE, poisonedSlots, readsKernelPointers } from './program-facts.js';
@@ -58,6 +58,12 @@ export interface RunInput extends ContextInput {
   budget?: number;
   /** Called after every instruction (single-stepping, slower). */
   trace?: (step: TraceStep) => void;
+  /**
+   * Where the context goes after the run, as libbpf's `bpf_test_run_opts.ctx_out`: true (the default) for a new copy
+   * in `RunOutput.ctx`, a Uint8Array to copy it into (up to its length; `ctx` is then that array), or false for none
+   * (`ctx` empty): copying it out costs more than a short run (bench/RESULTS.md "Per-call cost").
+   */
+  ctxOut?: boolean | Uint8Array;
 }
 
 /** RunOutput is what a run produced besides map contents. */
@@ -91,6 +97,13 @@ export class Program {
     public jit?: JitProgram,
   ) {}
 
+  /** @internal The program's context layout and, for a pt_regs, its writer (found on the first run). */
+  ctxLayout?: ContextLayout;
+  /** @internal */
+  ptRegs?: PtRegsWriter;
+  /** @internal The helper environment of this program's runs, refreshed per run (Collection.helperEnv). */
+  runEnv?: RunEnv;
+
   /** run executes the program once with a context built from `input`. */
   run(input: RunInput = {}): RunOutput {
     return this.collection.runProgram(this, input);
@@ -99,6 +112,12 @@ export class Program {
 
 /** CONTEXT_SOCKET stands for the socket of a context when the run does not name one. */
 const CONTEXT_SOCKET = Symbol('context socket');
+
+/** RunEnv is the HelperEnv of a program's runs, refreshed per run instead of allocated (Collection.helperEnv). */
+type RunEnv = { -readonly [K in keyof Omit<HelperEnv, 'program' | 'references'>]: HelperEnv[K] } & {
+  program: { -readonly [K in keyof ProgramEnv]: ProgramEnv[K] };
+  references: NonNullable<HelperEnv['references']>;
+};
 
 /** NO_DATA is the (empty, immutable) packet of runs without one. */
 const NO_DATA = Object.freeze(new Uint8Array(0)) as Uint8Array;
@@ -142,6 +161,10 @@ export class Collection {
   /** The declared network packet programs see. */
   readonly net: NetEnv;
   private readonly packetRegions = new PacketRegions(this.mem);
+  /** r1 of a run: the context's address. */
+  private ctxArgs: readonly bigint[] = [BigInt(this.ctxRegion.start)];
+  /** The socket cookie the current run was given (RunInput.socketCookie). */
+  private runSocketCookie: bigint | undefined;
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
   private readonly zeroKey = this.mem.addRegion('zero-key', 8, { writable: false });
 
@@ -340,54 +363,53 @@ export class Collection {
 
   /** runProgram runs `program` with a context for its type (see `Program.run`). */
   runProgram(program: Program, input: RunInput): RunOutput {
-    const layout = this.layoutOf(program.spec);
-    const built = buildContext(program.spec, { commonPid: this.host.pid, ...input }, layout);
-    const data = built.data;
-    const kind = data ? packetKindOf(program.spec.type, layout) : undefined;
-    const input0 = data && !kind ? this.vm.setInput(data) : 0;
-    const ctxBytes = built.ctx(input0);
-    if (ctxBytes.length > this.ctxRegion.capacity) this.ctxRegion = this.mem.addRegion('ctx', ctxBytes.length, { resizable: true });
-    this.mem.setLength(this.ctxRegion, ctxBytes.length);
-    this.mem.u8.set(ctxBytes, this.ctxRegion.start);
-    this.packetRegions.clear();
+    const layout = (program.ctxLayout ??= this.layoutOf(program.spec));
+    let data: Uint8Array | undefined;
+    let kind: ProgramEnv['ctxKind'];
+    let argCount: number;
+    let size: number;
     let packet: PacketBuffer | undefined;
     const dev = ingressDevice(this.net, input.ifindex);
-    if (data && kind) {
-      packet = placePacket(this.mem, this.packetRegions, kind, program.spec.type, layout, data, this.ctxRegion.start, dev);
-      if (!input.ctx) this.setIngress(layout, kind, dev.ifindex, input.ifindex !== undefined);
-      const vmEnv = this.vm.env;
-      const pk = packet;
-      pk.onChange = () => {
-        vmEnv.packetStart = pk.data;
-        vmEnv.packetLength = pk.length;
-      };
+    this.packetRegions.clear();
+    if (layout.kind === 'pt_regs' && input.ctx === undefined && input.data === undefined && input.fields === undefined) {
+      // A pt_regs written in place with its fields found once: building a copy by field names and a DataView per
+      // run were most of a uprobe run's cost.
+      size = layout.size;
+      const start = this.ctxSpace(size);
+      (program.ptRegs ??= ptRegsWriter(layout)).write(this.mem.dv, start, input);
+      kind = 'pt_regs';
+      argCount = input.args?.length ?? 0;
+    } else {
+      const built = buildContext(program.spec, { commonPid: this.host.pid, ...input }, layout);
+      data = built.data;
+      const pkind = data ? packetKindOf(program.spec.type, layout) : undefined;
+      const input0 = data && !pkind ? this.vm.setInput(data) : 0;
+      const ctxBytes = built.ctx(input0);
+      size = ctxBytes.length;
+      const ctxStart = this.ctxSpace(size);
+      this.mem.u8.set(ctxBytes, ctxStart);
+      kind = built.kind;
+      argCount = built.argCount;
+      if (data && pkind) {
+        packet = placePacket(this.mem, this.packetRegions, pkind, program.spec.type, layout, data, ctxStart, dev);
+        if (!input.ctx) this.setIngress(layout, pkind, dev.ifindex, input.ifindex !== undefined);
+        const vmEnv = this.vm.env;
+        const pk = packet;
+        pk.onChange = () => {
+          vmEnv.packetStart = pk.data;
+          vmEnv.packetLength = pk.length;
+        };
+      }
     }
     const actions: PacketActions | undefined = packet ? { clones: [] } : undefined;
-    const env: HelperEnv = {
-      host: this.host,
-      maps: this.table,
-      program: {
-        name: program.spec.name,
-        type: program.spec.type,
-        ctx: this.ctxRegion.start,
-        ctxKind: built.kind,
-        argCount: built.argCount,
-        cookie: input.cookie ?? 0n,
-        funcIp: input.funcIp ?? 0n,
-      },
-      task: this.usesTask ? this.tasks.current() : 0,
-      taskFromPid: (pid) => this.tasks.fromPid(pid),
-      socketCookie: (addr) => (addr === BigInt(this.ctxRegion.start) ? (input.socketCookie ?? this.socketCookie(CONTEXT_SOCKET)) : this.socketCookie(addr)),
-      references: [],
-      signals: [],
-      ifindex: dev.ifindex,
-      socketAddress: (index) => this.socketAddress(index),
-      ...(packet ? { packet, net: this.net, actions } : { net: this.net }),
-    };
+    const env = this.helperEnv(program, kind, argCount, input);
+    env.ifindex = dev.ifindex;
+    env.packet = packet;
+    env.actions = actions;
     this.vm.setHelperEnv(env);
     try {
       const runOpts = {
-        args: [BigInt(this.ctxRegion.start)],
+        args: this.ctxArgs,
         budget: input.budget,
         keepInput: data !== undefined && !packet,
         ...(packet ? { packet: { start: packet.data, length: packet.length } } : {}),
@@ -396,22 +418,71 @@ export class Collection {
         ? traceRun(this.vm, program.prepared, runOpts, input.trace)
         : program.jit ? runOn(this.vm, program.prepared, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
       this.countForTierUp(steps);
-      if (env.references!.length) {
-        const held = env.references!.map((r) => `0x${r.address.toString(16)} from ${r.by}`).join(', ');
+      if (env.references.length) {
+        const held = env.references.map((r) => `0x${r.address.toString(16)} from ${r.by}`).join(', ');
         throw new ExecError('unreleased-reference', `the program exited holding references it must release (${held}); the kernel's verifier rejects such programs`);
       }
-      return {
-        r0,
-        steps,
-        ctx: this.mem.u8.slice(this.ctxRegion.start, this.ctxRegion.end),
-        data: packet ? packet.bytes() : data ? this.vm.inputBytes() : NO_DATA,
-        signals: env.signals,
-        ...(env.overrideReturn !== undefined ? { overrideReturn: env.overrideReturn } : {}),
-        ...(packet ? { actions: actions!, ...(packet.kind === 'xdp' ? { meta: packet.metadata() } : {}) } : {}),
-      };
+      const out: RunOutput = { r0, steps, ctx: this.ctxOut(input.ctxOut, size), data: packet ? packet.bytes() : data ? this.vm.inputBytes() : NO_DATA, signals: env.signals };
+      if (env.overrideReturn !== undefined) out.overrideReturn = env.overrideReturn;
+      if (packet) {
+        out.actions = actions!;
+        if (packet.kind === 'xdp') out.meta = packet.metadata();
+      }
+      return out;
     } catch (e) {
       if (!(e instanceof BpfError)) throw e;
       throw locatedIn(program.spec, e);
     }
+  }
+
+  /** ctxSpace sizes the context region to `size` bytes (a larger one if it must) and returns its address. */
+  private ctxSpace(size: number): number {
+    let region = this.ctxRegion;
+    if (size > region.capacity) {
+      region = this.ctxRegion = this.mem.addRegion('ctx', size, { resizable: true });
+      this.ctxArgs = [BigInt(region.start)];
+    }
+    if (region.end - region.start !== size) this.mem.setLength(region, size);
+    return region.start;
+  }
+
+  /** ctxOut gives the context after a run as `RunInput.ctxOut` asks. */
+  private ctxOut(to: boolean | Uint8Array | undefined, size: number): Uint8Array {
+    const start = this.ctxRegion.start;
+    if (to === undefined || to === true) return this.mem.u8.slice(start, start + size);
+    if (to === false) return NO_DATA;
+    to.set(this.mem.u8.subarray(start, start + Math.min(size, to.length)));
+    return to;
+  }
+
+  /**
+   * helperEnv readies the program's helper environment for a run: one object per program whose per-run fields are
+   * refreshed (allocating it and its closures per run cost about as much as a short run).
+   */
+  private helperEnv(program: Program, ctxKind: ProgramEnv['ctxKind'], argCount: number, input: RunInput): RunEnv {
+    const env = (program.runEnv ??= {
+      host: this.host,
+      maps: this.table,
+      program: { name: program.spec.name, type: program.spec.type, ctx: 0, ctxKind, argCount, cookie: 0n, funcIp: 0n },
+      task: 0,
+      taskFromPid: (pid) => this.tasks.fromPid(pid),
+      socketCookie: (addr) => (addr === this.ctxArgs[0] ? (this.runSocketCookie ?? this.socketCookie(CONTEXT_SOCKET)) : this.socketCookie(addr)),
+      references: [],
+      signals: [],
+      net: this.net,
+      socketAddress: (index) => this.socketAddress(index),
+    });
+    const p = env.program;
+    p.ctx = this.ctxRegion.start;
+    p.ctxKind = ctxKind;
+    p.argCount = argCount;
+    p.cookie = input.cookie ?? 0n;
+    p.funcIp = input.funcIp ?? 0n;
+    this.runSocketCookie = input.socketCookie;
+    env.task = this.usesTask ? this.tasks.current() : 0;
+    env.references = [];
+    env.signals = [];
+    env.overrideReturn = undefined;
+    return env;
   }
 }

@@ -3,10 +3,11 @@
  * memory, stack region, input buffer, helper environment) and validates and pre-decodes the program (so load errors
  * are the same on every backend); the JIT program is compiled from the same slots and runs against the same memory.
  */
-import { compileProgram, JitProgram, type MapLookup, type Tier } from '../jit-wasm/index.js';
+import { compileCached, compileProgram, JitProgram, type MapLookup, type ModuleCache, type Tier } from '../jit-wasm/index.js';
 import { validateProgram, type Insn } from '../isa/index.js';
 import { DEFAULT_BUDGET, type Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
 import type { LddwResolver, Prepared } from '../vm/prepare.js';
+import { defaultModuleCache } from './wasm-cache.js';
 
 /** CompileStats is what translating, compiling and instantiating a program cost. */
 export interface CompileStats {
@@ -14,6 +15,8 @@ export interface CompileStats {
   ms: number;
   /** eBPF instructions (a lddw counts once). */
   insns: number;
+  /** On wasm-opt with a module cache: whether the module came from it (no translation, no binaryen). */
+  cached?: boolean;
 }
 
 /** JitOptions selects the tier and the environment the program is bound to. */
@@ -24,6 +27,8 @@ export interface JitOptions {
   poisoned?: ReadonlyMap<number, string>;
   /** Finds the maps whose lookups and updates the JIT may run inline (src/jit-wasm/inline-map.ts). */
   mapOf?: MapLookup;
+  /** The module cache of wasm-opt compiles (default: the disk cache, src/runtime/wasm-cache.ts); false for none. */
+  cache?: ModuleCache | false;
   /** Loads read 0 from a bad address (PROBE_MEM). */
   probeMem?: boolean;
 }
@@ -74,23 +79,27 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
     return r && !r.resizable ? { start: r.start, end: r.end, writable: r.writable } : undefined;
   };
   const { tier, resolveLddw, poisoned, section, mapOf, probeMem } = opts;
-  const compiled = compileProgram(valid, { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf, probeMem });
+  const copts = { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf, probeMem };
+  // Only binaryen's tier is cached: the direct tier compiles in about the time reading an entry takes.
+  const cache = tier === 'opt' && opts.cache !== false ? (opts.cache ?? defaultModuleCache()) : undefined;
+  const { compiled, cached } = cache ? compileCached(valid, copts, cache) : { compiled: compileProgram(valid, copts), cached: undefined };
   const jit = new JitProgram(compiled, {
     mem: vm.mem,
     stackTop: vm.env.stackTop,
     maxDepth: vm.env.maxDepth,
     helperEnv: () => vm.env.call.env,
   }, compileModule(compiled.bytes, opts.tier));
-  return { jit, stats: { ms: performance.now() - t0, insns: compiled.insnCount } };
+  return { jit, stats: { ms: performance.now() - t0, insns: compiled.insnCount, ...(cached !== undefined && { cached }) } };
 }
 
-/** runOn runs a compiled program with the interpreter's run conventions (input, args, budget, zeroed stack). */
-export function runOn(vm: Interpreter, prepared: Prepared, jit: JitProgram, opts: RunOptions): RunResult {
+/**
+ * runOn runs a compiled program with the interpreter's run conventions (input, args, budget, zeroed stack); the
+ * program's interpreter form `_prepared` is not needed (the signature matches the interpreter's `run`).
+ */
+export function runOn(vm: Interpreter, _prepared: Prepared, jit: JitProgram, opts: RunOptions): RunResult {
   // Only r1..r5 are read back from the state, so the machine's reusable one serves (allocating it was ~15% of a run).
-  const R = vm.startScratch(prepared, opts).R;
-  vm.mem.u8.fill(0, vm.stack.start, vm.env.stackTop);
-  const args: bigint[] = [0n, 0n, 0n, 0n, 0n];
-  for (let r = 1; r <= 5; r++) if (R[r * 2] | R[r * 2 + 1]) args[r - 1] = (BigInt(R[r * 2 + 1] >>> 0) << 32n) | BigInt(R[r * 2] >>> 0);
+  const regs = vm.startScratch(opts).R;
+  const zero = vm.jitStack(jit.stackWrites);
   const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
-  return jit.run(args, vm.env.packetStart, vm.env.packetLength, budget);
+  return jit.run({ regs, packetStart: vm.env.packetStart, packetLength: vm.env.packetLength, budget, zeroStart: zero.start, zeroLength: zero.length });
 }

@@ -8,9 +8,21 @@
 
 const TWO32 = 4294967296;
 
+/** SMALL_U64 holds the BigInts 0..255: the common results (0, small counts, verdicts) then allocate nothing. */
+const SMALL_U64: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+
+/** u64 is the unsigned BigInt of the 64-bit value with words (lo, hi), built with as few BigInt operations as it can. */
+export function u64(lo: number, hi: number): bigint {
+  if (hi === 0) {
+    const u = lo >>> 0;
+    return u < 256 ? SMALL_U64[u] : BigInt(u);
+  }
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
 /** toU64 reads the pair at `i` as an unsigned BigInt. */
 export function toU64(P: Int32Array, i: number): bigint {
-  return (BigInt(P[i + 1] >>> 0) << 32n) | BigInt(P[i] >>> 0);
+  return u64(P[i], P[i + 1]);
 }
 
 /** toS64 reads the pair at `i` as a signed BigInt. */
@@ -20,6 +32,12 @@ export function toS64(P: Int32Array, i: number): bigint {
 
 /** setU64 stores a BigInt (taken modulo 2^64) into the pair at `i`. */
 export function setU64(P: Int32Array, i: number, v: bigint): void {
+  // Addresses and small values (most arguments) take one conversion instead of two BigInt operations.
+  if (v >= 0n && v <= 0x7fffffffn) {
+    P[i] = Number(v);
+    P[i + 1] = 0;
+    return;
+  }
   P[i] = Number(BigInt.asIntN(32, v));
   P[i + 1] = Number(BigInt.asIntN(32, v >> 32n));
 }

@@ -64,6 +64,9 @@ function addr(R: Int32Array, b: number, off: number): number {
   return hi === 0 ? a : hi === -1 ? a - 4294967296 : -1;
 }
 
+/** ATOMIC_SCRATCH is atomic64's 64-bit temporary: one per module (atomic64 calls nothing), not one per run. */
+const ATOMIC_SCRATCH = new Int32Array(2);
+
 /**
  * runSteps executes at most `limit` instructions of `p` from `st`; it returns true when the program exited.
  * Faults throw a located ExecError; `st` then still points at the faulting instruction.
@@ -76,7 +79,7 @@ export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): b
   const frames = st.frames;
   const RC = mem.readCache;
   const WC = mem.writeCache;
-  const T = new Int32Array(2);
+  const T = ATOMIC_SCRATCH;
   let dv = mem.dv;
   let u8 = mem.u8;
   let gen = mem.generation;

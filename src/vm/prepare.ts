@@ -37,6 +37,12 @@ export interface Prepared {
   readonly functions: ReadonlySet<number>;
   /** Why each poisoned slot was poisoned (failed CO-RE relocations); executing one faults with this message. */
   readonly poison: ReadonlyMap<number, string>;
+  /**
+   * Whether the program may write guest memory other than through its own checked stores: it calls helpers (they
+   * write through pointers they are given) or `callx`. A run of such a program cannot tell afterwards whether it
+   * wrote the stack, so the stack is zeroed before each of its runs (machine.ts).
+   */
+  readonly opaqueWrites: boolean;
   /** Loads from a bad address read 0 instead of faulting (the kernel's PROBE_MEM, for BTF-typed tracing programs). */
   readonly probeMem: boolean;
 }
@@ -134,6 +140,7 @@ export function prepare(prog: ValidProgram, opts: PrepareOptions): Prepared {
   const code = new Int32Array((insns.length + 1) * STRIDE);
   const helpers: HelperDef[] = [];
   const helperIndex = new Map<number, number>();
+  let callx = false;
   const where = (pc: number) => ({ ...(opts.section ? { section: opts.section } : {}), pc, insn: formatInsn(insns, pc) });
   for (let pc = 0; pc < insns.length; pc++) {
     const f = forms[pc];
@@ -151,6 +158,7 @@ export function prepare(prog: ValidProgram, opts: PrepareOptions): Prepared {
     code[at + W_IMM] = ins.imm;
     code[at + W_HI] = ins.imm >> 31;
     code[at + W_TARGET] = jumpTarget(f, ins, pc) ?? ins.off;
+    if (f.kind === 'callx') callx = true;
     if (f.kind === 'call' && f.mode === 'kfunc') {
       const { def, name } = opts.helpers.kfuncAt(ins.imm);
       if (!def) {
@@ -199,6 +207,7 @@ export function prepare(prog: ValidProgram, opts: PrepareOptions): Prepared {
     helperSet: opts.helpers,
     functions: new Set(prog.functions),
     poison: new Map(opts.poisoned ?? []),
+    opaqueWrites: helpers.length > 0 || callx,
     probeMem: opts.probeMem === true,
   };
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { Collection } from '../../runtime/collection.js';
-import { prepareBackend } from '../../runtime/backends.js';
+import { loadOn, missesBinaryen } from '../../runtime/backends.js';
 import { EventRunner, parseEvents } from '../../runtime/events.js';
 import { drainRecords, dumpMap } from '../../runtime/inspect.js';
 import type { Parsed } from '../args.js';
@@ -35,8 +35,8 @@ export async function runEvents(path: string, flags: Parsed['flags'], out: Outpu
   const events = parseEvents(text);
   const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
-  await prepareBackend(flags.backend as string | undefined);
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: events.length });
+  const backend = flags.backend as string | undefined;
+  const c = await loadOn(backend, () => new Collection(spec, { backend, host: hostOptions(flags), targetBtf, expectedRuns: events.length }), missesBinaryen);
   applyCgroups(c, flags.cgroup as string[] | undefined);
   const runner = new EventRunner(c, { budget: flags.budget as number | undefined });
   const results: object[] = [];

@@ -6,7 +6,8 @@ import { UsageError } from '../../errors.js';
 import type { HostOptions } from '../../runtime/host.js';
 import { parseHostOptions, parseU64 as integer, splitList } from '../../runtime/inputs.js';
 import { Collection, type Program } from '../../runtime/collection.js';
-import { prepareBackend } from '../../runtime/backends.js';
+import { loadOn, missesBinaryen } from '../../runtime/backends.js';
+import { repeatJson, repeatText, timeRepeats, type RepeatTiming } from '../repeat.js';
 import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../runtime/inspect.js';
 import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
@@ -27,10 +28,10 @@ export const list = (v: unknown, what: string): string[] => splitList((v as stri
 /** hostOptions reads `--host K=V` options. */
 export const hostOptions = (flags: Parsed['flags']): HostOptions => parseHostOptions(list(flags.host, '--host'), '--host');
 
-function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: number, records: OutputRecord[], dumps: MapDump[], ms: number): void {
+function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: number, records: OutputRecord[], dumps: MapDump[], timing: RepeatTiming | undefined): void {
   const where = p.spec.attach.binary || p.spec.attach.name ? ` ${[p.spec.attach.binary, p.spec.attach.func ?? p.spec.attach.name].filter(Boolean).join(':')}` : '';
   out.text(`${p.spec.name} (${p.spec.type}${where}): r0 = ${hex(r0)} (${BigInt.asIntN(64, r0)}), ${steps} instructions`);
-  if (!Number.isNaN(ms)) out.text(`${ms.toFixed(4)} ms per run, ${(steps / ms / 1000).toFixed(1)} M insn/s`);
+  if (timing) out.text(`${timing.msPerRun.toFixed(4)} ms per run, ${(steps / timing.msPerRun / 1000).toFixed(1)} M insn/s (${repeatText(timing)})`);
   if (c.host.trace.length) out.text(['trace_printk:', ...c.host.trace.map((l) => `  ${l}`)].join('\n'));
   if (records.length) {
     out.text(['records:', ...records.map((r) => `  ${r.map}${r.cpu !== undefined ? ` cpu ${r.cpu}` : ''}: ${JSON.stringify(r.value)}`)].join('\n'));
@@ -73,8 +74,8 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
   const host = hostOptions(flags);
   const name = pickProgram(spec.programs, flags).name;
   const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
-  await prepareBackend(flags.backend as string | undefined);
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host, targetBtf, expectedRuns: repeat, net: netOptions(flags) });
+  const backend = flags.backend as string | undefined;
+  const c = await loadOn(backend, () => new Collection(spec, { backend, host, targetBtf, expectedRuns: repeat, net: netOptions(flags) }), missesBinaryen);
   applyCgroups(c, flags.cgroup as string[] | undefined);
   applyMapUpdates(c, flags['map-update'] as string[] | undefined);
   const p = c.program(name);
@@ -88,9 +89,10 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       }
     : undefined;
   let result = p.run({ ...input, trace: onStep });
-  const t0 = performance.now();
-  for (let k = 1; k < repeat; k++) result = p.run(input);
-  const ms = repeat > 1 ? (performance.now() - t0) / (repeat - 1) : NaN;
+  const timing = timeRepeats(repeat, () => {
+    result = p.run(input);
+  });
+  const ms = timing?.msPerRun ?? NaN;
   const records = drainRecords(c, spec.btf, types);
   const dumps = [...c.maps.values()].map((m) => dumpMap(m, spec.btf, c.host.ncpus));
   if (out.json) {
@@ -104,7 +106,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       r0: hex(result.r0),
       r0_signed: BigInt.asIntN(64, result.r0).toString(),
       steps: result.steps,
-      ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)) }),
+      ...(timing ? { ms_per_run: Number(ms.toFixed(6)), timing: repeatJson(timing) } : {}),
       trace_printk: c.host.trace,
       records,
       maps: collectionMapsJson(c, dumps),
@@ -113,7 +115,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       ...(flags.trace ? { trace } : {}),
     });
   } else {
-    printText(out, c, p, result.r0, result.steps, records, dumps, ms);
+    printText(out, c, p, result.r0, result.steps, records, dumps, timing);
     if (flags.backend !== undefined && !flags.trace) out.text(`backend ${p.backend}, compiled in ${p.compileStats.ms.toFixed(2)} ms`);
   }
   return EXIT.ok;
