@@ -9,4 +9,5 @@ export type { CompileOptions, CompiledProgram, Tier, LddwResolver, LddwImport } 
 export { JitProgram } from './instance.js';
 export type { JitEnv, JitRun } from './instance.js';
 export type { InlineMap, MapLookup } from './inline-map.js';
+export { NO_FACTS, type JitFacts } from './facts.js';
 export * as abi from './abi.js';

@@ -7,9 +7,10 @@
 import { UsageError } from '../errors.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
-import { loadBinaryen, type JitProgram, type Tier } from '../jit-wasm/index.js';
+import { loadBinaryen, type JitFacts, type JitProgram, type Tier } from '../jit-wasm/index.js';
 import { Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
-import { compileOn, runOn, type CompileStats } from './jit-backend.js';
+import { compileOn, type CompileStats } from './jit-backend.js';
+import { Metering, runMetered } from './metering.js';
 import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.js';
 
 export type { CompileStats } from './jit-backend.js';
@@ -58,6 +59,11 @@ export interface LoadOptions {
   section?: string;
   /** How many runs the caller expects (lets `auto` weigh compile time); default 1. */
   expectedRuns?: number;
+  /**
+   * What a verifier proved about the program (src/jit-wasm/facts.ts), for the JIT tiers: accesses proved in bounds
+   * run unchecked; with `terminates`, runs without a budget run unmetered (steps: STEPS_NOT_COUNTED).
+   */
+  facts?: JitFacts;
 }
 
 /** parseBackend checks a backend name given by a user. */
@@ -115,14 +121,17 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
   const insnCount = countInsns(insns);
   const backend = resolveBackend(opts.backend, insnCount, opts.expectedRuns);
   const tier = tierOf(backend);
+  const facts = opts.facts;
   if (tier) {
-    const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section });
-    return { backend, compileStats: stats, run: (o = {}) => runOn(vm, prepared, jit, o) };
+    const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section, facts });
+    const metering = new Metering(() => compileOn(vm, insns, { tier, section: opts.section, facts, budget: true }).jit);
+    return { backend, compileStats: stats, run: (o = {}) => runMetered(vm, prepared, jit, metering, o) };
   }
   const tierUp = new TierUp(parseBackend(opts.backend) === 'auto');
   let current: BackendName = backend;
   let compileStats: CompileStats = { ms: performance.now() - t0, insns: insnCount };
   let jit: JitProgram | undefined;
+  const metering = new Metering(() => compileOn(vm, insns, { tier: 'fast', section: opts.section, facts, budget: true }).jit);
   return {
     get backend() {
       return current;
@@ -131,10 +140,10 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
       return compileStats;
     },
     run(o: RunOptions = {}): RunResult {
-      if (jit) return runOn(vm, prepared, jit, o);
+      if (jit) return runMetered(vm, prepared, jit, metering, o);
       const r = vm.run(prepared, o);
       if (tierUp.count(r.steps)) {
-        const compiled = compileOn(vm, insns, { tier: 'fast', section: opts.section });
+        const compiled = compileOn(vm, insns, { tier: 'fast', section: opts.section, facts });
         [jit, current, compileStats] = [compiled.jit, 'wasm-fast', compiled.stats];
       }
       return r;

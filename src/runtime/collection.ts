@@ -15,10 +15,11 @@ import type { LoadedCollection } from '../loader/collection.js';
 import { PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, OP_CALL } from '../isa/index.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import type { ProgramSpec } from '../loader/spec.js';
-import { Interpreter, traceRun, type TraceStep } from '../vm/index.js';
+import { Interpreter, traceRun, type RunOptions, type RunResult, type TraceStep } from '../vm/index.js';
 import { countInsns, parseBackend, resolveBackend, TierUp, tierOf, type BackendName, type CompileStats } from './backends.js';
-import { compileOn, runOn } from './jit-backend.js';
-import type { JitProgram, Tier } from '../jit-wasm/index.js';
+import { compileOn } from './jit-backend.js';
+import type { JitFacts, JitProgram, Tier } from '../jit-wasm/index.js';
+import { Metering, runMetered } from './metering.js';
 import { buildContext, type ContextInput } from './context.js';
 import { createHost, type Host, type HostOptions } from './host.js';
 import { buildTaskStandIn } from './task.js';
@@ -34,6 +35,12 @@ export interface CollectionOptions {
   maxCallDepth?: number;
   /** Runs the caller expects per program (lets backend `auto` weigh compile time); default 1. */
   expectedRuns?: number;
+  /**
+   * What a verifier proved about each program (src/jit-wasm/facts.ts), for the JIT tiers: accesses proved in bounds
+   * run unchecked; a program proved to terminate runs unmetered unless a run asks for a budget (its `steps` are then
+   * STEPS_NOT_COUNTED).
+   */
+  facts?: (program: ProgramSpec) => JitFacts | undefined;
 }
 
 /** RunInput is what one program run receives. */
@@ -119,6 +126,9 @@ export class Collection {
   /** Live maps in the spec's order: what `lddw map_idx N` refers to. */
   private readonly mapsByIndex: BpfMap[];
   private readonly task: number;
+  private readonly facts: CollectionOptions['facts'];
+  /** The metered modules of programs compiled without budget charges, for runs that ask for a budget (metering.ts). */
+  private readonly metering = new Map<Program, Metering>();
   private ctxRegion = this.mem.addRegion('ctx', 4096, { resizable: true });
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
   private readonly zeroKey = this.mem.addRegion('zero-key', 8, { writable: false });
@@ -127,6 +137,7 @@ export class Collection {
     readonly spec: LoadedCollection,
     opts: CollectionOptions = {},
   ) {
+    this.facts = opts.facts;
     this.backend = resolveBackend(opts.backend, Math.max(0, ...spec.programs.map((p) => countInsns(p.insns))), opts.expectedRuns);
     this.tierUp = new TierUp(parseBackend(opts.backend) === 'auto' && this.backend === 'interp');
     const tier = tierOf(this.backend);
@@ -176,14 +187,25 @@ export class Collection {
     this.programs.set(p.name, new Program(p, prepared, this, this.backend, stats, jit));
   }
 
-  private compile(p: ProgramSpec, tier: Tier): ReturnType<typeof compileOn> {
+  private compile(p: ProgramSpec, tier: Tier, budget?: boolean): ReturnType<typeof compileOn> {
     const resolveLddw = (pc: number, pseudo: number, imm: number, imm2: number) => this.resolveLddw(pc, pseudo, imm, imm2);
     // Plain hash maps' lookups and updates run inside the module (src/jit-wasm/inline-map.ts).
     const mapOf = (value: bigint) => {
       const map = this.table.byHandle(value);
       return map instanceof HashMap ? map.inlineLayout() : undefined;
     };
-    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p), mapOf });
+    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p), mapOf, facts: this.facts?.(p), budget });
+  }
+
+  /** meteringOf is the metered module of `p` for runs that ask for a budget (compiled on first need, metering.ts). */
+  private meteringOf(p: Program): Metering {
+    let m = this.metering.get(p);
+    if (!m) {
+      const tier = tierOf(p.backend)!;
+      m = new Metering(() => this.compile(p.spec, tier, true).jit);
+      this.metering.set(p, m);
+    }
+    return m;
   }
 
   /** countForTierUp moves every program of an `auto` collection to wasm-fast once they have run long enough. */
@@ -238,6 +260,11 @@ export class Collection {
     return m;
   }
 
+  /** runJit runs a compiled program: its own module, or the metered one when it charges no budget and the run asks for one. */
+  private runJit(program: Program, jit: JitProgram, opts: RunOptions): RunResult {
+    return runMetered(this.vm, program.prepared, jit, jit.compiled.metered ? undefined : this.meteringOf(program), opts);
+  }
+
   /** runProgram runs `program` with a context for its type (see `Program.run`). */
   runProgram(program: Program, input: RunInput): RunOutput {
     const built = buildContext(program.spec, input);
@@ -267,7 +294,7 @@ export class Collection {
       const runOpts = { args: [BigInt(this.ctxRegion.start)], budget: input.budget, keepInput: data !== undefined };
       const { r0, steps } = input.trace
         ? traceRun(this.vm, program.prepared, runOpts, input.trace)
-        : program.jit ? runOn(this.vm, program.prepared, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
+        : program.jit ? this.runJit(program, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
       this.countForTierUp(steps);
       return {
         r0,

@@ -3,7 +3,7 @@
  * memory, stack region, input buffer, helper environment) and validates and pre-decodes the program (so load errors
  * are the same on every backend); the JIT program is compiled from the same slots and runs against the same memory.
  */
-import { compileProgram, JitProgram, type MapLookup, type Tier } from '../jit-wasm/index.js';
+import { compileProgram, JitProgram, type JitFacts, type MapLookup, type Tier } from '../jit-wasm/index.js';
 import { validateProgram, type Insn } from '../isa/index.js';
 import { DEFAULT_BUDGET, type Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
 import type { LddwResolver, Prepared } from '../vm/prepare.js';
@@ -24,6 +24,10 @@ export interface JitOptions {
   poisoned?: ReadonlyMap<number, string>;
   /** Finds the maps whose lookups and updates the JIT may run inline (src/jit-wasm/inline-map.ts). */
   mapOf?: MapLookup;
+  /** What a verifier proved (src/jit-wasm/facts.ts): unchecked accesses, no budget charges when it terminates. */
+  facts?: JitFacts;
+  /** Keep the budget charges although `facts` prove termination (for runs that ask for a budget). */
+  budget?: boolean;
 }
 
 type V8 = { setFlagsFromString(flags: string): void };
@@ -71,8 +75,8 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
     const r = addr < 2n ** 32n ? vm.mem.regionAt(Number(addr)) : undefined;
     return r && !r.resizable ? { start: r.start, end: r.end, writable: r.writable } : undefined;
   };
-  const { tier, resolveLddw, poisoned, section, mapOf } = opts;
-  const compiled = compileProgram(valid, { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf });
+  const { tier, resolveLddw, poisoned, section, mapOf, facts, budget } = opts;
+  const compiled = compileProgram(valid, { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf, facts, budget });
   const jit = new JitProgram(compiled, {
     mem: vm.mem,
     stackTop: vm.env.stackTop,
