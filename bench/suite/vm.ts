@@ -73,15 +73,21 @@ function compileStatsOf(p: Program): CompileStats | null {
   return s && typeof s.ms === 'number' && typeof s.insns === 'number' ? { ms: s.ms, insns: s.insns } : null;
 }
 
-/** loadBench loads `object` on `backend` and runs its setup program. */
-export function loadBench(object: string, backend: string, p: BenchProgram, ctx: Uint8Array = SUITE_CTX): LoadedBench {
-  if (p.input) return loadInputBench(object, backend, p.input);
+/**
+ * loadBench loads `object` on `backend` and runs its setup program. With `countSteps` (the default) bench() reports
+ * exact steps even when compiled without budget charges (countedSteps, which runs it twice first); without, such a
+ * program reports STEPS_NOT_COUNTED and has not run yet.
+ */
+export function loadBench(object: string, backend: string, p: BenchProgram, o: { ctx?: Uint8Array; countSteps?: boolean } = {}): LoadedBench {
+  const ctx = o.ctx ?? SUITE_CTX;
+  const counted = o.countSteps === false ? (once: () => RunResult) => once : countedSteps;
+  if (p.input) return loadInputBench(object, backend, p.input, counted);
   const collection = new Collection(loadCollectionSpec(readFileSync(object)), { backend: engineOf(backend), facts: factsOption(backend) });
   const setup = collection.program('setup');
   setup.run({ ctx });
   const prog = collection.program('bench');
   const resolved = (prog as { backend?: string }).backend ?? collection.backend;
-  const once = countedSteps(() => prog.run({ ctx }), () => prog.run({ ctx, budget: UNLIMITED }));
+  const once = counted(() => prog.run({ ctx }), () => prog.run({ ctx, budget: UNLIMITED }));
   return { backend: resolved, insns: prog.spec.insns.length, compile: compileStatsOf(prog), once };
 }
 
@@ -90,7 +96,7 @@ export function loadBench(object: string, backend: string, p: BenchProgram, ctx:
  * region holds `bytes` bytes, setup(r1, r2) fills it once on the interpreter, and every bench(r1, r2) run keeps it
  * (no copy per run, as the .bss programs have none).
  */
-function loadInputBench(object: string, backend: string, bytes: number): LoadedBench {
+function loadInputBench(object: string, backend: string, bytes: number, counted: typeof countedSteps): LoadedBench {
   const spec = loadCollectionSpec(readFileSync(object));
   const insnsOf = (name: string): readonly Insn[] => spec.programs.find((x) => x.name === name)!.insns;
   const vm = new Interpreter();
@@ -108,7 +114,7 @@ function loadInputBench(object: string, backend: string, bytes: number): LoadedB
   const { jit, stats } = compileOn(vm, insns, { tier, facts });
   const metering = new Metering(() => compileOn(vm, insns, { tier, facts, budget: true }).jit);
   const run = (budget?: number) => runMetered(vm, prepared, jit, metering, { args, keepInput: true, budget });
-  return { backend: engineOf(backend), insns: insns.length, compile: stats, once: countedSteps(() => run(), () => run(UNLIMITED)) };
+  return { backend: engineOf(backend), insns: insns.length, compile: stats, once: counted(() => run(), () => run(UNLIMITED)) };
 }
 
 /** countForms counts instructions (a lddw once). */
@@ -130,7 +136,7 @@ export function steadyCompile(object: string, backend: string, p: BenchProgram):
   const times: number[] = [];
   let insns = 0;
   for (let k = 0; k < COMPILE_LOADS; k++) {
-    const s = p.input ? loadBench(object, backend, p).compile : compileStatsOf(new Collection(loadCollectionSpec(bytes), { backend: engineOf(backend), facts: factsOption(backend) }).program('bench'));
+    const s = p.input ? loadBench(object, backend, p, { countSteps: false }).compile : compileStatsOf(new Collection(loadCollectionSpec(bytes), { backend: engineOf(backend), facts: factsOption(backend) }).program('bench'));
     if (!s) return null;
     times.push(s.ms);
     insns = s.insns;
