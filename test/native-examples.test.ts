@@ -23,8 +23,8 @@ describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`live-process examples${NATIVE_SKIP}$
   });
 
   it('opensnoop reports each openat of the target with its file name, flags and result', () => {
-    const paths = ['/etc/hostname', '/nonexistent/file', dir, join(dir, 'opensnoop.bpf.o')];
-    const r = trace('opensnoop.bpf.o', join(dir, 'targets/opens'), ...paths);
+    const paths = ['/etc/hostname', '/nonexistent/file', dir, join(dir, 'opensnoop-live.bpf.o')];
+    const r = trace('opensnoop-live.bpf.o', join(dir, 'targets/opens'), ...paths);
     expect(r.code, r.stderr).toBe(0);
     const did = targetOutput(r).map((l) => ({ fname: l.path, ret: l.ret, flags: l.flags }));
     const end = endOf(r);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * A target for opensnoop.bpf.c: opens each path of its arguments with openat (read-only) and prints one JSON line
+ * A target for opensnoop-live.bpf.c: opens each path of its arguments with openat (read-only) and prints one JSON line
  * per call with the result (a descriptor, or -errno), so a test can compare the records with what it did.
  */
 #include <errno.h>

@@ -18,6 +18,7 @@ enum bpftime_arg_kind {
 	BPFTIME_ARG_PTR_TO_MAP_KEY,
 	BPFTIME_ARG_PTR_TO_MAP_VALUE,
 	BPFTIME_ARG_PTR_TO_FUNC,
+	BPFTIME_ARG_PTR_TO_BTF_ID,
 };
 
 /* Return kinds. */
@@ -27,6 +28,8 @@ enum bpftime_ret_kind {
 	BPFTIME_RET_PTR_TO_MAP_VALUE_OR_NULL,
 	BPFTIME_RET_PTR_TO_MEM_OR_NULL,
 	BPFTIME_RET_NORETURN_ON_SUCCESS,
+	BPFTIME_RET_PTR_TO_BTF_ID_OR_NULL,
+	BPFTIME_RET_PTR_TO_BTF_ID,
 };
 
 /* Number of helper ids the kernel ABI defines (uapi linux/bpf.h __BPF_FUNC_MAPPER): ids are 0 .. COUNT-1. */
@@ -474,15 +477,20 @@ enum bpftime_ret_kind {
 	X(14, get_current_pid_tgid, INTEGER, NONE, NONE, NONE, NONE, NONE) \
 	X(15, get_current_uid_gid, INTEGER, NONE, NONE, NONE, NONE, NONE) \
 	X(16, get_current_comm, INTEGER, PTR_TO_UNINIT_MEM, CONST_SIZE, NONE, NONE, NONE) \
+	X(22, perf_event_read, INTEGER, CONST_MAP_PTR, SCALAR, NONE, NONE, NONE) \
 	X(25, perf_event_output, INTEGER, PTR_TO_CTX, CONST_MAP_PTR, SCALAR, PTR_TO_MEM, CONST_SIZE_OR_ZERO) \
 	X(27, get_stackid, INTEGER, PTR_TO_CTX, CONST_MAP_PTR, SCALAR, NONE, NONE) \
 	X(28, csum_diff, INTEGER, PTR_TO_MEM, CONST_SIZE_OR_ZERO, PTR_TO_MEM, CONST_SIZE_OR_ZERO, ANYTHING) \
 	X(35, get_current_task, INTEGER, NONE, NONE, NONE, NONE, NONE) \
 	X(36, probe_write_user, INTEGER, ANYTHING, PTR_TO_MEM, CONST_SIZE, NONE, NONE) \
+	X(37, current_task_under_cgroup, INTEGER, CONST_MAP_PTR, SCALAR, NONE, NONE, NONE) \
 	X(42, get_numa_node_id, INTEGER, NONE, NONE, NONE, NONE, NONE) \
 	X(45, probe_read_str, INTEGER, PTR_TO_UNINIT_MEM, CONST_SIZE_OR_ZERO, ANYTHING, NONE, NONE) \
+	X(46, get_socket_cookie, INTEGER, PTR_TO_CTX, NONE, NONE, NONE, NONE) \
+	X(55, perf_event_read_value, INTEGER, CONST_MAP_PTR, SCALAR, PTR_TO_UNINIT_MEM, CONST_SIZE, NONE) \
 	X(58, override_return, INTEGER, PTR_TO_CTX, ANYTHING, NONE, NONE, NONE) \
 	X(67, get_stack, INTEGER, PTR_TO_CTX, PTR_TO_UNINIT_MEM, CONST_SIZE_OR_ZERO, ANYTHING, NONE) \
+	X(80, get_current_cgroup_id, INTEGER, NONE, NONE, NONE, NONE, NONE) \
 	X(87, map_push_elem, INTEGER, CONST_MAP_PTR, PTR_TO_MAP_VALUE, SCALAR, NONE, NONE) \
 	X(88, map_pop_elem, INTEGER, CONST_MAP_PTR, PTR_TO_UNINIT_MEM, NONE, NONE, NONE) \
 	X(89, map_peek_elem, INTEGER, CONST_MAP_PTR, PTR_TO_UNINIT_MEM, NONE, NONE, NONE) \
@@ -497,6 +505,9 @@ enum bpftime_ret_kind {
 	X(115, probe_read_kernel_str, INTEGER, PTR_TO_UNINIT_MEM, CONST_SIZE_OR_ZERO, ANYTHING, NONE, NONE) \
 	X(117, send_signal_thread, INTEGER, ANYTHING, NONE, NONE, NONE, NONE) \
 	X(118, jiffies64, INTEGER, NONE, NONE, NONE, NONE, NONE) \
+	X(120, get_ns_current_pid_tgid, INTEGER, ANYTHING, ANYTHING, PTR_TO_UNINIT_MEM, CONST_SIZE, NONE) \
+	X(122, get_netns_cookie, INTEGER, PTR_TO_CTX, NONE, NONE, NONE, NONE) \
+	X(123, get_current_ancestor_cgroup_id, INTEGER, SCALAR, NONE, NONE, NONE, NONE) \
 	X(125, ktime_get_boot_ns, INTEGER, NONE, NONE, NONE, NONE, NONE) \
 	X(130, ringbuf_output, INTEGER, CONST_MAP_PTR, PTR_TO_MEM, CONST_SIZE_OR_ZERO, SCALAR, NONE) \
 	X(131, ringbuf_reserve, PTR_TO_MEM_OR_NULL, CONST_MAP_PTR, CONST_SIZE, SCALAR, NONE, NONE) \

@@ -8,11 +8,13 @@ import { BACKENDS } from '../runtime/backend-names.js';
 import { DEFAULT_BUDGET } from '../vm/limits.js';
 import type { OptionSpec } from './args.js';
 import type { Command } from './command.js';
+import { CGROUP_OPTION, CONFIGURE_OPTIONS } from './option-specs.js';
 
 /** Options of the commands that load an object. */
 const objectOptions: OptionSpec[] = [
   { name: 'btf', kind: 'string', value: 'FILE', description: 'target BTF for CO-RE (ELF with .BTF or raw BTF; default /sys/kernel/btf/vmlinux)' },
   { name: 'kconfig', kind: 'string', value: 'FILE', description: 'kernel .config for __kconfig externs' },
+  ...CONFIGURE_OPTIONS,
 ];
 
 const runCommand: Command = {
@@ -30,7 +32,10 @@ const runCommand: Command = {
       { name: 'ctx', kind: 'string', value: 'FILE|HEX', description: 'object: raw context bytes instead of building them from --args' },
       { name: 'btf', kind: 'string', value: 'FILE', description: `object: target BTF for CO-RE (ELF with .BTF or raw BTF; default ${'/sys/kernel/btf/vmlinux'})` },
       { name: 'kconfig', kind: 'string', value: 'FILE', description: 'object: kernel .config for __kconfig externs (default /boot/config-$(uname -r))' },
-      { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa or time (ns) seen by helpers' },
+      ...CONFIGURE_OPTIONS,
+      CGROUP_OPTION,
+      { name: 'events', kind: 'string', value: 'FILE', description: 'object: run a sequence of events (JSON lines: prog, args, ret, syscall, fields, pid, comm, time...) on one collection and print each one\'s records' },
+      { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa, time (ns), cgroup (a cgroup v2 path) or netns_cookie seen by helpers' },
       { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },
       { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend: interp, wasm-fast, wasm-opt, or auto (picks by size and --repeat; --json shows the pick)' },
       { name: 'budget', kind: 'number', value: 'N', description: `instruction budget, 0 for none (default ${DEFAULT_BUDGET})` },
@@ -152,6 +157,8 @@ const sessionLoadOptions: OptionSpec[] = [
   { name: 'btf', kind: 'string', value: 'FILE', description: 'target BTF for CO-RE (ELF with .BTF or raw BTF; default /sys/kernel/btf/vmlinux)' },
   { name: 'kconfig', kind: 'string', value: 'FILE', description: 'kernel .config for __kconfig externs (default /boot/config-$(uname -r))' },
   { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'decode records of a ring/perf buffer map as this BTF struct' },
+  // Globals and map sizes set before load, as a tool's user space does (--type would move a program off its attach point).
+  ...CONFIGURE_OPTIONS.filter((o) => o.name !== 'type'),
   { name: 'verbose', short: 'v', kind: 'boolean', description: 'also print the agents\' informational messages (hooks installed, syscall mechanism)' },
 ];
 

@@ -26,12 +26,15 @@ function flatten(d: MapDump): unknown {
 
 /**
  * mapLines renders the maps as text (`maps:` then one block per map); `declared` tells a map declared in the
- * object's maps section from a global-data section. Empty when there is nothing to show.
+ * object's maps section from a global-data section, and `summary` may give a map's one-line contents instead of its
+ * elements (a cgroup array's slots). Empty when there is nothing to show.
  */
-export function mapLines(dumps: readonly MapDump[], declared: (name: string) => boolean): string[] {
+export function mapLines(dumps: readonly MapDump[], declared: (name: string) => boolean, summary?: (name: string) => string | undefined): string[] {
   const lines = ['maps:'];
   for (const d of dumps) {
+    const text = summary?.(d.name);
     if (!declared(d.name)) lines.push(`  ${d.name}: ${JSON.stringify(flatten(d))}`);
+    else if (text !== undefined) lines.push(`  ${d.name} (${d.type}): ${text}`);
     else if (REFERENCE_TYPES.has(d.type)) lines.push(`  ${d.name} (${d.type}): ${references(d)}`);
     else if (OUTPUT_TYPES.has(d.type)) continue;
     else if (d.entries.length === 0) lines.push(`  ${d.name} (${d.type}): empty`);

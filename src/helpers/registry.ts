@@ -24,13 +24,26 @@ export const ARG_KINDS = [
   'ptr_to_map_key',
   'ptr_to_map_value',
   'ptr_to_func',
+  /** A pointer to a kernel object of the BTF type named in `HelperProto.argBtf` (trusted, as kfuncs take them). */
+  'ptr_to_btf_id',
 ] as const;
 
 /** ArgKind is the kind of a helper argument. */
 export type ArgKind = (typeof ARG_KINDS)[number];
 
-/** RET_KINDS are the kinds of helper return values. */
-export const RET_KINDS = ['integer', 'void', 'ptr_to_map_value_or_null', 'ptr_to_mem_or_null', 'noreturn_on_success'] as const;
+/**
+ * RET_KINDS are the kinds of helper return values; `ptr_to_btf_id(_or_null)` point to a kernel object of the BTF type
+ * named in `HelperProto.retBtf` (never NULL, or possibly NULL).
+ */
+export const RET_KINDS = [
+  'integer',
+  'void',
+  'ptr_to_map_value_or_null',
+  'ptr_to_mem_or_null',
+  'noreturn_on_success',
+  'ptr_to_btf_id_or_null',
+  'ptr_to_btf_id',
+] as const;
 
 /** RetKind is the kind of a helper's return value. */
 export type RetKind = (typeof RET_KINDS)[number];
@@ -39,6 +52,16 @@ export type RetKind = (typeof RET_KINDS)[number];
 export interface HelperProto {
   ret: RetKind;
   args: ArgKind[];
+  /** For `ptr_to_btf_id` arguments (by index): the struct the pointer must point to, e.g. `task_struct`. */
+  argBtf?: readonly (string | undefined)[];
+  /** For `ptr_to_btf_id*` returns: the struct returned. */
+  retBtf?: string;
+  /** The return value is a reference the program must release (KF_ACQUIRE). */
+  acquire?: boolean;
+  /** The argument at this index (0-based) is a reference this call releases (KF_RELEASE). */
+  release?: number;
+  /** Must be called inside bpf_rcu_read_lock() (KF_RCU_PROTECTED), or starts/ends such a section. */
+  rcu?: 'protected' | 'lock' | 'unlock';
 }
 
 /** HelperCall is what an implementation sees of one call: its arguments, guest memory and control requests. */
@@ -71,10 +94,14 @@ export interface HelperCall {
 /** HelperImpl computes r0 from a call; `undefined` leaves r0 = 0. */
 export type HelperImpl = (call: HelperCall) => bigint | number | undefined;
 
-/** HelperDef is one row of a helper table. */
+/** HelperDef is one row of a helper table: a helper (by kernel id) or a kfunc (by name; its id is the target BTF's). */
 export interface HelperDef {
+  /** The kernel helper id; 0 for kfuncs, whose ids come from the target kernel's BTF. */
   id: number;
+  /** Helpers: the name without `bpf_`; kfuncs: the kernel function's full name (`bpf_task_from_pid`). */
   name: string;
+  /** 'kfunc' for kernel functions called through BTF (BPF_PSEUDO_KFUNC_CALL); helpers leave it unset. */
+  kind?: 'kfunc';
   proto: HelperProto;
   impl: HelperImpl;
   /** One line on semantics, shown by listings and docs. */
@@ -95,8 +122,18 @@ export class HelperSet {
     for (const d of defs) this.add(d);
   }
 
-  /** add registers a helper; ids and names must be unique within the set. */
+  private readonly kfuncsByName = new Map<string, HelperDef>();
+  /** Target BTF ids bound to kfunc names (bindKfunc), and the name of every id bound, implemented or not. */
+  private readonly kfuncsById = new Map<number, HelperDef>();
+  private readonly kfuncIdNames = new Map<number, string>();
+
+  /** add registers a helper (ids and names unique within the set) or a kfunc (names unique). */
   add(def: HelperDef): this {
+    if (def.kind === 'kfunc') {
+      if (this.kfuncsByName.has(def.name)) throw new Error(`helper set ${this.name}: duplicate kfunc ${def.name}`);
+      this.kfuncsByName.set(def.name, def);
+      return this;
+    }
     if (this.byId.has(def.id)) throw new Error(`helper set ${this.name}: duplicate helper id ${def.id}`);
     if (this.byName.has(def.name)) throw new Error(`helper set ${this.name}: duplicate helper name ${def.name}`);
     this.byId.set(def.id, def);
@@ -117,6 +154,31 @@ export class HelperSet {
   /** list returns the helpers in id order. */
   list(): HelperDef[] {
     return [...this.byId.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** kfunc returns the kfunc named `name` (`bpf_task_from_pid`), if the set implements it. */
+  kfunc(name: string): HelperDef | undefined {
+    return this.kfuncsByName.get(name);
+  }
+
+  /** kfuncs returns the implemented kfuncs in name order. */
+  kfuncs(): HelperDef[] {
+    return [...this.kfuncsByName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * bindKfunc records that the target BTF id `btfId` names the kfunc `name`, so kfunc calls (whose immediate is that
+   * id) find their implementation. Binding a kfunc the set lacks is allowed: calling it is then reported by name.
+   */
+  bindKfunc(btfId: number, name: string): void {
+    this.kfuncIdNames.set(btfId, name);
+    const def = this.kfuncsByName.get(name);
+    if (def) this.kfuncsById.set(btfId, def);
+  }
+
+  /** kfuncAt returns the kfunc bound to a target BTF id, and the name bound to it (implemented or not). */
+  kfuncAt(btfId: number): { def?: HelperDef; name?: string } {
+    return { def: this.kfuncsById.get(btfId), name: this.kfuncIdNames.get(btfId) };
   }
 }
 

@@ -12,6 +12,9 @@ export const ENV_MODULE = 'env';
 export const MEMORY_IMPORT = 'memory';
 /** HELPER_MODULE is the import module of helpers, each imported by its helper-table name. */
 export const HELPER_MODULE = 'helper';
+/** REFILL_PROBE as `bpf.refill`'s `write` argument asks for a PROBE_MEM read: return 0 for a bad address instead of trapping. */
+export const REFILL_PROBE = 2;
+
 /** BPF_MODULE is the import module of the runtime services (refill, trap, tail call, callx). */
 export const BPF_MODULE = 'bpf';
 /** ENTRY_EXPORT is the exported entry function. */

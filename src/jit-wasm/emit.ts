@@ -68,6 +68,8 @@ export interface Ctx {
   /** Per register, the inline-able map whose handle it is believed to hold, in the block being translated. */
   mapGuess: (InlineMap | undefined)[];
   readonly section: string;
+  /** Loads are PROBE_MEM loads: a bad address reads 0 (BTF-typed tracing programs). */
+  readonly probeMem: boolean;
   /**
    * charge is the tier's own code for a block's budget charge, when it has one cheaper to build than
    * `chargeBudget`'s (translate.ts), with the same effect.

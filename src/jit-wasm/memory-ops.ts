@@ -11,7 +11,7 @@
  * calls of the `bpf.atomic` import with `atomicImports` (the native runtime runs a program on many threads).
  */
 import type { Form, Insn } from '../isa/index.js';
-import { ATOMIC_OPS, TRAP_MISALIGNED } from './abi.js';
+import { ATOMIC_OPS, REFILL_PROBE, TRAP_MISALIGNED } from './abi.js';
 import { bswap16, bswap32 } from './alu.js';
 import { coldIf, getReg, i32c, i64c, local, L_FP, L_I1, L_I2, L_RHI, L_RLO, L_T1, L_T2, L_WHI, L_WLO, seq, setReg, type Ctx } from './emit.js';
 import { exitWith, trap } from './calls.js';
@@ -85,16 +85,43 @@ function proved(c: Ctx, base: number, off: number): Access {
 
 /** makeLoad translates ldx (zero- or sign-extending) and load-acquire. */
 export function makeLoad(c: Ctx, f: Extract<Form, { kind: 'ldx' | 'load_acq' }>, ins: Insn): Expr {
-  const { m } = c;
-  const { check, ptr } = address(c, ins.src, ins.off, f.size, false);
   const signed = f.kind === 'ldx' && f.signed;
-  const p = ptr();
-  const v =
-    f.size === 1 ? (signed ? m.i64.load8_s(0, ALIGN, p) : m.i64.load8_u(0, ALIGN, p))
-    : f.size === 2 ? (signed ? m.i64.load16_s(0, ALIGN, p) : m.i64.load16_u(0, ALIGN, p))
-    : f.size === 4 ? (signed ? m.i64.load32_s(0, ALIGN, p) : m.i64.load32_u(0, ALIGN, p))
+  // A load proved in bounds reads what a probing load would: it needs neither the probe nor a check.
+  const probe = c.probeMem && f.kind === 'ldx' && !(ins.src === 10 && ins.off >= -512 && ins.off + f.size <= 0) && !c.inBounds?.has(c.pc);
+  if (probe) return makeProbeLoad(c, f.size, signed, ins);
+  const { check, ptr } = address(c, ins.src, ins.off, f.size, false);
+  return seq(c, [...check, setReg(c, ins.dst, loadValue(c, f.size, signed, ptr()))]);
+}
+
+function loadValue(c: Ctx, size: number, signed: boolean, p: Expr): Expr {
+  const { m } = c;
+  return size === 1 ? (signed ? m.i64.load8_s(0, ALIGN, p) : m.i64.load8_u(0, ALIGN, p))
+    : size === 2 ? (signed ? m.i64.load16_s(0, ALIGN, p) : m.i64.load16_u(0, ALIGN, p))
+    : size === 4 ? (signed ? m.i64.load32_s(0, ALIGN, p) : m.i64.load32_u(0, ALIGN, p))
     : m.i64.load(0, ALIGN, p);
-  return seq(c, [...check, setReg(c, ins.dst, v)]);
+}
+
+/**
+ * makeProbeLoad is the kernel's PROBE_MEM load: on a cache miss it asks `bpf.refill` in probe mode (write = 2), which
+ * returns 0 instead of trapping when the address is bad; the load then reads 0.
+ */
+function makeProbeLoad(c: Ctx, size: number, signed: boolean, ins: Insn): Expr {
+  const { m, b } = c;
+  const inCache = (): Expr => m.i32.and(
+    m.i64.ge_u(local(c, L_T1), local(c, L_RLO)),
+    m.i64.le_u(local(c, L_T1), m.i64.sub(local(c, L_RHI), i64c(c, size))),
+  );
+  return seq(c, [
+    m.local.set(L_T1, m.i64.add(getReg(c, ins.src), i64c(c, ins.off))),
+    coldIf(c, m.i32.eqz(inCache()), [
+      m.local.set(L_T2, m.call('refill', [local(c, L_T1), i32c(c, size), i32c(c, REFILL_PROBE), i32c(c, c.pc)], b.i64)),
+      m.if(m.i64.ne(local(c, L_T2), i64c(c, 0)), seq(c, [
+        m.local.set(L_RLO, m.i64.shr_u(local(c, L_T2), i64c(c, 32))),
+        m.local.set(L_RHI, m.i64.and(local(c, L_T2), i64c(c, 0xffffffff))),
+      ])),
+    ]),
+    m.if(inCache(), setReg(c, ins.dst, loadValue(c, size, signed, m.i32.wrap(local(c, L_T1)))), setReg(c, ins.dst, i64c(c, 0))),
+  ]);
 }
 
 /** store writes the low `size` bytes of an i64 value. */

@@ -54,6 +54,8 @@ export interface CompileOptions {
   facts?: JitFacts;
   /** Keep the budget charges even when `facts` prove termination (a run that asks for an instruction budget). */
   budget?: boolean;
+  /** Loads are PROBE_MEM loads: a bad address reads 0 instead of trapping (BTF-typed tracing programs). */
+  probeMem?: boolean;
 }
 
 /** LddwImport is a lddw whose value the host supplies: the instruction's pseudo-source and immediates. */
@@ -138,6 +140,7 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
     atomicImports: opts.atomicImports ?? false,
     helpers: opts.helpers,
     section: opts.section ?? '',
+    probeMem: opts.probeMem === true,
     helperImport(def) {
       helperImports.set(def.name, def);
       return helperImportName(def.name);
@@ -204,7 +207,11 @@ function compileInsn(c: Ctx, f: Form, ins: Insn): Expr {
     case 'ja': case 'jcond': return c.m.nop();
     case 'call':
       if (f.mode === 'local') return makeCallLocal(c, c.pc + 1 + ins.imm);
-      if (f.mode === 'kfunc') throw unsupported(c, 'kfunc', 'kfunc calls are not supported');
+      if (f.mode === 'kfunc') {
+        const def = c.helpers.kfuncAt(ins.imm).def;
+        if (!def) throw unsupported(c, 'unsupported-kfunc', `kfunc ${c.helpers.kfuncAt(ins.imm).name ?? `BTF id ${ins.imm}`} is not supported`);
+        return makeCallHelper(c, def);
+      }
       return makeCallHelper(c, helperDef(c, ins));
     case 'callx': return makeCallx(c, ins);
     case 'exit': return makeExit(c);

@@ -68,6 +68,8 @@ export interface ElfRel {
 
 /** ElfFile is a parsed object file. */
 export interface ElfFile {
+  /** The whole file (tc names an object's pinning directory by its hash). */
+  bytes: Uint8Array;
   machine: number;
   sections: ElfSection[];
   symbols: ElfSymbol[];
@@ -225,10 +227,30 @@ export function parseElf(bytes: Uint8Array, kind: ElfKind = 'bpf-object'): ElfFi
   const { machine, shoff, shnum, shstrndx } = parseHeader(r, kind);
   const sections = parseSections(r, shoff, shnum, shstrndx);
   const symbols = parseSymbols(r, sections);
-  return { machine, sections, symbols, relocations: parseRelocations(r, sections, symbols.length) };
+  return { bytes, machine, sections, symbols, relocations: parseRelocations(r, sections, symbols.length) };
 }
 
 /** isElf reports whether bytes start with the ELF magic. */
 export function isElf(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+}
+
+/** ELF64_LE_IDENT is the start of a little-endian 64-bit ELF header (magic, class, data, version). */
+const ELF64_LE_IDENT = [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1];
+
+/**
+ * embeddedBpfObjects finds the BPF objects inside another file, such as a program whose libbpf skeleton embeds its
+ * object's bytes (the tools of libbpf-tools and bpftool-generated skeletons do): each little-endian 64-bit ELF header
+ * whose machine is EM_BPF, sized by its section header table. Candidates that do not fit the file are skipped.
+ */
+export function embeddedBpfObjects(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let k = bytes.indexOf(0x7f); k >= 0 && k + EHDR_SIZE <= bytes.length; k = bytes.indexOf(0x7f, k + 1)) {
+    if (!ELF64_LE_IDENT.every((b, i) => bytes[k + i] === b) || dv.getUint16(k + 18, true) !== EM_BPF) continue;
+    const shoff = Number(dv.getBigUint64(k + 40, true));
+    const end = k + shoff + dv.getUint16(k + 58, true) * dv.getUint16(k + 60, true);
+    if (shoff > 0 && end <= bytes.length) out.push(bytes.subarray(k, end));
+  }
+  return out;
 }

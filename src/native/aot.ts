@@ -15,7 +15,7 @@ import { kernelHelpers } from '../helpers/kernel/index.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { contextFor, type ContextLayout } from '../loader/contexts.js';
 import type { CollectionSpec } from '../loader/spec.js';
-import { poisonedSlots } from '../runtime/collection.js';
+import { poisonedSlots } from '../runtime/program-facts.js';
 import type { Insn } from '../isa/index.js';
 import { exportModule, type Manifest } from '../runtime/export.js';
 import { importModules, renderGlue, MODULE_NAME } from './glue.js';

@@ -28,6 +28,8 @@ export interface JitOptions {
   facts?: JitFacts;
   /** Keep the budget charges although `facts` prove termination (for runs that ask for a budget). */
   budget?: boolean;
+  /** Loads read 0 from a bad address (PROBE_MEM). */
+  probeMem?: boolean;
 }
 
 type V8 = { setFlagsFromString(flags: string): void };
@@ -75,8 +77,8 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
     const r = addr < 2n ** 32n ? vm.mem.regionAt(Number(addr)) : undefined;
     return r && !r.resizable ? { start: r.start, end: r.end, writable: r.writable } : undefined;
   };
-  const { tier, resolveLddw, poisoned, section, mapOf, facts, budget } = opts;
-  const compiled = compileProgram(valid, { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf, facts, budget });
+  const { tier, resolveLddw, poisoned, section, mapOf, probeMem, facts, budget } = opts;
+  const compiled = compileProgram(valid, { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf, probeMem, facts, budget });
   const jit = new JitProgram(compiled, {
     mem: vm.mem,
     stackTop: vm.env.stackTop,

@@ -89,10 +89,10 @@ export class Interpreter {
   }
 
   /** load validates and pre-decodes a program given as slots or raw bytecode. */
-  load(program: readonly Insn[] | Uint8Array, section = '', poisoned?: ReadonlyMap<number, string>): Prepared {
+  load(program: readonly Insn[] | Uint8Array, section = '', poisoned?: ReadonlyMap<number, string>, opts: { probeMem?: boolean } = {}): Prepared {
     const insns = program instanceof Uint8Array ? decodeProgram(program, section) : program;
     const valid = validateProgram(insns, section);
-    return prepare(valid, { helpers: this.helpers, resolveLddw: this.resolveLddw, section, poisoned });
+    return prepare(valid, { helpers: this.helpers, resolveLddw: this.resolveLddw, section, poisoned, probeMem: opts.probeMem });
   }
 
   /** inputRegion returns the region holding the last input buffer (to read what the program wrote there). */
@@ -161,7 +161,9 @@ export class Interpreter {
   /** step executes up to `n` instructions; it returns true once the program has exited. */
   step(p: Prepared, st: ExecState, n: number): boolean {
     try {
-      return runSteps(this.env, p, st, n);
+      const prog = st.resume ?? p;
+      st.resume = undefined;
+      return runSteps(this.env, prog, st, n);
     } finally {
       this.lastDepth = Math.max(this.lastDepth, st.maxDepth);
     }

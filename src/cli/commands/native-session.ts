@@ -9,7 +9,7 @@ import { OutputStream, summarize } from '../../native/stream.js';
 import type { Parsed } from '../args.js';
 import { mapLines, mapsJson } from '../maps-text.js';
 import { summaryJson, summaryLines, printEvent } from '../native-text.js';
-import { loadObject, recordTypes } from '../object.js';
+import { loadObject, objectOptionsOf, recordTypes } from '../object.js';
 import type { Output } from '../output.js';
 
 /** How often the output is read while programs run (the rings hold what arrives meanwhile). */
@@ -26,7 +26,7 @@ const list = (v: unknown): string[] => ((v as string[] | undefined) ?? []).flatM
 
 /** loadSession loads `path` into the session `name` with the options of `load`/`trace`. */
 export async function loadSession(path: string, name: string, flags: Parsed['flags']): Promise<LoadedSession> {
-  const { spec } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
+  const { spec } = loadObject(path, objectOptionsOf(flags));
   const types = recordTypes(spec, list(flags['record-type']));
   const load = await loadNative(spec, name, { size: flags.size as number | undefined, programs: list(flags.prog) });
   return { spec, load, stream: new OutputStream(load, spec.btf, types) };

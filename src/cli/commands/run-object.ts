@@ -11,7 +11,9 @@ import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
 import { mapLines, mapsJson } from '../maps-text.js';
-import { loadObject, pickProgram, recordTypes } from '../object.js';
+import { loadObject, objectOptionsOf, pickProgram, recordTypes } from '../object.js';
+import { applyCgroups } from '../cgroups.js';
+import { CgroupArrayMap } from '../../helpers/maps/index.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -30,24 +32,30 @@ function integer(text: string, what: string): bigint {
 }
 
 /** list splits a repeatable comma-separated option into its items; an empty item (`1,,2`, `1,`) is a usage error. */
-function list(v: unknown, what: string): string[] {
+export function list(v: unknown, what: string): string[] {
   const given = (v as string[] | undefined) ?? [];
   const items = given.flatMap((s) => s.split(',')).map((s) => s.trim());
   if (items.some((s) => s === '')) throw new UsageError('bad-option', `${what}: empty value in "${given.join(',')}"`);
   return items;
 }
 
-function hostOptions(flags: Parsed['flags']): HostOptions {
+/** hostOptions reads `--host K=V` options. */
+export function hostOptions(flags: Parsed['flags']): HostOptions {
   const host: Record<string, unknown> = {};
   for (const kv of list(flags.host, '--host')) {
     const [k, v] = kv.split('=');
     if (v === undefined) throw new UsageError('bad-option', `--host expects KEY=VALUE, got "${kv}"`);
     if (k === 'comm') host.comm = v;
+    else if (k === 'cgroup') host.cgroup = v;
+    else if (k === 'netns_cookie') {
+      const cookie = integer(v, '--host netns_cookie');
+      host.netnsCookie = () => cookie;
+    }
     else if (['pid', 'tgid', 'uid', 'gid', 'cpu', 'ncpus', 'numa'].includes(k)) host[k === 'numa' ? 'numaNode' : k] = Number(integer(v, `--host ${k}`));
     else if (k === 'time') {
       const ns = integer(v, '--host time');
       host.monotonicNs = host.bootNs = host.coarseNs = host.taiNs = () => ns;
-    } else throw new UsageError('bad-option', `--host: unknown key "${k}" (pid, tgid, uid, gid, comm, cpu, ncpus, numa, time)`);
+    } else throw new UsageError('bad-option', `--host: unknown key "${k}" (pid, tgid, uid, gid, comm, cpu, ncpus, numa, time, cgroup, netns_cookie)`);
   }
   if (host.pid !== undefined && host.tgid === undefined) host.tgid = host.pid;
   return host as HostOptions;
@@ -61,13 +69,28 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
   if (records.length) {
     out.text(['records:', ...records.map((r) => `  ${r.map}${r.cpu !== undefined ? ` cpu ${r.cpu}` : ''}: ${JSON.stringify(r.value)}`)].join('\n'));
   }
-  const lines = mapLines(dumps, (name) => c.maps.get(name)!.spec.origin === 'maps');
+  const lines = collectionMapLines(c, dumps);
   if (lines.length) out.text(lines.join('\n'));
 }
 
+const declaredIn = (c: Collection) => (name: string): boolean => c.maps.get(name)!.spec.origin === 'maps';
+
+/** collectionMapLines prints a collection's maps at the end of a run (cgroup arrays as their slots). */
+export function collectionMapLines(c: Collection, dumps: MapDump[]): string[] {
+  return mapLines(dumps, declaredIn(c), (name) => {
+    const map = c.maps.get(name);
+    if (!(map instanceof CgroupArrayMap)) return undefined;
+    const slots = map.cgroups().map((s) => `${s.index} -> cgroup ${s.cgroup.id}${s.cgroup.path ? ` (${s.cgroup.path})` : ''}`);
+    return slots.join(', ') || 'empty';
+  });
+}
+
+/** collectionMapsJson is the maps part of `--json` output. */
+export const collectionMapsJson = (c: Collection, dumps: MapDump[]): Record<string, unknown> => mapsJson(dumps, declaredIn(c));
+
 /** runObject implements `run` for ELF objects. */
 export async function runObject(path: string, flags: Parsed['flags'], out: Output): Promise<number> {
-  const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
+  const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   // Every option is checked before anything is compiled.
   const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
   const input = {
@@ -83,6 +106,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
   const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   await prepareBackend(flags.backend as string | undefined);
   const c = new Collection(spec, { backend: flags.backend as string | undefined, host, targetBtf, expectedRuns: repeat });
+  applyCgroups(c, flags.cgroup as string[] | undefined);
   const p = c.program(name);
   if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const trace: object[] = [];
@@ -113,7 +137,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)) }),
       trace_printk: c.host.trace,
       records,
-      maps: mapsJson(dumps, (name) => c.maps.get(name)!.spec.origin === 'maps'),
+      maps: collectionMapsJson(c, dumps),
       signals: result.signals,
       ...(result.overrideReturn !== undefined ? { override_return: hex(result.overrideReturn) } : {}),
       ...(flags.trace ? { trace } : {}),

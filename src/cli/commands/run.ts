@@ -7,6 +7,7 @@ import { readBytesArg, readFile, readProgramFile, type ProgramFile } from '../in
 import { isElf } from '../../loader/elf.js';
 import { UsageError } from '../../errors.js';
 import { runObject } from './run-object.js';
+import { runEvents } from './run-events.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -43,8 +44,8 @@ function runTraced(file: ProgramFile, input: Uint8Array | undefined, budget: num
 
 /** runFile implements `run` (declared in ../commands-list.ts). */
 export const runFile: Command['run'] = async ({ flags, positionals }, out) => {
-  if (isElf(readFile(positionals[0]))) return runObject(positionals[0], flags, out);
-  for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type']) {
+  if (isElf(readFile(positionals[0]))) return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
+  for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
     if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
   }
   const file = readProgramFile(positionals[0]);

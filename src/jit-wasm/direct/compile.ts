@@ -279,8 +279,8 @@ function planModule(prog: ValidProgram, opts: CompileOptions, reach: readonly (r
     for (let pc = blk.start; pc < blk.end; pc++) {
       const f = prog.forms[pc];
       if (!f || opts.poisoned?.has(pc)) continue;
-      if (f.kind === 'call' && f.mode === 'helper') {
-        const def = opts.helpers.get(prog.insns[pc].imm);
+      if (f.kind === 'call' && f.mode !== 'local') {
+        const def = f.mode === 'kfunc' ? opts.helpers.kfuncAt(prog.insns[pc].imm).def : opts.helpers.get(prog.insns[pc].imm);
         if (def) helpers.add(def.name);
       }
       if (f.kind === 'atomic' && opts.atomicImports) atomic = true;
