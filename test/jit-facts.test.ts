@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { BpfError } from '../src/errors.js';
 import { ubpfTestHelpers } from '../src/helpers/ubpf-test.js';
 import { assemble, memAccess, validateProgram, type Insn } from '../src/isa/index.js';
-import { compileProgram, type JitFacts, type Tier } from '../src/jit-wasm/index.js';
+import { compileProgram, loadBinaryen, type JitFacts, type Tier } from '../src/jit-wasm/index.js';
 import { loadRaw, prepareBackend, type BackendName } from '../src/runtime/backends.js';
 import { compileOn, runOn } from '../src/runtime/jit-backend.js';
 import { STEPS_NOT_COUNTED } from '../src/runtime/metering.js';
@@ -115,7 +115,11 @@ function counts(text: string): { refills: number; budgetTraps: number } {
 }
 
 describe('JIT with verifier facts', () => {
-  beforeAll(() => prepareBackend('wasm-opt'));
+  // binaryen prints the modules' text (`text: true`); no tier needs it to compile.
+  beforeAll(async () => {
+    await prepareBackend('wasm-opt');
+    await loadBinaryen();
+  });
 
   for (const [name, src] of Object.entries(PROGRAMS)) {
     const insns = assemble(src);

@@ -4,7 +4,7 @@
  * exports a host implements.
  */
 export { loadBinaryen } from './module.js';
-export { compileProgram, OPT_LEVELS } from './compile.js';
+export { compileProgram, OPT_LEVELS, usesBinaryen } from './compile.js';
 export type { CompileOptions, CompiledProgram, Tier, LddwResolver, LddwImport } from './compile.js';
 export { JitProgram } from './instance.js';
 export type { JitEnv, JitRun } from './instance.js';

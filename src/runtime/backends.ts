@@ -7,7 +7,7 @@
 import { UsageError } from '../errors.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
-import { loadBinaryen, type JitFacts, type JitProgram, type Tier } from '../jit-wasm/index.js';
+import { loadBinaryen, usesBinaryen, type JitFacts, type JitProgram, type Tier } from '../jit-wasm/index.js';
 import { Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
 import { compileOn, type CompileStats } from './jit-backend.js';
 import { Metering, runMetered } from './metering.js';
@@ -98,12 +98,13 @@ export function tierOf(backend: BackendName): Tier | undefined {
 }
 
 /**
- * prepareBackend loads what a backend needs before programs can be loaded synchronously on it: binaryen, for wasm-opt
- * (the other engines, and `auto`, which picks among interp and wasm-fast, need nothing). Without it, loading on
- * wasm-opt is a NotSupportedError.
+ * prepareBackend loads what a backend needs before programs can be loaded synchronously on it: binaryen, when its tier
+ * is set to run binaryen's passes (OPT_LEVELS in src/jit-wasm/compile.ts; not by default: both tiers are built without
+ * binaryen). Without it, loading on such a tier is a NotSupportedError.
  */
 export async function prepareBackend(choice: string | undefined): Promise<void> {
-  if (parseBackend(choice) === 'wasm-opt') await loadBinaryen();
+  const tier = tierOf(resolveBackend(choice, 0));
+  if (tier && usesBinaryen(tier)) await loadBinaryen();
 }
 
 /** countInsns counts instructions, a lddw (two slots) once. */
