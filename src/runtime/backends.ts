@@ -83,8 +83,8 @@ const AUTO_JIT_WORK = 20_000;
 
 /**
  * resolveBackend turns a choice into the engine to use for `insnCount` instructions run `runs` times. When `auto`
- * compiles it picks wasm-fast: it runs as fast as wasm-opt on every benchmark measured (bench/RESULTS.md) and compiles
- * 5-8x faster, and it does not need binaryen.
+ * compiles it picks wasm-fast: both tiers build the same module (docs/jit-wasm.md "Verdict on the tiers"), and
+ * wasm-fast's lazy compilation costs less up front for the short runs `auto` expects.
  */
 export function resolveBackend(choice: string | undefined, insnCount: number, runs = 1): BackendName {
   const c = parseBackend(choice);

@@ -5,7 +5,7 @@
  */
 import type { HelperSet } from '../helpers/registry.js';
 import { LDDW_PSEUDO_NAMES, validateProgram, type Insn } from '../isa/index.js';
-import { abi, compileProgram, loadBinaryen, type JitFacts, type Tier } from '../jit-wasm/index.js';
+import { abi, compileProgram, loadBinaryen, usesBinaryen, type JitFacts, type Tier } from '../jit-wasm/index.js';
 
 /** ExportOptions configures an export. */
 export interface ExportOptions {
@@ -54,7 +54,8 @@ export interface ExportedModule {
 
 /** exportModule translates slots into a self-describing module for another host. */
 export async function exportModule(insns: readonly Insn[], opts: ExportOptions): Promise<ExportedModule> {
-  await loadBinaryen();
+  // binaryen prints the text; no tier needs it to compile unless OPT_LEVELS asks it for passes.
+  if (opts.text || usesBinaryen(opts.tier)) await loadBinaryen();
   const valid = validateProgram(insns, opts.section);
   const c = compileProgram(valid, { tier: opts.tier, helpers: opts.helpers, section: opts.section, lddwImports: true, atomicImports: opts.atomicImports, poisoned: opts.poisoned, text: opts.text, facts: opts.facts, budget: opts.budget });
   // The manifest lists what the module really imports (binaryen's passes, when a tier runs them, drop unused ones).
