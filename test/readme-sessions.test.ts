@@ -13,7 +13,7 @@ interface Session {
   output: string;
 }
 
-/** sessions reads every `$ command` line of the README's sh blocks with the lines printed after it. */
+/** sessions reads every `$ command` line of the README's sh blocks (console blocks show varying output and are not run) with the lines printed after it. */
 function sessions(markdown: string): Session[] {
   const out: Session[] = [];
   for (const block of markdown.matchAll(/```sh\n([\s\S]*?)```/g)) {
