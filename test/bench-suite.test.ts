@@ -22,7 +22,8 @@ describe.skipIf(missing !== '')(`bench suite: each program gives the native resu
     expect(r.status).toBe(0);
     results = (JSON.parse(r.stdout) as { results: CheckResult[] }).results;
     expect(results.map((x) => x.program)).toEqual(SUITE_PROGRAMS.map((p) => p.name));
-  });
+    // 12 programs, each built twice and run on five backends: about 20 s alone, several times that on a loaded host.
+  }, 240_000);
   for (const p of SUITE_PROGRAMS) {
     it(`${p.name}: same result as native on every backend`, () => {
       const got = results.find((x) => x.program === p.name);
