@@ -59,19 +59,12 @@ describe('backends', () => {
     expect(short.backend).toBe('interp');
   });
 
-  it('a program too large for binaryen is a typed refusal on wasm-opt, and wasm-fast compiles it', () => {
+  it('both tiers compile a 10000-instruction program (binaryen, which ran out of stack on it, is off the default path)', () => {
     const big = assemble(generate(10000));
     const helpers = ubpfTestHelpers();
-    const fast = loadRaw(big, { backend: 'wasm-fast', helpers });
     const r0 = loadRaw(big, { backend: 'interp', helpers }).run().r0;
-    expect(fast.run().r0).toBe(r0);
-    try {
-      expect(loadRaw(big, { backend: 'wasm-opt', helpers }).run().r0).toBe(r0);
-    } catch (e) {
-      // binaryen recurses on the JavaScript stack; whether 10000 instructions exhaust it depends on the engine.
-      expect(e).toBeInstanceOf(NotSupportedError);
-      expect((e as NotSupportedError).code).toBe('jit-too-large');
-    }
+    expect(loadRaw(big, { backend: 'wasm-fast', helpers }).run().r0).toBe(r0);
+    expect(loadRaw(big, { backend: 'wasm-opt', helpers }).run().r0).toBe(r0);
   }, 60_000);
 
   it('refuses what it cannot translate, naming the instruction', () => {

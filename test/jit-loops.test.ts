@@ -7,6 +7,7 @@ import { assemble, validateProgram } from '../src/isa/index.js';
 import { graphOf, layoutLoops, loopOrder } from '../src/jit-wasm/direct/loops.js';
 import { compileProgram } from '../src/jit-wasm/index.js';
 import { loadRaw, prepareBackend } from '../src/runtime/backends.js';
+import { loadBinaryen } from '../src/jit-wasm/index.js';
 
 type Graph = number[][];
 const succOf = (g: Graph) => graphOf(g);
@@ -17,7 +18,11 @@ function reorder(g: Graph, order: number[]): Graph {
 }
 
 describe('loop layout', () => {
-  beforeAll(() => prepareBackend('wasm-opt'));
+  // binaryen prints the modules' text (`text: true`); no tier needs it to compile.
+  beforeAll(async () => {
+    await prepareBackend('wasm-opt');
+    await loadBinaryen();
+  });
 
   it('accepts a contiguous loop and nests forward labels inside it', () => {
     // 0 -> 1; 1 -> 2 | 3; 2 -> 1 (back edge); 3 exits.

@@ -5,6 +5,12 @@
  *   bench(ctx)  the measured work; its return value is compared between the two builds.
  * ctx points to 16 bytes: two u64 values (struct bench_ctx) that the runner passes to both builds.
  * Global buffers live in .bss: in the BPF build that is a one-element array map, so no input is copied per run.
+ *
+ * Input-memory programs (BENCH_INPUT_ENTRY) take their data the way raw eBPF programs do (uBPF, bpftime's own
+ * benchmark): a pointer to the program's memory and its length, r1 and r2. setup(mem, len) fills the memory once and
+ * bench(mem, len) works on it. The runner builds both with -DINPUT_LEN=N: the BPF build gets N bytes of input memory,
+ * the native build a static buffer of N bytes, passed to functions gcc may not specialise for it (noipa), so both
+ * sides see an unknown pointer and length.
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -25,6 +31,7 @@ struct bench_ctx {
 #include <bpf/bpf_helpers.h>
 
 #define BENCH_ENTRY(fn) SEC("syscall") u64 fn(void *ctx __attribute__((unused)))
+#define BENCH_INPUT_ENTRY(fn) SEC("input") u64 fn(u8 *mem, u64 len)
 /* BENCH_HASH declares a BPF hash map; the native build uses the stand-in in native_map.h. */
 #define BENCH_HASH(name, K, V, N)     \
   struct {                            \
@@ -39,6 +46,13 @@ char LICENSE[] SEC("license") = "GPL";
 #include "native_map.h"
 
 #define BENCH_ENTRY(fn) u64 fn(void *ctx __attribute__((unused)))
+#ifdef INPUT_LEN
+extern u8 bench_input[INPUT_LEN];
+#define BENCH_INPUT_ENTRY(fn)                                                            \
+  __attribute__((noipa)) u64 fn##_mem(u8 *mem, u64 len);                                 \
+  u64 fn(void *ctx __attribute__((unused))) { return fn##_mem(bench_input, INPUT_LEN); } \
+  __attribute__((noipa)) u64 fn##_mem(u8 *mem, u64 len)
+#endif
 #endif
 
 #endif

@@ -15,6 +15,11 @@
 u64 setup(void *ctx);
 u64 bench(void *ctx);
 
+#ifdef INPUT_LEN
+/* The memory of input-memory programs (bench.h, BENCH_INPUT_ENTRY). */
+u8 bench_input[INPUT_LEN] __attribute__((aligned(8)));
+#endif
+
 static double now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);

@@ -50,7 +50,7 @@ export function buildProgram(root: string, p: BenchProgram, outDir: string): Bui
   const cdir = join(root, 'bench', 'c');
   mkdirSync(outDir, { recursive: true });
   const src = join(cdir, `${p.source}.c`);
-  const defines = p.defines.map((d) => `-D${d}`);
+  const defines = [...p.defines, ...(p.input ? [`INPUT_LEN=${p.input}`] : [])].map((d) => `-D${d}`);
   const bpfObject = join(outDir, `${p.name}.bpf.o`);
   const nativeExe = join(outDir, `${p.name}.native`);
   run('clang', [...BPF_FLAGS, `-I/usr/include/${multiarch()}`, ...defines, '-c', src, '-o', bpfObject], `${p.name} (clang -target bpf)`);

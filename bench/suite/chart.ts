@@ -35,7 +35,7 @@ export function chartSvg(s: Summary): string {
     `<text x="${W / 2}" y="24" text-anchor="middle" font-size="17" font-weight="bold">bpftime-vm time / native time (gcc -O2), log scale, lower is better</text>`,
   ];
   all.forEach((t, i) => {
-    const lx = LEFT + i * 200;
+    const lx = LEFT + i * Math.min(200, (W - LEFT) / all.length);
     el.push(`<rect x="${lx}" y="40" width="14" height="14" fill="${s.tiers[t].built ? COLORS[i % COLORS.length] : '#ddd'}"/>`);
     el.push(`<text x="${lx + 20}" y="52" font-size="13">${esc(t)}${s.tiers[t].built ? '' : ' (not built)'}</text>`);
   });

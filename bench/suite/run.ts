@@ -8,7 +8,7 @@ import { ENGINES, loadRaw, prepareBackend } from '../../src/runtime/backends.js'
 import { buildProgram } from './build.js';
 import { measureNative, nativeResult, type Timing } from './native.js';
 import type { BenchProgram } from './programs.js';
-import { loadBench, measureBench, steadyCompile, type CompileStats, type LoadedBench, type VmSample } from './vm.js';
+import { engineOf, FACTS_SUFFIX, loadBench, measureBench, steadyCompile, type CompileStats, type LoadedBench, type VmSample } from './vm.js';
 
 /** TierResult is one benchmark on one backend. */
 export interface TierResult {
@@ -51,8 +51,11 @@ export interface SuiteOptions {
   backends?: readonly string[];
 }
 
-/** backendNames lists the engines this build provides (not `auto`, which picks one of them): the suite measures all. */
-export const backendNames = (): string[] => [...ENGINES];
+/**
+ * backendNames lists the engines this build provides (not `auto`, which picks one of them), then each JIT tier given
+ * the declared facts (`wasm-fast+facts`, programs.ts DECLARED_FACTS): the suite measures all.
+ */
+export const backendNames = (): string[] => [...ENGINES, ...ENGINES.filter((e) => e !== 'interp').map((e) => e + FACTS_SUFFIX)];
 
 /**
  * prepareBackends loads what the engines need before the first program (binaryen for the Wasm tiers) and compiles a
@@ -61,16 +64,16 @@ export const backendNames = (): string[] => [...ENGINES];
  */
 export async function prepareBackends(backends: readonly string[] = backendNames()): Promise<void> {
   const warm = assemble('mov %r0, 0\nmov %r1, 100\nadd %r0, %r1\nsub %r1, 1\njne %r1, 0, -3\nexit');
-  for (const b of backends) {
+  for (const b of new Set(backends.map(engineOf))) {
     await prepareBackend(b);
     loadRaw(warm, { backend: b }).run();
   }
 }
 
 /** tryLoad loads `object` on `backend`, turning a failure into its message (reported, never hidden). */
-function tryLoad(object: string, backend: string): LoadedBench | string {
+function tryLoad(object: string, backend: string, p: BenchProgram): LoadedBench | string {
   try {
-    return loadBench(object, backend);
+    return loadBench(object, backend, p);
   } catch (e) {
     return `load failed: ${e instanceof Error ? e.message : String(e)}`;
   }
@@ -86,7 +89,7 @@ export function runProgram(p: BenchProgram, o: SuiteOptions): Row {
   const errors: Record<string, string> = {};
   const loaded = new Map<string, LoadedBench>();
   for (const b of o.backends ?? backendNames()) {
-    const l = tryLoad(built.bpfObject, b);
+    const l = tryLoad(built.bpfObject, b, p);
     if (typeof l === 'string') errors[b] = l;
     else loaded.set(b, l);
   }
@@ -115,7 +118,7 @@ export function runProgram(p: BenchProgram, o: SuiteOptions): Row {
     const samples = vm.get(name)!;
     const ns = median(samples.map((x) => x.medianNs));
     const steps = samples[0].steps;
-    const compile = b.compile ? steadyCompile(built.bpfObject, name) : null;
+    const compile = b.compile ? steadyCompile(built.bpfObject, name, p) : null;
     tiers[name] = { ns, ratio: ns / nat, steps, mips: (steps / ns) * 1e3, compile, reported: b.backend };
     o.log(`  ${p.name} ${name}: ${fmtNs(ns)} (${(ns / nat).toFixed(1)}x native ${fmtNs(nat)}), ${((steps / ns) * 1e3).toFixed(1)} M insn/s`);
   }
@@ -137,11 +140,11 @@ export function checkProgram(p: BenchProgram, o: Pick<SuiteOptions, 'root' | 'ou
   const hex = (v: bigint) => `0x${v.toString(16)}`;
   const backends: Record<string, string> = {};
   for (const b of o.backends ?? backendNames()) {
-    const loaded = tryLoad(built.bpfObject, b);
+    const loaded = tryLoad(built.bpfObject, b, p);
     if (typeof loaded === 'string') backends[b] = loaded;
     else {
       try {
-        backends[loaded.backend === b ? b : `${b} (ran on ${loaded.backend})`] = hex(loaded.once().r0);
+        backends[loaded.backend === engineOf(b) ? b : `${b} (ran on ${loaded.backend})`] = hex(loaded.once().r0);
       } catch (e) {
         backends[b] = `run failed: ${e instanceof Error ? e.message : String(e)}`;
       }

@@ -4,11 +4,53 @@
  * millisecond, as the native driver does.
  */
 import { readFileSync } from 'node:fs';
+import { memAccess, validateProgram, type Insn } from '../../src/isa/index.js';
+import type { JitFacts } from '../../src/jit-wasm/index.js';
 import { loadCollectionSpec } from '../../src/loader/collection.js';
+import type { ProgramSpec } from '../../src/loader/spec.js';
+import { tierOf, type BackendName } from '../../src/runtime/backends.js';
 import { Collection, type Program } from '../../src/runtime/collection.js';
+import { compileOn } from '../../src/runtime/jit-backend.js';
+import { Metering, runMetered, STEPS_NOT_COUNTED } from '../../src/runtime/metering.js';
+import { Interpreter, type RunResult } from '../../src/vm/index.js';
 import { measure } from '../measure.js';
 import type { Timing } from './native.js';
-import { SUITE_CTX } from './programs.js';
+import { DECLARED_FACTS, SUITE_CTX, type BenchProgram } from './programs.js';
+
+/** FACTS_SUFFIX marks a suite backend that is a JIT tier given the declared facts of programs.ts (`wasm-opt+facts`). */
+export const FACTS_SUFFIX = '+facts';
+
+/** engineOf is the runtime backend of a suite backend name (without FACTS_SUFFIX). */
+export const engineOf = (backend: string): string => (backend.endsWith(FACTS_SUFFIX) ? backend.slice(0, -FACTS_SUFFIX.length) : backend);
+
+/**
+ * declaredFacts is DECLARED_FACTS made concrete for `insns`: every load, store and atomic in bounds, termination. (A
+ * verifier's facts list only what it proved; here the declaration covers every access.)
+ */
+export function declaredFacts(insns: readonly Insn[]): JitFacts {
+  const valid = validateProgram(insns);
+  const inBounds = new Set<number>();
+  if (DECLARED_FACTS.allAccessesInBounds) valid.forms.forEach((f, pc) => f && memAccess(f, insns[pc]) && inBounds.add(pc));
+  return { inBounds, terminates: DECLARED_FACTS.terminates };
+}
+
+/** factsOption is the Collection's `facts` for a suite backend: the declared facts of bench() on `+facts` backends. */
+const factsOption = (backend: string) =>
+  backend.endsWith(FACTS_SUFFIX) ? (p: ProgramSpec) => (p.name === 'bench' ? declaredFacts(p.insns) : undefined) : undefined;
+
+/** UNLIMITED is a budget no suite run reaches: it asks for counted steps without limiting anything. */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+
+/**
+ * countedSteps returns `once` with exact steps: a module compiled with a termination proof counts none
+ * (STEPS_NOT_COUNTED), so they are taken once from a run that asks for a budget (the metered module).
+ */
+function countedSteps(once: () => RunResult, metered: () => RunResult): () => RunResult {
+  const first = once();
+  if (first.steps !== STEPS_NOT_COUNTED) return once;
+  const steps = metered().steps;
+  return () => ({ r0: once().r0, steps });
+}
 
 /** CompileStats is what a JIT backend reports about compiling a program (absent on backends that do not). */
 export interface CompileStats {
@@ -31,15 +73,52 @@ function compileStatsOf(p: Program): CompileStats | null {
   return s && typeof s.ms === 'number' && typeof s.insns === 'number' ? { ms: s.ms, insns: s.insns } : null;
 }
 
-/** loadBench loads `object` on `backend` and runs its setup program. */
-export function loadBench(object: string, backend: string, ctx: Uint8Array = SUITE_CTX): LoadedBench {
-  const collection = new Collection(loadCollectionSpec(readFileSync(object)), { backend });
+/**
+ * loadBench loads `object` on `backend` and runs its setup program. With `countSteps` (the default) bench() reports
+ * exact steps even when compiled without budget charges (countedSteps, which runs it twice first); without, such a
+ * program reports STEPS_NOT_COUNTED and has not run yet.
+ */
+export function loadBench(object: string, backend: string, p: BenchProgram, o: { ctx?: Uint8Array; countSteps?: boolean } = {}): LoadedBench {
+  const ctx = o.ctx ?? SUITE_CTX;
+  const counted = o.countSteps === false ? (once: () => RunResult) => once : countedSteps;
+  if (p.input) return loadInputBench(object, backend, p.input, counted);
+  const collection = new Collection(loadCollectionSpec(readFileSync(object)), { backend: engineOf(backend), facts: factsOption(backend) });
   const setup = collection.program('setup');
   setup.run({ ctx });
-  const p = collection.program('bench');
-  const resolved = (p as { backend?: string }).backend ?? collection.backend;
-  return { backend: resolved, insns: p.spec.insns.length, compile: compileStatsOf(p), once: () => p.run({ ctx }) };
+  const prog = collection.program('bench');
+  const resolved = (prog as { backend?: string }).backend ?? collection.backend;
+  const once = counted(() => prog.run({ ctx }), () => prog.run({ ctx, budget: UNLIMITED }));
+  return { backend: resolved, insns: prog.spec.insns.length, compile: compileStatsOf(prog), once };
 }
+
+/**
+ * loadInputBench loads an input-memory program (bench.h BENCH_INPUT_ENTRY) the way raw programs run: the input
+ * region holds `bytes` bytes, setup(r1, r2) fills it once on the interpreter, and every bench(r1, r2) run keeps it
+ * (no copy per run, as the .bss programs have none).
+ */
+function loadInputBench(object: string, backend: string, bytes: number, counted: typeof countedSteps): LoadedBench {
+  const spec = loadCollectionSpec(readFileSync(object));
+  const insnsOf = (name: string): readonly Insn[] => spec.programs.find((x) => x.name === name)!.insns;
+  const vm = new Interpreter();
+  const args = [BigInt(vm.setInput(new Uint8Array(bytes))), BigInt(bytes)];
+  vm.run(vm.load(insnsOf('setup')), { args, keepInput: true, budget: 0 });
+  const insns = insnsOf('bench');
+  const t0 = performance.now();
+  const prepared = vm.load(insns);
+  const tier = tierOf(engineOf(backend) as BackendName);
+  if (!tier) {
+    const compile = { ms: performance.now() - t0, insns: countForms(insns) };
+    return { backend, insns: insns.length, compile, once: () => vm.run(prepared, { args, keepInput: true }) };
+  }
+  const facts = backend.endsWith(FACTS_SUFFIX) ? declaredFacts(insns) : undefined;
+  const { jit, stats } = compileOn(vm, insns, { tier, facts });
+  const metering = new Metering(() => compileOn(vm, insns, { tier, facts, budget: true }).jit);
+  const run = (budget?: number) => runMetered(vm, prepared, jit, metering, { args, keepInput: true, budget });
+  return { backend: engineOf(backend), insns: insns.length, compile: stats, once: counted(() => run(), () => run(UNLIMITED)) };
+}
+
+/** countForms counts instructions (a lddw once). */
+const countForms = (insns: readonly Insn[]): number => validateProgram(insns).forms.filter((f) => f !== null).length;
 
 /**
  * COMPILE_LOADS is how many more times a program is loaded to time its compilation: a single compile in a process
@@ -52,13 +131,12 @@ export const COMPILE_LOADS = 7;
  * steadyCompile loads `object` on `backend` COMPILE_LOADS more times and returns the median compile time of its
  * bench program (null when the backend reports none).
  */
-export function steadyCompile(object: string, backend: string): CompileStats | null {
+export function steadyCompile(object: string, backend: string, p: BenchProgram): CompileStats | null {
   const bytes = readFileSync(object);
   const times: number[] = [];
   let insns = 0;
   for (let k = 0; k < COMPILE_LOADS; k++) {
-    const collection = new Collection(loadCollectionSpec(bytes), { backend });
-    const s = compileStatsOf(collection.program('bench'));
+    const s = p.input ? loadBench(object, backend, p, { countSteps: false }).compile : compileStatsOf(new Collection(loadCollectionSpec(bytes), { backend: engineOf(backend), facts: factsOption(backend) }).program('bench'));
     if (!s) return null;
     times.push(s.ms);
     insns = s.insns;

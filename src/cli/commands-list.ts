@@ -113,7 +113,7 @@ const compileCommand: Command = {
       { name: 'prog', kind: 'string', value: 'NAME', description: 'object: the program to compile (needed when the object has several)' },
       { name: 'section', kind: 'string', value: 'SEC', description: 'object: compile the program of this ELF section' },
       { name: 'emit', kind: 'string', value: 'FMT', choices: ['wasm', 'wat'], description: 'output format (default wasm)' },
-      { name: 'tier', kind: 'string', value: 'TIER', choices: ['fast', 'opt'], description: "JIT tier (default opt): fast is the direct byte emitter, opt binaryen's Relooper (docs/jit-wasm.md)" },
+      { name: 'tier', kind: 'string', value: 'TIER', choices: ['fast', 'opt'], description: 'JIT tier (default opt); both build the same module, they differ in how V8 compiles it in process (docs/jit-wasm.md)' },
       { name: 'output', short: 'o', kind: 'string', value: 'OUT', description: 'write the module to OUT (required)' },
     ],
     notes: `The module imports env.memory, one helper.NAME function per helper called, bpf.trap and bpf.refill (and

@@ -20,7 +20,7 @@ import type { InlineMap } from './inline-map.js';
 import type { StaticRegion } from './regions.js';
 
 /** CACHE_FORMAT changes when the entry layout or the key's contents change. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 /** ModuleStore keeps entries by key; reads of missing or unreadable entries return undefined, writes never throw. */
 export interface ModuleStore {
@@ -50,6 +50,8 @@ interface Meta {
   lddwImports: CompiledProgram['lddwImports'];
   usesTailCall: boolean;
   usesCallx: boolean;
+  metered: boolean;
+  uncheckedAccesses: number;
 }
 
 /** canonical renders a value (bigints, sets, maps, plain objects, undefined) as stable text. */
@@ -163,6 +165,8 @@ function fromEntry(prog: ValidProgram, opts: CompileOptions, meta: Meta, bytes: 
     poison: new Map(opts.poisoned ?? []),
     usesTailCall: meta.usesTailCall,
     usesCallx: meta.usesCallx,
+    metered: meta.metered,
+    uncheckedAccesses: meta.uncheckedAccesses,
     lddwImports: meta.lddwImports,
     insnCount: prog.forms.reduce((n, f) => n + (f === null ? 0 : 1), 0),
   };
@@ -221,6 +225,8 @@ export function compileCached(prog: ValidProgram, opts: CompileOptions, cache: M
     lddwImports: compiled.lddwImports,
     usesTailCall: compiled.usesTailCall,
     usesCallx: compiled.usesCallx,
+    metered: compiled.metered,
+    uncheckedAccesses: compiled.uncheckedAccesses,
   };
   cache.store.write(key, JSON.stringify(meta), compiled.bytes);
   return { compiled, cached: false };

@@ -1,8 +1,9 @@
 /**
- * eBPF to WebAssembly through binaryen (the `wasm-opt` tier; DESIGN.md section 6). Each BPF function becomes a Wasm
- * function whose basic blocks go through binaryen's Relooper, which rebuilds structured control flow from the gotos.
- * The instructions themselves are translated by the shared `makeBlock` (translate.ts); `compileProgram` sends the
- * `fast` tier to the direct byte emitter instead (direct/compile.ts), which builds the same module without binaryen.
+ * eBPF to WebAssembly (DESIGN.md section 6): `compileProgram` sends both tiers to the direct byte emitter
+ * (direct/compile.ts). The binaryen path here serves measurements of binaryen's passes (OPT_LEVELS): each BPF function
+ * becomes a Wasm function whose basic blocks go through binaryen's Relooper, which rebuilds structured control flow
+ * from the gotos, and the module then goes through the passes. The instructions themselves are translated by the
+ * shared `makeBlock` (translate.ts) either way.
  */
 import { NotSupportedError } from '../errors.js';
 import type { ValidProgram } from '../isa/index.js';
@@ -18,16 +19,22 @@ import { finishTranslation, helperImportName, makeBlock, startTranslation, type 
 export type { CompileOptions, CompiledProgram, LddwImport, LddwResolver, Tier } from './translate.js';
 
 /**
- * OPT_LEVELS are binaryen's settings for the tier it builds. Measured with `bpftime-vm run bench/programs/*.asm
- * --repeat N` (docs/jit-wasm.md): binaryen's full pipeline (`optimize()` at level 2) cost about 10x the translation and
- * made V8's code 2-5x slower on these loops, single passes gave nothing beyond noise, and V8's optimising compiler does
- * the rest anyway. So the Relooper's output is emitted as is; the optimising tier differs in being compiled by V8's
- * optimising compiler from the start (src/runtime/jit-backend.ts). `fast` does not use binaryen at all.
+ * OPT_LEVELS are binaryen's settings per tier. Both tiers are built by the direct emitter (direct/compile.ts); they
+ * differ in how V8 compiles the module (the optimising tier is compiled by TurboFan from the start,
+ * src/runtime/jit-backend.ts). binaryen builds the module (Relooper, then these passes) only when a tier's entry asks
+ * for passes: `npm run bench -- tiers` sets them to measure what each pass set is worth. Measured on the suite's work
+ * programs (bench/RESULTS.md "Tiers", docs/jit-wasm.md): the best pass sets (-O3, inlining-optimizing) ran 6% faster
+ * on the geometric mean, 10-33% on the strcmp loops but 23-30% slower on log2 (branches made selects) and up to 41%
+ * on hashmap, for 7-20x the compile time and 110-160 MiB of resident memory; the cheap groups gave nothing beyond
+ * noise. Not worth it as the default; the Relooper output without passes ran exactly as the direct emitter's.
  */
 export const OPT_LEVELS: Record<Tier, { level: number; shrink: number; passes?: readonly string[] }> = {
   fast: { level: 0, shrink: 0 },
   opt: { level: 0, shrink: 0 },
 };
+
+/** usesBinaryen says whether compiling on `tier` needs binaryen: only when OPT_LEVELS asks it for passes. */
+export const usesBinaryen = (tier: Tier): boolean => OPT_LEVELS[tier].level > 0 || OPT_LEVELS[tier].passes !== undefined;
 
 /** compileFunction builds the Wasm function for the BPF function entered at `entry`. */
 function compileFunction(c: Ctx, m: Mod, b: Binaryen, entry: number, all: Blocks, poison: ReadonlyMap<number, string>): void {
@@ -68,9 +75,12 @@ function compileFunction(c: Ctx, m: Mod, b: Binaryen, entry: number, all: Blocks
   m.addFunctionExport(`${fnName(entry)}_export`, entry === 0 ? ENTRY_EXPORT : functionExport(entry));
 }
 
-/** compileProgram translates a validated program to a Wasm module: directly for `fast`, through binaryen for `opt`. */
+/**
+ * compileProgram translates a validated program to a Wasm module: with the direct emitter, or through binaryen when
+ * OPT_LEVELS asks for passes on the tier.
+ */
 export function compileProgram(prog: ValidProgram, opts: CompileOptions): CompiledProgram {
-  if (opts.tier === 'fast') return compileDirect(prog, opts);
+  if (!usesBinaryen(opts.tier)) return compileDirect(prog, opts);
   const b = binaryen();
   const m = newModule();
   try {

@@ -77,6 +77,12 @@ export interface Ctx {
   charge: ((blk: Block) => Expr) | undefined;
   /** Which blocks skip their budget check, and whose deficit a check reports (checks.ts). */
   readonly plan: ChargePlan;
+  /** Whether blocks charge the budget (false: a termination proof and no budget asked for; facts.ts). */
+  readonly metered: boolean;
+  /** Slots of accesses proved in bounds (facts.ts), compiled without a check; undefined when none are. */
+  readonly inBounds: ReadonlySet<number> | undefined;
+  /** How many accesses were compiled without a check (reported in CompiledProgram). */
+  uncheckedAccesses: number;
 }
 
 /** fnName is the internal name of the Wasm function for the BPF function at `pc`. */

@@ -5,7 +5,8 @@
  * located fault the interpreter reports) and returns the new bounds packed as start << 32 | end. Only then is the
  * address wrapped to i32. Stack accesses through r10 with a constant offset inside the 512-byte frame need no check.
  * An access through a register believed to point into a fixed region (regions.ts) is first checked against that
- * region's constant bounds; the cached-bounds check runs only when that fails.
+ * region's constant bounds; the cached-bounds check runs only when that fails. An access a verifier proved in bounds
+ * (facts.ts) has no check at all.
  * Atomics run as plain read-modify-write sequences where a program runs on one thread (the JavaScript host), and as
  * calls of the `bpf.atomic` import with `atomicImports` (the native runtime runs a program on many threads).
  */
@@ -30,6 +31,7 @@ interface Access {
  */
 function address(c: Ctx, base: number, off: number, size: number, write: boolean): Access {
   const { m, b } = c;
+  if (c.inBounds?.has(c.pc)) return proved(c, base, off);
   if (base === 10 && off >= -512 && off + size <= 0) {
     return {
       check: [],
@@ -67,10 +69,26 @@ function address(c: Ctx, base: number, off: number, size: number, write: boolean
   };
 }
 
+/**
+ * proved is the access of a slot that `facts.inBounds` proves in bounds (facts.ts): no check, the address used as is.
+ * In bounds means below 2^32, so wrapping base + off to i32 is exact; the engine still bounds-checks the Wasm memory.
+ */
+function proved(c: Ctx, base: number, off: number): Access {
+  const { m } = c;
+  c.uncheckedAccesses++;
+  return {
+    check: [],
+    ptr: () => (off === 0 ? m.i32.wrap(getReg(c, base)) : m.i32.add(m.i32.wrap(getReg(c, base)), i32c(c, off))),
+    addr: () => (off === 0 ? getReg(c, base) : m.i64.add(getReg(c, base), i64c(c, off))),
+  };
+}
+
 /** makeLoad translates ldx (zero- or sign-extending) and load-acquire. */
 export function makeLoad(c: Ctx, f: Extract<Form, { kind: 'ldx' | 'load_acq' }>, ins: Insn): Expr {
   const signed = f.kind === 'ldx' && f.signed;
-  if (c.probeMem && f.kind === 'ldx' && !(ins.src === 10 && ins.off >= -512 && ins.off + f.size <= 0)) return makeProbeLoad(c, f.size, signed, ins);
+  // A load proved in bounds reads what a probing load would: it needs neither the probe nor a check.
+  const probe = c.probeMem && f.kind === 'ldx' && !(ins.src === 10 && ins.off >= -512 && ins.off + f.size <= 0) && !c.inBounds?.has(c.pc);
+  if (probe) return makeProbeLoad(c, f.size, signed, ins);
   const { check, ptr } = address(c, ins.src, ins.off, f.size, false);
   return seq(c, [...check, setReg(c, ins.dst, loadValue(c, f.size, signed, ptr()))]);
 }

@@ -18,6 +18,7 @@ import { makeCallHelper, makeCallLocal, makeCallx, makeExit, trap } from './call
 import { coldIf, i64c, local, L_BUDGET, setReg, unsupported, type Ctx } from './emit.js';
 import { makeAtomic, makeLdPacket, makeLoad, makeStore } from './memory-ops.js';
 import type { MapLookup } from './inline-map.js';
+import { meteredWith, type JitFacts } from './facts.js';
 import { forgetGuesses, noGuesses, trackGuesses, type RegionLookup } from './regions.js';
 
 /** Tier selects the compiler: `fast` emits Wasm bytes directly (V8 baseline first), `opt` goes through binaryen. */
@@ -49,6 +50,10 @@ export interface CompileOptions {
   regionOf?: RegionLookup;
   /** Finds the map a lddw's value is the handle of, when its lookups and updates can run inline (inline-map.ts). */
   mapOf?: MapLookup;
+  /** What a verifier proved (facts.ts): accesses compiled without bounds checks, and termination (no budget charges). */
+  facts?: JitFacts;
+  /** Keep the budget charges even when `facts` prove termination (a run that asks for an instruction budget). */
+  budget?: boolean;
   /** Loads are PROBE_MEM loads: a bad address reads 0 instead of trapping (BTF-typed tracing programs). */
   probeMem?: boolean;
 }
@@ -78,6 +83,13 @@ export interface CompiledProgram {
   readonly lddwImports: readonly LddwImport[];
   /** Instructions (slots that are not a lddw's second half). */
   readonly insnCount: number;
+  /**
+   * Whether blocks charge the budget. False only with a termination proof and no budget asked for: the module then
+   * neither counts steps nor stops at a budget (the `budget` global is left as the host set it).
+   */
+  readonly metered: boolean;
+  /** Memory accesses compiled without a bounds check because `facts` proved them in bounds. */
+  readonly uncheckedAccesses: number;
 }
 
 /** Translation is the state of translating one program, whichever tier assembles it. */
@@ -114,6 +126,7 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
   usesTailCall ||= usesCallx;
   const poisoned = new Set(poison.keys());
   const blocks = splitBlocks(insns, forms, functions, poisoned);
+  const metered = meteredWith(opts.facts, opts.budget);
   const plan = planChecks(blocks, forms, functions, poisoned, insns.length);
   const m = builder(blocks, { tailCall: usesTailCall, callx: usesCallx });
   const c: Ctx = {
@@ -154,6 +167,9 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
       return opts.mapOf(lddwValue(c, pc, opts));
     },
     mapGuess: noGuesses(),
+    metered,
+    inBounds: opts.facts && opts.facts.inBounds.size > 0 ? opts.facts.inBounds : undefined,
+    uncheckedAccesses: 0,
   };
   return { c, blocks, poison, helperImports, lddwImports, usesCallx };
 }
@@ -177,6 +193,8 @@ export function finishTranslation(t: Translation, opts: CompileOptions, bytes: U
     usesCallx: t.usesCallx,
     lddwImports: t.lddwImports,
     insnCount: countForms(c.forms),
+    metered: c.metered,
+    uncheckedAccesses: c.uncheckedAccesses,
   };
 }
 
@@ -240,11 +258,16 @@ export function makeBlock(c: Ctx, blk: Block, poison: ReadonlyMap<number, string
   return c.m.block(null, out, c.b.none);
 }
 
-/** blockStatements appends to `out` the statements of a block: its budget charge, then its instructions. */
+/**
+ * blockStatements appends to `out` the statements of a block: its budget charge (none in an unmetered module), then
+ * its instructions.
+ */
 export function blockStatements(c: Ctx, blk: Block, poison: ReadonlyMap<number, string>, out: Expr[]): void {
   c.pc = blk.start;
-  if (c.charge) out.push(c.charge(blk));
-  else for (const e of chargeBudget(c, blk)) out.push(e);
+  if (c.metered) {
+    if (c.charge) out.push(c.charge(blk));
+    else for (const e of chargeBudget(c, blk)) out.push(e);
+  }
   const track = c.tracksGuesses;
   if (track) {
     forgetGuesses(c.guess);

@@ -7,9 +7,10 @@
 import { NotSupportedError, UsageError } from '../errors.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
-import { loadBinaryen, type JitProgram, type Tier } from '../jit-wasm/index.js';
+import { loadBinaryen, usesBinaryen, type JitFacts, type JitProgram, type Tier } from '../jit-wasm/index.js';
 import { Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
-import { compileOn, runOn, type CompileStats } from './jit-backend.js';
+import { compileOn, type CompileStats } from './jit-backend.js';
+import { Metering, runMetered } from './metering.js';
 import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.js';
 import { debugCache, debugLog } from './wasm-cache.js';
 
@@ -59,6 +60,11 @@ export interface LoadOptions {
   section?: string;
   /** How many runs the caller expects (lets `auto` weigh compile time); default 1. */
   expectedRuns?: number;
+  /**
+   * What a verifier proved about the program (src/jit-wasm/facts.ts), for the JIT tiers: accesses proved in bounds
+   * run unchecked; with `terminates`, runs without a budget run unmetered (steps: STEPS_NOT_COUNTED).
+   */
+  facts?: JitFacts;
 }
 
 /** parseBackend checks a backend name given by a user. */
@@ -78,8 +84,8 @@ const AUTO_JIT_WORK = 20_000;
 
 /**
  * resolveBackend turns a choice into the engine to use for `insnCount` instructions run `runs` times. When `auto`
- * compiles it picks wasm-fast: it runs as fast as wasm-opt on every benchmark measured (bench/RESULTS.md) and compiles
- * 5-8x faster, and it does not need binaryen.
+ * compiles it picks wasm-fast: both tiers build the same module (docs/jit-wasm.md "Verdict on the tiers"), and
+ * wasm-fast's lazy compilation costs less up front for the short runs `auto` expects.
  */
 export function resolveBackend(choice: string | undefined, insnCount: number, runs = 1): BackendName {
   const c = parseBackend(choice);
@@ -93,12 +99,13 @@ export function tierOf(backend: BackendName): Tier | undefined {
 }
 
 /**
- * prepareBackend loads what a backend needs before programs can be loaded synchronously on it: binaryen, for wasm-opt
- * (the other engines, and `auto`, which picks among interp and wasm-fast, need nothing). Without it, loading on
- * wasm-opt is a NotSupportedError.
+ * prepareBackend loads what a backend needs before programs can be loaded synchronously on it: binaryen, when its tier
+ * is set to run binaryen's passes (OPT_LEVELS in src/jit-wasm/compile.ts; not by default: both tiers are built without
+ * binaryen). Without it, loading on such a tier is a NotSupportedError.
  */
 export async function prepareBackend(choice: string | undefined): Promise<void> {
-  if (parseBackend(choice) === 'wasm-opt') await loadBinaryenLogged();
+  const tier = tierOf(resolveBackend(choice, 0));
+  if (tier && usesBinaryen(tier)) await loadBinaryenLogged();
 }
 
 /** loadBinaryenLogged loads binaryen, saying so on stderr under `BPFTIME_VM_DEBUG=cache` (what the cache spares). */
@@ -107,7 +114,7 @@ async function loadBinaryenLogged(): Promise<void> {
   await loadBinaryen();
 }
 
-/** needsBinaryen reports whether an error is a wasm-opt compile that found no cached module with binaryen not loaded. */
+/** needsBinaryen reports whether an error is a compile that found no cached module with binaryen not loaded. */
 export function needsBinaryen(e: unknown): boolean {
   return e instanceof NotSupportedError && e.code === 'jit-not-loaded';
 }
@@ -119,13 +126,14 @@ export function missesBinaryen(c: { readonly loadErrors: ReadonlyMap<string, unk
 }
 
 /**
- * loadOn builds what compiles programs on `choice` (a `loadRaw`, a Collection) without loading binaryen first: on
- * wasm-opt, a build whose modules all come from the module cache (src/runtime/wasm-cache.ts) never loads it (2-2.6 s
- * and ~100 MiB); one that needs it is built again once it is loaded. `missing` finds that need in what was built
- * (a Collection keeps per-program load errors instead of throwing).
+ * loadOn builds what compiles programs on `choice` (a `loadRaw`, a Collection) without loading binaryen first: on a
+ * tier set to run binaryen's passes (OPT_LEVELS), a build whose modules all come from the module cache
+ * (src/runtime/wasm-cache.ts) never loads it (2-2.6 s and ~100 MiB); one that needs it is built again once it is
+ * loaded. `missing` finds that need in what was built (a Collection keeps per-program load errors instead of throwing).
  */
 export async function loadOn<T>(choice: string | undefined, build: () => T, missing: (t: T) => boolean = () => false): Promise<T> {
-  if (parseBackend(choice) !== 'wasm-opt') return build();
+  const tier = tierOf(resolveBackend(choice, 0));
+  if (!tier || !usesBinaryen(tier)) return build();
   try {
     const t = build();
     if (!missing(t)) return t;
@@ -151,14 +159,17 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
   const insnCount = countInsns(insns);
   const backend = resolveBackend(opts.backend, insnCount, opts.expectedRuns);
   const tier = tierOf(backend);
+  const facts = opts.facts;
   if (tier) {
-    const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section });
-    return { backend, compileStats: stats, run: (o = {}) => runOn(vm, prepared, jit, o) };
+    const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section, facts });
+    const metering = new Metering(() => compileOn(vm, insns, { tier, section: opts.section, facts, budget: true }).jit);
+    return { backend, compileStats: stats, run: (o = {}) => runMetered(vm, prepared, jit, metering, o) };
   }
   const tierUp = new TierUp(parseBackend(opts.backend) === 'auto');
   let current: BackendName = backend;
   let compileStats: CompileStats = { ms: performance.now() - t0, insns: insnCount };
   let jit: JitProgram | undefined;
+  const metering = new Metering(() => compileOn(vm, insns, { tier: 'fast', section: opts.section, facts, budget: true }).jit);
   return {
     get backend() {
       return current;
@@ -167,10 +178,10 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
       return compileStats;
     },
     run(o: RunOptions = {}): RunResult {
-      if (jit) return runOn(vm, prepared, jit, o);
+      if (jit) return runMetered(vm, prepared, jit, metering, o);
       const r = vm.run(prepared, o);
       if (tierUp.count(r.steps)) {
-        const compiled = compileOn(vm, insns, { tier: 'fast', section: opts.section });
+        const compiled = compileOn(vm, insns, { tier: 'fast', section: opts.section, facts });
         [jit, current, compileStats] = [compiled.jit, 'wasm-fast', compiled.stats];
       }
       return r;

@@ -18,10 +18,11 @@ import { MapType, type ProgramSpec } from '../loader/spec.js';
 import { BTF_TRACING_TYPES, type ContextLayout } from '../loader/contexts.js';
 import { layoutFor, type TracefsReader } from './layouts.js';
 import { tracefsFormat } from './host-linux.js';
-import { Interpreter, traceRun, type TraceStep } from '../vm/index.js';
+import { Interpreter, traceRun, type RunOptions, type RunResult, type TraceStep } from '../vm/index.js';
 import { countInsns, parseBackend, resolveBackend, TierUp, tierOf, type BackendName, type CompileStats } from './backends.js';
-import { compileOn, runOn } from './jit-backend.js';
-import type { JitProgram, Tier } from '../jit-wasm/index.js';
+import { compileOn } from './jit-backend.js';
+import type { JitFacts, JitProgram, Tier } from '../jit-wasm/index.js';
+import { Metering, runMetered } from './metering.js';
 import { buildContext, ptRegsWriter, type ContextInput, type PtRegsWriter } from './context.js';
 import { createHost, type Host, type HostOptions } from './host.js';
 import { TaskStandIns, type TaskIdentity } from './task.js';
@@ -44,6 +45,12 @@ export interface CollectionOptions {
   maxCallDepth?: number;
   /** Runs the caller expects per program (lets backend `auto` weigh compile time); default 1. */
   expectedRuns?: number;
+  /**
+   * What a verifier proved about each program (src/jit-wasm/facts.ts), for the JIT tiers: accesses proved in bounds
+   * run unchecked; a program proved to terminate runs unmetered unless a run asks for a budget (its `steps` are then
+   * STEPS_NOT_COUNTED).
+   */
+  facts?: (program: ProgramSpec) => JitFacts | undefined;
   /** Reads a tracepoint's tracefs `format` file for its record layout (default: the running kernel's tracefs; null: none, BTF only). */
   tracefs?: TracefsReader | null;
   /** The network packet programs see: interfaces, routes, neighbours, sockets (default: a test run's, loopback only). */
@@ -148,6 +155,9 @@ export class Collection {
   private readonly tierUp: TierUp;
   /** Live maps in the spec's order: what `lddw map_idx N` refers to. */
   private readonly mapsByIndex: BpfMap[];
+  private readonly facts: CollectionOptions['facts'];
+  /** The metered modules of programs compiled without budget charges, for runs that ask for a budget (metering.ts). */
+  private readonly metering = new Map<Program, Metering>();
   /** Stand-in tasks (the current one and those found by pid), laid out with the target BTF when first asked for. */
   private readonly tasks: TaskStandIns;
   private readonly usesTask: boolean;
@@ -172,6 +182,7 @@ export class Collection {
     readonly spec: LoadedCollection,
     opts: CollectionOptions = {},
   ) {
+    this.facts = opts.facts;
     this.backend = resolveBackend(opts.backend, Math.max(0, ...spec.programs.map((p) => countInsns(p.insns))), opts.expectedRuns);
     this.tierUp = new TierUp(parseBackend(opts.backend) === 'auto' && this.backend === 'interp');
     const tier = tierOf(this.backend);
@@ -233,14 +244,25 @@ export class Collection {
     this.programs.set(p.name, new Program(p, prepared, this, this.backend, stats, jit));
   }
 
-  private compile(p: ProgramSpec, tier: Tier): ReturnType<typeof compileOn> {
+  private compile(p: ProgramSpec, tier: Tier, budget?: boolean): ReturnType<typeof compileOn> {
     const resolveLddw = (pc: number, pseudo: number, imm: number, imm2: number) => this.resolveLddw(pc, pseudo, imm, imm2);
     // Plain hash maps' lookups and updates run inside the module (src/jit-wasm/inline-map.ts).
     const mapOf = (value: bigint) => {
       const map = this.table.byHandle(value);
       return map instanceof HashMap ? map.inlineLayout() : undefined;
     };
-    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p), mapOf, probeMem: readsKernelPointers(p) });
+    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p), mapOf, probeMem: readsKernelPointers(p), facts: this.facts?.(p), budget });
+  }
+
+  /** meteringOf is the metered module of `p` for runs that ask for a budget (compiled on first need, metering.ts). */
+  private meteringOf(p: Program): Metering {
+    let m = this.metering.get(p);
+    if (!m) {
+      const tier = tierOf(p.backend)!;
+      m = new Metering(() => this.compile(p.spec, tier, true).jit);
+      this.metering.set(p, m);
+    }
+    return m;
   }
 
   /** countForTierUp moves every program of an `auto` collection to wasm-fast once they have run long enough. */
@@ -361,6 +383,11 @@ export class Collection {
     return m;
   }
 
+  /** runJit runs a compiled program: its own module, or the metered one when it charges no budget and the run asks for one. */
+  private runJit(program: Program, jit: JitProgram, opts: RunOptions): RunResult {
+    return runMetered(this.vm, program.prepared, jit, jit.compiled.metered ? undefined : this.meteringOf(program), opts);
+  }
+
   /** runProgram runs `program` with a context for its type (see `Program.run`). */
   runProgram(program: Program, input: RunInput): RunOutput {
     const layout = (program.ctxLayout ??= this.layoutOf(program.spec));
@@ -416,7 +443,7 @@ export class Collection {
       };
       const { r0, steps } = input.trace
         ? traceRun(this.vm, program.prepared, runOpts, input.trace)
-        : program.jit ? runOn(this.vm, program.prepared, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
+        : program.jit ? this.runJit(program, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
       this.countForTierUp(steps);
       if (env.references.length) {
         const held = env.references.map((r) => `0x${r.address.toString(16)} from ${r.by}`).join(', ');

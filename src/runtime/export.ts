@@ -5,7 +5,7 @@
  */
 import type { HelperSet } from '../helpers/registry.js';
 import { LDDW_PSEUDO_NAMES, validateProgram, type Insn } from '../isa/index.js';
-import { abi, compileProgram, loadBinaryen, type Tier } from '../jit-wasm/index.js';
+import { abi, compileProgram, loadBinaryen, usesBinaryen, type JitFacts, type Tier } from '../jit-wasm/index.js';
 
 /** ExportOptions configures an export. */
 export interface ExportOptions {
@@ -20,6 +20,10 @@ export interface ExportOptions {
   poisoned?: ReadonlyMap<number, string>;
   /** Atomics as `bpf.atomic` imports, for hosts running the program on several threads (the native runtime). */
   atomicImports?: boolean;
+  /** What a verifier proved (src/jit-wasm/facts.ts): proved accesses unchecked, no budget charges when it terminates. */
+  facts?: JitFacts;
+  /** Keep the budget charges although `facts` prove termination. */
+  budget?: boolean;
 }
 
 /** Manifest describes an exported module's imports and exports. */
@@ -35,6 +39,10 @@ export interface Manifest {
   /** Map references: `index` is the map's index in the object (the imm of the lddw), `map` its name when known. */
   lddw: { import: string; pc: number; source: string; index: number; map?: string; offset?: number }[];
   insns: number;
+  /** Whether the module charges the `budget` global (false: compiled with a termination proof; the host need not set it). */
+  metered: boolean;
+  /** Memory accesses compiled without a bounds check (proved in bounds by the facts given). */
+  uncheckedAccesses: number;
 }
 
 /** ExportedModule is the binary (and text) of a module with its manifest. */
@@ -46,9 +54,10 @@ export interface ExportedModule {
 
 /** exportModule translates slots into a self-describing module for another host. */
 export async function exportModule(insns: readonly Insn[], opts: ExportOptions): Promise<ExportedModule> {
-  await loadBinaryen();
+  // binaryen prints the text; no tier needs it to compile unless OPT_LEVELS asks it for passes.
+  if (opts.text || usesBinaryen(opts.tier)) await loadBinaryen();
   const valid = validateProgram(insns, opts.section);
-  const c = compileProgram(valid, { tier: opts.tier, helpers: opts.helpers, section: opts.section, lddwImports: true, atomicImports: opts.atomicImports, poisoned: opts.poisoned, text: opts.text });
+  const c = compileProgram(valid, { tier: opts.tier, helpers: opts.helpers, section: opts.section, lddwImports: true, atomicImports: opts.atomicImports, poisoned: opts.poisoned, text: opts.text, facts: opts.facts, budget: opts.budget });
   // The manifest lists what the module really imports (binaryen's passes, when a tier runs them, drop unused ones).
   const imported = new Set(WebAssembly.Module.imports(new WebAssembly.Module(c.bytes as Uint8Array<ArrayBuffer>)).map((i) => `${i.module}.${i.name}`));
   const services = ['trap', 'refill', 'tail_call', 'callx', 'atomic'].filter((s) => imported.has(`${abi.BPF_MODULE}.${s}`));
@@ -69,6 +78,8 @@ export async function exportModule(insns: readonly Insn[], opts: ExportOptions):
       ...(l.imm2 ? { offset: l.imm2 } : {}),
     })),
     insns: c.insnCount,
+    metered: c.metered,
+    uncheckedAccesses: c.uncheckedAccesses,
   };
   return { bytes: c.bytes, ...(c.text !== undefined ? { text: c.text } : {}), manifest };
 }

@@ -3,7 +3,7 @@
  * memory, stack region, input buffer, helper environment) and validates and pre-decodes the program (so load errors
  * are the same on every backend); the JIT program is compiled from the same slots and runs against the same memory.
  */
-import { compileCached, compileProgram, JitProgram, type MapLookup, type ModuleCache, type Tier } from '../jit-wasm/index.js';
+import { compileCached, compileProgram, JitProgram, usesBinaryen, type JitFacts, type MapLookup, type ModuleCache, type Tier } from '../jit-wasm/index.js';
 import { validateProgram, type Insn } from '../isa/index.js';
 import { DEFAULT_BUDGET, type Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
 import type { LddwResolver, Prepared } from '../vm/prepare.js';
@@ -27,8 +27,12 @@ export interface JitOptions {
   poisoned?: ReadonlyMap<number, string>;
   /** Finds the maps whose lookups and updates the JIT may run inline (src/jit-wasm/inline-map.ts). */
   mapOf?: MapLookup;
-  /** The module cache of wasm-opt compiles (default: the disk cache, src/runtime/wasm-cache.ts); false for none. */
+  /** The module cache of binaryen-built compiles (default: the disk cache, src/runtime/wasm-cache.ts); false for none. */
   cache?: ModuleCache | false;
+  /** What a verifier proved (src/jit-wasm/facts.ts): unchecked accesses, no budget charges when it terminates. */
+  facts?: JitFacts;
+  /** Keep the budget charges although `facts` prove termination (for runs that ask for a budget). */
+  budget?: boolean;
   /** Loads read 0 from a bad address (PROBE_MEM). */
   probeMem?: boolean;
 }
@@ -78,10 +82,10 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
     const r = addr < 2n ** 32n ? vm.mem.regionAt(Number(addr)) : undefined;
     return r && !r.resizable ? { start: r.start, end: r.end, writable: r.writable } : undefined;
   };
-  const { tier, resolveLddw, poisoned, section, mapOf, probeMem } = opts;
-  const copts = { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf, probeMem };
-  // Only binaryen's tier is cached: the direct tier compiles in about the time reading an entry takes.
-  const cache = tier === 'opt' && opts.cache !== false ? (opts.cache ?? defaultModuleCache()) : undefined;
+  const { tier, resolveLddw, poisoned, section, mapOf, probeMem, facts, budget } = opts;
+  const copts = { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf, probeMem, facts, budget };
+  // Only binaryen's builds are cached: the direct emitter compiles in about the time reading an entry takes.
+  const cache = usesBinaryen(tier) && opts.cache !== false ? (opts.cache ?? defaultModuleCache()) : undefined;
   const { compiled, cached } = cache ? compileCached(valid, copts, cache) : { compiled: compileProgram(valid, copts), cached: undefined };
   const jit = new JitProgram(compiled, {
     mem: vm.mem,
