@@ -23,15 +23,32 @@ export type ArgKind =
   | 'const_map_ptr'
   | 'ptr_to_map_key'
   | 'ptr_to_map_value'
-  | 'ptr_to_func';
+  | 'ptr_to_func'
+  /** Memory from ringbuf_reserve (offset 0), whose reference the call releases (submit, discard). */
+  | 'ptr_to_ringbuf_mem'
+  /** A known constant size that sizes the memory the helper returns (ringbuf_reserve). */
+  | 'const_alloc_size'
+  /** A map value holding a `struct bpf_spin_lock` at a constant offset. */
+  | 'ptr_to_spin_lock'
+  /** A stack pointer passed through to a callback, or NULL (bpf_loop, for_each_map_elem). */
+  | 'ptr_to_stack_or_null';
 
 /** RetKind is the kind of a helper's return value. */
-export type RetKind = 'integer' | 'void' | 'ptr_to_map_value_or_null' | 'ptr_to_mem_or_null' | 'noreturn_on_success';
+export type RetKind =
+  | 'integer'
+  | 'void'
+  | 'ptr_to_map_value_or_null'
+  | 'ptr_to_mem_or_null'
+  /** A ring buffer record of `const_alloc_size` bytes, or NULL: a reference the program must release. */
+  | 'ptr_to_ringbuf_mem_or_null'
+  | 'noreturn_on_success';
 
 /** HelperProto is a helper's signature as the verifier sees it. */
 export interface HelperProto {
   ret: RetKind;
   args: ArgKind[];
+  /** The `ptr_to_func` argument is a callback called with these arguments (bpf_loop: index, ctx; for_each: map, key, value, ctx). */
+  callback?: 'loop' | 'for_each_map_elem';
 }
 
 /** HelperCall is what an implementation sees of one call: its arguments, guest memory and control requests. */
