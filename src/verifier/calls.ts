@@ -25,8 +25,8 @@ export function pushFrame(st: VState, entry: number, callsite: number, args: rea
 export function havocScalars(f: Frame): void {
   f.stack.forEach((s, i) => {
     if (!s) return;
-    if (s.spill && s.bytes.every((b) => b === SPILL)) {
-      if (s.spill.kind === 'scalar') f.stack[i] = { bytes: s.bytes, spill: scalarReg(unknown()) };
+    if (s.spill) {
+      if (s.spill.kind === 'scalar') f.stack[i] = { bytes: s.bytes.map((b): SlotByte => (b === SPILL || b === 2 ? MISC : b)) };
       return;
     }
     f.stack[i] = { bytes: s.bytes.map((b): SlotByte => (b === 0 ? 0 : MISC)) };
@@ -36,7 +36,7 @@ export function havocScalars(f: Frame): void {
 function joinSlot(a: Slot | undefined, b: Slot | undefined): Slot | undefined {
   if (a === b) return a;
   if (!a || !b) return undefined;
-  if (a.spill && b.spill && a.bytes.every((x) => x === SPILL) && b.bytes.every((x) => x === SPILL)) {
+  if (a.spill && b.spill && a.bytes.every((x, k) => x === b.bytes[k])) {
     if (a.spill.kind === 'scalar' && b.spill.kind === 'scalar') return { bytes: a.bytes, spill: scalarReg(join(a.spill.v, b.spill.v)) };
     if (a.spill === b.spill) return a;
   }

@@ -49,6 +49,9 @@ const NEEDS_MAP: Record<string, readonly number[]> = {
 
 const MAP_TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(MapType).map(([k, v]) => [v, k]));
 
+/** Helpers whose memory arguments end up in maps or output: a pointer in that memory would leak. */
+const LEAKY = new Set(['map_update_elem', 'map_push_elem', 'ringbuf_output', 'perf_event_output']);
+
 /** HelperCtx is what one call's checks share. */
 interface CallCtx {
   env: Env;
@@ -81,7 +84,7 @@ export function checkHelperMem(env: Env, st: VState, n: number, r: Reg, size: nu
       }
       const bad = firstUninit(f, lo, hi - lo);
       if (bad !== undefined) reject('uninit-stack', `${what} reads stack byte at offset ${bad}, which is not initialised`, [n]);
-      if (!env.privileged && spilledPointerAt(f, lo, hi - lo)) reject('pointer-leak', `${what} would read a spilled pointer and leak an address`, [n]);
+      if (!env.privileged && LEAKY.has(what.split(' ')[0]) && spilledPointerAt(f, lo, hi - lo)) reject('pointer-leak', `${what} would copy a spilled pointer out and leak an address`, [n]);
       return;
     }
     case 'map_value': {
@@ -135,6 +138,7 @@ function checkArg(c: CallCtx, i: number, kind: ArgKind, regs: Reg[]): void {
   const next = def.proto.args[i + 1];
   switch (kind) {
     case 'anything':
+      return; // an address to read from (probe_read), a value to print: any initialised value
     case 'scalar':
       if (isPointer(r) && !env.privileged) reject('pointer-leak', `r${n} is a pointer (${fmtReg(r)}): passing it to ${name} as a number would leak an address`, [n]);
       return;
@@ -151,6 +155,11 @@ function checkArg(c: CallCtx, i: number, kind: ArgKind, regs: Reg[]): void {
     }
     case 'ptr_to_mem':
     case 'ptr_to_uninit_mem': {
+      if (next !== 'const_size' && next !== 'const_size_or_zero') {
+        // Fixed-size memory: a map value for the queue helpers, a u64 otherwise (the kernel's ARG_PTR_TO_LONG).
+        const size = c.map >= 0 ? env.maps[c.map].valueSize : 8;
+        return checkHelperMem(env, st, n, r, size, kind === 'ptr_to_uninit_mem', name);
+      }
       const sizeReg = regs[n + 1];
       const zeroOk = next === 'const_size_or_zero';
       const size = sizeOf(c, n + 1, sizeReg, zeroOk);
@@ -255,7 +264,7 @@ export function checkHelperCall(env: Env, st: VState, def: HelperDef, pc: number
   if (c.map >= 0) checkMapType(c);
   if (def.name === 'tail_call' && st.refs.length) reject('reference', `tail call while holding a reference (acquired at pc ${st.refPcs[0]}) would leak it`);
   if (def.name === 'spin_lock' || def.name === 'spin_unlock') lockRules(c, regs);
-  if (def.name === 'override_return' && !['kprobe', 'kretprobe', 'raw'].includes(env.prog.name)) reject('helper-type', `bpf_override_return is only for kprobe programs, not ${env.prog.name}`);
+  if (def.name === 'override_return' && env.prog.ctx.kind !== 'pt_regs' && !env.prog.raw) reject('helper-type', `bpf_override_return needs a probe context (pt_regs), not ${env.prog.name}`);
   let callback: Callback | undefined;
   if (def.proto.callback && c.fn >= 0) {
     const ctxArg = regs[3];

@@ -107,7 +107,6 @@ function stackAccess(env: Env, st: VState, a: Access, r: Reg): Reg | undefined {
     return undefined;
   }
   if (!fixed) {
-    if (!env.privileged) reject('bounds', `variable-offset stack read through r${a.regno} is allowed in privileged mode only`, [a.regno]);
     return scalarReg(loadedRange(a.size, a.signed === true));
   }
   const res = fill(f, base, a.size, a.signed === true);
@@ -133,7 +132,7 @@ function ctxAccess(env: Env, a: Access, r: Reg): Reg | undefined {
   const isPktField = field && ['data', 'data_end', 'data_meta'].includes(field.name);
   if (isPktField && !pkt) reject('ctx-access', `${p.name} programs may not read ${p.ctx.name} field ${field!.name} (no direct packet access)`, [a.regno]);
   if (a.kind === 'write') {
-    if (!field || !p.writable.has(field.name)) reject('ctx-access', `write to the context is not allowed here (${what}${field ? `, field ${field.name}` : ''} is read-only)`, [a.regno]);
+    if (!p.writable.has('*') && (!field || !p.writable.has(field.name))) reject('ctx-access', `write to the context is not allowed here (${what}${field ? `, field ${field.name}` : ''} is read-only)`, [a.regno]);
     noLeak(env, a, 'the context');
     record(env, a.pc, 'ctx');
     return undefined;

@@ -57,6 +57,8 @@ export interface VerifyStats {
   insnsProcessed: number;
   statesExplored: number;
   statesPruned: number;
+  /** Paths merged into an explored state at a join point (bounds chains of branches). */
+  statesJoined: number;
   /** Loop heads widened to a fixpoint instead of being unrolled. */
   loopsWidened: number;
   /** Largest number of states kept at one instruction. */

@@ -6,6 +6,7 @@
  * enough are widened (loops.ts). The instructions processed over all paths are limited, like the kernel's 1M.
  */
 import { formatInsn } from '../isa/index.js';
+import { CORE_POISON_IMM } from '../loader/btf/core-patch.js';
 import { known, urange } from './scalar.js';
 import { cloneState, cur, isPointer, scalarReg, type VState } from './state.js';
 import { Reject, reject } from './reject.js';
@@ -15,7 +16,7 @@ import { MAX_INPUT, checkAccess } from './check-mem.js';
 import { checkHelperCall } from './check-helpers.js';
 import { doExit, doLdAbs, doLddw, havocScalars, pushFrame } from './calls.js';
 import { covers } from './prune.js';
-import { closeCycle, tryWiden } from './loops.js';
+import { closeCycle, joinStates, tryWiden } from './loops.js';
 import { fmtReg, fmtState } from './format.js';
 import { loadedRange } from './stack.js';
 import { freshId, type Env, type LoopRecord } from './env.js';
@@ -41,6 +42,8 @@ interface Path {
 
 /** MAX_STATES_PER_PC bounds the finished states kept at one instruction (older ones are dropped). */
 const MAX_STATES_PER_PC = 48;
+/** JOIN_AFTER is how many finished states an instruction keeps before new paths there are joined into the last. */
+const JOIN_AFTER = 4;
 /** MAX_LOG_LINES bounds the `-v` log. */
 const MAX_LOG_LINES = 200_000;
 
@@ -128,7 +131,19 @@ export class Explorer {
       }
     }
     let loop: LoopRecord | undefined;
-    if (env.cfg.loopHead[pc] && history.length >= this.unroll && !env.noWiden.has(pc)) {
+    const crowded = list.length - history.length >= JOIN_AFTER;
+    if (crowded && !head) {
+      // Many finished paths reached this point already: continue with their join rather than one more path.
+      const last = list[list.length - 1];
+      const joined = last.branches === 0 ? joinStates(last.state, st) : undefined;
+      if (joined) {
+        joined.epoch++;
+        st = joined;
+        env.stats.statesJoined++;
+      }
+    }
+    // Many paths reaching a loop head (a branchy body) widen it at their first return instead of unrolling each.
+    if (head && (history.length >= this.unroll || (crowded && history.length >= 1)) && !env.noWiden.has(pc)) {
       const w = tryWiden(env, history, st, pc, freshId(env));
       if (w) {
         st = w.state;
@@ -244,6 +259,7 @@ export class Explorer {
       return [pc + 1 + ins.imm, st];
     }
     const def = env.helpers.get(ins.imm);
+    if (ins.imm === CORE_POISON_IMM) reject('core-poisoned', 'this instruction was poisoned by a CO-RE relocation that found no match in the target BTF, and it is reachable');
     if (!def) {
       const name = env.helpers.abiName(ins.imm);
       reject('unknown-helper', name ? `helper ${ins.imm} (${name}) is not available in bpftime-vm's ${env.helpers.name} helper set` : `unknown helper ${ins.imm}`);

@@ -90,7 +90,7 @@ function checkStackDepth(cfg: Cfg, use: Int32Array): number {
 /** verifyProgram verifies instruction slots; see VerifyOptions for the program type, maps and helpers. */
 export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {}): VerifyResult {
   const t0 = performance.now();
-  const stats: VerifyStats = { insnsProcessed: 0, statesExplored: 0, statesPruned: 0, loopsWidened: 0, peakStates: 0, stackDepth: 0, ms: 0 };
+  const stats: VerifyStats = { insnsProcessed: 0, statesExplored: 0, statesPruned: 0, statesJoined: 0, loopsWidened: 0, peakStates: 0, stackDepth: 0, ms: 0 };
   const facts: Facts = { safe: false, terminates: false, access: new Map() };
   const log: string[] | undefined = options.log ? [] : undefined;
   const maps = options.maps ?? [];

@@ -11,7 +11,7 @@
  * the step must eventually cross without wrapping past it. Every closed cycle of the loop must pass such a check of
  * the same variable, so the distance to the bound shrinks on every iteration: the loop ends.
  */
-import { S32MAX, S32MIN, S64MAX, S64MIN, known, widen as widenScalar, type Scalar, type Thresholds } from './scalar.js';
+import { S32MAX, S32MIN, S64MAX, S64MIN, join, known, widen as widenScalar, type Scalar, type Thresholds } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
 import { INVALID, MISC, SPILL, cloneState, cur, isPointer, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type VState } from './state.js';
 import { SWAP, type Cond } from './refine.js';
@@ -40,18 +40,25 @@ function slotsOf(st: VState): { slot: number; reg: Reg; set: (r: Reg) => void }[
   const out: { slot: number; reg: Reg; set: (r: Reg) => void }[] = [];
   for (let r = 0; r < 10; r++) out.push({ slot: r, reg: f.regs[r], set: (x) => (f.regs[r] = x) });
   f.stack.forEach((s, i) => {
-    if (!s?.spill || !s.bytes.every((b) => b === SPILL)) return;
+    if (!s?.spill) return;
     out.push({ slot: STACK_TAG + fi * 64 + i, reg: s.spill, set: (x) => (f.stack[i] = { ...s, spill: x }) });
   });
   return out;
 }
 
-/** exactValue gives a value's region key and exact number (scalar value, or pointer offset), when it is exact. */
-function exactValue(r: Reg | undefined): { key: string; v: bigint } | undefined {
-  if (!r || r.v.t.mask !== 0n) return undefined;
-  if (r.kind === 'scalar') return { key: 'scalar', v: r.v.t.value };
-  if (!isPointer(r) || r.nullable) return undefined;
-  return { key: `${r.kind}/${r.map}/${r.frame}/${r.kind === 'packet' ? r.id : 0}`, v: BigInt(r.off) + BigInt.asIntN(64, r.v.t.value) };
+/** position gives a value's region key and its bounds (scalar value, or pointer offset), when they are bounded. */
+function position(r: Reg | undefined): { key: string; lo: bigint; hi: bigint } | undefined {
+  if (!r) return undefined;
+  if (r.kind === 'scalar') return { key: 'scalar', lo: r.v.umin, hi: r.v.umax };
+  if (!isPointer(r) || r.nullable || r.v.smin < -(1n << 40n) || r.v.smax > 1n << 40n) return undefined;
+  return { key: `${r.kind}/${r.map}/${r.frame}`, lo: BigInt(r.off) + r.v.smin, hi: BigInt(r.off) + r.v.smax };
+}
+
+/** stepOf returns the constant by which a value moved between two visits (its whole range shifted), or 0n. */
+function stepOf(a: ReturnType<typeof position>, b: ReturnType<typeof position>): bigint {
+  if (!a || !b || a.key !== b.key) return 0n;
+  const d = BigInt.asIntN(64, b.lo - a.lo);
+  return BigInt.asIntN(64, b.hi - a.hi) === d && b.hi - b.lo < 1n << 32n ? d : 0n;
 }
 
 function thresholds(env: Env): Thresholds {
@@ -62,30 +69,67 @@ function thresholds(env: Env): Thresholds {
 
 const total = (r: Reg): Scalar => scalarAlu('add', known(BigInt(r.off)), r.v, true);
 
-function widenReg(o: Reg, c: Reg, th: Thresholds): Reg {
+const sameSym = (o: Reg, c: Reg): boolean => o.sym !== undefined && c.sym !== undefined && o.sym.loop === c.sym.loop && o.sym.slot === c.sym.slot && o.sym.k === c.sym.k && o.sym.w === c.sym.w;
+
+/** widenReg widens (with thresholds) or joins (`th` null) two values; a join keeps a loop tag both carry. */
+function widenReg(o: Reg, c: Reg, th: Thresholds | null): Reg {
+  const r = widenRegValue(o, c, th);
+  return !th && r.kind !== 'not_init' && sameSym(o, c) ? { ...r, sym: c.sym } : r;
+}
+
+function widenRegValue(o: Reg, c: Reg, th: Thresholds | null): Reg {
   if (o.kind === 'not_init' || c.kind === 'not_init') return { ...c, kind: 'not_init', sym: undefined };
   if (o.kind !== c.kind) return isPointer(o) || isPointer(c) ? { ...c, kind: 'not_init', sym: undefined } : c;
-  if (c.kind === 'scalar') return scalarReg(widenScalar(o.v, c.v, th), o.len >= 0 && c.len >= 0 ? Math.min(o.len, c.len) : -1);
+  const wv = (a: Scalar, b: Scalar): Scalar => (th ? widenScalar(a, b, th) : join(a, b));
+  if (c.kind === 'scalar') return scalarReg(wv(o.v, c.v), o.len >= 0 && c.len >= 0 ? Math.min(o.len, c.len) : -1);
   if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size || o.nullable !== c.nullable) {
     return { ...c, kind: 'not_init', sym: undefined };
   }
-  if (o.off === c.off) return { ...c, v: widenScalar(o.v, c.v, th), range: Math.min(o.range, c.range), sym: undefined };
-  return { ...c, off: 0, v: widenScalar(total(o), total(c), th), range: 0, sym: undefined };
+  if (o.off === c.off) return { ...c, v: wv(o.v, c.v), range: Math.min(o.range, c.range), sym: undefined };
+  return { ...c, off: 0, v: wv(total(o), total(c)), range: 0, sym: undefined };
 }
 
-function widenSlot(o: Slot | undefined, c: Slot | undefined, th: Thresholds): Slot | undefined {
+/** sameLayout reports whether two slots have the same byte types (spills over the same bytes). */
+export const sameLayout = (a: Slot, b: Slot): boolean => a.bytes.every((x, k) => x === b.bytes[k]);
+
+function widenSlot(o: Slot | undefined, c: Slot | undefined, th: Thresholds | null): Slot | undefined {
   if (!o || !c) return undefined;
-  if (o.spill && c.spill && o.bytes.every((b) => b === SPILL) && c.bytes.every((b) => b === SPILL)) {
+  if (o.spill && c.spill && sameLayout(o, c)) {
     const r = widenReg(o.spill, c.spill, th);
-    return r.kind === 'not_init' ? { bytes: Array<SlotByte>(8).fill(MISC) } : { bytes: o.bytes, spill: r };
+    return r.kind === 'not_init' ? { bytes: o.bytes.map((b) => (b === SPILL ? MISC : b)) } : { bytes: o.bytes, spill: r };
   }
   const bytes = o.bytes.map((b, k): SlotByte => (b === INVALID || c.bytes[k] === INVALID ? INVALID : b === c.bytes[k] && b !== SPILL ? b : MISC));
   return bytes.some((b) => b !== INVALID) ? { bytes } : undefined;
 }
 
-function widenFrame(o: Frame, c: Frame, th: Thresholds): void {
+function widenFrame(o: Frame, c: Frame, th: Thresholds | null): void {
   for (let r = 0; r < 10; r++) c.regs[r] = widenReg(o.regs[r], c.regs[r], th);
   for (let i = 0; i < c.stack.length; i++) if (o.stack[i] !== c.stack[i]) c.stack[i] = widenSlot(o.stack[i], c.stack[i], th);
+}
+
+function compatible(o: Reg, c: Reg): boolean {
+  if (o.kind !== c.kind) return false;
+  if (o.kind === 'scalar' || o.kind === 'not_init') return true;
+  return o.map === c.map && o.frame === c.frame && o.fn === c.fn && o.size === c.size && o.nullable === c.nullable && o.id === c.id && o.ref === c.ref;
+}
+
+/**
+ * joinStates merges `cur` into an explored state `old` at an instruction many paths reach (values joined, no path
+ * distinction kept), or returns undefined when they differ in more than values (kinds, nullness, references). It
+ * bounds the paths of long chains of independent branches, which would otherwise double at each one.
+ */
+export function joinStates(old: VState, cur: VState): VState | undefined {
+  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length || old.lock !== cur.lock) return undefined;
+  if (old.refs.some((r, i) => r !== cur.refs[i])) return undefined;
+  for (let fi = 0; fi < old.frames.length; fi++) {
+    const of = old.frames[fi];
+    const cf = cur.frames[fi];
+    if (of.entry !== cf.entry || of.callsite !== cf.callsite) return undefined;
+    for (let r = 0; r < 11; r++) if (!compatible(of.regs[r], cf.regs[r])) return undefined;
+  }
+  const w = cloneState(cur);
+  w.frames.forEach((f, i) => widenFrame(old.frames[i], f, null));
+  return w;
 }
 
 /** WidenResult is a widened loop-head state with its record. */
@@ -109,16 +153,12 @@ export function tryWiden(env: Env, history: readonly { state: VState; loop?: Loo
       if (d !== undefined && reg.sym?.loop === a2.loop.id && stepMatches(reg.sym.k, d, reg.sym.w)) ivs.set(slot, d);
     }
   } else {
-    if (!a1 || a1.state.frames.length !== st.frames.length) return undefined;
-    const before = new Map(slotsOf(a1.state).map((x) => [x.slot, exactValue(x.reg)]));
-    const last = new Map(slotsOf(a2.state).map((x) => [x.slot, exactValue(x.reg)]));
+    const early = !a1 || a1.state.frames.length !== st.frames.length;
+    const before = new Map(early ? [] : slotsOf(a1.state).map((x) => [x.slot, position(x.reg)]));
+    const last = new Map(slotsOf(a2.state).map((x) => [x.slot, position(x.reg)]));
     for (const { slot, reg } of slotsOf(st)) {
-      const v = exactValue(reg);
-      const v2 = last.get(slot);
-      const v1 = before.get(slot);
-      if (!v || !v2 || !v1 || v.key !== v2.key || v2.key !== v1.key) continue;
-      const d = BigInt.asIntN(64, v.v - v2.v);
-      if (d !== 0n && BigInt.asIntN(64, v2.v - v1.v) === d) ivs.set(slot, d);
+      const d = stepOf(last.get(slot), position(reg));
+      if (d !== 0n && (early || stepOf(before.get(slot), last.get(slot)) === d)) ivs.set(slot, d);
     }
   }
   if (ivs.size === 0) return undefined;

@@ -73,6 +73,9 @@ export function programType(type: string | undefined, tracepoint?: string): Prog
       return { ...base, ctxSize: 12 * 8 };
     case 'xdp':
       return { ...base, fieldsOnly: true, packet: 'write' };
+    case 'syscall':
+      // The context is the caller's buffer (BPF_PROG_RUN ctx_in), up to 64 KiB, read and written freely.
+      return { ...base, ctxSize: 0xffff, writable: new Set(['*']) };
     case 'socket_filter':
       return { ...base, fieldsOnly: true, ldAbs: true, writable: names(ctx.fields, (f) => f.name.startsWith('cb[')) };
     case 'cgroup_skb':

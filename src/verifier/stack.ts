@@ -3,6 +3,7 @@
  * and the rule that a read sees only initialised bytes. Offsets are negative, relative to the frame's r10.
  */
 import { known, sync, unknown, urange, type Scalar } from './scalar.js';
+import { scalarAlu } from './scalar-alu.js';
 import { INVALID, MISC, SPILL, STACK_SLOTS, ZERO, isPointer, scalarReg, type Frame, type Reg, type Slot, type SlotByte } from './state.js';
 
 const slotOf = (off: number): number => (-off - 1) >> 3;
@@ -18,16 +19,19 @@ function setSlot(f: Frame, i: number, slot: Slot | undefined): void {
   f.stack[i] = slot;
 }
 
-/** writeBytes marks `size` bytes from `off` as `type`, turning any spill they cut into unknown bytes. */
+/** writeBytes marks `size` bytes from `off` as `type`; a spill they overlap becomes unknown bytes. */
 export function writeBytes(f: Frame, off: number, size: number, type: SlotByte): void {
   for (let o = off; o < off + size; ) {
     const i = slotOf(o);
     const old = f.stack[i];
-    const bytes: SlotByte[] = old ? old.bytes.map((b) => (b === SPILL ? MISC : b)) : Array<SlotByte>(8).fill(INVALID);
+    const lo = byteOf(o);
+    let hi = lo;
+    for (; o < off + size && slotOf(o) === i; o++) hi++;
+    const hits = old ? old.bytes.some((b, k) => b === SPILL && k >= lo && k < hi) : false;
     const zeroSpill = old?.spill && old.spill.kind === 'scalar' && old.spill.v.t.mask === 0n && old.spill.v.t.value === 0n;
-    if (zeroSpill) for (let k = 0; k < 8; k++) if (old!.bytes[k] === SPILL) bytes[k] = ZERO;
-    for (; o < off + size && slotOf(o) === i; o++) bytes[byteOf(o)] = type;
-    setSlot(f, i, { bytes });
+    const bytes: SlotByte[] = old ? old.bytes.map((b) => (b === SPILL && hits ? (zeroSpill ? ZERO : MISC) : b)) : Array<SlotByte>(8).fill(INVALID);
+    for (let k = lo; k < hi; k++) bytes[k] = type;
+    setSlot(f, i, hits || !old?.spill ? { bytes } : { bytes, spill: old.spill });
   }
 }
 
@@ -36,13 +40,34 @@ export function spill(f: Frame, off: number, r: Reg): void {
   setSlot(f, slotOf(off), { bytes: Array<SlotByte>(8).fill(SPILL), spill: r });
 }
 
-/** spillNarrow keeps a scalar stored by an aligned store of 1, 2 or 4 bytes (its value when known). */
+/** truncate keeps the low `size` bytes of a scalar (what a narrow store writes and a narrow load reads back). */
+function truncate(r: Reg, size: number): Reg {
+  const bits = BigInt(size * 8);
+  if (r.v.umax < 1n << bits) return r;
+  return scalarReg(scalarAlu('and', r.v, known((1n << bits) - 1n), true));
+}
+
+/**
+ * spillNarrow keeps a scalar stored by an aligned store of 1, 2 or 4 bytes, so a counter kept in a u32 on the stack
+ * (its address passed to a helper) stays known; zero is kept as zero bytes, pointers as unknown bytes.
+ */
 export function spillNarrow(f: Frame, off: number, size: number, r: Reg): void {
-  if (r.kind === 'scalar' && r.v.t.mask === 0n) {
-    writeBytes(f, off, size, r.v.t.value === 0n ? ZERO : MISC);
+  if (r.kind !== 'scalar' || (r.v.t.mask === 0n && r.v.t.value === 0n)) {
+    writeBytes(f, off, size, r.kind === 'scalar' ? ZERO : MISC);
     return;
   }
-  writeBytes(f, off, size, MISC);
+  const i = slotOf(off);
+  const old = f.stack[i];
+  const lo = byteOf(off);
+  const bytes: SlotByte[] = old ? old.bytes.map((b) => (b === SPILL ? MISC : b)) : Array<SlotByte>(8).fill(INVALID);
+  for (let k = lo; k < lo + size; k++) bytes[k] = SPILL;
+  setSlot(f, i, { bytes, spill: truncate(r, size) });
+}
+
+/** spillExtent returns the first byte and size of a slot's spill. */
+export function spillExtent(s: Slot): [number, number] {
+  const first = s.bytes.indexOf(SPILL);
+  return [first, s.bytes.lastIndexOf(SPILL) - first + 1];
 }
 
 /** FillResult is what a stack read produces, or which byte was not initialised. */
@@ -52,7 +77,14 @@ export type FillResult = { reg: Reg } | { uninit: number };
 export function fill(f: Frame, off: number, size: number, signed: boolean): FillResult {
   const i = slotOf(off);
   const slot = f.stack[i];
-  if (size === 8 && slot?.spill && slot.bytes.every((b) => b === SPILL) && byteOf(off) === 0) return { reg: slot.spill };
+  if (slot?.spill) {
+    const [first, n] = spillExtent(slot);
+    if (first === byteOf(off) && n === size) {
+      const r = slot.spill;
+      if (!signed || size === 8 || r.v.umax < 1n << BigInt(size * 8 - 1)) return { reg: r };
+      return { reg: scalarReg(loadedRange(size, true)) };
+    }
+  }
   let allZero = true;
   for (let o = off; o < off + size; o++) {
     const b = byteAt(f, o);

@@ -132,7 +132,7 @@ export const STRING_HELPERS: HelperDef[] = [
       while (sum >> 32n) sum = (sum & 0xffffffffn) + (sum >> 32n);
       return sum;
     }),
-  helper(id('trace_printk'), 'trace_printk', { ret: 'integer', args: ['ptr_to_mem', 'const_size', 'anything', 'anything', 'anything'] },
+  helper(id('trace_printk'), 'trace_printk', { ret: 'integer', args: ['ptr_to_mem', 'const_size'] },
     'formats up to three arguments and emits a trace line; returns its length or -EINVAL',
     (c) => printk(c, cStringAt(c, c.argNum(1), c.argNum(2)), [c.arg(3), c.arg(4), c.arg(5)].slice(0, TRACE_PRINTK_MAX_ARGS))),
   helper(id('trace_vprintk'), 'trace_vprintk', { ret: 'integer', args: ['ptr_to_mem', 'const_size', 'ptr_to_mem', 'const_size_or_zero'] },
