@@ -1,0 +1,253 @@
+# Bounded loops and termination: the kernel follows a loop's iterations (states differ by the counter) and rejects
+# loops it sees make no progress ("infinite loop detected") or whose iterations exceed the 1M processed-instruction
+# limit; a loop bounded by an unknown but small value is explored for every possible bound.
+
+## case jump-to-self
+## expect reject
+## kernel infinite loop detected at insn 1
+## ours
+mov %r0, 0
+ja -1
+
+## case bounded-loop
+## expect accept
+mov %r0, 0
+mov %r1, 0
+loop:
+add %r0, %r1
+add %r1, 1
+jlt %r1, 10, loop
+exit
+
+## case loop-makes-no-progress
+## expect reject
+## kernel infinite loop detected at insn 2
+## ours
+mov %r0, 0
+mov %r1, 0
+loop:
+jgt %r1, 10, out
+ja loop
+out:
+exit
+
+## case loop-counter-not-advanced
+## expect reject
+## kernel BPF program is too large. Processed 1000001 insn
+## ours
+mov %r0, 0
+mov %r1, 0
+loop:
+jgt %r1, 10, out
+add %r0, 1
+ja loop
+out:
+exit
+
+## case loop-counting-down
+## expect accept
+mov %r0, 0
+mov %r1, 100
+loop:
+add %r0, 2
+sub %r1, 1
+jne %r1, 0, loop
+exit
+
+## case loop-counting-down-past-zero
+## expect reject
+## kernel BPF program is too large. Processed 1000001 insn
+## ours
+mov %r0, 0
+mov %r1, 101
+loop:
+sub %r1, 2
+jne %r1, 0, loop
+exit
+
+## case loop-bounded-by-unknown-byte
+## expect accept
+ldxb %r7, [%r1+0]
+mov %r0, 0
+mov %r1, 0
+loop:
+jge %r1, %r7, out
+add %r0, 3
+add %r1, 1
+ja loop
+out:
+exit
+
+## case loop-bounded-by-unknown-u32
+## expect reject
+## kernel The sequence of 8193 jumps is too complex.
+## ours
+ldxw %r7, [%r1+0]
+mov %r0, 0
+mov %r1, 0
+loop:
+jge %r1, %r7, out
+add %r0, 3
+add %r1, 1
+ja loop
+out:
+exit
+
+## case loop-32bit-counter-wraps
+## expect reject
+## kernel BPF program is too large. Processed 1000001 insn
+## ours
+mov %r0, 0
+mov32 %r1, 1
+loop:
+add32 %r1, 1
+jne32 %r1, 0, loop
+exit
+
+## case nested-loops
+## expect accept
+mov %r0, 0
+mov %r1, 0
+outer:
+mov %r2, 0
+inner:
+add %r0, 1
+add %r2, 1
+jlt %r2, 10, inner
+add %r1, 1
+jlt %r1, 10, outer
+exit
+
+## case loop-fills-stack-array
+## expect accept
+mov %r1, %r10
+add %r1, -64
+mov %r2, 0
+loop:
+stxdw [%r1+0], %r2
+add %r1, 8
+add %r2, 1
+jlt %r2, 8, loop
+ldxdw %r0, [%r10-8]
+exit
+
+## case loop-fills-past-stack-array
+## expect reject
+## kernel invalid write to stack R1 off=0 size=8
+## ours
+mov %r1, %r10
+add %r1, -64
+mov %r2, 0
+loop:
+stxdw [%r1+0], %r2
+add %r1, 8
+add %r2, 1
+jlt %r2, 9, loop
+ldxdw %r0, [%r10-8]
+exit
+
+## case loop-exit-on-random
+## expect accept
+mov %r6, 0
+loop:
+call 7
+add %r6, 1
+jeq %r0, 0, out
+jlt %r6, 1000, loop
+out:
+mov %r0, %r6
+exit
+
+## case loop-until-random-is-zero
+## expect reject
+## kernel infinite loop detected at insn 0
+## ours
+loop:
+call 7
+jne %r0, 0, loop
+mov %r0, 0
+exit
+
+## case loop-over-packet-bounded
+## type xdp
+## expect accept
+ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+mov %r0, 0
+mov %r4, 0
+loop:
+mov %r5, %r2
+add %r5, 1
+jgt %r5, %r3, out
+ldxb %r6, [%r2+0]
+add %r0, %r6
+add %r2, 1
+add %r4, 1
+jlt %r4, 64, loop
+out:
+mov %r0, 2
+exit
+
+## case loop-over-packet-read-before-check
+## type xdp
+## expect reject
+## kernel invalid access to packet
+## ours
+ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+mov %r0, 0
+mov %r4, 0
+loop:
+ldxb %r6, [%r2+0]
+mov %r5, %r2
+add %r5, 1
+jgt %r5, %r3, out
+add %r0, %r6
+add %r2, 1
+add %r4, 1
+jlt %r4, 64, loop
+out:
+mov %r0, 2
+exit
+
+## case loop-over-map-value
+## map hash:4:64:1
+## expect accept
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r1, 0
+loop:
+mov %r2, %r0
+add %r2, %r1
+stb [%r2+0], 0
+add %r1, 1
+jlt %r1, 64, loop
+out:
+mov %r0, 0
+exit
+
+## case loop-over-map-value-one-too-far
+## map hash:4:64:1
+## expect reject
+## kernel invalid access to map value, value_size=64 off=64 size=1
+## ours
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r1, 0
+loop:
+mov %r2, %r0
+add %r2, %r1
+stb [%r2+0], 0
+add %r1, 1
+jle %r1, 64, loop
+out:
+mov %r0, 0
+exit
