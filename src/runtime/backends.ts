@@ -4,7 +4,8 @@
  * and `wasm-opt` the two JIT tiers, and `auto` picks one by program size and expected runs. Each loaded program
  * reports the backend it actually runs on, so nothing falls back silently.
  */
-import { UsageError } from '../errors.js';
+import { UsageError, type VerifierError } from '../errors.js';
+import { MAX_INPUT, parseVerifyMode, verifyProgram, type VerifyMode, type VerifyResult } from '../verifier/index.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
 import { loadBinaryen, type JitProgram, type Tier } from '../jit-wasm/index.js';
@@ -25,6 +26,8 @@ export type BackendChoice = (typeof BACKENDS)[number];
 
 /** LoadedProgram is a program bound to a backend, ready to run any number of times. */
 export interface LoadedProgram {
+  /** The verifier's verdict, when the program was verified. */
+  readonly verification?: VerifyResult;
   /** The backend the program runs on (`auto` resolved; it changes once if `auto` tiers up, see AUTO_TIER_UP_STEPS). */
   readonly backend: BackendName;
   /** Time spent translating, compiling and instantiating, and the instruction count (of the current backend). */
@@ -65,6 +68,13 @@ export interface LoadOptions {
   section?: string;
   /** How many runs the caller expects (lets `auto` weigh compile time); default 1. */
   expectedRuns?: number;
+  /**
+   * Verify before loading (the raw-program contract: r1 = input memory, r2 = its length); default `off` here, since
+   * raw loading also serves the conformance runner and fuzzers. The CLI and Collection verify by default.
+   */
+  verify?: VerifyMode;
+  /** Called with the rejection when `verify` is `warn` and the verifier rejects the program. */
+  onWarning?: (e: VerifierError) => void;
 }
 
 /** parseBackend checks a backend name given by a user. */
@@ -114,9 +124,28 @@ export function countInsns(insns: readonly Insn[]): number {
   return n;
 }
 
+/** verifyRaw runs the verifier as `opts.verify` asks: throws in strict mode, reports in warn mode. */
+function verifyRaw(insns: readonly Insn[], opts: LoadOptions): VerifyResult | undefined {
+  const mode = parseVerifyMode(opts.verify, 'off');
+  if (mode === 'off') return undefined;
+  const r = verifyProgram(insns, { helpers: opts.helpers, section: opts.section });
+  if (!r.ok && mode === 'strict') throw r.error!;
+  if (!r.ok) opts.onWarning?.(r.error!);
+  return r;
+}
+
+/** checkInput refuses input larger than the verifier assumed for an accepted program (MAX_INPUT). */
+function checkInput(v: VerifyResult | undefined, o: RunOptions): RunOptions {
+  if (v?.ok && o.input && o.input.length > Number(MAX_INPUT)) {
+    throw new UsageError('input-too-large', `input of ${o.input.length} bytes is larger than the ${Number(MAX_INPUT)} bytes a verified raw program may be given`);
+  }
+  return o;
+}
+
 /** loadRaw validates and prepares raw slots on the chosen backend. */
 export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedProgram {
   const vm = new Interpreter({ helpers: opts.helpers, maxCallDepth: opts.maxCallDepth });
+  const verification = verifyRaw(insns, opts);
   const t0 = performance.now();
   const prepared = vm.load(insns, opts.section);
   const insnCount = countInsns(insns);
@@ -124,7 +153,7 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
   const tier = tierOf(backend);
   if (tier) {
     const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section });
-    return { backend, compileStats: stats, run: (o = {}) => runOn(vm, prepared, jit, o) };
+    return { backend, compileStats: stats, verification, run: (o = {}) => runOn(vm, prepared, jit, checkInput(verification, o)) };
   }
   const tierUp = new TierUp(parseBackend(opts.backend) === 'auto');
   let current: BackendName = backend;
@@ -137,7 +166,9 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
     get compileStats() {
       return compileStats;
     },
+    verification,
     run(o: RunOptions = {}): RunResult {
+      checkInput(verification, o);
       if (jit) return runOn(vm, prepared, jit, o);
       const r = vm.run(prepared, o);
       if (tierUp.count(r.steps)) {

@@ -4,7 +4,8 @@
  * programs with a context built for their type. This is the library API for testing eBPF programs from JavaScript, a
  * userspace BPF_PROG_TEST_RUN.
  */
-import { BpfError, ExecError, UsageError } from '../errors.js';
+import { BpfError, ExecError, UsageError, VerifierError } from '../errors.js';
+import { parseVerifyMode, verifySpec, type VerifyMode, type VerifyResult } from '../verifier/index.js';
 import type { HelperEnv } from '../helpers/env.js';
 import { helperId, kernelHelpers } from '../helpers/kernel/index.js';
 import { createMap, HashMap, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
@@ -34,6 +35,13 @@ export interface CollectionOptions {
   maxCallDepth?: number;
   /** Runs the caller expects per program (lets backend `auto` weigh compile time); default 1. */
   expectedRuns?: number;
+  /**
+   * Verify each program before loading it (default `strict`: a rejected program is not loaded and reports the
+   * verifier's error when asked for; `warn`: it loads, with the rejection in `warnings`; `off`).
+   */
+  verify?: VerifyMode;
+  /** Let the verifier accept pointers leaking into maps, the context and r0 (the kernel's CAP_PERFMON mode). */
+  privileged?: boolean;
 }
 
 /** RunInput is what one program run receives. */
@@ -69,6 +77,8 @@ export class Program {
     public compileStats: CompileStats,
     /** The compiled program on a wasm backend (what tail calls into this program enter). */
     public jit?: JitProgram,
+    /** The verifier's verdict (absent with verify `off`). */
+    readonly verification?: VerifyResult,
   ) {}
 
   /** run executes the program once with a context built from `input`. */
@@ -97,7 +107,9 @@ function poisonedSlots(spec: ProgramSpec): Map<number, string> {
 /** locatedIn adds the program's name (message prefix) and its name and section (location) to an error about it. */
 function locatedIn(spec: ProgramSpec, e: BpfError): BpfError {
   const Cls = e.constructor as new (code: string, message: string, location: object, options: object) => BpfError;
-  return new Cls(e.code, `program "${spec.name}": ${e.message}`, { ...e.location, program: spec.name, section: spec.section }, { cause: e });
+  const out = new Cls(e.code, `program "${spec.name}": ${e.message}`, { ...e.location, program: spec.name, section: spec.section }, { cause: e });
+  if (e instanceof VerifierError && out instanceof VerifierError) Object.assign(out, { regs: e.regs, path: e.path, log: e.log });
+  return out;
 }
 
 /** Collection is the live form of a CollectionSpec. */
@@ -111,10 +123,14 @@ export class Collection {
   readonly programs = new Map<string, Program>();
   /** Programs that could not be loaded (an unsupported helper, a backend refusal), with the error, by name. */
   readonly loadErrors = new Map<string, BpfError>();
+  /** Programs the verifier rejected but that were loaded anyway (verify `warn`), with the rejection, by name. */
+  readonly warnings = new Map<string, VerifierError>();
   /** The reader of each perf event array, opened when the collection is created. */
   readonly perfReaders = new Map<string, PerfReader>();
   private readonly vm: Interpreter;
   private readonly tierUp: TierUp;
+  private readonly verifyMode: VerifyMode;
+  private readonly privileged: boolean;
   /** Live maps in the spec's order: what `lddw map_idx N` refers to. */
   private readonly mapsByIndex: BpfMap[];
   private readonly task: number;
@@ -126,6 +142,8 @@ export class Collection {
     readonly spec: LoadedCollection,
     opts: CollectionOptions = {},
   ) {
+    this.verifyMode = parseVerifyMode(opts.verify, 'strict');
+    this.privileged = opts.privileged === true;
     this.backend = resolveBackend(opts.backend, Math.max(0, ...spec.programs.map((p) => countInsns(p.insns))), opts.expectedRuns);
     this.tierUp = new TierUp(parseBackend(opts.backend) === 'auto' && this.backend === 'interp');
     const tier = tierOf(this.backend);
@@ -167,12 +185,22 @@ export class Collection {
   private loadProgram(p: ProgramSpec, tier: ReturnType<typeof tierOf>): void {
     const t0 = performance.now();
     const prepared = this.vm.load(p.insns, p.section, poisonedSlots(p));
+    const verification = this.verify(p);
     if (!tier) {
-      this.programs.set(p.name, new Program(p, prepared, this, this.backend, { ms: performance.now() - t0, insns: countInsns(p.insns) }));
+      this.programs.set(p.name, new Program(p, prepared, this, this.backend, { ms: performance.now() - t0, insns: countInsns(p.insns) }, undefined, verification));
       return;
     }
     const { jit, stats } = this.compile(p, tier);
-    this.programs.set(p.name, new Program(p, prepared, this, this.backend, stats, jit));
+    this.programs.set(p.name, new Program(p, prepared, this, this.backend, stats, jit, verification));
+  }
+
+  /** verify runs the verifier on a program as the collection's mode asks (a strict rejection throws). */
+  private verify(p: ProgramSpec): VerifyResult | undefined {
+    if (this.verifyMode === 'off') return undefined;
+    const r = verifySpec(p, this.spec.maps, { privileged: this.privileged });
+    if (!r.ok && this.verifyMode === 'strict') throw r.error!;
+    if (!r.ok) this.warnings.set(p.name, locatedIn(p, r.error!) as VerifierError);
+    return r;
   }
 
   private compile(p: ProgramSpec, tier: Tier): ReturnType<typeof compileOn> {

@@ -73,6 +73,9 @@ function ptrPlus(env: Env, p: Reg, s: Reg, sub: boolean, n: number): Reg {
     if (k >= BigInt(MAX_VAR_OFF) || k <= -BigInt(MAX_VAR_OFF)) reject('pointer-arith', `adding ${k} to r${n} (${p.kind} pointer) leaves any region`, [n]);
     const off = p.off + Number(sub ? -k : k);
     checkOffset(off, p.v, n, p);
+    if (env.spectre && p.kind === 'map_value' && (off < 0 || off > env.maps[p.map].valueSize)) {
+      reject('pointer-arith', `r${n} would point ${off < 0 ? 'before' : 'past'} the map value (offset ${off}); out-of-range map value pointers are allowed in privileged mode only`, [n]);
+    }
     return { ...p, off, sym: shiftSym(p.sym, sub ? -k : k, true) };
   }
   // Raw programs: the input start plus r2 (its length) is the input end.
@@ -150,7 +153,7 @@ export function doAlu(env: Env, st: VState, f: AluForm, ins: Insn): void {
   }
   needInit(d, nd);
   if (f.op === 'neg') {
-    if (isPointer(d)) reject('pointer-arith', `negation of a pointer (r${nd}) is not allowed`, [nd]);
+    if (isPointer(d) && !env.privileged) reject('pointer-arith', `negation of a pointer (r${nd}) is allowed in privileged mode only`, [nd]);
     regs[nd] = scalarReg(scalarAlu('neg', d.v, d.v, f.is64));
     return;
   }

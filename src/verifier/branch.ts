@@ -68,7 +68,7 @@ function nullCheck(st: VState, p: Operand, c: Cond): boolean {
 function pktRange(st: VState, p: Reg, c: Cond, limit: bigint): void {
   let range: number;
   if (c === 'le') range = p.off;
-  else if (c === 'lt') range = p.off - 1;
+  else if (c === 'lt') range = p.off + 1;
   else return;
   // At or before the end: the offset is at most the largest packet (or input).
   const cap = limit - BigInt(p.off);

@@ -53,7 +53,7 @@ export function doExit(env: Env, st: VState): number {
     if (f.callback && (r0.kind !== 'scalar' || r0.v.smin < 0n || r0.v.umax > 1n)) {
       reject('callback-return', `a callback must return 0 or 1, but r0 = ${fmtReg(r0)}`, [0]);
     }
-    if (r0.kind === 'stack' && r0.frame === st.frames.length - 1) reject('stack-escape', "a function may not return a pointer to its own stack", [0]);
+    if (r0.kind === 'stack') reject('stack-escape', 'a function may not return a stack pointer to its caller', [0]);
     st.frames.pop();
     const caller = cur(st);
     for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
@@ -62,6 +62,10 @@ export function doExit(env: Env, st: VState): number {
       if (f.pre) for (let i = 0; i < caller.stack.length; i++) caller.stack[i] = joinSlot(f.pre.stack[i], caller.stack[i]);
     } else caller.regs[0] = r0;
     return f.callsite + 1;
+  }
+  const ret = env.prog.ret;
+  if (ret && (r0.kind !== 'scalar' || r0.v.smin < ret[0] || r0.v.smax > ret[1] || r0.v.umax > ret[1])) {
+    reject('return-range', `${env.prog.name} programs must return a value in [${ret[0]}, ${ret[1]}], but r0 = ${fmtReg(r0)}`, [0]);
   }
   if (isPointer(r0) && !env.privileged) reject('pointer-leak', `r0 is a pointer (${fmtReg(r0)}) at exit: returning it would leak an address`, [0]);
   if (st.refs.length) {

@@ -9,7 +9,7 @@ import { MapType } from '../loader/spec.js';
 import { unknown, urange } from './scalar.js';
 import { NOT_INIT, cur, isPointer, ptrReg, scalarReg, type Reg, type VState } from './state.js';
 import { reject } from './reject.js';
-import { firstUninit, spilledPointerAt, writeBytes } from './stack.js';
+import { fill, firstUninit, spilledPointerAt, writeBytes } from './stack.js';
 import { MISC } from './state.js';
 import { fmtReg } from './format.js';
 import { forEachReg } from './branch.js';
@@ -48,6 +48,11 @@ const NEEDS_MAP: Record<string, readonly number[]> = {
 };
 
 const MAP_TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(MapType).map(([k, v]) => [v, k]));
+
+/** Helpers the kernel marks gpl_only: a program whose license is not GPL-compatible may not call them. */
+const GPL_ONLY = new Set(['probe_read', 'probe_read_str', 'probe_read_user', 'probe_read_kernel', 'probe_read_user_str', 'probe_read_kernel_str',
+  'trace_printk', 'trace_vprintk', 'snprintf', 'get_current_task', 'get_current_task_btf', 'perf_event_output', 'get_stackid', 'get_stack',
+  'probe_write_user', 'override_return', 'get_task_stack']);
 
 /** Helpers whose memory arguments end up in maps or output: a pointer in that memory would leak. */
 const LEAKY = new Set(['map_update_elem', 'map_push_elem', 'ringbuf_output', 'perf_event_output']);
@@ -216,9 +221,12 @@ function checkMapType(c: CallCtx): void {
 }
 
 function lockRules(c: CallCtx, regs: Reg[]): void {
-  const { st, def } = c;
+  const { st, def, env } = c;
   const r = regs[1];
   const off = r.off + Number(r.v.t.value);
+  const m = env.maps[r.map];
+  if (!m.spinLock) reject('lock', `map "${m.name}" has no struct bpf_spin_lock in its value`, [1]);
+  if (off !== 0) reject('lock', `r1 points to offset ${off} of the value of map "${m.name}", but its bpf_spin_lock is at offset 0`, [1]);
   if (def.name === 'spin_lock') {
     if (st.lock) reject('lock', 'bpf_spin_lock while already holding a lock', [1]);
     st.lock = { map: r.map, off, id: r.id };
@@ -255,15 +263,37 @@ function returnValue(c: CallCtx, pc: number): Reg {
   }
 }
 
+/** knownArrayKey reports whether `key` points to stack bytes holding a constant index below an array's max_entries. */
+function knownArrayKey(env: Env, st: VState, key: Reg, map: number): boolean {
+  const m = env.maps[map];
+  if ((m.type !== MapType.array && m.type !== MapType.percpu_array) || key.kind !== 'stack' || key.v.t.mask !== 0n) return false;
+  const off = key.off + Number(BigInt.asIntN(64, key.v.t.value));
+  const res = fill(st.frames[key.frame], off, 4, false);
+  return 'reg' in res && res.reg.kind === 'scalar' && res.reg.v.t.mask === 0n && res.reg.v.t.value < BigInt(m.maxEntries);
+}
+
 /** checkHelperCall checks a call of `def` and updates the state; returns the callback to verify, if any. */
 export function checkHelperCall(env: Env, st: VState, def: HelperDef, pc: number): Callback | undefined {
   const regs = cur(st).regs;
+  if (!env.gpl && GPL_ONLY.has(def.name)) reject('gpl-only', `${def.name} is GPL-only: a program whose license is not GPL-compatible cannot call it`);
   if (st.lock && def.name !== 'spin_unlock') reject('lock', `calling ${def.name} while holding a bpf_spin_lock is not allowed`);
   const c: CallCtx = { env, st, def, map: -1, allocSize: 0, fn: -1, release: 0 };
   def.proto.args.forEach((k, i) => checkArg(c, i, k, regs));
   if (c.map >= 0) checkMapType(c);
   if (def.name === 'tail_call' && st.refs.length) reject('reference', `tail call while holding a reference (acquired at pc ${st.refPcs[0]}) would leak it`);
+  if (def.name === 'spin_lock' && !env.prog.spinLock) reject('lock', `${env.prog.name} programs cannot use bpf_spin_lock`);
   if (def.name === 'spin_lock' || def.name === 'spin_unlock') lockRules(c, regs);
+  if (def.name === 'tail_call' && st.frames.length > 1) {
+    const below = st.frames.slice(0, -1).reduce((n, f) => n + Math.ceil(Math.max(env.stackUse[env.cfg.subprogOf[f.entry]], 1) / 32) * 32, 0);
+    if (below > 256) reject('tail-call', `a tail call from a function is allowed only when the calling frames use at most 256 bytes of stack, here ${below}`);
+  }
+  if (def.proto.ret === 'ptr_to_map_value_or_null' && def.name === 'map_lookup_elem' && knownArrayKey(env, st, regs[2], c.map)) {
+    // An array lookup whose key is a constant below max_entries cannot fail (the kernel's rule too).
+    const r0 = ptrReg('map_value', { map: c.map, rdonly: env.maps[c.map].readOnly === true });
+    for (let r = 1; r <= 5; r++) regs[r] = NOT_INIT;
+    regs[0] = r0;
+    return undefined;
+  }
   if (def.name === 'override_return' && env.prog.ctx.kind !== 'pt_regs' && !env.prog.raw) reject('helper-type', `bpf_override_return needs a probe context (pt_regs), not ${env.prog.name}`);
   let callback: Callback | undefined;
   if (def.proto.callback && c.fn >= 0) {

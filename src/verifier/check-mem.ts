@@ -82,6 +82,10 @@ function stackAccess(env: Env, st: VState, a: Access, r: Reg): Reg | undefined {
   const hi = base + vmax + a.size;
   if (lo < -512 || hi > 0) reject('bounds', `${verb(a)} of ${a.size} bytes at stack offset ${lo} is outside the 512-byte frame`, [a.regno]);
   if (fixed && base % a.size !== 0) reject('alignment', `misaligned stack access: ${a.size} bytes at offset ${base}`, [a.regno]);
+  if (!fixed && env.spectre) reject('bounds', `variable-offset stack access through r${a.regno} is allowed in privileged mode (and for tracing programs) only`, [a.regno]);
+  if (a.kind !== 'read' && env.spectre && fixed && spilledPointerAt(f, lo, hi - lo) && !(a.size === 8 && base % 8 === 0)) {
+    reject('pointer-leak', `a ${a.size}-byte store at stack offset ${base} would corrupt a spilled pointer`, [a.regno]);
+  }
   const sub = env.cfg.subprogOf[f.entry];
   env.stackUse[sub] = Math.max(env.stackUse[sub], -lo);
   if (a.kind !== 'write') {
@@ -112,7 +116,7 @@ function stackAccess(env: Env, st: VState, a: Access, r: Reg): Reg | undefined {
   const res = fill(f, base, a.size, a.signed === true);
   if ('uninit' in res) reject('uninit-stack', `read of uninitialised stack byte at offset ${res.uninit}`, [a.regno]);
   const ptr = spilledPointerAt(f, base, a.size);
-  if (ptr && (a.size !== 8 || res.reg !== ptr) && !env.privileged) reject('pointer-leak', `partial read of a spilled pointer at stack offset ${base} would leak an address`, [a.regno]);
+  if (ptr && (a.size !== 8 || res.reg !== ptr)) reject('bad-fill', `a ${a.size}-byte read at stack offset ${base} of a spilled pointer: pointers are filled back whole (8 bytes)`, [a.regno]);
   return res.reg;
 }
 
@@ -128,6 +132,7 @@ function ctxAccess(env: Env, a: Access, r: Reg): Reg | undefined {
   if (off % a.size !== 0) reject('ctx-access', `misaligned context access: ${a.size} bytes at offset ${off}`, [a.regno]);
   const field = p.ctx.fields.find((f) => off >= f.offset && off + a.size <= f.offset + f.size);
   if (p.fieldsOnly && !field) reject('ctx-access', `invalid context access: no field of ${p.ctx.name} at offset ${off} with size ${a.size}`, [a.regno]);
+  if (field && p.unreadable.has(field.name)) reject('ctx-access', `${p.name} programs may not access ${p.ctx.name} field ${field.name}`, [a.regno]);
   const pkt = packetField(p, off);
   const isPktField = field && ['data', 'data_end', 'data_meta'].includes(field.name);
   if (isPktField && !pkt) reject('ctx-access', `${p.name} programs may not read ${p.ctx.name} field ${field!.name} (no direct packet access)`, [a.regno]);
@@ -210,6 +215,9 @@ export function checkAccess(env: Env, st: VState, r: Reg, a: Access): Reg | unde
       return ctxAccess(env, a, r);
     case 'map_value': {
       const m = env.maps[r.map];
+      if (m.spinLock && r.off + a.off + Number(r.v.smin < 0n ? 0n : r.v.smin) < 4 && r.off + a.off + a.size + Number(r.v.umax > 1n << 20n ? 1n << 20n : r.v.umax) > 0) {
+        reject('lock', `the bpf_spin_lock at the start of the value of map "${m.name}" may only be used through bpf_spin_lock/unlock, not read or written directly`, [a.regno]);
+      }
       return regionAccess(env, a, r, 'map_value', `value of map "${m.name}"`, m.valueSize, !m.readOnly && !r.rdonly);
     }
     case 'map_key':

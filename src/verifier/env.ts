@@ -21,6 +21,8 @@ export interface MapInfo {
   contents?: readonly MapEntry[];
   /** Inner map template of a map of maps. */
   inner?: MapInfo;
+  /** The value starts with a `struct bpf_spin_lock` (known from BTF in objects, declared for raw programs). */
+  spinLock?: boolean;
 }
 
 /** VerifyOptions configures one verification. */
@@ -38,6 +40,8 @@ export interface VerifyOptions {
    * returned. Default false: a program may not leak an address.
    */
   privileged?: boolean;
+  /** The program's license: helpers the kernel marks GPL-only need a GPL-compatible one (default GPL). */
+  license?: string;
   /** C source lines (BTF line_info) to name in errors. */
   lineInfo?: readonly LineInfo[];
   /** Section or file name for error locations. */
@@ -100,6 +104,14 @@ export interface Env {
   maps: readonly MapInfo[];
   helpers: HelperSet;
   privileged: boolean;
+  /**
+   * The kernel's rules against speculative out-of-bounds access for programs loaded with CAP_BPF only: no variable
+   * stack offsets, no map value pointers outside the value, no overwriting part of a spilled pointer. Off in
+   * privileged mode and for tracing programs (which the kernel loads only with CAP_PERFMON).
+   */
+  spectre: boolean;
+  /** The license is GPL-compatible. */
+  gpl: boolean;
   stats: VerifyStats;
   log: string[] | undefined;
   facts: Facts;

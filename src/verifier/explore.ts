@@ -51,7 +51,14 @@ const MAX_LOG_LINES = 200_000;
 export class Explorer {
   pc = 0;
   state: VState | null = null;
-  private readonly explored: (Checkpoint[] | undefined)[];
+  /** Finished checkpoints per pc (they prune), newest last. */
+  private readonly done: (Checkpoint[] | undefined)[];
+  /** Unfinished checkpoints per pc (ancestors of the current path), oldest first. */
+  private readonly open: (Checkpoint[] | undefined)[];
+  /** Unfinished loop-head checkpoints by fingerprint (exact-repeat detection). */
+  private readonly byFp = new Map<number, Map<number, Checkpoint[]>>();
+  /** Unfinished widened loop-head checkpoints per pc (cycles close against them). */
+  private readonly wide = new Map<number, Checkpoint[]>();
   private readonly pending: Path[] = [];
 
   constructor(
@@ -59,7 +66,8 @@ export class Explorer {
     private readonly maxInsns: number,
     private readonly unroll: number,
   ) {
-    this.explored = new Array(env.cfg.insns.length);
+    this.done = new Array(env.cfg.insns.length);
+    this.open = new Array(env.cfg.insns.length);
   }
 
   /** run explores every path from `initial` at pc 0; throws a Reject on the first rule a path breaks. */
@@ -102,40 +110,46 @@ export class Explorer {
       [pc, st] = next;
       if (this.env.log) this.log(`    ${fmtState(st, this.mapName)}`);
     }
-    for (let c = p.parent; c; c = c.parent) if (--c.branches > 0) break;
+    for (let c = p.parent; c; c = c.parent) {
+      if (--c.branches > 0) break;
+      this.complete(c);
+    }
   }
 
   private visit(p: Path, st: VState, pc: number): VState | null {
     const env = this.env;
-    const list = (this.explored[pc] ??= []);
+    const done = (this.done[pc] ??= []);
+    const open = (this.open[pc] ??= []);
     const live = env.cfg.liveIn[pc];
-    const history: Checkpoint[] = [];
     const head = env.cfg.loopHead[pc] === 1;
-    const fp = head ? fingerprint(st, live) : 0;
-    for (const c of list) {
-      if (c.branches === 0) {
-        if (covers(c.state, st, live)) {
-          env.stats.statesPruned++;
-          return null;
-        }
-        continue;
-      }
-      history.push(c);
-      if (c.loop) {
-        if (covers(c.state, st, live) && closeCycle(c.loop, st) === 'closed') {
-          env.stats.statesPruned++;
-          return null;
-        }
-      } else if (head && c.fp === fp && c.state.epoch === st.epoch && covers(c.state, st, live, true)) {
-        reject('infinite-loop', `infinite loop: the state at pc ${pc} repeats exactly, so this path can never leave the loop`);
+    for (const c of done) {
+      if (covers(c.state, st, live)) {
+        env.stats.statesPruned++;
+        return null;
       }
     }
+    const fp = head ? fingerprint(st, live) : 0;
+    if (head) {
+      for (const c of this.wide.get(pc) ?? []) {
+        if (c.branches > 0 && covers(c.state, st, live) && closeCycle(c.loop!, st) === 'closed') {
+          env.stats.statesPruned++;
+          return null;
+        }
+      }
+      for (const c of this.byFp.get(pc)?.get(fp) ?? []) {
+        if (c.branches > 0 && !c.loop && c.state.epoch === st.epoch && covers(c.state, st, live, true)) {
+          reject('infinite-loop', `infinite loop: the state at pc ${pc} repeats exactly, so this path can never leave the loop`);
+        }
+      }
+    }
+    const history = this.ancestors(open);
     let loop: LoopRecord | undefined;
-    const crowded = list.length - history.length >= JOIN_AFTER;
-    if (crowded && !head) {
+    const crowded = done.length >= JOIN_AFTER;
+    // Join only after the latest state here finished (joinStates keeps different constants apart).
+    const lastOpen = open.length > 0 && open[open.length - 1].branches > 0;
+    if (crowded && !head && !lastOpen) {
       // Many finished paths reached this point already: continue with their join rather than one more path.
-      const last = list[list.length - 1];
-      const joined = last.branches === 0 ? joinStates(last.state, st) : undefined;
+      const joined = joinStates(done[done.length - 1].state, st);
       if (joined) {
         joined.epoch++;
         st = joined;
@@ -152,15 +166,33 @@ export class Explorer {
       }
     }
     const cp: Checkpoint = { pc, state: cloneState(st), parent: p.parent, branches: 1, loop, fp: loop ? fingerprint(st, live) : fp };
-    list.push(cp);
-    if (list.length > MAX_STATES_PER_PC) {
-      const k = list.findIndex((c) => c.branches === 0);
-      if (k >= 0) list.splice(k, 1);
+    open.push(cp);
+    if (loop) this.wide.set(pc, [...(this.wide.get(pc) ?? []).filter((c) => c.branches > 0), cp]);
+    if (head && !loop) {
+      const byFp = this.byFp.get(pc) ?? new Map<number, Checkpoint[]>();
+      this.byFp.set(pc, byFp);
+      const same = byFp.get(fp) ?? [];
+      byFp.set(fp, [...same.filter((c) => c.branches > 0), cp]);
     }
-    env.stats.peakStates = Math.max(env.stats.peakStates, list.length);
+    if (open.length > 64 && open.length % 64 === 0) this.open[pc] = open.filter((c) => c.branches > 0);
+    env.stats.peakStates = Math.max(env.stats.peakStates, open.length + done.length);
     env.stats.statesExplored++;
     p.parent = cp;
     return st;
+  }
+
+  /** ancestors returns the latest unfinished checkpoints at a pc (the current path's, oldest first), at most `unroll`. */
+  private ancestors(open: Checkpoint[]): Checkpoint[] {
+    const out: Checkpoint[] = [];
+    for (let i = open.length - 1; i >= 0 && out.length < this.unroll; i--) if (open[i].branches > 0) out.push(open[i]);
+    return out.reverse();
+  }
+
+  /** complete files a checkpoint whose paths have all ended among the states that can prune. */
+  private complete(c: Checkpoint): void {
+    const done = (this.done[c.pc] ??= []);
+    done.push(c);
+    if (done.length > MAX_STATES_PER_PC) done.shift();
   }
 
   private fork(p: Path, st: VState, pc: number): void {

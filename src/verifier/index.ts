@@ -4,7 +4,7 @@
  * collection's maps and BTF line info. Both return a verdict with statistics, the facts the JIT uses (accesses in
  * bounds, termination) and, when asked, the per-instruction state log; a rejection is a located `VerifierError`.
  */
-import { VerifierError } from '../errors.js';
+import { UsageError, VerifierError } from '../errors.js';
 import { kernelHelpers } from '../helpers/kernel/index.js';
 import { ubpfTestHelpers } from '../helpers/ubpf-test.js';
 import { formatInsn, type Insn } from '../isa/index.js';
@@ -21,6 +21,23 @@ import type { Env, Facts, MapInfo, VerifyOptions, VerifyStats } from './env.js';
 
 export type { Facts, MapInfo, RegionKind, VerifyOptions, VerifyStats } from './env.js';
 export { KNOWN_TYPES, normalizeType, programType } from './program-types.js';
+export { MAX_INPUT } from './check-mem.js';
+
+/**
+ * VerifyMode says what loading does with the verifier: `strict` refuses a rejected program, `warn` loads it anyway
+ * and reports the rejection (the program then keeps every runtime check), `off` does not verify.
+ */
+export type VerifyMode = 'strict' | 'warn' | 'off';
+
+/** VERIFY_MODES lists the modes for option parsing. */
+export const VERIFY_MODES: readonly VerifyMode[] = ['strict', 'warn', 'off'];
+
+/** parseVerifyMode checks a mode given by a user or caller (undefined gives `fallback`). */
+export function parseVerifyMode(mode: string | undefined, fallback: VerifyMode): VerifyMode {
+  if (mode === undefined) return fallback;
+  if ((VERIFY_MODES as readonly string[]).includes(mode)) return mode as VerifyMode;
+  throw new UsageError('bad-verify', `unknown verify mode "${mode}", expected one of: ${VERIFY_MODES.join(', ')}`);
+}
 
 /** VerifyResult is a verdict. */
 export interface VerifyResult {
@@ -33,6 +50,8 @@ export interface VerifyResult {
 }
 
 const STACK_LIMIT = 512;
+/** GPL_COMPATIBLE lists the licenses the kernel's license_is_gpl_compatible accepts. */
+const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 /** MAX_RETRIES bounds how many loops may fall back from widening to exact exploration. */
 const MAX_RETRIES = 8;
 
@@ -106,6 +125,8 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
         cfg, prog, maps,
         helpers: options.helpers ?? (prog.raw ? ubpfTestHelpers() : kernelHelpers()),
         privileged: options.privileged === true,
+        spectre: options.privileged !== true && !prog.tracing,
+        gpl: GPL_COMPATIBLE.has(options.license ?? 'GPL'),
         stats, log, facts,
         stackUse: new Int32Array(cfg.subprogs.length),
         thresholds: new Set([0n, 1n]),
@@ -162,6 +183,7 @@ export function verifySpec(spec: ProgramSpec, maps: readonly MapSpec[], options:
     section: spec.section,
     program: spec.name,
     lineInfo: spec.lineInfo,
+    license: spec.license,
     maps: maps.map(mapInfo),
     ...options,
   });

@@ -109,7 +109,9 @@ function widenFrame(o: Frame, c: Frame, th: Thresholds | null): void {
 
 function compatible(o: Reg, c: Reg): boolean {
   if (o.kind !== c.kind) return false;
-  if (o.kind === 'scalar' || o.kind === 'not_init') return true;
+  // Two different constants stay apart: exact values are what bounded loops and flags are explored by.
+  if (o.kind === 'scalar') return !(o.v.t.mask === 0n && c.v.t.mask === 0n && o.v.t.value !== c.v.t.value);
+  if (o.kind === 'not_init') return true;
   return o.map === c.map && o.frame === c.frame && o.fn === c.fn && o.size === c.size && o.nullable === c.nullable && o.id === c.id && o.ref === c.ref;
 }
 
@@ -126,6 +128,11 @@ export function joinStates(old: VState, cur: VState): VState | undefined {
     const cf = cur.frames[fi];
     if (of.entry !== cf.entry || of.callsite !== cf.callsite) return undefined;
     for (let r = 0; r < 11; r++) if (!compatible(of.regs[r], cf.regs[r])) return undefined;
+    for (let i = 0; i < of.stack.length; i++) {
+      const a = of.stack[i]?.spill;
+      const b = cf.stack[i]?.spill;
+      if (a && b && !compatible(a, b)) return undefined;
+    }
   }
   const w = cloneState(cur);
   w.frames.forEach((f, i) => widenFrame(old.frames[i], f, null));

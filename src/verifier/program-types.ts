@@ -20,6 +20,12 @@ export interface ProgramTypeInfo {
   fieldsOnly: boolean;
   /** Fields (by name) a program may write; empty for read-only contexts. */
   writable: ReadonlySet<string>;
+  /** Fields (by name) a program may not access at all. */
+  unreadable: ReadonlySet<string>;
+  /** Range r0 must be in at exit, when the type restricts it (cgroup_skb: 0 or 1). */
+  ret?: [bigint, bigint];
+  /** May take a bpf_spin_lock (socket filters and tracing programs may not). */
+  spinLock: boolean;
   /** Direct packet access through ctx data/data_end: none, read only, or read and write. */
   packet: 'none' | 'read' | 'write';
   /** LD_ABS / LD_IND are allowed (socket filters and tc). */
@@ -57,7 +63,10 @@ const names = (fields: readonly CtxField[], pred: (f: CtxField) => boolean): Set
 export function programType(type: string | undefined, tracepoint?: string): ProgramTypeInfo {
   const name = type === undefined || type === 'raw' ? 'raw' : type === 'unspec' ? 'unspec' : normalizeType(type);
   const ctx = contextFor(name, tracepoint);
-  const base = { name, ctx, ctxMin: 0, ctxSize: ctx.size, fieldsOnly: false, writable: new Set<string>(), packet: 'none' as const, ldAbs: false, tracing: TRACING.has(name), raw: false };
+  const base = {
+    name, ctx, ctxMin: 0, ctxSize: ctx.size, fieldsOnly: false, writable: new Set<string>(), unreadable: new Set<string>(), packet: 'none' as const,
+    ldAbs: false, tracing: TRACING.has(name), raw: false, spinLock: !TRACING.has(name) && name !== 'socket_filter',
+  };
   switch (name) {
     case 'raw':
       return { ...base, raw: true, ldAbs: true, tracing: true };
@@ -77,9 +86,12 @@ export function programType(type: string | undefined, tracepoint?: string): Prog
       // The context is the caller's buffer (BPF_PROG_RUN ctx_in), up to 64 KiB, read and written freely.
       return { ...base, ctxSize: 0xffff, writable: new Set(['*']) };
     case 'socket_filter':
-      return { ...base, fieldsOnly: true, ldAbs: true, writable: names(ctx.fields, (f) => f.name.startsWith('cb[')) };
+      return {
+        ...base, fieldsOnly: true, ldAbs: true, writable: names(ctx.fields, (f) => f.name.startsWith('cb[')),
+        unreadable: new Set(['tc_classid', 'data', 'data_end', 'data_meta', 'tstamp', 'wire_len']),
+      };
     case 'cgroup_skb':
-      return { ...base, fieldsOnly: true, packet: 'read', writable: names(ctx.fields, (f) => f.name.startsWith('cb[') || f.name === 'mark' || f.name === 'priority') };
+      return { ...base, fieldsOnly: true, packet: 'read', ret: [0n, 1n], writable: names(ctx.fields, (f) => f.name.startsWith('cb[') || f.name === 'mark' || f.name === 'priority') };
     case 'sched_cls':
     case 'sched_act':
       return {

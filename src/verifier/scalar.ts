@@ -127,7 +127,8 @@ export function sync(s: Scalar): Scalar {
   if (s.t.mask === 0n) {
     // A known value: every bound is that value (or the facts conflict, which isValid reports).
     const v = s.t.value;
-    if (v < s.umin || v > s.umax || s64(v) < s.smin || s64(v) > s.smax) {
+    const lo = v & U32;
+    if (v < s.umin || v > s.umax || s64(v) < s.smin || s64(v) > s.smax || lo < s.u32min || lo > s.u32max || s32(lo) < s.s32min || s32(lo) > s.s32max) {
       s.umin = 1n;
       s.umax = 0n;
       return s;

@@ -84,6 +84,8 @@ export function fill(f: Frame, off: number, size: number, signed: boolean): Fill
       if (!signed || size === 8 || r.v.umax < 1n << BigInt(size * 8 - 1)) return { reg: r };
       return { reg: scalarReg(loadedRange(size, true)) };
     }
+    // The low bytes of a spilled scalar (little-endian: the slot's start) read back as its truncation.
+    if (n === 8 && byteOf(off) === 0 && slot.spill.kind === 'scalar' && !signed) return { reg: truncate(slot.spill, size) };
   }
   let allZero = true;
   for (let o = off; o < off + size; o++) {

@@ -8,7 +8,16 @@ import { exportModule } from '../../runtime/export.js';
 import type { Command } from '../command.js';
 import { readFile, readProgramFile } from '../input.js';
 import { loadObject, pickProgram } from '../object.js';
-import { EXIT } from '../output.js';
+import { EXIT, type Output } from '../output.js';
+import { VERIFY_OPTION, verifyModeOf } from '../verify-option.js';
+import { verifyProgram, verifySpec, type VerifyMode, type VerifyResult } from '../../verifier/index.js';
+
+/** checkVerdict applies the verify mode to a verdict: a strict rejection throws, a warned one is printed. */
+function checkVerdict(v: VerifyResult, mode: VerifyMode, out: Output): void {
+  if (v.ok || mode === 'off') return;
+  if (mode === 'strict') throw v.error!;
+  out.note(`warning: verifier: ${v.error!.message}`);
+}
 
 export const compileCommand: Command = {
   spec: {
@@ -21,6 +30,7 @@ export const compileCommand: Command = {
       { name: 'emit', kind: 'string', value: 'FMT', choices: ['wasm', 'wat'], description: 'output format (default wasm)' },
       { name: 'tier', kind: 'string', value: 'TIER', choices: ['fast', 'opt'], description: "JIT tier (default opt): fast is the direct byte emitter, opt binaryen's Relooper (docs/jit-wasm.md)" },
       { name: 'output', short: 'o', kind: 'string', value: 'OUT', description: 'write the module to OUT (required)' },
+      VERIFY_OPTION,
     ],
     notes: `The module imports env.memory, one helper.NAME function per helper called, bpf.trap and bpf.refill (and
 bpf.tail_call, bpf.callx when used), and bpf.lddw_PC globals for map references; it exports bpf_main and the
@@ -38,10 +48,12 @@ Objects use the kernel helper set, raw programs the uBPF test helpers.`,
       const { spec } = loadObject(path, {});
       const p = pickProgram(spec.programs, flags);
       program = p.name;
+      checkVerdict(verifySpec(p, spec.maps), verifyModeOf(flags), out);
       exported = await exportModule(p.insns, { tier, helpers: kernelHelpers(), section: p.section, mapNames: spec.maps.map((m) => m.name), text: emit === 'wat' });
     } else {
       for (const f of ['prog', 'section']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
       const file = readProgramFile(path);
+      checkVerdict(verifyProgram(file.insns, { helpers: ubpfTestHelpers(), section: file.path }), verifyModeOf(flags), out);
       exported = await exportModule(file.insns, { tier, helpers: ubpfTestHelpers(), section: file.path, text: emit === 'wat' });
     }
     const body = emit === 'wat' ? exported.text! : exported.bytes;

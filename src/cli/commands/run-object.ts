@@ -11,6 +11,7 @@ import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
 import { loadObject, pickProgram } from '../object.js';
+import { verifyModeOf } from '../verify-option.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -85,7 +86,8 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
   const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
   const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   await prepareBackend(flags.backend as string | undefined);
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: repeat });
+  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: repeat, verify: verifyModeOf(flags) });
+  for (const [name, w] of c.warnings) if (name === pickProgram(spec.programs, flags).name) out.note(`warning: verifier: ${w.message}`);
   const p = c.program(pickProgram(spec.programs, flags).name);
   if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const input = {

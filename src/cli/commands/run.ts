@@ -8,6 +8,8 @@ import { isElf } from '../../loader/elf.js';
 import { UsageError } from '../../errors.js';
 import { runObject } from './run-object.js';
 import { EXIT, type Output } from '../output.js';
+import { VERIFY_OPTION, verifyModeOf } from '../verify-option.js';
+import { verifyProgram, type VerifyMode } from '../../verifier/index.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 const signed = (v: bigint): string => BigInt.asIntN(64, v).toString();
@@ -29,8 +31,13 @@ function traceJson(s: TraceStep): object {
   };
 }
 
-function runTraced(file: ProgramFile, input: Uint8Array | undefined, budget: number, out: Output, backend: string) {
+function runTraced(file: ProgramFile, input: Uint8Array | undefined, budget: number, out: Output, backend: string, mode: VerifyMode) {
   const vm = new Interpreter({ helpers: ubpfTestHelpers() });
+  if (mode !== 'off') {
+    const v = verifyProgram(file.insns, { helpers: ubpfTestHelpers(), section: file.path });
+    if (!v.ok && mode === 'strict') throw v.error!;
+    if (!v.ok) out.note(`warning: verifier: ${v.error!.message}`);
+  }
   const prepared = vm.load(file.insns, file.path);
   const steps: object[] = [];
   if (backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${backend}`);
@@ -62,6 +69,7 @@ export const runCommand: Command = {
       { name: 'budget', kind: 'number', value: 'N', description: `instruction budget, 0 for none (default ${DEFAULT_BUDGET})` },
       { name: 'repeat', kind: 'number', value: 'N', description: 'run N times and report the mean time per run (objects: maps keep their state)' },
       { name: 'trace', kind: 'boolean', description: 'print every executed instruction with the registers it changed' },
+      VERIFY_OPTION,
     ],
     notes: `FILE may be an ELF object (clang -target bpf): it runs with the kernel helpers, maps and a context for its
 program type, and prints r0, trace_printk output, ring/perf buffer records and the final map contents.
@@ -86,13 +94,16 @@ Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 s
     let traced: object[] | undefined;
     let ms: number;
     if (flags.trace) {
-      const { result, steps: s } = runTraced(file, runInput, budget, out, backend);
+      const { result, steps: s } = runTraced(file, runInput, budget, out, backend, verifyModeOf(flags));
       ms = NaN;
       ({ r0, steps } = result);
       traced = s;
     } else {
       await prepareBackend(choice);
-      const prog: LoadedProgram = loadRaw(file.insns, { backend: choice, helpers: ubpfTestHelpers(), section: file.path, expectedRuns: repeat });
+      const prog: LoadedProgram = loadRaw(file.insns, {
+        backend: choice, helpers: ubpfTestHelpers(), section: file.path, expectedRuns: repeat,
+        verify: verifyModeOf(flags), onWarning: (e) => out.note(`warning: verifier: ${e.message}`),
+      });
       let result = prog.run({ input: runInput, budget });
       const t0 = performance.now();
       for (let k = 1; k < repeat; k++) result = prog.run({ input: runInput, budget });
