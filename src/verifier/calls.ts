@@ -59,7 +59,7 @@ export function doExit(env: Env, st: VState): number {
     for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
     if (f.callback) {
       caller.regs[0] = scalarReg(unknown());
-      if (f.pre) for (let i = 0; i < caller.stack.length; i++) caller.stack[i] = joinSlot(f.pre.stack[i], caller.stack[i]);
+      if (f.pre) for (let i = 0; i < Math.max(caller.stack.length, f.pre.stack.length); i++) caller.stack[i] = joinSlot(f.pre.stack[i], caller.stack[i]);
     } else caller.regs[0] = r0;
     return f.callsite + 1;
   }

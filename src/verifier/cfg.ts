@@ -180,6 +180,27 @@ function liveness(cfg: Cfg): void {
   }
 }
 
+/** checkExits rejects code from which no path reaches an exit: a loop without a way out never ends. */
+function checkExits(cfg: Cfg): void {
+  const { forms, insns } = cfg;
+  const ends = new Uint8Array(insns.length);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let pc = insns.length - 1; pc >= 0; pc--) {
+      const f = forms[pc];
+      if (!f || ends[pc]) continue;
+      if (f.kind === 'exit' || successors(forms, insns, pc).some((n) => ends[n])) {
+        ends[pc] = 1;
+        changed = true;
+      }
+    }
+  }
+  for (let pc = 0; pc < insns.length; pc++) {
+    if (forms[pc] && !ends[pc]) throw new Reject('infinite-loop', 'infinite loop: no path from this instruction reaches an exit', pc);
+  }
+}
+
 /** buildCfg checks the structure of `insns` and returns what the exploration needs, or throws a Reject. */
 export function buildCfg(insns: readonly Insn[]): Cfg {
   let valid;
@@ -215,6 +236,7 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
     if (f && f.kind === 'call') cfg.prune[pc + 1] = 1;
   }
   checkCalls(cfg);
+  checkExits(cfg);
   liveness(cfg);
   return cfg;
 }

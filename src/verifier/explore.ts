@@ -44,6 +44,8 @@ interface Path {
 const MAX_STATES_PER_PC = 48;
 /** JOIN_AFTER is how many finished states an instruction keeps before new paths there are joined into the last. */
 const JOIN_AFTER = 4;
+/** JOIN_CONSTANTS_AFTER is how many before paths holding different constants are joined too. */
+const JOIN_CONSTANTS_AFTER = 24;
 /** MAX_LOG_LINES bounds the `-v` log. */
 const MAX_LOG_LINES = 200_000;
 
@@ -149,7 +151,7 @@ export class Explorer {
     const lastOpen = open.length > 0 && open[open.length - 1].branches > 0;
     if (crowded && !head && !lastOpen) {
       // Many finished paths reached this point already: continue with their join rather than one more path.
-      const joined = joinStates(done[done.length - 1].state, st);
+      const joined = joinStates(done[done.length - 1].state, st, done.length >= JOIN_CONSTANTS_AFTER);
       if (joined) {
         joined.epoch++;
         st = joined;

@@ -104,13 +104,13 @@ function widenSlot(o: Slot | undefined, c: Slot | undefined, th: Thresholds | nu
 
 function widenFrame(o: Frame, c: Frame, th: Thresholds | null): void {
   for (let r = 0; r < 10; r++) c.regs[r] = widenReg(o.regs[r], c.regs[r], th);
-  for (let i = 0; i < c.stack.length; i++) if (o.stack[i] !== c.stack[i]) c.stack[i] = widenSlot(o.stack[i], c.stack[i], th);
+  for (let i = 0; i < Math.max(c.stack.length, o.stack.length); i++) if (o.stack[i] !== c.stack[i]) c.stack[i] = widenSlot(o.stack[i], c.stack[i], th);
 }
 
-function compatible(o: Reg, c: Reg): boolean {
+function compatible(o: Reg, c: Reg, constants: boolean): boolean {
   if (o.kind !== c.kind) return false;
-  // Two different constants stay apart: exact values are what bounded loops and flags are explored by.
-  if (o.kind === 'scalar') return !(o.v.t.mask === 0n && c.v.t.mask === 0n && o.v.t.value !== c.v.t.value);
+  // Two different constants stay apart unless asked: exact values are what bounded loops and flags are explored by.
+  if (o.kind === 'scalar') return constants || !(o.v.t.mask === 0n && c.v.t.mask === 0n && o.v.t.value !== c.v.t.value);
   if (o.kind === 'not_init') return true;
   return o.map === c.map && o.frame === c.frame && o.fn === c.fn && o.size === c.size && o.nullable === c.nullable && o.id === c.id && o.ref === c.ref;
 }
@@ -120,18 +120,18 @@ function compatible(o: Reg, c: Reg): boolean {
  * distinction kept), or returns undefined when they differ in more than values (kinds, nullness, references). It
  * bounds the paths of long chains of independent branches, which would otherwise double at each one.
  */
-export function joinStates(old: VState, cur: VState): VState | undefined {
+export function joinStates(old: VState, cur: VState, constants: boolean): VState | undefined {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length || old.lock !== cur.lock) return undefined;
   if (old.refs.some((r, i) => r !== cur.refs[i])) return undefined;
   for (let fi = 0; fi < old.frames.length; fi++) {
     const of = old.frames[fi];
     const cf = cur.frames[fi];
     if (of.entry !== cf.entry || of.callsite !== cf.callsite) return undefined;
-    for (let r = 0; r < 11; r++) if (!compatible(of.regs[r], cf.regs[r])) return undefined;
-    for (let i = 0; i < of.stack.length; i++) {
+    for (let r = 0; r < 11; r++) if (!compatible(of.regs[r], cf.regs[r], constants)) return undefined;
+    for (let i = 0; i < Math.min(of.stack.length, cf.stack.length); i++) {
       const a = of.stack[i]?.spill;
       const b = cf.stack[i]?.spill;
-      if (a && b && !compatible(a, b)) return undefined;
+      if (a && b && !compatible(a, b, constants)) return undefined;
     }
   }
   const w = cloneState(cur);

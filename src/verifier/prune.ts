@@ -63,7 +63,7 @@ function regSafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
 const isZeroSpill = (r: Reg | undefined): boolean => r !== undefined && r.kind === 'scalar' && r.v.t.mask === 0n && r.v.t.value === 0n;
 
 function stackSafe(of: Frame, cf: Frame, ids: IdMap, exact: boolean): boolean {
-  for (let i = 0; i < of.stack.length; i++) {
+  for (let i = 0; i < Math.max(of.stack.length, cf.stack.length); i++) {
     const o = of.stack[i];
     const c = cf.stack[i];
     if (o === c) continue;

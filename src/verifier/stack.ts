@@ -4,7 +4,7 @@
  */
 import { known, sync, unknown, urange, type Scalar } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
-import { INVALID, MISC, SPILL, STACK_SLOTS, ZERO, isPointer, scalarReg, type Frame, type Reg, type Slot, type SlotByte } from './state.js';
+import { INVALID, MISC, SPILL, ZERO, isPointer, scalarReg, type Frame, type Reg, type Slot, type SlotByte } from './state.js';
 
 const slotOf = (off: number): number => (-off - 1) >> 3;
 const byteOf = (off: number): number => off + 8 * (slotOf(off) + 1);
@@ -124,6 +124,3 @@ export function spilledPointerAt(f: Frame, off: number, size: number): Reg | und
   }
   return undefined;
 }
-
-/** slotIndexes returns the slots [0, STACK_SLOTS) (for walks over a frame). */
-export const SLOT_RANGE = Array.from({ length: STACK_SLOTS }, (_, i) => i);

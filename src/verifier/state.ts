@@ -99,7 +99,7 @@ export const STACK_SLOTS = 64;
 /** Frame is one call frame. */
 export interface Frame {
   regs: Reg[];
-  /** Slot i covers bytes [r10 - 8(i+1), r10 - 8i). */
+  /** Slot i covers bytes [r10 - 8(i+1), r10 - 8i); the array is as long as the deepest slot written. */
   stack: (Slot | undefined)[];
   /** Entry pc of the function running in this frame. */
   entry: number;
@@ -151,7 +151,8 @@ export interface VState {
 export function newFrame(index: number, entry: number, callsite: number, callback = false): Frame {
   const regs = Array.from({ length: 11 }, () => NOT_INIT);
   regs[10] = ptrReg('stack', { frame: index });
-  return { regs, stack: new Array(STACK_SLOTS).fill(undefined), entry, callsite, callback };
+  // The stack grows as slots are written: most programs touch a few, and states are copied often.
+  return { regs, stack: [], entry, callsite, callback };
 }
 
 /** cloneState copies a state; frames are copied shallowly (registers and slots are never mutated in place). */
