@@ -35,6 +35,12 @@ export interface Cfg {
   loopHead: Uint8Array;
   /** Registers live on entry to each slot (bit r). */
   liveIn: Uint16Array;
+  /**
+   * Registers whose scalar value may matter on entry to each slot (bit r): it may reach a branch, an address, a
+   * store, a helper argument or the return value. A live register outside this set is only fed into arithmetic whose
+   * result is dropped, so any scalar there is as good as any other (the kernel's imprecise scalars, found statically).
+   */
+  preciseIn: Uint16Array;
   /** Whether any back edge exists. */
   hasLoops: boolean;
 }
@@ -160,6 +166,19 @@ function usesDefs(f: Form, ins: Insn): [number, number] {
   }
 }
 
+/**
+ * preciseUses narrows an instruction's uses to the registers whose value matters, given the registers live and
+ * precise after it: arithmetic feeds its operands' values only into its destination, so they matter only when the
+ * destination does. Pointer arithmetic (add, sub) is checked against the scalar's bounds even when its result is
+ * dropped, so its operands matter whenever the destination is live.
+ */
+function preciseUses(f: Form, ins: Insn, use: number, liveOut: number, preciseOut: number): number {
+  if (f.kind === 'alu' && (f.op === 'add' || f.op === 'sub')) return liveOut & bit(ins.dst) ? use : 0;
+  if (f.kind === 'alu' || f.kind === 'movsx' || f.kind === 'end') return preciseOut & bit(ins.dst) ? use : 0;
+  return use;
+}
+
+/** liveness computes `liveIn` and `preciseIn` (backward data flow to a fixed point). */
 function liveness(cfg: Cfg): void {
   const { forms, insns } = cfg;
   let changed = true;
@@ -169,11 +188,18 @@ function liveness(cfg: Cfg): void {
       const f = forms[pc];
       if (!f) continue;
       let out = 0;
-      for (const n of successors(forms, insns, pc)) if (n < insns.length) out |= cfg.liveIn[n];
+      let preciseOut = 0;
+      for (const n of successors(forms, insns, pc)) {
+        if (n >= insns.length) continue;
+        out |= cfg.liveIn[n];
+        preciseOut |= cfg.preciseIn[n];
+      }
       const [use, def] = usesDefs(f, insns[pc]);
       const live = (use | (out & ~def)) | bit(10);
-      if (live !== cfg.liveIn[pc]) {
+      const precise = preciseUses(f, insns[pc], use, out, preciseOut) | (preciseOut & ~def) | bit(10);
+      if (live !== cfg.liveIn[pc] || precise !== cfg.preciseIn[pc]) {
         cfg.liveIn[pc] = live;
+        cfg.preciseIn[pc] = precise;
         changed = true;
       }
     }
@@ -183,17 +209,24 @@ function liveness(cfg: Cfg): void {
 /** checkExits rejects code from which no path reaches an exit: a loop without a way out never ends. */
 function checkExits(cfg: Cfg): void {
   const { forms, insns } = cfg;
+  // Walk the edges backwards from every exit (linear in the program's size).
+  const preds: number[][] = Array.from({ length: insns.length }, () => []);
+  const work: number[] = [];
   const ends = new Uint8Array(insns.length);
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (let pc = insns.length - 1; pc >= 0; pc--) {
-      const f = forms[pc];
-      if (!f || ends[pc]) continue;
-      if (f.kind === 'exit' || successors(forms, insns, pc).some((n) => ends[n])) {
-        ends[pc] = 1;
-        changed = true;
-      }
+  for (let pc = 0; pc < insns.length; pc++) {
+    const f = forms[pc];
+    if (!f) continue;
+    if (f.kind === 'exit') {
+      ends[pc] = 1;
+      work.push(pc);
+    }
+    for (const n of successors(forms, insns, pc)) if (n < insns.length) preds[n].push(pc);
+  }
+  while (work.length) {
+    for (const p of preds[work.pop()!]) {
+      if (ends[p]) continue;
+      ends[p] = 1;
+      work.push(p);
     }
   }
   for (let pc = 0; pc < insns.length; pc++) {
@@ -225,7 +258,7 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
   }
   const cfg: Cfg = {
     insns, forms, subprogs, subprogOf,
-    prune: new Uint8Array(n), loopHead: new Uint8Array(n), liveIn: new Uint16Array(n), hasLoops: false,
+    prune: new Uint8Array(n), loopHead: new Uint8Array(n), liveIn: new Uint16Array(n), preciseIn: new Uint16Array(n), hasLoops: false,
   };
   checkJumps(cfg);
   const reached = new Uint8Array(n);

@@ -123,9 +123,10 @@ export class Explorer {
     const done = (this.done[pc] ??= []);
     const open = (this.open[pc] ??= []);
     const live = env.cfg.liveIn[pc];
+    const precise = env.cfg.preciseIn[pc];
     const head = env.cfg.loopHead[pc] === 1;
     for (const c of done) {
-      if (covers(c.state, st, live)) {
+      if (covers(c.state, st, live, false, precise)) {
         env.stats.statesPruned++;
         return null;
       }
@@ -173,10 +174,11 @@ export class Explorer {
     if (head && !loop) {
       const byFp = this.byFp.get(pc) ?? new Map<number, Checkpoint[]>();
       this.byFp.set(pc, byFp);
-      const same = byFp.get(fp) ?? [];
-      byFp.set(fp, [...same.filter((c) => c.branches > 0), cp]);
+      const same = byFp.get(fp);
+      if (same) compact(same).push(cp);
+      else byFp.set(fp, [cp]);
     }
-    if (open.length > 64 && open.length % 64 === 0) this.open[pc] = open.filter((c) => c.branches > 0);
+    compact(open);
     env.stats.peakStates = Math.max(env.stats.peakStates, open.length + done.length);
     env.stats.statesExplored++;
     p.parent = cp;
@@ -307,6 +309,19 @@ export class Explorer {
     cur(st).pre = pre;
     return [cb.entry, st];
   }
+}
+
+/**
+ * compact drops finished checkpoints from a list of unfinished ones once it has doubled since the last time, so that
+ * a long path (a loop explored exactly) keeps its lists in amortised linear time.
+ */
+function compact(list: Checkpoint[] & { kept?: number }): Checkpoint[] {
+  if (list.length < 64 || list.length < 2 * (list.kept ?? 0)) return list;
+  let n = 0;
+  for (const c of list) if (c.branches > 0) list[n++] = c;
+  list.length = n;
+  list.kept = n;
+  return list;
 }
 
 /** fingerprint hashes what an exact comparison looks at (live registers of the running frame, spilled values). */

@@ -96,8 +96,11 @@ function stackSafe(of: Frame, cf: Frame, ids: IdMap, exact: boolean): boolean {
 
 const CALLEE_SAVED = (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10);
 
-/** covers reports whether explored state `old` covers `cur`; `live` masks the running frame's registers. */
-export function covers(old: VState, cur: VState, live: number, exact = false): boolean {
+/**
+ * covers reports whether explored state `old` covers `cur`; `live` masks the running frame's registers, `precise`
+ * those whose scalar values matter (any scalar covers another in a live register outside it).
+ */
+export function covers(old: VState, cur: VState, live: number, exact = false, precise = live): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
   const ids = new IdMap();
   for (let fi = 0; fi < old.frames.length; fi++) {
@@ -107,6 +110,7 @@ export function covers(old: VState, cur: VState, live: number, exact = false): b
     const mask = fi === old.frames.length - 1 ? live : CALLEE_SAVED;
     for (let r = 0; r < 11; r++) {
       if (!(mask & (1 << r))) continue;
+      if (!exact && fi === old.frames.length - 1 && !(precise & (1 << r)) && of.regs[r].kind === 'scalar' && cf.regs[r].kind === 'scalar') continue;
       if (!regSafe(of.regs[r], cf.regs[r], ids, exact)) return false;
     }
     if (!stackSafe(of, cf, ids, exact)) return false;
