@@ -1,8 +1,9 @@
 /**
- * Reader for bpf_conformance `.data` files, reproducing the official runner's parser: any line containing `--` is a
- * directive (`asm`, `result`, `mem`, `raw`, `no register offset`, ` c`, `error`, tested in that order; anything else
- * makes the file skipped), blank lines are ignored, `#` starts a comment in assembly, the last line of `result` and
- * `error` wins, a result containing `0x` is hex and decimal otherwise, `raw` slots take precedence over `asm`.
+ * Reader for bpf_conformance `.data` files, reproducing the official runner's parser: `#` starts a comment on every
+ * line, removed first; then any line containing `--` is a directive (`asm`, `result`, `mem`, `raw`, `no register
+ * offset`, ` c`, `error`, tested in that order; anything else makes the file skipped), blank lines (whitespace only
+ * included) are ignored, the last line of `result` and `error` wins, a result containing `0x` is hex and decimal
+ * otherwise, `raw` slots take precedence over `asm`.
  *
  * bpftime-vm extension: a comment line `# bpftime-vm: KEY VALUE` before the first directive sets a runner option
  * (`budget N`, `max-call-depth N`) for that file; the official parser ignores such comments.
@@ -85,6 +86,10 @@ export function parseConformanceFile(name: string, text: string): ConformanceTes
   for (let n = 0; n < lines.length; n++) {
     let line = lines[n];
     if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (!seenDirective) parseOption(line, options);
+    // A comment ends at the end of the line and is gone before anything else looks at it, directives included
+    // (bpf_conformance#242, 2024): `# see --mem` is no directive, and comments add nothing to raw, mem or result.
+    if (line.includes('#')) line = line.slice(0, line.indexOf('#'));
     if (line.includes('--')) {
       const d = directive(line);
       if (d === 'unknown') return test({ skip: `unknown directive "${line}"` });
@@ -92,11 +97,10 @@ export function parseConformanceFile(name: string, text: string): ConformanceTes
       seenDirective = true;
       continue;
     }
-    if (line === '') continue;
-    if (!seenDirective) parseOption(line, options);
+    if (line.trim() === '') continue;
     switch (state) {
       case 'asm':
-        asm.push(line.includes('#') ? line.slice(0, line.indexOf('#')) : line);
+        asm.push(line);
         asmLines.push(n + 1);
         break;
       case 'result':

@@ -68,14 +68,30 @@ describe('assembler errors', () => {
     expect(err('mov %r0, 1\nfrob %r1')).toBe('line 2: unknown mnemonic "frob"');
     expect(err('mov %r16, 1')).toBe('line 1: invalid register "%r16"');
     expect(err('mov %r0')).toBe('line 1: mov takes 2 operands, got 1');
-    expect(err('mov %r0, 0x1ffffffff')).toBe('line 1: immediate 0x1ffffffff does not fit in 32 bits');
+    expect(err('mov %r0, 0x1ffffffff')).toBe('line 1: immediate 0x1ffffffff does not fit in a signed 32-bit field');
     expect(err('mov %r0, 12abc')).toBe('line 1: invalid immediate "12abc"');
-    expect(err('ldxw %r0, [%r1+70000]')).toBe('line 1: offset +70000 does not fit in 16 bits');
+    expect(err('ldxw %r0, [%r1+70000]')).toBe('line 1: offset +70000 does not fit in a signed 16-bit field');
     expect(err('ldxw %r0, %r1')).toBe('line 1: invalid memory operand "%r1", expected [%rN+off]');
     expect(err('ja nowhere')).toBe('line 1: unknown label "nowhere"');
     expect(err('a:\na:\nexit')).toBe('line 2: duplicate label "a"');
     expect(err('lock nand [%r1], %r2')).toBe('line 1: invalid atomic operation "nand [%r1]"');
     expect(err('call far 3')).toBe('line 1: unknown call mode "far", expected helper, local, kfunc or runtime');
+  });
+
+  it('takes decimal immediates and offsets in their signed range only, hex also as the field\'s bit pattern (as upstream)', () => {
+    const imm = (text: string) => assemble(text)[0].imm;
+    expect(imm('mov %r0, 2147483647')).toBe(2147483647);
+    expect(imm('mov %r0, -2147483648')).toBe(-2147483648);
+    expect(imm('mov %r0, 0xffffffff')).toBe(-1);
+    expect(imm('mov %r0, -0x80000000')).toBe(-2147483648);
+    expect(err('mov %r0, 2147483648')).toBe('line 1: immediate 2147483648 does not fit in a signed 32-bit field (write 0x80000000 for the bit pattern)');
+    expect(err('mov %r0, 4294967295')).toBe('line 1: immediate 4294967295 does not fit in a signed 32-bit field (write 0xffffffff for the bit pattern)');
+    expect(err('mov %r0, -2147483649')).toBe('line 1: immediate -2147483649 does not fit in a signed 32-bit field');
+    expect(err('jeq %r0, 3000000000, +1\nexit')).toBe('line 1: immediate 3000000000 does not fit in a signed 32-bit field (write 0xb2d05e00 for the bit pattern)');
+    expect(assemble('ldxw %r0, [%r1+0xffff]')[0].off).toBe(-1);
+    expect(err('ldxw %r0, [%r1+32768]')).toBe('line 1: offset +32768 does not fit in a signed 16-bit field (write 0x8000 for the bit pattern)');
+    expect(err('ja +40000')).toBe('line 1: jump offset +40000 does not fit in a signed 16-bit field');
+    expect(err('lddw %r0, 0x10000000000000000')).toBe('line 1: immediate 0x10000000000000000 is out of range -9223372036854775808..18446744073709551615');
   });
 
   it('carries the line in the error location', () => {

@@ -44,6 +44,13 @@ describe.skipIf(!HAS_CLANG)(`examples compiled from source${CLANG_SKIP}`, () => 
     ]);
   });
 
+  it('events: --record-type names an output map of the object and a struct of its BTF', () => {
+    const run = (type: string) => cli(['run', obj('events'), '--args', '1,2,3,4', '--syscall', '257', '--record-type', type, '--json']);
+    expect(run('nosuch=event')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('--record-type: no ring or perf buffer map \\"nosuch\\" in the object (its output maps: events, perf_events)') });
+    expect(run('events=nosuch')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining(`--record-type: no struct \\"nosuch\\" in the object's BTF`) });
+    expect(JSON.parse(run('events=struct event').stdout).records[0]).toEqual({ map: 'events', value: { pid: expect.any(Number), tid: expect.any(Number), syscall: 257, args_sum: 10, comm: expect.any(String) }, size: 40 });
+  });
+
   it('tailcall: a program array initialised in the object dispatches by packet byte', () => {
     const run = (byte: string) => runJson(['run', obj('tailcall'), '--prog', 'dispatch', '--mem', byte]).r0;
     expect([run('06'), run('11'), run('07')]).toEqual(['0x258', '0x6a4', '0x2']);

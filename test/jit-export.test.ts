@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ubpfTestHelpers } from '../src/helpers/ubpf-test.js';
 import { assemble } from '../src/isa/index.js';
 import { loadRaw } from '../src/runtime/backends.js';
+import { exportModule } from '../src/runtime/export.js';
 import { cli, ROOT } from './helpers.js';
 import { HAS_WASM2C, scratch, WASM2C_RUNTIME, WASM2C_SKIP } from './toolchain.js';
 
@@ -28,9 +29,21 @@ describe('bpftime-vm compile', () => {
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ program: 'count_add', emit: 'wat', entry: 'bpf_main', memory: true });
     expect(j.helpers).toContainEqual({ import: 'helper.map_lookup_elem', id: 1 });
-    expect(j.lddw).toContainEqual({ import: 'bpf.lddw_9', pc: 9, source: 'map_idx', map: 'calls' });
+    expect(j.lddw).toContainEqual({ import: 'bpf.lddw_9', pc: 9, source: 'map_idx', index: 0, map: 'calls' });
     expect(readFileSync(out, 'utf8')).toMatch(/^\(module[\s\S]*\(export "bpf_main"/);
   });
+
+  for (const tier of ['fast', 'opt'] as const) {
+    it(`tier ${tier}: atomicImports turn atomics into bpf.atomic calls (and only then)`, async () => {
+      const insns = assemble('mov %r1, 5\nstxdw [%r10-8], %r1\nmov %r2, 3\nlock add [%r10-8], %r2\nldxdw %r0, [%r10-8]\nexit');
+      const plain = await exportModule(insns, { tier, helpers: ubpfTestHelpers() });
+      const atomic = await exportModule(insns, { tier, helpers: ubpfTestHelpers(), atomicImports: true });
+      expect(plain.manifest.services).not.toContain('bpf.atomic');
+      expect(atomic.manifest.services).toContain('bpf.atomic');
+      const imports = WebAssembly.Module.imports(new WebAssembly.Module(atomic.bytes as Uint8Array<ArrayBuffer>));
+      expect(imports).toContainEqual({ module: 'bpf', name: 'atomic', kind: 'function' });
+    });
+  }
 
   it('refuses a missing -o and options that only apply to objects', () => {
     expect(cli(['compile', PROGRAM]).code).toBe(2);

@@ -40,7 +40,7 @@ function ensureBpffs(): void {
 }
 
 describe.skipIf(!HAS_KERNEL || !HAS_CLANG)(`maps agree with the kernel's${KERNEL_SKIP || CLANG_SKIP}`, () => {
-  it.each(['counter', 'events', 'tailcall', 'core'])('%s.bpf.o', (name) => {
+  it.each(['counter', 'events', 'tailcall', 'core', 'opensnoop', 'execsnoop', 'kfunc'])('%s.bpf.o', (name) => {
     const object = join(buildExamples(), `${name}.bpf.o`);
     const target = parseBtf(new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux')));
     const spec = loadCollectionSpec(new Uint8Array(readFileSync(object)), { targetBtf: target });

@@ -19,6 +19,7 @@ const RANK: Record<string, number> = {
   'conformance': 6,
   'src/native': 6,
   'src/cli': 7,
+  'src/index.ts': 8,
 };
 
 function layerOf(file: string): string {

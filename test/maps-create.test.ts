@@ -72,8 +72,8 @@ describe('createMap validation', () => {
   });
 
   it('names unsupported map types with NotSupportedError', () => {
-    expect(() => new Machine().create(spec({ type: 8, name: 'cg' }))).toThrow(NotSupportedError);
-    expect(() => new Machine().create(spec({ type: 8, name: 'cg' }))).toThrow('map "cg": map type cgroup_array is not supported');
+    expect(() => new Machine().create(spec({ type: 33, name: 'ar' }))).toThrow(NotSupportedError);
+    expect(() => new Machine().create(spec({ type: 33, name: 'ar' }))).toThrow('map "ar": map type arena is not supported');
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Building C programs for tests (clang -target bpf with libbpf's headers) and detecting the kernel features some
  * tests use as an oracle. Missing tools make tests skip with the reason in their title, unless CLANG_REQUIRED=1,
- * BPF_KERNEL_REQUIRED=1 or WASM2C_REQUIRED=1 (set in CI), where the absence is an error.
+ * BPF_KERNEL_REQUIRED=1, WASM2C_REQUIRED=1, NATIVE_REQUIRED=1 or LIBBPF_TOOLS_REQUIRED=1 (set in CI), where the
+ * absence is an error.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,13 +38,34 @@ function missingWasm2c(): string {
   return '';
 }
 
+function missingNative(): string {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return `the native layer needs linux x86-64 (this is ${process.platform} ${process.arch})`;
+  if (!works('make', ['--version'])) return 'make not found';
+  return missingWasm2c();
+}
+
 const clangMissing = missingClang();
 if (clangMissing && process.env.CLANG_REQUIRED === '1') throw new Error(`CLANG_REQUIRED=1 but ${clangMissing}`);
 const kernelMissing = missingKernel();
 if (kernelMissing && process.env.BPF_KERNEL_REQUIRED === '1') throw new Error(`BPF_KERNEL_REQUIRED=1 but ${kernelMissing}`);
 
+/** LIBBPF_TOOLS is a tool of Debian's libbpf-tools package, whose binaries embed the tools' BPF objects. */
+export const LIBBPF_TOOLS = '/usr/sbin/opensnoop';
+const toolsMissing = existsSync(LIBBPF_TOOLS) ? '' : 'libbpf-tools not installed (Debian package libbpf-tools)';
+if (toolsMissing && process.env.LIBBPF_TOOLS_REQUIRED === '1') throw new Error(`LIBBPF_TOOLS_REQUIRED=1 but ${toolsMissing}`);
+/** HAS_LIBBPF_TOOLS tells whether the libbpf-tools binaries are installed; LIBBPF_TOOLS_SKIP says why not. */
+export const HAS_LIBBPF_TOOLS = toolsMissing === '';
+export const LIBBPF_TOOLS_SKIP = toolsMissing ? ` (skipped: ${toolsMissing})` : '';
+
 const wasm2cMissing = missingWasm2c();
 if (wasm2cMissing && process.env.WASM2C_REQUIRED === '1') throw new Error(`WASM2C_REQUIRED=1 but ${wasm2cMissing}`);
+
+const nativeMissing = missingNative();
+if (nativeMissing && process.env.NATIVE_REQUIRED === '1') throw new Error(`NATIVE_REQUIRED=1 but ${nativeMissing}`);
+
+/** HAS_NATIVE tells whether native-hooks can be built and run (Linux x86-64, make, cc, wasm2c); NATIVE_SKIP says why not. */
+export const HAS_NATIVE = nativeMissing === '';
+export const NATIVE_SKIP = nativeMissing ? ` (skipped: ${nativeMissing})` : '';
 
 /** HAS_WASM2C tells whether exported modules can be built into native code (wasm2c, cc); WASM2C_SKIP says why not. */
 export const HAS_WASM2C = wasm2cMissing === '';

@@ -60,6 +60,22 @@ describe('the verifier case table', () => {
     expect(bad('## case a\n## expect accept\nexit\n## map hash:4:4:1\n')).toBe('x.asm:4: "## map" after the instructions of case "a"');
     expect(bad('## case a\n## map hash:4:4\n## expect accept\nexit\n')).toBe('x.asm:2: invalid map "hash:4:4", expected TYPE:KEY:VALUE:ENTRIES[:lock]');
     expect(bad('## case a\n## type bogus\n## expect accept\nexit\n')).toBe('x.asm:2: unknown program type "bogus"');
+    expect(bad('## case a\n## expect reject\n## no-kernel\nexit\n')).toBe('x.asm:3: "## no-kernel" needs a value');
+  });
+
+  it('reads ## ours, ## no-kernel, ## priv, ## attach and ## license', () => {
+    const [a, b] = parseCases(
+      [
+        '## case a', '## type tracepoint', '## attach tracepoint:syscalls/sys_enter_openat', '## license MIT', '## expect reject',
+        '## kernel invalid', '## ours', 'exit', '## case b', '## priv bpf', '## expect reject', '## no-kernel bpftime-vm only',
+        '## ours out of bounds', 'exit',
+      ].join('\n'),
+      'x.asm',
+    );
+    expect(a).toMatchObject({ type: 'tracepoint', attach: 'tracepoint:syscalls/sys_enter_openat', license: 'MIT', kernel: 'invalid', ours: '' });
+    expect(a.noKernel).toBeUndefined();
+    expect(b).toMatchObject({ priv: 'bpf', noKernel: 'bpftime-vm only', ours: 'out of bounds' });
+    expect(b.kernel).toBeUndefined();
   });
 
   it('keeps the file line of every slot', () => {

@@ -171,7 +171,7 @@ export function parseCases(text: string, file: string): VerifierCase[] {
     } else if (draft.body.some((l) => l.trim() !== '' && !l.trim().startsWith('#'))) {
       throw new CaseFormatError(`${file}:${n}: "## ${key}" after the instructions of case "${draft.headers.get('case')![0].value}"`);
     }
-    if (key !== 'ours' && key !== 'no-kernel' && value === '') throw new CaseFormatError(`${file}:${n}: "## ${key}" needs a value`);
+    if (key !== 'ours' && value === '') throw new CaseFormatError(`${file}:${n}: "## ${key}" needs a value`);
     const list = draft!.headers.get(key) ?? [];
     list.push({ value, line: n });
     draft!.headers.set(key, list);

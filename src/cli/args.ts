@@ -18,6 +18,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** May be given more than once (values collect into an array). */
   repeatable?: boolean;
+  /** Smallest value of a number option (default 0). */
+  min?: number;
 }
 
 /** ArgSpec declares a positional argument. */
@@ -54,8 +56,9 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
 function convert(spec: OptionSpec, raw: string): string | number {
   if (spec.kind === 'number') {
     const v = Number(raw.replace(/_/g, ''));
-    if (raw.trim() === '' || !Number.isFinite(v) || !Number.isInteger(v) || v < 0) {
-      throw new UsageError('bad-option', `--${spec.name} expects a non-negative integer, got "${raw}"`);
+    const min = spec.min ?? 0;
+    if (raw.trim() === '' || !Number.isFinite(v) || !Number.isInteger(v) || v < min) {
+      throw new UsageError('bad-option', `--${spec.name} expects ${min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer of at least ${min}`}, got "${raw}"`);
     }
     return v;
   }

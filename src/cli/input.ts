@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseConformanceFile, programOf, type ConformanceTest } from '../../conformance/reader.js';
-import { AsmError, LoadError, NotSupportedError, UsageError } from '../errors.js';
+import { AsmError, LoadError, UsageError } from '../errors.js';
 import { assembleWithLines, decodeProgram, type Insn } from '../isa/index.js';
 
 /** ProgramFile is a program read from disk. */
@@ -62,12 +62,30 @@ function looksLikeHexText(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** ReadOptions narrows what readProgramFile accepts. */
+export interface ReadOptions {
+  /** Only assembly: a `.data` file's program or text to assemble (what `asm` reads); binary bytecode is refused. */
+  assembly?: boolean;
+}
+
+/** isText reports whether bytes look like text (no NUL and valid UTF-8), as assembly must. */
+function isText(bytes: Uint8Array): boolean {
+  if (bytes.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** readProgramFile loads a program from `.data`, `.asm`/`.s`, or raw bytecode (binary or hex text). */
-export function readProgramFile(path: string): ProgramFile {
+export function readProgramFile(path: string, opts: ReadOptions = {}): ProgramFile {
   const bytes = readFile(path);
   const ext = extname(path).toLowerCase();
   if (ELF_MAGIC.every((m, i) => bytes[i] === m)) {
-    throw new NotSupportedError('elf', `${path}: ELF objects are not supported by this build yet`);
+    // Only `disasm` and `asm` get here (run and compile load objects themselves): point to the command for objects.
+    throw new LoadError('elf-object', `${path} is an ELF object: to see its programs' instructions, use "bpftime-vm prog dump ${path}"`, { section: path });
   }
   const text = () => new TextDecoder().decode(bytes);
   if (ext === '.data') {
@@ -75,7 +93,7 @@ export function readProgramFile(path: string): ProgramFile {
     if (test.skip) throw new LoadError('bad-data-file', `${path}: ${test.skip}`, { section: path });
     return { path, format: 'data', insns: programOf(test), test };
   }
-  if (ext === '.asm' || ext === '.s') {
+  if (ext === '.asm' || ext === '.s' || (opts.assembly && isText(bytes))) {
     try {
       const { insns, lines } = assembleWithLines(text());
       return { path, format: 'asm', insns, lines };
@@ -84,6 +102,7 @@ export function readProgramFile(path: string): ProgramFile {
       throw new AsmError(e.code, `${path}: ${e.message}`, { ...e.location, section: path }, { cause: e });
     }
   }
+  if (opts.assembly) throw new LoadError('not-assembly', `${path} is not assembly text: asm reads .asm/.s files or the program of a .data file`, { section: path });
   if (looksLikeHexText(bytes)) return { path, format: 'hex', insns: decodeProgram(parseHex(text(), path), path) };
   return { path, format: 'binary', insns: decodeProgram(bytes, path) };
 }

@@ -32,6 +32,17 @@ export interface HostEnv {
   random(): number;
   /** Receives one line of trace output (bpf_trace_printk, bpf_trace_vprintk). */
   printk(line: string): void;
+  /**
+   * Cgroup v2 ids of the current task's cgroup and its ancestors, the root (level 0, id 1) first and the task's own
+   * cgroup last (bpf_get_current_cgroup_id, bpf_get_current_ancestor_cgroup_id, bpf_current_task_under_cgroup).
+   */
+  cgroupIds(): readonly bigint[];
+  /** Device and inode of the current task's pid namespace, as stat(2) of /proc/self/ns/pid gives them (bpf_get_ns_current_pid_tgid). */
+  pidNamespace(): { dev: bigint; ino: bigint };
+  /** Cookie of the current network namespace (bpf_get_netns_cookie with a NULL context). */
+  netnsCookie(): bigint;
+  /** Identity of the task with thread id `pid` (bpf_task_from_pid), or undefined when there is none. */
+  task(pid: number): { pid: number; tgid: number; comm: string } | undefined;
 }
 
 /** ProgramEnv describes the running program for helpers that inspect it. */
@@ -64,6 +75,15 @@ export interface HelperEnv {
   readonly program: ProgramEnv;
   /** Guest address of a stand-in `struct task_struct` for bpf_get_current_task, or 0 when there is none. */
   readonly task: number;
+  /** Stand-in tasks by pid (bpf_task_from_pid): an address, or 0 when there is no such task. */
+  taskFromPid?(pid: number): number;
+  /**
+   * The cookie of a socket (bpf_get_socket_cookie): of the context's socket when `address` is the context, else of
+   * the `struct sock` at that address; 0 for a NULL socket. Cookies are unique and stable per socket, never 0.
+   */
+  socketCookie?(address: bigint): bigint;
+  /** References the running program holds (acquired by a kfunc, not yet released): address -> the kfunc that acquired it. */
+  readonly references?: { address: number; by: string }[];
   /** Signals requested by bpf_send_signal / bpf_send_signal_thread, for the host to deliver. */
   readonly signals: { signal: number; thread: boolean }[];
   /** Value set by bpf_override_return, for the host to apply. */

@@ -10,38 +10,53 @@ import type { HelperEnv } from './env.js';
 /** MAX_TAIL_CALLS is the kernel's MAX_TAIL_CALL_CNT. */
 export const MAX_TAIL_CALLS = 33;
 
-/** ArgKind is the kind of a helper argument, named after the kernel's `bpf_arg_type`. */
-export type ArgKind =
-  | 'anything'
-  | 'scalar'
-  | 'ptr_to_mem'
-  | 'ptr_to_uninit_mem'
-  | 'const_size'
-  | 'const_size_or_zero'
-  | 'ptr_to_ctx'
-  | 'ptr_to_cstring'
-  | 'const_map_ptr'
-  | 'ptr_to_map_key'
-  | 'ptr_to_map_value'
-  | 'ptr_to_func'
+/** ARG_KINDS are the kinds of helper arguments, named after the kernel's `bpf_arg_type` (the native header's enum too). */
+export const ARG_KINDS = [
+  'anything',
+  'scalar',
+  'ptr_to_mem',
+  'ptr_to_uninit_mem',
+  'const_size',
+  'const_size_or_zero',
+  'ptr_to_ctx',
+  'ptr_to_cstring',
+  'const_map_ptr',
+  'ptr_to_map_key',
+  'ptr_to_map_value',
+  'ptr_to_func',
+  /** A pointer to a kernel object of the BTF type named in `HelperProto.argBtf` (trusted, as kfuncs take them). */
+  'ptr_to_btf_id',
   /** Memory from ringbuf_reserve (offset 0), whose reference the call releases (submit, discard). */
-  | 'ptr_to_ringbuf_mem'
+  'ptr_to_ringbuf_mem',
   /** A known constant size that sizes the memory the helper returns (ringbuf_reserve). */
-  | 'const_alloc_size'
+  'const_alloc_size',
   /** A map value holding a `struct bpf_spin_lock` at a constant offset. */
-  | 'ptr_to_spin_lock'
+  'ptr_to_spin_lock',
   /** A stack pointer passed through to a callback, or NULL (bpf_loop, for_each_map_elem). */
-  | 'ptr_to_stack_or_null';
+  'ptr_to_stack_or_null',
+] as const;
+
+/** ArgKind is the kind of a helper argument. */
+export type ArgKind = (typeof ARG_KINDS)[number];
+
+/**
+ * RET_KINDS are the kinds of helper return values; `ptr_to_btf_id(_or_null)` point to a kernel object of the BTF type
+ * named in `HelperProto.retBtf` (never NULL, or possibly NULL).
+ */
+export const RET_KINDS = [
+  'integer',
+  'void',
+  'ptr_to_map_value_or_null',
+  'ptr_to_mem_or_null',
+  'noreturn_on_success',
+  'ptr_to_btf_id_or_null',
+  'ptr_to_btf_id',
+  /** A ring buffer record of `const_alloc_size` bytes, or NULL: a reference the program must release. */
+  'ptr_to_ringbuf_mem_or_null',
+] as const;
 
 /** RetKind is the kind of a helper's return value. */
-export type RetKind =
-  | 'integer'
-  | 'void'
-  | 'ptr_to_map_value_or_null'
-  | 'ptr_to_mem_or_null'
-  /** A ring buffer record of `const_alloc_size` bytes, or NULL: a reference the program must release. */
-  | 'ptr_to_ringbuf_mem_or_null'
-  | 'noreturn_on_success';
+export type RetKind = (typeof RET_KINDS)[number];
 
 /** HelperProto is a helper's signature as the verifier sees it. */
 export interface HelperProto {
@@ -49,6 +64,16 @@ export interface HelperProto {
   args: ArgKind[];
   /** The `ptr_to_func` argument is a callback called with these arguments (bpf_loop: index, ctx; for_each: map, key, value, ctx). */
   callback?: 'loop' | 'for_each_map_elem';
+  /** For `ptr_to_btf_id` arguments (by index): the struct the pointer must point to, e.g. `task_struct`. */
+  argBtf?: readonly (string | undefined)[];
+  /** For `ptr_to_btf_id*` returns: the struct returned. */
+  retBtf?: string;
+  /** The return value is a reference the program must release (KF_ACQUIRE). */
+  acquire?: boolean;
+  /** The argument at this index (0-based) is a reference this call releases (KF_RELEASE). */
+  release?: number;
+  /** Must be called inside bpf_rcu_read_lock() (KF_RCU_PROTECTED), or starts/ends such a section. */
+  rcu?: 'protected' | 'lock' | 'unlock';
 }
 
 /** HelperCall is what an implementation sees of one call: its arguments, guest memory and control requests. */
@@ -81,10 +106,14 @@ export interface HelperCall {
 /** HelperImpl computes r0 from a call; `undefined` leaves r0 = 0. */
 export type HelperImpl = (call: HelperCall) => bigint | number | undefined;
 
-/** HelperDef is one row of a helper table. */
+/** HelperDef is one row of a helper table: a helper (by kernel id) or a kfunc (by name; its id is the target BTF's). */
 export interface HelperDef {
+  /** The kernel helper id; 0 for kfuncs, whose ids come from the target kernel's BTF. */
   id: number;
+  /** Helpers: the name without `bpf_`; kfuncs: the kernel function's full name (`bpf_task_from_pid`). */
   name: string;
+  /** 'kfunc' for kernel functions called through BTF (BPF_PSEUDO_KFUNC_CALL); helpers leave it unset. */
+  kind?: 'kfunc';
   proto: HelperProto;
   impl: HelperImpl;
   /** One line on semantics, shown by listings and docs. */
@@ -105,8 +134,18 @@ export class HelperSet {
     for (const d of defs) this.add(d);
   }
 
-  /** add registers a helper; ids and names must be unique within the set. */
+  private readonly kfuncsByName = new Map<string, HelperDef>();
+  /** Target BTF ids bound to kfunc names (bindKfunc), and the name of every id bound, implemented or not. */
+  private readonly kfuncsById = new Map<number, HelperDef>();
+  private readonly kfuncIdNames = new Map<number, string>();
+
+  /** add registers a helper (ids and names unique within the set) or a kfunc (names unique). */
   add(def: HelperDef): this {
+    if (def.kind === 'kfunc') {
+      if (this.kfuncsByName.has(def.name)) throw new Error(`helper set ${this.name}: duplicate kfunc ${def.name}`);
+      this.kfuncsByName.set(def.name, def);
+      return this;
+    }
     if (this.byId.has(def.id)) throw new Error(`helper set ${this.name}: duplicate helper id ${def.id}`);
     if (this.byName.has(def.name)) throw new Error(`helper set ${this.name}: duplicate helper name ${def.name}`);
     this.byId.set(def.id, def);
@@ -127,6 +166,31 @@ export class HelperSet {
   /** list returns the helpers in id order. */
   list(): HelperDef[] {
     return [...this.byId.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** kfunc returns the kfunc named `name` (`bpf_task_from_pid`), if the set implements it. */
+  kfunc(name: string): HelperDef | undefined {
+    return this.kfuncsByName.get(name);
+  }
+
+  /** kfuncs returns the implemented kfuncs in name order. */
+  kfuncs(): HelperDef[] {
+    return [...this.kfuncsByName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * bindKfunc records that the target BTF id `btfId` names the kfunc `name`, so kfunc calls (whose immediate is that
+   * id) find their implementation. Binding a kfunc the set lacks is allowed: calling it is then reported by name.
+   */
+  bindKfunc(btfId: number, name: string): void {
+    this.kfuncIdNames.set(btfId, name);
+    const def = this.kfuncsByName.get(name);
+    if (def) this.kfuncsById.set(btfId, def);
+  }
+
+  /** kfuncAt returns the kfunc bound to a target BTF id, and the name bound to it (implemented or not). */
+  kfuncAt(btfId: number): { def?: HelperDef; name?: string } {
+    return { def: this.kfuncsById.get(btfId), name: this.kfuncIdNames.get(btfId) };
   }
 }
 

@@ -34,13 +34,30 @@ export function parseInteger(text: string): bigint | undefined {
 function intIn(text: string, what: string, min: bigint, max: bigint): bigint {
   const v = parseInteger(text);
   if (v === undefined) return fail(`invalid ${what} "${text}"`);
-  if (v < min || v > max) return fail(`${what} ${text} does not fit in ${what === 'offset' ? 16 : 32} bits`);
+  if (v < min || v > max) return fail(`${what} ${text.trim()} is out of range ${min}..${max}`);
   return v;
 }
 
-/** imm32 accepts any value whose 32-bit two's complement is representable: -2^31 .. 2^32-1. */
-const imm32 = (t: string): number => Number(BigInt.asIntN(32, intIn(t, 'immediate', -(2n ** 31n), 2n ** 32n - 1n)));
-const off16 = (t: string): number => Number(BigInt.asIntN(16, intIn(t, 'offset', -(2n ** 15n), 2n ** 16n - 1n)));
+/**
+ * field reads a signed field of `bits` bits as bpf_conformance's assembler does (since its 2026 range checks): a
+ * decimal value must fit the signed range, a hex value may also spell the field's bit pattern (0xffffffff is -1 in
+ * an immediate); nothing is truncated silently.
+ */
+function field(text: string, what: 'immediate' | 'offset' | 'jump offset', bits: 16 | 32): number {
+  const v = parseInteger(text);
+  if (v === undefined) return fail(`invalid ${what} "${text}"`);
+  const half = 1n << BigInt(bits - 1);
+  const unsignedHex = /^\+?0x/i.test(text.trim());
+  if (v < -half || v >= (unsignedHex ? 2n * half : half)) {
+    const hint = unsignedHex || what === 'jump offset' ? '' : v >= half && v < 2n * half ? ` (write 0x${v.toString(16)} for the bit pattern)` : '';
+    return fail(`${what} ${text.trim()} does not fit in a signed ${bits}-bit field${hint}`);
+  }
+  return Number(BigInt.asIntN(bits, v));
+}
+
+const imm32 = (t: string): number => field(t, 'immediate', 32);
+const off16 = (t: string): number => field(t, 'offset', 16);
+const jumpOff16 = (t: string): number => field(t, 'jump offset', 16);
 
 function register(text: string): number {
   const m = /^%r(\d+)$/i.exec(text.trim());
@@ -79,7 +96,7 @@ class Assembler {
   /** target resolves `+N`/`-N` now, or records a label for the fix-up pass. */
   private target(text: string, field: 'off' | 'imm'): number {
     const t = text.trim();
-    if (/^[+-]/.test(t)) return field === 'off' ? off16(t) : imm32(t);
+    if (/^[+-]/.test(t)) return field === 'off' ? jumpOff16(t) : imm32(t);
     if (!/^[A-Za-z_.$][\w.$]*$/.test(t)) fail(`invalid jump target "${t}"`);
     this.targets.push({ slot: this.insns.length, field, label: t, line: this.line });
     return 0;

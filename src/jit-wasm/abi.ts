@@ -12,6 +12,9 @@ export const ENV_MODULE = 'env';
 export const MEMORY_IMPORT = 'memory';
 /** HELPER_MODULE is the import module of helpers, each imported by its helper-table name. */
 export const HELPER_MODULE = 'helper';
+/** REFILL_PROBE as `bpf.refill`'s `write` argument asks for a PROBE_MEM read: return 0 for a bad address instead of trapping. */
+export const REFILL_PROBE = 2;
+
 /** BPF_MODULE is the import module of the runtime services (refill, trap, tail call, callx). */
 export const BPF_MODULE = 'bpf';
 /** ENTRY_EXPORT is the exported entry function. */
@@ -63,6 +66,14 @@ export const TRAP_BUDGET = 4;
 /** TRAP_POISON: the instruction was poisoned by a failed CO-RE relocation. */
 export const TRAP_POISON = 5;
 
+/**
+ * ATOMIC_OPS code the operation of a `bpf.atomic(kind, addr, value, expected) -> old` import call (modules compiled
+ * with `atomicImports`, for hosts that run a program on many threads at once): kind = op | size << 8, addr the
+ * checked, aligned guest address; the host performs the read-modify-write atomically and returns the old value
+ * (zero-extended for 4-byte operations); `expected` is cmpxchg's comparand.
+ */
+export const ATOMIC_OPS = { add: 0, or: 1, and: 2, xor: 3, xchg: 4, cmpxchg: 5 } as const;
+
 /** STACK_FRAME is the size of one call frame's stack, as in the interpreter. */
 export const STACK_FRAME = 512;
 
@@ -89,6 +100,7 @@ export const IMPORT_SIGNATURES = {
   refill: { params: ['i64', 'i32', 'i32', 'i32'], results: ['i64'] },
   tail_call: { params: I64X(6), results: ['i64'] },
   callx: { params: ['i32', ...I64X(6)], results: ['i64'] },
+  atomic: { params: ['i32', 'i32', 'i64', 'i64'], results: ['i64'] },
   helper: { params: Array<WasmType>(HELPER_PARAMS).fill('i32'), results: ['i32'] },
 } as const satisfies Record<string, Signature>;
 

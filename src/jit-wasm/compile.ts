@@ -101,6 +101,7 @@ function compileWithBinaryen(prog: ValidProgram, opts: CompileOptions, b: Binary
   m.addFunctionImport('refill', BPF_MODULE, 'refill', ...sig(S.refill));
   if (c.usesTailCall) m.addFunctionImport('tail_call', BPF_MODULE, 'tail_call', ...sig(S.tail_call));
   if (t.usesCallx) m.addFunctionImport('callx', BPF_MODULE, 'callx', ...sig(S.callx));
+  if (opts.atomicImports && prog.forms.some((f) => f?.kind === 'atomic')) m.addFunctionImport('atomic', BPF_MODULE, 'atomic', ...sig(S.atomic));
   for (const l of t.lddwImports) m.addGlobalImport(l.global, BPF_MODULE, l.global, b.i64, false);
   for (const name of t.helperImports.keys()) m.addFunctionImport(helperImportName(name), HELPER_MODULE, name, ...sig(S.helper));
   const bytes = finishModule(m, OPT_LEVELS[opts.tier], opts.validate ?? false);

@@ -53,6 +53,8 @@ export interface Ctx {
   helperImport(def: HelperDef): string;
   /** Whether tail calls (helpers that may not return) need the `bpf.tail_call` import. */
   usesTailCall: boolean;
+  /** Whether atomics call the `bpf.atomic` import instead of running inline (`CompileOptions.atomicImports`). */
+  readonly atomicImports: boolean;
   /** Value of the lddw at `pc`: a constant (resolved by the caller's LddwResolver) or an imported global. */
   lddwValue(pc: number): Expr;
   /** The fixed region the value of the lddw at `pc` points into, when known at translation time (regions.ts). */
@@ -66,6 +68,8 @@ export interface Ctx {
   /** Per register, the inline-able map whose handle it is believed to hold, in the block being translated. */
   mapGuess: (InlineMap | undefined)[];
   readonly section: string;
+  /** Loads are PROBE_MEM loads: a bad address reads 0 (BTF-typed tracing programs). */
+  readonly probeMem: boolean;
   /**
    * charge is the tier's own code for a block's budget charge, when it has one cheaper to build than
    * `chargeBudget`'s (translate.ts), with the same effect.

@@ -11,7 +11,7 @@ import { helperError, type HelperDef } from '../helpers/registry.js';
 import { formatInsn, memAccess } from '../isa/index.js';
 import { accessFault, locatedError } from '../memory/access-fault.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
-import { BPF_MODULE, CTL_EXIT, CTL_REGIONS, CTL_TAIL_CALL, ENTRY_EXPORT, ENV_MODULE, functionExport, HELPER_MODULE, MEMORY_IMPORT, STACK_FRAME, TRAP_BUDGET, TRAP_CALL_DEPTH, TRAP_FELL_OFF, TRAP_MISALIGNED, TRAP_POISON } from './abi.js';
+import { REFILL_PROBE, BPF_MODULE, CTL_EXIT, CTL_REGIONS, CTL_TAIL_CALL, ENTRY_EXPORT, ENV_MODULE, functionExport, HELPER_MODULE, MEMORY_IMPORT, STACK_FRAME, TRAP_BUDGET, TRAP_CALL_DEPTH, TRAP_FELL_OFF, TRAP_MISALIGNED, TRAP_POISON } from './abi.js';
 import type { CompiledProgram } from './compile.js';
 import { JitHelperCall, type RunState } from './host-call.js';
 
@@ -50,6 +50,7 @@ export class JitProgram {
   private readonly stackLimit: bigint;
   private state: RunState = { tailCalls: 0, callbackBudget: 0, callbackDepth: 0, budgetLabel: 0 };
 
+  /** @internal (a WebAssembly type in its signature; see GuestMemory.memory): programs come from compileOn. */
   constructor(
     readonly compiled: CompiledProgram,
     private readonly env: JitEnv,
@@ -65,7 +66,7 @@ export class JitProgram {
       [HELPER_MODULE]: helpers,
       [BPF_MODULE]: {
         trap: (kind: number, pc: number, value: bigint) => this.trap(kind, pc, value),
-        refill: (a: bigint, size: number, write: number, pc: number) => this.refill(a, size, write === 1, pc),
+        refill: (a: bigint, size: number, write: number, pc: number) => this.refill(a, size, write === 1, pc, write === REFILL_PROBE),
         tail_call: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: bigint) => this.tailCall([r1, r2, r3, r4, r5], fp),
         callx: (pc: number, target: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => this.callx(pc, target, [r1, r2, r3, r4, r5]),
       },
@@ -159,7 +160,7 @@ export class JitProgram {
     return l;
   }
 
-  private refill(a: bigint, size: number, write: boolean, pc: number): bigint {
+  private refill(a: bigint, size: number, write: boolean, pc: number, probe = false): bigint {
     const mem = this.env.mem;
     // The i64 arrives signed: a valid address is a non-negative one below 2^32, tested without making a BigInt.
     if (a >= 0n && a < TWO32) {
@@ -169,6 +170,7 @@ export class JitProgram {
         return this.packedBounds(r, mem.regions[r]!.start, mem.regionEnd[r]);
       }
     }
+    if (probe) return 0n;
     throw accessFault(mem, this.compiled.insns, pc, U64(a), size, write, false);
   }
 

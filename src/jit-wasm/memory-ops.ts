@@ -6,10 +6,11 @@
  * address wrapped to i32. Stack accesses through r10 with a constant offset inside the 512-byte frame need no check.
  * An access through a register believed to point into a fixed region (regions.ts) is first checked against that
  * region's constant bounds; the cached-bounds check runs only when that fails.
- * Atomics run as plain read-modify-write sequences: a program runs on one thread.
+ * Atomics run as plain read-modify-write sequences where a program runs on one thread (the JavaScript host), and as
+ * calls of the `bpf.atomic` import with `atomicImports` (the native runtime runs a program on many threads).
  */
 import type { Form, Insn } from '../isa/index.js';
-import { TRAP_MISALIGNED } from './abi.js';
+import { ATOMIC_OPS, REFILL_PROBE, TRAP_MISALIGNED } from './abi.js';
 import { bswap16, bswap32 } from './alu.js';
 import { coldIf, getReg, i32c, i64c, local, L_FP, L_I1, L_I2, L_RHI, L_RLO, L_T1, L_T2, L_WHI, L_WLO, seq, setReg, type Ctx } from './emit.js';
 import { exitWith, trap } from './calls.js';
@@ -68,16 +69,41 @@ function address(c: Ctx, base: number, off: number, size: number, write: boolean
 
 /** makeLoad translates ldx (zero- or sign-extending) and load-acquire. */
 export function makeLoad(c: Ctx, f: Extract<Form, { kind: 'ldx' | 'load_acq' }>, ins: Insn): Expr {
-  const { m } = c;
-  const { check, ptr } = address(c, ins.src, ins.off, f.size, false);
   const signed = f.kind === 'ldx' && f.signed;
-  const p = ptr();
-  const v =
-    f.size === 1 ? (signed ? m.i64.load8_s(0, ALIGN, p) : m.i64.load8_u(0, ALIGN, p))
-    : f.size === 2 ? (signed ? m.i64.load16_s(0, ALIGN, p) : m.i64.load16_u(0, ALIGN, p))
-    : f.size === 4 ? (signed ? m.i64.load32_s(0, ALIGN, p) : m.i64.load32_u(0, ALIGN, p))
+  if (c.probeMem && f.kind === 'ldx' && !(ins.src === 10 && ins.off >= -512 && ins.off + f.size <= 0)) return makeProbeLoad(c, f.size, signed, ins);
+  const { check, ptr } = address(c, ins.src, ins.off, f.size, false);
+  return seq(c, [...check, setReg(c, ins.dst, loadValue(c, f.size, signed, ptr()))]);
+}
+
+function loadValue(c: Ctx, size: number, signed: boolean, p: Expr): Expr {
+  const { m } = c;
+  return size === 1 ? (signed ? m.i64.load8_s(0, ALIGN, p) : m.i64.load8_u(0, ALIGN, p))
+    : size === 2 ? (signed ? m.i64.load16_s(0, ALIGN, p) : m.i64.load16_u(0, ALIGN, p))
+    : size === 4 ? (signed ? m.i64.load32_s(0, ALIGN, p) : m.i64.load32_u(0, ALIGN, p))
     : m.i64.load(0, ALIGN, p);
-  return seq(c, [...check, setReg(c, ins.dst, v)]);
+}
+
+/**
+ * makeProbeLoad is the kernel's PROBE_MEM load: on a cache miss it asks `bpf.refill` in probe mode (write = 2), which
+ * returns 0 instead of trapping when the address is bad; the load then reads 0.
+ */
+function makeProbeLoad(c: Ctx, size: number, signed: boolean, ins: Insn): Expr {
+  const { m, b } = c;
+  const inCache = (): Expr => m.i32.and(
+    m.i64.ge_u(local(c, L_T1), local(c, L_RLO)),
+    m.i64.le_u(local(c, L_T1), m.i64.sub(local(c, L_RHI), i64c(c, size))),
+  );
+  return seq(c, [
+    m.local.set(L_T1, m.i64.add(getReg(c, ins.src), i64c(c, ins.off))),
+    coldIf(c, m.i32.eqz(inCache()), [
+      m.local.set(L_T2, m.call('refill', [local(c, L_T1), i32c(c, size), i32c(c, REFILL_PROBE), i32c(c, c.pc)], b.i64)),
+      m.if(m.i64.ne(local(c, L_T2), i64c(c, 0)), seq(c, [
+        m.local.set(L_RLO, m.i64.shr_u(local(c, L_T2), i64c(c, 32))),
+        m.local.set(L_RHI, m.i64.and(local(c, L_T2), i64c(c, 0xffffffff))),
+      ])),
+    ]),
+    m.if(inCache(), setReg(c, ins.dst, loadValue(c, size, signed, m.i32.wrap(local(c, L_T1)))), setReg(c, ins.dst, i64c(c, 0))),
+  ]);
 }
 
 /** store writes the low `size` bytes of an i64 value. */
@@ -104,11 +130,17 @@ export function makeAtomic(c: Ctx, f: Extract<Form, { kind: 'atomic' }>, ins: In
   const wide = size === 8;
   const old = (): Expr => local(c, L_T2);
   const misaligned = coldIf(c, m.i32.and(m.i32.wrap(addr()), i32c(c, size - 1)), [trap(c, TRAP_MISALIGNED, addr())]);
-  const body: Expr[] = [...check, misaligned, m.local.set(L_T2, wide ? m.i64.load(0, ALIGN, ptr()) : m.i64.load32_u(0, ALIGN, ptr()))];
   const src = (): Expr => getReg(c, ins.src);
+  const expected = (): Expr => (wide ? getReg(c, 0) : m.i64.and(getReg(c, 0), i64c(c, 0xffffffff)));
+  if (c.atomicImports) {
+    const kind = i32c(c, ATOMIC_OPS[f.op] | (size << 8));
+    const call = m.call('atomic', [kind, ptr(), src(), f.op === 'cmpxchg' ? expected() : i64c(c, 0)], c.b.i64);
+    const result = f.op === 'cmpxchg' ? [setReg(c, 0, old())] : f.fetch ? [setReg(c, ins.src, old())] : [];
+    return seq(c, [...check, misaligned, m.local.set(L_T2, call), ...result]);
+  }
+  const body: Expr[] = [...check, misaligned, m.local.set(L_T2, wide ? m.i64.load(0, ALIGN, ptr()) : m.i64.load32_u(0, ALIGN, ptr()))];
   if (f.op === 'cmpxchg') {
-    const expected = wide ? getReg(c, 0) : m.i64.and(getReg(c, 0), i64c(c, 0xffffffff));
-    body.push(m.if(m.i64.eq(old(), expected), store(c, size, ptr(), src())), setReg(c, 0, old()));
+    body.push(m.if(m.i64.eq(old(), expected()), store(c, size, ptr(), src())), setReg(c, 0, old()));
     return seq(c, body);
   }
   const value =

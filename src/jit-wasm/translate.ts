@@ -43,10 +43,14 @@ export interface CompileOptions {
    * now (modules exported for another host, which owns the maps).
    */
   lddwImports?: boolean;
+  /** Atomic read-modify-writes call the `bpf.atomic` import (hosts running a program on several threads). */
+  atomicImports?: boolean;
   /** Finds the fixed region of a lddw's value, for the constant-bounds fast check of accesses through it. */
   regionOf?: RegionLookup;
   /** Finds the map a lddw's value is the handle of, when its lookups and updates can run inline (inline-map.ts). */
   mapOf?: MapLookup;
+  /** Loads are PROBE_MEM loads: a bad address reads 0 instead of trapping (BTF-typed tracing programs). */
+  probeMem?: boolean;
 }
 
 /** LddwImport is a lddw whose value the host supplies: the instruction's pseudo-source and immediates. */
@@ -120,8 +124,10 @@ export function startTranslation(prog: ValidProgram, opts: CompileOptions, b: Va
     pc: 0,
     functions,
     usesTailCall,
+    atomicImports: opts.atomicImports ?? false,
     helpers: opts.helpers,
     section: opts.section ?? '',
+    probeMem: opts.probeMem === true,
     helperImport(def) {
       helperImports.set(def.name, def);
       return helperImportName(def.name);
@@ -183,7 +189,11 @@ function compileInsn(c: Ctx, f: Form, ins: Insn): Expr {
     case 'ja': case 'jcond': return c.m.nop();
     case 'call':
       if (f.mode === 'local') return makeCallLocal(c, c.pc + 1 + ins.imm);
-      if (f.mode === 'kfunc') throw unsupported(c, 'kfunc', 'kfunc calls are not supported');
+      if (f.mode === 'kfunc') {
+        const def = c.helpers.kfuncAt(ins.imm).def;
+        if (!def) throw unsupported(c, 'unsupported-kfunc', `kfunc ${c.helpers.kfuncAt(ins.imm).name ?? `BTF id ${ins.imm}`} is not supported`);
+        return makeCallHelper(c, def);
+      }
       return makeCallHelper(c, helperDef(c, ins));
     case 'callx': return makeCallx(c, ins);
     case 'exit': return makeExit(c);

@@ -10,15 +10,18 @@ import { parseBtf } from './btf/parse.js';
 import { parseBtfExt, type BtfExt } from './btf/ext.js';
 import { fixupDatasecs } from './btf/datasec.js';
 import { applyCoreRelocations, type CoreOutcome } from './core-apply.js';
+import { configureSpec, type ConfigureOptions } from './configure.js';
 import { dataKind, dataMap, kconfigMap, type KconfigOptions } from './data.js';
 import { parseElf, SHN, STB, STT, type ElfFile } from './elf.js';
-import { decodeCode, link, relocate, type Func, type Linked, type MapResolver } from './link.js';
-import { btfMaps, legacyMaps } from './maps.js';
+import { decodeCode, link, relocate, type Func, type Linked, type MapResolver, type Resolved } from './link.js';
+import { ksymNames, POISON_CALL_KFUNC_BASE, resolveKsyms, type Ksym } from './ksyms.js';
+import { CALL_HELPER, CALL_KFUNC, PSEUDO_BTF_ID, PSEUDO_IMM64 } from '../isa/index.js';
+import { btfMaps, emptyLinks, legacyMaps, linkLegacyMaps, tailCallSections, type LegacyLinks } from './maps.js';
 import { parseSection } from './sections.js';
 import type { CollectionSpec, CoreRelocation, FuncInfo, LineInfo, MapSpec, ProgramSpec } from './spec.js';
 
-/** LoadOptions supplies what resolving an object needs from outside. */
-export interface LoadOptions extends KconfigOptions {
+/** LoadOptions supplies what resolving an object needs from outside, and the settings applied before load (globals, map sizes). */
+export interface LoadOptions extends KconfigOptions, ConfigureOptions {
   /** BTF of the kernel (or process) to resolve CO-RE relocations against; a function is called only if needed. */
   targetBtf?: Btf | (() => Btf | undefined);
 }
@@ -62,13 +65,14 @@ function readBtf(elf: ElfFile): { btf?: Btf; ext?: BtfExt } {
   return { btf, ext };
 }
 
-function readMaps(elf: ElfFile, btf: Btf | undefined): { maps: MapSpec[]; mapSections: Set<number> } {
+function readMaps(elf: ElfFile, btf: Btf | undefined): { maps: MapSpec[]; mapSections: Set<number>; links: LegacyLinks } {
   const maps: MapSpec[] = [];
   const mapSections = new Set<number>();
+  const links = emptyLinks();
   for (const s of elf.sections) {
     if (s.name === 'maps' || s.name.startsWith('maps/')) {
       mapSections.add(s.index);
-      maps.push(...step('load legacy maps', () => legacyMaps(elf, s)));
+      maps.push(...step('load legacy maps', () => legacyMaps(elf, s, links)));
     } else if (s.name === '.maps') {
       mapSections.add(s.index);
       maps.push(...step('load BTF maps', () => btfMaps(elf, s, btf)));
@@ -82,7 +86,8 @@ function readMaps(elf: ElfFile, btf: Btf | undefined): { maps: MapSpec[]; mapSec
     if (seen.has(m.name)) throw new LoadError('duplicate-map', `load maps: two maps are named "${m.name}"`);
     seen.add(m.name);
   }
-  return { maps, mapSections };
+  step('load legacy maps', () => linkLegacyMaps(maps, links));
+  return { maps, mapSections, links };
 }
 
 /** remap carries section-relative BTF.ext records of the placed functions over to program slots. */
@@ -96,7 +101,7 @@ function remap<T extends { insn: number }>(linked: Linked, records: Map<string, 
   return out.sort((a, b) => a.pc - b.pc);
 }
 
-function buildProgram(linked: Linked, elf: ElfFile, ext: BtfExt | undefined, core: CoreOutcome, license: string): ProgramSpec {
+function buildProgram(linked: Linked, elf: ElfFile, ext: BtfExt | undefined, core: CoreOutcome, license: string, ksyms: Map<string, Ksym>): ProgramSpec {
   const name = (i: number) => elf.sections[i].name;
   const section = name(linked.func.section);
   const info = parseSection(section);
@@ -120,6 +125,7 @@ function buildProgram(linked: Linked, elf: ElfFile, ext: BtfExt | undefined, cor
     insns: linked.insns,
     subprograms: linked.placed.slice(1).map((p) => ({ name: p.func.name, pc: p.pc })),
     mapRefs: linked.mapRefs,
+    ksyms: linked.ksyms.map((k) => ({ ...k, btfId: ksyms.get(k.name)?.targetId ?? 0, symbol: ksyms.get(k.name)?.kind ?? 'func' })),
     funcInfo,
     lineInfo,
     coreRelocations,
@@ -139,16 +145,17 @@ export function loadCollectionSpec(bytes: Uint8Array, opts: LoadOptions = {}): L
     return new DataView(v.data.buffer, v.data.byteOffset, 4).getUint32(0, true);
   });
   const { btf, ext } = readBtf(elf);
-  const { maps, mapSections } = readMaps(elf, btf);
+  const { maps, mapSections, links } = readMaps(elf, btf);
   const code = step('decode programs', () => decodeCode(elf));
   const relocated = step('relocate', () => relocate(elf, code, mapSections));
 
-  const externs = [...relocated.refs.values()].flatMap((r) => (r.kind === 'extern' ? [r.symbol] : []));
+  const externs = [...relocated.refs.values()].flatMap((r) => (r.kind === 'extern' || r.kind === 'extern-call' ? [r.symbol] : []));
   const unique = [...new Map(externs.map((s) => [s.name, { name: s.name, weak: s.bind === STB.WEAK }])).values()];
-  const kconfig = step('resolve externs', () => kconfigMap(btf, unique, opts));
-  if (kconfig) maps.push(kconfig.spec);
-
+  const ksymKinds = ksymNames(btf);
   const target = typeof opts.targetBtf === 'function' ? opts.targetBtf : () => opts.targetBtf as Btf | undefined;
+  const ksyms = step('resolve externs', () => (btf ? resolveKsyms(btf, unique, target) : new Map<string, Ksym>()));
+  const kconfig = step('resolve externs', () => kconfigMap(btf, unique.filter((e) => !ksymKinds.has(e.name)), opts));
+  if (kconfig) maps.push(kconfig.spec);
   const core = step('apply CO-RE relocations', () => applyCoreRelocations(code, ext, btf, target));
 
   const mapIndex = new Map(maps.map((m, i) => [m.name, i]));
@@ -164,6 +171,9 @@ export function loadCollectionSpec(bytes: Uint8Array, opts: LoadOptions = {}): L
       if (i === undefined) throw new LoadError('unknown-map', `${where}: reference into section ${name ?? ref.section}, which holds no data`);
       return { map: i, offset: ref.offset, name };
     }
+    const k = ksyms.get(ref.symbol.name);
+    if (k) return ksymRef(k, ref.kind === 'extern-call', where);
+    if (ref.kind === 'extern-call') throw new LoadError('unknown-extern', `${where}: call to extern ${ref.symbol.name}, which is not declared __ksym`);
     const v = kconfig?.vars.get(ref.symbol.name);
     if (!v || ref.symbol.shndx !== SHN.UNDEF) throw new LoadError('unknown-extern', `${where}: unresolved extern ${ref.symbol.name}`);
     return { map: mapIndex.get('.kconfig')!, offset: v.offset + ref.offset, name: '.kconfig' };
@@ -171,10 +181,22 @@ export function loadCollectionSpec(bytes: Uint8Array, opts: LoadOptions = {}): L
 
   const entries: Func[] = [...code.values()].flatMap((c) => c.funcs.filter((f) => f.entry));
   const programs = entries.map((f) =>
-    step(`link program "${f.name}"`, () => buildProgram(link(relocated, f, resolve), elf, ext, core, license)),
+    step(`link program "${f.name}"`, () => buildProgram(link(relocated, f, resolve), elf, ext, core, license, ksyms)),
   );
+  step('load legacy maps', () => tailCallSections(maps, links, programs));
   step('check map contents', () => checkReferences(maps, programs));
-  return { programs, maps, license, kernelVersion, btf };
+  const loaded: LoadedCollection = { programs, maps, license, kernelVersion, btf };
+  if (opts.globals || opts.mapSizes || opts.mapValueSizes) step('configure', () => configureSpec(loaded, opts));
+  return loaded;
+}
+
+/** ksymRef encodes a kernel symbol reference as libbpf does (see ksyms.ts). */
+function ksymRef(k: Ksym, call: boolean, where: string): Resolved {
+  if (call) {
+    if (k.kind !== 'func') throw new LoadError('bad-call', `${where}: call to ${k.name}, a kernel variable`);
+    return k.targetId ? { ksym: k.name, src: CALL_KFUNC, imm: k.targetId, imm2: 0 } : { ksym: k.name, src: CALL_HELPER, imm: POISON_CALL_KFUNC_BASE + k.index, imm2: 0 };
+  }
+  return k.targetId ? { ksym: k.name, src: PSEUDO_BTF_ID, imm: k.targetId, imm2: 0 } : { ksym: k.name, src: PSEUDO_IMM64, imm: 0, imm2: 0 };
 }
 
 function checkReferences(maps: MapSpec[], programs: ProgramSpec[]): void {

@@ -9,7 +9,12 @@
 export interface CtxField {
   name: string;
   offset: number;
+  /** Size of the field, or of one element for arrays. */
   size: 1 | 2 | 4 | 8;
+  /** Arrays (`char comm[16]`): the element count; `__data_loc` fields of tracepoint records: a u32 (length << 16 | offset) locating bytes after the record. */
+  kind?: 'array' | 'data_loc';
+  length?: number;
+  signed?: boolean;
 }
 
 /** ContextLayout describes a program type's context. */
@@ -25,6 +30,13 @@ export interface ContextLayout {
   /** For pt_regs contexts: the registers holding arguments 1..6 and the return value, in call-ABI order. */
   args?: string[];
   ret?: string;
+  /**
+   * For records and socket contexts: the fields positional arguments (`--args`) fill, in order. Tracepoint records
+   * list their own fields (the common_* header excluded).
+   */
+  inputs?: string[];
+  /** Where this layout was read from, when not built in (`tracefs`, `btf`). */
+  source?: string;
 }
 
 const f = (name: string, offset: number, size: CtxField['size'] = 8): CtxField => ({ name, offset, size });
@@ -102,6 +114,61 @@ export const U64_ARGS: ContextLayout = {
   fields: [0, 1, 2, 3, 4, 5].map((i) => f(`args[${i}]`, 8 * i)),
 };
 
+/** BTF_TRACING_TYPES are the program types whose context arguments are BTF-typed kernel pointers (loads through them are PROBE_MEM). */
+export const BTF_TRACING_TYPES: ReadonlySet<string> = new Set(['tp_btf', 'fentry', 'fexit', 'fmod_ret', 'lsm', 'iter', 'struct_ops']);
+
+const u32s = (names: string): CtxField[] => names.split(' ').map((n) => f(n, 0, 4));
+
+/** sequential lays out fields one after the other at their natural alignment (the uapi context structs are such). */
+function sequential(fields: CtxField[]): { fields: CtxField[]; size: number } {
+  let at = 0;
+  const out = fields.map((x) => {
+    const align = x.size;
+    at = Math.ceil(at / align) * align;
+    const placed = { ...x, offset: at };
+    at += x.size * (x.length ?? 1);
+    return placed;
+  });
+  return { fields: out, size: Math.ceil(at / 8) * 8 };
+}
+
+const arr = (name: string, size: CtxField['size'], length: number): CtxField => ({ name, offset: 0, size, kind: 'array', length });
+
+/** BPF_SOCK_OPS is `struct bpf_sock_ops` of sock_ops programs (the `args[4]` union read as args). */
+export const BPF_SOCK_OPS: ContextLayout = (() => {
+  const { fields, size } = sequential([
+    f('op', 0, 4), arr('args', 4, 4), ...u32s('family remote_ip4 local_ip4'), arr('remote_ip6', 4, 4), arr('local_ip6', 4, 4),
+    ...u32s('remote_port local_port is_fullsock snd_cwnd srtt_us bpf_sock_ops_cb_flags state rtt_min snd_ssthresh rcv_nxt snd_nxt snd_una mss_cache ecn_flags rate_delivered rate_interval_us packets_out retrans_out total_retrans segs_in data_segs_in segs_out data_segs_out lost_out sacked_out sk_txhash'),
+    f('bytes_received', 0, 8), f('bytes_acked', 0, 8), f('sk', 0, 8), f('skb_data', 0, 8), f('skb_data_end', 0, 8),
+    ...u32s('skb_len skb_tcp_flags'), f('skb_hwtstamp', 0, 8),
+  ]);
+  return { name: 'struct bpf_sock_ops', size, kind: 'raw', fields, inputs: ['op', 'family', 'remote_ip4', 'local_ip4', 'remote_port', 'local_port', 'state'] };
+})();
+
+/** BPF_SOCK is `struct bpf_sock` of cgroup/sock programs (sock_create, post_bind4...). */
+export const BPF_SOCK: ContextLayout = (() => {
+  const { fields, size } = sequential([
+    ...u32s('bound_dev_if family type protocol mark priority src_ip4'), arr('src_ip6', 4, 4), f('src_port', 0, 4),
+    f('dst_port', 0, 2), f('dst_ip4', 0, 4), arr('dst_ip6', 4, 4), ...u32s('state rx_queue_mapping'),
+  ]);
+  return { name: 'struct bpf_sock', size, kind: 'raw', fields, inputs: ['family', 'type', 'protocol', 'src_ip4', 'src_port', 'dst_ip4', 'dst_port'] };
+})();
+
+/** BPF_SOCK_ADDR is `struct bpf_sock_addr` of cgroup/connect4, bind4, sendmsg4... programs. */
+export const BPF_SOCK_ADDR: ContextLayout = (() => {
+  const { fields, size } = sequential([
+    ...u32s('user_family user_ip4'), arr('user_ip6', 4, 4), ...u32s('user_port family type protocol msg_src_ip4'),
+    arr('msg_src_ip6', 4, 4), f('sk', 0, 8),
+  ]);
+  return { name: 'struct bpf_sock_addr', size, kind: 'raw', fields, inputs: ['user_family', 'user_ip4', 'user_port', 'family', 'type', 'protocol'] };
+})();
+
+/** BPF_CGROUP_DEV_CTX is `struct bpf_cgroup_dev_ctx` of cgroup/dev programs (access_type = type | access << 16). */
+export const BPF_CGROUP_DEV_CTX: ContextLayout = { name: 'struct bpf_cgroup_dev_ctx', size: 12, kind: 'raw', fields: u32s('access_type major minor').map((x, i) => ({ ...x, offset: 4 * i })), inputs: ['access_type', 'major', 'minor'] };
+
+/** BPF_SYSCTL is `struct bpf_sysctl` of cgroup/sysctl programs. */
+export const BPF_SYSCTL: ContextLayout = { name: 'struct bpf_sysctl', size: 8, kind: 'raw', fields: [f('write', 0, 4), f('file_pos', 4, 4)], inputs: ['write', 'file_pos'] };
+
 /** RAW is an opaque context: whatever bytes the caller gives. */
 export const RAW: ContextLayout = { name: 'void', size: 0, kind: 'raw', fields: [] };
 
@@ -136,6 +203,16 @@ export function contextFor(type: string, tracepoint?: string): ContextLayout {
       return SK_BUFF;
     case 'perf_event':
       return PERF_EVENT_DATA;
+    case 'sock_ops':
+      return BPF_SOCK_OPS;
+    case 'cgroup_sock':
+      return BPF_SOCK;
+    case 'cgroup_sock_addr':
+      return BPF_SOCK_ADDR;
+    case 'cgroup_device':
+      return BPF_CGROUP_DEV_CTX;
+    case 'cgroup_sysctl':
+      return BPF_SYSCTL;
     default:
       return RAW;
   }

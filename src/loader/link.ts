@@ -41,6 +41,7 @@ export type Ref =
   | { kind: 'map'; symbol: ElfSymbol }
   | { kind: 'data'; section: number; offset: number }
   | { kind: 'extern'; symbol: ElfSymbol; offset: number }
+  | { kind: 'extern-call'; symbol: ElfSymbol }
   | { kind: 'func'; section: number; index: number };
 
 /** Relocated gathers, per section and slot, where calls go and what lddws refer to. */
@@ -85,12 +86,21 @@ export function relocate(elf: ElfFile, code: Map<number, CodeSection>, mapSectio
       const pc = rel.offset / SLOT_SIZE;
       const ins = cs.insns[pc];
       const sym = elf.symbols[rel.symbol];
+      const aligned = rel.offset % SLOT_SIZE === 0;
       const fail = (why: string): never => {
-        throw new LoadError('relocation', `section ${cs.section.name}: pc ${pc}: relocation against ${sym.name || 'section ' + sym.shndx}: ${why}`, { ...where, pc });
+        // A misaligned offset has no pc: it is named in bytes.
+        const at = aligned ? `pc ${pc}` : `byte offset ${rel.offset}`;
+        throw new LoadError('relocation', `section ${cs.section.name}: ${at}: relocation against ${sym.name || 'section ' + sym.shndx}: ${why}`, aligned ? { ...where, pc } : where);
       };
-      if (rel.offset % SLOT_SIZE || ins === undefined) fail(`offset ${rel.offset} is not an instruction`);
+      if (!aligned) fail(`not on an instruction boundary (a multiple of ${SLOT_SIZE} bytes)`);
+      if (ins === undefined) fail(`beyond the end of the section (${cs.insns.length} instructions)`);
       if (rel.type === R_BPF.R64_32) {
         if (ins.opcode !== OP_CALL || ins.src !== CALL_LOCAL) fail(`R_BPF_64_32 applies to "${formatInsn(cs.insns, pc)}", not a local call`);
+        if (sym.shndx === SHN.UNDEF) {
+          // A call to an extern function: a kfunc declared __ksym, resolved against the target BTF.
+          refs.set(key(index, pc), { kind: 'extern-call', symbol: sym });
+          continue;
+        }
         if (!code.has(sym.shndx)) fail('call target is not in a code section');
         calls.set(key(index, pc), { section: sym.shndx, index: sym.value / SLOT_SIZE + ins.imm + 1 });
         continue;
@@ -101,7 +111,7 @@ export function relocate(elf: ElfFile, code: Map<number, CodeSection>, mapSectio
     }
     // Calls without a relocation stay inside their section.
     cs.insns.forEach((ins, pc) => {
-      if (ins.opcode === OP_CALL && ins.src === CALL_LOCAL && !calls.has(key(index, pc))) {
+      if (ins.opcode === OP_CALL && ins.src === CALL_LOCAL && !calls.has(key(index, pc)) && !refs.has(key(index, pc))) {
         calls.set(key(index, pc), { section: index, index: pc + ins.imm + 1 });
       }
     });
@@ -124,8 +134,13 @@ function classifyRef(sym: ElfSymbol, ins: Insn, code: Map<number, CodeSection>, 
   return { kind: 'data', section: sym.shndx, offset: (sym.type === STT.SECTION ? 0 : sym.value) + ins.imm };
 }
 
-/** MapResolver turns a non-call reference into the map index and offset to encode. */
-export type MapResolver = (ref: Exclude<Ref, { kind: 'func' }>, where: string) => { map: number; offset: number; name: string };
+/** Resolved is what a reference becomes: a map (index, offset into its value) or a kernel symbol (the instruction fields to set). */
+export type Resolved =
+  | { map: number; offset: number; name: string }
+  | { ksym: string; src: number; imm: number; imm2: number };
+
+/** MapResolver turns a non-function reference into the map or kernel symbol to encode. */
+export type MapResolver = (ref: Exclude<Ref, { kind: 'func' }>, where: string) => Resolved;
 
 /** Linked is one entry program with its subprograms appended. */
 export interface Linked {
@@ -134,6 +149,8 @@ export interface Linked {
   /** Every placed function and its first slot in `insns`. */
   placed: { func: Func; pc: number }[];
   mapRefs: { pc: number; map: string }[];
+  /** Kernel symbols referenced: kfunc calls and symbol addresses. */
+  ksyms: { pc: number; name: string; kind: 'call' | 'address' }[];
 }
 
 function funcAt(r: Relocated, section: number, index: number): Func | undefined {
@@ -146,6 +163,7 @@ export function link(r: Relocated, entry: Func, resolve: MapResolver): Linked {
   const index = new Map<Func, number>([[entry, 0]]);
   const out: Insn[] = [];
   const mapRefs: { pc: number; map: string }[] = [];
+  const ksyms: Linked['ksyms'] = [];
   const place = (f: Func): number => {
     let at = index.get(f);
     if (at === undefined) {
@@ -174,8 +192,21 @@ export function link(r: Relocated, entry: Func, resolve: MapResolver): Linked {
         if (!callee) throw new LoadError('bad-call', `${where}: function pointer to slot ${ref.index} is not the start of a function`, { section: cs.section.name, pc: i });
         ins.src = PSEUDO_FUNC;
         ins.imm = place(callee) - (at + 1);
+      } else if (ref?.kind === 'extern-call') {
+        const k = resolve(ref, where);
+        if (!('ksym' in k)) throw new LoadError('bad-call', `${where}: call to ${ref.symbol.name}, which is not a function`, { section: cs.section.name, pc: i });
+        ins.src = k.src;
+        ins.imm = k.imm;
+        ksyms.push({ pc: at, name: k.ksym, kind: 'call' });
       } else if (ref) {
         const m = resolve(ref, where);
+        if ('ksym' in m) {
+          out[at] = { ...ins, src: m.src, imm: m.imm };
+          out[at + 1] = { ...cs.insns[i + 1], imm: m.imm2 };
+          ksyms.push({ pc: at, name: m.ksym, kind: 'address' });
+          i++;
+          continue;
+        }
         ins.src = ref.kind === 'map' ? PSEUDO_MAP_IDX : PSEUDO_MAP_IDX_VALUE;
         ins.imm = m.map;
         mapRefs.push({ pc: at, map: m.name });
@@ -187,5 +218,5 @@ export function link(r: Relocated, entry: Func, resolve: MapResolver): Linked {
       out[at] = ins;
     }
   }
-  return { func: entry, insns: out, placed, mapRefs };
+  return { func: entry, insns: out, placed, mapRefs, ksyms };
 }

@@ -90,7 +90,13 @@ const SECTION_DEFS: SectionDef[] = [
   def('lirc_mode2', 'lirc_mode2'),
   def('flow_dissector', 'flow_dissector'),
   def('cgroup_skb', 'cgroup_skb', true),
-  def('cgroup', 'cgroup', true),
+  def('cgroup/skb', 'cgroup_skb'),
+  ...['sock_create', 'sock_release', 'sock', 'post_bind4', 'post_bind6'].map((n) => def(`cgroup/${n}`, 'cgroup_sock')),
+  ...['bind4', 'bind6', 'connect4', 'connect6', 'connect_unix', 'sendmsg4', 'sendmsg6', 'sendmsg_unix', 'recvmsg4', 'recvmsg6', 'recvmsg_unix', 'getpeername4', 'getpeername6', 'getpeername_unix', 'getsockname4', 'getsockname6', 'getsockname_unix'].map((n) => def(`cgroup/${n}`, 'cgroup_sock_addr')),
+  def('cgroup/sysctl', 'cgroup_sysctl'),
+  def('cgroup/getsockopt', 'cgroup_sockopt'),
+  def('cgroup/setsockopt', 'cgroup_sockopt'),
+  def('cgroup/dev', 'cgroup_device'),
   def('struct_ops.s', 'struct_ops', true, { sleepable: true }),
   def('struct_ops', 'struct_ops', true),
   def('sk_lookup', 'sk_lookup'),
@@ -178,4 +184,32 @@ export function parseSection(section: string): SectionInfo {
     sleepable: false,
     attach: { attachable: false, reason: `section "${section}" follows no libbpf convention; run it with an explicit context` },
   };
+}
+
+/**
+ * KERNEL_PROGRAM_TYPES maps the kernel's program type names (`enum bpf_prog_type` without `BPF_PROG_TYPE_`) to the
+ * types this loader gives programs. `tracing` is absent on purpose: its context depends on the attach type, so a
+ * section name (`fentry/FUNC`, `fexit/FUNC`, `tp_btf/NAME`) must say which.
+ */
+export const KERNEL_PROGRAM_TYPES: Readonly<Record<string, string>> = {
+  socket_filter: 'socket_filter', kprobe: 'kprobe', sched_cls: 'sched_cls', sched_act: 'sched_act', tracepoint: 'tracepoint',
+  xdp: 'xdp', perf_event: 'perf_event', cgroup_skb: 'cgroup_skb', cgroup_sock: 'cgroup_sock', lwt_in: 'lwt_in',
+  lwt_out: 'lwt_out', lwt_xmit: 'lwt_xmit', sock_ops: 'sock_ops', sk_skb: 'sk_skb', cgroup_device: 'cgroup_device',
+  sk_msg: 'sk_msg', raw_tracepoint: 'raw_tracepoint', cgroup_sock_addr: 'cgroup_sock_addr', lwt_seg6local: 'lwt_seg6local',
+  lirc_mode2: 'lirc_mode2', sk_reuseport: 'sk_reuseport', flow_dissector: 'flow_dissector', cgroup_sysctl: 'cgroup_sysctl',
+  raw_tracepoint_writable: 'raw_tracepoint_writable', cgroup_sockopt: 'cgroup_sockopt', struct_ops: 'struct_ops',
+  ext: 'freplace', lsm: 'lsm', sk_lookup: 'sk_lookup', syscall: 'syscall', netfilter: 'netfilter',
+};
+
+/**
+ * sectionForType reads what `--type TYPE` says about a program: a kernel program type name (`xdp`, `sched_cls`,
+ * `kprobe`...) or a libbpf section name (`xdp`, `tp/syscalls/sys_enter_openat`, `fentry/do_unlinkat`), which can also
+ * name the attach target. Returns undefined for a name that is neither.
+ */
+export function sectionForType(name: string): SectionInfo | undefined {
+  const bySection = parseSection(name);
+  if (bySection.type !== 'unspec') return bySection;
+  const type = KERNEL_PROGRAM_TYPES[name];
+  if (type === undefined) return undefined;
+  return { type, attachType: name, sleepable: false, attach: { attachable: false, reason: `the program type was forced to ${name}; run it with an explicit context` } };
 }

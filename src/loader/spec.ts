@@ -51,6 +51,7 @@ export const MapType = {
   percpu_hash: 5,
   percpu_array: 6,
   stack_trace: 7,
+  cgroup_array: 8,
   lru_hash: 9,
   lru_percpu_hash: 10,
   lpm_trie: 11,
@@ -94,6 +95,12 @@ export interface MapSpec {
   flags: number;
   /** LIBBPF_PIN_NONE (0) or LIBBPF_PIN_BY_NAME (1). */
   pinning: number;
+  /**
+   * Where a pinned map goes, relative to the BPF file system, when its definition says (iproute2's bpf_elf_map:
+   * `tc/globals` for PIN_GLOBAL_NS, `tc/<SHA-1 of the object file>` for PIN_OBJECT_NS, as tc pins them); libbpf's
+   * default (the root, or the loader's pin_root_path) otherwise.
+   */
+  pinPath?: string;
   numaNode: number;
   /** map_extra (the number of hash functions of a bloom filter, in its low 4 bits). */
   mapExtra: bigint;
@@ -184,6 +191,12 @@ export interface ProgramSpec {
   subprograms: { name: string; pc: number }[];
   /** Map used at each lddw that references one. */
   mapRefs: { pc: number; map: string }[];
+  /**
+   * Kernel symbols (`__ksym` externs) used: kfunc calls (`call` with src 2 and imm = the target BTF id) and symbol
+   * addresses (`lddw` with src BPF_PSEUDO_BTF_ID). `btfId` is 0 for a weak symbol the target lacks: its address loads
+   * 0 and its call is poisoned (helper id POISON_CALL_KFUNC_BASE + index, as libbpf does).
+   */
+  ksyms?: { pc: number; name: string; kind: 'call' | 'address'; btfId: number; symbol?: 'func' | 'var' }[];
   funcInfo: FuncInfo[];
   lineInfo: LineInfo[];
   coreRelocations: CoreRelocation[];

@@ -42,6 +42,10 @@ const hex = (v: number | bigint): string => '0x' + v.toString(16);
 
 /** GuestMemory owns the linear memory, its regions and the page table. */
 export class GuestMemory {
+  /**
+   * The WebAssembly memory that JIT modules import. @internal: left out of the package's declarations, which must
+   * type-check in projects without the DOM lib (where the WebAssembly namespace is declared); read bytes via `u8`.
+   */
   readonly memory: WebAssembly.Memory;
   /** Byte view of the memory; replaced when the memory grows (see `generation`). */
   u8: Uint8Array;

@@ -11,18 +11,11 @@ import { OP_LDDW, type Insn } from '../isa/index.js';
 import { loadBinaryen, type JitProgram, type Tier } from '../jit-wasm/index.js';
 import { Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
 import { compileOn, runOn, type CompileStats } from './jit-backend.js';
+import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.js';
 
 export type { CompileStats } from './jit-backend.js';
 
-/** ENGINES are the backends that run code; `auto` resolves to one of them. */
-export const ENGINES = ['interp', 'wasm-fast', 'wasm-opt'] as const;
-/** BACKENDS lists the backend names a user may choose. */
-export const BACKENDS = [...ENGINES, 'auto'] as const;
-
-/** BackendName is an engine: what a program actually runs on (never 'auto'). */
-export type BackendName = (typeof ENGINES)[number];
-/** BackendChoice is what a user may ask for. */
-export type BackendChoice = (typeof BACKENDS)[number];
+export { BACKENDS, ENGINES, type BackendChoice, type BackendName } from './backend-names.js';
 
 /** LoadedProgram is a program bound to a backend, ready to run any number of times. */
 export interface LoadedProgram {

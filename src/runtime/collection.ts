@@ -4,25 +4,30 @@
  * programs with a context built for their type. This is the library API for testing eBPF programs from JavaScript, a
  * userspace BPF_PROG_TEST_RUN.
  */
-import { BpfError, ExecError, UsageError, VerifierError } from '../errors.js';
+import { BpfError, ExecError, NotSupportedError, UsageError, VerifierError } from '../errors.js';
 import { parseVerifyMode, verifySpec, type VerifyMode, type VerifyResult } from '../verifier/index.js';
 import type { HelperEnv } from '../helpers/env.js';
 import { helperId, kernelHelpers } from '../helpers/kernel/index.js';
-import { createMap, HashMap, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
+import { createMap, HashMap, MapError, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
 import type { PerfReader } from '../helpers/maps/perf-event-array.js';
 import type { Btf } from '../loader/btf/parse.js';
 import { CORE_POISON_IMM } from '../loader/btf/core.js';
 import type { LoadedCollection } from '../loader/collection.js';
-import { PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, OP_CALL } from '../isa/index.js';
+import { PSEUDO_BTF_ID, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, OP_CALL } from '../isa/index.js';
 import { GuestMemory } from '../memory/guest-memory.js';
-import type { ProgramSpec } from '../loader/spec.js';
+import { MapType, type ProgramSpec } from '../loader/spec.js';
+import { BTF_TRACING_TYPES, type ContextLayout } from '../loader/contexts.js';
+import { layoutFor, type TracefsReader } from './layouts.js';
+import { tracefsFormat } from './host-linux.js';
 import { Interpreter, traceRun, type TraceStep } from '../vm/index.js';
 import { countInsns, parseBackend, resolveBackend, TierUp, tierOf, type BackendName, type CompileStats } from './backends.js';
 import { compileOn, runOn } from './jit-backend.js';
 import type { JitProgram, Tier } from '../jit-wasm/index.js';
 import { buildContext, type ContextInput } from './context.js';
 import { createHost, type Host, type HostOptions } from './host.js';
-import { buildTaskStandIn } from './task.js';
+import { TaskStandIns, type TaskIdentity } from './task.js';
+import { KFUNC_ADDRESS_BASE, poisonedSlots, readsKernelPointers } from './program-facts.js';
+import { BtfKind } from '../loader/btf/types.js';
 import type { Prepared } from '../vm/prepare.js';
 
 /** CollectionOptions configures the live objects. */
@@ -42,6 +47,8 @@ export interface CollectionOptions {
   verify?: VerifyMode;
   /** Let the verifier accept pointers leaking into maps, the context and r0 (the kernel's CAP_PERFMON mode). */
   privileged?: boolean;
+  /** Reads a tracepoint's tracefs `format` file for its record layout (default: the running kernel's tracefs; null: none, BTF only). */
+  tracefs?: TracefsReader | null;
 }
 
 /** RunInput is what one program run receives. */
@@ -87,22 +94,14 @@ export class Program {
   }
 }
 
+/** CONTEXT_SOCKET stands for the socket of a context when the run does not name one. */
+const CONTEXT_SOCKET = Symbol('context socket');
+
 /** NO_DATA is the (empty, immutable) packet of runs without one. */
 const NO_DATA = Object.freeze(new Uint8Array(0)) as Uint8Array;
 
 /** Helpers that return the current task (get_current_task, get_current_task_btf). */
 const TASK_HELPERS = new Set([helperId('get_current_task'), helperId('get_current_task_btf')]);
-
-function poisonedSlots(spec: ProgramSpec): Map<number, string> {
-  const out = new Map<number, string>();
-  const failed = new Map(spec.coreRelocations.filter((r) => !r.found).map((r) => [r.pc, r]));
-  spec.insns.forEach((ins, pc) => {
-    if (ins.opcode !== OP_CALL || ins.imm !== CORE_POISON_IMM) return;
-    const r = failed.get(pc) ?? failed.get(pc - 1);
-    out.set(pc, r ? `CO-RE relocation ${r.kind} of ${r.access} failed: ${r.reason ?? 'no match in the target BTF'}` : 'instruction poisoned by a failed CO-RE relocation');
-  });
-  return out;
-}
 
 /** locatedIn adds the program's name (message prefix) and its name and section (location) to an error about it. */
 function locatedIn(spec: ProgramSpec, e: BpfError): BpfError {
@@ -133,7 +132,13 @@ export class Collection {
   private readonly privileged: boolean;
   /** Live maps in the spec's order: what `lddw map_idx N` refers to. */
   private readonly mapsByIndex: BpfMap[];
-  private readonly task: number;
+  /** Stand-in tasks (the current one and those found by pid), laid out with the target BTF when first asked for. */
+  private readonly tasks: TaskStandIns;
+  private readonly usesTask: boolean;
+  private readonly targetBtf: () => Btf | undefined;
+  private readonly tracefs: TracefsReader | undefined;
+  private readonly layouts = new Map<string, ContextLayout>();
+  private readonly cookies = new Map<bigint | typeof CONTEXT_SOCKET, bigint>();
   private ctxRegion = this.mem.addRegion('ctx', 4096, { resizable: true });
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
   private readonly zeroKey = this.mem.addRegion('zero-key', 8, { writable: false });
@@ -155,12 +160,21 @@ export class Collection {
         this.maps.set(m.name, map);
         return map;
       } catch (e) {
+        if (e instanceof MapError && m.origin === 'maps' && (m.maxEntries === 0 || (m.valueSize === 0 && m.type === MapType.stack_trace))) {
+          // Tools size such maps from user space before load (bpf_map__set_max_entries, bpf_map__set_value_size).
+          const how = m.maxEntries === 0 ? `--map-size ${m.name}=N, or the mapSizes load option` : `--map-value-size ${m.name}=BYTES, or the mapValueSizes load option`;
+          throw new MapError(e.errno, `${e.message}: the object leaves its size to be set before load (${how})`);
+        }
         throw e instanceof BpfError ? e : new ExecError('map-create', `create map "${m.name}": ${String(e)}`);
       }
     });
+    const helpers = kernelHelpers();
+    for (const p of spec.programs) for (const k of p.ksyms ?? []) if (k.kind === 'call' && k.btfId) helpers.bindKfunc(k.btfId, k.name);
+    this.targetBtf = typeof opts.targetBtf === 'function' ? opts.targetBtf : () => opts.targetBtf as Btf | undefined;
+    this.tracefs = opts.tracefs === null ? undefined : (opts.tracefs ?? tracefsFormat);
     this.vm = new Interpreter({
       memory: this.mem,
-      helpers: kernelHelpers(),
+      helpers,
       maxCallDepth: opts.maxCallDepth,
       resolveLddw: (pc, pseudo, imm, imm2) => this.resolveLddw(pc, pseudo, imm, imm2),
     });
@@ -177,14 +191,13 @@ export class Collection {
     // Like a libbpf perf_buffer, open every perf event array's buffers so outputs land (the kernel drops them otherwise).
     for (const m of this.mapsByIndex) if (m instanceof PerfEventArrayMap) this.perfReaders.set(m.spec.name, m.openReader());
     for (const m of this.mapsByIndex) if (m.spec.readOnly) (m as { freeze?: () => void }).freeze?.();
-    const usesTask = spec.programs.some((p) => p.insns.some((i) => i.opcode === OP_CALL && i.src === 0 && TASK_HELPERS.has(i.imm)));
-    const btf = usesTask ? (typeof opts.targetBtf === 'function' ? opts.targetBtf() : opts.targetBtf) : undefined;
-    this.task = btf ? buildTaskStandIn(this.mem, btf, this.host) : 0;
+    this.usesTask = spec.programs.some((p) => p.insns.some((i) => i.opcode === OP_CALL && i.src === 0 && TASK_HELPERS.has(i.imm)));
+    this.tasks = new TaskStandIns(this.mem, this.targetBtf, this.host);
   }
 
   private loadProgram(p: ProgramSpec, tier: ReturnType<typeof tierOf>): void {
     const t0 = performance.now();
-    const prepared = this.vm.load(p.insns, p.section, poisonedSlots(p));
+    const prepared = this.vm.load(p.insns, p.section, poisonedSlots(p), { probeMem: readsKernelPointers(p) });
     const verification = this.verify(p);
     if (!tier) {
       this.programs.set(p.name, new Program(p, prepared, this, this.backend, { ms: performance.now() - t0, insns: countInsns(p.insns) }, undefined, verification));
@@ -210,7 +223,7 @@ export class Collection {
       const map = this.table.byHandle(value);
       return map instanceof HashMap ? map.inlineLayout() : undefined;
     };
-    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p), mapOf });
+    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p), mapOf, probeMem: readsKernelPointers(p) });
   }
 
   /** countForTierUp moves every program of an `auto` collection to wasm-fast once they have run long enough. */
@@ -227,6 +240,7 @@ export class Collection {
   }
 
   private resolveLddw(pc: number, pseudo: number, imm: number, imm2: number): bigint {
+    if (pseudo === PSEUDO_BTF_ID) return this.ksymAddress(pc, imm);
     const map = this.mapsByIndex[imm];
     if (!map || (pseudo !== PSEUDO_MAP_IDX && pseudo !== PSEUDO_MAP_IDX_VALUE)) {
       throw new ExecError('bad-map-ref', `pc ${pc}: lddw refers to map ${imm}, which this collection does not have`);
@@ -235,6 +249,14 @@ export class Collection {
     const value = map.lookupElem(this.zeroKey.start);
     if (value === 0) throw new ExecError('bad-map-ref', `pc ${pc}: map "${map.spec.name}" has no element 0 to point into`);
     return BigInt(value + imm2);
+  }
+
+  /** ksymAddress is the value of `lddw` of a kernel symbol: a kfunc's address, comparable only; variables have no memory here. */
+  private ksymAddress(pc: number, btfId: number): bigint {
+    const t = this.targetBtf()?.types[btfId];
+    if (t?.kind === BtfKind.FUNC) return KFUNC_ADDRESS_BASE + BigInt(btfId);
+    const name = t ? ` ${t.name}` : ` (BTF id ${btfId})`;
+    throw new NotSupportedError('ksym-var', `pc ${pc}: kernel variable${name}: typed and typeless __ksym variables point into kernel memory, which does not exist in userspace`);
   }
 
   private wireReferences(): void {
@@ -247,6 +269,40 @@ export class Collection {
         if ('map' in e.value) (live as unknown as MapOfMaps).setInner(e.key, this.maps.get(e.value.map));
       }
     }
+  }
+
+  /**
+   * task returns the guest address of a stand-in task_struct (0 without a target BTF with one): by pid (the host's
+   * tasks: this process, or /proc), or declared with its identity, which later lookups by that pid find
+   * (bpf_task_from_pid). Programs see it where an argument or field holds its address.
+   */
+  task(who: number | TaskIdentity): number {
+    return typeof who === 'number' ? this.tasks.fromPid(who) : this.tasks.declare(who);
+  }
+
+  /**
+   * socketCookie gives each socket a cookie on first use, as the kernel's sock_gen_cookie does (counting from 1): the
+   * sockets are those at an address (`struct sock *` of tracing programs) and the contexts' default socket; 0 is the
+   * NULL socket. A run may name its context's cookie instead (`socketCookie`).
+   */
+  private socketCookie(socket: bigint | typeof CONTEXT_SOCKET): bigint {
+    if (socket === 0n) return 0n;
+    let cookie = this.cookies.get(socket);
+    if (cookie === undefined) {
+      cookie = BigInt(this.cookies.size + 1);
+      this.cookies.set(socket, cookie);
+    }
+    return cookie;
+  }
+
+  /** layoutOf returns (and caches) the context layout of a program against the target kernel. */
+  layoutOf(spec: ProgramSpec): ContextLayout {
+    let layout = this.layouts.get(spec.name);
+    if (!layout) {
+      layout = layoutFor(spec, this.targetBtf, this.tracefs);
+      this.layouts.set(spec.name, layout);
+    }
+    return layout;
   }
 
   /** program returns a program by name. */
@@ -267,7 +323,7 @@ export class Collection {
 
   /** runProgram runs `program` with a context for its type (see `Program.run`). */
   runProgram(program: Program, input: RunInput): RunOutput {
-    const built = buildContext(program.spec, input);
+    const built = buildContext(program.spec, { commonPid: this.host.pid, ...input }, this.layoutOf(program.spec));
     const data = built.data;
     const packet = data ? this.vm.setInput(data) : 0;
     const ctxBytes = built.ctx(packet);
@@ -286,7 +342,10 @@ export class Collection {
         cookie: input.cookie ?? 0n,
         funcIp: input.funcIp ?? 0n,
       },
-      task: this.task,
+      task: this.usesTask ? this.tasks.current() : 0,
+      taskFromPid: (pid) => this.tasks.fromPid(pid),
+      socketCookie: (addr) => (addr === BigInt(this.ctxRegion.start) ? (input.socketCookie ?? this.socketCookie(CONTEXT_SOCKET)) : this.socketCookie(addr)),
+      references: [],
       signals: [],
     };
     this.vm.setHelperEnv(env);
@@ -296,6 +355,10 @@ export class Collection {
         ? traceRun(this.vm, program.prepared, runOpts, input.trace)
         : program.jit ? runOn(this.vm, program.prepared, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
       this.countForTierUp(steps);
+      if (env.references!.length) {
+        const held = env.references!.map((r) => `0x${r.address.toString(16)} from ${r.by}`).join(', ');
+        throw new ExecError('unreleased-reference', `the program exited holding references it must release (${held}); the kernel's verifier rejects such programs`);
+      }
       return {
         r0,
         steps,

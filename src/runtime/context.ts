@@ -5,7 +5,7 @@
  * from the caller are used as they are, with packet pointers filled in.
  */
 import { UsageError } from '../errors.js';
-import { contextFor, type ContextLayout } from '../loader/contexts.js';
+import { contextFor, type ContextLayout, type CtxField } from '../loader/contexts.js';
 import type { ProgramSpec } from '../loader/spec.js';
 
 /** ContextInput is what a caller may give for one run. */
@@ -24,6 +24,15 @@ export interface ContextInput {
   funcIp?: bigint;
   /** Attach cookie (bpf_get_attach_cookie). */
   cookie?: bigint;
+  /**
+   * Context fields by name (tracepoint record fields, `struct bpf_sock_ops` fields...): integers, or for arrays and
+   * `__data_loc` fields, strings (NUL-terminated) or bytes.
+   */
+  fields?: Record<string, bigint | string | Uint8Array>;
+  /** The pid written to a tracepoint record's common_pid (the current task's). */
+  commonPid?: number;
+  /** Cookie of the context's socket (bpf_get_socket_cookie); default: one socket per collection, with its own cookie. */
+  socketCookie?: bigint;
 }
 
 /** BuiltContext is a context ready to place, once the packet's address is known. */
@@ -36,9 +45,9 @@ export interface BuiltContext {
   ctx(packet: number): Uint8Array;
 }
 
-function field(layout: ContextLayout, name: string): { offset: number; size: number } {
+function field(layout: ContextLayout, name: string): CtxField {
   const f = layout.fields.find((x) => x.name === name);
-  if (!f) throw new UsageError('bad-context', `${layout.name} has no field ${name}`);
+  if (!f) throw new UsageError('bad-context', `${layout.name} has no field ${name} (fields: ${layout.fields.map((x) => x.name).join(', ')})`);
   return f;
 }
 
@@ -49,17 +58,67 @@ function put(dv: DataView, at: number, size: number, v: bigint): void {
   else dv.setUint8(at, Number(BigInt.asUintN(8, v)));
 }
 
-/** buildContext prepares the context of `spec` for `input`. */
-export function buildContext(spec: ProgramSpec, input: ContextInput): BuiltContext {
-  const layout = contextFor(spec.type, spec.attach.name);
+const encoder = new TextEncoder();
+const asBytes = (v: string | Uint8Array): Uint8Array => (typeof v === 'string' ? encoder.encode(v + '\0') : v);
+
+/** dataLocBytes is the variable part of a tracepoint record: the bytes of its `__data_loc` fields given as input. */
+function dataLocBytes(layout: ContextLayout, input: ContextInput): number {
+  let n = 0;
+  for (const f of layout.fields) {
+    const v = f.kind === 'data_loc' ? input.fields?.[f.name] : undefined;
+    if (v !== undefined && typeof v !== 'bigint') n += asBytes(v).length;
+  }
+  return n;
+}
+
+/** argCountOf is how many function arguments a context holds (BTF-typed layouts know; otherwise those given). */
+function argCountOf(layout: ContextLayout, args: readonly bigint[]): number {
+  if (layout.kind !== 'args' || layout.size === 0) return args.length;
+  return layout.fields.filter((f) => f.name !== 'ret').length;
+}
+
+/**
+ * setField writes one named field: an integer into a scalar (or an array's first element), bytes or a string into an
+ * array (zero-padded, truncated to fit), or bytes after the record for a `__data_loc` field (whose u32 then holds
+ * length << 16 | offset). Returns where the next variable data goes.
+ */
+function setField(layout: ContextLayout, bytes: Uint8Array, name: string, v: bigint | string | Uint8Array, tail: number): number {
+  const f = field(layout, name);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (f.kind === 'data_loc' && typeof v !== 'bigint') {
+    const data = asBytes(v);
+    bytes.set(data, tail);
+    put(dv, f.offset, 4, BigInt((data.length << 16) | tail));
+    return tail + data.length;
+  }
+  if (f.kind === 'array' && typeof v !== 'bigint') {
+    const n = f.size * (f.length ?? 1);
+    const data = asBytes(v).subarray(0, n);
+    bytes.fill(0, f.offset, f.offset + n);
+    bytes.set(data, f.offset);
+    return tail;
+  }
+  if (typeof v !== 'bigint') throw new UsageError('bad-context', `${layout.name}: field ${name} takes an integer, not a string`);
+  put(dv, f.offset, f.size, v);
+  return tail;
+}
+
+/** buildContext prepares the context of `spec` for `input`, by `layout` when the runtime resolved one (BTF, tracefs). */
+export function buildContext(spec: ProgramSpec, input: ContextInput, resolved?: ContextLayout): BuiltContext {
+  const layout = resolved ?? contextFor(spec.type, spec.attach.name);
   const args = input.args ?? [];
   const kind = layout.kind === 'pt_regs' ? 'pt_regs' : layout.kind === 'args' ? 'args' : 'other';
+  const argCount = argCountOf(layout, args);
+  if (layout.kind === 'args' && layout.size > 0 && args.length > argCount) {
+    throw new UsageError('bad-context', `${layout.name} takes ${argCount} arguments, got ${args.length}`);
+  }
   const build = (packet: number): Uint8Array => {
-    const argBytes = layout.kind === 'args' ? 8 * (args.length + (input.ret !== undefined ? 1 : 0)) : 0;
+    const argBytes = layout.kind === 'args' ? 8 * (argCount + (input.ret !== undefined ? 1 : 0)) : 0;
     const fillsPacket = layout.packet !== undefined && input.data !== undefined;
+    const fixed = Math.max(layout.size, argBytes);
     // Caller's bytes are used as they are unless packet pointers must be written into them (a copy then): a copy and
     // a DataView per run were most of a short program's run cost.
-    const bytes = input.ctx ? (fillsPacket ? input.ctx.slice() : input.ctx) : new Uint8Array(Math.max(layout.size, argBytes));
+    const bytes = input.ctx ? (fillsPacket ? input.ctx.slice() : input.ctx) : new Uint8Array(fixed + dataLocBytes(layout, input));
     if (input.ctx && !fillsPacket) return bytes;
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const set = (name: string, v: bigint) => {
@@ -74,14 +133,23 @@ export function buildContext(spec: ProgramSpec, input: ContextInput): BuiltConte
         if (input.funcIp !== undefined) set('ip', input.funcIp);
       } else if (layout.kind === 'args') {
         args.forEach((v, i) => put(dv, 8 * i, 8, v));
-        if (input.ret !== undefined) put(dv, 8 * args.length, 8, input.ret);
+        if (input.ret !== undefined) put(dv, 8 * argCount, 8, input.ret);
+      } else if (layout.inputs) {
+        if (args.length > layout.inputs.length) {
+          throw new UsageError('bad-context', `${layout.name} takes at most ${layout.inputs.length} arguments (${layout.inputs.join(', ')}), got ${args.length}`);
+        }
+        args.forEach((v, i) => setField(layout, bytes, layout.inputs![i], v, fixed));
       } else if (layout.fields.some((f) => f.name === 'id')) {
+        // The records of syscall tracepoints: the number, then the arguments or the return value.
         set('id', input.syscall ?? 0n);
         args.forEach((v, i) => set(`args[${i}]`, v));
         if (input.ret !== undefined) set('ret', input.ret);
       } else if (args.length && layout.kind !== 'packet') {
         throw new UsageError('bad-context', `programs of type ${spec.type} take no arguments; give the context bytes instead`);
       }
+      if (input.commonPid !== undefined && layout.fields.some((f) => f.name === 'common_pid')) set('common_pid', BigInt(input.commonPid));
+      let tail = fixed;
+      for (const [name, v] of Object.entries(input.fields ?? {})) tail = setField(layout, bytes, name, v, tail);
     }
     if (layout.packet && input.data) {
       const { data, dataEnd, width } = layout.packet;
@@ -91,5 +159,5 @@ export function buildContext(spec: ProgramSpec, input: ContextInput): BuiltConte
     }
     return bytes;
   };
-  return { layout, kind, argCount: args.length, data: input.data, ctx: build };
+  return { layout, kind, argCount, data: input.data, ctx: build };
 }

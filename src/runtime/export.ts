@@ -16,6 +16,10 @@ export interface ExportOptions {
   mapNames?: readonly string[];
   /** Also produce the text format. */
   text?: boolean;
+  /** Slots poisoned by failed CO-RE relocations, with their reason (they trap: `bpf.trap` kind 5). */
+  poisoned?: ReadonlyMap<number, string>;
+  /** Atomics as `bpf.atomic` imports, for hosts running the program on several threads (the native runtime). */
+  atomicImports?: boolean;
 }
 
 /** Manifest describes an exported module's imports and exports. */
@@ -28,7 +32,8 @@ export interface Manifest {
   helpers: { import: string; id: number }[];
   services: string[];
   globals: string[];
-  lddw: { import: string; pc: number; source: string; map?: string; offset?: number }[];
+  /** Map references: `index` is the map's index in the object (the imm of the lddw), `map` its name when known. */
+  lddw: { import: string; pc: number; source: string; index: number; map?: string; offset?: number }[];
   insns: number;
 }
 
@@ -43,10 +48,10 @@ export interface ExportedModule {
 export async function exportModule(insns: readonly Insn[], opts: ExportOptions): Promise<ExportedModule> {
   await loadBinaryen();
   const valid = validateProgram(insns, opts.section);
-  const c = compileProgram(valid, { tier: opts.tier, helpers: opts.helpers, section: opts.section, lddwImports: true, text: opts.text });
+  const c = compileProgram(valid, { tier: opts.tier, helpers: opts.helpers, section: opts.section, lddwImports: true, atomicImports: opts.atomicImports, poisoned: opts.poisoned, text: opts.text });
   // The manifest lists what the module really imports (binaryen's passes, when a tier runs them, drop unused ones).
   const imported = new Set(WebAssembly.Module.imports(new WebAssembly.Module(c.bytes as Uint8Array<ArrayBuffer>)).map((i) => `${i.module}.${i.name}`));
-  const services = ['trap', 'refill', 'tail_call', 'callx'].filter((s) => imported.has(`${abi.BPF_MODULE}.${s}`));
+  const services = ['trap', 'refill', 'tail_call', 'callx', 'atomic'].filter((s) => imported.has(`${abi.BPF_MODULE}.${s}`));
   const manifest: Manifest = {
     entry: abi.ENTRY_EXPORT,
     signature: '(r1 i64, r2 i64, r3 i64, r4 i64, r5 i64, r10 i64) -> r0 i64',
@@ -59,6 +64,7 @@ export async function exportModule(insns: readonly Insn[], opts: ExportOptions):
       import: `${abi.BPF_MODULE}.${l.global}`,
       pc: l.pc,
       source: LDDW_PSEUDO_NAMES[l.pseudo] ?? String(l.pseudo),
+      index: l.imm,
       ...(opts.mapNames?.[l.imm] !== undefined ? { map: opts.mapNames[l.imm] } : {}),
       ...(l.imm2 ? { offset: l.imm2 } : {}),
     })),

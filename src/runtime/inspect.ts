@@ -22,7 +22,7 @@ const NOT_DUMPED = new Set<number>([MapType.ringbuf, MapType.perf_event_array]);
 const MAP_OF_MAPS = new Set<number>([MapType.array_of_maps, MapType.hash_of_maps]);
 
 /** referenceEntries lists what a program array or map of maps holds: the program or the inner map, by name. */
-function referenceEntries(map: BpfMap, btf: Btf | undefined): MapDump['entries'] {
+function referenceEntries(map: DumpableMap, btf: Btf | undefined): MapDump['entries'] {
   const out: MapDump['entries'] = [];
   for (let k = map.nextKey(undefined); k; k = map.nextKey(k)) {
     const index = k.length === 4 ? new DataView(k.buffer, k.byteOffset, 4).getUint32(0, true) : undefined;
@@ -57,8 +57,11 @@ export interface MapDump {
   entries: { key: FormattedValue; value: FormattedValue }[];
 }
 
+/** DumpableMap is what dumpMap reads: a map's spec and elements (a TypeScript map, or a shared-memory one). */
+export type DumpableMap = Pick<BpfMap, 'spec' | 'entries' | 'nextKey'>;
+
 /** dumpMap decodes every element; per-CPU values become one value per CPU. Keyless and output maps have no entries. */
-export function dumpMap(map: BpfMap, btf: Btf | undefined, ncpus: number): MapDump {
+export function dumpMap(map: DumpableMap, btf: Btf | undefined, ncpus: number): MapDump {
   const spec = map.spec;
   const type = MAP_TYPES[spec.type] ?? String(spec.type);
   const dump: MapDump = { name: spec.name, type, entries: [] };
@@ -96,20 +99,29 @@ export interface OutputRecord {
   size: number;
 }
 
-/** drainRecords reads every ring buffer and perf buffer record produced since the last call. */
-export function drainRecords(c: Collection, btf: Btf | undefined, recordTypes: ReadonlyMap<string, string> = new Map()): OutputRecord[] {
+/**
+ * recordDecoder returns how the records of an output map are shown: as the BTF struct named for the map in
+ * `recordTypes` (`MAP=STRUCT`, from --record-type), else the one struct of the record's size, else hex.
+ */
+export function recordDecoder(btf: Btf | undefined, recordTypes: ReadonlyMap<string, string> = new Map()): (map: string, bytes: Uint8Array) => FormattedValue {
   const typeOf = (map: string, size: number): number | undefined => {
     const named = recordTypes.get(map);
     if (named !== undefined && btf) return btf.findByName(named.replace(/^struct\s+/, ''), BtfKind.STRUCT)[0];
     return guessRecordType(btf, size);
   };
+  return (map, bytes) => decode(btf, typeOf(map, bytes.length), bytes);
+}
+
+/** drainRecords reads every ring buffer and perf buffer record produced since the last call. */
+export function drainRecords(c: Collection, btf: Btf | undefined, recordTypes: ReadonlyMap<string, string> = new Map()): OutputRecord[] {
+  const show = recordDecoder(btf, recordTypes);
   const out: OutputRecord[] = [];
   for (const [name, map] of c.maps) {
     if (!(map instanceof RingBufMap)) continue;
-    for (const r of map.consumer().drain()) out.push({ map: name, value: decode(btf, typeOf(name, r.length), r), size: r.length });
+    for (const r of map.consumer().drain()) out.push({ map: name, value: show(name, r), size: r.length });
   }
   for (const [name, reader] of c.perfReaders) {
-    for (const s of reader.read()) out.push({ map: name, cpu: s.cpu, value: decode(btf, typeOf(name, s.data.length), s.data), size: s.data.length });
+    for (const s of reader.read()) out.push({ map: name, cpu: s.cpu, value: show(name, s.data), size: s.data.length });
   }
   return out;
 }

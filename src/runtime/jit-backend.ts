@@ -24,6 +24,8 @@ export interface JitOptions {
   poisoned?: ReadonlyMap<number, string>;
   /** Finds the maps whose lookups and updates the JIT may run inline (src/jit-wasm/inline-map.ts). */
   mapOf?: MapLookup;
+  /** Loads read 0 from a bad address (PROBE_MEM). */
+  probeMem?: boolean;
 }
 
 type V8 = { setFlagsFromString(flags: string): void };
@@ -71,8 +73,8 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
     const r = addr < 2n ** 32n ? vm.mem.regionAt(Number(addr)) : undefined;
     return r && !r.resizable ? { start: r.start, end: r.end, writable: r.writable } : undefined;
   };
-  const { tier, resolveLddw, poisoned, section, mapOf } = opts;
-  const compiled = compileProgram(valid, { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf });
+  const { tier, resolveLddw, poisoned, section, mapOf, probeMem } = opts;
+  const compiled = compileProgram(valid, { tier, helpers: vm.helpers, resolveLddw, poisoned, section, regionOf, mapOf, probeMem });
   const jit = new JitProgram(compiled, {
     mem: vm.mem,
     stackTop: vm.env.stackTop,

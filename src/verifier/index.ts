@@ -23,21 +23,7 @@ export type { Facts, MapInfo, RegionKind, VerifyOptions, VerifyStats } from './e
 export { KNOWN_TYPES, normalizeType, programType } from './program-types.js';
 export { MAX_INPUT } from './check-mem.js';
 
-/**
- * VerifyMode says what loading does with the verifier: `strict` refuses a rejected program, `warn` loads it anyway
- * and reports the rejection (the program then keeps every runtime check), `off` does not verify.
- */
-export type VerifyMode = 'strict' | 'warn' | 'off';
-
-/** VERIFY_MODES lists the modes for option parsing. */
-export const VERIFY_MODES: readonly VerifyMode[] = ['strict', 'warn', 'off'];
-
-/** parseVerifyMode checks a mode given by a user or caller (undefined gives `fallback`). */
-export function parseVerifyMode(mode: string | undefined, fallback: VerifyMode): VerifyMode {
-  if (mode === undefined) return fallback;
-  if ((VERIFY_MODES as readonly string[]).includes(mode)) return mode as VerifyMode;
-  throw new UsageError('bad-verify', `unknown verify mode "${mode}", expected one of: ${VERIFY_MODES.join(', ')}`);
-}
+export { VERIFY_MODES, parseVerifyMode, type VerifyMode } from './mode.js';
 
 /** VerifyResult is a verdict. */
 export interface VerifyResult {

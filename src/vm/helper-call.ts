@@ -119,8 +119,10 @@ export class HelperCallImpl implements HelperCall {
     };
     const saved = { R: this.R, st: this.st, p: this.p, depth: this.depth };
     try {
-      if (!runSteps(loop, p, sub, Math.max(0, loop.callbackBudget))) {
-        throw new ExecError('budget', `callback budget of instructions exhausted at pc ${sub.pc}`);
+      const budget = Math.max(0, loop.callbackBudget);
+      // runSteps stops early after a PROBE_MEM load read 0; go on until the callback exits or the budget is spent.
+      for (let prog = p; !runSteps(loop, prog, sub, budget - sub.steps); prog = sub.resume ?? prog) {
+        if (sub.steps >= budget) throw new ExecError('budget', `callback budget of instructions exhausted at pc ${sub.pc}`);
       }
     } finally {
       loop.callbackBudget -= sub.steps;

@@ -30,6 +30,8 @@ export interface ExecState {
   readonly baseDepth: number;
   readonly R: Int32Array;
   readonly frames: Int32Array;
+  /** The program to resume in when a run stopped early (a tail call may have changed it); cleared when resumed. */
+  resume?: Prepared;
   /** Program running at each depth below the current one, to return to after a tail call changed programs. */
   readonly progs: Prepared[];
   /** Tail calls taken so far by this invocation (the kernel allows 33). */
@@ -289,6 +291,9 @@ export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): b
     }
   } catch (e) {
     st.depth = depth;
+    // A PROBE_MEM load read 0: the caller resumes at the next instruction (handled out of the hot function: a try
+    // around the loop or code after it measured several times slower).
+    if (probeFault(e, p, st, pc, limit - n)) return false;
     st.pc = pc - 1;
     st.steps += limit - n - 1;
     throw locateFault(e, p, st, env);
@@ -301,8 +306,31 @@ export function runSteps(env: Env, p: Prepared, st: ExecState, limit: number): b
   } else {
     st.pc = pc;
     st.steps += limit;
+    st.resume = p;
   }
   return exited;
+}
+
+/** PROBE_LOADS are the loads a PROBE_MEM program may have fail softly. */
+const PROBE_LOADS = new Set([O.LDX_B, O.LDX_H, O.LDX_W, O.LDX_DW, O.LDXS_B, O.LDXS_H, O.LDXS_W]);
+
+/**
+ * probeFault handles a memory fault of a PROBE_MEM program at the load before `pc`: in programs whose loads go through
+ * BTF-typed kernel pointers the kernel marks them PROBE_MEM, and a bad address reads 0 instead of faulting. It zeroes
+ * the destination, leaves `st` at the next instruction and returns true; any other fault returns false.
+ */
+function probeFault(e: unknown, p: Prepared, st: ExecState, pc: number, steps: number): boolean {
+  if (e !== FAULT_MEMORY || !p.probeMem) return false;
+  const w = p.code[(pc - 1) << 2];
+  if (!PROBE_LOADS.has(w & 0xff)) return false;
+  const d = (w >>> 8) & 0xff;
+  st.R[d] = 0;
+  st.R[d + 1] = 0;
+  st.pc = pc;
+  st.steps += steps;
+  st.exited = false;
+  st.resume = p;
+  return true;
 }
 
 function pushFrame(env: Env, st: ExecState, p: Prepared, depth: number, ret: number): void {

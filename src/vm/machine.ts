@@ -14,11 +14,9 @@ import { HelperCallImpl } from './helper-call.js';
 import { setU64, toU64 } from './int64.js';
 import { FRAME_WORDS, runSteps, type Env, type ExecState } from './interpreter.js';
 import { prepare, type LddwResolver, type Prepared } from './prepare.js';
+import { DEFAULT_BUDGET, DEFAULT_MAX_CALL_DEPTH } from './limits.js';
 
-/** DEFAULT_BUDGET is the instruction budget of a run unless the caller sets one (about a second of interpretation). */
-export const DEFAULT_BUDGET = 100_000_000;
-/** DEFAULT_MAX_CALL_DEPTH is the number of call frames, as the kernel's MAX_CALL_FRAMES. */
-export const DEFAULT_MAX_CALL_DEPTH = 8;
+export { DEFAULT_BUDGET, DEFAULT_MAX_CALL_DEPTH } from './limits.js';
 const STACK_FRAME = 512;
 /** Largest countdown handed to the loop at once (a V8 small integer). */
 const CHUNK = 0x3fffffff;
@@ -91,10 +89,10 @@ export class Interpreter {
   }
 
   /** load validates and pre-decodes a program given as slots or raw bytecode. */
-  load(program: readonly Insn[] | Uint8Array, section = '', poisoned?: ReadonlyMap<number, string>): Prepared {
+  load(program: readonly Insn[] | Uint8Array, section = '', poisoned?: ReadonlyMap<number, string>, opts: { probeMem?: boolean } = {}): Prepared {
     const insns = program instanceof Uint8Array ? decodeProgram(program, section) : program;
     const valid = validateProgram(insns, section);
-    return prepare(valid, { helpers: this.helpers, resolveLddw: this.resolveLddw, section, poisoned });
+    return prepare(valid, { helpers: this.helpers, resolveLddw: this.resolveLddw, section, poisoned, probeMem: opts.probeMem });
   }
 
   /** inputRegion returns the region holding the last input buffer (to read what the program wrote there). */
@@ -163,7 +161,9 @@ export class Interpreter {
   /** step executes up to `n` instructions; it returns true once the program has exited. */
   step(p: Prepared, st: ExecState, n: number): boolean {
     try {
-      return runSteps(this.env, p, st, n);
+      const prog = st.resume ?? p;
+      st.resume = undefined;
+      return runSteps(this.env, prog, st, n);
     } finally {
       this.lastDepth = Math.max(this.lastDepth, st.maxDepth);
     }

@@ -37,6 +37,8 @@ export interface Prepared {
   readonly functions: ReadonlySet<number>;
   /** Why each poisoned slot was poisoned (failed CO-RE relocations); executing one faults with this message. */
   readonly poison: ReadonlyMap<number, string>;
+  /** Loads from a bad address read 0 instead of faulting (the kernel's PROBE_MEM, for BTF-typed tracing programs). */
+  readonly probeMem: boolean;
 }
 
 /** Code word layout. */
@@ -122,6 +124,8 @@ export interface PrepareOptions {
   section?: string;
   /** Slots to poison, with the message their execution reports (failed CO-RE relocations). */
   poisoned?: ReadonlyMap<number, string>;
+  /** Make every load a PROBE_MEM load: a bad address reads 0 (BTF-typed tracing programs). */
+  probeMem?: boolean;
 }
 
 /** prepare builds the interpreter's code for a validated program. */
@@ -148,7 +152,21 @@ export function prepare(prog: ValidProgram, opts: PrepareOptions): Prepared {
     code[at + W_HI] = ins.imm >> 31;
     code[at + W_TARGET] = jumpTarget(f, ins, pc) ?? ins.off;
     if (f.kind === 'call' && f.mode === 'kfunc') {
-      throw new NotSupportedError('kfunc', `pc ${pc}: ${formatInsn(insns, pc)}: kfunc calls are not supported`, where(pc));
+      const { def, name } = opts.helpers.kfuncAt(ins.imm);
+      if (!def) {
+        const msg = name
+          ? `pc ${pc}: ${formatInsn(insns, pc)}: kfunc ${name} is not supported by bpftime-vm`
+          : `pc ${pc}: ${formatInsn(insns, pc)}: kfunc call to BTF id ${ins.imm}: kfuncs are found by the name of an object's __ksym extern, and no extern names this id`;
+        throw new NotSupportedError('unsupported-kfunc', msg, where(pc));
+      }
+      // Kfuncs share the helpers' table and calling convention; their key cannot collide with a helper id.
+      const key = -1 - ins.imm;
+      let index = helperIndex.get(key);
+      if (index === undefined) {
+        index = helpers.push(def) - 1;
+        helperIndex.set(key, index);
+      }
+      code[at + W_IMM] = index;
     }
     if (f.kind === 'call' && f.mode === 'helper') {
       const def = opts.helpers.get(ins.imm);
@@ -181,6 +199,7 @@ export function prepare(prog: ValidProgram, opts: PrepareOptions): Prepared {
     helperSet: opts.helpers,
     functions: new Set(prog.functions),
     poison: new Map(opts.poisoned ?? []),
+    probeMem: opts.probeMem === true,
   };
 }
 

@@ -8,12 +8,15 @@
  *                      [--attach tracepoint:CATEGORY/NAME | raw_tracepoint:NAME] [--log-level N] FILE
  *
  * Maps are created in order; the N-th (from 0) is the one a `lddw` with src_reg 1 (BPF_PSEUDO_MAP_FD) or 2
- * (BPF_PSEUDO_MAP_VALUE) and imm N refers to, so the tool patches imm to the map's fd as libbpf does. `:lock` gives the
+ * (BPF_PSEUDO_MAP_VALUE) and imm N refers to, so the tool patches imm to the map's fd as libbpf does; the fds are also
+ * the program's fd_array, which src_reg 5 and 6 (BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE) index. `:lock` gives the
  * map a BTF value type that starts with a `struct bpf_spin_lock`. Programs with subprograms get BTF func_info, one
  * static function per subprogram, as clang always emits: the kernel requires it for callbacks (`lddw rN, func ...`,
- * BPF_PSEUDO_FUNC) and for tail calls from subprograms. `--priv bpf` drops every capability except CAP_BPF (and CAP_NET_ADMIN, which networking program types
- * need to load) before loading: the verifier then runs without CAP_PERFMON, so pointer leaks, reads of uninitialised
- * stack and Spectre-unsafe arithmetic are rejected as for an unprivileged user; tracing types cannot load that way.
+ * BPF_PSEUDO_FUNC) and for tail calls from subprograms.
+ *
+ * `--priv bpf` drops every capability except CAP_BPF (and CAP_NET_ADMIN, which networking program types need to
+ * load) before loading: the verifier then runs without CAP_PERFMON, so pointer leaks, reads of uninitialised stack
+ * and Spectre-unsafe arithmetic are rejected as for an unprivileged user; tracing types cannot load that way.
  * `--attach` attaches the loaded program (a tracepoint through a disabled perf event, a raw tracepoint through
  * BPF_RAW_TRACEPOINT_OPEN) and detaches it at once: the kernel checks context accesses against the tracepoint's
  * record only then.
@@ -25,8 +28,7 @@
  * messages and statistics (cheap even for a million processed instructions), 0 no log.
  *
  * Exit status: 0 accepted, 1 rejected by the kernel, 3 invalid input or setup failure (message on stderr); in batch
- * mode 0, or 3 when any line failed to set up.
- * Must run as root. Built by test/verifier-kernel.test.ts with gcc.
+ * mode 0, or 3 when any line failed to set up. Must run as root. Built by test/kernel-verify.ts with gcc.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -296,6 +298,7 @@ static int verify_one(int argc, char **argv) {
   attr.insn_cnt = count;
   attr.license = (uint64_t)(uintptr_t)o.license;
   attach_func_info(&attr, insns, count);
+  if (o.nmaps) attr.fd_array = (uint64_t)(uintptr_t)fds; /* for BPF_PSEUDO_MAP_IDX and BPF_PSEUDO_MAP_IDX_VALUE */
 
   if (o.priv_bpf) {
     uint64_t mask = 1ull << CAP_BPF;

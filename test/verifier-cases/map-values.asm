@@ -439,3 +439,59 @@ lddw %r1, map_fd 0
 call 89
 mov %r0, 0
 exit
+
+## case value-atomic-fetch-or-32
+## map hash:4:8:16
+## expect accept
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r1, 4
+lock fetch or32 [%r0+4], %r1
+out:
+mov %r0, 0
+exit
+
+## case value-atomic-32-past-end
+## map hash:4:8:16
+## expect reject
+## kernel invalid access to map value, value_size=8 off=8 size=4
+## ours
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r1, 4
+lock fetch or32 [%r0+8], %r1
+out:
+mov %r0, 0
+exit
+
+## case lookup-map-by-index
+## map array:4:8:1
+## map hash:4:8:16
+## expect accept
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_idx 1
+call 1
+jeq %r0, 0, out
+ldxdw %r1, [%r0+0]
+out:
+mov %r0, 0
+exit
+
+## case direct-value-access-by-index-past-end
+## map array:4:16:1
+## expect reject
+## kernel invalid access to map value, value_size=16 off=16 size=8
+## ours
+lddw %r1, map_idx_value 0, 8
+ldxdw %r0, [%r1+8]
+exit

@@ -219,3 +219,37 @@ call 132
 out:
 mov %r0, 0
 exit
+
+## case pointer-xchg-into-map-unprivileged
+## map hash:4:8:16
+## priv bpf
+## expect reject
+## kernel R1 leaks addr into mem
+## ours
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r1, %r10
+lock xchg [%r0+0], %r1
+out:
+mov %r0, 0
+exit
+
+## case scalar-xchg-into-map-unprivileged
+## map hash:4:8:16
+## priv bpf
+## expect accept
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r1, 3
+lock xchg [%r0+0], %r1
+out:
+mov %r0, 0
+exit

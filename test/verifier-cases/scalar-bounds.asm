@@ -1033,3 +1033,161 @@ ldxb %r1, [%r0+0]
 out:
 mov %r0, 0
 exit
+
+## case jset-does-not-bound
+## map array:4:64:1
+## expect reject
+## kernel math between map_value pointer and register with unbounded min value is not allowed
+## ours
+mov %r6, %r1
+call 7                      # get_prandom_u32: unknown 64-bit
+mov %r7, %r0
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1                      # map_lookup_elem
+jeq %r0, 0, out
+jset %r7, 0x40, out
+add %r0, %r7
+ldxb %r1, [%r0+0]
+out:
+mov %r0, 0
+exit
+
+## case jset-after-mask
+## map array:4:64:1
+## expect accept
+mov %r6, %r1
+call 7                      # get_prandom_u32: unknown 64-bit
+mov %r7, %r0
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1                      # map_lookup_elem
+jeq %r0, 0, out
+and %r7, 127
+jset %r7, 64, out
+add %r0, %r7
+ldxb %r1, [%r0+0]
+out:
+mov %r0, 0
+exit
+
+## case jeq32-constant-on-u32
+## map array:4:64:1
+## expect accept
+mov %r6, %r1
+ldxw %r7, [%r6+0]           # skb->len: unknown u32
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1                      # map_lookup_elem
+jeq %r0, 0, out
+jne32 %r7, 60, out
+add %r0, %r7
+ldxw %r1, [%r0+0]
+out:
+mov %r0, 0
+exit
+
+## case jeq32-constant-on-64bit-value
+## map array:4:64:1
+## expect reject
+## kernel makes map_value pointer be out of bounds
+## ours
+mov %r6, %r1
+call 7                      # get_prandom_u32: unknown 64-bit
+mov %r7, %r0
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1                      # map_lookup_elem
+jeq %r0, 0, out
+jne32 %r7, 60, out
+add %r0, %r7
+ldxw %r1, [%r0+0]
+out:
+mov %r0, 0
+exit
+
+## case jmp32-signed-both-on-64bit-value
+## map array:4:64:1
+## expect reject
+## kernel math between map_value pointer and register with unbounded min value is not allowed
+## ours
+mov %r6, %r1
+call 7                      # get_prandom_u32: unknown 64-bit
+mov %r7, %r0
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1                      # map_lookup_elem
+jeq %r0, 0, out
+jsgt32 %r7, 63, out
+jslt32 %r7, 0, out
+add %r0, %r7
+ldxb %r1, [%r0+0]
+out:
+mov %r0, 0
+exit
+
+## case jmp32-register-bound-on-u32
+## map array:4:64:1
+## expect accept
+mov %r6, %r1
+ldxw %r7, [%r6+0]           # skb->len: unknown u32
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1                      # map_lookup_elem
+jeq %r0, 0, out
+mov %r3, 64
+jge32 %r7, %r3, out
+add %r0, %r7
+ldxb %r1, [%r0+0]
+out:
+mov %r0, 0
+exit
+
+## case ldxsb-sign-extends
+## map array:4:64:1
+## expect reject
+## kernel R0 min value is negative
+## ours
+mov %r6, %r1
+ldxsb %r7, [%r6+0]          # low byte of skb->len, sign-extended: [-128, 127]
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1                      # map_lookup_elem
+jeq %r0, 0, out
+add %r0, %r7
+ldxb %r1, [%r0+0]
+out:
+mov %r0, 0
+exit
+
+## case ldxsb-masked
+## map array:4:64:1
+## expect accept
+mov %r6, %r1
+ldxsb %r7, [%r6+0]          # low byte of skb->len, sign-extended: [-128, 127]
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1                      # map_lookup_elem
+jeq %r0, 0, out
+and %r7, 63
+add %r0, %r7
+ldxb %r1, [%r0+0]
+out:
+mov %r0, 0
+exit

@@ -338,3 +338,52 @@ mov %r1, 1
 lock add [%r10-8], %r1
 mov %r0, 0
 exit
+
+## case stack-cmpxchg
+## priv bpf
+## expect accept
+stdw [%r10-8], 5
+mov %r0, 5
+mov %r1, 7
+lock cmpxchg [%r10-8], %r1
+ldxdw %r0, [%r10-8]
+exit
+
+## case stack-cmpxchg-r0-uninit
+## priv bpf
+## expect reject
+## kernel R0 !read_ok
+## ours
+stdw [%r10-8], 5
+mov %r1, 7
+lock cmpxchg [%r10-8], %r1
+mov %r0, 0
+exit
+
+## case stack-fetch-add-result
+## priv bpf
+## expect accept
+stdw [%r10-8], 5
+mov %r1, 1
+lock fetch add [%r10-8], %r1
+mov %r0, %r1
+exit
+
+## case stack-atomic-on-spilled-pointer-privileged
+## expect accept
+stxdw [%r10-8], %r1
+mov %r2, 1
+lock add [%r10-8], %r2
+mov %r0, 0
+exit
+
+## case stack-atomic-on-spilled-pointer-unprivileged
+## priv bpf
+## expect reject
+## kernel leaking pointer from stack off -8
+## ours
+stxdw [%r10-8], %r1
+mov %r2, 1
+lock add [%r10-8], %r2
+mov %r0, 0
+exit

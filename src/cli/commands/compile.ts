@@ -9,7 +9,7 @@ import type { Command } from '../command.js';
 import { readFile, readProgramFile } from '../input.js';
 import { loadObject, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
-import { VERIFY_OPTION, verifyModeOf } from '../verify-option.js';
+import { verifyModeOf } from '../verify-option.js';
 import { verifyProgram, verifySpec, type VerifyMode, type VerifyResult } from '../../verifier/index.js';
 
 /** checkVerdict applies the verify mode to a verdict: a strict rejection throws, a warned one is printed. */
@@ -19,53 +19,35 @@ function checkVerdict(v: VerifyResult, mode: VerifyMode, out: Output): void {
   out.note(`warning: verifier: ${v.error!.message}`);
 }
 
-export const compileCommand: Command = {
-  spec: {
-    name: 'compile',
-    summary: 'translate a program to a WebAssembly module (.wasm or .wat) with the documented host ABI',
-    args: [{ name: 'file', description: 'ELF object (clang -target bpf), .asm/.s assembly, .data file or raw bytecode' }],
-    options: [
-      { name: 'prog', kind: 'string', value: 'NAME', description: 'object: the program to compile (needed when the object has several)' },
-      { name: 'section', kind: 'string', value: 'SEC', description: 'object: compile the program of this ELF section' },
-      { name: 'emit', kind: 'string', value: 'FMT', choices: ['wasm', 'wat'], description: 'output format (default wasm)' },
-      { name: 'tier', kind: 'string', value: 'TIER', choices: ['fast', 'opt'], description: "JIT tier (default opt): fast is the direct byte emitter, opt binaryen's Relooper (docs/jit-wasm.md)" },
-      { name: 'output', short: 'o', kind: 'string', value: 'OUT', description: 'write the module to OUT (required)' },
-      VERIFY_OPTION,
-    ],
-    notes: `The module imports env.memory, one helper.NAME function per helper called, bpf.trap and bpf.refill (and
-bpf.tail_call, bpf.callx when used), and bpf.lddw_PC globals for map references; it exports bpf_main and the
-control globals. The printed manifest (JSON with -j) lists every import; docs/jit-wasm.md describes the ABI.
-Objects use the kernel helper set, raw programs the uBPF test helpers.`,
-  },
-  async run({ flags, positionals }, out) {
-    if (flags.output === undefined) throw new UsageError('bad-option', 'compile needs -o OUT');
-    const path = positionals[0];
-    const tier = (flags.tier as 'fast' | 'opt' | undefined) ?? 'opt';
-    const emit = (flags.emit as string | undefined) ?? 'wasm';
-    let exported;
-    let program: string | undefined;
-    if (isElf(readFile(path))) {
-      const { spec } = loadObject(path, {});
-      const p = pickProgram(spec.programs, flags);
-      program = p.name;
-      checkVerdict(verifySpec(p, spec.maps), verifyModeOf(flags), out);
-      exported = await exportModule(p.insns, { tier, helpers: kernelHelpers(), section: p.section, mapNames: spec.maps.map((m) => m.name), text: emit === 'wat' });
-    } else {
-      for (const f of ['prog', 'section']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
-      const file = readProgramFile(path);
-      checkVerdict(verifyProgram(file.insns, { helpers: ubpfTestHelpers(), section: file.path }), verifyModeOf(flags), out);
-      exported = await exportModule(file.insns, { tier, helpers: ubpfTestHelpers(), section: file.path, text: emit === 'wat' });
-    }
-    const body = emit === 'wat' ? exported.text! : exported.bytes;
-    writeFileSync(String(flags.output), body);
-    const m = exported.manifest;
-    if (out.json) out.data({ file: path, ...(program ? { program } : {}), output: flags.output, emit, tier, bytes: body.length, ...m });
-    else {
-      out.text(`wrote ${body.length} bytes (${emit}, tier ${tier}, ${m.insns} instructions) to ${flags.output}`);
-      out.text(`entry: ${m.entry} ${m.signature}`);
-      out.text(`imports: ${[...(m.memory ? ['env.memory'] : []), ...m.helpers.map((h) => `${h.import} (id ${h.id})`), ...m.services].join(', ')}`);
-      for (const l of m.lddw) out.text(`  ${l.import}: ${l.source}${l.map ? ` of map "${l.map}"` : ''}${l.offset ? ` + ${l.offset}` : ''} (pc ${l.pc})`);
-    }
-    return EXIT.ok;
-  },
+/** compileFile implements `compile` (declared in ../commands-list.ts). */
+export const compileFile: Command['run'] = async ({ flags, positionals }, out) => {
+  if (flags.output === undefined) throw new UsageError('bad-option', 'compile needs -o OUT');
+  const path = positionals[0];
+  const tier = (flags.tier as 'fast' | 'opt' | undefined) ?? 'opt';
+  const emit = (flags.emit as string | undefined) ?? 'wasm';
+  let exported;
+  let program: string | undefined;
+  if (isElf(readFile(path))) {
+    const { spec } = loadObject(path, {});
+    const p = pickProgram(spec.programs, flags);
+    program = p.name;
+    if (verifyModeOf(flags) !== 'off') checkVerdict(verifySpec(p, spec.maps), verifyModeOf(flags), out);
+    exported = await exportModule(p.insns, { tier, helpers: kernelHelpers(), section: p.section, mapNames: spec.maps.map((m) => m.name), text: emit === 'wat' });
+  } else {
+    for (const f of ['prog', 'section']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
+    const file = readProgramFile(path);
+    if (verifyModeOf(flags) !== 'off') checkVerdict(verifyProgram(file.insns, { helpers: ubpfTestHelpers(), section: file.path }), verifyModeOf(flags), out);
+    exported = await exportModule(file.insns, { tier, helpers: ubpfTestHelpers(), section: file.path, text: emit === 'wat' });
+  }
+  const body = emit === 'wat' ? exported.text! : exported.bytes;
+  writeFileSync(String(flags.output), body);
+  const m = exported.manifest;
+  if (out.json) out.data({ file: path, ...(program ? { program } : {}), output: flags.output, emit, tier, bytes: body.length, ...m });
+  else {
+    out.text(`wrote ${body.length} bytes (${emit}, tier ${tier}, ${m.insns} instructions) to ${flags.output}`);
+    out.text(`entry: ${m.entry} ${m.signature}`);
+    out.text(`imports: ${[...(m.memory ? ['env.memory'] : []), ...m.helpers.map((h) => `${h.import} (id ${h.id})`), ...m.services].join(', ')}`);
+    for (const l of m.lddw) out.text(`  ${l.import}: ${l.source}${l.map ? ` of map "${l.map}"` : ''}${l.offset ? ` + ${l.offset}` : ''} (pc ${l.pc})`);
+  }
+  return EXIT.ok;
 };

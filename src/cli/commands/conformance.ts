@@ -4,17 +4,24 @@ import { basename, join } from 'node:path';
 import { parseConformanceFile } from '../../../conformance/reader.js';
 import { resultLine, runTest, summarize, summaryLine, type TestResult } from '../../../conformance/runner.js';
 import { UsageError } from '../../errors.js';
-import { BACKENDS, prepareBackend } from '../../runtime/backends.js';
+import { prepareBackend } from '../../runtime/backends.js';
 import { DEFAULT_GROUPS, GROUPS, type CpuVersion, type GroupName } from '../../isa/index.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../output.js';
 
-function listFiles(paths: string[]): string[] {
-  const files: string[] = [];
+/** dataFiles lists the .data files under `dir`, in subdirectories too, sorted, as paths relative to `dir`. */
+function dataFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.data') && statSync(join(dir, f)).isFile())
+    .sort();
+}
+
+/** listFiles expands the command's paths into test files, each with the name its results are reported under. */
+function listFiles(paths: string[]): { path: string; name: string }[] {
+  const files: { path: string; name: string }[] = [];
   for (const p of paths) {
-    if (statSync(p).isDirectory()) {
-      files.push(...readdirSync(p).filter((f) => f.endsWith('.data')).sort().map((f) => join(p, f)));
-    } else files.push(p);
+    if (statSync(p).isDirectory()) files.push(...dataFiles(p).map((f) => ({ path: join(p, f), name: f })));
+    else files.push({ path: p, name: basename(p) });
   }
   if (files.length === 0) throw new UsageError('no-tests', `no .data files in ${paths.join(', ')}`);
   return files;
@@ -42,47 +49,28 @@ function regex(v: unknown, what: string): RegExp | undefined {
   }
 }
 
-export const conformanceCommand: Command = {
-  spec: {
-    name: 'conformance',
-    summary: 'run bpf_conformance .data files and grade them like the official runner',
-    args: [{ name: 'path', description: 'directories of .data files, or files', variadic: true }],
-    options: [
-      { name: 'cpu-version', kind: 'string', value: 'VER', choices: ['v1', 'v2', 'v3', 'v4'], description: 'ISA version: skip tests needing a newer one (default v4)' },
-      { name: 'include-groups', kind: 'string', value: 'G[,G]', repeatable: true, description: 'enable groups beyond the defaults (callx, packet)' },
-      { name: 'exclude-groups', kind: 'string', value: 'G[,G]', repeatable: true, description: 'disable groups (base32, base64, atomic32, atomic64, divmul32, divmul64)' },
-      { name: 'include', kind: 'string', value: 'REGEX', description: 'run only files whose name matches' },
-      { name: 'exclude', kind: 'string', value: 'REGEX', description: 'skip files whose name matches' },
-      { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend (default interp)' },
-      { name: 'budget', kind: 'number', value: 'N', description: 'instruction budget per test (default 100000000)' },
-      { name: 'quiet', short: 'q', kind: 'boolean', description: 'print only failures and the summary' },
-    ],
-    notes: `Default groups: base32, base64, atomic32, atomic64, divmul32, divmul64 (as the official runner).
-A comment "# bpftime-vm: budget N" or "# bpftime-vm: max-call-depth N" before the first section of a file sets
-that option for the file. Exit code 1 when any test fails.`,
-  },
-  async run({ flags, positionals }, out) {
-    await prepareBackend(flags.backend as string | undefined);
-    const groups = (DEFAULT_GROUPS | groupMask(flags['include-groups'])) & ~groupMask(flags['exclude-groups']);
-    const cpuVersion = Number(String(flags['cpu-version'] ?? 'v4').slice(1)) as CpuVersion;
-    const opts = {
-      backend: flags.backend as string | undefined,
-      cpuVersion,
-      groups,
-      include: regex(flags.include, '--include'),
-      exclude: regex(flags.exclude, '--exclude'),
-      budget: flags.budget as number | undefined,
-    };
-    const results: TestResult[] = [];
-    for (const f of listFiles(positionals)) {
-      const r = runTest(parseConformanceFile(basename(f), readFileSync(f, 'utf8')), opts);
-      results.push(r);
-      if (!out.json && (!flags.quiet || r.status === 'FAIL')) out.text(resultLine(r));
-    }
-    const summary = summarize(results);
-    if (out.json) {
-      out.data({ backend: opts.backend ?? 'interp', cpu_version: `v${cpuVersion}`, groups, ...summary, results });
-    } else out.text(summaryLine(summary));
-    return summary.failed ? EXIT.failure : EXIT.ok;
-  },
+/** runConformance implements `conformance` (declared in ../commands-list.ts). */
+export const runConformance: Command['run'] = async ({ flags, positionals }, out) => {
+  await prepareBackend(flags.backend as string | undefined);
+  const groups = (DEFAULT_GROUPS | groupMask(flags['include-groups'])) & ~groupMask(flags['exclude-groups']);
+  const cpuVersion = Number(String(flags['cpu-version'] ?? 'v4').slice(1)) as CpuVersion;
+  const opts = {
+    backend: flags.backend as string | undefined,
+    cpuVersion,
+    groups,
+    include: regex(flags.include, '--include'),
+    exclude: regex(flags.exclude, '--exclude'),
+    budget: flags.budget as number | undefined,
+  };
+  const results: TestResult[] = [];
+  for (const f of listFiles(positionals)) {
+    const r = runTest(parseConformanceFile(f.name, readFileSync(f.path, 'utf8')), opts);
+    results.push(r);
+    if (!out.json && (!flags.quiet || r.status === 'FAIL')) out.text(resultLine(r));
+  }
+  const summary = summarize(results);
+  if (out.json) {
+    out.data({ backend: opts.backend ?? 'interp', cpu_version: `v${cpuVersion}`, groups, ...summary, results });
+  } else out.text(summaryLine(summary));
+  return summary.failed ? EXIT.failure : EXIT.ok;
 };

@@ -10,55 +10,56 @@ import { drainRecords, dumpMap, type MapDump, type OutputRecord } from '../../ru
 import type { TraceStep } from '../../vm/index.js';
 import type { Parsed } from '../args.js';
 import { readBytesArg } from '../input.js';
-import { loadObject, pickProgram } from '../object.js';
+import { mapLines, mapsJson } from '../maps-text.js';
+import { loadObject, objectOptionsOf, pickProgram, recordTypes } from '../object.js';
+import { applyCgroups } from '../cgroups.js';
+import { CgroupArrayMap } from '../../helpers/maps/index.js';
 import { verifyModeOf } from '../verify-option.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+
+/** integer reads a decimal or hex integer that fits in 64 bits, signed or unsigned, as its 64-bit pattern. */
 function integer(text: string, what: string): bigint {
   const t = text.trim();
   if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(t)) throw new UsageError('bad-option', `${what}: "${text}" is not an integer`);
   const neg = t.startsWith('-');
-  const v = BigInt(neg ? t.slice(1) : t);
-  return BigInt.asUintN(64, neg ? -v : v);
+  const v = neg ? -BigInt(t.slice(1)) : BigInt(t);
+  if (v > U64_MAX || v < I64_MIN) throw new UsageError('bad-option', `${what}: ${text} does not fit in 64 bits`);
+  return BigInt.asUintN(64, v);
 }
 
-const list = (v: unknown): string[] => ((v as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+/** list splits a repeatable comma-separated option into its items; an empty item (`1,,2`, `1,`) is a usage error. */
+export function list(v: unknown, what: string): string[] {
+  const given = (v as string[] | undefined) ?? [];
+  const items = given.flatMap((s) => s.split(',')).map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UsageError('bad-option', `${what}: empty value in "${given.join(',')}"`);
+  return items;
+}
 
-function hostOptions(flags: Parsed['flags']): HostOptions {
+/** hostOptions reads `--host K=V` options. */
+export function hostOptions(flags: Parsed['flags']): HostOptions {
   const host: Record<string, unknown> = {};
-  for (const kv of list(flags.host)) {
+  for (const kv of list(flags.host, '--host')) {
     const [k, v] = kv.split('=');
     if (v === undefined) throw new UsageError('bad-option', `--host expects KEY=VALUE, got "${kv}"`);
     if (k === 'comm') host.comm = v;
+    else if (k === 'cgroup') host.cgroup = v;
+    else if (k === 'netns_cookie') {
+      const cookie = integer(v, '--host netns_cookie');
+      host.netnsCookie = () => cookie;
+    }
     else if (['pid', 'tgid', 'uid', 'gid', 'cpu', 'ncpus', 'numa'].includes(k)) host[k === 'numa' ? 'numaNode' : k] = Number(integer(v, `--host ${k}`));
     else if (k === 'time') {
       const ns = integer(v, '--host time');
       host.monotonicNs = host.bootNs = host.coarseNs = host.taiNs = () => ns;
-    } else throw new UsageError('bad-option', `--host: unknown key "${k}" (pid, tgid, uid, gid, comm, cpu, ncpus, numa, time)`);
+    } else throw new UsageError('bad-option', `--host: unknown key "${k}" (pid, tgid, uid, gid, comm, cpu, ncpus, numa, time, cgroup, netns_cookie)`);
   }
   if (host.pid !== undefined && host.tgid === undefined) host.tgid = host.pid;
   return host as HostOptions;
-}
-
-/** Output maps: their data is shown as records, not elements. */
-const OUTPUT_TYPES = new Set(['ringbuf', 'perf_event_array']);
-
-/** Maps of references: their elements are programs or inner maps, shown by name. */
-const REFERENCE_TYPES = new Set(['prog_array', 'array_of_maps', 'hash_of_maps']);
-
-/** references prints what a program array or map of maps holds: `6 -> handle_tcp, 17 -> handle_udp`. */
-function references(d: MapDump): string {
-  const name = (v: unknown) => (v as { program?: string; map?: string }).program ?? (v as { map?: string }).map;
-  return d.entries.map((e) => `${JSON.stringify(e.key)} -> ${name(e.value)}`).join(', ') || 'empty';
-}
-
-/** flatten shows a global-data section as its variables: {"x": 1} rather than {".data": [{"x": 1}]}. */
-function flatten(d: MapDump): unknown {
-  const v = d.entries[0]?.value as Record<string, unknown> | undefined;
-  const vars = v && typeof v === 'object' && !Array.isArray(v) ? v[d.name] : undefined;
-  return Array.isArray(vars) ? Object.assign({}, ...vars) : v;
 }
 
 function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: number, records: OutputRecord[], dumps: MapDump[], ms: number): void {
@@ -69,35 +70,47 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
   if (records.length) {
     out.text(['records:', ...records.map((r) => `  ${r.map}${r.cpu !== undefined ? ` cpu ${r.cpu}` : ''}: ${JSON.stringify(r.value)}`)].join('\n'));
   }
-  const lines = ['maps:'];
-  for (const d of dumps) {
-    const map = c.maps.get(d.name)!;
-    if (map.spec.origin !== 'maps') lines.push(`  ${d.name}: ${JSON.stringify(flatten(d))}`);
-    else if (REFERENCE_TYPES.has(d.type)) lines.push(`  ${d.name} (${d.type}): ${references(d)}`);
-    else if (OUTPUT_TYPES.has(d.type)) continue;
-    else if (d.entries.length === 0) lines.push(`  ${d.name} (${d.type}): empty`);
-    else lines.push(`  ${d.name} (${d.type}):`, ...d.entries.map((e) => `    ${JSON.stringify(e.key)}: ${JSON.stringify(e.value)}`));
-  }
-  if (lines.length > 1) out.text(lines.join('\n'));
+  const lines = collectionMapLines(c, dumps);
+  if (lines.length) out.text(lines.join('\n'));
 }
+
+const declaredIn = (c: Collection) => (name: string): boolean => c.maps.get(name)!.spec.origin === 'maps';
+
+/** collectionMapLines prints a collection's maps at the end of a run (cgroup arrays as their slots). */
+export function collectionMapLines(c: Collection, dumps: MapDump[]): string[] {
+  return mapLines(dumps, declaredIn(c), (name) => {
+    const map = c.maps.get(name);
+    if (!(map instanceof CgroupArrayMap)) return undefined;
+    const slots = map.cgroups().map((s) => `${s.index} -> cgroup ${s.cgroup.id}${s.cgroup.path ? ` (${s.cgroup.path})` : ''}`);
+    return slots.join(', ') || 'empty';
+  });
+}
+
+/** collectionMapsJson is the maps part of `--json` output. */
+export const collectionMapsJson = (c: Collection, dumps: MapDump[]): Record<string, unknown> => mapsJson(dumps, declaredIn(c));
 
 /** runObject implements `run` for ELF objects. */
 export async function runObject(path: string, flags: Parsed['flags'], out: Output): Promise<number> {
-  const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
-  const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
-  await prepareBackend(flags.backend as string | undefined);
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: repeat, verify: verifyModeOf(flags) });
-  for (const [name, w] of c.warnings) if (name === pickProgram(spec.programs, flags).name) out.note(`warning: verifier: ${w.message}`);
-  const p = c.program(pickProgram(spec.programs, flags).name);
-  if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
+  const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
+  // Every option is checked before anything is compiled.
+  const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
   const input = {
     ctx: flags.ctx !== undefined ? readBytesArg(String(flags.ctx), '--ctx') : undefined,
     data: flags.mem !== undefined ? readBytesArg(String(flags.mem), '--mem') : undefined,
-    args: list(flags.args).map((a) => integer(a, '--args')),
+    args: list(flags.args, '--args').map((a) => integer(a, '--args')),
     ret: flags.ret !== undefined ? integer(String(flags.ret), '--ret') : undefined,
     syscall: flags.syscall !== undefined ? BigInt(flags.syscall as number) : undefined,
     budget: flags.budget as number | undefined,
   };
+  const host = hostOptions(flags);
+  const name = pickProgram(spec.programs, flags).name;
+  const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
+  await prepareBackend(flags.backend as string | undefined);
+  const c = new Collection(spec, { backend: flags.backend as string | undefined, host, targetBtf, expectedRuns: repeat, verify: verifyModeOf(flags) });
+  for (const [prog, w] of c.warnings) if (prog === name) out.note(`warning: verifier: ${w.message}`);
+  applyCgroups(c, flags.cgroup as string[] | undefined);
+  const p = c.program(name);
+  if (flags.trace && p.backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${p.backend}`);
   const trace: object[] = [];
   const onStep = flags.trace
     ? (s: TraceStep) => {
@@ -110,7 +123,6 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
   const t0 = performance.now();
   for (let k = 1; k < repeat; k++) result = p.run(input);
   const ms = repeat > 1 ? (performance.now() - t0) / (repeat - 1) : NaN;
-  const types = new Map(list(flags['record-type']).map((kv) => kv.split('=') as [string, string]));
   const records = drainRecords(c, spec.btf, types);
   const dumps = [...c.maps.values()].map((m) => dumpMap(m, spec.btf, c.host.ncpus));
   if (out.json) {
@@ -127,7 +139,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)) }),
       trace_printk: c.host.trace,
       records,
-      maps: Object.fromEntries(dumps.map((d) => [d.name, c.maps.get(d.name)!.spec.origin === 'maps' ? d.entries : flatten(d)])),
+      maps: collectionMapsJson(c, dumps),
       signals: result.signals,
       ...(result.overrideReturn !== undefined ? { override_return: hex(result.overrideReturn) } : {}),
       ...(flags.trace ? { trace } : {}),

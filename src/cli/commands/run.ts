@@ -1,5 +1,5 @@
 /** `bpftime-vm run FILE`: run one program and print r0 (and, with --trace, every executed instruction). */
-import { BACKENDS, loadRaw, prepareBackend, type LoadedProgram } from '../../runtime/backends.js';
+import { loadRaw, prepareBackend, type LoadedProgram } from '../../runtime/backends.js';
 import { ubpfTestHelpers } from '../../helpers/ubpf-test.js';
 import { Interpreter, traceRun, DEFAULT_BUDGET, type TraceStep } from '../../vm/index.js';
 import type { Command } from '../command.js';
@@ -7,9 +7,10 @@ import { readBytesArg, readFile, readProgramFile, type ProgramFile } from '../in
 import { isElf } from '../../loader/elf.js';
 import { UsageError } from '../../errors.js';
 import { runObject } from './run-object.js';
-import { EXIT, type Output } from '../output.js';
-import { VERIFY_OPTION, verifyModeOf } from '../verify-option.js';
+import { runEvents } from './run-events.js';
+import { verifyModeOf } from '../verify-option.js';
 import { verifyProgram, type VerifyMode } from '../../verifier/index.js';
+import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 const signed = (v: bigint): string => BigInt.asIntN(64, v).toString();
@@ -48,92 +49,64 @@ function runTraced(file: ProgramFile, input: Uint8Array | undefined, budget: num
   return { result, steps };
 }
 
-export const runCommand: Command = {
-  spec: {
-    name: 'run',
-    summary: 'run a program (.data, .asm, raw bytecode) and print r0',
-    args: [{ name: 'file', description: 'conformance .data file, .asm/.s assembly, or raw bytecode (binary or hex text)' }],
-    options: [
-      { name: 'mem', kind: 'string', value: 'FILE|HEX', description: 'input memory (raw programs: r1 points to it, r2 holds its length; objects: the packet)' },
-      { name: 'prog', kind: 'string', value: 'NAME', description: 'object: the program to run (needed when the object has several)' },
-      { name: 'section', kind: 'string', value: 'SEC', description: 'object: run the program of this ELF section' },
-      { name: 'args', kind: 'string', value: 'A,B,...', repeatable: true, description: 'object: function or syscall arguments (pt_regs argument registers, u64 array, tracepoint args)' },
-      { name: 'ret', kind: 'string', value: 'V', description: 'object: return value of the probed function or syscall (uretprobe, fexit, sys_exit)' },
-      { name: 'syscall', kind: 'number', value: 'NR', description: 'object: syscall number of a syscall tracepoint context' },
-      { name: 'ctx', kind: 'string', value: 'FILE|HEX', description: 'object: raw context bytes instead of building them from --args' },
-      { name: 'btf', kind: 'string', value: 'FILE', description: `object: target BTF for CO-RE (ELF with .BTF or raw BTF; default ${'/sys/kernel/btf/vmlinux'})` },
-      { name: 'kconfig', kind: 'string', value: 'FILE', description: 'object: kernel .config for __kconfig externs (default /boot/config-$(uname -r))' },
-      { name: 'host', kind: 'string', value: 'K=V', repeatable: true, description: 'object: override pid, tgid, uid, gid, comm, cpu, ncpus, numa or time (ns) seen by helpers' },
-      { name: 'record-type', kind: 'string', value: 'MAP=STRUCT', repeatable: true, description: 'object: decode records of a ring/perf buffer map as this BTF struct' },
-      { name: 'backend', kind: 'string', value: 'NAME', choices: BACKENDS, description: 'execution backend: interp, wasm-fast, wasm-opt, or auto (picks by size and --repeat; --json shows the pick)' },
-      { name: 'budget', kind: 'number', value: 'N', description: `instruction budget, 0 for none (default ${DEFAULT_BUDGET})` },
-      { name: 'repeat', kind: 'number', value: 'N', description: 'run N times and report the mean time per run (objects: maps keep their state)' },
-      { name: 'trace', kind: 'boolean', description: 'print every executed instruction with the registers it changed' },
-      VERIFY_OPTION,
-    ],
-    notes: `FILE may be an ELF object (clang -target bpf): it runs with the kernel helpers, maps and a context for its
-program type, and prints r0, trace_printk output, ring/perf buffer records and the final map contents.
-A .data file supplies its own memory and expected result; run reports a mismatch with exit code 1.
-Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 sqrti, 4 strcmp_ext, 5 unwind).`,
-  },
-  async run({ flags, positionals }, out) {
-    if (isElf(readFile(positionals[0]))) return runObject(positionals[0], flags, out);
-    for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type']) {
-      if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
-    }
-    const file = readProgramFile(positionals[0]);
-    const input = flags.mem !== undefined ? readBytesArg(String(flags.mem), '--mem') : file.test?.mem;
-    const budget = (flags.budget as number | undefined) ?? DEFAULT_BUDGET;
-    const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
-    const choice = (flags.backend as string | undefined) ?? 'interp';
-    let backend: string = choice;
-    let compileMs: number | undefined;
-    const runInput = input && input.length ? input : undefined;
-    let r0: bigint;
-    let steps: number;
-    let traced: object[] | undefined;
-    let ms: number;
-    if (flags.trace) {
-      const { result, steps: s } = runTraced(file, runInput, budget, out, backend, verifyModeOf(flags));
-      ms = NaN;
-      ({ r0, steps } = result);
-      traced = s;
-    } else {
-      await prepareBackend(choice);
-      const prog: LoadedProgram = loadRaw(file.insns, {
-        backend: choice, helpers: ubpfTestHelpers(), section: file.path, expectedRuns: repeat,
-        verify: verifyModeOf(flags), onWarning: (e) => out.note(`warning: verifier: ${e.message}`),
-      });
-      let result = prog.run({ input: runInput, budget });
-      const t0 = performance.now();
-      for (let k = 1; k < repeat; k++) result = prog.run({ input: runInput, budget });
-      ms = repeat > 1 ? (performance.now() - t0) / (repeat - 1) : NaN;
-      // Read after the runs: `auto` may have moved the program to a JIT tier on the way.
-      backend = prog.backend;
-      compileMs = prog.compileStats.ms;
-      ({ r0, steps } = result);
-    }
-    const expected = flags.mem === undefined ? file.test?.result : undefined;
-    const match = expected === undefined ? undefined : expected === r0;
-    if (out.json) {
-      out.data({
-        file: file.path,
-        format: file.format,
-        backend: flags.trace ? 'interp' : backend,
-        ...(compileMs !== undefined ? { compile_ms: Number(compileMs.toFixed(3)) } : {}),
-        r0: hex(r0),
-        r0_signed: signed(r0),
-        steps,
-        ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)), minsn_per_s: Number((steps / ms / 1000).toFixed(1)) }),
-        ...(expected !== undefined ? { expected: hex(expected), match } : {}),
-        ...(traced ? { trace: traced } : {}),
-      });
-    } else {
-      out.text(`r0 = ${hex(r0)} (${signed(r0)})`);
-      if (!Number.isNaN(ms)) out.text(`${steps} instructions, ${ms.toFixed(4)} ms per run, ${(steps / ms / 1000).toFixed(1)} M insn/s`);
-      if (flags.backend !== undefined && compileMs !== undefined) out.text(`backend ${backend}, compiled in ${compileMs.toFixed(2)} ms`);
-      if (match === false) out.note(`mismatch: ${file.path} expects r0 = ${hex(expected!)}`);
-    }
-    return match === false ? EXIT.failure : EXIT.ok;
-  },
+/** runFile implements `run` (declared in ../commands-list.ts). */
+export const runFile: Command['run'] = async ({ flags, positionals }, out) => {
+  if (isElf(readFile(positionals[0]))) return flags.events !== undefined ? runEvents(positionals[0], flags, out) : runObject(positionals[0], flags, out);
+  for (const f of ['prog', 'section', 'args', 'ret', 'syscall', 'ctx', 'btf', 'kconfig', 'host', 'record-type', 'set', 'map-size', 'map-value-size', 'type', 'events', 'cgroup']) {
+    if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
+  }
+  const file = readProgramFile(positionals[0]);
+  const input = flags.mem !== undefined ? readBytesArg(String(flags.mem), '--mem') : file.test?.mem;
+  const budget = (flags.budget as number | undefined) ?? DEFAULT_BUDGET;
+  const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
+  const choice = (flags.backend as string | undefined) ?? 'interp';
+  let backend: string = choice;
+  let compileMs: number | undefined;
+  const runInput = input && input.length ? input : undefined;
+  let r0: bigint;
+  let steps: number;
+  let traced: object[] | undefined;
+  let ms: number;
+  if (flags.trace) {
+    const { result, steps: s } = runTraced(file, runInput, budget, out, backend, verifyModeOf(flags));
+    ms = NaN;
+    ({ r0, steps } = result);
+    traced = s;
+  } else {
+    await prepareBackend(choice);
+    const prog: LoadedProgram = loadRaw(file.insns, {
+      backend: choice, helpers: ubpfTestHelpers(), section: file.path, expectedRuns: repeat,
+      verify: verifyModeOf(flags), onWarning: (e) => out.note(`warning: verifier: ${e.message}`),
+    });
+    let result = prog.run({ input: runInput, budget });
+    const t0 = performance.now();
+    for (let k = 1; k < repeat; k++) result = prog.run({ input: runInput, budget });
+    ms = repeat > 1 ? (performance.now() - t0) / (repeat - 1) : NaN;
+    // Read after the runs: `auto` may have moved the program to a JIT tier on the way.
+    backend = prog.backend;
+    compileMs = prog.compileStats.ms;
+    ({ r0, steps } = result);
+  }
+  const expected = flags.mem === undefined ? file.test?.result : undefined;
+  const match = expected === undefined ? undefined : expected === r0;
+  if (out.json) {
+    out.data({
+      file: file.path,
+      format: file.format,
+      backend: flags.trace ? 'interp' : backend,
+      ...(compileMs !== undefined ? { compile_ms: Number(compileMs.toFixed(3)) } : {}),
+      r0: hex(r0),
+      r0_signed: signed(r0),
+      steps,
+      ...(Number.isNaN(ms) ? {} : { ms_per_run: Number(ms.toFixed(6)), minsn_per_s: Number((steps / ms / 1000).toFixed(1)) }),
+      ...(expected !== undefined ? { expected: hex(expected), match } : {}),
+      ...(traced ? { trace: traced } : {}),
+    });
+  } else {
+    out.text(`r0 = ${hex(r0)} (${signed(r0)})`);
+    if (!Number.isNaN(ms)) out.text(`${steps} instructions, ${ms.toFixed(4)} ms per run, ${(steps / ms / 1000).toFixed(1)} M insn/s`);
+    if (flags.backend !== undefined && compileMs !== undefined) out.text(`backend ${backend}, compiled in ${compileMs.toFixed(2)} ms`);
+    if (match === false) out.note(`mismatch: ${file.path} expects r0 = ${hex(expected!)}`);
+  }
+  return match === false ? EXIT.failure : EXIT.ok;
 };

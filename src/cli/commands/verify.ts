@@ -2,7 +2,7 @@
 import { UsageError, type VerifierError } from '../../errors.js';
 import { MAP_TYPES } from '../../loader/spec.js';
 import { isElf } from '../../loader/elf.js';
-import { KNOWN_TYPES, verifyProgram, verifySpec, type MapInfo, type VerifyResult } from '../../verifier/index.js';
+import { verifyProgram, verifySpec, type MapInfo, type VerifyResult } from '../../verifier/index.js';
 import type { Command } from '../command.js';
 import { readFile, readProgramFile } from '../input.js';
 import { loadObject, pickProgram } from '../object.js';
@@ -68,44 +68,24 @@ function print(out: Output, file: string, verdicts: Verdict[], verbose: boolean)
   }
 }
 
-export const verifyCommand: Command = {
-  spec: {
-    name: 'verify',
-    summary: 'verify programs statically (types, bounds, helpers, references, termination) and print the verdict',
-    args: [{ name: 'file', description: 'ELF object (clang -target bpf), .asm/.s assembly, .data file or raw bytecode' }],
-    options: [
-      { name: 'prog', kind: 'string', value: 'NAME', description: 'object: verify only this program (default: every program)' },
-      { name: 'section', kind: 'string', value: 'SEC', description: 'object: verify only the program of this ELF section' },
-      { name: 'type', kind: 'string', value: 'TYPE', description: `program type of raw input: ${KNOWN_TYPES.join(', ')}, or a libbpf section name (default raw: r1 = input memory, r2 = its length)` },
-      { name: 'map', kind: 'string', value: 'TYPE:KEY:VALUE:ENTRIES', repeatable: true, description: 'raw input: declare the next map (lddw map_fd N refers to the N-th, from 0), e.g. hash:4:8:1024' },
-      { name: 'privileged', kind: 'boolean', description: 'allow pointers to leak into maps, the context, packets and r0 (the kernel\'s CAP_PERFMON mode)' },
-      { name: 'verbose', short: 'v', kind: 'boolean', description: 'print the per-instruction state log and the statistics' },
-      { name: 'btf', kind: 'string', value: 'FILE', description: 'object: target BTF for CO-RE (default /sys/kernel/btf/vmlinux)' },
-      { name: 'kconfig', kind: 'string', value: 'FILE', description: 'object: kernel .config for __kconfig externs' },
-    ],
-    notes: `Exit codes: 0 when every program is accepted, 1 when one is rejected, 3 for input that is not a program.
-A rejection names the rule, the pc and instruction, the registers involved, the branch decisions on the way and,
-for objects with BTF line info, the C source line. Raw programs follow the conformance contract: r1 points to the
-input memory and r2 holds its length, so input accesses must be proved against r2 (or r1 + r2, its end).`,
-  },
-  async run({ flags, positionals }, out) {
-    const path = positionals[0];
-    const verbose = flags.verbose === true;
-    const privileged = flags.privileged === true;
-    const verdicts: Verdict[] = [];
-    if (isElf(readFile(path))) {
-      for (const f of ['type', 'map']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to raw programs only (an object's sections and maps give them)`);
-      const { spec } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
-      const progs = flags.prog !== undefined || flags.section !== undefined ? [pickProgram(spec.programs, flags)] : spec.programs;
-      for (const p of progs) verdicts.push({ name: p.name, section: p.section, type: p.type, result: verifySpec(p, spec.maps, { log: verbose, privileged }) });
-    } else {
-      for (const f of ['prog', 'section', 'btf', 'kconfig']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
-      const file = readProgramFile(path);
-      const maps = ((flags.map as string[] | undefined) ?? []).map(parseMapOption);
-      const type = (flags.type as string | undefined) ?? 'raw';
-      verdicts.push({ name: file.path, type, result: verifyProgram(file.insns, { type, maps, log: verbose, privileged, section: file.path }) });
-    }
-    print(out, path, verdicts, verbose);
-    return verdicts.every((v) => v.result.ok) ? EXIT.ok : EXIT.failure;
-  },
+/** verifyFile implements `verify` (declared in ../commands-list.ts). */
+export const verifyFile: Command['run'] = async ({ flags, positionals }, out) => {
+  const path = positionals[0];
+  const verbose = flags.verbose === true;
+  const privileged = flags.privileged === true;
+  const verdicts: Verdict[] = [];
+  if (isElf(readFile(path))) {
+    for (const f of ['type', 'map']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to raw programs only (an object's sections and maps give them)`);
+    const { spec } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
+    const progs = flags.prog !== undefined || flags.section !== undefined ? [pickProgram(spec.programs, flags)] : spec.programs;
+    for (const p of progs) verdicts.push({ name: p.name, section: p.section, type: p.type, result: verifySpec(p, spec.maps, { log: verbose, privileged }) });
+  } else {
+    for (const f of ['prog', 'section', 'btf', 'kconfig']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
+    const file = readProgramFile(path);
+    const maps = ((flags.map as string[] | undefined) ?? []).map(parseMapOption);
+    const type = (flags.type as string | undefined) ?? 'raw';
+    verdicts.push({ name: file.path, type, result: verifyProgram(file.insns, { type, maps, log: verbose, privileged, section: file.path }) });
+  }
+  print(out, path, verdicts, verbose);
+  return verdicts.every((v) => v.result.ok) ? EXIT.ok : EXIT.failure;
 };

@@ -6,6 +6,7 @@ import { MapType, type MapSpec } from '../../loader/spec.js';
 import { ArrayMap } from './array-map.js';
 import type { BaseMap } from './base-map.js';
 import { StackTraceMap } from './stack-trace.js';
+import { CgroupArrayMap } from './cgroup-array.js';
 import { BloomFilterMap } from './bloom-filter.js';
 import { HashMap } from './hash-map.js';
 import { LpmTrieMap } from './lpm-trie.js';
@@ -62,6 +63,8 @@ function construct(spec: MapSpec, ctx: MapContext, handle: number, id: number, t
       return new BloomFilterMap(spec, ctx, handle, id);
     case MapType.stack_trace:
       return new StackTraceMap(spec, ctx, handle, id);
+    case MapType.cgroup_array:
+      return new CgroupArrayMap(spec, ctx, handle, id);
     default:
       // validateSpec has rejected every other type.
       throw new Error(`unreachable: map type ${spec.type}`);

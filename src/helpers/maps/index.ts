@@ -6,6 +6,7 @@
  */
 export { ArrayMap } from './array-map.js';
 export { BaseMap } from './base-map.js';
+export { CgroupArrayMap, type CgroupRef } from './cgroup-array.js';
 export { BloomFilterMap, bloomBits, bloomHashes } from './bloom-filter.js';
 export { CreateFlag, RingbufFlag, RingbufHeader, RingbufQuery, BPF_F_CURRENT_CPU } from './constants.js';
 export { createMap } from './create.js';

@@ -34,14 +34,57 @@ export interface PerfReaderOptions {
   pageCount?: number;
 }
 
+/**
+ * PerfCounter is a counting perf event user space put at a slot (a hardware or software counter opened with
+ * perf_event_open): what bpf_perf_event_read and bpf_perf_event_read_value read. `value` may be a function, read on
+ * each call; `cpu` is the CPU a per-CPU event counts on (reading it from another is -EINVAL, as in the kernel).
+ */
+export interface PerfCounter {
+  value: bigint | (() => bigint);
+  enabled?: bigint;
+  running?: bigint;
+  cpu?: number;
+}
+
+/** CounterReading is a counter's value with its enabled and running times, or a negated errno. */
+export type CounterReading = { counter: bigint; enabled: bigint; running: bigint } | number;
+
 /** PerfEventArrayMap is a perf_event_array map. */
 export class PerfEventArrayMap extends BaseMap {
   private readonly buffers: (PerfBuffer | undefined)[];
+  private readonly counters: (PerfCounter | undefined)[];
   private seq = 0;
 
   constructor(spec: MapSpec, ctx: MapContext, handle: number, id: number) {
     super(spec, ctx, handle, id);
     this.buffers = new Array<PerfBuffer | undefined>(spec.maxEntries).fill(undefined);
+    this.counters = new Array<PerfCounter | undefined>(spec.maxEntries).fill(undefined);
+  }
+
+  /** setCounter puts a counting event at `index` (undefined removes it). Throws MapError E2BIG out of range. */
+  setCounter(index: number, counter: PerfCounter | undefined): void {
+    if (!(Number.isInteger(index) && index >= 0 && index < this.spec.maxEntries)) throw this.error(Errno.E2BIG, `index ${index} is out of range`);
+    this.counters[index] = counter;
+  }
+
+  /**
+   * readCounter is the kernel's get_map_perf_counter + perf_event_read_local: flags' low 32 bits select the index
+   * (BPF_F_CURRENT_CPU: the running CPU) and other bits are -EINVAL; out of range -E2BIG, an empty slot -ENOENT, an
+   * event of another CPU -EINVAL. A slot holding an output buffer (a BPF output event) counts nothing: 0.
+   */
+  readCounter(flags: bigint): CounterReading {
+    if (flags < 0n || flags > BigInt(BPF_F_INDEX_MASK)) return -Errno.EINVAL;
+    const cpu = this.ctx.currentCpu();
+    const index = Number(flags) === BPF_F_CURRENT_CPU ? cpu : Number(flags);
+    if (index >= this.spec.maxEntries) return -Errno.E2BIG;
+    const c = this.counters[index];
+    if (c) {
+      if (c.cpu !== undefined && c.cpu !== cpu) return -Errno.EINVAL;
+      return { counter: typeof c.value === 'function' ? c.value() : c.value, enabled: c.enabled ?? 0n, running: c.running ?? 0n };
+    }
+    const buf = this.buffers[index];
+    if (!buf) return -Errno.ENOENT;
+    return buf.cpu === cpu ? { counter: 0n, enabled: 0n, running: 0n } : -Errno.EINVAL;
   }
 
   /**
@@ -96,8 +139,9 @@ export class PerfEventArrayMap extends BaseMap {
     this.checkKey(key);
     const index = readU32Key(key);
     if (index >= this.spec.maxEntries) throw this.error(Errno.E2BIG, `delete: index ${index} is out of range`);
-    if (this.buffers[index] === undefined) throw this.error(Errno.ENOENT, 'delete: no such element');
+    if (this.buffers[index] === undefined && this.counters[index] === undefined) throw this.error(Errno.ENOENT, 'delete: no such element');
     this.buffers[index] = undefined;
+    this.counters[index] = undefined;
   }
 
   /** Slots hold perf events, which user space cannot read back. */

@@ -16,6 +16,7 @@ export const Errno = {
   EAGAIN: 11,
   EFAULT: 14,
   ENOMEM: 12,
+  EBADF: 9,
   EBUSY: 16,
   EEXIST: 17,
   EINVAL: 22,

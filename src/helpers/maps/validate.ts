@@ -44,9 +44,10 @@ const ARRAY_TYPES: number[] = [
   MapType.percpu_array,
   MapType.prog_array,
   MapType.perf_event_array,
+  MapType.cgroup_array,
   MapType.array_of_maps,
 ];
-const FD_TYPES: number[] = [MapType.prog_array, MapType.perf_event_array, MapType.array_of_maps, MapType.hash_of_maps];
+const FD_TYPES: number[] = [MapType.prog_array, MapType.perf_event_array, MapType.cgroup_array, MapType.array_of_maps, MapType.hash_of_maps];
 const PERCPU_TYPES: number[] = [MapType.percpu_hash, MapType.lru_percpu_hash, MapType.percpu_array];
 const LRU_TYPES: number[] = [MapType.lru_hash, MapType.lru_percpu_hash];
 

@@ -271,6 +271,7 @@ function exportBody(tree: Tree, entry: number): Expr {
 function planModule(prog: ValidProgram, opts: CompileOptions, reach: readonly (readonly Block[])[], usesTailCall: boolean, usesCallx: boolean): ModuleDef {
   const helpers = new Set<string>();
   const lddw = new Set<number>();
+  let atomic = false;
   const seen = new Uint8Array(prog.insns.length);
   for (const blocks of reach) for (const blk of blocks) {
     if (seen[blk.start]) continue;
@@ -278,10 +279,11 @@ function planModule(prog: ValidProgram, opts: CompileOptions, reach: readonly (r
     for (let pc = blk.start; pc < blk.end; pc++) {
       const f = prog.forms[pc];
       if (!f || opts.poisoned?.has(pc)) continue;
-      if (f.kind === 'call' && f.mode === 'helper') {
-        const def = opts.helpers.get(prog.insns[pc].imm);
+      if (f.kind === 'call' && f.mode !== 'local') {
+        const def = f.mode === 'kfunc' ? opts.helpers.kfuncAt(prog.insns[pc].imm).def : opts.helpers.get(prog.insns[pc].imm);
         if (def) helpers.add(def.name);
       }
+      if (f.kind === 'atomic' && opts.atomicImports) atomic = true;
       if (f.kind === 'lddw' && opts.lddwImports && f.pseudo !== PSEUDO_IMM64 && f.pseudo !== PSEUDO_FUNC) lddw.add(pc);
     }
   }
@@ -290,6 +292,7 @@ function planModule(prog: ValidProgram, opts: CompileOptions, reach: readonly (r
   const funcImports: FuncImport[] = [service('trap'), service('refill')];
   if (usesTailCall) funcImports.push(service('tail_call'));
   if (usesCallx) funcImports.push(service('callx'));
+  if (atomic) funcImports.push(service('atomic'));
   for (const name of helpers) funcImports.push({ name: helperImportName(name), module: HELPER_MODULE, field: name, sig: S.helper });
   const funcs: FuncDef[] = prog.functions.flatMap((entry) => [
     { name: fnName(entry), sig: FUNCTION_SIGNATURE, locals: LOCALS },

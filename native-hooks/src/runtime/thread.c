@@ -1,0 +1,147 @@
+/* Threads and their program instances. A thread's first run attaches it: a slot (stack and context pages in guest
+ * memory), a state block reached through one thread-local pointer, and a table of its instances by program index.
+ * Memory comes from mmap, not malloc: the runtime may run inside a probe on malloc itself. A thread's exit (the
+ * pthread key's destructor) frees its instances and returns its slot. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+__thread struct rt_thread *bpftime_tls_thread __attribute__((tls_model("initial-exec")));
+
+#define EXEC_HEADER ((sizeof(struct bpftime_exec) + 15) & ~(size_t)15)
+
+static void *rt_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t exec_size(const struct bpftime_prog *p)
+{
+	return EXEC_HEADER + p->desc->instance_size;
+}
+
+struct bpftime_exec *rt_exec_create(struct rt_thread *t, struct bpftime_prog *p)
+{
+	struct bpftime_exec *x = rt_alloc(exec_size(p));
+	if (!x) return NULL;
+	x->abi.inst = (uint8_t *)x + EXEC_HEADER;
+	x->abi.memory = &p->rt->memory;
+	x->abi.helpers = bpftime_helper_table;
+	x->abi.lddw = p->lddw;
+	x->abi.refill = rt_refill;
+	x->abi.trap = rt_trap;
+	x->abi.tail_call = rt_tail_call;
+	x->prog = p;
+	x->th = t;
+	p->desc->instantiate(x->abi.inst, x);
+	x->budget = &RT_GLOBAL(x, uint64_t, off_budget);
+	x->ctl = &RT_GLOBAL(x, uint32_t, off_ctl);
+	RT_GLOBAL(x, uint64_t, off_stack_limit) = t->stack_top - 7u * 512u;
+	RT_GLOBAL(x, uint32_t, off_pkt_start) = 0;
+	RT_GLOBAL(x, uint32_t, off_pkt_len) = 0;
+	t->execs[p->index] = x;
+	return x;
+}
+
+void rt_exec_free(struct bpftime_exec *x)
+{
+	atomic_fetch_add_explicit(&x->prog->runs, x->runs, memory_order_relaxed);
+	x->prog->desc->free_instance(x->abi.inst);
+	munmap(x, exec_size(x->prog));
+}
+
+static void thread_release(struct bpftime_runtime *rt, struct rt_thread *t)
+{
+	for (uint32_t i = 0; i < BPFTIME_RT_MAX_PROGS; i++) {
+		if (t->execs[i]) rt_exec_free(t->execs[i]);
+		t->execs[i] = NULL;
+	}
+	rt_slot_unmap(rt, t->slot);
+	rt->free_slots[rt->nfree_slots++] = t->slot;
+	struct rt_thread **pp = &rt->threads;
+	while (*pp && *pp != t) pp = &(*pp)->next;
+	if (*pp) *pp = t->next;
+	/* The state block itself stays: other code may still compare its runtime pointer (see rt_thread_detach_all). */
+	t->rt = NULL;
+}
+
+/* The pthread key's destructor: the thread exits. */
+static void thread_exit(void *arg)
+{
+	struct rt_thread *t = arg;
+	struct bpftime_runtime *rt = t->rt;
+	if (!rt) return;
+	pthread_mutex_lock(&rt->lock);
+	thread_release(rt, t);
+	pthread_mutex_unlock(&rt->lock);
+	munmap(t->execs, BPFTIME_RT_MAX_PROGS * sizeof(*t->execs));
+	munmap(t, sizeof(*t));
+	bpftime_tls_thread = NULL;
+}
+
+HIDDEN int rt_thread_key_create(struct bpftime_runtime *rt)
+{
+	return -pthread_key_create(&rt->key, thread_exit);
+}
+
+struct rt_thread *rt_thread_attach(struct bpftime_runtime *rt)
+{
+	struct rt_thread *t = rt_alloc(sizeof(*t));
+	if (!t) return NULL;
+	t->execs = rt_alloc(BPFTIME_RT_MAX_PROGS * sizeof(*t->execs));
+	if (!t->execs) {
+		munmap(t, sizeof(*t));
+		return NULL;
+	}
+	pthread_mutex_lock(&rt->lock);
+	uint32_t slot;
+	if (rt->nfree_slots > 0) slot = rt->free_slots[--rt->nfree_slots];
+	else if (rt->next_slot < BPFTIME_MAX_THREADS) slot = rt->next_slot++;
+	else slot = UINT32_MAX;
+	if (slot == UINT32_MAX || rt_slot_map(rt, slot) != 0) {
+		if (slot != UINT32_MAX) rt->free_slots[rt->nfree_slots++] = slot;
+		pthread_mutex_unlock(&rt->lock);
+		rt_log(rt, BPFTIME_LOG_ERROR, "thread %d: no guest slot left (%llu threads)", (int)gettid(), (unsigned long long)BPFTIME_MAX_THREADS);
+		munmap(t->execs, BPFTIME_RT_MAX_PROGS * sizeof(*t->execs));
+		munmap(t, sizeof(*t));
+		return NULL;
+	}
+	t->rt = rt;
+	t->slot = slot;
+	uint64_t base = rt_slot_guest(slot);
+	t->stack_lo = (uint32_t)(base + 0x1000);
+	t->stack_top = (uint32_t)(base + 0x2000);
+	t->ctx_lo = t->ctx_end = (uint32_t)(base + 0x2000);
+	t->ctx_host = rt->guest + t->ctx_lo;
+	t->tid = (int32_t)gettid();
+	if (getrandom(&t->rand_state, sizeof(t->rand_state), GRND_NONBLOCK) != sizeof(t->rand_state)) t->rand_state = 0;
+	t->rand_state ^= ((uint64_t)t->tid << 32) | (uintptr_t)t;
+	if (t->rand_state == 0) t->rand_state = 0x9e3779b97f4a7c15ull;
+	t->next = rt->threads;
+	rt->threads = t;
+	pthread_mutex_unlock(&rt->lock);
+	pthread_setspecific(rt->key, t);
+	bpftime_tls_thread = t;
+	return t;
+}
+
+/* Runtime destruction: every thread's instances and slot go. The state blocks are kept, marked detached (their
+ * threads still point at them and attach afresh to a later runtime); a few hundred bytes per thread, once. */
+void rt_thread_detach_all(struct bpftime_runtime *rt)
+{
+	pthread_mutex_lock(&rt->lock);
+	while (rt->threads) thread_release(rt, rt->threads);
+	pthread_mutex_unlock(&rt->lock);
+}
+
+/* After fork, the child's only thread keeps its state, with its new thread id. */
+HIDDEN void rt_thread_atfork_child(void)
+{
+	if (bpftime_tls_thread) bpftime_tls_thread->tid = (int32_t)gettid();
+}

@@ -1,0 +1,84 @@
+/**
+ * What `load` and `trace` share: loading an object into a new session (src/native/load.ts), following its output
+ * while agents run the programs, and the closing report (maps, attachments with hit counts, faults) before the
+ * session ends and its agents detach.
+ */
+import type { LoadedCollection } from '../../loader/collection.js';
+import { loadNative, type NativeLoad } from '../../native/load.js';
+import { OutputStream, summarize } from '../../native/stream.js';
+import type { Parsed } from '../args.js';
+import { mapLines, mapsJson } from '../maps-text.js';
+import { summaryJson, summaryLines, printEvent } from '../native-text.js';
+import { loadObject, objectOptionsOf, recordTypes } from '../object.js';
+import type { Output } from '../output.js';
+
+/** How often the output is read while programs run (the rings hold what arrives meanwhile). */
+const POLL_MS = 50;
+
+/** LoadedSession is an object loaded into a session, with its output stream. */
+export interface LoadedSession {
+  spec: LoadedCollection;
+  load: NativeLoad;
+  stream: OutputStream;
+}
+
+const list = (v: unknown): string[] => ((v as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+
+/** loadSession loads `path` into the session `name` with the options of `load`/`trace`. */
+export async function loadSession(path: string, name: string, flags: Parsed['flags']): Promise<LoadedSession> {
+  const { spec } = loadObject(path, objectOptionsOf(flags));
+  const types = recordTypes(spec, list(flags['record-type']));
+  const load = await loadNative(spec, name, { size: flags.size as number | undefined, programs: list(flags.prog) });
+  return { spec, load, stream: new OutputStream(load, spec.btf, types) };
+}
+
+/** loadedJson describes what was loaded (the first JSON line of `load`). */
+export function loadedJson(s: LoadedSession): Record<string, unknown> {
+  return {
+    event: 'loaded',
+    session: s.load.session.name,
+    programs: s.load.programs.map((p) => ({
+      name: p.name,
+      section: p.section,
+      id: p.id,
+      attachment: p.attachmentId,
+      where: p.attachment.describe,
+      hash: p.compiled.hash,
+      cached: p.compiled.cached,
+      verified: p.verified,
+    })),
+    maps: s.load.maps.map((m) => m.map.name),
+  };
+}
+
+/** follow prints the session's output every POLL_MS until `until` settles, then once more; returns its value. */
+export async function follow<T>(s: LoadedSession, out: Output, until: Promise<T>, verbose: boolean): Promise<T> {
+  let done = false;
+  const result = until.finally(() => (done = true));
+  while (!done) {
+    for (const ev of s.stream.poll()) printEvent(out, ev, verbose);
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, POLL_MS))]);
+  }
+  for (const ev of s.stream.poll()) printEvent(out, ev, verbose);
+  return result;
+}
+
+/** finish prints the maps and the session's state, then ends the session (agents detach) and closes it. */
+export function finish(s: LoadedSession, out: Output, extra: Record<string, unknown> = {}): void {
+  try {
+    for (const ev of s.stream.poll()) printEvent(out, ev, true);
+    const dumps = s.stream.dumpMaps();
+    const declared = (name: string) => s.spec.maps.find((m) => m.name === name)?.origin === 'maps';
+    const summary = summarize(s.load);
+    if (out.json) {
+      out.data({ event: 'end', ...extra, maps: mapsJson(dumps, declared), ...summaryJson(summary) });
+    } else {
+      const lines = mapLines(dumps, declared);
+      if (lines.length) out.text(lines.join('\n'));
+      out.text(summaryLines(summary).slice(1).join('\n'));
+    }
+  } finally {
+    s.load.session.end();
+    s.load.session.close();
+  }
+}

@@ -1,0 +1,44 @@
+// `bpftime-vm --help` must start fast (issue 11: under 100 ms installed; bench/RESULTS.md, "Start-up"): the modules
+// the CLI bundle loads before any command runs are only the command declarations, never the loader, the
+// interpreter, the JIT or binaryen, which commands import when they run. Checked on the built dist/ (esbuild marks
+// each bundled source file with a `// path` comment), so a heavy static import added anywhere fails here.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers.js';
+
+/** staticGraph returns the files dist/<entry> loads before running: itself and its static imports, transitively. */
+function staticGraph(entry: string): Map<string, string> {
+  const seen = new Map<string, string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    const text = readFileSync(join(ROOT, 'dist', file), 'utf8');
+    seen.set(file, text);
+    for (const m of text.matchAll(/^(?:import|export)\s[^;]*?from\s*"\.\/([^"]+)"/gm)) visit(m[1]);
+    for (const m of text.matchAll(/^import\s*"\.\/([^"]+)"/gm)) visit(m[1]);
+  };
+  visit(entry);
+  return seen;
+}
+
+describe('CLI start-up', () => {
+  const graph = staticGraph('cli.js');
+  const sources = [...graph.values()].flatMap((t) => [...t.matchAll(/^\/\/ ((?:src|conformance)\/\S+\.ts)$/gm)].map((m) => m[1]));
+
+  it('loads only the command declarations before a command runs', () => {
+    expect(sources.length).toBeGreaterThan(3);
+    expect(sources.filter((s) => !/^src\/(cli\/(main|args|output|commands-list)|errors|version|runtime\/backend-names|vm\/limits)\.ts$/.test(s))).toEqual([]);
+  });
+
+  it('reads less than 40 kB of JavaScript for --help', () => {
+    const bytes = [...graph.values()].reduce((n, t) => n + Buffer.byteLength(t), 0);
+    expect(bytes).toBeLessThan(40_000);
+  });
+
+  it('leaves binaryen to node_modules: imported by name when wasm-opt needs it, not bundled', () => {
+    const files = readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.js'));
+    const texts = files.map((f) => readFileSync(join(ROOT, 'dist', f), 'utf8'));
+    expect(texts.filter((t) => t.includes('import("binaryen")'))).toHaveLength(1);
+    expect(Math.max(...texts.map((t) => t.length))).toBeLessThan(500_000);
+  });
+});
