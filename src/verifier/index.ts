@@ -17,8 +17,10 @@ import { Reject } from './reject.js';
 import { Unproved } from './loops.js';
 import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
 import { cur, type VState } from './state.js';
+import { NO_VERIFIER_FACTS, verifierFacts, type VerifierFacts } from './facts.js';
 import type { Env, Facts, MapInfo, VerifyOptions, VerifyStats } from './env.js';
 
+export type { VerifierFacts } from './facts.js';
 export type { Facts, MapInfo, RegionKind, VerifyOptions, VerifyStats } from './env.js';
 export { KNOWN_TYPES, normalizeType, programType } from './program-types.js';
 export { MAX_INPUT } from './check-mem.js';
@@ -32,7 +34,8 @@ export interface VerifyResult {
   stats: VerifyStats;
   /** Per-instruction state log, when `log` was asked for. */
   log?: string[];
-  facts: Facts;
+  /** What the verifier proved, for the JIT (facts.ts); nothing when rejected. */
+  facts: VerifierFacts;
 }
 
 const STACK_LIMIT = 512;
@@ -130,7 +133,7 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
       facts.safe = true;
       facts.terminates = true;
       stats.ms = performance.now() - t0;
-      return { ok: true, stats, facts, ...(log ? { log } : {}) };
+      return { ok: true, stats, facts: verifierFacts(facts), ...(log ? { log } : {}) };
     } catch (e) {
       if (!(e instanceof Reject)) throw e;
       // A loop whose termination the widening could not prove is explored exactly instead, as the kernel does.
@@ -148,7 +151,7 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
         error.log = log.join('\n');
       }
       facts.access.clear();
-      return { ok: false, error, stats, facts, ...(log ? { log } : {}) };
+      return { ok: false, error, stats, facts: NO_VERIFIER_FACTS, ...(log ? { log } : {}) };
     }
   }
 }
