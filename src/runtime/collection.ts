@@ -124,6 +124,8 @@ export class Collection {
   readonly loadErrors = new Map<string, BpfError>();
   /** Programs the verifier rejected but that were loaded anyway (verify `warn`), with the rejection, by name. */
   readonly warnings = new Map<string, VerifierError>();
+  /** Programs loaded without verification, with the reason (the verifier does not model what they use). */
+  readonly unverified = new Map<string, string>();
   /** The reader of each perf event array, opened when the collection is created. */
   readonly perfReaders = new Map<string, PerfReader>();
   private readonly vm: Interpreter;
@@ -210,6 +212,13 @@ export class Collection {
   /** verify runs the verifier on a program as the collection's mode asks (a strict rejection throws). */
   private verify(p: ProgramSpec): VerifyResult | undefined {
     if (this.verifyMode === 'off') return undefined;
+    if (readsKernelPointers(p) || (p.ksyms ?? []).length > 0) {
+      // BTF-typed kernel pointers (tp_btf and fentry arguments, kfunc results) and kernel symbols are the kernel's
+      // PTR_TO_BTF_ID, which src/verifier does not model: such programs load unverified, every load a PROBE_MEM one
+      // (a bad address reads 0), and say so in `unverified`.
+      this.unverified.set(p.name, 'it uses BTF-typed kernel pointers or kernel symbols, which the verifier does not model');
+      return undefined;
+    }
     const r = verifySpec(p, this.spec.maps, { privileged: this.privileged });
     if (!r.ok && this.verifyMode === 'strict') throw r.error!;
     if (!r.ok) this.warnings.set(p.name, locatedIn(p, r.error!) as VerifierError);

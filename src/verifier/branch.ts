@@ -169,8 +169,11 @@ export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): [VState | n
   }
   const c = condOf(f.cond);
   if (!f.useReg) {
-    env.thresholds.add(BigInt.asUintN(64, BigInt.asIntN(w, imm)));
-    env.thresholds.add(BigInt.asUintN(64, BigInt.asIntN(w, imm)) + 1n);
+    // The constant and its neighbours: `i < N` keeps i at N - 1 on the loop's side, `i <= N` lets it reach N + 1.
+    const k = BigInt.asUintN(64, BigInt.asIntN(w, imm));
+    env.thresholds.add(k);
+    env.thresholds.add(BigInt.asUintN(64, k + 1n));
+    env.thresholds.add(BigInt.asUintN(64, k - 1n));
   }
   const taken = side(env, st, a, b, c, w);
   // The fall-through side takes the path's own state (a is read before anything is refined in it).

@@ -16,7 +16,7 @@ import { MAX_INPUT, checkAccess } from './check-mem.js';
 import { checkHelperCall } from './check-helpers.js';
 import { doExit, doLdAbs, doLddw, havocScalars, pushFrame } from './calls.js';
 import { covers } from './prune.js';
-import { closeCycle, joinStates, tryWiden } from './loops.js';
+import { Unproved, closeCycle, joinStates, tryWiden } from './loops.js';
 import { fmtReg, fmtState } from './format.js';
 import { loadedRange } from './stack.js';
 import { freshId, type Env, type LoopRecord } from './env.js';
@@ -46,6 +46,8 @@ const MAX_STATES_PER_PC = 48;
 const JOIN_AFTER = 4;
 /** JOIN_CONSTANTS_AFTER is how many before paths holding different constants are joined too. */
 const JOIN_CONSTANTS_AFTER = 24;
+/** MAX_WIDENINGS bounds how often one loop head is widened before its loop is explored exactly. */
+const MAX_WIDENINGS = 32;
 /** MAX_LOG_LINES bounds the `-v` log. */
 const MAX_LOG_LINES = 200_000;
 
@@ -62,6 +64,8 @@ export class Explorer {
   /** Unfinished widened loop-head checkpoints per pc (cycles close against them). */
   private readonly wide = new Map<number, Checkpoint[]>();
   private readonly pending: Path[] = [];
+  /** Widenings per loop head, against MAX_WIDENINGS. */
+  private readonly widenings: number[] = [];
 
   constructor(
     private readonly env: Env,
@@ -162,6 +166,10 @@ export class Explorer {
     // Many paths reaching a loop head (a branchy body) widen it at their first return instead of unrolling each.
     if (head && (history.length >= this.unroll || (crowded && history.length >= 1)) && !env.noWiden.has(pc)) {
       const w = tryWiden(env, history, st, pc, freshId(env));
+      if (w && (this.widenings[pc] = (this.widenings[pc] ?? 0) + 1) > MAX_WIDENINGS) {
+        // The widened states keep moving (a counter that wraps, say): explore the loop exactly instead.
+        throw new Unproved(pc, `loop at pc ${pc}: widening found no state that covers its iterations`);
+      }
       if (w) {
         st = w.state;
         loop = w.record;
