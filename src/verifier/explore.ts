@@ -46,7 +46,7 @@ const MAX_STATES_PER_PC = 48;
 const JOIN_AFTER = 4;
 /** JOIN_CONSTANTS_AFTER is how many before paths holding different constants are joined too. */
 const JOIN_CONSTANTS_AFTER = 24;
-/** MAX_WIDENINGS bounds how often one loop head is widened before its loop is explored exactly. */
+/** MAX_WIDENINGS bounds how often one path widens a loop head before the loop is explored exactly. */
 const MAX_WIDENINGS = 32;
 /** MAX_LOG_LINES bounds the `-v` log. */
 const MAX_LOG_LINES = 200_000;
@@ -64,8 +64,6 @@ export class Explorer {
   /** Unfinished widened loop-head checkpoints per pc (cycles close against them). */
   private readonly wide = new Map<number, Checkpoint[]>();
   private readonly pending: Path[] = [];
-  /** Widenings per loop head, against MAX_WIDENINGS. */
-  private readonly widenings: number[] = [];
 
   constructor(
     private readonly env: Env,
@@ -166,8 +164,10 @@ export class Explorer {
     // Many paths reaching a loop head (a branchy body) widen it at their first return instead of unrolling each.
     if (head && (history.length >= this.unroll || (crowded && history.length >= 1)) && !env.noWiden.has(pc)) {
       const w = tryWiden(env, history, st, pc, freshId(env));
-      if (w && (this.widenings[pc] = (this.widenings[pc] ?? 0) + 1) > MAX_WIDENINGS) {
-        // The widened states keep moving (a counter that wraps, say): explore the loop exactly instead.
+      if (w && (this.wide.get(pc) ?? []).filter((c) => c.branches > 0).length >= MAX_WIDENINGS) {
+        // This path came back to the head through as many widened states without closing a cycle: they keep moving
+        // (a counter that wraps, say), so explore the loop exactly instead. Unfinished checkpoints are all ancestors
+        // of the current path (queued paths fork from them), so this counts the widenings on this path.
         throw new Unproved(pc, `loop at pc ${pc}: widening found no state that covers its iterations`);
       }
       if (w) {
