@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
+import { buildExamples, CLANG_SKIP, HAS_CLANG } from './toolchain.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bpftime-vm-cli-inputs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -64,10 +65,61 @@ describe('run options', () => {
     expect(error(['run', OBJ, '--record-type', 'event'])).toEqual({ code: 2, message: '--record-type expects MAP=STRUCT, got "event"' });
   });
 
+  it.skipIf(!HAS_CLANG)(`--record-type naming a struct the object's BTF lacks is an error${CLANG_SKIP}`, () => {
+    const events = join(buildExamples(), 'events.bpf.o');
+    expect(error(['run', events, '--record-type', 'events=nosuch'])).toEqual({ code: 2, message: '--record-type: no struct "nosuch" in the object\'s BTF' });
+    expect(error(['run', events, '--record-type', 'nomap=event'])).toEqual({ code: 2, message: '--record-type: no ring or perf buffer map "nomap" in the object (its output maps: events, perf_events)' });
+  });
+
+  it('numeric options refuse values a Number cannot hold exactly (--syscall 1e23 is not run as 99999999999999991611392)', () => {
+    expect(error(['run', OBJ, '--syscall', '99999999999999999999999'])).toEqual({ code: 2, message: '--syscall: 99999999999999999999999 is too large (at most 9007199254740991)' });
+    expect(error(['run', OBJ, '--budget', '18446744073709551616'])).toEqual({ code: 2, message: '--budget: 18446744073709551616 is too large (at most 9007199254740991)' });
+  });
+
+  it('--ctx with --args, --ret or --syscall is a usage error (the context would silently ignore them)', () => {
+    expect(error(['run', OBJ, '--args', '3,4', '--ctx', '00'])).toEqual({ code: 2, message: '--ctx gives the whole context, which --args would build: give one or the other' });
+    expect(error(['run', OBJ, '--ctx', '00', '--ret', '1'])).toEqual({ code: 2, message: '--ctx gives the whole context, which --ret would build: give one or the other' });
+  });
+
   it('run --help says it runs ELF objects', () => {
     const help = cli(['run', '--help']).stdout;
     expect(help).toContain('run a program (ELF object, .data, .asm, raw bytecode) and print r0');
     expect(help).toMatch(/FILE +ELF object \(clang -target bpf\), conformance \.data file/);
+  });
+});
+
+describe('object-verb commands', () => {
+  it('name an unknown verb, and list the verbs when none is given', () => {
+    expect(error(['prog', 'frob', OBJ])).toEqual({ code: 2, message: 'unknown verb "frob" for "prog": prog show, prog dump' });
+    expect(error(['map'])).toEqual({ code: 2, message: '"map" needs a verb: map show' });
+  });
+});
+
+describe('missing or unusable files', () => {
+  it('conformance names a path that does not exist, exit 3', () => {
+    expect(error(['conformance', join(tmp, 'nowhere')])).toEqual({ code: 3, message: `cannot read ${join(tmp, 'nowhere')}: no such file or directory` });
+  });
+
+  it('a directory given as a file, or an output that cannot be written, is named with the reason in words', () => {
+    expect(error(['run', 'examples'])).toEqual({ code: 3, message: 'cannot read examples: is a directory' });
+    expect(error(['compile', 'examples/fib.asm', '-o', tmp])).toEqual({ code: 3, message: `cannot write ${tmp}: is a directory` });
+    expect(error(['asm', 'examples/fib.asm', '-o', join(tmp, 'no', 'fib.bin')])).toEqual({ code: 3, message: `cannot write ${join(tmp, 'no', 'fib.bin')}: no such file or directory` });
+  });
+
+  it.skipIf(!HAS_CLANG)(`--btf names the file that is not BTF${CLANG_SKIP}`, () => {
+    const notBtf = join(tmp, 'not-btf.bin');
+    writeFileSync(notBtf, 'hello, world: not BTF at all\n');
+    expect(error(['prog', 'show', join(buildExamples(), 'core.bpf.o'), '--btf', notBtf])).toEqual({ code: 3, message: `apply CO-RE relocations: ${notBtf}: BTF: bad magic 0x6568, want 0xeb9f` });
+  });
+});
+
+describe('ELF objects as the CLI reads them', () => {
+  it('runs an object whose machine is EM_NONE (old LLVM), as the loader and libbpf accept it', () => {
+    const none = join(tmp, 'em-none.o');
+    const bytes = readFileSync(OBJ);
+    bytes.writeUInt16LE(0, 18);
+    writeFileSync(none, bytes);
+    expect(cli(['run', none, '--args', '3,4']).stdout.split('\n')[0]).toBe('count_add (uprobe ./target:add): r0 = 0x46 (70), 79 instructions');
   });
 });
 

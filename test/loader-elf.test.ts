@@ -44,6 +44,10 @@ describe('ELF object header', () => {
 
   it('prefixes its errors once, with the loading step', () => {
     expect(loadError(original.subarray(0, 100))).toBe('read ELF: section header table at offset 10696 (1984 bytes) is beyond the end of the file (100 bytes)');
+    // The BTF layer's own `BTF: `/`BTF.ext: ` prefix is dropped under the step that names it already.
+    const badMagic = (name: string) => patched((_, dv) => dv.setUint16(section(name).offset, 0x1234, true));
+    expect(loadError(badMagic('.BTF'))).toBe('load BTF: bad magic 0x1234, want 0xeb9f');
+    expect(loadError(badMagic('.BTF.ext'))).toBe('load BTF.ext: bad magic 0x1234, want 0xeb9f');
   });
 });
 

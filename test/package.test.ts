@@ -2,12 +2,13 @@
 // into an empty project, then the installed commands on every backend, the conformance plugin, and the library from
 // an ESM script and from TypeScript type-checked against the shipped declarations. About 20-30 s, most of it the pack
 // (esbuild and tsc) and the wasm-opt run (binaryen).
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assemble, encodeProgram } from '../src/isa/index.js';
+import { NATIVE_NOT_HERE } from '../src/native/addon.js';
 import { ROOT } from './helpers.js';
 import { copyCheckout, installProject, packCheckout, run } from './package-support.js';
 
@@ -36,6 +37,14 @@ describe('the npm package', () => {
     expect(files.filter((f) => /^(src|test|bench|conformance|scripts|native-hooks)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 
+  it('packs a manifest without development scripts (npm 11 warns at install about a dependency\'s `prepare`), and restores the checkout\'s', () => {
+    const installed = JSON.parse(readFileSync(join(project, 'node_modules', 'bpftime-vm', 'package.json'), 'utf8'));
+    expect(installed.scripts).toBeUndefined();
+    expect(installed.bin).toEqual({ 'bpftime-vm': 'bin/bpftime-vm', 'bpf-conformance-plugin': 'bin/bpf-conformance-plugin' });
+    expect(JSON.parse(readFileSync(join(tmp, 'checkout', 'package.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')));
+    expect(existsSync(join(tmp, 'checkout', '.package.json.prepack'))).toBe(false);
+  });
+
   it('installs offline with binaryen as its only dependency (no build tools)', () => {
     const installed = readdirSync(join(project, 'node_modules')).filter((n) => !n.startsWith('.'));
     expect(installed.sort()).toEqual(['@types', 'binaryen', 'bpftime-vm', 'undici-types']); // @types/node: the TypeScript check's
@@ -55,6 +64,15 @@ describe('the npm package', () => {
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ program: 'count_add', r0: '0x46', trace_printk: ['add(3, 4): call 1'], backend: backend === 'auto' ? 'interp' : backend });
     expect(j.maps.calls).toEqual([{ key: 3, value: 1 }]);
+  });
+
+  const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
+  it.skipIf(!linuxX64)(`says the live-process commands need a checkout (the native layer is not packaged), exit 4${linuxX64 ? '' : ' (skipped: the native layer is Linux x86-64 only)'}`, () => {
+    for (const args of [['status'], ['trace', 'counter.bpf.o', '--', 'true']]) {
+      const r = run(bin('bpftime-vm'), args, project);
+      expect(r.stderr).toBe(`bpftime-vm: error: ${NATIVE_NOT_HERE}\n`);
+      expect(r.status).toBe(4);
+    }
   });
 
   it('runs bpf-conformance-plugin as the official runner does', () => {

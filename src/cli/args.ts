@@ -60,6 +60,8 @@ function convert(spec: OptionSpec, raw: string): string | number {
     if (raw.trim() === '' || !Number.isFinite(v) || !Number.isInteger(v) || v < min) {
       throw new UsageError('bad-option', `--${spec.name} expects ${min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer of at least ${min}`}, got "${raw}"`);
     }
+    // Beyond 2^53 a Number is no longer the integer typed (1e23 reads as 99999999999999991611392): refuse it.
+    if (!Number.isSafeInteger(v)) throw new UsageError('bad-option', `--${spec.name}: ${raw} is too large (at most ${Number.MAX_SAFE_INTEGER})`);
     return v;
   }
   if (spec.choices && !spec.choices.includes(raw)) {

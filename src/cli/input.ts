@@ -7,6 +7,7 @@ import { basename, extname } from 'node:path';
 import { parseConformanceFile, programOf, type ConformanceTest } from '../../conformance/reader.js';
 import { AsmError, LoadError, UsageError } from '../errors.js';
 import { assembleWithLines, decodeProgram, type Insn } from '../isa/index.js';
+import { fileErrorReason } from './files.js';
 
 /** ProgramFile is a program read from disk. */
 export interface ProgramFile {
@@ -42,8 +43,7 @@ export function readFile(path: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new LoadError('io', `cannot read ${path}: ${reason}`, { section: path }, { cause: e });
+    throw new LoadError('io', `cannot read ${path}: ${fileErrorReason(e)}`, { section: path }, { cause: e });
   }
 }
 

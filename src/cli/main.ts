@@ -31,7 +31,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const cmd = two ?? COMMANDS.find((c) => c.spec.name === name);
     if (!cmd) {
       const verbs = COMMANDS.filter((c) => c.spec.name.startsWith(name + ' ')).map((c) => c.spec.name);
-      throw new UsageError('unknown-command', verbs.length ? `"${name}" needs a verb: ${verbs.join(', ')}` : `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.spec.name).join(', ')}`);
+      const verbError = rest[0] === undefined || rest[0].startsWith('-') ? `"${name}" needs a verb` : `unknown verb "${rest[0]}" for "${name}"`;
+      throw new UsageError('unknown-command', verbs.length ? `${verbError}: ${verbs.join(', ')}` : `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.spec.name).join(', ')}`);
     }
     const parsed = parseArgs(cmd.spec, two ? rest.slice(1) : rest);
     if (parsed.flags.help) {

@@ -16,26 +16,28 @@ import { loadCollectionSpec, type LoadedCollection } from '../loader/collection.
 import { kernelVersionCode, parseKconfig } from '../loader/data.js';
 import { parseInteger, type ConfigureOptions } from '../loader/configure.js';
 import { withProgramType } from '../loader/program-type.js';
-import { EM_BPF, embeddedBpfObjects, isElf, parseElf } from '../loader/elf.js';
+import { EM_BPF, EM_NONE, embeddedBpfObjects, isElf, parseElf } from '../loader/elf.js';
 import { readFile } from './input.js';
 
 /** VMLINUX_BTF is where the running kernel publishes its BTF. */
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 
-/** readBtfFile parses raw BTF or the .BTF section of an ELF object. */
+/** readBtfFile parses raw BTF or the .BTF section of an ELF object; its errors start with the file's path. */
 export function readBtfFile(path: string): Btf {
   const bytes = readFile(path);
-  if (!isElf(bytes)) return parseBtf(bytes);
-  let elf;
-  try {
-    elf = parseElf(bytes, 'any');
-  } catch (e) {
-    if (!(e instanceof LoadError)) throw e;
-    throw new LoadError(e.code, `${path}: read ELF: ${e.message}`, { section: path }, { cause: e });
-  }
+  const named = <T>(prefix: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof LoadError)) throw e;
+      throw new LoadError(e.code, `${prefix}${e.message}`, { section: path }, { cause: e });
+    }
+  };
+  if (!isElf(bytes)) return named(`${path}: `, () => parseBtf(bytes));
+  const elf = named(`${path}: read ELF: `, () => parseElf(bytes, 'any'));
   const sec = elf.sections.find((s) => s.name === '.BTF');
   if (!sec) throw new LoadError('no-btf', `${path}: the ELF object has no .BTF section`, { section: path });
-  return parseBtf(sec.data);
+  return named(`${path}: `, () => parseBtf(sec.data));
 }
 
 /** targetBtf returns a lazy, cached provider of the CO-RE target BTF. */
@@ -127,7 +129,8 @@ export function loadObject(path: string, opts: ObjectOptions): { spec: LoadedCol
  * skeleton's, as the tools of libbpf-tools carry theirs), so `run /usr/sbin/opensnoop` runs the tool's own object.
  */
 export function bpfObjectOf(path: string, bytes: Uint8Array): Uint8Array {
-  if (bytes.length < 20 || new DataView(bytes.buffer, bytes.byteOffset).getUint16(18, true) === EM_BPF) return bytes;
+  const machine = bytes.length < 20 ? EM_BPF : new DataView(bytes.buffer, bytes.byteOffset).getUint16(18, true);
+  if (machine === EM_BPF || machine === EM_NONE) return bytes; // EM_NONE: old LLVM's BPF objects, accepted as libbpf does
   const found = embeddedBpfObjects(bytes);
   if (found.length === 1) return found[0];
   if (found.length === 0) throw new LoadError('elf', `${path} is not a BPF object and embeds none`, { section: path });

@@ -31,14 +31,20 @@ export interface LoadedCollection extends CollectionSpec {
   btf?: Btf;
 }
 
-/** step runs one named loading step, prefixing any error with the step's name. */
+/**
+ * step runs one named loading step, prefixing any error with the step's name. A message that starts with the input
+ * the step already names (`BTF: ` under `load BTF`, `CO-RE: ` under `apply CO-RE relocations`) loses that prefix, so
+ * one context is said once.
+ */
 function step<T>(name: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (e instanceof BpfError) {
       const Cls = e.constructor as new (code: string, message: string, location: object, options: object) => BpfError;
-      throw new Cls(e.code, `${name}: ${e.message}`, e.location, { cause: e });
+      const first = /^([^\s:]+): /.exec(e.message);
+      const message = first && name.split(' ').includes(first[1]) ? e.message.slice(first[0].length) : e.message;
+      throw new Cls(e.code, `${name}: ${message}`, e.location, { cause: e });
     }
     throw new LoadError('internal', `${name}: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
   }

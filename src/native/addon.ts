@@ -258,6 +258,13 @@ export function segmentError(e: unknown, context: string): never {
 /** ADDON_FILE is the addon's path relative to native-hooks/. */
 export const ADDON_FILE = 'build/bpftime_shm.node';
 
+/**
+ * NATIVE_NOT_HERE says what to do when no native-hooks/ is beside the code: the npm package ships the TypeScript
+ * runtime only, so an installed bpftime-vm cannot build the agent where it is.
+ */
+export const NATIVE_NOT_HERE =
+  'the native layer (native-hooks/) is not in the npm package yet: the live-process commands need a checkout of bpftime-vm built with `make -C native-hooks`';
+
 /** findNativeHooks returns the native-hooks directory beside the sources or the bundle (undefined when absent). */
 export function findNativeHooks(): string | undefined {
   for (let d = dirname(fileURLToPath(import.meta.url)); ; d = dirname(d)) {
@@ -281,9 +288,10 @@ export function loadShmAddon(env: NodeJS.ProcessEnv = process.env): ShmAddon {
   const file = env.BPFTIME_SHM_ADDON || (root && join(root, ADDON_FILE));
   const known = file && loaded.get(file);
   if (known) return known;
-  if (!file || !existsSync(file)) {
-    const where = file || `native-hooks/${ADDON_FILE}`;
-    const build = root ? `make -C ${root}` : 'make -C native-hooks';
+  if (!file) throw new NotSupportedError('native-addon', NATIVE_NOT_HERE);
+  if (!existsSync(file)) {
+    const where = file;
+    const build = root ? `make -C ${root}` : 'make -C native-hooks'; // BPFTIME_SHM_ADDON names a missing file
     const tools = ['cc', 'make'].filter((t) => spawnSync(t, ['--version'], { stdio: 'ignore' }).status !== 0);
     const how = tools.length
       ? `${tools.join(' and ')} not found: install gcc and make (Debian: apt-get install gcc make), then run \`${build}\``

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { ExecError, NotSupportedError, UsageError } from '../errors.js';
-import { findNativeHooks } from './addon.js';
+import { findNativeHooks, NATIVE_NOT_HERE } from './addon.js';
 
 /** AGENT_FILE and INJECT_FILE are the agent library and the injector, relative to native-hooks/. */
 export const AGENT_FILE = 'build/libbpftime-agent.so';
@@ -20,10 +20,10 @@ function built(file: string, what: string): string {
     throw new NotSupportedError('native-agent', `${what} needs Linux x86-64 (this is ${process.platform} ${process.arch})`);
   }
   const root = findNativeHooks();
-  const path = root && join(root, file);
-  if (!path || !existsSync(path)) {
-    const where = root ?? 'native-hooks';
-    throw new NotSupportedError('native-agent', `${what} is not built (${path ?? file} is missing): run \`make -C ${where}\` (needs gcc, make, libcapstone-dev and wabt)`);
+  if (!root) throw new NotSupportedError('native-agent', NATIVE_NOT_HERE);
+  const path = join(root, file);
+  if (!existsSync(path)) {
+    throw new NotSupportedError('native-agent', `${what} is not built (${path} is missing): run \`make -C ${root}\` (needs gcc, make, libcapstone-dev and wabt)`);
   }
   return path;
 }

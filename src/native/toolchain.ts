@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LoadError, NotSupportedError } from '../errors.js';
+import { NATIVE_NOT_HERE } from './addon.js';
 
 /** NativeToolchain is the tools and headers a compile uses. */
 export interface NativeToolchain {
@@ -30,7 +31,7 @@ export function findNativeRoot(): string {
   for (let d = dirname(fileURLToPath(import.meta.url)); ; d = dirname(d)) {
     const candidate = join(d, 'native-hooks');
     if (existsSync(join(candidate, 'include', 'bpftime_prog_abi.h'))) return candidate;
-    if (dirname(d) === d) throw new NotSupportedError('native-headers', 'native-hooks/include (the native runtime headers) not found next to bpftime-vm');
+    if (dirname(d) === d) throw new NotSupportedError('native-headers', NATIVE_NOT_HERE);
   }
 }
 

@@ -1,7 +1,7 @@
 /** `bpftime-vm asm FILE`: assemble text into raw bytecode. */
-import { writeFileSync } from 'node:fs';
 import { encodeProgram } from '../../isa/index.js';
 import type { Command } from '../command.js';
+import { writeOutput } from '../files.js';
 import { readProgramFile } from '../input.js';
 import { EXIT } from '../output.js';
 
@@ -14,7 +14,7 @@ export const assembleFile: Command['run'] = ({ flags, positionals }, out) => {
   const bytes = encodeProgram(file.insns);
   const format = (flags.format as string | undefined) ?? (flags.output ? 'bin' : 'hex');
   const body = format === 'hex' ? toHex(bytes) : bytes;
-  if (flags.output) writeFileSync(String(flags.output), body);
+  if (flags.output) writeOutput(String(flags.output), body);
   if (out.json) {
     out.data({ file: file.path, output: flags.output ?? null, format, slots: file.insns.length, bytes: bytes.length, ...(flags.output ? {} : { hex: Buffer.from(bytes).toString('hex') }) });
   } else if (!flags.output) {

@@ -1,11 +1,11 @@
 /** `bpftime-vm compile FILE`: translate a program to a WebAssembly module (binary or text) for another host. */
-import { writeFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { kernelHelpers } from '../../helpers/kernel/index.js';
 import { ubpfTestHelpers } from '../../helpers/ubpf-test.js';
 import { isElf } from '../../loader/elf.js';
 import { exportModule } from '../../runtime/export.js';
 import type { Command } from '../command.js';
+import { writeOutput } from '../files.js';
 import { readFile, readProgramFile } from '../input.js';
 import { loadObject, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
@@ -40,7 +40,7 @@ export const compileFile: Command['run'] = async ({ flags, positionals }, out) =
     exported = await exportModule(file.insns, { tier, helpers: ubpfTestHelpers(), section: file.path, text: emit === 'wat' });
   }
   const body = emit === 'wat' ? exported.text! : exported.bytes;
-  writeFileSync(String(flags.output), body);
+  writeOutput(String(flags.output), body);
   const m = exported.manifest;
   if (out.json) out.data({ file: path, ...(program ? { program } : {}), output: flags.output, emit, tier, bytes: body.length, ...m });
   else {

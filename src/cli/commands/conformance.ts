@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseConformanceFile } from '../../../conformance/reader.js';
 import { resultLine, runTest, summarize, summaryLine, type TestResult } from '../../../conformance/runner.js';
-import { UsageError } from '../../errors.js';
+import { LoadError, UsageError } from '../../errors.js';
 import { prepareBackend } from '../../runtime/backends.js';
 import { DEFAULT_GROUPS, GROUPS, type CpuVersion, type GroupName } from '../../isa/index.js';
 import type { Command } from '../command.js';
@@ -20,7 +20,9 @@ function dataFiles(dir: string): string[] {
 function listFiles(paths: string[]): { path: string; name: string }[] {
   const files: { path: string; name: string }[] = [];
   for (const p of paths) {
-    if (statSync(p).isDirectory()) files.push(...dataFiles(p).map((f) => ({ path: join(p, f), name: f })));
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) throw new LoadError('io', `cannot read ${p}: no such file or directory`, { section: p });
+    if (st.isDirectory()) files.push(...dataFiles(p).map((f) => ({ path: join(p, f), name: f })));
     else files.push({ path: p, name: basename(p) });
   }
   if (files.length === 0) throw new UsageError('no-tests', `no .data files in ${paths.join(', ')}`);

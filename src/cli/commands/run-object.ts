@@ -94,6 +94,8 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
   const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   // Every option is checked before anything is compiled.
   const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
+  const built = ['args', 'ret', 'syscall'].find((o) => flags[o] !== undefined);
+  if (flags.ctx !== undefined && built) throw new UsageError('bad-option', `--ctx gives the whole context, which --${built} would build: give one or the other`);
   const input = {
     ctx: flags.ctx !== undefined ? readBytesArg(String(flags.ctx), '--ctx') : undefined,
     data: flags.mem !== undefined ? readBytesArg(String(flags.mem), '--mem') : undefined,
