@@ -33,10 +33,10 @@ describe('bpftime-vm', () => {
   });
 
   it('runs assembly with memory and prints r0', () => {
-    const p = file('sum.asm', 'jlt %r2, 2, +3\nldxb %r0, [%r1]\nldxb %r3, [%r1+1]\nadd %r0, %r3\nexit\n');
+    const p = file('sum.asm', 'mov %r0, 0\njlt %r2, 2, +3\nldxb %r0, [%r1]\nldxb %r3, [%r1+1]\nadd %r0, %r3\nexit\n');
     expect(cli(['run', p, '--mem', '05 07'])).toMatchObject({ code: 0, stdout: 'r0 = 0xc (12)\n' });
     const j = JSON.parse(cli(['run', p, '--mem', '0507', '--json']).stdout);
-    expect(j).toMatchObject({ r0: '0xc', r0_signed: '12', steps: 5, backend: 'interp', format: 'asm' });
+    expect(j).toMatchObject({ r0: '0xc', r0_signed: '12', steps: 6, backend: 'interp', format: 'asm' });
   });
 
   it('verifies before running: strict refuses an unchecked input read (exit 1), warn runs it with a warning', () => {
