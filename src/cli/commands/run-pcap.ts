@@ -5,6 +5,7 @@
  * output capture holds one packet per input packet, in order, with its timestamp: the bytes the program left (what
  * BPF_PROG_TEST_RUN returns as data_out), whatever the verdict.
  */
+import { verifyModeOf } from '../verify-option.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { Collection } from '../../runtime/collection.js';
@@ -35,10 +36,12 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
   const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
   await prepareBackend(flags.backend as string | undefined);
-  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: capture.packets.length, net: netOptions(flags) });
+  const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: capture.packets.length, net: netOptions(flags), verify: verifyModeOf(flags) });
+  const name = pickProgram(spec.programs, flags).name;
+  for (const [prog, w] of c.warnings) if (prog === name) out.note(`warning: verifier: ${w.message}`);
   applyCgroups(c, flags.cgroup as string[] | undefined);
   applyMapUpdates(c, flags['map-update'] as string[] | undefined);
-  const p = c.program(pickProgram(spec.programs, flags).name);
+  const p = c.program(name);
   if (!packetKindOf(p.spec.type, c.layoutOf(p.spec))) {
     throw new UsageError('not-packet-program', `program "${p.spec.name}" is of type ${p.spec.type}, which takes no packet: --pcap needs an XDP, tc, socket filter or cgroup/skb program (force one with --type)`);
   }
