@@ -14,6 +14,7 @@ import {
   type CpuVersion,
 } from '../src/isa/index.js';
 import { loadRaw } from '../src/runtime/backends.js';
+import type { VerifyMode } from '../src/verifier/index.js';
 import { programOf, type ConformanceTest } from './reader.js';
 
 /** Status is the outcome of one test file. */
@@ -29,6 +30,8 @@ export interface TestResult {
   actual?: string;
   /** Wall time of the run in milliseconds (loading included). */
   ms?: number;
+  /** The verifier's verdict on the program (verify `warn`): `accepted`, or the rejection. */
+  verifier?: string;
 }
 
 /** RunnerOptions mirrors the official runner's options. */
@@ -41,6 +44,12 @@ export interface RunnerOptions {
   exclude?: RegExp;
   /** Instruction budget for tests that do not set one. */
   budget?: number;
+  /**
+   * What the verifier does (default `warn`): the suite includes programs that are deliberately unsafe for a static
+   * verifier (unchecked input reads, callx, divisions the kernel would refuse), so its verdict is recorded in
+   * `verifier` without changing the grade; `strict` grades rejected programs as failures, `off` skips it.
+   */
+  verify?: VerifyMode;
 }
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -60,6 +69,7 @@ export function runTest(test: ConformanceTest, opts: RunnerOptions = {}): TestRe
   if (skip) return { name, status: 'SKIP', message: skip };
   const started = performance.now();
   let actual: bigint;
+  let verdict: string | undefined;
   try {
     const insns = programOf(test);
     if (insns.length === 0) return { name, status: 'SKIP', message: 'test file has no instructions' };
@@ -73,7 +83,10 @@ export function runTest(test: ConformanceTest, opts: RunnerOptions = {}): TestRe
       helpers: ubpfTestHelpers(),
       maxCallDepth: test.options.maxCallDepth,
       section: name,
+      verify: opts.verify ?? 'warn',
+      onWarning: (e) => (verdict = e.message),
     });
+    if (prog.verification?.ok) verdict = 'accepted';
     actual = prog.run({ input: test.mem.length ? test.mem : undefined, budget: test.options.budget ?? opts.budget })
       .r0;
   } catch (e) {
@@ -81,7 +94,7 @@ export function runTest(test: ConformanceTest, opts: RunnerOptions = {}): TestRe
     const message = e instanceof BpfError ? e.message : String(e);
     if (!(e instanceof BpfError)) return { name, status: 'FAIL', message: `internal error: ${message}`, ms };
     if (test.error === undefined) return { name, status: 'FAIL', message: `unexpected error: ${message}`, ms };
-    if (test.error === message) return { name, status: 'PASS', ms };
+    if (test.error === message) return { name, status: 'PASS', ms, ...(verdict ? { verifier: verdict } : {}) };
     return { name, status: 'FAIL', message: 'wrong error', expected: test.error, actual: message, ms };
   }
   const ms = performance.now() - started;
@@ -89,9 +102,9 @@ export function runTest(test: ConformanceTest, opts: RunnerOptions = {}): TestRe
     return { name, status: 'FAIL', message: 'expected an error', expected: test.error, actual: hex(actual), ms };
   }
   if (actual !== test.result) {
-    return { name, status: 'FAIL', message: 'wrong r0', expected: hex(test.result ?? 0n), actual: hex(actual), ms };
+    return { name, status: 'FAIL', message: 'wrong r0', expected: hex(test.result ?? 0n), actual: hex(actual), ms, verifier: verdict };
   }
-  return { name, status: 'PASS', ms };
+  return { name, status: 'PASS', ms, ...(verdict ? { verifier: verdict } : {}) };
 }
 
 /** Summary counts results by status. */

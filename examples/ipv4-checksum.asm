@@ -12,21 +12,26 @@ jlt %r3, 20, bad
 jgt %r3, %r2, bad
 mov %r0, 0                   # one's complement sum of 16-bit big-endian words
 mov %r5, %r1
+mov %r6, %r1
+add %r6, %r2                 # end of the packet
 add %r3, %r1                 # end of header
 sum:
+mov %r7, %r5
+add %r7, 2
+jgt %r7, %r6, bad            # never taken (the header fits): the bound the verifier needs for the load
 ldxh %r4, [%r5]
 be16 %r4
 add %r0, %r4
 add %r5, 2
 jlt %r5, %r3, sum
-fold:
-mov %r4, %r0
+mov %r4, %r0                 # fold the carries twice: a sum of at most 30 words needs no more
 rsh %r4, 16
-jeq %r4, 0, folded
 and %r0, 0xffff
 add %r0, %r4
-ja fold
-folded:
+mov %r4, %r0
+rsh %r4, 16
+and %r0, 0xffff
+add %r0, %r4
 jeq %r0, 0xffff, good
 mov %r0, 0
 exit

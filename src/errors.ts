@@ -46,9 +46,24 @@ export class AsmError extends BpfError {}
 /** LoadError reports input that cannot become a program: malformed bytecode, ELF, BTF or relocations. */
 export class LoadError extends BpfError {}
 
-/** VerifierError reports a program the static safety analysis rejects; `log` holds the full analysis log. */
+/**
+ * VerifierError reports a program the static safety analysis rejects: `code` is the rule, the message says why in
+ * plain words, `location` has pc, instruction and C source line; `regs` the states of the registers involved, `path`
+ * the branch decisions that led there; `log` the full analysis log when one was asked for.
+ */
 export class VerifierError extends BpfError {
   log = '';
+  /** Register states that explain the rejection, e.g. `{ r1: 'map_value(map=counts,off=4)' }`. */
+  regs: Record<string, string> = {};
+  /** Branch decisions on the way, oldest first (`pc 7: taken`). */
+  path: string[] = [];
+
+  override toJSON(): Record<string, unknown> {
+    const out = super.toJSON();
+    if (Object.keys(this.regs).length) out.regs = this.regs;
+    if (this.path.length) out.path = this.path;
+    return out;
+  }
 }
 
 /** ExecError reports a fault while a program runs: bad memory access, budget, call depth, helper failure. */

@@ -33,10 +33,25 @@ describe('bpftime-vm', () => {
   });
 
   it('runs assembly with memory and prints r0', () => {
-    const p = file('sum.asm', 'ldxb %r0, [%r1]\nldxb %r3, [%r1+1]\nadd %r0, %r3\nexit\n');
+    const p = file('sum.asm', 'mov %r0, 0\njlt %r2, 2, +3\nldxb %r0, [%r1]\nldxb %r3, [%r1+1]\nadd %r0, %r3\nexit\n');
     expect(cli(['run', p, '--mem', '05 07'])).toMatchObject({ code: 0, stdout: 'r0 = 0xc (12)\n' });
     const j = JSON.parse(cli(['run', p, '--mem', '0507', '--json']).stdout);
-    expect(j).toMatchObject({ r0: '0xc', r0_signed: '12', steps: 4, backend: 'interp', format: 'asm' });
+    expect(j).toMatchObject({ r0: '0xc', r0_signed: '12', steps: 6, backend: 'interp', format: 'asm' });
+  });
+
+  it('verifies before running: strict refuses an unchecked input read (exit 1), warn runs it with a warning', () => {
+    const p = file('unchecked.asm', 'ldxb %r0, [%r1]\nexit\n');
+    const strict = cli(['run', p, '--mem', '05']);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('pc 0: ldxb %r0, [%r1]: read of 1 bytes at packet offset 0 may be beyond the packet end');
+    const warn = cli(['run', p, '--mem', '05', '--verify', 'warn']);
+    expect(warn).toMatchObject({ code: 0, stdout: 'r0 = 0x5 (5)\n' });
+    expect(warn.stderr).toContain('warning: verifier: pc 0');
+    const v = cli(['verify', p, '-j']);
+    expect(v.code).toBe(1);
+    expect(JSON.parse(v.stdout).programs[0]).toMatchObject({ verdict: 'rejected', error: { code: 'packet-bounds', pc: 0, regs: { r1: 'pkt(id=1,r=0)' } } });
+    expect(cli(['verify', file('ok.asm', 'mov %r0, 0\nexit\n')]).code).toBe(0);
+    expect(cli(['verify', file('bad.bin', Uint8Array.from([0x95, 0, 0]))]).code).toBe(3);
   });
 
   it('traces every instruction with the registers and memory it changed', () => {
@@ -56,10 +71,10 @@ describe('bpftime-vm', () => {
 
   it('reports faults on stderr with the pc and exit code 1, as JSON with -j', () => {
     const p = file('null.asm', 'ldxw %r0, [%r1+8]\nexit\n');
-    const r = cli(['run', p]);
+    const r = cli(['run', p, '--verify', 'off']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('bpftime-vm: error: pc 0: ldxw %r0, [%r1+8]: null pointer dereference: read of 4 bytes at 0x8\n');
-    const j = cli(['run', p, '-j']);
+    const j = cli(['run', p, '-j', '--verify', 'off']);
     expect(JSON.parse(j.stderr)).toEqual({
       error: { kind: 'ExecError', code: 'null-dereference', message: expect.stringContaining('null pointer'), pc: 0, insn: 'ldxw %r0, [%r1+8]', address: '0x8' },
     });
@@ -67,7 +82,7 @@ describe('bpftime-vm', () => {
 
   it('stops a program that never ends at the budget, naming the budget and the pc', () => {
     const p = file('forever.asm', 'mov %r0, 0\nadd %r0, 1\nja -2\n');
-    const r = cli(['run', p, '--budget', '500']);
+    const r = cli(['run', p, '--budget', '500', '--verify', 'off']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('pc 2: ja -2: instruction budget of 500 exhausted');
     expect(r.stderr).toContain('--budget');

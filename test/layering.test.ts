@@ -12,7 +12,7 @@ const RANK: Record<string, number> = {
   'src/memory': 2,
   'src/loader': 2,
   'src/helpers': 3,
-  'src/verifier': 3,
+  'src/verifier': 3.5,
   'src/vm': 4,
   'src/jit-wasm': 4,
   'src/runtime': 5,

@@ -10,6 +10,15 @@ import type { OptionSpec } from './args.js';
 import type { Command } from './command.js';
 import { CGROUP_OPTION, CONFIGURE_OPTIONS, PACKET_OPTIONS } from './option-specs.js';
 
+/** VERIFY_OPTION declares `--verify` (the modes of src/verifier/mode.ts, spelled out to keep this file light). */
+const VERIFY_OPTION: OptionSpec = {
+  name: 'verify',
+  kind: 'string',
+  value: 'MODE',
+  choices: ['strict', 'warn', 'off'],
+  description: 'verifier before loading: strict refuses a rejected program (default), warn loads it with a warning and every runtime check, off skips it',
+};
+
 /** Options of the commands that load an object. */
 const objectOptions: OptionSpec[] = [
   { name: 'btf', kind: 'string', value: 'FILE', description: 'target BTF for CO-RE (ELF with .BTF or raw BTF; default /sys/kernel/btf/vmlinux)' },
@@ -42,6 +51,7 @@ const runCommand: Command = {
       { name: 'budget', kind: 'number', value: 'N', description: `instruction budget, 0 for none (default ${DEFAULT_BUDGET})` },
       { name: 'repeat', kind: 'number', value: 'N', min: 1, description: 'run N times and report the median time per run after warm-up runs (objects: maps keep their state)' },
       { name: 'trace', kind: 'boolean', description: 'print every executed instruction with the registers it changed' },
+      VERIFY_OPTION,
     ],
     notes: `FILE may be an ELF object (clang -target bpf): it runs with the kernel helpers, maps and a context for its
 program type, and prints r0, trace_printk output, ring/perf buffer records and the final map contents.
@@ -49,6 +59,29 @@ A .data file supplies its own memory and expected result; run reports a mismatch
 Raw programs call the uBPF test helpers (0 gather_bytes, 1 memfrob, 2 no_op, 3 sqrti, 4 strcmp_ext, 5 unwind).`,
   },
   run: async (parsed, out) => (await import('./commands/run.js')).runFile(parsed, out),
+};
+
+const verifyCommand: Command = {
+  spec: {
+    name: 'verify',
+    summary: 'verify programs statically (types, bounds, helpers, references, termination) and print the verdict',
+    args: [{ name: 'file', description: 'ELF object (clang -target bpf), .asm/.s assembly, .data file or raw bytecode' }],
+    options: [
+      { name: 'prog', kind: 'string', value: 'NAME', description: 'object: verify only this program (default: every program)' },
+      { name: 'section', kind: 'string', value: 'SEC', description: 'object: verify only the program of this ELF section' },
+      { name: 'type', kind: 'string', value: 'TYPE', description: 'program type of raw input: the kernel\'s name without BPF_PROG_TYPE_ (socket_filter, kprobe, tracepoint, raw_tracepoint, xdp, sched_cls, perf_event, ...) or a libbpf section name (default raw: r1 = input memory, r2 = its length)' },
+      { name: 'map', kind: 'string', value: 'TYPE:KEY:VALUE:ENTRIES', repeatable: true, description: 'raw input: declare the next map (lddw map_fd N refers to the N-th, from 0), e.g. hash:4:8:1024' },
+      { name: 'privileged', kind: 'boolean', description: 'allow pointers to leak into maps, the context, packets and r0 (the kernel\'s CAP_PERFMON mode)' },
+      { name: 'verbose', short: 'v', kind: 'boolean', description: 'print the per-instruction state log and the statistics' },
+      { name: 'btf', kind: 'string', value: 'FILE', description: 'object: target BTF for CO-RE (default /sys/kernel/btf/vmlinux)' },
+      { name: 'kconfig', kind: 'string', value: 'FILE', description: 'object: kernel .config for __kconfig externs' },
+    ],
+    notes: `Exit codes: 0 when every program is accepted, 1 when one is rejected, 3 for input that is not a program.
+A rejection names the rule, the pc and instruction, the registers involved, the branch decisions on the way and,
+for objects with BTF line info, the C source line. Raw programs follow the conformance contract: r1 points to the
+input memory and r2 holds its length, so input accesses must be proved against r2 (or r1 + r2, its end).`,
+  },
+  run: async (parsed, out) => (await import('./commands/verify.js')).verifyFile(parsed, out),
 };
 
 const progShowCommand: Command = {
@@ -115,6 +148,7 @@ const compileCommand: Command = {
       { name: 'emit', kind: 'string', value: 'FMT', choices: ['wasm', 'wat'], description: 'output format (default wasm)' },
       { name: 'tier', kind: 'string', value: 'TIER', choices: ['fast', 'opt'], description: 'JIT tier (default opt); both build the same module, they differ in how V8 compiles it in process (docs/jit-wasm.md)' },
       { name: 'output', short: 'o', kind: 'string', value: 'OUT', description: 'write the module to OUT (required)' },
+      VERIFY_OPTION,
     ],
     notes: `The module imports env.memory, one helper.NAME function per helper called, bpf.trap and bpf.refill (and
 bpf.tail_call, bpf.callx when used), and bpf.lddw_PC globals for map references; it exports bpf_main and the
@@ -265,6 +299,7 @@ the server only hands out those files, the objects given here and binaryen's mod
 /** COMMANDS lists the subcommands in help order. */
 export const COMMANDS: readonly Command[] = [
   runCommand,
+  verifyCommand,
   progShowCommand,
   progDumpCommand,
   mapShowCommand,

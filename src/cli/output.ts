@@ -18,7 +18,8 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
 export function exitCodeOf(e: unknown): number {
   if (e instanceof UsageError) return EXIT.usage;
   if (e instanceof NotSupportedError) return EXIT.unsupported;
-  if (e instanceof AsmError || e instanceof LoadError || e instanceof VerifierError) return EXIT.input;
+  if (e instanceof VerifierError) return EXIT.failure;
+  if (e instanceof AsmError || e instanceof LoadError) return EXIT.input;
   if (e instanceof ExecError) return EXIT.failure;
   if (isFsError(e)) return EXIT.input;
   return EXIT.failure;

@@ -30,6 +30,14 @@ export const ARG_KINDS = [
   'ptr_to_mem_or_null',
   /** A socket of any state (`struct bpf_sock_common`): what socket lookups return and bpf_sk_release takes. */
   'ptr_to_sock_common',
+  /** Memory from ringbuf_reserve (offset 0), whose reference the call releases (submit, discard). */
+  'ptr_to_ringbuf_mem',
+  /** A known constant size that sizes the memory the helper returns (ringbuf_reserve). */
+  'const_alloc_size',
+  /** A map value holding a `struct bpf_spin_lock` at a constant offset. */
+  'ptr_to_spin_lock',
+  /** A stack pointer passed through to a callback, or NULL (bpf_loop, for_each_map_elem). */
+  'ptr_to_stack_or_null',
 ] as const;
 
 /** ArgKind is the kind of a helper argument. */
@@ -49,6 +57,10 @@ export const RET_KINDS = [
   'ptr_to_btf_id',
   /** A socket (`struct bpf_sock`) or NULL; with `acquire`, a reference the program must release (bpf_sk_release). */
   'ptr_to_socket_or_null',
+  /** A ring buffer record of `const_alloc_size` bytes, or NULL: a reference the program must release. */
+  'ptr_to_ringbuf_mem_or_null',
+  /** A socket of any state (`struct bpf_sock_common`: full, request or time-wait) or NULL; with `acquire`, a reference. */
+  'ptr_to_sock_common_or_null',
 ] as const;
 
 /** RetKind is the kind of a helper's return value. */
@@ -58,6 +70,8 @@ export type RetKind = (typeof RET_KINDS)[number];
 export interface HelperProto {
   ret: RetKind;
   args: ArgKind[];
+  /** The `ptr_to_func` argument is a callback called with these arguments (bpf_loop: index, ctx; for_each: map, key, value, ctx). */
+  callback?: 'loop' | 'for_each_map_elem';
   /** For `ptr_to_btf_id` arguments (by index): the struct the pointer must point to, e.g. `task_struct`. */
   argBtf?: readonly (string | undefined)[];
   /** For `ptr_to_btf_id*` returns: the struct returned. */

@@ -4,7 +4,8 @@
  * and `wasm-opt` the two JIT tiers, and `auto` picks one by program size and expected runs. Each loaded program
  * reports the backend it actually runs on, so nothing falls back silently.
  */
-import { NotSupportedError, UsageError } from '../errors.js';
+import { NotSupportedError, UsageError, type VerifierError } from '../errors.js';
+import { MAX_INPUT, parseVerifyMode, verifyProgram, type VerifyMode, type VerifyResult } from '../verifier/index.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
 import { loadBinaryen, usesBinaryen, type JitFacts, type JitProgram, type Tier } from '../jit-wasm/index.js';
@@ -20,6 +21,8 @@ export { BACKENDS, ENGINES, type BackendChoice, type BackendName } from './backe
 
 /** LoadedProgram is a program bound to a backend, ready to run any number of times. */
 export interface LoadedProgram {
+  /** The verifier's verdict, when the program was verified. */
+  readonly verification?: VerifyResult;
   /** The backend the program runs on (`auto` resolved; it changes once if `auto` tiers up, see AUTO_TIER_UP_STEPS). */
   readonly backend: BackendName;
   /** Time spent translating, compiling and instantiating, and the instruction count (of the current backend). */
@@ -62,9 +65,17 @@ export interface LoadOptions {
   expectedRuns?: number;
   /**
    * What a verifier proved about the program (src/jit-wasm/facts.ts), for the JIT tiers: accesses proved in bounds
-   * run unchecked; with `terminates`, runs without a budget run unmetered (steps: STEPS_NOT_COUNTED).
+   * run unchecked; with `terminates`, runs without a budget run unmetered (steps: STEPS_NOT_COUNTED). Default: the
+   * facts of this load's own verification when it accepted the program, else none.
    */
   facts?: JitFacts;
+  /**
+   * Verify before loading (the raw-program contract: r1 = input memory, r2 = its length); default `off` here, since
+   * raw loading also serves the conformance runner and fuzzers. The CLI and Collection verify by default.
+   */
+  verify?: VerifyMode;
+  /** Called with the rejection when `verify` is `warn` and the verifier rejects the program. */
+  onWarning?: (e: VerifierError) => void;
 }
 
 /** parseBackend checks a backend name given by a user. */
@@ -151,19 +162,38 @@ export function countInsns(insns: readonly Insn[]): number {
   return n;
 }
 
+/** verifyRaw runs the verifier as `opts.verify` asks: throws in strict mode, reports in warn mode. */
+function verifyRaw(insns: readonly Insn[], opts: LoadOptions): VerifyResult | undefined {
+  const mode = parseVerifyMode(opts.verify, 'off');
+  if (mode === 'off') return undefined;
+  const r = verifyProgram(insns, { helpers: opts.helpers, section: opts.section });
+  if (!r.ok && mode === 'strict') throw r.error!;
+  if (!r.ok) opts.onWarning?.(r.error!);
+  return r;
+}
+
+/** checkInput refuses input larger than the verifier assumed for an accepted program (MAX_INPUT). */
+function checkInput(v: VerifyResult | undefined, o: RunOptions): RunOptions {
+  if (v?.ok && o.input && o.input.length > Number(MAX_INPUT)) {
+    throw new UsageError('input-too-large', `input of ${o.input.length} bytes is larger than the ${Number(MAX_INPUT)} bytes a verified raw program may be given`);
+  }
+  return o;
+}
+
 /** loadRaw validates and prepares raw slots on the chosen backend. */
 export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedProgram {
   const vm = new Interpreter({ helpers: opts.helpers, maxCallDepth: opts.maxCallDepth });
+  const verification = verifyRaw(insns, opts);
   const t0 = performance.now();
   const prepared = vm.load(insns, opts.section);
   const insnCount = countInsns(insns);
   const backend = resolveBackend(opts.backend, insnCount, opts.expectedRuns);
   const tier = tierOf(backend);
-  const facts = opts.facts;
+  const facts = opts.facts ?? (verification?.ok ? verification.facts : undefined);
   if (tier) {
     const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section, facts });
     const metering = new Metering(() => compileOn(vm, insns, { tier, section: opts.section, facts, budget: true }).jit);
-    return { backend, compileStats: stats, run: (o = {}) => runMetered(vm, prepared, jit, metering, o) };
+    return { backend, compileStats: stats, verification, run: (o = {}) => runMetered(vm, prepared, jit, metering, checkInput(verification, o)) };
   }
   const tierUp = new TierUp(parseBackend(opts.backend) === 'auto');
   let current: BackendName = backend;
@@ -177,7 +207,9 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
     get compileStats() {
       return compileStats;
     },
+    verification,
     run(o: RunOptions = {}): RunResult {
+      checkInput(verification, o);
       if (jit) return runMetered(vm, prepared, jit, metering, o);
       const r = vm.run(prepared, o);
       if (tierUp.count(r.steps)) {

@@ -4,7 +4,8 @@
  * programs with a context built for their type. This is the library API for testing eBPF programs from JavaScript, a
  * userspace BPF_PROG_TEST_RUN.
  */
-import { BpfError, ExecError, NotSupportedError, UsageError } from '../errors.js';
+import { BpfError, ExecError, NotSupportedError, UsageError, VerifierError } from '../errors.js';
+import { parseVerifyMode, verifySpec, type VerifyMode, type VerifyResult } from '../verifier/index.js';
 import type { HelperEnv, ProgramEnv } from '../helpers/env.js';
 import { helperId, kernelHelpers } from '../helpers/kernel/index.js';
 import { createMap, HashMap, MapError, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
@@ -48,9 +49,16 @@ export interface CollectionOptions {
   /**
    * What a verifier proved about each program (src/jit-wasm/facts.ts), for the JIT tiers: accesses proved in bounds
    * run unchecked; a program proved to terminate runs unmetered unless a run asks for a budget (its `steps` are then
-   * STEPS_NOT_COUNTED).
+   * STEPS_NOT_COUNTED). Default: the facts of the collection's own verification of each accepted program.
    */
   facts?: (program: ProgramSpec) => JitFacts | undefined;
+  /**
+   * Verify each program before loading it (default `strict`: a rejected program is not loaded and reports the
+   * verifier's error when asked for; `warn`: it loads, with the rejection in `warnings`; `off`).
+   */
+  verify?: VerifyMode;
+  /** Let the verifier accept pointers leaking into maps, the context and r0 (the kernel's CAP_PERFMON mode). */
+  privileged?: boolean;
   /** Reads a tracepoint's tracefs `format` file for its record layout (default: the running kernel's tracefs; null: none, BTF only). */
   tracefs?: TracefsReader | null;
   /** The network packet programs see: interfaces, routes, neighbours, sockets (default: a test run's, loopback only). */
@@ -102,12 +110,21 @@ export class Program {
     public compileStats: CompileStats,
     /** The compiled program on a wasm backend (what tail calls into this program enter). */
     public jit?: JitProgram,
+    /** The verifier's verdict (absent with verify `off`). */
+    readonly verification?: VerifyResult,
   ) {}
 
   /** @internal The program's context layout and, for a pt_regs, its writer (found on the first run). */
   ctxLayout?: ContextLayout;
   /** @internal */
   ptRegs?: PtRegsWriter;
+  /**
+   * @internal The module a tail call from a metered module enters: one that charges the budget too, so a run's
+   * budget and steps hold across tail calls into a program compiled without charges.
+   */
+  meteredJit(): JitProgram | undefined {
+    return this.collection.meteredJitOf(this);
+  }
   /** @internal The helper environment of this program's runs, refreshed per run (Collection.helperEnv). */
   runEnv?: RunEnv;
 
@@ -135,7 +152,9 @@ const TASK_HELPERS = new Set([helperId('get_current_task'), helperId('get_curren
 /** locatedIn adds the program's name (message prefix) and its name and section (location) to an error about it. */
 function locatedIn(spec: ProgramSpec, e: BpfError): BpfError {
   const Cls = e.constructor as new (code: string, message: string, location: object, options: object) => BpfError;
-  return new Cls(e.code, `program "${spec.name}": ${e.message}`, { ...e.location, program: spec.name, section: spec.section }, { cause: e });
+  const out = new Cls(e.code, `program "${spec.name}": ${e.message}`, { ...e.location, program: spec.name, section: spec.section }, { cause: e });
+  if (e instanceof VerifierError && out instanceof VerifierError) Object.assign(out, { regs: e.regs, path: e.path, log: e.log });
+  return out;
 }
 
 /** Collection is the live form of a CollectionSpec. */
@@ -149,13 +168,21 @@ export class Collection {
   readonly programs = new Map<string, Program>();
   /** Programs that could not be loaded (an unsupported helper, a backend refusal), with the error, by name. */
   readonly loadErrors = new Map<string, BpfError>();
+  /** Programs the verifier rejected but that were loaded anyway (verify `warn`), with the rejection, by name. */
+  readonly warnings = new Map<string, VerifierError>();
+  /** Programs loaded without verification, with the reason (the verifier does not model what they use). */
+  readonly unverified = new Map<string, string>();
   /** The reader of each perf event array, opened when the collection is created. */
   readonly perfReaders = new Map<string, PerfReader>();
   private readonly vm: Interpreter;
   private readonly tierUp: TierUp;
+  private readonly verifyMode: VerifyMode;
+  private readonly privileged: boolean;
   /** Live maps in the spec's order: what `lddw map_idx N` refers to. */
   private readonly mapsByIndex: BpfMap[];
   private readonly facts: CollectionOptions['facts'];
+  /** The facts of programs the collection's verification accepted. */
+  private readonly verifiedFacts = new Map<string, JitFacts>();
   /** The metered modules of programs compiled without budget charges, for runs that ask for a budget (metering.ts). */
   private readonly metering = new Map<Program, Metering>();
   /** Stand-in tasks (the current one and those found by pid), laid out with the target BTF when first asked for. */
@@ -183,6 +210,8 @@ export class Collection {
     opts: CollectionOptions = {},
   ) {
     this.facts = opts.facts;
+    this.verifyMode = parseVerifyMode(opts.verify, 'strict');
+    this.privileged = opts.privileged === true;
     this.backend = resolveBackend(opts.backend, Math.max(0, ...spec.programs.map((p) => countInsns(p.insns))), opts.expectedRuns);
     this.tierUp = new TierUp(parseBackend(opts.backend) === 'auto' && this.backend === 'interp');
     const tier = tierOf(this.backend);
@@ -236,12 +265,30 @@ export class Collection {
   private loadProgram(p: ProgramSpec, tier: ReturnType<typeof tierOf>): void {
     const t0 = performance.now();
     const prepared = this.vm.load(p.insns, p.section, poisonedSlots(p), { probeMem: readsKernelPointers(p) });
+    const verification = this.verify(p);
     if (!tier) {
-      this.programs.set(p.name, new Program(p, prepared, this, this.backend, { ms: performance.now() - t0, insns: countInsns(p.insns) }));
+      this.programs.set(p.name, new Program(p, prepared, this, this.backend, { ms: performance.now() - t0, insns: countInsns(p.insns) }, undefined, verification));
       return;
     }
     const { jit, stats } = this.compile(p, tier);
-    this.programs.set(p.name, new Program(p, prepared, this, this.backend, stats, jit));
+    this.programs.set(p.name, new Program(p, prepared, this, this.backend, stats, jit, verification));
+  }
+
+  /** verify runs the verifier on a program as the collection's mode asks (a strict rejection throws). */
+  private verify(p: ProgramSpec): VerifyResult | undefined {
+    if (this.verifyMode === 'off') return undefined;
+    if (readsKernelPointers(p) || (p.ksyms ?? []).length > 0) {
+      // BTF-typed kernel pointers (tp_btf and fentry arguments, kfunc results) and kernel symbols are the kernel's
+      // PTR_TO_BTF_ID, which src/verifier does not model: such programs load unverified, every load a PROBE_MEM one
+      // (a bad address reads 0), and say so in `unverified`.
+      this.unverified.set(p.name, 'it uses BTF-typed kernel pointers or kernel symbols, which the verifier does not model');
+      return undefined;
+    }
+    const r = verifySpec(p, this.spec.maps, { privileged: this.privileged });
+    if (!r.ok && this.verifyMode === 'strict') throw r.error!;
+    if (!r.ok) this.warnings.set(p.name, locatedIn(p, r.error!) as VerifierError);
+    else this.verifiedFacts.set(p.name, r.facts);
+    return r;
   }
 
   private compile(p: ProgramSpec, tier: Tier, budget?: boolean): ReturnType<typeof compileOn> {
@@ -251,7 +298,12 @@ export class Collection {
       const map = this.table.byHandle(value);
       return map instanceof HashMap ? map.inlineLayout() : undefined;
     };
-    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p), mapOf, probeMem: readsKernelPointers(p), facts: this.facts?.(p), budget });
+    return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p), mapOf, probeMem: readsKernelPointers(p), facts: this.facts?.(p) ?? this.verifiedFacts.get(p.name), budget });
+  }
+
+  /** @internal meteredJitOf is a module of `p` that charges the budget (Program.meteredJit). */
+  meteredJitOf(p: Program): JitProgram | undefined {
+    return p.jit && this.meteringOf(p).meteredOf(p.jit);
   }
 
   /** meteringOf is the metered module of `p` for runs that ask for a budget (compiled on first need, metering.ts). */

@@ -8,7 +8,16 @@ import type { Command } from '../command.js';
 import { writeOutput } from '../files.js';
 import { readFile, readProgramFile } from '../input.js';
 import { loadObject, pickProgram } from '../object.js';
-import { EXIT } from '../output.js';
+import { EXIT, type Output } from '../output.js';
+import { verifyModeOf } from '../verify-option.js';
+import { verifyProgram, verifySpec, type VerifyMode, type VerifyResult } from '../../verifier/index.js';
+
+/** checkVerdict applies the verify mode to a verdict: a strict rejection throws, a warned one is printed. */
+function checkVerdict(v: VerifyResult, mode: VerifyMode, out: Output): void {
+  if (v.ok || mode === 'off') return;
+  if (mode === 'strict') throw v.error!;
+  out.note(`warning: verifier: ${v.error!.message}`);
+}
 
 /** compileFile implements `compile` (declared in ../commands-list.ts). */
 export const compileFile: Command['run'] = async ({ flags, positionals }, out) => {
@@ -22,10 +31,12 @@ export const compileFile: Command['run'] = async ({ flags, positionals }, out) =
     const { spec } = loadObject(path, {});
     const p = pickProgram(spec.programs, flags);
     program = p.name;
+    if (verifyModeOf(flags) !== 'off') checkVerdict(verifySpec(p, spec.maps), verifyModeOf(flags), out);
     exported = await exportModule(p.insns, { tier, helpers: kernelHelpers(), section: p.section, mapNames: spec.maps.map((m) => m.name), text: emit === 'wat' });
   } else {
     for (const f of ['prog', 'section']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
     const file = readProgramFile(path);
+    if (verifyModeOf(flags) !== 'off') checkVerdict(verifyProgram(file.insns, { helpers: ubpfTestHelpers(), section: file.path }), verifyModeOf(flags), out);
     exported = await exportModule(file.insns, { tier, helpers: ubpfTestHelpers(), section: file.path, text: emit === 'wat' });
   }
   const body = emit === 'wat' ? exported.text! : exported.bytes;

@@ -3,6 +3,7 @@
  * collection, so a tool's enter/exit programs share their maps, and prints each event's result and the records it
  * produced, then the final maps.
  */
+import { verifyModeOf } from '../verify-option.js';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { Collection } from '../../runtime/collection.js';
@@ -36,7 +37,8 @@ export async function runEvents(path: string, flags: Parsed['flags'], out: Outpu
   const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
   const backend = flags.backend as string | undefined;
-  const c = await loadOn(backend, () => new Collection(spec, { backend, host: hostOptions(flags), targetBtf, expectedRuns: events.length }), missesBinaryen);
+  const c = await loadOn(backend, () => new Collection(spec, { backend, host: hostOptions(flags), targetBtf, expectedRuns: events.length, verify: verifyModeOf(flags) }), missesBinaryen);
+  for (const [, w] of c.warnings) out.note(`warning: verifier: ${w.message}`);
   applyCgroups(c, flags.cgroup as string[] | undefined);
   const runner = new EventRunner(c, { budget: flags.budget as number | undefined });
   const results: object[] = [];

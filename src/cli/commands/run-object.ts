@@ -18,6 +18,7 @@ import { applyCgroups } from '../cgroups.js';
 import { netOptions } from '../net.js';
 import { applyMapUpdates } from '../map-update.js';
 import { CgroupArrayMap } from '../../helpers/maps/index.js';
+import { verifyModeOf } from '../verify-option.js';
 import { EXIT, type Output } from '../output.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -75,7 +76,8 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
   const name = pickProgram(spec.programs, flags).name;
   const repeat = Math.max(1, (flags.repeat as number | undefined) ?? 1);
   const backend = flags.backend as string | undefined;
-  const c = await loadOn(backend, () => new Collection(spec, { backend, host, targetBtf, expectedRuns: repeat, net: netOptions(flags) }), missesBinaryen);
+  const c = await loadOn(backend, () => new Collection(spec, { backend, host, targetBtf, expectedRuns: repeat, net: netOptions(flags), verify: verifyModeOf(flags) }), missesBinaryen);
+  for (const [prog, w] of c.warnings) if (prog === name) out.note(`warning: verifier: ${w.message}`);
   applyCgroups(c, flags.cgroup as string[] | undefined);
   applyMapUpdates(c, flags['map-update'] as string[] | undefined);
   const p = c.program(name);

@@ -9,6 +9,8 @@ import { UsageError } from '../../errors.js';
 import { runObject } from './run-object.js';
 import { runEvents } from './run-events.js';
 import { runPcap } from './run-pcap.js';
+import { verifyModeOf } from '../verify-option.js';
+import { verifyProgram, type VerifyMode } from '../../verifier/index.js';
 import { EXIT, type Output } from '../output.js';
 import { repeatJson, repeatText, timeRepeats, type RepeatTiming } from '../repeat.js';
 import { validateProgram, writesOnlyStack } from '../../isa/index.js';
@@ -33,8 +35,13 @@ function traceJson(s: TraceStep): object {
   };
 }
 
-function runTraced(file: ProgramFile, input: Uint8Array | undefined, budget: number, out: Output, backend: string) {
+function runTraced(file: ProgramFile, input: Uint8Array | undefined, budget: number, out: Output, backend: string, mode: VerifyMode) {
   const vm = new Interpreter({ helpers: ubpfTestHelpers() });
+  if (mode !== 'off') {
+    const v = verifyProgram(file.insns, { helpers: ubpfTestHelpers(), section: file.path });
+    if (!v.ok && mode === 'strict') throw v.error!;
+    if (!v.ok) out.note(`warning: verifier: ${v.error!.message}`);
+  }
   const prepared = vm.load(file.insns, file.path);
   const steps: object[] = [];
   if (backend !== 'interp') out.note(`note: --trace runs on the interpreter, not ${backend}`);
@@ -69,12 +76,15 @@ export const runFile: Command['run'] = async ({ flags, positionals }, out) => {
   let ms: number;
   let timing: RepeatTiming | undefined;
   if (flags.trace) {
-    const { result, steps: s } = runTraced(file, runInput, budget, out, backend);
+    const { result, steps: s } = runTraced(file, runInput, budget, out, backend, verifyModeOf(flags));
     ms = NaN;
     ({ r0, steps } = result);
     traced = s;
   } else {
-    const prog: LoadedProgram = await loadOn(choice, () => loadRaw(file.insns, { backend: choice, helpers: ubpfTestHelpers(), section: file.path, expectedRuns: repeat }));
+    const prog: LoadedProgram = await loadOn(choice, () => loadRaw(file.insns, {
+      backend: choice, helpers: ubpfTestHelpers(), section: file.path, expectedRuns: repeat,
+      verify: verifyModeOf(flags), onWarning: (e) => out.note(`warning: verifier: ${e.message}`),
+    }));
     let result = prog.run({ input: runInput, budget });
     // A program that can write only its stack leaves --mem as placed: the later runs do not copy it again.
     const valid = validateProgram(file.insns, file.path);

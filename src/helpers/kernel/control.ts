@@ -15,7 +15,7 @@ const SPIN_LOCK_SIZE = 4;
 
 /** CONTROL_HELPERS are bpf_loop, bpf_for_each_map_elem and the spin lock helpers. */
 export const CONTROL_HELPERS: HelperDef[] = [
-  helper(id('loop'), N[id('loop')], { ret: 'integer', args: ['scalar', 'ptr_to_func', 'anything', 'scalar'] },
+  helper(id('loop'), N[id('loop')], { ret: 'integer', args: ['scalar', 'ptr_to_func', 'ptr_to_stack_or_null', 'scalar'], callback: 'loop' },
     'calls callback(i, ctx) for i = 0..nr_loops-1 until it returns 1; returns the number of iterations',
     (c) => {
       const n = c.arg(1);
@@ -28,7 +28,7 @@ export const CONTROL_HELPERS: HelperDef[] = [
       }
       return n;
     }),
-  helper(id('for_each_map_elem'), N[id('for_each_map_elem')], { ret: 'integer', args: ['const_map_ptr', 'ptr_to_func', 'anything', 'scalar'] },
+  helper(id('for_each_map_elem'), N[id('for_each_map_elem')], { ret: 'integer', args: ['const_map_ptr', 'ptr_to_func', 'ptr_to_stack_or_null', 'scalar'], callback: 'for_each_map_elem' },
     'calls callback(map, key, value, ctx) for each element until it returns 1; returns the number of elements visited',
     (c) => {
       const map = mapArg(c);
@@ -38,8 +38,8 @@ export const CONTROL_HELPERS: HelperDef[] = [
       const handle = BigInt(map.handle);
       return map.forEachElem((key, value) => c.callFunction(fn, [handle, BigInt(key), BigInt(value), ctx]) === 0n);
     }),
-  helper(id('spin_lock'), N[id('spin_lock')], { ret: 'void', args: ['ptr_to_map_value'] }, 'takes a bpf_spin_lock (checked; uncontended in the TypeScript runtime)',
+  helper(id('spin_lock'), N[id('spin_lock')], { ret: 'void', args: ['ptr_to_spin_lock'] }, 'takes a bpf_spin_lock (checked; uncontended in the TypeScript runtime)',
     (c) => (c.mem.check(c.argNum(1), SPIN_LOCK_SIZE, true), 0)),
-  helper(id('spin_unlock'), N[id('spin_unlock')], { ret: 'void', args: ['ptr_to_map_value'] }, 'releases a bpf_spin_lock',
+  helper(id('spin_unlock'), N[id('spin_unlock')], { ret: 'void', args: ['ptr_to_spin_lock'] }, 'releases a bpf_spin_lock',
     (c) => (c.mem.check(c.argNum(1), SPIN_LOCK_SIZE, true), 0)),
 ];

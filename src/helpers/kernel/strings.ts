@@ -130,7 +130,7 @@ export const STRING_HELPERS: HelperDef[] = [
       else if (fromSize) ret = ~csumPartial(from(), ~seed >>> 0) >>> 0;
       return csumFrom32to16(ret);
     }),
-  helper(id('trace_printk'), 'trace_printk', { ret: 'integer', args: ['ptr_to_mem', 'const_size', 'anything', 'anything', 'anything'] },
+  helper(id('trace_printk'), 'trace_printk', { ret: 'integer', args: ['ptr_to_mem', 'const_size'] },
     'formats up to three arguments and emits a trace line; returns its length or -EINVAL',
     (c) => printk(c, cStringAt(c, c.argNum(1), c.argNum(2)), [c.arg(3), c.arg(4), c.arg(5)].slice(0, TRACE_PRINTK_MAX_ARGS))),
   helper(id('trace_vprintk'), 'trace_vprintk', { ret: 'integer', args: ['ptr_to_mem', 'const_size', 'ptr_to_mem', 'const_size_or_zero'] },

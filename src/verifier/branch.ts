@@ -1,0 +1,188 @@
+/**
+ * Conditional jumps: each side gets a copy of the state refined by what the comparison proves there. Scalars narrow
+ * (refine.ts) and so do their copies (registers sharing an id); a nullable pointer compared with 0 becomes NULL on
+ * one side and valid on the other; a packet pointer compared with the packet end learns how many bytes are in bounds;
+ * in raw programs a scalar compared with the input length learns its headroom. Sides that cannot happen are dropped.
+ */
+import type { Form, Insn } from '../isa/index.js';
+import { known, urange, type Scalar } from './scalar.js';
+import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
+import { scalarAlu } from './scalar-alu.js';
+import { cloneState, cur, isPointer, scalarReg, type Reg, type VState } from './state.js';
+import { NEGATE, SWAP, condOf, refineScalars, type Cond } from './refine.js';
+import { reject } from './reject.js';
+import { noteLoopCheck } from './loops.js';
+import type { Env } from './env.js';
+import { U32 } from './tnum.js';
+
+type JForm = Extract<Form, { kind: 'jcond' }>;
+
+/** Operand is one side of a comparison: a register (n >= 0) or the immediate (n = -1). */
+interface Operand {
+  n: number;
+  r: Reg;
+}
+
+/** forEachReg visits every register and spilled register of every frame, letting `fn` replace it. */
+export function forEachReg(st: VState, fn: (r: Reg) => Reg): void {
+  for (const f of st.frames) {
+    for (let i = 0; i < 11; i++) f.regs[i] = fn(f.regs[i]);
+    f.stack.forEach((slot, i) => {
+      if (!slot?.spill) return;
+      const r = fn(slot.spill);
+      if (r !== slot.spill) f.stack[i] = { ...slot, spill: r };
+    });
+  }
+}
+
+function setOperand(st: VState, o: Operand, r: Reg): void {
+  if (o.n < 0) return;
+  const old = cur(st).regs[o.n];
+  cur(st).regs[o.n] = r;
+  if (old.kind === 'scalar' && old.id) forEachReg(st, (x) => (x.kind === 'scalar' && x.id === old.id ? { ...x, v: r.v, len: Math.max(x.len, r.len) } : x));
+}
+
+const isZero = (r: Reg): boolean => r.kind === 'scalar' && r.v.t.mask === 0n && r.v.t.value === 0n;
+
+/** nullCheck handles `ptr ==/!= 0`; returns false when it does not apply. */
+function nullCheck(st: VState, p: Operand, c: Cond): boolean {
+  const r = p.r;
+  if (!r.nullable) return false;
+  const isNull = c === 'eq';
+  const id = r.id;
+  forEachReg(st, (x) => {
+    if (x.id !== id || !x.nullable) return x;
+    return isNull ? scalarReg(known(0n)) : { ...x, nullable: false };
+  });
+  if (isNull && r.ref) {
+    const k = st.refs.indexOf(r.ref);
+    if (k >= 0) {
+      st.refs.splice(k, 1);
+      st.refPcs.splice(k, 1);
+    }
+  }
+  return true;
+}
+
+/** pktRange applies `pkt c end` (after normalising pkt to the left) to the state where it holds. */
+function pktRange(st: VState, p: Reg, c: Cond, limit: bigint): void {
+  let range: number;
+  if (c === 'le') range = p.off;
+  else if (c === 'lt') range = p.off + 1;
+  else return;
+  // At or before the end: the offset is at most the largest packet (or input).
+  const cap = limit - BigInt(p.off);
+  if (p.v.umax > cap && cap >= p.v.umin) {
+    const res = refineScalars(p.v, known(cap), 'le', 64);
+    if (res) forEachReg(st, (x) => (x.kind === p.kind && x.id === p.id ? { ...x, v: res[0] } : x));
+  }
+  if (p.off < 0 || range <= 0) return;
+  forEachReg(st, (x) => (x.kind === p.kind && x.id === p.id && x.range < range ? { ...x, range } : x));
+}
+
+/** inputAtLeast records that the raw input has at least `n` bytes: its start pointer reaches that far. */
+function inputAtLeast(env: Env, st: VState, n: bigint): void {
+  const range = Number(n > MAX_INPUT ? MAX_INPUT : n);
+  forEachReg(st, (x) => (x.kind === 'packet' && x.id === env.inputId && x.range < range ? { ...x, range } : x));
+}
+
+/** lenHeadroom applies `x c len` where `len` carries an input-length headroom (raw programs). */
+function lenHeadroom(x: Reg, len: Reg, c: Cond): number {
+  if (len.len < 0) return -1;
+  if (c === 'lt') return len.len + 1;
+  if (c === 'le') return len.len;
+  return -1;
+}
+
+const packetLimit = (env: Env): bigint => (env.prog.raw ? MAX_INPUT : BigInt(MAX_PACKET_OFF));
+
+const total = (r: Reg): Scalar => scalarAlu('add', known(BigInt(r.off)), r.v, true);
+
+function samePointee(a: Reg, b: Reg): boolean {
+  // Packet pointers all count from the packet start; their ids only group equal variable offsets.
+  return a.kind === b.kind && a.map === b.map && a.frame === b.frame && !a.nullable && !b.nullable;
+}
+
+/** side refines a copy of `st` for the side of the jump where `a c b` holds; null when that side is impossible. */
+function side(env: Env, st: VState, a: Operand, b: Operand, c: Cond, w: 32 | 64, own = false): VState | null {
+  const s = own ? st : cloneState(st);
+  const ra = a.r;
+  const rb = b.r;
+  if (ra.kind === 'scalar' && rb.kind === 'scalar') {
+    const res = refineScalars(ra.v, rb.v, c, w);
+    if (!res) return null;
+    const [va, vb] = res;
+    const ha = w === 64 || va.umax <= U32 ? lenHeadroom(ra, rb, c) : -1;
+    const hb = w === 64 || vb.umax <= U32 ? lenHeadroom(rb, ra, SWAP[c]) : -1;
+    setOperand(s, a, { ...ra, v: va, len: Math.max(ra.len, ha) });
+    setOperand(s, b, { ...rb, v: vb, len: Math.max(rb.len, hb) });
+    if (env.prog.raw) for (const [r, v] of [[ra, va], [rb, vb]] as const) if (r.len === 0) inputAtLeast(env, s, v.umin);
+    noteLoopCheck(env, s, ra, rb, c, w, va, vb);
+    return s;
+  }
+  if (isPointer(ra) && isZero(rb) && (c === 'eq' || c === 'ne') && w === 64) {
+    if (nullCheck(s, a, c)) return s;
+    // A pointer that cannot be NULL is never equal to 0.
+    return c === 'eq' ? null : s;
+  }
+  if (isPointer(rb) && isZero(ra) && (c === 'eq' || c === 'ne') && w === 64) return side(env, st, b, a, SWAP[c], w, own);
+  if (ra.kind === 'packet' && rb.kind === 'packet_end') {
+    pktRange(s, ra, c, packetLimit(env));
+    noteLoopCheck(env, s, ra, rb, c, w, total(ra), urange(0n, packetLimit(env)));
+  } else if (ra.kind === 'packet_end' && rb.kind === 'packet') {
+    pktRange(s, rb, SWAP[c], packetLimit(env));
+    noteLoopCheck(env, s, ra, rb, c, w, urange(0n, packetLimit(env)), total(rb));
+  }
+  else if (ra.kind === 'packet_meta' && rb.kind === 'packet' && rb.off === 0 && rb.v.t.mask === 0n) pktRange(s, ra, c, packetLimit(env));
+  else if (isPointer(ra) && isPointer(rb) && samePointee(ra, rb) && w === 64) {
+    // Two pointers into one region compare by offset: narrow their variable parts like scalars.
+    const res = refineScalars(total(ra), total(rb), c, 64);
+    if (!res) return null;
+    setOperand(s, a, { ...ra, v: scalarAlu('sub', res[0], known(BigInt(ra.off)), true) });
+    setOperand(s, b, { ...rb, v: scalarAlu('sub', res[1], known(BigInt(rb.off)), true) });
+    noteLoopCheck(env, s, ra, rb, c, w, res[0], res[1]);
+  }
+  return s;
+}
+
+/** doBranch evaluates a conditional jump: returns the fall-through and taken states (null for an impossible side). */
+export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): [VState | null, VState | null] {
+  const regs = cur(st).regs;
+  const a: Operand = { n: ins.dst, r: regs[ins.dst] };
+  const imm = f.is32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm);
+  const b: Operand = f.useReg ? { n: ins.src, r: regs[ins.src] } : { n: -1, r: scalarReg(known(imm)) };
+  for (const o of [a, b]) if (o.r.kind === 'not_init') reject('uninit-reg', `r${o.n} is compared before it is initialised`, [o.n]);
+  const w = f.is32 ? 32 : 64;
+  const ptrs = isPointer(a.r) || isPointer(b.r);
+  if (ptrs) {
+    const nullTest = (isZero(a.r) || isZero(b.r)) && (f.cond === 'jeq' || f.cond === 'jne');
+    const pkt = ['packet', 'packet_end', 'packet_meta'];
+    const pktTest = pkt.includes(a.r.kind) && pkt.includes(b.r.kind);
+    if (f.is32) {
+      // Equality of the low halves of two packet pointers depends on their distance only, not on the address; any
+      // 32-bit comparison of pointers needs privileged mode (the kernel's allow_ptr_leaks). Neither side learns anything.
+      const eq = (f.cond === 'jeq' || f.cond === 'jne') && pktTest;
+      if (!eq && !env.privileged) reject('pointer-compare', `32-bit comparison of a pointer (r${isPointer(a.r) ? a.n : b.n}) is allowed in privileged mode only, except equality of two packet pointers`, [a.n, b.n].filter((n) => n >= 0));
+      return [cloneState(st), cloneState(st)];
+    }
+    if (!nullTest && !pktTest && !env.privileged) {
+      reject('pointer-compare', `comparing a pointer (r${isPointer(a.r) ? a.n : b.n}) is allowed in privileged mode only, except with 0 or the packet end`, [a.n, b.n].filter((n) => n >= 0));
+    }
+    if (!nullTest && (isPointer(a.r) !== isPointer(b.r))) {
+      // A pointer against a non-zero scalar: nothing is learnt on either side.
+      return [cloneState(st), cloneState(st)];
+    }
+  }
+  const c = condOf(f.cond);
+  if (!f.useReg) {
+    // The constant and its neighbours: `i < N` keeps i at N - 1 on the loop's side, `i <= N` lets it reach N + 1.
+    const k = BigInt.asUintN(64, BigInt.asIntN(w, imm));
+    env.thresholds.add(k);
+    env.thresholds.add(BigInt.asUintN(64, k + 1n));
+    env.thresholds.add(BigInt.asUintN(64, k - 1n));
+  }
+  const taken = side(env, st, a, b, c, w);
+  // The fall-through side takes the path's own state (a is read before anything is refined in it).
+  const fall = side(env, st, a, b, NEGATE[c], w, true);
+  return [fall, taken];
+}

@@ -1,0 +1,275 @@
+/**
+ * The structure of a program before any value is tracked (the kernel's `check_subprogs` and `check_cfg`): valid
+ * instructions, subprograms and jumps that stay inside them, every instruction reachable, no path falling off a
+ * function's end, a call graph without recursion and at most 8 frames deep. It also computes what the path
+ * exploration needs: prune points (jump targets), loop heads (targets of back edges) and register liveness.
+ */
+import { LoadError } from '../errors.js';
+import { formatInsn, jumpTarget, validateProgram, type Form, type Insn } from '../isa/index.js';
+import { Reject } from './reject.js';
+
+/** MAX_CALL_FRAMES is the kernel's limit on nested calls (the main program counts). */
+export const MAX_CALL_FRAMES = 8;
+
+/** Subprog is one function of the program. */
+export interface Subprog {
+  entry: number;
+  /** One past the last slot. */
+  end: number;
+  /** Local calls made from it: call pc and callee entry. */
+  calls: { pc: number; callee: number }[];
+  /** Callbacks whose address it takes (pseudo-func lddw): pc and callee entry. */
+  callbacks: { pc: number; callee: number }[];
+}
+
+/** Cfg is the structure of a program. */
+export interface Cfg {
+  insns: readonly Insn[];
+  forms: readonly (Form | null)[];
+  subprogs: Subprog[];
+  /** Subprogram index of each slot. */
+  subprogOf: Int32Array;
+  /** Prune points: where explored states are kept and compared. */
+  prune: Uint8Array;
+  /** Loop heads: targets of back edges. */
+  loopHead: Uint8Array;
+  /** Registers live on entry to each slot (bit r). */
+  liveIn: Uint16Array;
+  /**
+   * Registers whose scalar value may matter on entry to each slot (bit r): it may reach a branch, an address, a
+   * store, a helper argument or the return value. A live register outside this set is only fed into arithmetic whose
+   * result is dropped, so any scalar there is as good as any other (the kernel's imprecise scalars, found statically).
+   */
+  preciseIn: Uint16Array;
+  /** Whether any back edge exists. */
+  hasLoops: boolean;
+}
+
+/** successors of the instruction at pc (within its function; calls continue at pc + 1). */
+export function successors(forms: readonly (Form | null)[], insns: readonly Insn[], pc: number): number[] {
+  const f = forms[pc]!;
+  switch (f.kind) {
+    case 'exit':
+      return [];
+    case 'ja':
+      return [jumpTarget(f, insns[pc], pc)!];
+    case 'jcond':
+      return [pc + 1, jumpTarget(f, insns[pc], pc)!];
+    case 'lddw':
+      return [pc + 2];
+    default:
+      return [pc + 1];
+  }
+}
+
+function checkJumps(cfg: Cfg): void {
+  const { forms, insns } = cfg;
+  for (let pc = 0; pc < insns.length; pc++) {
+    const f = forms[pc];
+    if (!f || (f.kind !== 'ja' && f.kind !== 'jcond')) continue;
+    const t = jumpTarget(f, insns[pc], pc)!;
+    if (cfg.subprogOf[t] !== cfg.subprogOf[pc]) {
+      throw new Reject('structure', `jump out of range from insn ${pc} to ${t}: it leaves the function`, pc);
+    }
+  }
+  for (const sp of cfg.subprogs) {
+    const last = sp.end - 1;
+    const lf = forms[last] ?? forms[last - 1];
+    if (!lf || (lf.kind !== 'exit' && lf.kind !== 'ja')) {
+      throw new Reject('structure', `the function at pc ${sp.entry} does not end with exit or a jump: execution could fall off its end`, last);
+    }
+  }
+}
+
+/** Depth-first walk of one function marking reachable slots, back edges and loop heads. */
+function walk(cfg: Cfg, sp: Subprog, reached: Uint8Array): void {
+  const { forms, insns } = cfg;
+  const color = new Uint8Array(insns.length); // 0 new, 1 on stack, 2 done
+  const stack: { pc: number; next: number[]; i: number }[] = [];
+  const enter = (pc: number) => {
+    color[pc] = 1;
+    reached[pc] = 1;
+    stack.push({ pc, next: successors(forms, insns, pc), i: 0 });
+  };
+  enter(sp.entry);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.i >= top.next.length) {
+      color[top.pc] = 2;
+      stack.pop();
+      continue;
+    }
+    const n = top.next[top.i++];
+    if (n >= sp.end) throw new Reject('structure', `execution falls off the end of the function at pc ${sp.entry}`, top.pc);
+    cfg.prune[n] ||= top.next.length > 1 || forms[top.pc]!.kind === 'ja' ? 1 : 0;
+    if (color[n] === 1) {
+      cfg.loopHead[n] = 1;
+      cfg.prune[n] = 1;
+      cfg.hasLoops = true;
+    } else if (color[n] === 0) enter(n);
+  }
+}
+
+function checkCalls(cfg: Cfg): void {
+  const byEntry = new Map(cfg.subprogs.map((s, i) => [s.entry, i]));
+  const state = new Uint8Array(cfg.subprogs.length);
+  const depthOf = (i: number, depth: number, via: number): void => {
+    if (depth > MAX_CALL_FRAMES) throw new Reject('call-depth', `the call stack of ${depth} frames is too deep (at most ${MAX_CALL_FRAMES})`, via);
+    if (state[i] === 1) throw new Reject('recursion', `recursive call: the function at pc ${cfg.subprogs[i].entry} calls itself`, via);
+    state[i] = 1;
+    for (const c of [...cfg.subprogs[i].calls, ...cfg.subprogs[i].callbacks]) depthOf(byEntry.get(c.callee)!, depth + 1, c.pc);
+    state[i] = 0;
+  };
+  depthOf(0, 1, 0);
+}
+
+const bit = (r: number): number => 1 << r;
+const CALLER_SAVED = bit(0) | bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
+const ARGS = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
+
+/** usesDefs returns the registers an instruction reads and writes, for liveness. */
+function usesDefs(f: Form, ins: Insn): [number, number] {
+  switch (f.kind) {
+    case 'alu':
+      if (f.op === 'mov') return [f.useReg ? bit(ins.src) : 0, bit(ins.dst)];
+      return [bit(ins.dst) | (f.useReg ? bit(ins.src) : 0), bit(ins.dst)];
+    case 'movsx':
+      return [bit(ins.src), bit(ins.dst)];
+    case 'end':
+      return [bit(ins.dst), bit(ins.dst)];
+    case 'jcond':
+      return [bit(ins.dst) | (f.useReg ? bit(ins.src) : 0), 0];
+    case 'call':
+    case 'callx':
+      return [ARGS | (f.kind === 'callx' ? bit(ins.dst) : 0) | bit(10), CALLER_SAVED];
+    case 'exit':
+      return [bit(0) | bit(10), 0];
+    case 'lddw':
+      return [0, bit(ins.dst)];
+    case 'ldabs':
+      return [bit(6), CALLER_SAVED];
+    case 'ldind':
+      return [bit(6) | bit(ins.src), CALLER_SAVED];
+    case 'ldx':
+    case 'load_acq':
+      return [bit(ins.src), bit(ins.dst)];
+    case 'st':
+      return [bit(ins.dst), 0];
+    case 'stx':
+    case 'store_rel':
+      return [bit(ins.dst) | bit(ins.src), 0];
+    case 'atomic':
+      if (f.op === 'cmpxchg') return [bit(ins.dst) | bit(ins.src) | bit(0), bit(0)];
+      return [bit(ins.dst) | bit(ins.src), f.fetch ? bit(ins.src) : 0];
+    default:
+      return [0, 0];
+  }
+}
+
+/**
+ * preciseUses narrows an instruction's uses to the registers whose value matters, given the registers live and
+ * precise after it: arithmetic feeds its operands' values only into its destination, so they matter only when the
+ * destination does. Pointer arithmetic (add, sub) is checked against the scalar's bounds even when its result is
+ * dropped, so its operands matter whenever the destination is live.
+ */
+function preciseUses(f: Form, ins: Insn, use: number, liveOut: number, preciseOut: number): number {
+  if (f.kind === 'alu' && (f.op === 'add' || f.op === 'sub')) return liveOut & bit(ins.dst) ? use : 0;
+  if (f.kind === 'alu' || f.kind === 'movsx' || f.kind === 'end') return preciseOut & bit(ins.dst) ? use : 0;
+  return use;
+}
+
+/** liveness computes `liveIn` and `preciseIn` (backward data flow to a fixed point). */
+function liveness(cfg: Cfg): void {
+  const { forms, insns } = cfg;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let pc = insns.length - 1; pc >= 0; pc--) {
+      const f = forms[pc];
+      if (!f) continue;
+      let out = 0;
+      let preciseOut = 0;
+      for (const n of successors(forms, insns, pc)) {
+        if (n >= insns.length) continue;
+        out |= cfg.liveIn[n];
+        preciseOut |= cfg.preciseIn[n];
+      }
+      const [use, def] = usesDefs(f, insns[pc]);
+      const live = (use | (out & ~def)) | bit(10);
+      const precise = preciseUses(f, insns[pc], use, out, preciseOut) | (preciseOut & ~def) | bit(10);
+      if (live !== cfg.liveIn[pc] || precise !== cfg.preciseIn[pc]) {
+        cfg.liveIn[pc] = live;
+        cfg.preciseIn[pc] = precise;
+        changed = true;
+      }
+    }
+  }
+}
+
+/** checkExits rejects code from which no path reaches an exit: a loop without a way out never ends. */
+function checkExits(cfg: Cfg): void {
+  const { forms, insns } = cfg;
+  // Walk the edges backwards from every exit (linear in the program's size).
+  const preds: number[][] = Array.from({ length: insns.length }, () => []);
+  const work: number[] = [];
+  const ends = new Uint8Array(insns.length);
+  for (let pc = 0; pc < insns.length; pc++) {
+    const f = forms[pc];
+    if (!f) continue;
+    if (f.kind === 'exit') {
+      ends[pc] = 1;
+      work.push(pc);
+    }
+    for (const n of successors(forms, insns, pc)) if (n < insns.length) preds[n].push(pc);
+  }
+  while (work.length) {
+    for (const p of preds[work.pop()!]) {
+      if (ends[p]) continue;
+      ends[p] = 1;
+      work.push(p);
+    }
+  }
+  for (let pc = 0; pc < insns.length; pc++) {
+    if (forms[pc] && !ends[pc]) throw new Reject('infinite-loop', 'infinite loop: no path from this instruction reaches an exit', pc);
+  }
+}
+
+/** buildCfg checks the structure of `insns` and returns what the exploration needs, or throws a Reject. */
+export function buildCfg(insns: readonly Insn[]): Cfg {
+  let valid;
+  try {
+    valid = validateProgram(insns);
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    const pc = e.location.pc;
+    throw new Reject('structure', pc !== undefined ? e.message.replace(`pc ${pc}: ${formatInsn(insns, pc)}: `, '') : e.message, pc);
+  }
+  const { forms, functions } = valid;
+  const n = insns.length;
+  const subprogOf = new Int32Array(n);
+  const subprogs: Subprog[] = functions.map((entry, i) => ({ entry, end: functions[i + 1] ?? n, calls: [], callbacks: [] }));
+  subprogs.forEach((sp, i) => subprogOf.fill(i, sp.entry, sp.end));
+  for (let pc = 0; pc < n; pc++) {
+    const f = forms[pc];
+    if (!f) continue;
+    const sp = subprogs[subprogOf[pc]];
+    if (f.kind === 'call' && f.mode === 'local') sp.calls.push({ pc, callee: jumpTarget(f, insns[pc], pc)! });
+    if (f.kind === 'lddw' && f.pseudo === 4) sp.callbacks.push({ pc, callee: jumpTarget(f, insns[pc], pc)! });
+  }
+  const cfg: Cfg = {
+    insns, forms, subprogs, subprogOf,
+    prune: new Uint8Array(n), loopHead: new Uint8Array(n), liveIn: new Uint16Array(n), preciseIn: new Uint16Array(n), hasLoops: false,
+  };
+  checkJumps(cfg);
+  const reached = new Uint8Array(n);
+  for (const sp of subprogs) walk(cfg, sp, reached);
+  for (let pc = 0; pc < n; pc++) {
+    if (forms[pc] && !reached[pc]) throw new Reject('unreachable', `unreachable instruction: no path from its function's entry leads to it`, pc);
+    const f = forms[pc];
+    if (f && f.kind === 'call') cfg.prune[pc + 1] = 1;
+  }
+  checkCalls(cfg);
+  checkExits(cfg);
+  liveness(cfg);
+  return cfg;
+}

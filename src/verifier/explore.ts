@@ -1,0 +1,383 @@
+/**
+ * Path exploration (the kernel's `do_check`): every path from the entry is followed instruction by instruction on an
+ * abstract state; a conditional jump whose both sides are possible explores one side and queues the other. At prune
+ * points (jump targets) the state is compared with states explored there before: one already covered by a finished
+ * exploration ends the path; one identical to an ancestor on the same path is an infinite loop; loop heads seen often
+ * enough are widened (loops.ts). The instructions processed over all paths are limited, like the kernel's 1M.
+ */
+import { formatInsn } from '../isa/index.js';
+import { CORE_POISON_IMM } from '../loader/btf/core-patch.js';
+import { known, urange } from './scalar.js';
+import { cloneState, cur, isPointer, scalarReg, type VState } from './state.js';
+import { Reject, reject } from './reject.js';
+import { doAlu } from './alu.js';
+import { doBranch } from './branch.js';
+import { MAX_INPUT, checkAccess } from './check-mem.js';
+import { checkHelperCall } from './check-helpers.js';
+import { doExit, doLdAbs, doLddw, havocScalars, pushFrame } from './calls.js';
+import { covers } from './prune.js';
+import { Unproved, closeCycle, joinStates, tryWiden } from './loops.js';
+import { fmtReg, fmtState } from './format.js';
+import { loadedRange } from './stack.js';
+import { freshId, type Env, type LoopRecord } from './env.js';
+import { successors } from './cfg.js';
+
+/** Checkpoint is a state kept at a prune point; `branches` counts the unfinished paths below it. */
+interface Checkpoint {
+  pc: number;
+  state: VState;
+  parent: Checkpoint | null;
+  branches: number;
+  loop?: LoopRecord;
+  /** Fingerprint of the live state at loop heads: equal states have equal fingerprints. */
+  fp: number;
+}
+
+/** Path is a queued path: where it continues and under which checkpoint. */
+interface Path {
+  state: VState;
+  pc: number;
+  parent: Checkpoint | null;
+}
+
+/** MAX_STATES_PER_PC bounds the finished states kept at one instruction (older ones are dropped). */
+const MAX_STATES_PER_PC = 48;
+/** JOIN_AFTER is how many finished states an instruction keeps before new paths there are joined into the last. */
+const JOIN_AFTER = 4;
+/** JOIN_CONSTANTS_AFTER is how many before paths holding different constants are joined too. */
+const JOIN_CONSTANTS_AFTER = 24;
+/** MAX_WIDENINGS bounds how often one path widens a loop head before the loop is explored exactly. */
+const MAX_WIDENINGS = 32;
+/** MAX_LOG_LINES bounds the `-v` log. */
+const MAX_LOG_LINES = 200_000;
+
+/** Explorer runs the exploration of one program; `pc` and `state` locate a rejection. */
+export class Explorer {
+  pc = 0;
+  state: VState | null = null;
+  /** Finished checkpoints per pc (they prune), newest last. */
+  private readonly done: (Checkpoint[] | undefined)[];
+  /** Unfinished checkpoints per pc (ancestors of the current path), oldest first. */
+  private readonly open: (Checkpoint[] | undefined)[];
+  /** Unfinished loop-head checkpoints by fingerprint (exact-repeat detection). */
+  private readonly byFp = new Map<number, Map<number, Checkpoint[]>>();
+  /** Unfinished widened loop-head checkpoints per pc (cycles close against them). */
+  private readonly wide = new Map<number, Checkpoint[]>();
+  private readonly pending: Path[] = [];
+
+  constructor(
+    private readonly env: Env,
+    private readonly maxInsns: number,
+    private readonly unroll: number,
+  ) {
+    this.done = new Array(env.cfg.insns.length);
+    this.open = new Array(env.cfg.insns.length);
+  }
+
+  /** run explores every path from `initial` at pc 0; throws a Reject on the first rule a path breaks. */
+  run(initial: VState): void {
+    this.pending.push({ state: initial, pc: 0, parent: null });
+    while (this.pending.length) this.runPath(this.pending.pop()!);
+  }
+
+  private log(line: string): void {
+    const l = this.env.log;
+    if (l && l.length < MAX_LOG_LINES) l.push(line);
+  }
+
+  private mapName = (i: number): string => this.env.maps[i]?.name ?? String(i);
+
+  private runPath(p: Path): void {
+    let st = p.state;
+    let pc = p.pc;
+    const { cfg, stats } = this.env;
+    if (this.env.log) this.log(`from path ${pathText(st)} at ${pc}: ${fmtState(st, this.mapName)}`);
+    for (;;) {
+      this.pc = pc;
+      this.state = st;
+      if (cfg.prune[pc]) {
+        const v = this.visit(p, st, pc);
+        if (v === null) {
+          this.log(`${pc}: safe (covered by an explored state)`);
+          break;
+        }
+        st = v;
+        this.state = st;
+      }
+      if (++stats.insnsProcessed > this.maxInsns) {
+        reject('too-complex', `the program is too complex to verify: more than ${this.maxInsns} instructions processed over all paths`);
+      }
+      st.depth++;
+      if (this.env.log) this.log(`${pc}: ${formatInsn(cfg.insns, pc)}`);
+      const next = this.step(p, st, pc);
+      if (next === undefined) break;
+      [pc, st] = next;
+      if (this.env.log) this.log(`    ${fmtState(st, this.mapName)}`);
+    }
+    for (let c = p.parent; c; c = c.parent) {
+      if (--c.branches > 0) break;
+      this.complete(c);
+    }
+  }
+
+  private visit(p: Path, st: VState, pc: number): VState | null {
+    const env = this.env;
+    const done = (this.done[pc] ??= []);
+    const open = (this.open[pc] ??= []);
+    const live = env.cfg.liveIn[pc];
+    const precise = env.cfg.preciseIn[pc];
+    const head = env.cfg.loopHead[pc] === 1;
+    for (const c of done) {
+      if (covers(c.state, st, live, false, precise)) {
+        env.stats.statesPruned++;
+        return null;
+      }
+    }
+    const fp = head ? fingerprint(st, live) : 0;
+    if (head) {
+      for (const c of this.wide.get(pc) ?? []) {
+        if (c.branches > 0 && covers(c.state, st, live) && closeCycle(c.loop!, st) === 'closed') {
+          env.stats.statesPruned++;
+          return null;
+        }
+      }
+      for (const c of this.byFp.get(pc)?.get(fp) ?? []) {
+        if (c.branches > 0 && !c.loop && c.state.epoch === st.epoch && covers(c.state, st, live, true)) {
+          reject('infinite-loop', `infinite loop: the state at pc ${pc} repeats exactly, so this path can never leave the loop`);
+        }
+      }
+    }
+    const history = this.ancestors(open);
+    let loop: LoopRecord | undefined;
+    const crowded = done.length >= JOIN_AFTER;
+    // Join only after the latest state here finished (joinStates keeps different constants apart).
+    const lastOpen = open.length > 0 && open[open.length - 1].branches > 0;
+    if (crowded && !head && !lastOpen) {
+      // Many finished paths reached this point already: continue with their join rather than one more path.
+      const constants = done.length >= JOIN_CONSTANTS_AFTER && !env.exact;
+      const joined = joinStates(done[done.length - 1].state, st, constants, () => freshId(env));
+      if (joined) {
+        if (constants) env.approximate();
+        joined.epoch++;
+        st = joined;
+        env.stats.statesJoined++;
+      }
+    }
+    // Many paths reaching a loop head (a branchy body) widen it at their first return instead of unrolling each.
+    if (head && (history.length >= this.unroll || (crowded && history.length >= 1)) && !env.noWiden.has(pc) && !env.exact) {
+      const w = tryWiden(env, history, st, pc, freshId(env));
+      if (w && (this.wide.get(pc) ?? []).filter((c) => c.branches > 0).length >= MAX_WIDENINGS) {
+        // This path came back to the head through as many widened states without closing a cycle: they keep moving
+        // (a counter that wraps, say), so explore the loop exactly instead. Unfinished checkpoints are all ancestors
+        // of the current path (queued paths fork from them), so this counts the widenings on this path.
+        throw new Unproved(pc, `loop at pc ${pc}: widening found no state that covers its iterations`);
+      }
+      if (w) {
+        env.approximate();
+        st = w.state;
+        loop = w.record;
+        this.log(`${pc}: loop head widened: ${fmtState(st, this.mapName)}`);
+      }
+    }
+    const cp: Checkpoint = { pc, state: cloneState(st), parent: p.parent, branches: 1, loop, fp: loop ? fingerprint(st, live) : fp };
+    open.push(cp);
+    if (loop) this.wide.set(pc, [...(this.wide.get(pc) ?? []).filter((c) => c.branches > 0), cp]);
+    if (head && !loop) {
+      const byFp = this.byFp.get(pc) ?? new Map<number, Checkpoint[]>();
+      this.byFp.set(pc, byFp);
+      const same = byFp.get(fp);
+      if (same) compact(same).push(cp);
+      else byFp.set(fp, [cp]);
+    }
+    compact(open);
+    env.stats.peakStates = Math.max(env.stats.peakStates, open.length + done.length);
+    env.stats.statesExplored++;
+    p.parent = cp;
+    return st;
+  }
+
+  /** ancestors returns the latest unfinished checkpoints at a pc (the current path's, oldest first), at most `unroll`. */
+  private ancestors(open: Checkpoint[]): Checkpoint[] {
+    const out: Checkpoint[] = [];
+    for (let i = open.length - 1; i >= 0 && out.length < this.unroll; i--) if (open[i].branches > 0) out.push(open[i]);
+    return out.reverse();
+  }
+
+  /** complete files a checkpoint whose paths have all ended among the states that can prune. */
+  private complete(c: Checkpoint): void {
+    const done = (this.done[c.pc] ??= []);
+    done.push(c);
+    if (done.length > MAX_STATES_PER_PC) done.shift();
+  }
+
+  private fork(p: Path, st: VState, pc: number): void {
+    this.pending.push({ state: st, pc, parent: p.parent });
+    if (p.parent) p.parent.branches++;
+  }
+
+  /** step executes one instruction; returns the next pc and state, or undefined when the path ends. */
+  private step(p: Path, st: VState, pc: number): [number, VState] | undefined {
+    const env = this.env;
+    const ins = env.cfg.insns[pc];
+    const f = env.cfg.forms[pc]!;
+    const regs = cur(st).regs;
+    switch (f.kind) {
+      case 'alu':
+      case 'movsx':
+      case 'end':
+        doAlu(env, st, f, ins);
+        return [pc + 1, st];
+      case 'lddw':
+        doLddw(env, st, ins, env.cfg.insns[pc + 1], pc);
+        return [pc + 2, st];
+      case 'ldx':
+      case 'load_acq':
+        regs[ins.dst] = checkAccess(env, st, regs[ins.src], { pc, regno: ins.src, off: ins.off, size: f.size, kind: 'read', signed: f.kind === 'ldx' && f.signed })!;
+        return [pc + 1, st];
+      case 'st': {
+        const v = scalarReg(known(BigInt(ins.imm)));
+        checkAccess(env, st, regs[ins.dst], { pc, regno: ins.dst, off: ins.off, size: f.size, kind: 'write', value: v, valueReg: -1 });
+        return [pc + 1, st];
+      }
+      case 'stx':
+      case 'store_rel':
+        checkAccess(env, st, regs[ins.dst], { pc, regno: ins.dst, off: ins.off, size: f.size, kind: 'write', value: regs[ins.src], valueReg: ins.src });
+        return [pc + 1, st];
+      case 'atomic':
+        this.atomic(st, f, pc);
+        return [pc + 1, st];
+      case 'ja':
+        return [successors(env.cfg.forms, env.cfg.insns, pc)[0], st];
+      case 'jcond':
+        return this.branch(p, st, pc);
+      case 'call':
+        return this.call(st, f.mode, pc);
+      case 'callx':
+        return reject('not-supported', 'callx (a call through a register) is not supported by the verifier');
+      case 'exit': {
+        const next = doExit(env, st);
+        return next < 0 ? undefined : [next, st];
+      }
+      case 'ldabs':
+      case 'ldind':
+        doLdAbs(env, st, f, ins);
+        return [pc + 1, st];
+    }
+  }
+
+  private atomic(st: VState, f: { size: 4 | 8; op: string; fetch: boolean }, pc: number): void {
+    const ins = this.env.cfg.insns[pc];
+    const regs = cur(st).regs;
+    const src = regs[ins.src];
+    if (src.kind === 'not_init') reject('uninit-reg', `r${ins.src} is used before it is initialised`, [ins.src]);
+    if (isPointer(src) && !this.env.privileged) reject('pointer-leak', `r${ins.src} is a pointer (${fmtReg(src)}): an atomic operation would store it to memory`, [ins.src]);
+    if (f.op === 'cmpxchg' && regs[0].kind === 'not_init') reject('uninit-reg', 'r0 (the value cmpxchg compares with) is not initialised', [0]);
+    checkAccess(this.env, st, regs[ins.dst], { pc, regno: ins.dst, off: ins.off, size: f.size, kind: 'atomic', value: src, valueReg: ins.src });
+    const loaded = scalarReg(loadedRange(f.size, false));
+    if (f.op === 'cmpxchg') regs[0] = loaded;
+    else if (f.fetch) regs[ins.src] = loaded;
+  }
+
+  private branch(p: Path, st: VState, pc: number): [number, VState] | undefined {
+    const env = this.env;
+    const f = env.cfg.forms[pc] as Extract<typeof env.cfg.forms[number], { kind: 'jcond' }>;
+    const [fall, taken] = doBranch(env, st, f!, env.cfg.insns[pc]);
+    const [next, target] = successors(env.cfg.forms, env.cfg.insns, pc);
+    if (fall && taken) {
+      const prev = taken.path;
+      fall.path = { pc, taken: false, prev };
+      taken.path = { pc, taken: true, prev };
+      this.fork(p, taken, target);
+      return [next, fall];
+    }
+    if (fall) return [next, fall];
+    if (taken) return [target, taken];
+    return undefined; // neither side possible: the path was infeasible
+  }
+
+  private call(st: VState, mode: 'helper' | 'local' | 'kfunc', pc: number): [number, VState] {
+    const env = this.env;
+    const ins = env.cfg.insns[pc];
+    if (mode === 'kfunc') reject('not-supported', `kfunc call (BTF id ${ins.imm}) is not supported by the verifier`);
+    if (mode === 'local') {
+      const regs = cur(st).regs;
+      if (st.lock) reject('lock', 'calling a function while holding a bpf_spin_lock is not allowed');
+      pushFrame(st, pc + 1 + ins.imm, pc, [1, 2, 3, 4, 5].map((r) => regs[r]), false);
+      return [pc + 1 + ins.imm, st];
+    }
+    const def = env.helpers.get(ins.imm);
+    if (ins.imm === CORE_POISON_IMM) reject('core-poisoned', 'this instruction was poisoned by a CO-RE relocation that found no match in the target BTF, and it is reachable');
+    if (!def) {
+      const name = env.helpers.abiName(ins.imm);
+      reject('unknown-helper', name ? `helper ${ins.imm} (${name}) is not available in bpftime-vm's ${env.helpers.name} helper set` : `unknown helper ${ins.imm}`);
+    }
+    const cb = checkHelperCall(env, st, def, pc);
+    if (!cb) return [pc + 1, st];
+    const ctx = cb.args[cb.args.length - 1];
+    if (ctx.kind === 'stack') havocScalars(st.frames[ctx.frame]);
+    const pre = ctx.kind === 'stack' ? { ...st.frames[ctx.frame], stack: st.frames[ctx.frame].stack.slice() } : undefined;
+    pushFrame(st, cb.entry, pc, cb.args, true);
+    cur(st).pre = pre;
+    return [cb.entry, st];
+  }
+}
+
+/**
+ * compact drops finished checkpoints from a list of unfinished ones once it has doubled since the last time, so that
+ * a long path (a loop explored exactly) keeps its lists in amortised linear time.
+ */
+function compact(list: Checkpoint[] & { kept?: number }): Checkpoint[] {
+  if (list.length < 64 || list.length < 2 * (list.kept ?? 0)) return list;
+  let n = 0;
+  for (const c of list) if (c.branches > 0) list[n++] = c;
+  list.length = n;
+  list.kept = n;
+  return list;
+}
+
+/** fingerprint hashes what an exact comparison looks at (live registers of the running frame, spilled values). */
+function fingerprint(st: VState, live: number): number {
+  let h = st.frames.length;
+  const mix = (x: number) => (h = (Math.imul(h, 31) + x) | 0);
+  const f = cur(st);
+  for (let r = 0; r < 11; r++) {
+    if (!(live & (1 << r))) continue;
+    const x = f.regs[r];
+    mix(x.kind.length + x.off * 7);
+    mix(Number(x.v.umin & 0xffffffn));
+    mix(Number(x.v.umax & 0xffffffn));
+    mix(Number(x.v.t.mask & 0xffffn));
+  }
+  for (const s of f.stack) {
+    if (!s) continue;
+    mix(s.bytes[0] + 4 * s.bytes[7]);
+    if (s.spill) mix(Number(s.spill.v.umin & 0xffffffn));
+  }
+  return h;
+}
+
+function pathText(st: VState): string {
+  const out: string[] = [];
+  for (let n = st.path; n && out.length < 4; n = n.prev) out.push(`${n.pc}${n.taken ? '+' : '-'}`);
+  return out.reverse().join(' ') || 'entry';
+}
+
+/** initialState builds the entry state: r1 = context (or input memory and r2 = its length for raw programs). */
+export function initialState(env: Env): VState {
+  const st: VState = { frames: [], refs: [], refPcs: [], lock: null, path: null, checks: null, depth: 0, epoch: 0 };
+  pushFrameRoot(st);
+  const regs = cur(st).regs;
+  if (env.prog.raw) {
+    env.inputId = freshId(env);
+    regs[1] = { ...regs[10], kind: 'packet', frame: 0, off: 0, v: known(0n), id: env.inputId, range: 0 };
+    regs[2] = scalarReg(urange(0n, MAX_INPUT), 0);
+  } else regs[1] = { ...regs[10], kind: 'ctx', frame: 0 };
+  return st;
+}
+
+function pushFrameRoot(st: VState): void {
+  pushFrame(st, 0, -1, [], false);
+}
+
+/** isReject tells a rule failure from a bug. */
+export const isReject = (e: unknown): e is Reject => e instanceof Reject;

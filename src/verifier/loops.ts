@@ -1,0 +1,295 @@
+/**
+ * Loops whose trip count exact exploration cannot afford. A loop head seen on one path often enough, with values
+ * that step by a constant each iteration (induction variables), is widened: its state becomes a join of the last
+ * two iterations with every grown bound moved to the next threshold (constants the program compares against) or to
+ * the limit, so later iterations fall inside it and the path closes into a cycle.
+ *
+ * Closing a cycle needs a termination proof, since exploration no longer bounds the iterations. Each value in the
+ * widened state is tagged "head value of slot s, plus k"; a cycle may close only when some induction variable came
+ * back advanced by exactly its step, and a comparison on the way continued the loop only while that variable had
+ * not crossed a bound that does not change (a constant, or a value the cycle brought back unchanged), in a direction
+ * the step must eventually cross without wrapping past it. Every closed cycle of the loop must pass such a check of
+ * the same variable, so the distance to the bound shrinks on every iteration: the loop ends.
+ */
+import { S32MAX, S32MIN, S64MAX, S64MIN, join, known, widen as widenScalar, type Scalar, type Thresholds } from './scalar.js';
+import { scalarAlu } from './scalar-alu.js';
+import { INVALID, MISC, SPILL, cloneState, cur, isPointer, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type VState } from './state.js';
+import { SWAP, type Cond } from './refine.js';
+import { Reject } from './reject.js';
+import { U32, U64 } from './tnum.js';
+import { freshId, type Env, type LoopRecord } from './env.js';
+
+export type { LoopRecord } from './env.js';
+
+/**
+ * Unproved says a widened loop's termination could not be proved; the verification starts again exploring that loop
+ * exactly (the kernel's way), and reports `reason` only if exact exploration cannot finish either.
+ */
+export class Unproved extends Reject {
+  constructor(readonly head: number, reason: string) {
+    super('loop-termination', reason);
+  }
+}
+
+const STACK_TAG = 11;
+
+/** slotsOf lists the taggable values of the running frame: registers r0..r9 and whole spilled slots. */
+function slotsOf(st: VState): { slot: number; reg: Reg; set: (r: Reg) => void }[] {
+  const f = cur(st);
+  const fi = st.frames.length - 1;
+  const out: { slot: number; reg: Reg; set: (r: Reg) => void }[] = [];
+  for (let r = 0; r < 10; r++) out.push({ slot: r, reg: f.regs[r], set: (x) => (f.regs[r] = x) });
+  f.stack.forEach((s, i) => {
+    if (!s?.spill) return;
+    out.push({ slot: STACK_TAG + fi * 64 + i, reg: s.spill, set: (x) => (f.stack[i] = { ...s, spill: x }) });
+  });
+  return out;
+}
+
+/** position gives a value's region key and its bounds (scalar value, or pointer offset), when they are bounded. */
+function position(r: Reg | undefined): { key: string; lo: bigint; hi: bigint } | undefined {
+  if (!r) return undefined;
+  if (r.kind === 'scalar') return { key: 'scalar', lo: r.v.umin, hi: r.v.umax };
+  if (!isPointer(r) || r.nullable || r.v.smin < -(1n << 40n) || r.v.smax > 1n << 40n) return undefined;
+  return { key: `${r.kind}/${r.map}/${r.frame}`, lo: BigInt(r.off) + r.v.smin, hi: BigInt(r.off) + r.v.smax };
+}
+
+/** stepOf returns the constant by which a value moved between two visits (its whole range shifted), or 0n. */
+function stepOf(a: ReturnType<typeof position>, b: ReturnType<typeof position>): bigint {
+  if (!a || !b || a.key !== b.key) return 0n;
+  const d = BigInt.asIntN(64, b.lo - a.lo);
+  return BigInt.asIntN(64, b.hi - a.hi) === d && b.hi - b.lo < 1n << 32n ? d : 0n;
+}
+
+function thresholds(env: Env): Thresholds {
+  const unsigned = [...env.thresholds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const signed = unsigned.map((x) => BigInt.asIntN(64, x)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { unsigned, signed };
+}
+
+const total = (r: Reg): Scalar => scalarAlu('add', known(BigInt(r.off)), r.v, true);
+
+const sameSym = (o: Reg, c: Reg): boolean => o.sym !== undefined && c.sym !== undefined && o.sym.loop === c.sym.loop && o.sym.slot === c.sym.slot && o.sym.k === c.sym.k && o.sym.w === c.sym.w;
+
+/** widenReg widens (with thresholds) or joins (`th` null) two values; a join keeps a loop tag both carry. */
+function widenReg(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number): Reg {
+  const r = widenRegValue(o, c, th, fresh);
+  return !th && r.kind !== 'not_init' && sameSym(o, c) ? { ...r, sym: c.sym } : r;
+}
+
+function widenRegValue(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number): Reg {
+  if (o.kind === 'not_init' || c.kind === 'not_init') return { ...c, kind: 'not_init', sym: undefined };
+  if (o.kind !== c.kind) return isPointer(o) || isPointer(c) ? { ...c, kind: 'not_init', sym: undefined } : c;
+  const wv = (a: Scalar, b: Scalar): Scalar => (th ? widenScalar(a, b, th) : join(a, b));
+  if (c.kind === 'scalar') return scalarReg(wv(o.v, c.v), o.len >= 0 && c.len >= 0 ? Math.min(o.len, c.len) : -1);
+  if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size || o.nullable !== c.nullable || o.of !== c.of) {
+    return { ...c, kind: 'not_init', sym: undefined };
+  }
+  if (o.off === c.off) return { ...c, v: wv(o.v, c.v), range: Math.min(o.range, c.range), sym: undefined };
+  // The same region split differently between fixed and variable offset: the variable part becomes the whole offset,
+  // so the pointer no longer shares its variable part with the others of its id and gets an id of its own. Packet
+  // bytes proved beyond each side's pointer stay proved beyond the joined one.
+  const left = (r: Reg): number => (r.range > r.off ? r.range - r.off : 0);
+  const range = o.kind === 'packet' || o.kind === 'packet_meta' ? Math.min(left(o), left(c)) : 0;
+  return { ...c, off: 0, v: wv(total(o), total(c)), range, id: c.id ? fresh() : 0, sym: undefined };
+}
+
+/** sameLayout reports whether two slots have the same byte types (spills over the same bytes). */
+export const sameLayout = (a: Slot, b: Slot): boolean => a.bytes.every((x, k) => x === b.bytes[k]);
+
+function widenSlot(o: Slot | undefined, c: Slot | undefined, th: Thresholds | null, fresh: () => number): Slot | undefined {
+  if (!o || !c) return undefined;
+  if (o.spill && c.spill && sameLayout(o, c)) {
+    const r = widenReg(o.spill, c.spill, th, fresh);
+    return r.kind === 'not_init' ? { bytes: o.bytes.map((b) => (b === SPILL ? MISC : b)) } : { bytes: o.bytes, spill: r };
+  }
+  const bytes = o.bytes.map((b, k): SlotByte => (b === INVALID || c.bytes[k] === INVALID ? INVALID : b === c.bytes[k] && b !== SPILL ? b : MISC));
+  return bytes.some((b) => b !== INVALID) ? { bytes } : undefined;
+}
+
+function widenFrame(o: Frame, c: Frame, th: Thresholds | null, fresh: () => number): void {
+  for (let r = 0; r < 10; r++) c.regs[r] = widenReg(o.regs[r], c.regs[r], th, fresh);
+  for (let i = 0; i < Math.max(c.stack.length, o.stack.length); i++) if (o.stack[i] !== c.stack[i]) c.stack[i] = widenSlot(o.stack[i], c.stack[i], th, fresh);
+}
+
+function compatible(o: Reg, c: Reg, constants: boolean): boolean {
+  if (o.kind !== c.kind) return false;
+  // Two different constants stay apart unless asked: exact values are what bounded loops and flags are explored by.
+  if (o.kind === 'scalar') return constants || !(o.v.t.mask === 0n && c.v.t.mask === 0n && o.v.t.value !== c.v.t.value);
+  if (o.kind === 'not_init') return true;
+  return o.map === c.map && o.frame === c.frame && o.fn === c.fn && o.size === c.size && o.nullable === c.nullable && o.id === c.id && o.ref === c.ref && o.of === c.of;
+}
+
+/**
+ * joinStates merges `cur` into an explored state `old` at an instruction many paths reach (values joined, no path
+ * distinction kept), or returns undefined when they differ in more than values (kinds, nullness, references). It
+ * bounds the paths of long chains of independent branches, which would otherwise double at each one.
+ */
+export function joinStates(old: VState, cur: VState, constants: boolean, fresh: () => number): VState | undefined {
+  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length || old.lock !== cur.lock) return undefined;
+  if (old.refs.some((r, i) => r !== cur.refs[i])) return undefined;
+  for (let fi = 0; fi < old.frames.length; fi++) {
+    const of = old.frames[fi];
+    const cf = cur.frames[fi];
+    if (of.entry !== cf.entry || of.callsite !== cf.callsite) return undefined;
+    for (let r = 0; r < 11; r++) if (!compatible(of.regs[r], cf.regs[r], constants)) return undefined;
+    for (let i = 0; i < Math.min(of.stack.length, cf.stack.length); i++) {
+      const a = of.stack[i]?.spill;
+      const b = cf.stack[i]?.spill;
+      if (a && b && !compatible(a, b, constants)) return undefined;
+    }
+  }
+  const w = cloneState(cur);
+  w.frames.forEach((f, i) => widenFrame(old.frames[i], f, null, fresh));
+  return w;
+}
+
+/** WidenResult is a widened loop-head state with its record. */
+export interface WidenResult {
+  state: VState;
+  record: LoopRecord;
+}
+
+/**
+ * tryWiden widens the loop head `pc` given the states the current path had there (oldest first) and the new one;
+ * undefined when no value steps by a constant (the loop is left to exact exploration and its complexity limit).
+ */
+export function tryWiden(env: Env, history: readonly { state: VState; loop?: LoopRecord }[], st: VState, pc: number, id: number): WidenResult | undefined {
+  const a2 = history[history.length - 1];
+  const a1 = history[history.length - 2];
+  if (!a2 || a2.state.frames.length !== st.frames.length) return undefined;
+  const ivs = new Map<number, bigint>();
+  if (a2.loop) {
+    for (const { slot, reg } of slotsOf(st)) {
+      const d = a2.loop.ivs.get(slot);
+      if (d !== undefined && reg.sym?.loop === a2.loop.id && stepMatches(reg.sym.k, d, reg.sym.w)) ivs.set(slot, d);
+    }
+  } else {
+    const early = !a1 || a1.state.frames.length !== st.frames.length;
+    const before = new Map(early ? [] : slotsOf(a1.state).map((x) => [x.slot, position(x.reg)]));
+    const last = new Map(slotsOf(a2.state).map((x) => [x.slot, position(x.reg)]));
+    for (const { slot, reg } of slotsOf(st)) {
+      const d = stepOf(last.get(slot), position(reg));
+      if (d !== 0n && (early || stepOf(before.get(slot), last.get(slot)) === d)) ivs.set(slot, d);
+    }
+  }
+  if (ivs.size === 0) return undefined;
+  const th = thresholds(env);
+  const w = cloneState(st);
+  w.frames.forEach((f, i) => widenFrame(a2.state.frames[i], f, th, () => freshId(env)));
+  w.checks = null;
+  w.epoch++;
+  for (const { slot, reg, set } of slotsOf(w)) if (reg.kind !== 'not_init') set({ ...reg, sym: { loop: id, slot, k: 0n, w: 64 } });
+  const record: LoopRecord = { id, head: pc, ivs, stable: new Set(ivs.keys()), closures: [] };
+  env.loops.set(id, record);
+  env.stats.loopsWidened++;
+  return { state: w, record };
+}
+
+const stepMatches = (k: bigint, d: bigint, w: 32 | 64): boolean => BigInt.asIntN(w, k - d) === 0n;
+
+/**
+ * closeCycle decides whether the path that came back to a widened head (its state covered by the widened one) may end
+ * there: 'closed' when the termination proof holds for it, 'open' when no induction variable came back stepped (the
+ * path went around an enclosing loop; it continues). Throws when the loop cannot be proved to end.
+ */
+export function closeCycle(rec: LoopRecord, st: VState): 'closed' | 'open' {
+  const stepped = new Set<number>();
+  const tags = new Map(slotsOf(st).map((x) => [x.slot, x.reg.sym]));
+  for (const [slot, d] of rec.ivs) {
+    const sym = tags.get(slot);
+    if (sym?.loop === rec.id && stepMatches(sym.k, d, sym.w)) stepped.add(slot);
+  }
+  if (stepped.size === 0) return 'open';
+  const checked = new Set<number>();
+  for (let c = st.checks; c; c = c.prev) {
+    if (c.loop !== rec.id || !c.ok || !stepped.has(c.slot)) continue;
+    if (c.bound >= 0) {
+      const b = tags.get(c.bound);
+      if (b?.loop !== rec.id || b.k !== 0n) continue;
+    }
+    checked.add(c.slot);
+  }
+  if (checked.size === 0) {
+    const names = [...stepped].map(slotName).join(', ');
+    throw new Unproved(rec.head, `loop at pc ${rec.head} may never end: ${names} ${stepped.size > 1 ? 'step' : 'steps'} by a constant each iteration but no comparison on this path bounds ${stepped.size > 1 ? 'them' : 'it'} before coming back`);
+  }
+  for (const s of [...rec.stable]) if (!stepped.has(s)) rec.stable.delete(s);
+  rec.closures.push(checked);
+  for (const cl of rec.closures) {
+    if (![...cl].some((s) => rec.stable.has(s))) {
+      throw new Unproved(rec.head, `loop at pc ${rec.head}: its paths are bounded by different counters (${[...cl].map(slotName).join(', ')}), so no single counter proves it ends`);
+    }
+  }
+  return 'closed';
+}
+
+/** slotName names a tag slot: a register or a stack slot. */
+export function slotName(slot: number): string {
+  if (slot < STACK_TAG) return `r${slot}`;
+  const i = (slot - STACK_TAG) % 64;
+  return `fp${-8 * (i + 1)}`;
+}
+
+function widthBounds(s: Scalar, w: 32 | 64) {
+  return w === 64
+    ? { umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax, UMAX: U64, SMIN: S64MIN, SMAX: S64MAX, t: s.t }
+    : { umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max, UMAX: U32, SMIN: S32MIN, SMAX: S32MAX, t: s.t };
+}
+
+const trailingZeros = (d: bigint): bigint => {
+  let n = 0n;
+  while (d !== 0n && (d & 1n) === 0n) {
+    d >>= 1n;
+    n++;
+  }
+  return n;
+};
+
+/** continues reports whether "iv c bound" can hold only finitely often while iv steps by d (width w). */
+function continues(c: Cond, d: bigint, w: 32 | 64, iv: Scalar, bound: Scalar): boolean {
+  const dw = BigInt.asIntN(w, d);
+  if (dw === 0n) return false;
+  const b = widthBounds(bound, w);
+  if (c === 'eq') return true;
+  if (c === 'ne') {
+    if (dw & 1n) return true;
+    const low = (1n << trailingZeros(dw)) - 1n;
+    return (iv.t.mask & low) === 0n && (bound.t.mask & low) === 0n && (iv.t.value & low) === (bound.t.value & low);
+  }
+  if (dw > 0n) {
+    if (c === 'lt') return b.umax + dw - 1n <= b.UMAX;
+    if (c === 'le') return b.umax + dw <= b.UMAX;
+    if (c === 'slt') return b.smax + dw - 1n <= b.SMAX;
+    if (c === 'sle') return b.smax + dw <= b.SMAX;
+    return false;
+  }
+  if (c === 'gt') return b.umin + dw + 1n >= 0n;
+  if (c === 'ge') return b.umin + dw >= 0n;
+  if (c === 'sgt') return b.smin + dw + 1n >= b.SMIN;
+  if (c === 'sge') return b.smin + dw >= b.SMIN;
+  return false;
+}
+
+/** noteLoopCheck records, on the side of a jump where `a c b` holds, whether it bounds an induction variable. */
+export function noteLoopCheck(env: Env, st: VState, a: Reg, b: Reg, c: Cond, w: 32 | 64, va: Scalar, vb: Scalar): void {
+  const loops = env.loops;
+  if (loops.size === 0) return;
+  for (const [iv, bound, cond, ivV, bV] of [[a, b, c, va, vb], [b, a, SWAP[c], vb, va]] as const) {
+    const sym = iv.sym;
+    if (!sym) continue;
+    const rec = loops.get(sym.loop);
+    const d = rec?.ivs.get(sym.slot);
+    if (d === undefined) continue;
+    let boundSlot = -1;
+    if (bound.sym?.loop === sym.loop) boundSlot = bound.sym.slot;
+    else if (bound.v.t.mask !== 0n) continue;
+    let width = w;
+    if (sym.w === 32 && w === 64) {
+      if (!['lt', 'le', 'gt', 'ge', 'ne', 'eq'].includes(cond) || bV.umax > U32 || ivV.umax > U32) continue;
+      width = 32;
+    }
+    const ok = continues(cond, d, width, ivV, bV);
+    st.checks = { loop: sym.loop, slot: sym.slot, bound: boundSlot, ok, prev: st.checks };
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The value of a scalar register: a tristate number plus unsigned and signed bounds, for the full 64 bits and for the
+ * low 32 bits (what JMP32 and 32-bit ALU see), as the kernel's `bpf_reg_state` keeps them. `sync` makes the five
+ * facts agree (the kernel's `reg_bounds_sync`), plus one refinement of our own: bounds are moved onto the nearest
+ * values the tnum allows, so an aligned pointer stepped to a limit knows it stopped one stride before.
+ */
+import { TUNKNOWN, U32, U64, tcast, tconst, tformat, tin, tintersect, tmaxBelow, tminAbove, trange, tunion, type Tnum } from './tnum.js';
+
+/** Scalar is an abstract 64-bit value. Unsigned bounds are in [0, 2^64), signed ones in [-2^63, 2^63). */
+export interface Scalar {
+  t: Tnum;
+  umin: bigint;
+  umax: bigint;
+  smin: bigint;
+  smax: bigint;
+  u32min: bigint;
+  u32max: bigint;
+  s32min: bigint;
+  s32max: bigint;
+}
+
+/** S64MIN and friends are the signed limits. */
+export const S64MIN = -(1n << 63n);
+export const S64MAX = (1n << 63n) - 1n;
+export const S32MIN = -(1n << 31n);
+export const S32MAX = (1n << 31n) - 1n;
+
+const s64 = (u: bigint): bigint => BigInt.asIntN(64, u);
+const s32 = (u: bigint): bigint => BigInt.asIntN(32, u);
+const u64 = (s: bigint): bigint => BigInt.asUintN(64, s);
+const u32 = (s: bigint): bigint => BigInt.asUintN(32, s);
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/** unknown is a scalar about which nothing is known. */
+export function unknown(): Scalar {
+  return { t: TUNKNOWN, umin: 0n, umax: U64, smin: S64MIN, smax: S64MAX, u32min: 0n, u32max: U32, s32min: S32MIN, s32max: S32MAX };
+}
+
+/** known is the scalar of one 64-bit value (given signed or unsigned). */
+export function known(v: bigint): Scalar {
+  const u = u64(v);
+  const lo = u & U32;
+  return { t: tconst(u), umin: u, umax: u, smin: s64(u), smax: s64(u), u32min: lo, u32max: lo, s32min: s32(lo), s32max: s32(lo) };
+}
+
+/** urange is the scalar of every value in [lo, hi] (unsigned). */
+export function urange(lo: bigint, hi: bigint): Scalar {
+  const s = unknown();
+  s.umin = lo;
+  s.umax = hi;
+  s.t = trange(lo, hi);
+  return sync(s);
+}
+
+/** isConst reports whether the scalar holds one value. */
+export const isConst = (s: Scalar): boolean => s.t.mask === 0n;
+
+/** isValid reports whether some 64-bit value satisfies every fact (false: the path is infeasible). */
+export function isValid(s: Scalar): boolean {
+  return s.umin <= s.umax && s.smin <= s.smax && s.u32min <= s.u32max && s.s32min <= s.s32max;
+}
+
+function updateFromTnum(s: Scalar): void {
+  const t = s.t;
+  s.smin = max(s.smin, s64(t.value | (t.mask & (1n << 63n))));
+  s.smax = min(s.smax, s64(t.value | (t.mask & ((1n << 63n) - 1n))));
+  s.umin = max(s.umin, t.value);
+  s.umax = min(s.umax, t.value | t.mask);
+  const v = t.value & U32;
+  const m = t.mask & U32;
+  s.s32min = max(s.s32min, s32(v | (m & (1n << 31n))));
+  s.s32max = min(s.s32max, s32(v | (m & ((1n << 31n) - 1n))));
+  s.u32min = max(s.u32min, v);
+  s.u32max = min(s.u32max, v | m);
+}
+
+function deduce32(s: Scalar): void {
+  // From the 64-bit bounds when the upper halves agree.
+  if (s.umin >> 32n === s.umax >> 32n) {
+    s.u32min = max(s.u32min, s.umin & U32);
+    s.u32max = min(s.u32max, s.umax & U32);
+    if (s32(s.umin) <= s32(s.umax)) {
+      s.s32min = max(s.s32min, s32(s.umin));
+      s.s32max = min(s.s32max, s32(s.umax));
+    }
+  }
+  if (s.smin >> 32n === s.smax >> 32n) {
+    if (u32(s.smin) <= u32(s.smax)) {
+      s.u32min = max(s.u32min, u32(s.smin));
+      s.u32max = min(s.u32max, u32(s.smax));
+    }
+    if (s32(s.smin) <= s32(s.smax)) {
+      s.s32min = max(s.s32min, s32(s.smin));
+      s.s32max = min(s.s32max, s32(s.smax));
+    }
+  }
+  if (s32(s.u32min) <= s32(s.u32max)) {
+    s.s32min = max(s.s32min, s32(s.u32min));
+    s.s32max = min(s.s32max, s32(s.u32max));
+  }
+  if (u32(s.s32min) <= u32(s.s32max)) {
+    s.u32min = max(s.u32min, u32(s.s32min));
+    s.u32max = min(s.u32max, u32(s.s32max));
+  }
+}
+
+function deduce64(s: Scalar): void {
+  if (s64(s.umin) <= s64(s.umax)) {
+    s.smin = max(s.smin, s64(s.umin));
+    s.smax = min(s.smax, s64(s.umax));
+  }
+  if (u64(s.smin) <= u64(s.smax)) {
+    s.umin = max(s.umin, u64(s.smin));
+    s.umax = min(s.umax, u64(s.smax));
+  }
+  // The low half's bounds tighten the full value when the upper half is fixed.
+  if (s.umin >> 32n === s.umax >> 32n) {
+    const hi = s.umin & ~U32 & U64;
+    s.umin = max(s.umin, hi | s.u32min);
+    s.umax = min(s.umax, hi | s.u32max);
+  }
+}
+
+/** sync makes the tnum and the eight bounds agree (in place) and returns the scalar. */
+export function sync(s: Scalar): Scalar {
+  if (s.t.mask === 0n) {
+    // A known value: every bound is that value (or the facts conflict, which isValid reports).
+    const v = s.t.value;
+    const lo = v & U32;
+    if (v < s.umin || v > s.umax || s64(v) < s.smin || s64(v) > s.smax || lo < s.u32min || lo > s.u32max || s32(lo) < s.s32min || s32(lo) > s.s32max) {
+      s.umin = 1n;
+      s.umax = 0n;
+      return s;
+    }
+    Object.assign(s, known(v));
+    return s;
+  }
+  for (let round = 0; round < 1; round++) {
+    updateFromTnum(s);
+    deduce32(s);
+    deduce64(s);
+    deduce32(s);
+    if (!isValid(s)) return s;
+    const t64 = trange(s.umin, s.umax);
+    const t32 = trange(s.u32min, s.u32max);
+    s.t = tintersect(s.t, t64);
+    if (t32.mask !== U32) s.t = tintersect(s.t, { value: (s.t.value & ~U32) | t32.value, mask: (s.t.mask & ~U32) | t32.mask });
+    if (s.t.mask !== 0n) {
+      const fits = (v: bigint) => ((v ^ s.t.value) & ~s.t.mask & U64) === 0n;
+      const lo = fits(s.umin) ? s.umin : tminAbove(s.t, s.umin);
+      const hi = fits(s.umax) ? s.umax : tmaxBelow(s.t, s.umax);
+      if (lo < 0n || hi < 0n) {
+        s.umin = 1n;
+        s.umax = 0n;
+        return s;
+      }
+      s.umin = lo;
+      s.umax = hi;
+    }
+  }
+  updateFromTnum(s);
+  return s;
+}
+
+/** clone copies a scalar. */
+export const clone = (s: Scalar): Scalar => ({ ...s });
+
+/** equal reports whether two scalars carry the same facts. */
+export function equal(a: Scalar, b: Scalar): boolean {
+  return a.t.value === b.t.value && a.t.mask === b.t.mask && a.umin === b.umin && a.umax === b.umax && a.smin === b.smin &&
+    a.smax === b.smax && a.u32min === b.u32min && a.u32max === b.u32max && a.s32min === b.s32min && a.s32max === b.s32max;
+}
+
+/** contains reports whether every value `b` allows is allowed by `a` (pruning: an explored `a` covers `b`). */
+export function contains(a: Scalar, b: Scalar): boolean {
+  return a.umin <= b.umin && a.umax >= b.umax && a.smin <= b.smin && a.smax >= b.smax && a.u32min <= b.u32min &&
+    a.u32max >= b.u32max && a.s32min <= b.s32min && a.s32max >= b.s32max && tin(a.t, b.t);
+}
+
+/** join is the tightest scalar allowing every value of `a` and of `b`. */
+export function join(a: Scalar, b: Scalar): Scalar {
+  return sync({
+    t: tunion(a.t, b.t), umin: min(a.umin, b.umin), umax: max(a.umax, b.umax), smin: min(a.smin, b.smin), smax: max(a.smax, b.smax),
+    u32min: min(a.u32min, b.u32min), u32max: max(a.u32max, b.u32max), s32min: min(a.s32min, b.s32min), s32max: max(a.s32max, b.s32max),
+  });
+}
+
+/** Thresholds are sorted values that widening stops at before giving up a bound (widening with thresholds). */
+export interface Thresholds {
+  unsigned: bigint[];
+  signed: bigint[];
+}
+
+const up = (xs: bigint[], v: bigint, top: bigint): bigint => xs.find((x) => x >= v) ?? top;
+const down = (xs: bigint[], v: bigint, bottom: bigint): bigint => {
+  for (let i = xs.length - 1; i >= 0; i--) if (xs[i] <= v) return xs[i];
+  return bottom;
+};
+
+/** widen joins `old` and `cur`, moving every bound that grew to the next threshold (or the type's limit). */
+export function widen(old: Scalar, cur: Scalar, th: Thresholds): Scalar {
+  const j = join(old, cur);
+  const u32s = th.unsigned.filter((x) => x <= U32);
+  const s32s = th.signed.filter((x) => x >= S32MIN && x <= S32MAX);
+  // The join's tnum would pull grown bounds back to the values seen so far: keep only its known low bits (alignment).
+  const grew = cur.umin < old.umin || cur.umax > old.umax || cur.smin < old.smin || cur.smax > old.smax;
+  let t = j.t;
+  if (grew && t.mask !== 0n) {
+    const low = (t.mask & -t.mask) - 1n;
+    t = { value: t.value & low, mask: U64 & ~low };
+  }
+  return sync({
+    t,
+    umin: cur.umin < old.umin ? down(th.unsigned, cur.umin, 0n) : j.umin,
+    umax: cur.umax > old.umax ? up(th.unsigned, cur.umax, U64) : j.umax,
+    smin: cur.smin < old.smin ? down(th.signed, cur.smin, S64MIN) : j.smin,
+    smax: cur.smax > old.smax ? up(th.signed, cur.smax, S64MAX) : j.smax,
+    u32min: cur.u32min < old.u32min ? down(u32s, cur.u32min, 0n) : j.u32min,
+    u32max: cur.u32max > old.u32max ? up(u32s, cur.u32max, U32) : j.u32max,
+    s32min: cur.s32min < old.s32min ? down(s32s, cur.s32min, S32MIN) : j.s32min,
+    s32max: cur.s32max > old.s32max ? up(s32s, cur.s32max, S32MAX) : j.s32max,
+  });
+}
+
+/** low32 is the scalar of the zero-extended low half of `s` (a 32-bit ALU result or a 32-bit mov). */
+export function low32(s: Scalar): Scalar {
+  return sync({
+    t: tcast(s.t, 4), umin: s.u32min, umax: s.u32max, smin: s.u32min, smax: s.u32max,
+    u32min: s.u32min, u32max: s.u32max, s32min: s.s32min, s32max: s.s32max,
+  });
+}
+
+/** format prints a scalar compactly, the way the kernel's log does (`scalar(umax=255,var_off=(0x0; 0xff))`). */
+export function format(s: Scalar): string {
+  if (isConst(s)) return String(s64(s.t.value));
+  const parts: string[] = [];
+  if (s.smin !== S64MIN) parts.push(`smin=${s.smin}`);
+  if (s.smax !== S64MAX) parts.push(`smax=${s.smax}`);
+  if (s.umin !== 0n) parts.push(`umin=${s.umin}`);
+  if (s.umax !== U64) parts.push(`umax=${s.umax}`);
+  if (s.s32min !== S32MIN && s.s32min !== s.smin) parts.push(`smin32=${s.s32min}`);
+  if (s.s32max !== S32MAX && s.s32max !== s.smax) parts.push(`smax32=${s.s32max}`);
+  if (s.u32min !== 0n && s.u32min !== s.umin) parts.push(`umin32=${s.u32min}`);
+  if (s.u32max !== U32 && s.u32max !== s.umax) parts.push(`umax32=${s.u32max}`);
+  if (s.t.mask !== U64) parts.push(`var_off=${tformat(s.t)}`);
+  return parts.join(',');
+}
