@@ -56,23 +56,23 @@ static __attribute__((noinline)) int enter(struct rt_thread *t, struct bpftime_e
 
 /* first_run attaches the thread and creates its instance of the program: libc (mmap, locks, pthread_setspecific)
  * with the vector registers saved, as a caller's stub may not have (docs/native.md, "Vector registers"). */
-static __attribute__((noinline)) void first_run(struct rt_thread **tp, struct bpftime_prog *p)
+static __attribute__((noinline)) struct rt_thread *first_run(struct rt_thread *t, struct bpftime_prog *p)
 {
 	uint8_t vec[BPFTIME_VEC_SIZE] __attribute__((aligned(16)));
 	bpftime_vec_save(vec);
-	struct rt_thread *t = *tp;
-	if (!t || t->rt != p->rt) t = *tp = rt_thread_attach(p->rt);
+	if (!t || t->rt != p->rt) t = rt_thread_attach(p->rt);
 	if (t && atomic_load_explicit(&p->state, memory_order_relaxed) == BPFTIME_PROG_ENABLED && !t->running &&
 	    !t->execs[p->index])
 		rt_exec_create(t, p);
 	bpftime_vec_load(vec);
+	return t;
 }
 
 int bpftime_prog_run(struct bpftime_prog *p, struct bpftime_run *run)
 {
 	struct rt_thread *t = bpftime_tls_thread;
 	if (UNLIKELY_(!t || t->rt != p->rt || !t->execs[p->index])) {
-		first_run(&t, p);
+		t = first_run(t, p);
 		if (!t) return -ENOMEM;
 	}
 	if (UNLIKELY_(atomic_load_explicit(&p->state, memory_order_relaxed) != BPFTIME_PROG_ENABLED)) return -ENOEXEC;
