@@ -39,6 +39,8 @@ interface Config {
 const CONFIGS: Config[] = [
   { name: 'call, no probe', mode: 'fn' },
   { name: 'uprobe', mode: 'fn', progs: ['on_entry'], base: 'call, no probe' },
+  { name: 'uprobe, empty program', mode: 'fn', progs: ['on_entry_empty'], base: 'call, no probe' },
+  { name: 'uprobe, lookup without the increment', mode: 'fn', progs: ['on_entry_lookup'], base: 'call, no probe' },
   { name: 'uprobe (verifier facts given by hand)', mode: 'fn', progs: ['on_entry'], base: 'call, no probe', handFacts: true },
   { name: 'uretprobe', mode: 'fn', progs: ['on_return'], base: 'call, no probe' },
   { name: 'uprobe + uretprobe', mode: 'fn', progs: ['on_entry', 'on_return'], base: 'call, no probe' },
