@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- hooks [--json] [--rounds N] [--calls N] [--syscalls N] [--kernel-calls N]`: what a probe hit
+ * `npm run bench -- hooks [--json] [--rounds N] [--calls N] [--syscalls N] [--kernel-calls N] [--only A/B]`: what a probe hit
  * costs a live process (docs/native.md, "agent"), side by side in one run. bench/hooks/target.c times N calls of an
  * ordinary noinline function, or N getppid syscalls, in its thread's CPU time (best of 7 batches), under each
  * configuration: nothing attached; our agent (LD_PRELOAD, the session made by src/native/load.ts) with a uprobe, a
@@ -13,7 +13,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCollectionSpec } from '../src/loader/collection.js';
+import { loadCollectionSpec, type LoadedCollection } from '../src/loader/collection.js';
+import { CLASS_LDX, CLASS_ST, CLASS_STX } from '../src/isa/opcodes.js';
+import type { JitFacts } from '../src/jit-wasm/facts.js';
 import { preloadEnv, type SyscallHooks } from '../src/native/agent.js';
 import { loadNative, type NativeLoad } from '../src/native/load.js';
 
@@ -27,11 +29,19 @@ interface Config {
   kernel?: [string, 'uprobe' | 'uretprobe' | 'tracepoint'];
   /** The row whose overhead this one's is measured against. */
   base?: string;
+  /**
+   * Compile our programs with verifier facts given by hand (every memory access in bounds, terminates): what a
+   * verifier proves about bench/hooks/probe.bpf.c, until one runs in the native load (src/native/verify-hook.ts).
+   */
+  handFacts?: boolean;
 }
 
 const CONFIGS: Config[] = [
   { name: 'call, no probe', mode: 'fn' },
   { name: 'uprobe', mode: 'fn', progs: ['on_entry'], base: 'call, no probe' },
+  { name: 'uprobe, empty program', mode: 'fn', progs: ['on_entry_empty'], base: 'call, no probe' },
+  { name: 'uprobe, lookup without the increment', mode: 'fn', progs: ['on_entry_lookup'], base: 'call, no probe' },
+  { name: 'uprobe (verifier facts given by hand)', mode: 'fn', progs: ['on_entry'], base: 'call, no probe', handFacts: true },
   { name: 'uretprobe', mode: 'fn', progs: ['on_return'], base: 'call, no probe' },
   { name: 'uprobe + uretprobe', mode: 'fn', progs: ['on_entry', 'on_return'], base: 'call, no probe' },
   { name: 'kernel uprobe', mode: 'fn', kernel: ['on_entry', 'uprobe'], base: 'call, no probe' },
@@ -49,6 +59,16 @@ interface Row {
   medianNs: number;
   /** Fastest round minus the baseline's fastest round. */
   overheadNs?: number;
+}
+
+/** handFacts claims what a verifier proves about these programs: every load, store and atomic in bounds, termination. */
+function handFacts(spec: LoadedCollection, names: readonly string[]): Map<string, JitFacts> {
+  const memory = new Set([CLASS_LDX, CLASS_ST, CLASS_STX]);
+  return new Map(names.map((name) => {
+    const insns = spec.programs.find((p) => p.name === name)!.insns;
+    const inBounds = new Set(insns.flatMap((ins, pc) => (memory.has(ins.opcode & 0x07) ? [pc] : [])));
+    return [name, { inBounds, terminates: true }];
+  }));
 }
 
 const option = (argv: string[], name: string, fallback: number): number => {
@@ -82,9 +102,13 @@ export async function main(argv: string[], _lib: unknown, root: string): Promise
     const built = spawnSync('cc', ['-O2', '-o', kload, join(dir, 'kload.c'), '-lbpf'], { stdio: 'ignore' }).status === 0;
     const noKernel = kernelAvailable(built ? kload : '');
     const spec = loadCollectionSpec(new Uint8Array(readFileSync(object)));
-    const configs = CONFIGS.filter((c) => !c.kernel || !noKernel);
+    // --only A/B: these configurations (names as in the table) (and the baselines they are measured against), for a quicker look.
+    const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split('/') : undefined;
+    const wanted = (c: Config) => !only || only.includes(c.name) || CONFIGS.some((o) => only.includes(o.name) && o.base === c.name);
+    const configs = CONFIGS.filter((c) => (!c.kernel || !noKernel) && wanted(c));
     for (const c of configs) {
-      if (c.progs) loads.set(c.name, await loadNative(spec, `/bpftime-vm-bench-${process.pid}-${loads.size}`, { programs: c.progs, cacheDir: join(work, 'cache') }));
+      const facts = c.handFacts ? handFacts(spec, c.progs ?? []) : undefined;
+      if (c.progs) loads.set(c.name, await loadNative(spec, `/bpftime-vm-bench-${process.pid}-${loads.size}`, { programs: c.progs, cacheDir: join(work, 'cache'), facts }));
     }
     const times = new Map<string, number[]>(configs.map((c) => [c.name, []]));
     for (let r = 0; r < rounds; r++) {

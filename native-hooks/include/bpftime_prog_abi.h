@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#define BPFTIME_PROG_ABI_VERSION 2
+#define BPFTIME_PROG_ABI_VERSION 3
 
 /* The symbol a compiled program exports. */
 #define BPFTIME_PROG_DESC_SYMBOL "bpftime_prog_desc"
@@ -101,6 +101,9 @@ struct bpftime_prog_desc {
 	uint32_t ctx_nargs;           /* pt_regs: the argument registers (6) */
 	uint32_t ctx_arg_off[6];      /* pt_regs: byte offsets of the argument registers (di, si, dx, cx, r8, r9) */
 	uint32_t ctx_ret_off;         /* pt_regs: byte offset of the return value register (ax) */
+	/* 1: the program writes r1 before reading it on every path (src/native/ctx-use.ts), so it cannot reach its
+	 * context: the runtime need not copy it into the thread's slot (unless a helper it calls reads it). */
+	uint32_t ctx_unread;
 	/* Offsets of the module's globals in the instance (docs/jit-wasm.md "Exports"). */
 	uint32_t off_pc, off_fp, off_ctl, off_budget, off_stack_limit, off_pkt_start, off_pkt_len, off_ret_hi;
 	void (*init_module)(void);

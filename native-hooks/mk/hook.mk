@@ -5,7 +5,7 @@
 #   make hook-bench                the overhead benchmark (bench/hook_bench.c)
 HOOK_SRCS := $(wildcard src/core/*.c src/elf/*.c) \
 	src/arch/x86_64/codewriter.c src/arch/x86_64/relocator.c src/arch/x86_64/trampoline.c \
-	src/arch/x86_64/textpoke.c src/arch/x86_64/ret_stub.S
+	src/arch/x86_64/textpoke.c src/arch/x86_64/ret_stub.S src/arch/x86_64/vec.S
 HOOK_HDRS := include/bpftime_hook.h $(wildcard src/core/*.h src/elf/*.h src/arch/*.h) \
 	src/arch/x86_64/arch_site.h src/arch/x86_64/codewriter.h src/arch/x86_64/relocator.h
 HOOK_LDLIBS := -lcapstone -lpthread -ldl

@@ -23,9 +23,11 @@ TEST_TARGETS += test-shm
 shm: $(SHM_LIB)
 addon: $(ADDON)
 
+# -mgeneral-regs-only: map operations run inside uprobes whose stubs do not save vector registers (docs/native.md,
+# "Vector registers").
 $(BUILD)/src/shm/%.o: src/shm/%.c $(SHM_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -mgeneral-regs-only -c $< -o $@
 
 $(SHM_LIB): $(SHM_OBJS)
 	@rm -f $@

@@ -21,9 +21,15 @@ import { cacheRoot } from '../runtime/cache-dir.js';
 import { exportModule, type Manifest } from '../runtime/export.js';
 import { importModules, renderGlue, MODULE_NAME } from './glue.js';
 import { findToolchain, runTool, type NativeToolchain } from './toolchain.js';
+import { readsContext } from './ctx-use.js';
+import type { JitFacts } from '../jit-wasm/facts.js';
 
-/** CC_FLAGS are the flags of the shared object's compile (part of the cache key). */
-export const CC_FLAGS = ['-O2', '-shared', '-fPIC', '-fvisibility=hidden', '-std=gnu11', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1', '-Wl,-z,defs'];
+/**
+ * CC_FLAGS are the flags of the shared object's compile (part of the cache key). -mgeneral-regs-only: programs run
+ * inside uprobes whose stubs do not save the vector registers (docs/native.md, "Vector registers"); eBPF has no
+ * floating point, and a module that needed it would not compile rather than clobber the probed function's registers.
+ */
+export const CC_FLAGS = ['-O2', '-mgeneral-regs-only', '-shared', '-fPIC', '-fvisibility=hidden', '-std=gnu11', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1', '-Wl,-z,defs'];
 
 /** NativeSource is a program to compile: its slots, helper set and the names of the maps its lddw refer to. */
 export interface NativeSource {
@@ -46,6 +52,11 @@ export interface NativeCompileOptions {
   cacheDir?: string;
   /** The helpers the native runtime implements, by id (readNativeHelpers); when given, others are refused. */
   nativeHelpers?: ReadonlyMap<number, string>;
+  /**
+   * What a verifier proved about the program (src/jit-wasm/facts.ts): proved accesses compiled without bounds
+   * checks, no budget charges when it terminates. The module's bytes, hence the cache key, reflect them.
+   */
+  facts?: JitFacts;
 }
 
 /** CompiledNative is a program compiled to a shared object. */
@@ -80,9 +91,9 @@ function checkHelpers(src: NativeSource, manifest: Manifest, native: ReadonlyMap
 export async function compileNative(src: NativeSource, opts: NativeCompileOptions = {}): Promise<CompiledNative> {
   const started = performance.now();
   const tc = opts.toolchain ?? findToolchain();
-  const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, poisoned: src.poisoned, atomicImports: true });
+  const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, poisoned: src.poisoned, atomicImports: true, facts: opts.facts });
   if (opts.nativeHelpers) checkHelpers(src, mod.manifest, opts.nativeHelpers);
-  const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section, context: src.context });
+  const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section, context: src.context, ctxUnread: !readsContext(src.insns) });
   const hash = createHash('sha256')
     .update(JSON.stringify({ abi: tc.abiText, wasm2c: tc.wasm2cVersion, cc: tc.ccVersion, flags: CC_FLAGS }))
     .update(mod.bytes)

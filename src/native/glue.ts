@@ -25,6 +25,8 @@ export interface GlueInput {
   section: string;
   /** The context layout of the program's type (where function arguments are); raw when unknown. */
   context?: ContextLayout;
+  /** The program never reads r1 before writing it (readsContext), so the runtime need not copy the context. */
+  ctxUnread?: boolean;
 }
 
 /** contextFields renders the descriptor's context description: kind, argument and return value offsets. */
@@ -169,6 +171,7 @@ export function renderGlue(input: GlueInput): string {
     '\t.fns = fns,',
     `\t.text_base = 0x${TEXT_BASE.toString(16)}ull,`,
     ...contextFields(input.context),
+    `\t.ctx_unread = ${input.ctxUnread ? 1 : 0},`,
     ...GLOBALS.map((g) => `\t.off_${g} = offsetof(${inst}, w2c_${g}),`),
     '\t.init_module = init_module,',
     '\t.instantiate = instantiate,',

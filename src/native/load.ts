@@ -16,6 +16,7 @@ import { attachmentOf, isSyscallAttachment, progTypeOf, type NativeAttachment } 
 import type { NativeMap } from './map.js';
 import { NativeSession, type SessionOptions } from './session.js';
 import { verifyForNative } from './verify-hook.js';
+import type { JitFacts } from '../jit-wasm/facts.js';
 
 /** BPF_F_RDONLY_PROG: programs may only read the map (frozen .rodata, .kconfig). */
 const BPF_F_RDONLY_PROG = 1 << 7;
@@ -65,6 +66,11 @@ export interface LoadOptions extends SessionOptions {
   cacheDir?: string;
   /** Working directory relative binary paths are resolved against. */
   cwd?: string;
+  /**
+   * What a verifier proved about each program, by name (src/jit-wasm/facts.ts), passed to its compile. Until the
+   * verifier runs here (verify-hook.ts), only the hooks benchmark gives them, by hand and labelled so.
+   */
+  facts?: ReadonlyMap<string, JitFacts>;
 }
 
 /** spinLockOffset finds the offset of a struct bpf_spin_lock member in a map's value type (BTF), or -1. */
@@ -126,7 +132,7 @@ export async function loadNative(spec: LoadedCollection, name: string, opts: Loa
   const mapNames = spec.maps.map((m) => m.name);
   const compiled: CompiledNative[] = [];
   for (let i = 0; i < picked.length; i += 2) {
-    const batch = picked.slice(i, i + 2).map(({ p }) => compileNative({ name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames }, { nativeHelpers, cacheDir: opts.cacheDir }));
+    const batch = picked.slice(i, i + 2).map(({ p }) => compileNative({ name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames }, { nativeHelpers, cacheDir: opts.cacheDir, facts: opts.facts?.get(p.name) }));
     compiled.push(...(await Promise.all(batch)));
   }
   const session = NativeSession.create(name, opts);

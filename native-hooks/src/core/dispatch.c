@@ -13,6 +13,7 @@
 
 #include "hook_internal.h"
 #include "thread.h"
+#include "../arch/vec.h"
 
 _Atomic uint64_t bpftime_stat_reentrant, bpftime_stat_shadow_full, bpftime_stat_stale;
 
@@ -160,8 +161,14 @@ static __attribute__((noinline)) uint64_t enter_slow(struct bpftime_thread *t, s
 		guard_leave(t, done);
 		return BPFTIME_ENTER_CONTINUE;
 	}
-	if (t->state != BPFTIME_THREAD_LIVE)
+	if (t->state != BPFTIME_THREAD_LIVE) {
+		/* libc may use vector registers here (pthread_setspecific allocates for high keys), and a
+		 * BPFTIME_PROBE_NO_VECTOR stub did not save them */
+		uint8_t vec[BPFTIME_VEC_SIZE] __attribute__((aligned(16)));
+		bpftime_vec_save(vec);
 		bpftime_thread_register(t);
+		bpftime_vec_load(vec);
+	}
 	return enter_guarded(t, s, r, done);
 }
 

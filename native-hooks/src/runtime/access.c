@@ -113,6 +113,7 @@ static void nearest(struct bpftime_exec *x, uint64_t addr, char *buf, size_t len
 static void describe(struct bpftime_exec *x, uint64_t addr, uint64_t size, int write, char *buf, size_t len)
 {
 	char what[96], hint[128];
+	rt_vec_spill(x->th);
 	snprintf(what, sizeof(what), "%s of %llu byte%s at 0x%llx", write ? "write" : "read", (unsigned long long)size, size == 1 ? "" : "s", (unsigned long long)addr);
 	struct span s;
 	struct rt_thread *t = x->th;
@@ -160,6 +161,7 @@ void rt_helper_fault(struct bpftime_exec *x, const char *fmt, ...)
 {
 	char msg[BPFTIME_ERR_LEN];
 	va_list ap;
+	rt_vec_spill(x->th);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

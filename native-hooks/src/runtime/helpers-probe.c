@@ -30,6 +30,7 @@ int rt_read_any(struct bpftime_exec *x, void *dst, uint64_t src, size_t n)
 long rt_read_any_str(struct bpftime_exec *x, char *dst, uint64_t src, size_t max)
 {
 	if (max == 0) return 0;
+	rt_vec_spill(x->th); /* memchr */
 	char buf[256];
 	size_t k = 0;
 	while (k < max - 1) {

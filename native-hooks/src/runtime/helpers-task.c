@@ -19,6 +19,7 @@ static void pid_refresh(void)
 
 static void pid_init(void)
 {
+	rt_vec_spill(bpftime_tls_thread); /* pthread_atfork allocates */
 	pid_refresh();
 	pthread_atfork(NULL, NULL, pid_refresh);
 }
@@ -72,6 +73,7 @@ HELPER(get_current_comm)
 {
 	uint8_t *out = rt_guest_ptr(x, r1, r2, 1);
 	char comm[17] = "";
+	rt_vec_spill(x->th); /* strnlen */
 	prctl(PR_GET_NAME, comm, 0, 0, 0);
 	memset(out, 0, r2);
 	if (r2 > 0) memcpy(out, comm, strnlen(comm, r2 - 1));

@@ -12,6 +12,7 @@
 #include "bpftime_helpers.gen.h"
 #include "bpftime_prog_abi.h"
 #include "bpftime_runtime.h"
+#include "../arch/vec.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
 #define LIKELY_(x) __builtin_expect(!!(x), 1)
@@ -71,6 +72,7 @@ struct bpftime_prog {
 	bpftime_entry_fn main;
 	uint64_t budget, cookie;
 	uint32_t seg_prog_id;               /* id in the segment's program table, 0 when none */
+	int copy_ctx;                       /* runs copy the context: the program or a helper it calls may read it */
 	uint64_t *lddw;                     /* resolved map references, desc->nlddw */
 	_Atomic int state;                  /* enum bpftime_prog_state */
 	_Atomic uint64_t runs, missed;      /* runs: of the instances freed already (exited threads) */
@@ -119,7 +121,22 @@ struct rt_thread {
 	struct bpftime_exec **execs;       /* by program index */
 	uint32_t nexecs;
 	struct rt_thread *next;            /* rt->threads */
+	uint32_t vec_spilled;              /* the run saved xmm0-15 in vec (rt_vec_spill); its end loads them back */
+	uint8_t vec[BPFTIME_VEC_SIZE] __attribute__((aligned(16)));
 };
+
+
+/* rt_vec_spill: called before a slow path of a run calls code that may use vector registers (libc's formatting,
+ * allocation and string functions): the first call in a run saves xmm0-15, the run's end loads them back, so a
+ * uprobe's stub need not save them (docs/native.md, "Vector registers"). Outside a run it does nothing (nothing
+ * would load them back). */
+static inline void rt_vec_spill(struct rt_thread *t)
+{
+	if (t && t->running && !t->vec_spilled) {
+		bpftime_vec_save(t->vec);
+		t->vec_spilled = 1;
+	}
+}
 
 /* TLS pointer to the calling thread's state (initial-exec: one instruction, no __tls_get_addr). */
 extern __thread struct rt_thread *bpftime_tls_thread __attribute__((tls_model("initial-exec")));

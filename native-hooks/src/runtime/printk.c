@@ -197,15 +197,19 @@ static int u64_array(struct bpftime_exec *x, uint64_t addr, uint64_t len, uint64
 	return (int)(len / 8);
 }
 
+/* The formatting helpers call libc's snprintf and string functions: they save the vector registers first
+ * (rt_vec_spill). */
 HELPER(trace_printk)
 {
 	uint64_t args[TRACE_PRINTK_MAX_ARGS] = { r3, r4, r5 };
+	rt_vec_spill(x->th);
 	return emit(x, r1, r2, args, TRACE_PRINTK_MAX_ARGS);
 }
 
 HELPER(trace_vprintk)
 {
 	uint64_t args[VPRINTK_MAX_ARGS];
+	rt_vec_spill(x->th);
 	int n = u64_array(x, r3, r4, args);
 	return n < 0 ? RET_ERR(EINVAL) : emit(x, r1, r2, args, n);
 }
@@ -214,6 +218,7 @@ HELPER(trace_vprintk)
 HELPER(snprintf)
 {
 	uint64_t args[VPRINTK_MAX_ARGS];
+	rt_vec_spill(x->th);
 	int n = u64_array(x, r4, r5, args);
 	if (n < 0) return RET_ERR(EINVAL);
 	char f[MAX_FORMAT + 1];

@@ -45,6 +45,17 @@ static int resolve_lddw(struct bpftime_prog *p, const struct bpftime_prog_opts *
 	return 0;
 }
 
+/* reads_ctx_helper: whether the program calls a helper that reads its context by itself (not through r1). */
+static int reads_ctx_helper(const struct bpftime_prog_desc *d)
+{
+	for (uint32_t i = 0; i < d->nhelpers; i++) {
+		uint32_t id = d->helper_ids[i];
+		if (id == BPFTIME_HELPER_GET_FUNC_ARG || id == BPFTIME_HELPER_GET_FUNC_RET || id == BPFTIME_HELPER_GET_FUNC_ARG_CNT)
+			return 1;
+	}
+	return 0;
+}
+
 /* check_desc refuses an object built for another ABI, without an entry, or needing a helper the runtime lacks. */
 static int check_desc(const struct bpftime_prog_desc *d, char *err)
 {
@@ -77,6 +88,7 @@ struct bpftime_prog *bpftime_prog_load(struct bpftime_runtime *rt, const char *p
 		p->dl = dl;
 		p->desc = d;
 		p->main = d->fns[0].fn;
+		p->copy_ctx = !d->ctx_unread || reads_ctx_helper(d);
 		p->budget = opts && opts->budget ? opts->budget : BPFTIME_DEFAULT_BUDGET;
 		p->cookie = opts ? opts->cookie : 0;
 		p->seg_prog_id = opts ? opts->seg_prog_id : 0;

@@ -1,7 +1,8 @@
 /* Running a program on the calling thread, tail calls and callbacks, and what a trap does: the run ends by longjmp
  * to bpftime_prog_run, the program is disabled with its reason and pc, and that is logged once.
  *
- * The run path costs one thread-local load, a few checks, the context copy, a _setjmp and the call. */
+ * The run path costs one thread-local load, a few checks, the context copy, a _setjmp and the call. It touches no
+ * vector register (built with -mgeneral-regs-only; slow paths save them first: docs/native.md, "Vector registers"). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,15 +15,29 @@ static void discard_records(struct bpftime_exec *x);
 /* The x86-64 struct pt_regs of uprobe contexts. */
 #define PT_REGS_SIZE 168u
 
-/* copy_ctx copies the context in constant-size pieces: GCC expands a memcpy of unknown size to `rep movsq`, whose
- * start-up cost was half of an empty program's run (measured with perf on runner-bench). */
-static inline void copy_ctx(uint8_t *d, const uint8_t *s, uint32_t n)
+/* copy_ctx copies the context in 8-byte moves: GCC expands a memcpy of unknown size, and without vector registers
+ * also the constant 168 bytes of a pt_regs, to `rep movsq`, whose start-up cost was half of an empty program's run
+ * (measured with perf on runner-bench, and again as 10 ns of a uprobe hit in the agent). */
+static inline __attribute__((always_inline, optimize("no-tree-loop-distribute-patterns"))) void copy_ctx(uint8_t *d, const uint8_t *s, uint32_t n)
 {
-	if (LIKELY_(n == PT_REGS_SIZE)) return (void)__builtin_memcpy(d, s, PT_REGS_SIZE); /* uprobes: unrolled moves */
-	for (; n >= 32; n -= 32, d += 32, s += 32) __builtin_memcpy(d, s, 32);
-	if (n >= 16) __builtin_memcpy(d, s, 16), n -= 16, d += 16, s += 16;
-	if (n >= 8) __builtin_memcpy(d, s, 8), n -= 8, d += 8, s += 8;
+	uint64_t w;
+	if (LIKELY_(n == PT_REGS_SIZE)) {
+#pragma GCC unroll 21
+		for (uint32_t i = 0; i < PT_REGS_SIZE; i += 8) __builtin_memcpy(&w, s + i, 8), __builtin_memcpy(d + i, &w, 8);
+		return;
+	}
+	for (; n >= 8; n -= 8, d += 8, s += 8) __builtin_memcpy(&w, s, 8), __builtin_memcpy(d, &w, 8);
 	for (; n > 0; n--) *d++ = *s++;
+}
+
+/* run_end loads back the vector registers a slow path of the run saved (rt_vec_spill). */
+static inline void run_end(struct rt_thread *t)
+{
+	t->running = 0;
+	if (UNLIKELY_(t->vec_spilled)) {
+		t->vec_spilled = 0;
+		bpftime_vec_load(t->vec);
+	}
 }
 
 /* enter runs the program with the trap landing pad set (a function of its own: nothing here changes after _setjmp). */
@@ -32,18 +47,32 @@ static __attribute__((noinline)) int enter(struct rt_thread *t, struct bpftime_e
 	if (UNLIKELY_(__builtin_setjmp(t->trap_jmp) != 0)) {
 		/* A trap: rt_abort_run disabled the program that trapped (the one at t->cur). */
 		discard_records(t->cur);
-		t->running = 0;
+		run_end(t);
 		return -EFAULT;
 	}
 	run->r0 = p->main(x->abi.inst, t->ctx_lo, run->ctx_len, 0, 0, 0, t->stack_top);
 	return 0;
 }
 
+/* first_run attaches the thread and creates its instance of the program: libc (mmap, locks, pthread_setspecific)
+ * with the vector registers saved, as a caller's stub may not have (docs/native.md, "Vector registers"). */
+static __attribute__((noinline)) struct rt_thread *first_run(struct rt_thread *t, struct bpftime_prog *p)
+{
+	uint8_t vec[BPFTIME_VEC_SIZE] __attribute__((aligned(16)));
+	bpftime_vec_save(vec);
+	if (!t || t->rt != p->rt) t = rt_thread_attach(p->rt);
+	if (t && atomic_load_explicit(&p->state, memory_order_relaxed) == BPFTIME_PROG_ENABLED && !t->running &&
+	    !t->execs[p->index])
+		rt_exec_create(t, p);
+	bpftime_vec_load(vec);
+	return t;
+}
+
 int bpftime_prog_run(struct bpftime_prog *p, struct bpftime_run *run)
 {
 	struct rt_thread *t = bpftime_tls_thread;
-	if (UNLIKELY_(!t || t->rt != p->rt)) {
-		t = rt_thread_attach(p->rt);
+	if (UNLIKELY_(!t || t->rt != p->rt || !t->execs[p->index])) {
+		t = first_run(t, p);
 		if (!t) return -ENOMEM;
 	}
 	if (UNLIKELY_(atomic_load_explicit(&p->state, memory_order_relaxed) != BPFTIME_PROG_ENABLED)) return -ENOEXEC;
@@ -52,13 +81,10 @@ int bpftime_prog_run(struct bpftime_prog *p, struct bpftime_run *run)
 		return -EBUSY;
 	}
 	struct bpftime_exec *x = t->execs[p->index];
-	if (UNLIKELY_(!x)) {
-		x = rt_exec_create(t, p);
-		if (!x) return -ENOMEM;
-	}
+	if (UNLIKELY_(!x)) return -ENOMEM;
 	uint32_t len = run->ctx_len;
 	if (UNLIKELY_(len > BPFTIME_CTX_MAX)) return -E2BIG;
-	copy_ctx(t->ctx_host, run->ctx, len);
+	if (LIKELY_(p->copy_ctx)) copy_ctx(t->ctx_host, run->ctx, len); /* else it cannot be read (ctx_unread) */
 	t->ctx_end = t->ctx_lo + len;
 	RT_BUDGET(x) = p->budget;
 	RT_CTL(x) = 0;
@@ -70,7 +96,7 @@ int bpftime_prog_run(struct bpftime_prog *p, struct bpftime_run *run)
 	int e = enter(t, x, p, run);
 	if (UNLIKELY_(e != 0)) return e;
 	if (UNLIKELY_(t->nrecords != 0 || t->lock_held != NULL)) discard_records(x);
-	t->running = 0;
+	run_end(t);
 	__atomic_store_n(&x->runs, x->runs + 1, __ATOMIC_RELAXED); /* only this thread writes it; status reads it */
 	return 0;
 }
@@ -96,6 +122,7 @@ uint64_t rt_tail_call(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t
 	x->tail_target = NULL;
 	if (!target) rt_helper_fault(x, "tail call without a target");
 	struct bpftime_exec *tx = t->execs[target->index];
+	if (!tx) rt_vec_spill(t);
 	if (!tx && !(tx = rt_exec_create(t, target))) rt_helper_fault(x, "tail call: no memory for an instance of %s", bpftime_prog_name(target));
 	RT_BUDGET(tx) = RT_BUDGET(x);
 	RT_CTL(tx) = 0;
@@ -149,6 +176,7 @@ static const char *trap_name(uint32_t kind)
 void rt_trap(struct bpftime_exec *x, uint32_t kind, uint32_t pc, uint64_t value)
 {
 	char msg[BPFTIME_ERR_LEN];
+	rt_vec_spill(x->th);
 	if (kind == BPFTIME_TRAP_BUDGET)
 		snprintf(msg, sizeof(msg), "instruction budget of %llu exhausted (in the block at pc %u)", (unsigned long long)x->prog->budget, pc);
 	else if (kind == BPFTIME_TRAP_MISALIGNED || kind == BPFTIME_TRAP_CALLX || kind == BPFTIME_TRAP_WASM)
@@ -169,6 +197,7 @@ void rt_abort_run(struct bpftime_exec *x, uint32_t kind, uint32_t pc, const char
 	struct bpftime_prog *p = x->prog;
 	struct rt_thread *t = x->th;
 	int expected = BPFTIME_PROG_ENABLED;
+	rt_vec_spill(t);
 	pthread_mutex_lock(&p->status_lock);
 	int first = atomic_compare_exchange_strong(&p->state, &expected, BPFTIME_PROG_DISABLED);
 	if (first) {

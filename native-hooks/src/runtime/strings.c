@@ -46,6 +46,7 @@ static uint64_t strto(struct bpftime_exec *x, uint64_t buf, uint64_t len, uint64
 	unsigned base = (unsigned)(flags & 0x1f);
 	if (len == 0 || (base != 0 && base != 8 && base != 10 && base != 16) || flags >> 5) return RET_ERR(EINVAL);
 	const char *text = rt_guest_ptr(x, buf, len, 0);
+	rt_vec_spill(x->th);
 	const char *nul = memchr(text, 0, len);
 	uint64_t v = 0;
 	long used = parse(text, nul ? (size_t)(nul - text) : len, base, is_signed, &v);

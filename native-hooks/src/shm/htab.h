@@ -116,17 +116,30 @@ static inline struct bpftime_htab_elem *find_locked(struct bpftime_map *m, uint3
 	return NULL;
 }
 
+/* find_contended looks with the chain locked, when writers keep moving elements under a reader; NULL, *done = 0
+ * when the caller holds that lock already (it goes on without it). Out of line: find stays small enough to inline. */
+static __attribute__((noinline, cold)) struct bpftime_htab_elem *find_contended(struct bpftime_map *m, uint32_t b, uint32_t hash,
+									     const void *key, int *done)
+{
+	*done = lock_acquire(&m->buckets[b].lock) == 0;
+	if (!*done)
+		return NULL;
+	struct bpftime_htab_elem *e = find_locked(m, b, hash, key, NULL);
+	lock_release(&m->buckets[b].lock);
+	return e;
+}
+
 /* find returns the element holding the key, or NULL, without locks (see the top of this file). */
-static inline struct bpftime_htab_elem *find(struct bpftime_map *m, uint32_t hash, const void *key)
+static inline __attribute__((always_inline)) struct bpftime_htab_elem *find(struct bpftime_map *m, uint32_t hash, const void *key)
 {
 	uint32_t b = hash & m->bucket_mask;
 	uint64_t max_steps = (uint64_t)m->max_entries * MAX_STEPS_FACTOR + 16;
 	for (int attempt = 0;; attempt++) {
-		if (UNLIKELY(attempt >= 64) && lock_acquire(&m->buckets[b].lock) == 0) {
-			/* Writers keep moving elements under us: look with the chain locked (unless we hold it already). */
-			struct bpftime_htab_elem *e = find_locked(m, b, hash, key, NULL);
-			lock_release(&m->buckets[b].lock);
-			return e;
+		if (UNLIKELY(attempt >= 64)) {
+			int done;
+			struct bpftime_htab_elem *e = find_contended(m, b, hash, key, &done);
+			if (done)
+				return e;
 		}
 		uint32_t link = LOAD_ACQ(&m->buckets[b].head);
 		uint64_t steps = 0;

@@ -15,7 +15,7 @@
 
 #include "internal.h"
 
-static __thread uint32_t cached_tid;
+static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec"))); /* no __tls_get_addr: it may allocate (docs/native.md, "Vector registers") */
 
 static void forget_tid(void)
 {
