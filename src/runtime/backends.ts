@@ -8,7 +8,7 @@ import { NotSupportedError, UsageError } from '../errors.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
 import { loadBinaryen, usesBinaryen, type JitFacts, type JitProgram, type Tier } from '../jit-wasm/index.js';
-import { Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
+import { Interpreter, NO_RUN_OPTIONS, type RunOptions, type RunResult } from '../vm/index.js';
 import { compileOn, type CompileStats } from './jit-backend.js';
 import { Metering, runMetered } from './metering.js';
 import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.js';
@@ -163,7 +163,7 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
   if (tier) {
     const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section, facts });
     const metering = new Metering(() => compileOn(vm, insns, { tier, section: opts.section, facts, budget: true }).jit);
-    return { backend, compileStats: stats, run: (o = {}) => runMetered(vm, prepared, jit, metering, o) };
+    return { backend, compileStats: stats, run: (o = NO_RUN_OPTIONS) => runMetered(vm, prepared, jit, metering, o) };
   }
   const tierUp = new TierUp(parseBackend(opts.backend) === 'auto');
   let current: BackendName = backend;
@@ -177,7 +177,7 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
     get compileStats() {
       return compileStats;
     },
-    run(o: RunOptions = {}): RunResult {
+    run(o: RunOptions = NO_RUN_OPTIONS): RunResult {
       if (jit) return runMetered(vm, prepared, jit, metering, o);
       const r = vm.run(prepared, o);
       if (tierUp.count(r.steps)) {

@@ -110,6 +110,8 @@ export class Program {
   ptRegs?: PtRegsWriter;
   /** @internal The helper environment of this program's runs, refreshed per run (Collection.helperEnv). */
   runEnv?: RunEnv;
+  /** @internal The metered module of an unmetered program, for runs with a budget (Collection.meteringOf). */
+  metering?: Metering;
 
   /** run executes the program once with a context built from `input`. */
   run(input: RunInput = {}): RunOutput {
@@ -385,7 +387,7 @@ export class Collection {
 
   /** runJit runs a compiled program: its own module, or the metered one when it charges no budget and the run asks for one. */
   private runJit(program: Program, jit: JitProgram, opts: RunOptions): RunResult {
-    return runMetered(this.vm, program.prepared, jit, jit.compiled.metered ? undefined : this.meteringOf(program), opts);
+    return runMetered(this.vm, program.prepared, jit, jit.compiled.metered ? undefined : (program.metering ??= this.meteringOf(program)), opts);
   }
 
   /** runProgram runs `program` with a context for its type (see `Program.run`). */
@@ -435,11 +437,12 @@ export class Collection {
     env.actions = actions;
     this.vm.setHelperEnv(env);
     try {
-      const runOpts = {
-        args: this.ctxArgs,
+      // One shape for every run (a spread made a differently shaped object per kind), r1 as a number, not a BigInt.
+      const runOpts: RunOptions = {
+        ctxAddress: this.ctxRegion.start,
         budget: input.budget,
         keepInput: data !== undefined && !packet,
-        ...(packet ? { packet: { start: packet.data, length: packet.length } } : {}),
+        packet: packet ? { start: packet.data, length: packet.length } : undefined,
       };
       const { r0, steps } = input.trace
         ? traceRun(this.vm, program.prepared, runOpts, input.trace)
@@ -507,7 +510,8 @@ export class Collection {
     p.funcIp = input.funcIp ?? 0n;
     this.runSocketCookie = input.socketCookie;
     env.task = this.usesTask ? this.tasks.current() : 0;
-    env.references = [];
+    // Held references are checked after each run and never leave it: the array is reused.
+    if (env.references.length !== 0) env.references.length = 0;
     env.signals = [];
     env.overrideReturn = undefined;
     return env;

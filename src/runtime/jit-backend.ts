@@ -105,5 +105,5 @@ export function runOn(vm: Interpreter, _prepared: Prepared, jit: JitProgram, opt
   const regs = vm.startScratch(opts).R;
   const zero = vm.jitStack(jit.stackWrites);
   const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
-  return jit.run({ regs, packetStart: vm.env.packetStart, packetLength: vm.env.packetLength, budget, zeroStart: zero.start, zeroLength: zero.length });
+  return jit.run(regs, vm.env.packetStart, vm.env.packetLength, budget, zero);
 }
