@@ -157,14 +157,19 @@ export class JitProgram {
       this.entry.configure(unlimited ? I64_MAX : BigInt(budget), packetStart, packetLength, zero.start, zero.length, BigInt(this.env.stackTop));
     }
     const R = regs;
+    // The bounds of the region r1 points into (the context, the input), which the module starts with as its cached
+    // read bounds (abi.ts entry_lo): its first read there then costs no refill, a call out of Wasm and back.
+    const mem = this.env.mem;
+    const r1 = R[2] >>> 0;
+    const region = R[3] === 0 && r1 < mem.size ? mem.pageRegion[r1 >>> 12] : 0;
+    const end = region !== 0 && r1 < mem.regionEnd[region] ? mem.regionEnd[region] : 0;
     let lo: number;
     try {
-      lo = this.entry.run(R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11]);
+      lo = this.entry.run(R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], end === 0 ? 0 : mem.regions[region]!.start, end);
     } catch (e) {
       throw this.runError(e);
     }
     // Read after the call: a helper may have grown the memory during the run.
-    const mem = this.env.mem;
     if (this.wordsGeneration !== mem.generation) {
       this.words = new Int32Array(mem.memory.buffer);
       this.wordsGeneration = mem.generation;

@@ -405,7 +405,7 @@ export class Collection {
       // run were most of a uprobe run's cost.
       size = layout.size;
       const start = this.ctxSpace(size);
-      (program.ptRegs ??= ptRegsWriter(layout)).write(this.mem.dv, start, input);
+      (program.ptRegs ??= ptRegsWriter(layout)).write(this.mem, start, input);
       kind = 'pt_regs';
       argCount = input.args?.length ?? 0;
     } else {
