@@ -23,7 +23,7 @@ import { countInsns, parseBackend, resolveBackend, TierUp, tierOf, type BackendN
 import { compileOn } from './jit-backend.js';
 import type { JitFacts, JitProgram, Tier } from '../jit-wasm/index.js';
 import { Metering, runMetered } from './metering.js';
-import { buildContext, ptRegsWriter, type ContextInput, type PtRegsWriter } from './context.js';
+import { buildContext, CopyPool, ptRegsWriter, type ContextInput, type PtRegsWriter } from './context.js';
 import { createHost, type Host, type HostOptions } from './host.js';
 import { TaskStandIns, type TaskIdentity } from './task.js';
 import { KFUNC_ADDRESS_BASE, poisonedSlots, readsKernelPointers } from './program-facts.js';
@@ -66,9 +66,10 @@ export interface RunInput extends ContextInput {
   /** Called after every instruction (single-stepping, slower). */
   trace?: (step: TraceStep) => void;
   /**
-   * Where the context goes after the run, as libbpf's `bpf_test_run_opts.ctx_out`: true (the default) for a new copy
-   * in `RunOutput.ctx`, a Uint8Array to copy it into (up to its length; `ctx` is then that array), or false for none
-   * (`ctx` empty): copying it out costs more than a short run (bench/RESULTS.md "Per-call cost").
+   * Where the context goes after the run, as libbpf's `bpf_test_run_opts.ctx_out`: true (the default) for a copy in
+   * `RunOutput.ctx`, a Uint8Array to copy it into (up to its length; `ctx` is then that array), or false for none
+   * (`ctx` empty). The default copy is a view into a shared pool buffer (CopyPool, as Node's small Buffers): the
+   * cheapest copy there is, but still most of a short run's cost (bench/RESULTS.md "Per-call cost").
    */
   ctxOut?: boolean | Uint8Array;
 }
@@ -77,7 +78,11 @@ export interface RunInput extends ContextInput {
 export interface RunOutput {
   r0: bigint;
   steps: number;
-  /** The context bytes after the run (programs may write some fields). */
+  /**
+   * The context bytes after the run (programs may write some fields). By default a copy of its own that no later run
+   * changes, viewed in a buffer shared with other runs' copies (CopyPool): use its `byteOffset` when going through
+   * `ctx.buffer`.
+   */
   ctx: Uint8Array;
   /** The packet or input memory after the run. */
   data: Uint8Array;
@@ -175,6 +180,8 @@ export class Collection {
   private readonly packetRegions = new PacketRegions(this.mem);
   /** r1 of a run: the context's address. */
   private ctxArgs: readonly bigint[] = [BigInt(this.ctxRegion.start)];
+  /** Where the default copies of contexts after runs go (RunInput.ctxOut). */
+  private readonly ctxCopies = new CopyPool();
   /** The socket cookie the current run was given (RunInput.socketCookie). */
   private runSocketCookie: bigint | undefined;
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
@@ -479,7 +486,7 @@ export class Collection {
   /** ctxOut gives the context after a run as `RunInput.ctxOut` asks. */
   private ctxOut(to: boolean | Uint8Array | undefined, size: number): Uint8Array {
     const start = this.ctxRegion.start;
-    if (to === undefined || to === true) return this.mem.u8.slice(start, start + size);
+    if (to === undefined || to === true) return this.ctxCopies.copy(this.mem.u8, start, size);
     if (to === false) return NO_DATA;
     to.set(this.mem.u8.subarray(start, start + Math.min(size, to.length)));
     return to;

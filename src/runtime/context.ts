@@ -145,6 +145,41 @@ export class PtRegsWriter {
   }
 }
 
+/** Bytes of each shared buffer of a CopyPool, and the largest copy it hands out of one (larger ones get their own). */
+const POOL_BYTES = 16384;
+const POOLED_MAX = 4096;
+
+/**
+ * CopyPool hands out copies of guest memory ranges (the context after a run, `RunOutput.ctx`) as views into shared
+ * 16 KiB buffers, as Node hands out small Buffers from its pool: V8 gives a typed array of more than 64 bytes its own
+ * backing store outside the JavaScript heap, which measured 350-500 ns for a 168-byte pt_regs (`slice`), more than
+ * the rest of a run; copying into a pool and making a view measured 50-80 ns (bench/RESULTS.md "Per-call cost"). A
+ * copy is still the caller's alone: nothing writes the range of a pool once it is handed out. Its `buffer` is the
+ * pool (other copies live there too): read it through `byteOffset`/`byteLength`, or `slice()` it for a buffer of its
+ * own. Copies start 8-byte aligned in the pool.
+ */
+export class CopyPool {
+  private pool = new Uint8Array(0);
+  private at = 0;
+  /** The last source range as a view (making one per copy costs about what the copy does). */
+  private src: Uint8Array = new Uint8Array(0);
+
+  /** copy returns a copy of `size` bytes of `from` at `start`. */
+  copy(from: Uint8Array, start: number, size: number): Uint8Array {
+    if (size > POOLED_MAX) return from.slice(start, start + size);
+    let src = this.src;
+    if (src.buffer !== from.buffer || src.byteOffset !== from.byteOffset + start || src.length !== size) src = this.src = from.subarray(start, start + size);
+    if (this.at + size > this.pool.length) {
+      this.pool = new Uint8Array(POOL_BYTES);
+      this.at = 0;
+    }
+    const at = this.at;
+    this.pool.set(src, at);
+    this.at = (at + size + 7) & ~7;
+    return this.pool.subarray(at, at + size);
+  }
+}
+
 const ptRegsWriters = new WeakMap<ContextLayout, PtRegsWriter>();
 
 /** ptRegsWriter returns the (cached) writer of a pt_regs layout. */
