@@ -100,6 +100,8 @@ export class JitProgram {
   private wordsGeneration: number;
   /** What the program may write on the stack (decides what runs zero). */
   readonly stackWrites: StackWrites;
+  /** Whether the module imports helpers, callx or tail calls (the only ways a run reaches the host but for faults). */
+  private readonly callsHost: boolean;
 
   /** @internal (a WebAssembly type in its signature; see GuestMemory.memory): programs come from compileOn. */
   constructor(
@@ -129,6 +131,7 @@ export class JitProgram {
     this.words = new Int32Array(env.mem.memory.buffer);
     this.wordsGeneration = env.mem.generation;
     this.stackWrites = stackWrites(compiled);
+    this.callsHost = compiled.helperImports.size > 0 || compiled.usesCallx || compiled.usesTailCall;
   }
 
   /**
@@ -141,12 +144,15 @@ export class JitProgram {
   run(regs: Int32Array, packetStart: number, packetLength: number, budget: number, zero: StackRange): JitRun {
     const unlimited = budget === 0 || budget === Infinity;
     const st = this.ownState;
-    st.tailCalls = 0;
-    st.callbackBudget = unlimited ? CHUNK : Math.min(budget, CHUNK);
-    st.callbackDepth = 0;
     st.budgetLabel = budget;
     this.state = st;
-    this.call.env = this.env.helperEnv();
+    // Only a run that calls the host (helpers, callx, tail calls) reads the rest of the run state.
+    if (this.callsHost) {
+      st.tailCalls = 0;
+      st.callbackBudget = unlimited ? CHUNK : Math.min(budget, CHUNK);
+      st.callbackDepth = 0;
+      this.call.env = this.env.helperEnv();
+    }
     const c = this.config;
     if (c[0] !== budget || c[1] !== packetStart || c[2] !== packetLength || c[3] !== zero.start || c[4] !== zero.length) {
       c[0] = budget;

@@ -91,6 +91,8 @@ export class Interpreter {
   private readonly ranges: Record<'full' | 'frame0' | 'none', { readonly start: number; readonly length: number }>;
   /** The state `run` reuses while no run is in progress. */
   private spare: ExecState | undefined;
+  /** r1..r5 of a JIT run, at [2..11] as in a register file (jitArgs). */
+  private readonly jitWords = new Int32Array(12);
 
   constructor(opts: InterpreterOptions = {}) {
     this.mem = opts.memory ?? new GuestMemory();
@@ -156,11 +158,15 @@ export class Interpreter {
   }
 
   /**
-   * startScratch prepares registers and input on the state `run` reuses, for callers that read r1..r5 back at once
-   * and never step it (the JIT's runOn), and leaves the stack to them (`jitStack`): no allocation per run.
+   * jitArgs prepares a JIT run's input and packet as `run` does and returns r1..r5 as (lo, hi) words at [2..11] of an
+   * array it reuses (read them at once): a JIT run needs nothing else of an interpreter state, and leaves the stack
+   * to `jitStack`. No allocation per run.
    */
-  startScratch(opts: RunOptions = NO_RUN_OPTIONS): ExecState {
-    return this.reset((this.spare ??= this.newState()), opts);
+  jitArgs(opts: RunOptions = NO_RUN_OPTIONS): Int32Array {
+    const R = this.jitWords;
+    R[2] = 0; R[3] = 0; R[4] = 0; R[5] = 0; R[6] = 0; R[7] = 0; R[8] = 0; R[9] = 0; R[10] = 0; R[11] = 0;
+    this.place(R, opts);
+    return R;
   }
 
   private newState(): ExecState {
@@ -172,7 +178,17 @@ export class Interpreter {
   private reset(st: ExecState, opts: RunOptions): ExecState {
     const R = st.R;
     clearRegisters(R);
-    const top = this.env.stackTop;
+    this.place(R, opts);
+    R[20] = this.env.stackTop;
+    const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
+    this.env.callbackBudget = budget === 0 || budget === Infinity ? CHUNK : Math.min(budget, CHUNK);
+    st.pc = st.depth = st.tailCalls = st.maxDepth = st.steps = 0;
+    st.exited = false;
+    return st;
+  }
+
+  /** place puts a run's input and packet where `opts` says and r1..r5 into R[2..11] (zeroed by the caller). */
+  private place(R: Int32Array, opts: RunOptions): void {
     this.env.packetStart = 0;
     this.env.packetLength = 0;
     if (opts.input) {
@@ -199,12 +215,6 @@ export class Interpreter {
       R[2] = opts.ctxAddress;
       R[3] = 0;
     }
-    R[20] = top;
-    const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
-    this.env.callbackBudget = budget === 0 || budget === Infinity ? CHUNK : Math.min(budget, CHUNK);
-    st.pc = st.depth = st.tailCalls = st.maxDepth = st.steps = 0;
-    st.exited = false;
-    return st;
   }
 
   /**
