@@ -488,8 +488,7 @@ export class Collection {
     const start = this.ctxRegion.start;
     if (to === undefined || to === true) return this.ctxCopies.copy(this.mem.u8, start, size);
     if (to === false) return NO_DATA;
-    to.set(this.mem.u8.subarray(start, start + Math.min(size, to.length)));
-    return to;
+    return this.ctxCopies.copyInto(to, this.mem.u8, start, size);
   }
 
   /**
