@@ -3,7 +3,8 @@
  * side by side in one process: a raw program (`mov r0, 0; exit`) through `Interpreter.run` and through a loaded
  * program's `run` (`loadRaw`), and a uprobe program through `Program.run` with its `pt_regs` built from two arguments
  * (the same empty program, and one that reads both arguments from the context), with the context copied out (the
- * default) and without (`ctxOut: false`), beside a plain JavaScript function call. Each figure is ns per call: the
+ * default), copied into a reused array (`ctxOut: mine`) and not (`ctxOut: false`), beside a plain JavaScript function
+ * call. Each figure is ns per call: the
  * median of timed batches of calls after a warm-up, timed in CPU time of the process (`process.cpuUsage`): on a
  * shared machine wall time also counts the time other processes held the CPU. A run measures three rounds, the
  * cases in a different order each round, and reports every round's figure.
@@ -72,6 +73,8 @@ function cases(): Case[] {
     const add = uprobeCollection(ADD_ARGS, engine).program('probe');
     check(`uprobe add ${engine}`, add.run({ args }).r0, 7n);
     out.push({ name: 'uprobe, r0 = di + si: Program.run({ args: [3n, 4n] })', engine, calls: (n) => { for (let i = 0; i < n; i++) add.run({ args }); } });
+    const mine = new Uint8Array(168);
+    out.push({ name: 'uprobe, r0 = di + si: Program.run({ args: [3n, 4n], ctxOut: mine })', engine, calls: (n) => { for (let i = 0; i < n; i++) add.run({ args, ctxOut: mine }); } });
     out.push({ name: 'uprobe, r0 = di + si: Program.run({ args: [3n, 4n], ctxOut: false })', engine, calls: (n) => { for (let i = 0; i < n; i++) add.run({ args, ctxOut: false }); } });
   }
   return out;

@@ -40,7 +40,17 @@ export const GLOBALS = {
   pkt_len: 'i32',
   /** High half of a helper's r0, set by the host before the helper import returns the low half. */
   ret_hi: 'i32',
+  /**
+   * Bounds [entry_lo, entry_hi) of the region r1 points into, which a host may set before calling an entry (the
+   * trampoline does): a function starts with them as its cached read bounds and sets `entry_lo` back to -1 (no
+   * bounds), so that the first read of the context or input costs no `bpf.refill`. -1 (the initial value) for none.
+   */
+  entry_lo: 'i64',
+  entry_hi: 'i64',
 } as const;
+
+/** GLOBAL_INIT holds the initial values of the globals that do not start at 0. */
+export const GLOBAL_INIT: Partial<Record<keyof typeof GLOBALS, number>> = { entry_lo: -1 };
 
 /** GlobalName is one of the exported globals. */
 export type GlobalName = keyof typeof GLOBALS;

@@ -19,8 +19,8 @@ import { compileProgram, OPT_LEVELS, type CompiledProgram, type CompileOptions }
 import type { InlineMap } from './inline-map.js';
 import type { StaticRegion } from './regions.js';
 
-/** CACHE_FORMAT changes when the entry layout or the key's contents change. */
-const CACHE_FORMAT = 2;
+/** CACHE_FORMAT changes when the entry layout, the key's contents or the module ABI change (3: the entry_lo/entry_hi globals). */
+const CACHE_FORMAT = 3;
 
 /** ModuleStore keeps entries by key; reads of missing or unreadable entries return undefined, writes never throw. */
 export interface ModuleStore {

@@ -35,9 +35,25 @@ export function makeExit(c: Ctx): Expr {
   return m.block(null, [storeBudget(c), m.return(getReg(c, 0))], b.unreachable);
 }
 
-/** resetCaches forgets the cached region bounds (at function entry, and when a call may have changed regions). */
+/** resetCaches forgets the cached region bounds (when a call may have changed regions). */
 export function resetCaches(c: Ctx): Expr[] {
   return [L_RLO, L_RHI, L_WLO, L_WHI].map((l) => c.m.local.set(l, i64c(c, -1)));
+}
+
+/**
+ * entryCaches starts a function's cached bounds: the read bounds from `entry_lo`/`entry_hi`, which the host may have
+ * set to the region r1 points into before an entry (abi.ts), then emptied so that no later call sees them (calls and
+ * callbacks start with none, as before); the write bounds empty. A first context read then needs no refill.
+ */
+export function entryCaches(c: Ctx): Expr[] {
+  const { m, b } = c;
+  return [
+    m.local.set(L_RLO, m.global.get('entry_lo', b.i64)),
+    m.local.set(L_RHI, m.global.get('entry_hi', b.i64)),
+    m.global.set('entry_lo', i64c(c, -1)),
+    m.local.set(L_WLO, i64c(c, -1)),
+    m.local.set(L_WHI, i64c(c, -1)),
+  ];
 }
 
 /**

@@ -7,9 +7,9 @@
  */
 import { NotSupportedError } from '../errors.js';
 import type { ValidProgram } from '../isa/index.js';
-import { BPF_MODULE, ENTRY_EXPORT, ENV_MODULE, functionExport, GLOBALS, HELPER_MODULE, IMPORT_SIGNATURES, MEMORY_IMPORT, TRAP_FELL_OFF, type Signature } from './abi.js';
+import { BPF_MODULE, ENTRY_EXPORT, ENV_MODULE, functionExport, GLOBAL_INIT, GLOBALS, type GlobalName, HELPER_MODULE, IMPORT_SIGNATURES, MEMORY_IMPORT, TRAP_FELL_OFF, type Signature } from './abi.js';
 import { reachable, type Block, type Blocks } from './blocks.js';
-import { resetCaches, trap } from './calls.js';
+import { entryCaches, trap } from './calls.js';
 import { compileDirect } from './direct/compile.js';
 import { fnName, i64c, L_BUDGET, L_LABEL, VAR_COUNT_I32, VAR_COUNT_I64, type Ctx } from './emit.js';
 import { makeJmpCond } from './jumps.js';
@@ -61,7 +61,7 @@ function compileFunction(c: Ctx, m: Mod, b: Binaryen, entry: number, all: Blocks
   }
   const body = m.block(null, [
     m.local.set(L_BUDGET, m.global.get('budget', b.i64)),
-    ...resetCaches(c),
+    ...entryCaches(c),
     r.renderAndDispose(byStart.get(entry)!, L_LABEL),
     m.unreachable(),
   ], b.i64);
@@ -101,7 +101,8 @@ function compileWithBinaryen(prog: ValidProgram, opts: CompileOptions, b: Binary
   m.setMemory(1, -1);
   m.addMemoryImport('0', ENV_MODULE, MEMORY_IMPORT);
   for (const [name, type] of Object.entries(GLOBALS)) {
-    m.addGlobal(name, type === 'i32' ? b.i32 : b.i64, true, type === 'i32' ? m.i32.const(0) : m.i64.const(0));
+    const init = GLOBAL_INIT[name as GlobalName] ?? 0;
+    m.addGlobal(name, type === 'i32' ? b.i32 : b.i64, true, type === 'i32' ? m.i32.const(init) : m.i64.const(BigInt(init)));
     m.addGlobalExport(name, name);
   }
   for (const entry of prog.functions) compileFunction(c, m, b, entry, t.blocks, t.poison);

@@ -63,16 +63,10 @@ export interface JitRun {
  */
 export type StackWrites = 'none' | 'frame' | 'any';
 
-/** RunRequest is one run's input: r1..r5 as (lo, hi) int32 words at `regs[2..11]` (the interpreter's register file layout). */
-export interface RunRequest {
-  readonly regs: Int32Array;
-  readonly packetStart: number;
-  readonly packetLength: number;
-  /** Instructions allowed; 0 or Infinity for none. */
-  readonly budget: number;
-  /** The guest range to zero before the call (the stack the run needs clean). */
-  readonly zeroStart: number;
-  readonly zeroLength: number;
+/** StackRange is the guest range a run zeroes before the call (the stack the run needs clean): [start, start + length). */
+export interface StackRange {
+  readonly start: number;
+  readonly length: number;
 }
 
 const STORE_KINDS = new Set(['st', 'stx', 'store_rel', 'atomic']);
@@ -106,6 +100,8 @@ export class JitProgram {
   private wordsGeneration: number;
   /** What the program may write on the stack (decides what runs zero). */
   readonly stackWrites: StackWrites;
+  /** Whether the module imports helpers, callx or tail calls (the only ways a run reaches the host but for faults). */
+  private readonly callsHost: boolean;
 
   /** @internal (a WebAssembly type in its signature; see GuestMemory.memory): programs come from compileOn. */
   constructor(
@@ -135,41 +131,51 @@ export class JitProgram {
     this.words = new Int32Array(env.mem.memory.buffer);
     this.wordsGeneration = env.mem.generation;
     this.stackWrites = stackWrites(compiled);
+    this.callsHost = compiled.helperImports.size > 0 || compiled.usesCallx || compiled.usesTailCall;
   }
 
   /**
    * run executes the program from its entry through the trampoline (trampoline.ts): no BigInt and no
    * WebAssembly.Global access from JavaScript on the way, and `configure` only when the budget, the packet or the
-   * stack range to zero differ from the last run's.
+   * stack range to zero differ from the last run's. r1..r5 are read from `regs[2..11]` as (lo, hi) int32 words (the
+   * interpreter's register file layout); `budget` 0 or Infinity means none. Positional, not a request object: one
+   * allocation less per call.
    */
-  run(req: RunRequest): JitRun {
-    const budget = req.budget;
+  run(regs: Int32Array, packetStart: number, packetLength: number, budget: number, zero: StackRange): JitRun {
     const unlimited = budget === 0 || budget === Infinity;
     const st = this.ownState;
-    st.tailCalls = 0;
-    st.callbackBudget = unlimited ? CHUNK : Math.min(budget, CHUNK);
-    st.callbackDepth = 0;
     st.budgetLabel = budget;
     this.state = st;
-    this.call.env = this.env.helperEnv();
-    const c = this.config;
-    if (c[0] !== budget || c[1] !== req.packetStart || c[2] !== req.packetLength || c[3] !== req.zeroStart || c[4] !== req.zeroLength) {
-      c[0] = budget;
-      c[1] = req.packetStart;
-      c[2] = req.packetLength;
-      c[3] = req.zeroStart;
-      c[4] = req.zeroLength;
-      this.entry.configure(unlimited ? I64_MAX : BigInt(budget), req.packetStart, req.packetLength, req.zeroStart, req.zeroLength, BigInt(this.env.stackTop));
+    // Only a run that calls the host (helpers, callx, tail calls) reads the rest of the run state.
+    if (this.callsHost) {
+      st.tailCalls = 0;
+      st.callbackBudget = unlimited ? CHUNK : Math.min(budget, CHUNK);
+      st.callbackDepth = 0;
+      this.call.env = this.env.helperEnv();
     }
-    const R = req.regs;
+    const c = this.config;
+    if (c[0] !== budget || c[1] !== packetStart || c[2] !== packetLength || c[3] !== zero.start || c[4] !== zero.length) {
+      c[0] = budget;
+      c[1] = packetStart;
+      c[2] = packetLength;
+      c[3] = zero.start;
+      c[4] = zero.length;
+      this.entry.configure(unlimited ? I64_MAX : BigInt(budget), packetStart, packetLength, zero.start, zero.length, BigInt(this.env.stackTop));
+    }
+    const R = regs;
+    // The bounds of the region r1 points into (the context, the input), which the module starts with as its cached
+    // read bounds (abi.ts entry_lo): its first read there then costs no refill, a call out of Wasm and back.
+    const mem = this.env.mem;
+    const r1 = R[2] >>> 0;
+    const region = R[3] === 0 && r1 < mem.size ? mem.pageRegion[r1 >>> 12] : 0;
+    const end = region !== 0 && r1 < mem.regionEnd[region] ? mem.regionEnd[region] : 0;
     let lo: number;
     try {
-      lo = this.entry.run(R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11]);
+      lo = this.entry.run(R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], end === 0 ? 0 : mem.regions[region]!.start, end);
     } catch (e) {
       throw this.runError(e);
     }
     // Read after the call: a helper may have grown the memory during the run.
-    const mem = this.env.mem;
     if (this.wordsGeneration !== mem.generation) {
       this.words = new Int32Array(mem.memory.buffer);
       this.wordsGeneration = mem.generation;

@@ -51,6 +51,8 @@ export class GuestMemory {
   u8: Uint8Array;
   /** DataView of the memory; replaced when the memory grows. */
   dv: DataView;
+  /** The memory as 64-bit words: an aligned u64 stored from a BigInt without splitting it (replaced when it grows). */
+  u64: BigUint64Array;
   /** Incremented whenever the views are replaced, so cached views can be refreshed. */
   generation = 0;
   /** Region id of each page (0: none). */
@@ -85,6 +87,7 @@ export class GuestMemory {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(initialBytes / WASM_PAGE) });
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
+    this.u64 = new BigUint64Array(this.memory.buffer);
     this.pageRegion = new Uint16Array(this.u8.length / PAGE_SIZE);
     this.regionEnd = new Float64Array(16);
     this.regionWritable = new Uint8Array(16);
@@ -175,6 +178,7 @@ export class GuestMemory {
     this.memory.grow(Math.ceil((bytes - this.u8.length) / WASM_PAGE));
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
+    this.u64 = new BigUint64Array(this.memory.buffer);
     const table = new Uint16Array(this.u8.length / PAGE_SIZE);
     table.set(this.pageRegion);
     this.pageRegion = table;

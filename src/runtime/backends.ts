@@ -9,7 +9,7 @@ import { MAX_INPUT, parseVerifyMode, verifyProgram, type VerifyMode, type Verify
 import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
 import { loadBinaryen, usesBinaryen, type JitFacts, type JitProgram, type Tier } from '../jit-wasm/index.js';
-import { Interpreter, type RunOptions, type RunResult } from '../vm/index.js';
+import { Interpreter, NO_RUN_OPTIONS, type RunOptions, type RunResult } from '../vm/index.js';
 import { compileOn, type CompileStats } from './jit-backend.js';
 import { Metering, runMetered } from './metering.js';
 import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.js';
@@ -193,7 +193,7 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
   if (tier) {
     const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section, facts });
     const metering = new Metering(() => compileOn(vm, insns, { tier, section: opts.section, facts, budget: true }).jit);
-    return { backend, compileStats: stats, verification, run: (o = {}) => runMetered(vm, prepared, jit, metering, checkInput(verification, o)) };
+    return { backend, compileStats: stats, verification, run: (o = NO_RUN_OPTIONS) => runMetered(vm, prepared, jit, metering, checkInput(verification, o)) };
   }
   const tierUp = new TierUp(parseBackend(opts.backend) === 'auto');
   let current: BackendName = backend;
@@ -208,7 +208,7 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
       return compileStats;
     },
     verification,
-    run(o: RunOptions = {}): RunResult {
+    run(o: RunOptions = NO_RUN_OPTIONS): RunResult {
       checkInput(verification, o);
       if (jit) return runMetered(vm, prepared, jit, metering, o);
       const r = vm.run(prepared, o);

@@ -24,7 +24,7 @@ import { countInsns, parseBackend, resolveBackend, TierUp, tierOf, type BackendN
 import { compileOn } from './jit-backend.js';
 import type { JitFacts, JitProgram, Tier } from '../jit-wasm/index.js';
 import { Metering, runMetered } from './metering.js';
-import { buildContext, ptRegsWriter, type ContextInput, type PtRegsWriter } from './context.js';
+import { buildContext, CopyPool, ptRegsWriter, type ContextInput, type PtRegsWriter } from './context.js';
 import { createHost, type Host, type HostOptions } from './host.js';
 import { TaskStandIns, type TaskIdentity } from './task.js';
 import { KFUNC_ADDRESS_BASE, poisonedSlots, readsKernelPointers } from './program-facts.js';
@@ -74,9 +74,10 @@ export interface RunInput extends ContextInput {
   /** Called after every instruction (single-stepping, slower). */
   trace?: (step: TraceStep) => void;
   /**
-   * Where the context goes after the run, as libbpf's `bpf_test_run_opts.ctx_out`: true (the default) for a new copy
-   * in `RunOutput.ctx`, a Uint8Array to copy it into (up to its length; `ctx` is then that array), or false for none
-   * (`ctx` empty): copying it out costs more than a short run (bench/RESULTS.md "Per-call cost").
+   * Where the context goes after the run, as libbpf's `bpf_test_run_opts.ctx_out`: true (the default) for a copy in
+   * `RunOutput.ctx`, a Uint8Array to copy it into (up to its length; `ctx` is then that array), or false for none
+   * (`ctx` empty). The default copy is a view into a shared pool buffer (CopyPool, as Node's small Buffers): the
+   * cheapest copy there is, but still most of a short run's cost (bench/RESULTS.md "Per-call cost").
    */
   ctxOut?: boolean | Uint8Array;
 }
@@ -85,7 +86,11 @@ export interface RunInput extends ContextInput {
 export interface RunOutput {
   r0: bigint;
   steps: number;
-  /** The context bytes after the run (programs may write some fields). */
+  /**
+   * The context bytes after the run (programs may write some fields). By default a copy of its own that no later run
+   * changes, viewed in a buffer shared with other runs' copies (CopyPool): use its `byteOffset` when going through
+   * `ctx.buffer`.
+   */
   ctx: Uint8Array;
   /** The packet or input memory after the run. */
   data: Uint8Array;
@@ -127,6 +132,8 @@ export class Program {
   }
   /** @internal The helper environment of this program's runs, refreshed per run (Collection.helperEnv). */
   runEnv?: RunEnv;
+  /** @internal The metered module of an unmetered program, for runs with a budget (Collection.meteringOf). */
+  metering?: Metering;
 
   /** run executes the program once with a context built from `input`. */
   run(input: RunInput = {}): RunOutput {
@@ -200,6 +207,8 @@ export class Collection {
   private readonly packetRegions = new PacketRegions(this.mem);
   /** r1 of a run: the context's address. */
   private ctxArgs: readonly bigint[] = [BigInt(this.ctxRegion.start)];
+  /** Where the default copies of contexts after runs go (RunInput.ctxOut). */
+  private readonly ctxCopies = new CopyPool();
   /** The socket cookie the current run was given (RunInput.socketCookie). */
   private runSocketCookie: bigint | undefined;
   /** A zero u32 in guest memory: the key of element 0 that global-data references point into. */
@@ -437,7 +446,7 @@ export class Collection {
 
   /** runJit runs a compiled program: its own module, or the metered one when it charges no budget and the run asks for one. */
   private runJit(program: Program, jit: JitProgram, opts: RunOptions): RunResult {
-    return runMetered(this.vm, program.prepared, jit, jit.compiled.metered ? undefined : this.meteringOf(program), opts);
+    return runMetered(this.vm, program.prepared, jit, jit.compiled.metered ? undefined : (program.metering ??= this.meteringOf(program)), opts);
   }
 
   /** runProgram runs `program` with a context for its type (see `Program.run`). */
@@ -455,7 +464,7 @@ export class Collection {
       // run were most of a uprobe run's cost.
       size = layout.size;
       const start = this.ctxSpace(size);
-      (program.ptRegs ??= ptRegsWriter(layout)).write(this.mem.dv, start, input);
+      (program.ptRegs ??= ptRegsWriter(layout)).write(this.mem, start, input);
       kind = 'pt_regs';
       argCount = input.args?.length ?? 0;
     } else {
@@ -487,11 +496,12 @@ export class Collection {
     env.actions = actions;
     this.vm.setHelperEnv(env);
     try {
-      const runOpts = {
-        args: this.ctxArgs,
+      // One shape for every run (a spread made a differently shaped object per kind), r1 as a number, not a BigInt.
+      const runOpts: RunOptions = {
+        ctxAddress: this.ctxRegion.start,
         budget: input.budget,
         keepInput: data !== undefined && !packet,
-        ...(packet ? { packet: { start: packet.data, length: packet.length } } : {}),
+        packet: packet ? { start: packet.data, length: packet.length } : undefined,
       };
       const { r0, steps } = input.trace
         ? traceRun(this.vm, program.prepared, runOpts, input.trace)
@@ -528,10 +538,9 @@ export class Collection {
   /** ctxOut gives the context after a run as `RunInput.ctxOut` asks. */
   private ctxOut(to: boolean | Uint8Array | undefined, size: number): Uint8Array {
     const start = this.ctxRegion.start;
-    if (to === undefined || to === true) return this.mem.u8.slice(start, start + size);
+    if (to === undefined || to === true) return this.ctxCopies.copy(this.mem.u8, start, size);
     if (to === false) return NO_DATA;
-    to.set(this.mem.u8.subarray(start, start + Math.min(size, to.length)));
-    return to;
+    return this.ctxCopies.copyInto(to, this.mem.u8, start, size);
   }
 
   /**
@@ -559,7 +568,8 @@ export class Collection {
     p.funcIp = input.funcIp ?? 0n;
     this.runSocketCookie = input.socketCookie;
     env.task = this.usesTask ? this.tasks.current() : 0;
-    env.references = [];
+    // Held references are checked after each run and never leave it: the array is reused.
+    if (env.references.length !== 0) env.references.length = 0;
     env.signals = [];
     env.overrideReturn = undefined;
     return env;

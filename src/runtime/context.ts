@@ -104,6 +104,18 @@ function setField(layout: ContextLayout, bytes: Uint8Array, name: string, v: big
 }
 
 /**
+ * zeroWords zeroes `n` u64 words from word `w`, eight stores per loop turn: for a 168-byte pt_regs 10 ns, where a
+ * store per turn (DataView or typed array) or `fill` (a builtin call) measured 17-22 ns in V8 11.
+ */
+function zeroWords(u64: BigUint64Array, w: number, n: number): void {
+  const end = w + n;
+  for (; w + 8 <= end; w += 8) {
+    u64[w] = 0n; u64[w + 1] = 0n; u64[w + 2] = 0n; u64[w + 3] = 0n; u64[w + 4] = 0n; u64[w + 5] = 0n; u64[w + 6] = 0n; u64[w + 7] = 0n;
+  }
+  for (; w < end; w++) u64[w] = 0n;
+}
+
+/**
  * PtRegsWriter writes a pt_regs context's inputs (arguments, return value, ip) with the fields found once, not by name
  * on every run: `Collection.runProgram` writes uprobe contexts straight into guest memory with it.
  */
@@ -118,20 +130,80 @@ export class PtRegsWriter {
     this.ip = field(layout, 'ip');
   }
 
-  /** write puts the inputs into the context at `at` in `dv`, zeroing the rest. */
-  write(dv: DataView, at: number, input: ContextInput): void {
-    // DataView stores inline in optimised code; Uint8Array.fill is a builtin call costing more for these 168 bytes.
+  /**
+   * write puts the inputs into the context at `at` of `to` (its bytes as a DataView and as u64 words), zeroing the
+   * rest.
+   */
+  write(to: { readonly dv: DataView; readonly u64: BigUint64Array }, at: number, input: ContextInput): void {
+    const dv = to.dv;
     const size = this.layout.size;
     let k = 0;
+    if ((at & 7) === 0) {
+      zeroWords(to.u64, at >>> 3, size >>> 3);
+      k = size & ~7;
+    }
     for (; k + 8 <= size; k += 8) dv.setFloat64(at + k, 0);
     for (; k < size; k++) dv.setUint8(at + k, 0);
     const args = input.args;
     if (args) {
       if (args.length > this.args.length) throw new UsageError('bad-context', `${this.layout.name} passes at most ${this.args.length} arguments`);
-      for (let i = 0; i < args.length; i++) put(dv, at + this.args[i].offset, this.args[i].size, args[i]);
+      for (let i = 0; i < args.length; i++) this.put(to, at + this.args[i].offset, this.args[i].size, args[i]);
     }
-    if (input.ret !== undefined) put(dv, at + this.ret.offset, this.ret.size, input.ret);
-    if (input.funcIp !== undefined) put(dv, at + this.ip.offset, this.ip.size, input.funcIp);
+    if (input.ret !== undefined) this.put(to, at + this.ret.offset, this.ret.size, input.ret);
+    if (input.funcIp !== undefined) this.put(to, at + this.ip.offset, this.ip.size, input.funcIp);
+  }
+
+  /** put stores one field: an aligned u64 as one word (no BigInt.asUintN, no split; 1-2 ns against 12), else `put`. */
+  private put(to: { readonly dv: DataView; readonly u64: BigUint64Array }, at: number, size: number, v: bigint): void {
+    if (size === 8 && (at & 7) === 0) to.u64[at >>> 3] = v;
+    else put(to.dv, at, size, v);
+  }
+}
+
+/** Bytes of each shared buffer of a CopyPool, and the largest copy it hands out of one (larger ones get their own). */
+const POOL_BYTES = 16384;
+const POOLED_MAX = 4096;
+
+/**
+ * CopyPool hands out copies of guest memory ranges (the context after a run, `RunOutput.ctx`) as views into shared
+ * 16 KiB buffers, as Node hands out small Buffers from its pool: V8 gives a typed array of more than 64 bytes its own
+ * backing store outside the JavaScript heap, which measured 350-500 ns for a 168-byte pt_regs (`slice`), more than
+ * the rest of a run; copying into a pool and making a view measured 50-80 ns (bench/RESULTS.md "Per-call cost"). A
+ * copy is still the caller's alone: nothing writes the range of a pool once it is handed out. Its `buffer` is the
+ * pool (other copies live there too): read it through `byteOffset`/`byteLength`, or `slice()` it for a buffer of its
+ * own. Copies start 8-byte aligned in the pool.
+ */
+export class CopyPool {
+  private pool = new Uint8Array(0);
+  private at = 0;
+  /** The last source range as a view (making one per copy costs about what the copy does). */
+  private src: Uint8Array = new Uint8Array(0);
+
+  /** copy returns a copy of `size` bytes of `from` at `start`. */
+  copy(from: Uint8Array, start: number, size: number): Uint8Array {
+    if (size > POOLED_MAX) return from.slice(start, start + size);
+    const src = this.source(from, start, size);
+    if (this.at + size > this.pool.length) {
+      this.pool = new Uint8Array(POOL_BYTES);
+      this.at = 0;
+    }
+    const at = this.at;
+    this.pool.set(src, at);
+    this.at = (at + size + 7) & ~7;
+    return this.pool.subarray(at, at + size);
+  }
+
+  /** copyInto copies `size` bytes of `from` at `start` to the start of `to` (at most its length) and returns `to`. */
+  copyInto(to: Uint8Array, from: Uint8Array, start: number, size: number): Uint8Array {
+    to.set(this.source(from, start, Math.min(size, to.length)));
+    return to;
+  }
+
+  /** source is `from[start, start + size)` as a view, the last one made when it is the same range. */
+  private source(from: Uint8Array, start: number, size: number): Uint8Array {
+    const src = this.src;
+    if (src.buffer === from.buffer && src.byteOffset === from.byteOffset + start && src.length === size) return src;
+    return (this.src = from.subarray(start, start + size));
   }
 }
 
@@ -168,7 +240,7 @@ export function buildContext(spec: ProgramSpec, input: ContextInput, resolved?: 
     };
     if (input.ctx === undefined) {
       if (layout.kind === 'pt_regs') {
-        ptRegsWriter(layout).write(dv, 0, input);
+        ptRegsWriter(layout).write({ dv, u64: new BigUint64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 3) }, 0, input);
       } else if (layout.kind === 'args') {
         args.forEach((v, i) => put(dv, 8 * i, 8, v));
         if (input.ret !== undefined) put(dv, 8 * argCount, 8, input.ret);

@@ -101,9 +101,8 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
  * program's interpreter form `_prepared` is not needed (the signature matches the interpreter's `run`).
  */
 export function runOn(vm: Interpreter, _prepared: Prepared, jit: JitProgram, opts: RunOptions): RunResult {
-  // Only r1..r5 are read back from the state, so the machine's reusable one serves (allocating it was ~15% of a run).
-  const regs = vm.startScratch(opts).R;
+  const regs = vm.jitArgs(opts);
   const zero = vm.jitStack(jit.stackWrites);
   const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
-  return jit.run({ regs, packetStart: vm.env.packetStart, packetLength: vm.env.packetLength, budget, zeroStart: zero.start, zeroLength: zero.length });
+  return jit.run(regs, vm.env.packetStart, vm.env.packetLength, budget, zero);
 }

@@ -53,6 +53,8 @@ export function ethTypeTrans(frame: Uint8Array, dev: NetInterface): { protocol: 
 /** PacketRegions keeps the regions packets are placed in, one per frame size, reused across runs. */
 export class PacketRegions {
   private readonly regions = new Map<string, Region>();
+  /** Whether a packet was placed since the last `clear` (most runs place none, and iterating the map costs). */
+  private used = false;
 
   constructor(private readonly mem: GuestMemory) {}
 
@@ -60,6 +62,7 @@ export class PacketRegions {
   regionFor(kind: PacketKind, length: number): Region {
     const size = PacketBuffer.regionSize(kind, length);
     const key = kind === 'xdp' ? `xdp:${Math.ceil(size / 4096)}` : 'skb';
+    this.used = true;
     let r = this.regions.get(key);
     if (!r || r.capacity < size) {
       if (r) this.mem.setLength(r, 0);
@@ -71,13 +74,19 @@ export class PacketRegions {
 
   /** clear empties every packet region (a run without a packet must not see the last one). */
   clear(): void {
+    if (!this.used) return;
+    this.used = false;
     for (const r of this.regions.values()) if (r.end !== r.start) this.mem.setLength(r, 0);
   }
 }
 
 /** ingressDevice returns the device packets arrive on: the declared interface `ifindex`, or loopback. */
 export function ingressDevice(net: NetEnv, ifindex: number | undefined): NetInterface {
-  return net.interfaces.find((i) => i.ifindex === (ifindex ?? LOOPBACK.ifindex)) ?? net.interfaces[0] ?? LOOPBACK;
+  const want = ifindex ?? LOOPBACK.ifindex;
+  const all = net.interfaces;
+  // A loop, not `find` with a closure: this runs on every Program.run.
+  for (let k = 0; k < all.length; k++) if (all[k].ifindex === want) return all[k];
+  return all[0] ?? LOOPBACK;
 }
 
 /** placePacket puts `data` in guest memory for a program of `type` whose context is at `ctxAddr`. */

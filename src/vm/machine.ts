@@ -39,6 +39,11 @@ export interface RunOptions {
   input?: Uint8Array;
   /** Explicit r1..r5 (override the input convention). */
   args?: readonly bigint[];
+  /**
+   * r1 as a guest address (a context the caller placed there), overriding `args[0]` and the input convention: what
+   * the runtime passes its contexts as, without a BigInt to split per run.
+   */
+  ctxAddress?: number;
   /** Maximum instructions to execute; 0 or Infinity for no limit. Default DEFAULT_BUDGET. */
   budget?: number;
   /** Keep the input placed by `setInput` instead of clearing it when `input` is not given. */
@@ -52,11 +57,23 @@ export interface RunOptions {
   inputUnchanged?: boolean;
 }
 
+/** NO_RUN_OPTIONS is the options of a run given none: one shared object, not an allocation per call. */
+export const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
+
 /** RunResult is the outcome of a run that exited. */
 export interface RunResult {
   r0: bigint;
   /** Instructions executed. */
   steps: number;
+}
+
+/**
+ * clearRegisters zeroes the register file (r0..r10 as 22 int32 words). Unrolled: a loop over the 22 words measured
+ * 16-19 ns in V8 11, `fill` 17, `set` from a zero array 13, these stores 5 (bench/RESULTS.md "Per-call cost").
+ */
+function clearRegisters(R: Int32Array): void {
+  R[0] = 0; R[1] = 0; R[2] = 0; R[3] = 0; R[4] = 0; R[5] = 0; R[6] = 0; R[7] = 0; R[8] = 0; R[9] = 0; R[10] = 0;
+  R[11] = 0; R[12] = 0; R[13] = 0; R[14] = 0; R[15] = 0; R[16] = 0; R[17] = 0; R[18] = 0; R[19] = 0; R[20] = 0; R[21] = 0;
 }
 
 /** Interpreter is the reference backend: every access checked, every fault located. */
@@ -74,6 +91,8 @@ export class Interpreter {
   private readonly ranges: Record<'full' | 'frame0' | 'none', { readonly start: number; readonly length: number }>;
   /** The state `run` reuses while no run is in progress. */
   private spare: ExecState | undefined;
+  /** r1..r5 of a JIT run, at [2..11] as in a register file (jitArgs). */
+  private readonly jitWords = new Int32Array(12);
 
   constructor(opts: InterpreterOptions = {}) {
     this.mem = opts.memory ?? new GuestMemory();
@@ -132,18 +151,22 @@ export class Interpreter {
   }
 
   /** start prepares registers, stack and input for a run and returns a new state to step. */
-  start(p: Prepared, opts: RunOptions = {}): ExecState {
+  start(p: Prepared, opts: RunOptions = NO_RUN_OPTIONS): ExecState {
     const st = this.reset(this.newState(), opts);
     this.clearStack(p);
     return st;
   }
 
   /**
-   * startScratch prepares registers and input on the state `run` reuses, for callers that read r1..r5 back at once
-   * and never step it (the JIT's runOn), and leaves the stack to them (`jitStack`): no allocation per run.
+   * jitArgs prepares a JIT run's input and packet as `run` does and returns r1..r5 as (lo, hi) words at [2..11] of an
+   * array it reuses (read them at once): a JIT run needs nothing else of an interpreter state, and leaves the stack
+   * to `jitStack`. No allocation per run.
    */
-  startScratch(opts: RunOptions = {}): ExecState {
-    return this.reset((this.spare ??= this.newState()), opts);
+  jitArgs(opts: RunOptions = NO_RUN_OPTIONS): Int32Array {
+    const R = this.jitWords;
+    R[2] = 0; R[3] = 0; R[4] = 0; R[5] = 0; R[6] = 0; R[7] = 0; R[8] = 0; R[9] = 0; R[10] = 0; R[11] = 0;
+    this.place(R, opts);
+    return R;
   }
 
   private newState(): ExecState {
@@ -154,9 +177,18 @@ export class Interpreter {
   /** reset readies `st` for a new run: zeroed registers, the input, r1..r5 and the budget. */
   private reset(st: ExecState, opts: RunOptions): ExecState {
     const R = st.R;
-    // A loop: TypedArray.prototype.fill is a builtin call, ~25 ns for these 22 words.
-    for (let k = 0; k < R.length; k++) R[k] = 0;
-    const top = this.env.stackTop;
+    clearRegisters(R);
+    this.place(R, opts);
+    R[20] = this.env.stackTop;
+    const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
+    this.env.callbackBudget = budget === 0 || budget === Infinity ? CHUNK : Math.min(budget, CHUNK);
+    st.pc = st.depth = st.tailCalls = st.maxDepth = st.steps = 0;
+    st.exited = false;
+    return st;
+  }
+
+  /** place puts a run's input and packet where `opts` says and r1..r5 into R[2..11] (zeroed by the caller). */
+  private place(R: Int32Array, opts: RunOptions): void {
     this.env.packetStart = 0;
     this.env.packetLength = 0;
     if (opts.input) {
@@ -179,12 +211,10 @@ export class Interpreter {
     }
     const args = opts.args;
     if (args) for (let k = 0; k < args.length; k++) setU64(R, (k + 1) * 2, args[k]);
-    R[20] = top;
-    const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
-    this.env.callbackBudget = budget === 0 || budget === Infinity ? CHUNK : Math.min(budget, CHUNK);
-    st.pc = st.depth = st.tailCalls = st.maxDepth = st.steps = 0;
-    st.exited = false;
-    return st;
+    if (opts.ctxAddress !== undefined) {
+      R[2] = opts.ctxAddress;
+      R[3] = 0;
+    }
   }
 
   /**
@@ -257,7 +287,7 @@ export class Interpreter {
   }
 
   /** run executes a prepared program to its exit, or throws an ExecError (fault, budget, call depth). */
-  run(p: Prepared, opts: RunOptions = {}): RunResult {
+  run(p: Prepared, opts: RunOptions = NO_RUN_OPTIONS): RunResult {
     // One state is reused across runs (allocating it measured ~1 us of a 2 us call); a re-entrant run gets its own.
     const st = this.spare ?? this.newState();
     this.spare = undefined;

@@ -31,6 +31,8 @@ export interface GlobalImport {
 export interface GlobalDef {
   readonly name: string;
   readonly type: 'i32' | 'i64';
+  /** Initial value (default 0). */
+  readonly init?: number;
 }
 
 /** FuncDef is a defined function: name, type, extra locals (count and type, in order) and optional export. */
@@ -123,7 +125,7 @@ export function assembleModule(def: ModuleDef, code: BodyCode, bodies: readonly 
     globals.u8(VAL[g.type]);
     globals.u8(MUT.var);
     globals.u8(g.type === 'i32' ? OP.i32_const : OP.i64_const);
-    globals.u8(0);
+    globals.s32(g.init ?? 0);
     globals.u8(OP.end);
   }
 
