@@ -8,7 +8,6 @@ import { MapType, type MapSpec } from '../../loader/spec.js';
 import { PAGE_SIZE } from '../../memory/guest-memory.js';
 import { aMap, mapError, roundUp8, typeName } from './base-map.js';
 import {
-  ACCESS_MASK,
   ARRAY_CREATE_MASK,
   ARRAY_KEY_SIZE,
   BLOOM_CREATE_MASK,
@@ -142,8 +141,8 @@ export function validateSpec(spec: MapSpec): void {
     const values = t === MapType.xskmap ? [4] : [4, 8];
     if (!values.includes(spec.valueSize)) invalid(`value size ${spec.valueSize}`);
   } else if (t === MapType.sockmap || t === MapType.sockhash) {
-    // sock_map_alloc and sock_hash_alloc: values are socket fds (u32 or u64), only the access flags are accepted.
-    flagsIn(ACCESS_MASK);
+    // sock_map_alloc and sock_hash_alloc: values are socket fds (u32 or u64); SOCK_CREATE_FLAG_MASK.
+    flagsIn(CreateFlag.NUMA_NODE | CreateFlag.RDONLY | CreateFlag.WRONLY);
     if (spec.maxEntries === 0) invalid('max_entries 0');
     if (t === MapType.sockmap ? spec.keySize !== ARRAY_KEY_SIZE : spec.keySize === 0) invalid(`key size ${spec.keySize}`);
     if (spec.valueSize !== 4 && spec.valueSize !== 8) invalid(`value size ${spec.valueSize}`);
