@@ -430,7 +430,9 @@ export class Collection {
         const segments = input.msg ?? [input.data!];
         msg = new SkMsg(this.mem, this.packetRegions.msgRegion(segments.reduce((n, s) => n + s.length, 0)), ctxStart, layout, segments);
         const skField = layout.fields.find((f) => f.name === 'sk')!;
-        if (!input.ctx) this.mem.dv.setBigUint64(ctxStart + skField.offset, BigInt(runSocket ? this.socketOf(runSocket) : this.standInSocket({ protocol: 'tcp', localIp: new Uint8Array(4), localPort: 0 })), true);
+        // The address first: laying a socket out may grow guest memory (and replace its DataView).
+        const sk = runSocket ? this.socketOf(runSocket) : this.standInSocket({ protocol: 'tcp', localIp: new Uint8Array(4), localPort: 0 });
+        if (!input.ctx) this.mem.dv.setBigUint64(ctxStart + skField.offset, BigInt(sk), true);
       }
       if (data && pkind) {
         const family = runSocket?.socket.localIp.length === 16 ? 0x86dd : 0x0800;
