@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "hex.h"
 
 #define NSOCK 5
 #define NMAPS 16
@@ -69,17 +70,6 @@ static void open_sockets(void)
 	       port_of(socks[3], 0), port_of(socks[4], 0));
 }
 
-static size_t unhex(const char *s, unsigned char *out, size_t cap)
-{
-	size_t n = 0;
-	while (s[0] && s[1] && n < cap) {
-		unsigned v;
-		sscanf(s, "%2x", &v);
-		out[n++] = (unsigned char)v;
-		s += 2;
-	}
-	return n;
-}
 
 static int map_named(const char *name)
 {

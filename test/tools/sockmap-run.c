@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "hex.h"
 #include <bpf/libbpf.h>
 
 enum { L, A, A2, B, B2, U, NSOCK };
@@ -61,17 +62,6 @@ static void put(int map, __u32 key, int fd)
 		die("map update");
 }
 
-static size_t unhex(const char *h, unsigned char *out, size_t cap)
-{
-	size_t n = 0;
-	while (h[0] && h[1] && n < cap) {
-		unsigned v;
-		sscanf(h, "%2x", &v);
-		out[n++] = (unsigned char)v;
-		h += 2;
-	}
-	return n;
-}
 
 int main(int argc, char **argv)
 {
