@@ -23,7 +23,7 @@ export const CGROUP_OPTION: OptionSpec = {
 
 /** PACKET_OPTIONS declare the options of packet runs: captures, the receiving device, the declared network, map writes. */
 export const PACKET_OPTIONS: OptionSpec[] = [
-  { name: 'pcap', kind: 'string', value: 'FILE', description: 'object: run a packet program (XDP, tc, socket filter, cgroup/skb) on every packet of a pcap or pcapng capture and print each verdict' },
+  { name: 'pcap', kind: 'string', value: 'FILE', description: 'object: run a packet program (XDP, tc, socket filter, cgroup/skb; sk_skb and sk_msg on each TCP/UDP payload) on every packet of a pcap or pcapng capture and print each verdict' },
   { name: 'out-pcap', kind: 'string', value: 'FILE', description: 'object, with --pcap: write the packets as the program left them (one per input packet, in order) to a pcap file' },
   { name: 'verbose', short: 'v', kind: 'boolean', description: 'with --pcap: print the decoded headers of each packet before and after the run' },
   { name: 'ifindex', kind: 'number', value: 'N', description: 'object: the device packets arrive on (ingress_ifindex; default 1, lo, as in a kernel test run)' },

@@ -22,6 +22,7 @@ import { verdictOf } from '../../runtime/verdict.js';
 import type { PacketActions } from '../../helpers/packet/net.js';
 import { EXIT, type Output } from '../output.js';
 import { formatIp } from '../../runtime/packet-decode.js';
+import { TUNNEL_FLAG } from '../../helpers/kernel/tunnel.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
@@ -76,7 +77,8 @@ export function actionLines(p: Program, r0: bigint, a: PacketActions, data: Uint
   const lines = [`verdict: ${verdictOf(p.spec.type, r0, a, p.spec.section).text}`];
   const t = a.tunnel;
   if (t && a.tunnelSet) {
-    lines.push(`tunnel: id ${t.id} remote ${formatIp(t.remote)} local ${formatIp(t.local)} tos ${t.tos} ttl ${t.ttl}${t.ipv6 ? ` label ${t.label}` : ''} flags 0x${t.tunFlags.toString(16)}${t.options.length ? ` options ${t.options.length} bytes` : ''}`);
+    const flags = Object.entries(TUNNEL_FLAG).filter(([, bit]) => (t.tunFlags & bit) === bit).map(([name]) => name.toLowerCase());
+    lines.push(`tunnel: id ${t.id} remote ${formatIp(t.remote)} local ${formatIp(t.local)} tos ${t.tos} ttl ${t.ttl}${t.ipv6 ? ` label ${t.label}` : ''} [${flags.join(',')}]${t.options.length ? ` options ${t.options.length} bytes` : ''}`);
   }
   if (a.msg?.applyBytes !== undefined) lines.push(`apply_bytes: ${a.msg.applyBytes}`);
   if (a.msg?.corkBytes !== undefined) lines.push(`cork_bytes: ${a.msg.corkBytes}`);

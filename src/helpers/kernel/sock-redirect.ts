@@ -41,7 +41,9 @@ function sockMap<T extends SockMapBase>(c: HelperCall, cls: abstract new (...a: 
   return map;
 }
 
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+/** keyText shows a sockhash key: a 4-byte key as its u32 value (as the sockmap index shows), others as hex. */
+const keyText = (b: Uint8Array): number | string =>
+  b.length === 4 ? new DataView(b.buffer, b.byteOffset).getUint32(0, true) : Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** redirect records a socket redirect through `map` at `key` (index or key bytes), with the kernel's checks. */
 function redirect(c: HelperCall, helperName: RedirectAction['helper'], map: SockMapBase, key: Uint8Array, keyText: number | string, msg: boolean): number {
@@ -93,7 +95,7 @@ export const SOCK_REDIRECT_HELPERS: HelperDef[] = [
       onlyFor(c, 'sk_skb', 'sk_redirect_hash');
       const map = sockMap(c, SockHash, 'sk_redirect_hash');
       const key = hashKey(c, map);
-      return redirect(c, 'sk_redirect_hash', map, key, hex(key), false);
+      return redirect(c, 'sk_redirect_hash', map, key, keyText(key), false);
     }),
   helper(id('msg_redirect_map'), N[id('msg_redirect_map')], { ret: 'integer', args: ['ptr_to_ctx', 'const_map_ptr', 'anything', 'anything'] },
     'sk_msg: redirects the message to the socket at an index of a sockmap (egress needs TCP; BPF_F_INGRESS: its receive queue): SK_PASS, or SK_DROP',
@@ -108,7 +110,7 @@ export const SOCK_REDIRECT_HELPERS: HelperDef[] = [
       onlyFor(c, 'sk_msg', 'msg_redirect_hash');
       const map = sockMap(c, SockHash, 'msg_redirect_hash');
       const key = hashKey(c, map);
-      return redirect(c, 'msg_redirect_hash', map, key, hex(key), true);
+      return redirect(c, 'msg_redirect_hash', map, key, keyText(key), true);
     }),
   helper(id('sock_map_update'), N[id('sock_map_update')], { ret: 'integer', args: ['ptr_to_ctx', 'const_map_ptr', 'ptr_to_map_key', 'anything'] },
     'sock_ops: adds the context\'s socket to a sockmap at an index (established and listen callbacks; -EOPNOTSUPP in others)',

@@ -89,7 +89,7 @@ export interface RedirectAction {
   helper: 'redirect' | 'redirect_map' | 'redirect_neigh' | 'redirect_peer' | 'sk_redirect_map' | 'sk_redirect_hash' | 'msg_redirect_map' | 'msg_redirect_hash';
   /** Target device (redirect, redirect_neigh, redirect_peer; devmap entries' devices). */
   ifindex?: number;
-  /** redirect_map and the socket redirects: the map, its type and the key (sockhash keys: hex bytes). */
+  /** redirect_map and the socket redirects: the map, its type and the key (sockhash keys other than 4 bytes: hex). */
   map?: string;
   mapType?: string;
   key?: number | string;
