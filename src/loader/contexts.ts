@@ -92,10 +92,11 @@ export const SK_BUFF: ContextLayout = {
   fields: [
     f('len', 0, 4), f('pkt_type', 4, 4), f('mark', 8, 4), f('queue_mapping', 12, 4), f('protocol', 16, 4),
     f('vlan_present', 20, 4), f('vlan_tci', 24, 4), f('vlan_proto', 28, 4), f('priority', 32, 4),
-    f('ingress_ifindex', 36, 4), f('ifindex', 40, 4), f('tc_index', 44, 4), f('hash', 68, 4), f('tc_classid', 72, 4),
+    f('ingress_ifindex', 36, 4), f('ifindex', 40, 4), f('tc_index', 44, 4), ...[0, 1, 2, 3, 4].map((i) => f(`cb[${i}]`, 48 + 4 * i, 4)),
+    f('hash', 68, 4), f('tc_classid', 72, 4),
     f('data', 76, 4), f('data_end', 80, 4), f('napi_id', 84, 4), f('family', 88, 4), f('remote_ip4', 92, 4), f('local_ip4', 96, 4),
-    { ...f('remote_ip6', 100, 4), kind: 'array', length: 4 }, { ...f('local_ip6', 116, 4), kind: 'array', length: 4 }, f('remote_port', 132, 4),
-    f('local_port', 136, 4), f('data_meta', 140, 4),
+    ...[0, 1, 2, 3].map((i) => f(`remote_ip6[${i}]`, 100 + 4 * i, 4)), ...[0, 1, 2, 3].map((i) => f(`local_ip6[${i}]`, 116 + 4 * i, 4)),
+    f('remote_port', 132, 4), f('local_port', 136, 4), f('data_meta', 140, 4),
     f('tstamp', 152, 8), f('wire_len', 160, 4), f('gso_segs', 164, 4), f('gso_size', 176, 4),
   ],
   packet: { data: 76, dataEnd: 80, width: 4 },
@@ -111,7 +112,7 @@ export const SK_MSG_MD: ContextLayout = {
   kind: 'packet',
   fields: [
     f('data', 0, 8), f('data_end', 8, 8), f('family', 16, 4), f('remote_ip4', 20, 4), f('local_ip4', 24, 4),
-    { ...f('remote_ip6', 28, 4), kind: 'array', length: 4 }, { ...f('local_ip6', 44, 4), kind: 'array', length: 4 },
+    ...[0, 1, 2, 3].map((i) => f(`remote_ip6[${i}]`, 28 + 4 * i, 4)), ...[0, 1, 2, 3].map((i) => f(`local_ip6[${i}]`, 44 + 4 * i, 4)),
     f('remote_port', 60, 4), f('local_port', 64, 4), f('size', 68, 4), f('sk', 72, 8),
   ],
   packet: { data: 0, dataEnd: 8, width: 8 },

@@ -65,7 +65,8 @@ export function segmentSocket(s: StreamSegment, sender: boolean): DeclaredSocket
 /** writeSocketFields writes a socket's family, addresses and ports into a context that has them (__sk_buff, sk_msg_md). */
 export function writeSocketFields(u8: Uint8Array, ctx: number, layout: ContextLayout, s: DeclaredSocket): void {
   const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-  const at = (name: string) => layout.fields.find((f) => f.name === name)?.offset;
+  // An array is one field or one per element (`local_ip6[0]`...), as layouts for the verifier list them.
+  const at = (name: string) => layout.fields.find((f) => f.name === name || f.name === `${name}[0]`)?.offset;
   const v6 = s.localIp.length === 16;
   const put = (name: string, write: (o: number) => void) => {
     const o = at(name);
@@ -88,7 +89,7 @@ const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length &&
  */
 export function sockOpsSocket(u8: Uint8Array, ctx: number, layout: ContextLayout, sockets: readonly DeclaredSocket[]): number | undefined {
   const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-  const off = (name: string) => ctx + layout.fields.find((f) => f.name === name)!.offset;
+  const off = (name: string) => ctx + layout.fields.find((f) => f.name === name || f.name === `${name}[0]`)!.offset;
   const v6 = dv.getUint32(off('family'), true) === 10;
   const ip = (name: string) => (v6 ? u8.slice(off(`${name}_ip6`), off(`${name}_ip6`) + 16) : u8.slice(off(`${name}_ip4`), off(`${name}_ip4`) + 4));
   const local = ip('local');
