@@ -16,10 +16,19 @@ import { eth, ip4, ipv4, pattern, udp } from './packet-builder.js';
 const hex = (v: Uint8Array) => Buffer.from(v).toString('hex');
 const OUT = 16 + 44 + 32;
 
+/** The fixture's KEY_SIZES and OPT_SIZES: a size is passed as its index there (every call's size is a constant). */
+const KEY_SIZES = [44, 28, 24, 22, 8, 12, 40, 43, 1];
+const OPT_SIZES = [0, 4, 8, 12, 3, 32, 16, 1];
+const index = (list: number[], n: number) => {
+  const k = list.indexOf(n);
+  if (k < 0) throw new Error(`size ${n} is not in the fixture's list ${list.join(', ')}`);
+  return k;
+};
+
 /** frame carries the operation in bytes 6..13 and room for what the program writes back. */
 function frame(op: number, sflags: number, ssize: number, gflags: number, gsize: number, olen = 0, osize = 32, vary = 0): Uint8Array {
   const f = eth(0x0800, ipv4({ src: ip4('10.0.0.1'), dst: ip4('10.0.0.2'), proto: 17 }, udp({ src: ip4('10.0.0.1'), dst: ip4('10.0.0.2'), sport: 1, dport: 2 }, pattern(OUT))));
-  f.set([op, sflags, ssize, gflags, gsize, olen, osize, vary], 6);
+  f.set([op, sflags, index(KEY_SIZES, ssize), gflags, index(KEY_SIZES, gsize), index(OPT_SIZES, olen), index(OPT_SIZES, osize), vary], 6);
   return f;
 }
 
