@@ -17,7 +17,8 @@ import { prepareBackend } from '../src/runtime/backends.js';
 import { netOptions } from '../src/cli/net.js';
 import { applyMapUpdates } from '../src/cli/map-update.js';
 import { SockMapBase } from '../src/helpers/maps/sock-maps.js';
-import { ROOT } from './helpers.js';
+import { cli, ROOT } from './helpers.js';
+import { writeFileSync } from 'node:fs';
 import { CLANG_SKIP, compileC, HAS_CLANG, HAS_KERNEL, KERNEL_SKIP, scratch } from './toolchain.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -136,5 +137,22 @@ describe.skipIf(!HAS_CLANG)(`sk_skb and sk_msg runs${CLANG_SKIP}`, () => {
     expect((c.map('sock_hash') as SockMapBase).socketAt(Uint8Array.of(0x88, 0x13, 0, 0))).toBe(4);
     c.program('add_sockets').run(ctx(3, 5000, 0x71170000));
     expect(added()).toBe(-95n);
+  });
+
+  it('the CLI runs them on --mem data on a declared socket and says what is wrong with a socket or an option', () => {
+    const object = compileC('sockmap', readFileSync(join(ROOT, 'test/fixtures/packet/sockmap.bpf.c'), 'utf8'));
+    const data = join(scratch(), 'msg.bin');
+    writeFileSync(data, Buffer.from('060101000000' + PAYLOAD, 'hex'));
+    const base = ['run', object, '--prog', 'msg', '--mem', data, ...SOCKETS.flatMap((s) => ['--socket', s]), ...UPDATES.flatMap((u) => ['--map-update', u])];
+    const r = cli([...base, '--on-socket', '2']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('verdict: SK_PASS -> sockmap sock_map[1] (tcp 127.0.0.1:5000 127.0.0.1:6001) ingress\ndata: 22 bytes\n');
+    expect(r.stdout).toContain('sock_map (sockmap): 0 -> tcp 127.0.0.1:5000 127.0.0.1:6000, 1 -> tcp 127.0.0.1:5000 127.0.0.1:6001, 2 -> tcp 127.0.0.1:5000');
+    const bad = cli([...base, '--on-socket', '9']);
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, 'bpftime-vm: error: socket 9 is not declared (6 sockets: declare them with --socket, counted from 0)']);
+    const fd = cli([...base, '--map-update', 'sock_map[3]=12']);
+    expect(fd.stderr.trim()).toBe('bpftime-vm: error: --map-update sock_map[3]=12: map "sock_map": update: fd 12 is not open (6 sockets declared, fds 3 and up)');
+    const out = cli(['run', object, '--prog', 'msg', '--pcap', join(ROOT, 'examples/packets.pcap'), '--out-pcap', join(scratch(), 'x.pcap')]);
+    expect(out.stderr.trim()).toBe('bpftime-vm: error: --out-pcap: sk_msg programs see the payload of each packet, not packets to write back');
   });
 });
