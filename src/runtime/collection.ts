@@ -36,7 +36,6 @@ import type { PacketBuffer } from '../helpers/packet/buffer.js';
 import { ingressDevice, packetKindOf, PacketRegions, placePacket } from './packet-run.js';
 import { RedirectMap } from '../helpers/maps/redirect-maps.js';
 import { SockMapBase } from '../helpers/maps/sock-maps.js';
-import { SIZEOF_BPF_SOCK, writeBpfSock } from '../helpers/packet/sockets.js';
 import { DeclaredSockets } from './sockets.js';
 
 /** CollectionOptions configures the live objects. */
@@ -180,8 +179,6 @@ export class Collection {
   private readonly cookies = new Map<bigint | typeof CONTEXT_SOCKET, bigint>();
   /** The declared sockets as struct bpf_sock (what lookups return and sock maps hold). */
   readonly sockets: DeclaredSockets;
-  /** The socket of sk_msg runs on an undeclared socket, as struct bpf_sock. */
-  private standIn: Region | undefined;
   private ctxRegion = this.mem.addRegion('ctx', 4096, { resizable: true });
   /** The declared network packet programs see. */
   readonly net: NetEnv;
@@ -404,7 +401,7 @@ export class Collection {
     const dev = ingressDevice(this.net, input.ifindex);
     this.packetRegions.clear();
     let msg: SkMsg | undefined;
-    const runSocket = this.runSocket(input.socket);
+    const runSocket = input.socket === undefined ? undefined : this.sockets.resolve(input.socket);
     if (layout.kind === 'pt_regs' && input.ctx === undefined && input.data === undefined && input.fields === undefined) {
       // A pt_regs written in place with its fields found once: building a copy by field names and a DataView per
       // run were most of a uprobe run's cost.
@@ -431,7 +428,7 @@ export class Collection {
         msg = new SkMsg(this.mem, this.packetRegions.msgRegion(segments.reduce((n, s) => n + s.length, 0)), ctxStart, layout, segments);
         const skField = layout.fields.find((f) => f.name === 'sk')!;
         // The address first: laying a socket out may grow guest memory (and replace its DataView).
-        const sk = runSocket ? this.socketOf(runSocket) : this.standInSocket({ protocol: 'tcp', localIp: new Uint8Array(4), localPort: 0 });
+        const sk = this.sockets.addressOf(runSocket ?? { socket: { protocol: 'tcp', localIp: new Uint8Array(4), localPort: 0 } });
         if (!input.ctx) this.mem.dv.setBigUint64(ctxStart + skField.offset, BigInt(sk), true);
       }
       if (data && pkind) {
@@ -481,28 +478,6 @@ export class Collection {
       if (!(e instanceof BpfError)) throw e;
       throw locatedIn(program.spec, e);
     }
-  }
-
-  /** runSocket resolves a run's socket: a declared one by index (checked), or one described. */
-  private runSocket(s: RunInput['socket']): { index?: number; socket: DeclaredSocket } | undefined {
-    if (s === undefined) return undefined;
-    if (typeof s !== 'number') return { socket: s };
-    if (!Number.isInteger(s) || s < 0 || s >= this.net.sockets.length) {
-      throw new UsageError('bad-socket', `socket ${s} is not declared (${this.net.sockets.length} sockets: declare them with --socket, counted from 0)`);
-    }
-    return { index: s, socket: this.net.sockets[s] };
-  }
-
-  /** socketOf is the `struct bpf_sock` address of a run's socket (a stand-in for one not declared). */
-  private socketOf(s: { index?: number; socket: DeclaredSocket }): number {
-    return s.index !== undefined ? this.sockets.address(s.index) : this.standInSocket(s.socket);
-  }
-
-  /** standInSocket lays out an undeclared socket as struct bpf_sock in a region of its own (sk_msg's msg->sk). */
-  private standInSocket(s: DeclaredSocket): number {
-    this.standIn ??= this.mem.addRegion('bpf_sock:context', SIZEOF_BPF_SOCK, { writable: false });
-    writeBpfSock(this.mem.dv, this.standIn.start, s);
-    return this.standIn.start;
   }
 
   /** ctxSpace sizes the context region to `size` bytes (a larger one if it must) and returns its address. */

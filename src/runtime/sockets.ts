@@ -8,6 +8,7 @@ import type { DeclaredSocket } from '../helpers/packet/net.js';
 import { SIZEOF_BPF_SOCK, writeBpfSock } from '../helpers/packet/sockets.js';
 import type { GuestMemory, Region } from '../memory/guest-memory.js';
 import { formatIp } from './packet-decode.js';
+import { UsageError } from '../errors.js';
 
 /** endpoint prints ADDRESS:PORT, IPv6 in brackets. */
 const endpoint = (ip: Uint8Array, port: number | undefined): string => (ip.length === 16 ? `[${formatIp(ip)}]:${port ?? 0}` : `${formatIp(ip)}:${port ?? 0}`);
@@ -16,6 +17,12 @@ const endpoint = (ip: Uint8Array, port: number | undefined): string => (ip.lengt
 export function describeSocket(s: DeclaredSocket): string {
   const peer = s.remoteIp ? ` ${endpoint(s.remoteIp, s.remotePort)}` : '';
   return `${s.protocol} ${endpoint(s.localIp, s.localPort)}${peer}`;
+}
+
+/** RunSocket is the socket a run's context belongs to: a declared one (with its index) or one described. */
+export interface RunSocket {
+  index?: number;
+  socket: DeclaredSocket;
 }
 
 /** DeclaredSockets is the SocketDirectory of a collection. */
@@ -32,6 +39,26 @@ export class DeclaredSockets implements SocketDirectory {
 
   get count(): number {
     return this.list().length;
+  }
+
+  /** The socket of runs on an undeclared socket (sk_msg's msg->sk), laid out on demand. */
+  private standIn: Region | undefined;
+
+  /** resolve names a run's socket: a declared one by index (checked), or one described. */
+  resolve(s: number | DeclaredSocket): RunSocket {
+    if (typeof s !== 'number') return { socket: s };
+    if (!Number.isInteger(s) || s < 0 || s >= this.count) {
+      throw new UsageError('bad-socket', `socket ${s} is not declared (${this.count} sockets: declare them with --socket, counted from 0)`);
+    }
+    return { index: s, socket: this.socket(s) };
+  }
+
+  /** addressOf is the `struct bpf_sock` of a run's socket: a declared one's, or a stand-in laid out for it. */
+  addressOf(s: RunSocket): number {
+    if (s.index !== undefined) return this.address(s.index);
+    this.standIn ??= this.mem.addRegion('bpf_sock:context', SIZEOF_BPF_SOCK, { writable: false });
+    writeBpfSock(this.mem.dv, this.standIn.start, s.socket);
+    return this.standIn.start;
   }
 
   /** socket returns declared socket `index`. */
