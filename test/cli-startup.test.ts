@@ -39,6 +39,8 @@ describe('CLI start-up', () => {
     const files = readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.js'));
     const texts = files.map((f) => readFileSync(join(ROOT, 'dist', f), 'utf8'));
     expect(texts.filter((t) => t.includes('import("binaryen")'))).toHaveLength(1);
-    expect(Math.max(...texts.map((t) => t.length))).toBeLessThan(500_000);
+    // binaryen is ~15 MB of JavaScript: no file near that means it was not inlined (the browser bundle, one file with
+    // the whole runtime, is the largest at ~0.55 MB).
+    expect(Math.max(...texts.map((t) => t.length))).toBeLessThan(1_500_000);
   });
 });
