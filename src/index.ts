@@ -41,12 +41,13 @@ export { decodePacket, summarize as summarizeHeaders } from './runtime/packet-de
 export type { Layer as HeaderLayer } from './runtime/packet-decode.js';
 export { verdictOf, verdictName } from './runtime/verdict.js';
 export type { Verdict } from './runtime/verdict.js';
-export type { NetEnv, NetInterface, Route, Neighbour, PacketActions, RedirectAction } from './helpers/packet/net.js';
+export type { NetEnv, NetInterface, Route, Neighbour, DeclaredSocket, PacketActions, RedirectAction, TunnelInfo, MsgActions } from './helpers/packet/net.js';
 export type { MapDump, OutputRecord } from './runtime/inspect.js';
 export { MapError, Errno, UpdateFlag } from './helpers/maps/types.js';
 export type { BpfMap } from './helpers/maps/types.js';
 export { ArrayMap, HashMap, LpmTrieMap, QueueStackMap, BloomFilterMap, StackTraceMap, ProgArrayMap, ArrayOfMapsMap, HashOfMapsMap } from './helpers/maps/index.js';
 export { RingBufMap, RingBufConsumer, PerfEventArrayMap, PerfReader } from './helpers/maps/index.js';
+export { DevMap, DevHashMap, CpuMap, XskMap, SockMap, SockHash, SockMapBase, FIRST_SOCKET_FD } from './helpers/maps/index.js';
 export type { PerfSample, PerfReaderOptions } from './helpers/maps/index.js';
 
 // Helper sets: the kernel's (for objects) and the uBPF test set (for raw conformance-style programs).

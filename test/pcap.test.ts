@@ -126,7 +126,7 @@ describe('run --pcap errors', () => {
     writeFileSync(good, writePcap([{ data: frame, timeNs: 0n }], 1));
     const t = cli(['run', 'examples/counter.bpf.o', '--pcap', good, '--json']);
     expect(t.code).toBe(2);
-    expect(JSON.parse(t.stderr).error.message).toMatch(/^program "\w+" is of type \w+, which takes no packet: --pcap needs an XDP, tc, socket filter or cgroup\/skb program \(force one with --type\)$/);
+    expect(JSON.parse(t.stderr).error.message).toMatch(/^program "\w+" is of type \w+, which takes no packet: --pcap needs an XDP, tc, socket filter, cgroup\/skb, sk_skb or sk_msg program \(force one with --type\)$/);
     const raw = join(dir, 'raw.pcap');
     writeFileSync(raw, writePcap([{ data: frame.subarray(14), timeNs: 0n }], 101));
     const l = cli(['run', 'examples/counter.bpf.o', '--type', 'xdp', '--pcap', raw]);

@@ -5,6 +5,7 @@
  */
 import type { BpfMap } from './maps/types.js';
 import type { PacketBuffer } from './packet/buffer.js';
+import type { SkMsg } from './packet/msg.js';
 import type { NetEnv, PacketActions } from './packet/net.js';
 
 /** HostEnv is the machine and process a program believes it runs in. */
@@ -100,4 +101,8 @@ export interface HelperEnv {
   socketAddress?(index: number): number;
   /** What the run asked for besides its return code: redirect target, clones, tunnel key. */
   actions?: PacketActions;
+  /** The message of sk_msg programs, which the msg helpers pull, push and pop. */
+  msg?: SkMsg;
+  /** The declared socket the context belongs to (sk_skb, sk_msg, sock_ops), if any: what bpf_sock_map_update adds. */
+  contextSocket?: number;
 }

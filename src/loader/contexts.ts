@@ -80,7 +80,11 @@ export const XDP_MD: ContextLayout = {
   packet: { data: 0, dataEnd: 4, width: 4 },
 };
 
-/** SK_BUFF is the program view `struct __sk_buff` (192 bytes) of socket filters and tc programs. */
+/**
+ * SK_BUFF is the program view `struct __sk_buff` (192 bytes) of socket filters, tc, cgroup/skb and sk_skb programs;
+ * family, the addresses and the ports are the packet's socket's (remote_port: the __be16 shifted left by 16, so
+ * bpf_ntohl gives the port; local_port in host order, as the kernel's context rewrite loads them).
+ */
 export const SK_BUFF: ContextLayout = {
   name: 'struct __sk_buff',
   size: 192,
@@ -96,6 +100,22 @@ export const SK_BUFF: ContextLayout = {
     f('tstamp', 152, 8), f('wire_len', 160, 4), f('gso_segs', 164, 4), f('gso_size', 176, 4),
   ],
   packet: { data: 76, dataEnd: 80, width: 4 },
+};
+
+/**
+ * SK_MSG_MD is `struct sk_msg_md` of sk_msg programs: 64-bit data/data_end around the part of the message the program
+ * sees, the socket's family, addresses and ports (as in __sk_buff), the message size and the socket.
+ */
+export const SK_MSG_MD: ContextLayout = {
+  name: 'struct sk_msg_md',
+  size: 80,
+  kind: 'packet',
+  fields: [
+    f('data', 0, 8), f('data_end', 8, 8), f('family', 16, 4), f('remote_ip4', 20, 4), f('local_ip4', 24, 4),
+    ...[0, 1, 2, 3].map((i) => f(`remote_ip6[${i}]`, 28 + 4 * i, 4)), ...[0, 1, 2, 3].map((i) => f(`local_ip6[${i}]`, 44 + 4 * i, 4)),
+    f('remote_port', 60, 4), f('local_port', 64, 4), f('size', 68, 4), f('sk', 72, 8),
+  ],
+  packet: { data: 0, dataEnd: 8, width: 8 },
 };
 
 /** PERF_EVENT_DATA is `struct bpf_perf_event_data`: pt_regs then sample period and address. */
@@ -200,7 +220,10 @@ export function contextFor(type: string, tracepoint?: string): ContextLayout {
     case 'sched_cls':
     case 'sched_act':
     case 'cgroup_skb':
+    case 'sk_skb':
       return SK_BUFF;
+    case 'sk_msg':
+      return SK_MSG_MD;
     case 'perf_event':
       return PERF_EVENT_DATA;
     case 'sock_ops':

@@ -30,11 +30,14 @@ import { TaskStandIns, type TaskIdentity } from './task.js';
 import { KFUNC_ADDRESS_BASE, poisonedSlots, readsKernelPointers } from './program-facts.js';
 import { BtfKind } from '../loader/btf/types.js';
 import type { Prepared } from '../vm/prepare.js';
-import { defaultNetEnv, type NetEnv, type PacketActions } from '../helpers/packet/net.js';
+import { defaultNetEnv, type DeclaredSocket, type NetEnv, type PacketActions, type TunnelInfo } from '../helpers/packet/net.js';
+import { SkMsg } from '../helpers/packet/msg.js';
+import { sockOpsSocket, writeSocketFields } from './sock-run.js';
 import type { PacketBuffer } from '../helpers/packet/buffer.js';
 import { ingressDevice, packetKindOf, PacketRegions, placePacket } from './packet-run.js';
-import { SIZEOF_BPF_SOCK, writeBpfSock } from '../helpers/packet/sockets.js';
 import { RedirectMap } from '../helpers/maps/redirect-maps.js';
+import { SockMapBase } from '../helpers/maps/sock-maps.js';
+import { DeclaredSockets } from './sockets.js';
 
 /** CollectionOptions configures the live objects. */
 export interface CollectionOptions {
@@ -69,6 +72,15 @@ export interface CollectionOptions {
 export interface RunInput extends ContextInput {
   /** Packet programs: the device the packet arrives on (default 1, loopback), for ingress_ifindex and packet types. */
   ifindex?: number;
+  /**
+   * sk_skb and sk_msg programs: the socket the data was received on or is sent from: a declared socket (its index in
+   * `net.sockets`) or one described here; its family, addresses and ports fill the context.
+   */
+  socket?: number | DeclaredSocket;
+  /** sk_msg programs: the message as its scatterlist elements (default: `data` as one element). */
+  msg?: readonly Uint8Array[];
+  /** tc programs: the tunnel metadata the packet was received with (what bpf_skb_get_tunnel_key reads before any set). */
+  tunnel?: TunnelInfo;
   /** Instruction budget (0 for none). */
   budget?: number;
   /** Called after every instruction (single-stepping, slower). */
@@ -199,8 +211,8 @@ export class Collection {
   private readonly tracefs: TracefsReader | undefined;
   private readonly layouts = new Map<string, ContextLayout>();
   private readonly cookies = new Map<bigint | typeof CONTEXT_SOCKET, bigint>();
-  /** The declared sockets as struct bpf_sock, made on the first lookup that finds one. */
-  private socketRegion: Region | undefined;
+  /** The declared sockets as struct bpf_sock (what lookups return and sock maps hold). */
+  readonly sockets: DeclaredSockets;
   private ctxRegion = this.mem.addRegion('ctx', 4096, { resizable: true });
   /** The declared network packet programs see. */
   readonly net: NetEnv;
@@ -266,8 +278,10 @@ export class Collection {
     this.usesTask = spec.programs.some((p) => p.insns.some((i) => i.opcode === OP_CALL && i.src === 0 && TASK_HELPERS.has(i.imm)));
     this.tasks = new TaskStandIns(this.mem, this.targetBtf, this.host);
     this.net = { ...defaultNetEnv(), ...opts.net };
+    this.sockets = new DeclaredSockets(this.mem, () => this.net.sockets, (addr) => this.socketCookie(addr));
     for (const m of this.mapsByIndex) {
       if (m instanceof RedirectMap) m.deviceExists = (ifindex) => this.net.interfaces.some((i) => i.ifindex === ifindex);
+      if (m instanceof SockMapBase) m.directory = this.sockets;
     }
   }
 
@@ -381,18 +395,6 @@ export class Collection {
   }
 
   /**
-   * socketAddress returns where declared socket `index` is laid out as a read-only `struct bpf_sock` (what socket
-   * lookups return), all of them in one region made on first use.
-   */
-  private socketAddress(index: number): number {
-    if (!this.socketRegion) {
-      this.socketRegion = this.mem.addRegion('bpf_sock', Math.max(1, this.net.sockets.length) * SIZEOF_BPF_SOCK, { writable: false });
-      this.net.sockets.forEach((s, i) => writeBpfSock(this.mem.dv, this.socketRegion!.start + i * SIZEOF_BPF_SOCK, s));
-    }
-    return this.socketRegion.start + index * SIZEOF_BPF_SOCK;
-  }
-
-  /**
    * socketCookie gives each socket a cookie on first use, as the kernel's sock_gen_cookie does (counting from 1): the
    * sockets are those at an address (`struct sock *` of tracing programs) and the contexts' default socket; 0 is the
    * NULL socket. A run may name its context's cookie instead (`socketCookie`).
@@ -459,6 +461,8 @@ export class Collection {
     let packet: PacketBuffer | undefined;
     const dev = ingressDevice(this.net, input.ifindex);
     this.packetRegions.clear();
+    let msg: SkMsg | undefined;
+    const runSocket = input.socket === undefined ? undefined : this.sockets.resolve(input.socket);
     if (layout.kind === 'pt_regs' && input.ctx === undefined && input.data === undefined && input.fields === undefined) {
       // A pt_regs written in place with its fields found once: building a copy by field names and a DataView per
       // run were most of a uprobe run's cost.
@@ -468,8 +472,9 @@ export class Collection {
       kind = 'pt_regs';
       argCount = input.args?.length ?? 0;
     } else {
-      const built = buildContext(program.spec, { commonPid: this.host.pid, ...input }, layout);
-      data = built.data;
+      const isMsg = program.spec.type === 'sk_msg' && (input.data !== undefined || input.msg !== undefined);
+      const built = buildContext(program.spec, { commonPid: this.host.pid, ...input, ...(isMsg ? { data: undefined } : {}) }, layout);
+      data = isMsg ? undefined : built.data;
       const pkind = data ? packetKindOf(program.spec.type, layout) : undefined;
       const input0 = data && !pkind ? this.vm.setInput(data) : 0;
       const ctxBytes = built.ctx(input0);
@@ -478,8 +483,18 @@ export class Collection {
       this.mem.u8.set(ctxBytes, ctxStart);
       kind = built.kind;
       argCount = built.argCount;
+      if (runSocket && !input.ctx) writeSocketFields(this.mem.u8, ctxStart, layout, runSocket.socket);
+      if (isMsg) {
+        const segments = input.msg ?? [input.data!];
+        msg = new SkMsg(this.mem, this.packetRegions.msgRegion(segments.reduce((n, s) => n + s.length, 0)), ctxStart, layout, segments);
+        const skField = layout.fields.find((f) => f.name === 'sk')!;
+        // The address first: laying a socket out may grow guest memory (and replace its DataView).
+        const sk = this.sockets.addressOf(runSocket ?? { socket: { protocol: 'tcp', localIp: new Uint8Array(4), localPort: 0 } });
+        if (!input.ctx) this.mem.dv.setBigUint64(ctxStart + skField.offset, BigInt(sk), true);
+      }
       if (data && pkind) {
-        packet = placePacket(this.mem, this.packetRegions, pkind, program.spec.type, layout, data, ctxStart, dev);
+        const family = runSocket?.socket.localIp.length === 16 ? 0x86dd : 0x0800;
+        packet = placePacket(this.mem, this.packetRegions, pkind, program.spec.type, layout, data, ctxStart, dev, family);
         if (!input.ctx) this.setIngress(layout, pkind, dev.ifindex, input.ifindex !== undefined);
         const vmEnv = this.vm.env;
         const pk = packet;
@@ -489,11 +504,13 @@ export class Collection {
         };
       }
     }
-    const actions: PacketActions | undefined = packet ? { clones: [] } : undefined;
+    const actions: PacketActions | undefined = packet || msg ? { clones: [], ...(input.tunnel ? { tunnel: input.tunnel } : {}) } : undefined;
     const env = this.helperEnv(program, kind, argCount, input);
     env.ifindex = dev.ifindex;
     env.packet = packet;
+    env.msg = msg;
     env.actions = actions;
+    env.contextSocket = runSocket?.index ?? (program.spec.type === 'sock_ops' ? sockOpsSocket(this.mem.u8, this.ctxRegion.start, layout, this.net.sockets) : undefined);
     this.vm.setHelperEnv(env);
     try {
       // One shape for every run (a spread made a differently shaped object per kind), r1 as a number, not a BigInt.
@@ -511,8 +528,9 @@ export class Collection {
         const held = env.references.map((r) => `0x${r.address.toString(16)} from ${r.by}`).join(', ');
         throw new ExecError('unreleased-reference', `the program exited holding references it must release (${held}); the kernel's verifier rejects such programs`);
       }
-      const out: RunOutput = { r0, steps, ctx: this.ctxOut(input.ctxOut, size), data: packet ? packet.bytes() : data ? this.vm.inputBytes() : NO_DATA, signals: env.signals };
+      const out: RunOutput = { r0, steps, ctx: this.ctxOut(input.ctxOut, size), data: packet ? packet.bytes() : msg ? msg.bytes() : data ? this.vm.inputBytes() : NO_DATA, signals: env.signals };
       if (env.overrideReturn !== undefined) out.overrideReturn = env.overrideReturn;
+      if (msg) out.actions = actions!;
       if (packet) {
         out.actions = actions!;
         if (packet.kind === 'xdp') out.meta = packet.metadata();
@@ -558,7 +576,7 @@ export class Collection {
       references: [],
       signals: [],
       net: this.net,
-      socketAddress: (index) => this.socketAddress(index),
+      socketAddress: (index) => this.sockets.address(index),
     });
     const p = env.program;
     p.ctx = this.ctxRegion.start;
@@ -566,7 +584,8 @@ export class Collection {
     p.argCount = argCount;
     p.cookie = input.cookie ?? 0n;
     p.funcIp = input.funcIp ?? 0n;
-    this.runSocketCookie = input.socketCookie;
+    // A run on a declared socket: the context's socket is that one, with its cookie.
+    this.runSocketCookie = input.socketCookie ?? (typeof input.socket === 'number' && input.socket < this.net.sockets.length ? this.sockets.cookie(input.socket) : undefined);
     env.task = this.usesTask ? this.tasks.current() : 0;
     // Held references are checked after each run and never leave it: the array is reused.
     if (env.references.length !== 0) env.references.length = 0;

@@ -4,9 +4,11 @@
  * (skb->data at the MAC header, the network header 14 bytes in, protocol and packet type from eth_type_trans against
  * the receiving device's MAC), or for cgroup/skb programs, whose packets start at the network header, an L3 packet.
  * Socket filters see the frame from its MAC header, as on an AF_PACKET socket (the kernel's test run instead starts
- * them at the network header).
+ * them at the network header). sk_skb programs see the data a socket received: an skb starting at the payload. sk_msg
+ * programs see a message (src/helpers/packet/msg.ts), not a packet.
  */
 import { PacketBuffer, ETH_HLEN, type PacketKind } from '../helpers/packet/buffer.js';
+import { SkMsg } from '../helpers/packet/msg.js';
 import { LOOPBACK, type NetEnv, type NetInterface } from '../helpers/packet/net.js';
 import type { ContextLayout } from '../loader/contexts.js';
 import type { GuestMemory, Region } from '../memory/guest-memory.js';
@@ -23,7 +25,7 @@ const L3_TYPES = new Set(['cgroup_skb']);
 
 /** packetKindOf tells how a program type's packet is laid out (undefined: not a packet program). */
 export function packetKindOf(type: string, layout: ContextLayout): PacketKind | undefined {
-  if (layout.kind !== 'packet') return undefined;
+  if (layout.kind !== 'packet' || type === 'sk_msg') return undefined;
   return type === 'xdp' ? 'xdp' : 'skb';
 }
 
@@ -72,6 +74,18 @@ export class PacketRegions {
     return r;
   }
 
+  /** msgRegion returns a region for a message of `length` bytes and what bpf_msg_push_data may add. */
+  msgRegion(length: number): Region {
+    const size = SkMsg.regionSize(length);
+    let r = this.regions.get('msg');
+    if (!r || r.capacity < size) {
+      if (r) this.mem.setLength(r, 0);
+      r = this.mem.addRegion('msg', size, { resizable: true, length: 0 });
+      this.regions.set('msg', r);
+    }
+    return r;
+  }
+
   /** clear empties every packet region (a run without a packet must not see the last one). */
   clear(): void {
     if (!this.used) return;
@@ -89,10 +103,14 @@ export function ingressDevice(net: NetEnv, ifindex: number | undefined): NetInte
   return all[0] ?? LOOPBACK;
 }
 
-/** placePacket puts `data` in guest memory for a program of `type` whose context is at `ctxAddr`. */
-export function placePacket(mem: GuestMemory, regions: PacketRegions, kind: PacketKind, type: string, layout: ContextLayout, data: Uint8Array, ctxAddr: number, dev: NetInterface): PacketBuffer {
+/** placePacket puts `data` in guest memory for a program of `type` whose context is at `ctxAddr` (sk_skb: the skb's protocol is `payloadProtocol`, its socket's family). */
+export function placePacket(mem: GuestMemory, regions: PacketRegions, kind: PacketKind, type: string, layout: ContextLayout, data: Uint8Array, ctxAddr: number, dev: NetInterface, payloadProtocol = 0x0800): PacketBuffer {
   const region = regions.regionFor(kind, data.length);
   if (kind === 'xdp') return PacketBuffer.xdp(mem, region, data, ctxAddr, layout);
+  if (type === 'sk_skb') {
+    // The received data: no link or network header before it in the program's view.
+    return PacketBuffer.skb(mem, region, data, ctxAddr, layout, { mac: 0, network: 0, protocol: payloadProtocol, pktType: PACKET_TYPE.HOST });
+  }
   if (startsAtNetwork(type)) {
     const version = data.length ? data[0] >> 4 : 0;
     const protocol = version === 4 ? 0x0800 : version === 6 ? 0x86dd : 0;

@@ -23,10 +23,11 @@ export interface Verdict {
   text: string;
 }
 
-/** verdictName names `r0` (read as the program type's 32-bit return) for a program of `type`. */
-export function verdictName(type: string, r0: bigint): string {
+/** verdictName names `r0` (read as the program type's 32-bit return) for a program of `type` (and `section`: a stream parser returns a length). */
+export function verdictName(type: string, r0: bigint, section = ''): string {
   const v = Number(BigInt.asIntN(32, r0));
   const u = Number(BigInt.asUintN(32, r0));
+  if (section.startsWith('sk_skb/stream_parser')) return v > 0 ? `message of ${v} bytes` : v === 0 ? 'need more data' : `parser error ${v}`;
   if (type === 'xdp') return XDP[u] ?? `XDP unknown action ${u}`;
   if (TC_TYPES.has(type)) return TC[v] ?? `TC action ${v}`;
   if (LWT_TYPES.has(type)) return LWT[v] ?? `LWT action ${v}`;
@@ -44,14 +45,18 @@ export function redirectTarget(r: RedirectAction): string {
     if (r.flags & 8) return `${entry} broadcast${r.flags & 16 ? ' excluding ingress' : ''}`;
     return r.ifindex !== undefined ? `${entry} (ifindex ${r.ifindex})` : entry;
   }
+  if (r.socket !== undefined) return `${r.mapType} ${r.map}[${typeof r.key === 'string' ? `0x${r.key}` : r.key}] (${r.socket})${r.flags & 1 ? ' ingress' : ''}`;
   if (r.helper === 'redirect_peer') return `peer of ifindex ${r.ifindex}`;
   if (r.helper === 'redirect_neigh') return `ifindex ${r.ifindex} via neighbour${r.nexthop ? ` ${formatIp(r.nexthop.address)}` : ''}`;
   return `ifindex ${r.ifindex}${dir}`;
 }
 
-/** verdictOf names a run's verdict and attaches the redirect it recorded when the verdict is a redirect. */
-export function verdictOf(type: string, r0: bigint, actions: PacketActions | undefined): Verdict {
-  const name = verdictName(type, r0);
-  const redirect = /REDIRECT$/.test(name) ? actions?.redirect : undefined;
+/**
+ * verdictOf names a run's verdict and attaches the redirect it recorded when the verdict is a redirect (for sk_skb and
+ * sk_msg, SK_PASS after a socket redirect helper succeeded).
+ */
+export function verdictOf(type: string, r0: bigint, actions: PacketActions | undefined, section = ''): Verdict {
+  const name = verdictName(type, r0, section);
+  const redirect = /REDIRECT$/.test(name) || (name === 'SK_PASS' && actions?.redirect?.socket !== undefined) ? actions?.redirect : undefined;
   return { name, ...(redirect ? { redirect } : {}), text: redirect ? `${name} -> ${redirectTarget(redirect)}` : name };
 }

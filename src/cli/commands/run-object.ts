@@ -17,9 +17,13 @@ import { loadObject, objectOptionsOf, pickProgram, recordTypes } from '../object
 import { applyCgroups } from '../cgroups.js';
 import { netOptions } from '../net.js';
 import { applyMapUpdates } from '../map-update.js';
-import { CgroupArrayMap } from '../../helpers/maps/index.js';
+import { CgroupArrayMap, SockMapBase } from '../../helpers/maps/index.js';
 import { verifyModeOf } from '../verify-option.js';
+import { verdictOf } from '../../runtime/verdict.js';
+import type { PacketActions } from '../../helpers/packet/net.js';
 import { EXIT, type Output } from '../output.js';
+import { formatIp } from '../../runtime/packet-decode.js';
+import { TUNNEL_FLAG } from '../../helpers/kernel/tunnel.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
@@ -29,7 +33,7 @@ export const list = (v: unknown, what: string): string[] => splitList((v as stri
 /** hostOptions reads `--host K=V` options. */
 export const hostOptions = (flags: Parsed['flags']): HostOptions => parseHostOptions(list(flags.host, '--host'), '--host');
 
-function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: number, records: OutputRecord[], dumps: MapDump[], timing: RepeatTiming | undefined): void {
+function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: number, records: OutputRecord[], dumps: MapDump[], timing: RepeatTiming | undefined, actions: string[] = []): void {
   const where = p.spec.attach.binary || p.spec.attach.name ? ` ${[p.spec.attach.binary, p.spec.attach.func ?? p.spec.attach.name].filter(Boolean).join(':')}` : '';
   out.text(`${p.spec.name} (${p.spec.type}${where}): r0 = ${hex(r0)} (${BigInt.asIntN(64, r0)}), ${steps} instructions`);
   if (timing) out.text(`${timing.msPerRun.toFixed(4)} ms per run, ${(steps / timing.msPerRun / 1000).toFixed(1)} M insn/s (${repeatText(timing)})`);
@@ -37,6 +41,7 @@ function printText(out: Output, c: Collection, p: Program, r0: bigint, steps: nu
   if (records.length) {
     out.text(['records:', ...records.map((r) => `  ${r.map}${r.cpu !== undefined ? ` cpu ${r.cpu}` : ''}: ${JSON.stringify(r.value)}`)].join('\n'));
   }
+  for (const line of actions) out.text(line);
   const lines = collectionMapLines(c, dumps);
   if (lines.length) out.text(lines.join('\n'));
 }
@@ -47,10 +52,39 @@ const declaredIn = (c: Collection) => (name: string): boolean => c.maps.get(name
 export function collectionMapLines(c: Collection, dumps: MapDump[]): string[] {
   return mapLines(dumps, declaredIn(c), (name) => {
     const map = c.maps.get(name);
+    if (map instanceof SockMapBase) {
+      const hex = (k: Uint8Array) => (k.length === 4 ? String(new DataView(k.buffer, k.byteOffset).getUint32(0, true)) : '0x' + Array.from(k, (b) => b.toString(16).padStart(2, '0')).join(''));
+      return map.sockets().map((e) => `${hex(e.key)} -> ${map.describeSocket(e.socket)}`).join(', ') || 'empty';
+    }
     if (!(map instanceof CgroupArrayMap)) return undefined;
     const slots = map.cgroups().map((s) => `${s.index} -> cgroup ${s.cgroup.id}${s.cgroup.path ? ` (${s.cgroup.path})` : ''}`);
     return slots.join(', ') || 'empty';
   });
+}
+
+/** actionsJson is what a packet or message run asked for, for --json (tunnel addresses as text). */
+export function actionsJson(a: PacketActions): Record<string, unknown> {
+  const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return {
+    ...(a.redirect ? { redirect: a.redirect } : {}),
+    ...(a.clones.length ? { clones: a.clones.map((k) => ({ ifindex: k.ifindex, flags: k.flags, len: k.packet.length })) } : {}),
+    ...(a.tunnel ? { tunnel: { ...a.tunnel, remote: formatIp(a.tunnel.remote), local: formatIp(a.tunnel.local), options: hexOf(a.tunnel.options) } } : {}),
+    ...(a.msg ? { msg: a.msg } : {}),
+  };
+}
+
+/** actionLines prints a run's verdict and what it asked for besides (redirect, tunnel metadata, message corking). */
+export function actionLines(p: Program, r0: bigint, a: PacketActions, data: Uint8Array): string[] {
+  const lines = [`verdict: ${verdictOf(p.spec.type, r0, a, p.spec.section).text}`];
+  const t = a.tunnel;
+  if (t && a.tunnelSet) {
+    const flags = Object.entries(TUNNEL_FLAG).filter(([, bit]) => (t.tunFlags & bit) === bit).map(([name]) => name.toLowerCase());
+    lines.push(`tunnel: id ${t.id} remote ${formatIp(t.remote)} local ${formatIp(t.local)} tos ${t.tos} ttl ${t.ttl}${t.ipv6 ? ` label ${t.label}` : ''} [${flags.join(',')}]${t.options.length ? ` options ${t.options.length} bytes` : ''}`);
+  }
+  if (a.msg?.applyBytes !== undefined) lines.push(`apply_bytes: ${a.msg.applyBytes}`);
+  if (a.msg?.corkBytes !== undefined) lines.push(`cork_bytes: ${a.msg.corkBytes}`);
+  if (p.spec.type === 'sk_msg' || p.spec.type === 'sk_skb') lines.push(`data: ${data.length} bytes`);
+  return lines;
 }
 
 /** collectionMapsJson is the maps part of `--json` output. */
@@ -71,6 +105,7 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
     syscall: flags.syscall !== undefined ? BigInt(flags.syscall as number) : undefined,
     budget: flags.budget as number | undefined,
     ...(flags.ifindex !== undefined ? { ifindex: flags.ifindex as number } : {}),
+    ...(flags['on-socket'] !== undefined ? { socket: flags['on-socket'] as number } : {}),
   };
   const host = hostOptions(flags);
   const name = pickProgram(spec.programs, flags).name;
@@ -113,11 +148,13 @@ export async function runObject(path: string, flags: Parsed['flags'], out: Outpu
       records,
       maps: collectionMapsJson(c, dumps),
       signals: result.signals,
+      ...(result.actions ? { verdict: verdictOf(p.spec.type, result.r0, result.actions, p.spec.section).name, actions: actionsJson(result.actions) } : {}),
+      ...(result.actions ? { data_out: Buffer.from(result.data).toString('hex') } : {}),
       ...(result.overrideReturn !== undefined ? { override_return: hex(result.overrideReturn) } : {}),
       ...(flags.trace ? { trace } : {}),
     });
   } else {
-    printText(out, c, p, result.r0, result.steps, records, dumps, timing);
+    printText(out, c, p, result.r0, result.steps, records, dumps, timing, result.actions ? actionLines(p, result.r0, result.actions, result.data) : []);
     if (flags.backend !== undefined && !flags.trace) out.text(`backend ${p.backend}, compiled in ${p.compileStats.ms.toFixed(2)} ms`);
   }
   return EXIT.ok;

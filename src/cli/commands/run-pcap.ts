@@ -3,7 +3,9 @@
  * once per packet of a capture, on one collection (maps keep their state from packet to packet, as on a device), and
  * prints each packet's verdict with the redirect it recorded; `-v` adds the decoded headers before and after. The
  * output capture holds one packet per input packet, in order, with its timestamp: the bytes the program left (what
- * BPF_PROG_TEST_RUN returns as data_out), whatever the verdict.
+ * BPF_PROG_TEST_RUN returns as data_out), whatever the verdict. sk_skb and sk_msg programs run on the payload of each
+ * TCP or UDP packet (sk_msg: TCP), as the data its receiver (sk_skb) or sender (sk_msg) socket handles: a declared
+ * socket with those addresses, or one described by them; other packets are skipped.
  */
 import { verifyModeOf } from '../verify-option.js';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -15,14 +17,17 @@ import { packetKindOf, startsAtNetwork } from '../../runtime/packet-run.js';
 import { ETH_HLEN } from '../../helpers/packet/buffer.js';
 import { checkLinkType, LINKTYPE, readCapture, writePcap, type CapturedPacket } from '../../runtime/pcap.js';
 import { decodePacket, summarize, type Layer } from '../../runtime/packet-decode.js';
+import { describeSocket } from '../../runtime/sockets.js';
 import { verdictOf } from '../../runtime/verdict.js';
+import { segmentSocket, streamSegment } from '../../runtime/sock-run.js';
+import type { DeclaredSocket } from '../../helpers/packet/net.js';
 import type { Parsed } from '../args.js';
 import { loadObject, objectOptionsOf, pickProgram, recordTypes } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 import { applyCgroups } from '../cgroups.js';
 import { netOptions } from '../net.js';
 import { applyMapUpdates } from '../map-update.js';
-import { collectionMapLines, collectionMapsJson, hostOptions, list } from './run-object.js';
+import { actionLines, actionsJson, collectionMapLines, collectionMapsJson, hostOptions, list } from './run-object.js';
 
 const layersJson = (layers: Layer[]) => layers.map((l) => ({ layer: l.proto, ...l.fields }));
 
@@ -46,8 +51,12 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
   applyCgroups(c, flags.cgroup as string[] | undefined);
   applyMapUpdates(c, flags['map-update'] as string[] | undefined);
   const p = c.program(name);
-  if (!packetKindOf(p.spec.type, c.layoutOf(p.spec))) {
-    throw new UsageError('not-packet-program', `program "${p.spec.name}" is of type ${p.spec.type}, which takes no packet: --pcap needs an XDP, tc, socket filter or cgroup/skb program (force one with --type)`);
+  const stream = p.spec.type === 'sk_skb' || p.spec.type === 'sk_msg';
+  if (!stream && !packetKindOf(p.spec.type, c.layoutOf(p.spec))) {
+    throw new UsageError('not-packet-program', `program "${p.spec.name}" is of type ${p.spec.type}, which takes no packet: --pcap needs an XDP, tc, socket filter, cgroup/skb, sk_skb or sk_msg program (force one with --type)`);
+  }
+  if (stream && flags['out-pcap'] !== undefined) {
+    throw new UsageError('bad-option', `--out-pcap: ${p.spec.type} programs see the payload of each packet, not packets to write back`);
   }
   const ifindex = flags.ifindex as number | undefined;
   const verbose = flags.verbose === true;
@@ -59,38 +68,55 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
     const n = i + 1;
     // L3 programs take an Ethernet frame from its network header, as the test run does after eth_type_trans.
     if (l3 && pkt.linkType === LINKTYPE.ETHERNET) pkt = { ...pkt, data: pkt.data.subarray(Math.min(ETH_HLEN, pkt.data.length)) };
+    let input: { data: Uint8Array; socket?: number | DeclaredSocket } = { data: pkt.data };
+    if (stream) {
+      const seg = streamSegment(pkt.data, pkt.linkType !== LINKTYPE.ETHERNET);
+      // sk_msg programs run on TCP sends only (the kernel's sockmap gives UDP sockets no sendmsg hook); no data, no run.
+      const why = !seg ? 'not a TCP or UDP packet' : p.spec.type === 'sk_msg' && seg.protocol !== 'tcp' ? 'sk_msg runs on TCP sends' : seg.payload.length === 0 ? 'no payload' : undefined;
+      if (!seg || why) {
+        if (!out.json) out.text(`${String(n).padStart(4)}  skipped: ${why}`);
+        else results.push({ packet: n, skipped: why });
+        return;
+      }
+      const socket = segmentSocket(seg, p.spec.type === 'sk_msg');
+      const declared = c.net.sockets.findIndex((s) => describeSocket(s) === describeSocket(socket));
+      input = { data: seg.payload, socket: declared >= 0 ? declared : socket };
+    }
     let r;
     try {
-      r = p.run({ data: pkt.data, ...(ifindex !== undefined ? { ifindex } : {}), budget: flags.budget as number | undefined });
+      r = p.run({ ...input, ...(ifindex !== undefined ? { ifindex } : {}), budget: flags.budget as number | undefined });
     } catch (e) {
       if (e instanceof Error) e.message = `packet ${n}: ${e.message}`;
       throw e;
     }
-    const verdict = verdictOf(p.spec.type, r.r0, r.actions);
+    const verdict = verdictOf(p.spec.type, r.r0, r.actions, p.spec.section);
     counts.set(verdict.name, (counts.get(verdict.name) ?? 0) + 1);
-    const changed = r.data.length !== pkt.data.length || r.data.some((b, k) => b !== pkt.data[k]);
+    const changed = r.data.length !== input.data.length || r.data.some((b, k) => b !== input.data[k]);
     const records = drainRecords(c, spec.btf, types);
     outPackets.push({ ...pkt, data: r.data, length: r.data.length });
     const before = verbose || out.json ? decodePacket(pkt.data, l3) : [];
-    const after = changed && (verbose || out.json) ? decodePacket(r.data, l3) : before;
+    // Socket programs change the payload only: the headers stay those of the packet.
+    const after = changed && !stream && (verbose || out.json) ? decodePacket(r.data, l3) : before;
     if (out.json) {
       results.push({
         packet: n, time_ns: pkt.timeNs, len: pkt.data.length, verdict: verdict.name, r0: Number(BigInt.asIntN(32, r.r0)),
         ...(verdict.redirect ? { redirect: verdict.redirect } : {}),
         ...(r.actions?.clones.length ? { clones: r.actions.clones.map((k) => ({ ifindex: k.ifindex, flags: k.flags, len: k.packet.length })) } : {}),
-        ...(r.actions?.tunnel ? { tunnel: r.actions.tunnel } : {}),
-        changed, out_len: r.data.length, ...(r.meta?.length ? { meta: r.meta } : {}),
+        ...(r.actions ? (({ tunnel, msg }) => ({ ...(tunnel ? { tunnel } : {}), ...(msg ? { msg } : {}) }))(actionsJson(r.actions)) : {}),
+        ...(stream ? { payload_len: input.data.length } : {}), changed, out_len: r.data.length, ...(r.meta?.length ? { meta: r.meta } : {}),
         headers: layersJson(before), ...(changed ? { headers_out: layersJson(after) } : {}),
         ...(records.length ? { records } : {}), ...(c.host.trace.length ? { trace_printk: c.host.trace.splice(0) } : {}),
       });
       return;
     }
-    const size = r.data.length !== pkt.data.length ? `${pkt.data.length} -> ${r.data.length} bytes` : `${pkt.data.length} bytes${changed ? ', rewritten' : ''}`;
+    const what = stream ? 'payload ' : '';
+    const size = r.data.length !== input.data.length ? `${what}${input.data.length} -> ${r.data.length} bytes` : `${what}${input.data.length} bytes${changed ? ', rewritten' : ''}`;
     out.text(`${String(n).padStart(4)}  ${verdict.text.padEnd(15)}  ${size}`);
     if (verbose) {
       out.text(`        in:  ${summarize(before)}`);
       if (changed) out.text(`        out: ${summarize(after)}`);
     }
+    if (r.actions) for (const line of actionLines(p, r.r0, r.actions, r.data).slice(1).filter((l) => !l.startsWith('data:'))) out.text(`        ${line}`);
     for (const k of r.actions?.clones ?? []) out.text(`        clone -> ifindex ${k.ifindex}${k.flags & 1 ? ' (ingress)' : ''}, ${k.packet.length} bytes`);
     for (const line of c.host.trace.splice(0)) out.text(`        trace_printk: ${line}`);
     for (const rec of records) out.text(`        ${rec.map}: ${JSON.stringify(rec.value)}`);

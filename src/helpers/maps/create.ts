@@ -17,6 +17,7 @@ import { ProgArrayMap } from './prog-array.js';
 import { QueueStackMap } from './queue-stack.js';
 import { RingBufMap } from './ringbuf.js';
 import { CpuMap, DevHashMap, DevMap, XskMap } from './redirect-maps.js';
+import { SockHash, SockMap } from './sock-maps.js';
 import type { BpfMap, MapContext } from './types.js';
 import { validateSpec, withLibbpfDefaults } from './validate.js';
 
@@ -74,6 +75,10 @@ function construct(spec: MapSpec, ctx: MapContext, handle: number, id: number, t
       return new CpuMap(spec, ctx, handle, id);
     case MapType.xskmap:
       return new XskMap(spec, ctx, handle, id);
+    case MapType.sockmap:
+      return new SockMap(spec, ctx, handle, id);
+    case MapType.sockhash:
+      return new SockHash(spec, ctx, handle, id);
     default:
       // validateSpec has rejected every other type.
       throw new Error(`unreachable: map type ${spec.type}`);

@@ -23,6 +23,7 @@ export {
 } from './perf-event-array.js';
 export { ProgArrayMap } from './prog-array.js';
 export { CpuMap, DevHashMap, DevMap, RedirectMap, type RedirectTarget, XskMap } from './redirect-maps.js';
+export { FIRST_SOCKET_FD, SockHash, SockMap, SockMapBase, type SocketDirectory } from './sock-maps.js';
 export { QueueStackMap } from './queue-stack.js';
 export { StackTraceMap, StackIdFlag } from './stack-trace.js';
 export { RingBufMap, type RingState } from './ringbuf.js';

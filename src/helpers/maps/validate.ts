@@ -140,6 +140,13 @@ export function validateSpec(spec: MapSpec): void {
     if (spec.keySize !== ARRAY_KEY_SIZE) invalid(`key size ${spec.keySize}`);
     const values = t === MapType.xskmap ? [4] : [4, 8];
     if (!values.includes(spec.valueSize)) invalid(`value size ${spec.valueSize}`);
+  } else if (t === MapType.sockmap || t === MapType.sockhash) {
+    // sock_map_alloc and sock_hash_alloc: values are socket fds (u32 or u64); SOCK_CREATE_FLAG_MASK.
+    flagsIn(CreateFlag.NUMA_NODE | CreateFlag.RDONLY | CreateFlag.WRONLY);
+    if (spec.maxEntries === 0) invalid('max_entries 0');
+    if (t === MapType.sockmap ? spec.keySize !== ARRAY_KEY_SIZE : spec.keySize === 0) invalid(`key size ${spec.keySize}`);
+    if (spec.valueSize !== 4 && spec.valueSize !== 8) invalid(`value size ${spec.valueSize}`);
+    if (t === MapType.sockhash && spec.keySize > MAX_BPF_STACK) tooBig(`key size ${spec.keySize}`, MAX_BPF_STACK);
   } else if (t === MapType.ringbuf) {
     flagsIn(RINGBUF_CREATE_MASK);
     if (spec.keySize !== 0) invalid(`key size ${spec.keySize}`);

@@ -86,13 +86,15 @@ export function defaultNetEnv(): NetEnv {
 
 /** RedirectAction is where the last redirect helper of a run sent the packet. */
 export interface RedirectAction {
-  helper: 'redirect' | 'redirect_map' | 'redirect_neigh' | 'redirect_peer';
+  helper: 'redirect' | 'redirect_map' | 'redirect_neigh' | 'redirect_peer' | 'sk_redirect_map' | 'sk_redirect_hash' | 'msg_redirect_map' | 'msg_redirect_hash';
   /** Target device (redirect, redirect_neigh, redirect_peer; devmap entries' devices). */
   ifindex?: number;
-  /** redirect_map: the map, its type and the key. */
+  /** redirect_map and the socket redirects: the map, its type and the key (sockhash keys other than 4 bytes: hex). */
   map?: string;
   mapType?: string;
-  key?: number;
+  key?: number | string;
+  /** Socket redirects: the socket the data goes to, in `--socket` words. */
+  socket?: string;
   /** The helper's flags (BPF_F_INGRESS, BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS). */
   flags: number;
   /** redirect_neigh: the next hop given (family 2 or 10 and its address), if any. */
@@ -106,20 +108,42 @@ export interface CloneAction {
   packet: Uint8Array;
 }
 
-/** TunnelKey is what bpf_skb_set_tunnel_key attached to the packet. */
-export interface TunnelKey {
+/**
+ * TunnelInfo is the tunnel metadata bpf_skb_set_tunnel_key attached to the packet (the kernel's ip_tunnel_info for
+ * transmission): the key, its endpoints, and the options bpf_skb_set_tunnel_opt added.
+ */
+export interface TunnelInfo {
+  /** The tunnel id (VNI, GRE key...), as the program gave it. */
   id: number;
-  /** Remote endpoint: 4 bytes (IPv4) or 16 (BPF_F_TUNINFO_IPV6). */
+  /** IPv6 endpoints (BPF_F_TUNINFO_IPV6) or IPv4. */
+  ipv6: boolean;
+  /** Where the encapsulated packet goes, and its source (4 or 16 bytes). */
   remote: Uint8Array;
+  local: Uint8Array;
   tos: number;
   ttl: number;
+  /** IPv6 flow label. */
   label: number;
-  flags: number;
+  /** The tunnel flags as the kernel's legacy __be16 TUNNEL_* bits (host order): csum, key, seq, dont_fragment, nocache, options. */
+  tunFlags: number;
+  /** Tunnel options (Geneve/VXLAN-GBP/ERSPAN), empty without. */
+  options: Uint8Array;
+}
+
+/** MsgActions is what an sk_msg program asked of its message besides a redirect. */
+export interface MsgActions {
+  /** bpf_msg_apply_bytes: the verdict applies to this many bytes (0: the whole message). */
+  applyBytes?: number;
+  /** bpf_msg_cork_bytes: hold the message until this many bytes are queued. */
+  corkBytes?: number;
 }
 
 /** PacketActions collects what one run asked for. */
 export interface PacketActions {
   redirect?: RedirectAction;
   clones: CloneAction[];
-  tunnel?: TunnelKey;
+  tunnel?: TunnelInfo;
+  /** True when this run's bpf_skb_set_tunnel_key made `tunnel` (only then may bpf_skb_set_tunnel_opt add options). */
+  tunnelSet?: boolean;
+  msg?: MsgActions;
 }
