@@ -296,6 +296,12 @@ function returnValue(c: CallCtx, pc: number): Reg {
     case 'ptr_to_map_value_or_null':
       // A map of maps holds maps: its lookup gives the inner map (or NULL), usable as a map argument once checked.
       if (env.innerOf.has(c.map)) return ptrReg('map_ptr', { map: env.innerOf.get(c.map)!, nullable: true, id: freshId(env) });
+      if (env.maps[c.map].type === MapType.sockmap || env.maps[c.map].type === MapType.sockhash) {
+        // The kernel's lookup in a sock map from a program gives the socket (PTR_TO_SOCKET_OR_NULL), a reference
+        // the program must release with bpf_sk_release.
+        const id = freshId(env);
+        return ptrReg('sock', { nullable: true, id, ref: acquire(c, pc, id) });
+      }
       return ptrReg('map_value', { map: c.map, nullable: true, id: freshId(env), rdonly: env.maps[c.map].readOnly === true });
     case 'ptr_to_mem_or_null':
     case 'ptr_to_ringbuf_mem_or_null': {

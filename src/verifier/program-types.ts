@@ -45,7 +45,8 @@ const TYPE_ALIASES: Record<string, string> = {
 
 /** KNOWN_TYPES lists the program type names `--type` accepts besides libbpf section names. */
 export const KNOWN_TYPES = ['raw', 'socket_filter', 'kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt', 'tracepoint', 'raw_tracepoint',
-  'xdp', 'sched_cls', 'sched_act', 'perf_event', 'cgroup_skb', 'tp_btf', 'fentry', 'fexit'] as const;
+  'xdp', 'sched_cls', 'sched_act', 'perf_event', 'cgroup_skb', 'tp_btf', 'fentry', 'fexit', 'sk_skb', 'sk_msg', 'sock_ops',
+  'cgroup_sock', 'cgroup_sock_addr', 'cgroup_device', 'cgroup_sysctl'] as const;
 
 /** normalizeType turns a kernel type name (any case, with or without BPF_PROG_TYPE_) or a libbpf section name into a type. */
 export function normalizeType(name: string): string {
@@ -98,6 +99,21 @@ export function programType(type: string | undefined, tracepoint?: string): Prog
         ...base, fieldsOnly: true, packet: 'write', ldAbs: true,
         writable: names(ctx.fields, (f) => f.name.startsWith('cb[') || ['mark', 'tc_index', 'priority', 'tc_classid', 'queue_mapping', 'tstamp'].includes(f.name)),
       };
+    case 'sk_skb':
+      // The kernel's sk_skb_is_valid_access: direct packet access (read and write), tc_index and priority writable,
+      // no mark, tc_classid, data_meta, tstamp, wire_len or hwtstamp.
+      return {
+        ...base, fieldsOnly: true, packet: 'write', writable: new Set(['tc_index', 'priority']),
+        unreadable: new Set(['mark', 'tc_classid', 'data_meta', 'tstamp', 'wire_len', 'hwtstamp']),
+      };
+    case 'sock_ops':
+      // sock_ops_is_valid_access: whole fields only; the program writes reply/replylong and sk_txhash. The pointer
+      // fields (sk, skb_data, skb_data_end) read as numbers here, so dereferencing them is refused (stricter than
+      // the kernel, never looser).
+      return { ...base, fieldsOnly: true, writable: new Set(['args', 'sk_txhash']) };
+    case 'sk_msg':
+      // sk_msg_is_valid_access: read-only fields, data/data_end as packet pointers (the packet itself writable).
+      return { ...base, fieldsOnly: true, packet: 'write' };
     default:
       return base;
   }
