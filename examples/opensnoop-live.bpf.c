@@ -60,7 +60,12 @@ SEC("tracepoint/syscalls/sys_enter_openat")
 int openat_enter(struct sys_enter_ctx *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct open_args a = { .fname = ctx->args[1], .flags = (__s32)ctx->args[2] };
+	struct open_args a;
+
+	/* Zeroed whole, padding included: the map gets no stale stack bytes (the verifier checks every byte copied). */
+	__builtin_memset(&a, 0, sizeof(a));
+	a.fname = ctx->args[1];
+	a.flags = (__s32)ctx->args[2];
 
 	bpf_map_update_elem(&pending, &tid, &a, BPF_ANY);
 	return 0;
