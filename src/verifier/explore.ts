@@ -21,6 +21,7 @@ import { fmtReg, fmtState } from './format.js';
 import { loadedRange } from './stack.js';
 import { freshId, type Env, type LoopRecord } from './env.js';
 import { successors } from './cfg.js';
+import { mergeGroup } from './merge.js';
 
 /** Checkpoint is a state kept at a prune point; `branches` counts the unfinished paths below it. */
 interface Checkpoint {
@@ -38,6 +39,15 @@ interface Path {
   state: VState;
   pc: number;
   parent: Checkpoint | null;
+  /** The path was parked at `pc` and merged there: it continues without parking again. */
+  merged?: boolean;
+}
+
+/** Parked is the group of paths waiting at one prune point outside loops (same pc, same call frames). */
+interface Parked {
+  /** Where: the call sites of the frames above the main one, then the pc (compared lexicographically). */
+  pos: number[];
+  states: VState[];
 }
 
 /** MAX_STATES_PER_PC bounds the finished states kept at one instruction (older ones are dropped). */
@@ -64,6 +74,8 @@ export class Explorer {
   /** Unfinished widened loop-head checkpoints per pc (cycles close against them). */
   private readonly wide = new Map<number, Checkpoint[]>();
   private readonly pending: Path[] = [];
+  /** Paths parked at prune points outside loops until every path that may still reach them has (merge.ts). */
+  private readonly parked = new Map<string, Parked>();
 
   constructor(
     private readonly env: Env,
@@ -77,7 +89,56 @@ export class Explorer {
   /** run explores every path from `initial` at pc 0; throws a Reject on the first rule a path breaks. */
   run(initial: VState): void {
     this.pending.push({ state: initial, pc: 0, parent: null });
-    while (this.pending.length) this.runPath(this.pending.pop()!);
+    for (;;) {
+      while (this.pending.length) this.runPath(this.pending.pop()!);
+      const group = this.unpark();
+      if (!group) break;
+      const pc = group.pos[group.pos.length - 1];
+      const merged = mergeGroup(this.env, group.states, pc, this.done[pc]?.length ?? 0);
+      for (let i = merged.length - 1; i >= 0; i--) this.pending.push({ state: merged[i], pc, parent: null, merged: true });
+    }
+  }
+
+  /**
+   * park holds a path that reached a prune point outside every loop (of its function and of each caller's call site):
+   * the paths still pending may reach the same point, and merging them there (merge.ts) keeps a chain of independent
+   * branches from doubling the paths at each one. No execution returns to such a point, so a merged state cannot
+   * stand in for a state on its own way (pruning stays well founded). The parked path ends here as far as its
+   * checkpoints go (they complete when their other paths do, and prune from then on): what continues from the point
+   * depends on no state before it, and continues as a new root.
+   */
+  private park(p: Path, st: VState, pc: number): boolean {
+    const cfg = this.env.cfg;
+    if (cfg.inLoop[pc]) return false;
+    const pos: number[] = [];
+    for (let i = 1; i < st.frames.length; i++) {
+      const f = st.frames[i];
+      if (f.callback || cfg.inLoop[f.callsite]) return false;
+      pos.push(f.callsite);
+    }
+    pos.push(pc);
+    const key = pos.join(',');
+    const g = this.parked.get(key);
+    if (g) g.states.push(st);
+    else this.parked.set(key, { pos, states: [st] });
+    this.finish(p);
+    return true;
+  }
+
+  /** unpark removes and returns the parked group no other parked path can reach (the first by position). */
+  private unpark(): Parked | undefined {
+    let best: [string, Parked] | undefined;
+    for (const e of this.parked) if (!best || before(e[1].pos, best[1].pos)) best = e;
+    if (best) this.parked.delete(best[0]);
+    return best?.[1];
+  }
+
+  /** finish ends a path: the checkpoints it was the last unfinished path of are complete. */
+  private finish(p: Path): void {
+    for (let c = p.parent; c; c = c.parent) {
+      if (--c.branches > 0) break;
+      this.complete(c);
+    }
   }
 
   private log(line: string): void {
@@ -92,10 +153,16 @@ export class Explorer {
     let pc = p.pc;
     const { cfg, stats } = this.env;
     if (this.env.log) this.log(`from path ${pathText(st)} at ${pc}: ${fmtState(st, this.mapName)}`);
+    let parkable = !p.merged;
     for (;;) {
       this.pc = pc;
       this.state = st;
       if (cfg.prune[pc]) {
+        if (parkable && this.park(p, st, pc)) {
+          this.log(`${pc}: parked until the paths that may still reach it have`);
+          return;
+        }
+        parkable = true;
         const v = this.visit(p, st, pc);
         if (v === null) {
           this.log(`${pc}: safe (covered by an explored state)`);
@@ -114,10 +181,7 @@ export class Explorer {
       [pc, st] = next;
       if (this.env.log) this.log(`    ${fmtState(st, this.mapName)}`);
     }
-    for (let c = p.parent; c; c = c.parent) {
-      if (--c.branches > 0) break;
-      this.complete(c);
-    }
+    this.finish(p);
   }
 
   private visit(p: Path, st: VState, pc: number): VState | null {
@@ -351,6 +415,12 @@ function fingerprint(st: VState, live: number): number {
     if (s.spill) mix(Number(s.spill.v.umin & 0xffffffn));
   }
   return h;
+}
+
+/** before orders positions (call sites outermost first, then pc): code is laid out mostly forward. */
+function before(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return a.length < b.length;
 }
 
 function pathText(st: VState): string {
