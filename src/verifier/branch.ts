@@ -105,12 +105,12 @@ function samePointee(a: Reg, b: Reg): boolean {
 
 /** side refines a copy of `st` for the side of the jump where `a c b` holds; null when that side is impossible. */
 function side(env: Env, st: VState, a: Operand, b: Operand, c: Cond, w: 32 | 64, own = false): VState | null {
-  const s = own ? st : cloneState(st);
   const ra = a.r;
   const rb = b.r;
   if (ra.kind === 'scalar' && rb.kind === 'scalar') {
     const res = refineScalars(ra.v, rb.v, c, w);
     if (!res) return null;
+    const s = own ? st : cloneState(st);
     const [va, vb] = res;
     const ha = w === 64 || va.umax <= U32 ? lenHeadroom(ra, rb, c) : -1;
     const hb = w === 64 || vb.umax <= U32 ? lenHeadroom(rb, ra, SWAP[c]) : -1;
@@ -120,6 +120,7 @@ function side(env: Env, st: VState, a: Operand, b: Operand, c: Cond, w: 32 | 64,
     noteLoopCheck(env, s, ra, rb, c, w, va, vb);
     return s;
   }
+  const s = own ? st : cloneState(st);
   if (isPointer(ra) && isZero(rb) && (c === 'eq' || c === 'ne') && w === 64) {
     if (nullCheck(s, a, c)) return s;
     // A pointer that cannot be NULL is never equal to 0.

@@ -74,6 +74,8 @@ export class Explorer {
   /** Unfinished widened loop-head checkpoints per pc (cycles close against them). */
   private readonly wide = new Map<number, Checkpoint[]>();
   private readonly pending: Path[] = [];
+  /** Paths that entered each loop head (reached it with no earlier visit on their way). */
+  private readonly entries: (number | undefined)[] = [];
   /** Paths parked at prune points outside loops until every path that may still reach them has (merge.ts). */
   private readonly parked = new Map<string, Parked>();
 
@@ -159,13 +161,13 @@ export class Explorer {
       this.state = st;
       if (cfg.prune[pc]) {
         if (parkable && this.park(p, st, pc)) {
-          this.log(`${pc}: parked until the paths that may still reach it have`);
+          if (this.env.log) this.log(`${pc}: parked until the paths that may still reach it have`);
           return;
         }
         parkable = true;
         const v = this.visit(p, st, pc);
         if (v === null) {
-          this.log(`${pc}: safe (covered by an explored state)`);
+          if (this.env.log) this.log(`${pc}: safe (covered by an explored state)`);
           break;
         }
         st = v;
@@ -225,8 +227,12 @@ export class Explorer {
         env.stats.statesJoined++;
       }
     }
-    // Many paths reaching a loop head (a branchy body) widen it at their first return instead of unrolling each.
-    if (head && (history.length >= this.unroll || (crowded && history.length >= 1)) && !env.noWiden.has(pc)) {
+    // Many paths reaching a loop head widen it at their first return instead of unrolling each, when the body is
+    // what multiplies them (more finished states than exact unrolling leaves per entry into the loop): a straight
+    // body entered in a few different states is cheaper to unroll than to widen.
+    if (head && history.length === 0) this.entries[pc] = (this.entries[pc] ?? 0) + 1;
+    const branchy = crowded && done.length >= this.unroll * (this.entries[pc] ?? 1);
+    if (head && (history.length >= this.unroll || (branchy && history.length >= 1)) && !env.noWiden.has(pc)) {
       const w = tryWiden(env, history, st, pc, freshId(env));
       if (w && (this.wide.get(pc) ?? []).filter((c) => c.branches > 0).length >= MAX_WIDENINGS) {
         // This path came back to the head through as many widened states without closing a cycle: they keep moving
@@ -237,7 +243,7 @@ export class Explorer {
       if (w) {
         st = w.state;
         loop = w.record;
-        this.log(`${pc}: loop head widened: ${fmtState(st, this.mapName)}`);
+        if (this.env.log) this.log(`${pc}: loop head widened: ${fmtState(st, this.mapName)}`);
       }
     }
     const cp: Checkpoint = { pc, state: cloneState(st), parent: p.parent, branches: 1, loop, fp: loop ? fingerprint(st, live) : fp };

@@ -114,8 +114,31 @@ function narrow(A: Bounds, B: Bounds, c: Cond): boolean {
   }
 }
 
+/** holds evaluates `x c y` on two known values of width `w` (unsigned below 2^w). */
+function holds(x: bigint, y: bigint, c: Cond, w: 32 | 64): boolean {
+  switch (c) {
+    case 'eq': return x === y;
+    case 'ne': return x !== y;
+    case 'gt': return x > y;
+    case 'ge': return x >= y;
+    case 'lt': return x < y;
+    case 'le': return x <= y;
+    case 'sgt': return BigInt.asIntN(w, x) > BigInt.asIntN(w, y);
+    case 'sge': return BigInt.asIntN(w, x) >= BigInt.asIntN(w, y);
+    case 'slt': return BigInt.asIntN(w, x) < BigInt.asIntN(w, y);
+    case 'sle': return BigInt.asIntN(w, x) <= BigInt.asIntN(w, y);
+    case 'set': return (x & y) !== 0n;
+    case 'nset': return (x & y) === 0n;
+  }
+}
+
 /** refineScalars narrows `a` and `b` to the values where `a c b` holds in width `w`; null when none do. */
 export function refineScalars(a: Scalar, b: Scalar, c: Cond, w: 32 | 64): [Scalar, Scalar] | null {
+  if (a.t.mask === 0n && b.t.mask === 0n) {
+    // Two constants: the condition is decided and teaches nothing (the common case of unrolled code).
+    const m = w === 64 ? U64 : U32;
+    return holds(a.t.value & m, b.t.value & m, c, w) ? [a, b] : null;
+  }
   const A = get(a, w);
   const B = get(b, w);
   if (!narrow(A, B, c)) return null;

@@ -168,12 +168,14 @@ export const clone = (s: Scalar): Scalar => ({ ...s });
 
 /** equal reports whether two scalars carry the same facts. */
 export function equal(a: Scalar, b: Scalar): boolean {
+  if (a === b) return true;
   return a.t.value === b.t.value && a.t.mask === b.t.mask && a.umin === b.umin && a.umax === b.umax && a.smin === b.smin &&
     a.smax === b.smax && a.u32min === b.u32min && a.u32max === b.u32max && a.s32min === b.s32min && a.s32max === b.s32max;
 }
 
 /** contains reports whether every value `b` allows is allowed by `a` (pruning: an explored `a` covers `b`). */
 export function contains(a: Scalar, b: Scalar): boolean {
+  if (a === b) return true;
   return a.umin <= b.umin && a.umax >= b.umax && a.smin <= b.smin && a.smax >= b.smax && a.u32min <= b.u32min &&
     a.u32max >= b.u32max && a.s32min <= b.s32min && a.s32max >= b.s32max && tin(a.t, b.t);
 }
