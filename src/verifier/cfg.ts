@@ -182,7 +182,7 @@ function preciseUses(f: Form, ins: Insn, use: number, liveOut: number, preciseOu
 }
 
 /** liveness computes `liveIn` and `preciseIn` (backward data flow to a fixed point). */
-function liveness(cfg: Cfg): void {
+function liveness(cfg: Cfg, succ: readonly number[][]): void {
   const { forms, insns } = cfg;
   let changed = true;
   while (changed) {
@@ -192,7 +192,7 @@ function liveness(cfg: Cfg): void {
       if (!f) continue;
       let out = 0;
       let preciseOut = 0;
-      for (const n of successors(forms, insns, pc)) {
+      for (const n of succ[pc]) {
         if (n >= insns.length) continue;
         out |= cfg.liveIn[n];
         preciseOut |= cfg.preciseIn[n];
@@ -214,13 +214,9 @@ function liveness(cfg: Cfg): void {
  * walk, and its instructions are those that reach `t` without passing `h` (plus `h`). Instructions that merely reach
  * a loop from outside may be marked too in an irreducible graph, which only costs merging opportunities.
  */
-function markLoops(cfg: Cfg, backEdges: readonly number[]): void {
+function markLoops(cfg: Cfg, backEdges: readonly number[], preds: readonly number[][]): void {
   if (!backEdges.length) return;
-  const { forms, insns } = cfg;
-  const preds: number[][] = Array.from({ length: insns.length }, () => []);
-  for (let pc = 0; pc < insns.length; pc++) {
-    if (forms[pc]) for (const n of successors(forms, insns, pc)) if (n < insns.length) preds[n].push(pc);
-  }
+  const { insns } = cfg;
   const seen = new Int32Array(insns.length).fill(-1);
   for (let e = 0; e < backEdges.length; e += 2) {
     const [t, h] = [backEdges[e], backEdges[e + 1]];
@@ -241,20 +237,15 @@ function markLoops(cfg: Cfg, backEdges: readonly number[]): void {
 }
 
 /** checkExits rejects code from which no path reaches an exit: a loop without a way out never ends. */
-function checkExits(cfg: Cfg): void {
+function checkExits(cfg: Cfg, preds: readonly number[][]): void {
   const { forms, insns } = cfg;
   // Walk the edges backwards from every exit (linear in the program's size).
-  const preds: number[][] = Array.from({ length: insns.length }, () => []);
   const work: number[] = [];
   const ends = new Uint8Array(insns.length);
   for (let pc = 0; pc < insns.length; pc++) {
-    const f = forms[pc];
-    if (!f) continue;
-    if (f.kind === 'exit') {
-      ends[pc] = 1;
-      work.push(pc);
-    }
-    for (const n of successors(forms, insns, pc)) if (n < insns.length) preds[n].push(pc);
+    if (forms[pc]?.kind !== 'exit') continue;
+    ends[pc] = 1;
+    work.push(pc);
   }
   while (work.length) {
     for (const p of preds[work.pop()!]) {
@@ -304,8 +295,12 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
     if (f && f.kind === 'call') cfg.prune[pc + 1] = 1;
   }
   checkCalls(cfg);
-  checkExits(cfg);
-  markLoops(cfg, backEdges);
-  liveness(cfg);
+  // Every instruction's successors and predecessors, computed once for the passes below.
+  const succ = forms.map((f, pc) => (f ? successors(forms, insns, pc).filter((x) => x < n) : []));
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  succ.forEach((next, pc) => next.forEach((x) => preds[x].push(pc)));
+  checkExits(cfg, preds);
+  markLoops(cfg, backEdges, preds);
+  liveness(cfg, succ);
   return cfg;
 }
