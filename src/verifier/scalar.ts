@@ -136,6 +136,7 @@ export function sync(s: Scalar): Scalar {
     Object.assign(s, known(v));
     return s;
   }
+  const t0 = s.t;
   for (let round = 0; round < 1; round++) {
     updateFromTnum(s);
     deduce32(s);
@@ -159,7 +160,8 @@ export function sync(s: Scalar): Scalar {
       s.umax = hi;
     }
   }
-  updateFromTnum(s);
+  // The bounds only tightened since the tnum was applied: applying it again matters only if it changed.
+  if (s.t.value !== t0.value || s.t.mask !== t0.mask) updateFromTnum(s);
   return s;
 }
 
