@@ -54,3 +54,24 @@ describe('verifier: paths merged where they meet', () => {
     expect(['infinite-loop', 'loop-termination', 'too-complex']).toContain(endless.error!.code);
   });
 });
+
+describe('verifier: a widening that loses what a rule needs', () => {
+  it('explores the loop exactly instead: two counters stepping together index a map value', () => {
+    // 16 iterations (more than the 8 unrolled before widening): r6 = 8 * r8, so r6 stays below 128; widened, the two
+    // are unrelated ranges and the read looks out of bounds, so the loop is explored again exactly. The kernel (as
+    // root: without CAP_PERFMON it refuses the variable pointer arithmetic) accepts this and rejects the 17-iteration one.
+    const text = [
+      'stw [%r10-4], 0', 'mov %r2, %r10', 'add %r2, -4', 'lddw %r1, map_fd 0', 'call 1', 'jeq %r0, 0, out',
+      'mov %r6, 0', 'mov %r8, 0',
+      'loop:', 'mov %r1, %r0', 'add %r1, %r6', 'ldxdw %r2, [%r1+0]', 'add %r6, 8', 'add %r8, 1', 'jlt %r8, 16, loop',
+      'out:', 'mov %r0, 0', 'exit',
+    ].join('\n');
+    const maps = [{ name: 'values', type: 2, keySize: 4, valueSize: 128, maxEntries: 1 }];
+    const ok = verifyProgram(assemble(text), { type: 'socket_filter', maps, privileged: true });
+    expect(ok.error?.message).toBeUndefined();
+    // One more iteration reads past the value: exact exploration finds it on the 17th.
+    const bad = verifyProgram(assemble(text.replace('jlt %r8, 16', 'jlt %r8, 17')), { type: 'socket_filter', maps, privileged: true });
+    expect(bad.ok).toBe(false);
+    expect(bad.error!.message).toMatch(/outside the value of map "values"/);
+  });
+});

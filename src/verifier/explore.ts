@@ -16,7 +16,7 @@ import { MAX_INPUT, checkAccess } from './check-mem.js';
 import { checkHelperCall } from './check-helpers.js';
 import { doExit, doLdAbs, doLddw, havocScalars, pushFrame } from './calls.js';
 import { covers } from './prune.js';
-import { Unproved, closeCycle, joinStates, tryWiden } from './loops.js';
+import { Imprecise, Unproved, closeCycle, joinStates, tryWiden } from './loops.js';
 import { fmtReg, fmtState } from './format.js';
 import { loadedRange } from './stack.js';
 import { freshId, type Env, type LoopRecord } from './env.js';
@@ -92,7 +92,7 @@ export class Explorer {
   run(initial: VState): void {
     this.pending.push({ state: initial, pc: 0, parent: null });
     for (;;) {
-      while (this.pending.length) this.runPath(this.pending.pop()!);
+      while (this.pending.length) this.runChecked(this.pending.pop()!);
       const group = this.unpark();
       if (!group) break;
       const pc = group.pos[group.pos.length - 1];
@@ -149,6 +149,22 @@ export class Explorer {
   }
 
   private mapName = (i: number): string => this.env.maps[i]?.name ?? String(i);
+
+  /**
+   * runChecked runs a path; a rule it breaks after a widened loop head of its own is reported as Imprecise for the
+   * innermost such loop (the latest widened), so that loop is explored exactly on the next attempt.
+   */
+  private runChecked(p: Path): void {
+    try {
+      this.runPath(p);
+    } catch (e) {
+      if (!(e instanceof Reject) || e instanceof Unproved || e.rule === 'too-complex') throw e;
+      let latest: LoopRecord | undefined;
+      for (let c = p.parent; c; c = c.parent) if (c.loop && !this.env.noWiden.has(c.pc) && (!latest || c.loop.id > latest.id)) latest = c.loop;
+      if (latest) throw new Imprecise(latest.head, e);
+      throw e;
+    }
+  }
 
   private runPath(p: Path): void {
     let st = p.state;

@@ -14,7 +14,7 @@ import { Explorer, initialState } from './explore.js';
 import { fmtReg } from './format.js';
 import { programType } from './program-types.js';
 import { Reject } from './reject.js';
-import { Unproved } from './loops.js';
+import { Imprecise, Unproved } from './loops.js';
 import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
 import { cur, type VState } from './state.js';
 import { NO_VERIFIER_FACTS, verifierFacts, type VerifierFacts } from './facts.js';
@@ -107,6 +107,8 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
   let explorer: Explorer | undefined;
   const noWiden = new Set<number>();
   const unproved: string[] = [];
+  // The first rule broken after a widening, reported if exact exploration cannot finish (it may be a real error).
+  let imprecise: VerifierError | undefined;
   for (;;) {
     try {
       const cfg = buildCfg(insns);
@@ -139,13 +141,15 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
       // A loop whose termination the widening could not prove is explored exactly instead, as the kernel does.
       if (e instanceof Unproved && !noWiden.has(e.head) && noWiden.size < MAX_RETRIES) {
         noWiden.add(e.head);
-        unproved.push(e.reason);
+        if (e instanceof Imprecise) imprecise ??= toError(e.broken, insns, options, explorer, mapName);
+        else unproved.push(e.reason);
         log?.push(`${e.reason}: exploring the loop at pc ${e.head} exactly`);
         continue;
       }
       stats.ms = performance.now() - t0;
-      const reason = e.rule === 'too-complex' && unproved.length ? new Reject(e.rule, `${e.reason} (${unproved.join('; ')})`, e.pc, e.regs) : e;
-      const error = toError(reason, insns, options, explorer, mapName);
+      const cause = e instanceof Imprecise ? e.broken : e;
+      const reason = cause.rule === 'too-complex' && unproved.length ? new Reject(cause.rule, `${cause.reason} (${unproved.join('; ')})`, cause.pc, cause.regs) : cause;
+      const error = cause.rule === 'too-complex' && imprecise ? imprecise : toError(reason, insns, options, explorer, mapName);
       if (log) {
         log.push(`rejected: ${error.message}`);
         error.log = log.join('\n');

@@ -31,6 +31,18 @@ export class Unproved extends Reject {
   }
 }
 
+/**
+ * Imprecise says a path that went through the widened head of a loop broke a rule: the widening may have lost the
+ * precision the rule needed (two counters stepping together become two unrelated ranges), so the verification starts
+ * again exploring that loop exactly, as the kernel would. `broken` is the rule broken, reported if exact exploration
+ * finds no other error but cannot finish either.
+ */
+export class Imprecise extends Unproved {
+  constructor(head: number, readonly broken: Reject) {
+    super(head, `${broken.reason} (after widening the loop at pc ${head})`);
+  }
+}
+
 const STACK_TAG = 11;
 
 /** slotsOf lists the taggable values of the running frame: registers r0..r9 and whole spilled slots. */
