@@ -3,7 +3,8 @@
  * abstract state; a conditional jump whose both sides are possible explores one side and queues the other. At prune
  * points (jump targets) the state is compared with states explored there before: one already covered by a finished
  * exploration ends the path; one identical to an ancestor on the same path is an infinite loop; loop heads seen often
- * enough are widened (loops.ts). The instructions processed over all paths are limited, like the kernel's 1M.
+ * enough are widened (loops.ts). At prune points outside loops a path waits for the others that may still arrive and
+ * continues merged with them (merge.ts). The instructions processed over all paths are limited, like the kernel's 1M.
  */
 import { formatInsn } from '../isa/index.js';
 import { CORE_POISON_IMM } from '../loader/btf/core-patch.js';
@@ -21,7 +22,7 @@ import { fmtReg, fmtState } from './format.js';
 import { loadedRange } from './stack.js';
 import { freshId, type Env, type LoopRecord } from './env.js';
 import { successors } from './cfg.js';
-import { mergeGroup } from './merge.js';
+import { MeetingPoints, mergeGroup } from './merge.js';
 
 /** Checkpoint is a state kept at a prune point; `branches` counts the unfinished paths below it. */
 interface Checkpoint {
@@ -41,13 +42,6 @@ interface Path {
   parent: Checkpoint | null;
   /** The path was parked at `pc` and merged there: it continues without parking again. */
   merged?: boolean;
-}
-
-/** Parked is the group of paths waiting at one prune point outside loops (same pc, same call frames). */
-interface Parked {
-  /** Where: the call sites of the frames above the main one, then the pc (compared lexicographically). */
-  pos: number[];
-  states: VState[];
 }
 
 /** MAX_STATES_PER_PC bounds the finished states kept at one instruction (older ones are dropped). */
@@ -76,8 +70,8 @@ export class Explorer {
   private readonly pending: Path[] = [];
   /** Paths that entered each loop head (reached it with no earlier visit on their way). */
   private readonly entries: (number | undefined)[] = [];
-  /** Paths parked at prune points outside loops until every path that may still reach them has (merge.ts). */
-  private readonly parked = new Map<string, Parked>();
+  /** Paths parked at prune points outside loops until every path that may still reach them has. */
+  private readonly meeting: MeetingPoints;
 
   constructor(
     private readonly env: Env,
@@ -86,6 +80,7 @@ export class Explorer {
   ) {
     this.done = new Array(env.cfg.insns.length);
     this.open = new Array(env.cfg.insns.length);
+    this.meeting = new MeetingPoints(env.cfg);
   }
 
   /** run explores every path from `initial` at pc 0; throws a Reject on the first rule a path breaks. */
@@ -93,46 +88,11 @@ export class Explorer {
     this.pending.push({ state: initial, pc: 0, parent: null });
     for (;;) {
       while (this.pending.length) this.runChecked(this.pending.pop()!);
-      const group = this.unpark();
+      const group = this.meeting.next();
       if (!group) break;
-      const pc = group.pos[group.pos.length - 1];
-      const merged = mergeGroup(this.env, group.states, pc, this.done[pc]?.length ?? 0);
-      for (let i = merged.length - 1; i >= 0; i--) this.pending.push({ state: merged[i], pc, parent: null, merged: true });
+      const merged = mergeGroup(this.env, group.states, group.pc, this.done[group.pc]?.length ?? 0);
+      for (let i = merged.length - 1; i >= 0; i--) this.pending.push({ state: merged[i], pc: group.pc, parent: null, merged: true });
     }
-  }
-
-  /**
-   * park holds a path that reached a prune point outside every loop (of its function and of each caller's call site):
-   * the paths still pending may reach the same point, and merging them there (merge.ts) keeps a chain of independent
-   * branches from doubling the paths at each one. No execution returns to such a point, so a merged state cannot
-   * stand in for a state on its own way (pruning stays well founded). The parked path ends here as far as its
-   * checkpoints go (they complete when their other paths do, and prune from then on): what continues from the point
-   * depends on no state before it, and continues as a new root.
-   */
-  private park(p: Path, st: VState, pc: number): boolean {
-    const cfg = this.env.cfg;
-    if (cfg.inLoop[pc]) return false;
-    const pos: number[] = [];
-    for (let i = 1; i < st.frames.length; i++) {
-      const f = st.frames[i];
-      if (f.callback || cfg.inLoop[f.callsite]) return false;
-      pos.push(f.callsite);
-    }
-    pos.push(pc);
-    const key = pos.join(',');
-    const g = this.parked.get(key);
-    if (g) g.states.push(st);
-    else this.parked.set(key, { pos, states: [st] });
-    this.finish(p);
-    return true;
-  }
-
-  /** unpark removes and returns the parked group no other parked path can reach (the first by position). */
-  private unpark(): Parked | undefined {
-    let best: [string, Parked] | undefined;
-    for (const e of this.parked) if (!best || before(e[1].pos, best[1].pos)) best = e;
-    if (best) this.parked.delete(best[0]);
-    return best?.[1];
   }
 
   /** finish ends a path: the checkpoints it was the last unfinished path of are complete. */
@@ -176,7 +136,9 @@ export class Explorer {
       this.pc = pc;
       this.state = st;
       if (cfg.prune[pc]) {
-        if (parkable && this.park(p, st, pc)) {
+        if (parkable && this.meeting.park(st, pc)) {
+          // The path ends here as far as its checkpoints go; what continues from the point is a new root (merge.ts).
+          this.finish(p);
           if (this.env.log) this.log(`${pc}: parked until the paths that may still reach it have`);
           return;
         }
@@ -437,12 +399,6 @@ function fingerprint(st: VState, live: number): number {
     if (s.spill) mix(Number(s.spill.v.umin & 0xffffffn));
   }
   return h;
-}
-
-/** before orders positions (call sites outermost first, then pc): code is laid out mostly forward. */
-function before(a: readonly number[], b: readonly number[]): boolean {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] < b[i];
-  return a.length < b.length;
 }
 
 function pathText(st: VState): string {
