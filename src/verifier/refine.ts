@@ -19,8 +19,12 @@ export const SWAP: Record<Cond, Cond> = {
   eq: 'eq', ne: 'ne', gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', sgt: 'slt', sge: 'sle', slt: 'sgt', sle: 'sge', set: 'set', nset: 'nset',
 };
 
+const CONDS: Record<string, Cond> = {
+  jeq: 'eq', jne: 'ne', jgt: 'gt', jge: 'ge', jlt: 'lt', jle: 'le', jsgt: 'sgt', jsge: 'sge', jslt: 'slt', jsle: 'sle', jset: 'set',
+};
+
 /** condOf maps a jump form's condition name to a Cond. */
-export const condOf = (c: string): Cond => (c === 'jset' ? 'set' : (c.slice(1) as Cond));
+export const condOf = (c: string): Cond => CONDS[c] ?? (c.slice(1) as Cond);
 
 interface Bounds {
   umin: bigint;
