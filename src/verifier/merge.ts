@@ -10,7 +10,7 @@
 import { covers } from './prune.js';
 import { joinStates } from './loops.js';
 import type { Cfg } from './cfg.js';
-import type { Env } from './env.js';
+import { freshId, type Env } from './env.js';
 import type { VState } from './state.js';
 
 /** Parked is the group of states waiting at one prune point outside loops (same pc, same call frames). */
@@ -93,10 +93,17 @@ export function mergeGroup(env: Env, paths: VState[], pc: number, done: number):
   }
   if (kept.length + done <= MERGE_KEEP) return kept;
   const out: VState[] = [];
+  const fresh = () => freshId(env);
   for (const p of kept) {
     let joined = false;
     for (let i = 0; i < out.length && !joined; i++) {
-      const j = joinStates(out[i], p, true);
+      // Paths holding different constants are joined too, except when exploring exactly (the retry after a
+      // rejection, index.ts): then they stay apart, as the kernel keeps them.
+      let j = joinStates(out[i], p, false, fresh);
+      if (!j && !env.exact) {
+        j = joinStates(out[i], p, true, fresh);
+        if (j) env.approximate();
+      }
       if (!j) continue;
       out[i] = j;
       env.stats.statesJoined++;
