@@ -4,6 +4,8 @@
 export interface Sample {
   medianMs: number;
   bestMs: number;
+  /** Median CPU time of the process per run (user + system, every thread: a loaded machine inflates it less). */
+  cpuMedianMs: number;
   runs: number;
 }
 
@@ -14,14 +16,19 @@ export function measure(fn: () => void, opts: { warmMs?: number; minMs?: number;
   do fn();
   while (performance.now() < warmEnd);
   const times: number[] = [];
+  const cpu: number[] = [];
   const start = performance.now();
   while (times.length < minRuns || performance.now() - start < minMs) {
     const t = performance.now();
+    const c = process.cpuUsage();
     fn();
+    const d = process.cpuUsage(c);
     times.push(performance.now() - t);
+    cpu.push((d.user + d.system) / 1000);
   }
   times.sort((a, b) => a - b);
-  return { medianMs: times[times.length >> 1], bestMs: times[0], runs: times.length };
+  cpu.sort((a, b) => a - b);
+  return { medianMs: times[times.length >> 1], bestMs: times[0], cpuMedianMs: cpu[cpu.length >> 1], runs: times.length };
 }
 
 /** geomean is the geometric mean of positive numbers. */

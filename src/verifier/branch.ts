@@ -105,21 +105,25 @@ function samePointee(a: Reg, b: Reg): boolean {
 
 /** side refines a copy of `st` for the side of the jump where `a c b` holds; null when that side is impossible. */
 function side(env: Env, st: VState, a: Operand, b: Operand, c: Cond, w: 32 | 64, own = false): VState | null {
-  const s = own ? st : cloneState(st);
   const ra = a.r;
   const rb = b.r;
   if (ra.kind === 'scalar' && rb.kind === 'scalar') {
     const res = refineScalars(ra.v, rb.v, c, w);
     if (!res) return null;
+    const s = own ? st : cloneState(st);
     const [va, vb] = res;
     const ha = w === 64 || va.umax <= U32 ? lenHeadroom(ra, rb, c) : -1;
     const hb = w === 64 || vb.umax <= U32 ? lenHeadroom(rb, ra, SWAP[c]) : -1;
     setOperand(s, a, { ...ra, v: va, len: Math.max(ra.len, ha) });
     setOperand(s, b, { ...rb, v: vb, len: Math.max(rb.len, hb) });
-    if (env.prog.raw) for (const [r, v] of [[ra, va], [rb, vb]] as const) if (r.len === 0) inputAtLeast(env, s, v.umin);
+    if (env.prog.raw) {
+      if (ra.len === 0) inputAtLeast(env, s, va.umin);
+      if (rb.len === 0) inputAtLeast(env, s, vb.umin);
+    }
     noteLoopCheck(env, s, ra, rb, c, w, va, vb);
     return s;
   }
+  const s = own ? st : cloneState(st);
   if (isPointer(ra) && isZero(rb) && (c === 'eq' || c === 'ne') && w === 64) {
     if (nullCheck(s, a, c)) return s;
     // A pointer that cannot be NULL is never equal to 0.
@@ -151,7 +155,8 @@ export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): [VState | n
   const a: Operand = { n: ins.dst, r: regs[ins.dst] };
   const imm = f.is32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm);
   const b: Operand = f.useReg ? { n: ins.src, r: regs[ins.src] } : { n: -1, r: scalarReg(known(imm)) };
-  for (const o of [a, b]) if (o.r.kind === 'not_init') reject('uninit-reg', `r${o.n} is compared before it is initialised`, [o.n]);
+  if (a.r.kind === 'not_init') reject('uninit-reg', `r${a.n} is compared before it is initialised`, [a.n]);
+  if (b.r.kind === 'not_init') reject('uninit-reg', `r${b.n} is compared before it is initialised`, [b.n]);
   const w = f.is32 ? 32 : 64;
   const ptrs = isPointer(a.r) || isPointer(b.r);
   if (ptrs) {

@@ -33,6 +33,8 @@ export interface Cfg {
   prune: Uint8Array;
   /** Loop heads: targets of back edges. */
   loopHead: Uint8Array;
+  /** Instructions on a cycle of their function's control flow (a loop head or inside a loop body). */
+  inLoop: Uint8Array;
   /** Registers live on entry to each slot (bit r). */
   liveIn: Uint16Array;
   /**
@@ -82,7 +84,7 @@ function checkJumps(cfg: Cfg): void {
 }
 
 /** Depth-first walk of one function marking reachable slots, back edges and loop heads. */
-function walk(cfg: Cfg, sp: Subprog, reached: Uint8Array): void {
+function walk(cfg: Cfg, sp: Subprog, reached: Uint8Array, backEdges: number[]): void {
   const { forms, insns } = cfg;
   const color = new Uint8Array(insns.length); // 0 new, 1 on stack, 2 done
   const stack: { pc: number; next: number[]; i: number }[] = [];
@@ -103,6 +105,7 @@ function walk(cfg: Cfg, sp: Subprog, reached: Uint8Array): void {
     if (n >= sp.end) throw new Reject('structure', `execution falls off the end of the function at pc ${sp.entry}`, top.pc);
     cfg.prune[n] ||= top.next.length > 1 || forms[top.pc]!.kind === 'ja' ? 1 : 0;
     if (color[n] === 1) {
+      backEdges.push(top.pc, n);
       cfg.loopHead[n] = 1;
       cfg.prune[n] = 1;
       cfg.hasLoops = true;
@@ -179,7 +182,7 @@ function preciseUses(f: Form, ins: Insn, use: number, liveOut: number, preciseOu
 }
 
 /** liveness computes `liveIn` and `preciseIn` (backward data flow to a fixed point). */
-function liveness(cfg: Cfg): void {
+function liveness(cfg: Cfg, succ: readonly number[][]): void {
   const { forms, insns } = cfg;
   let changed = true;
   while (changed) {
@@ -189,7 +192,7 @@ function liveness(cfg: Cfg): void {
       if (!f) continue;
       let out = 0;
       let preciseOut = 0;
-      for (const n of successors(forms, insns, pc)) {
+      for (const n of succ[pc]) {
         if (n >= insns.length) continue;
         out |= cfg.liveIn[n];
         preciseOut |= cfg.preciseIn[n];
@@ -206,21 +209,43 @@ function liveness(cfg: Cfg): void {
   }
 }
 
+/**
+ * markLoops sets `inLoop` for every instruction on a cycle: every cycle has a back edge `t -> h` of the depth-first
+ * walk, and its instructions are those that reach `t` without passing `h` (plus `h`). Instructions that merely reach
+ * a loop from outside may be marked too in an irreducible graph, which only costs merging opportunities.
+ */
+function markLoops(cfg: Cfg, backEdges: readonly number[], preds: readonly number[][]): void {
+  if (!backEdges.length) return;
+  const { insns } = cfg;
+  const seen = new Int32Array(insns.length).fill(-1);
+  for (let e = 0; e < backEdges.length; e += 2) {
+    const [t, h] = [backEdges[e], backEdges[e + 1]];
+    cfg.inLoop[h] = 1;
+    seen[h] = e;
+    const work = seen[t] === e ? [] : [t];
+    seen[t] = e;
+    while (work.length) {
+      const v = work.pop()!;
+      cfg.inLoop[v] = 1;
+      for (const p of preds[v]) {
+        if (seen[p] === e) continue;
+        seen[p] = e;
+        work.push(p);
+      }
+    }
+  }
+}
+
 /** checkExits rejects code from which no path reaches an exit: a loop without a way out never ends. */
-function checkExits(cfg: Cfg): void {
+function checkExits(cfg: Cfg, preds: readonly number[][]): void {
   const { forms, insns } = cfg;
   // Walk the edges backwards from every exit (linear in the program's size).
-  const preds: number[][] = Array.from({ length: insns.length }, () => []);
   const work: number[] = [];
   const ends = new Uint8Array(insns.length);
   for (let pc = 0; pc < insns.length; pc++) {
-    const f = forms[pc];
-    if (!f) continue;
-    if (f.kind === 'exit') {
-      ends[pc] = 1;
-      work.push(pc);
-    }
-    for (const n of successors(forms, insns, pc)) if (n < insns.length) preds[n].push(pc);
+    if (forms[pc]?.kind !== 'exit') continue;
+    ends[pc] = 1;
+    work.push(pc);
   }
   while (work.length) {
     for (const p of preds[work.pop()!]) {
@@ -258,18 +283,24 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
   }
   const cfg: Cfg = {
     insns, forms, subprogs, subprogOf,
-    prune: new Uint8Array(n), loopHead: new Uint8Array(n), liveIn: new Uint16Array(n), preciseIn: new Uint16Array(n), hasLoops: false,
+    prune: new Uint8Array(n), loopHead: new Uint8Array(n), inLoop: new Uint8Array(n), liveIn: new Uint16Array(n), preciseIn: new Uint16Array(n), hasLoops: false,
   };
   checkJumps(cfg);
   const reached = new Uint8Array(n);
-  for (const sp of subprogs) walk(cfg, sp, reached);
+  const backEdges: number[] = [];
+  for (const sp of subprogs) walk(cfg, sp, reached, backEdges);
   for (let pc = 0; pc < n; pc++) {
     if (forms[pc] && !reached[pc]) throw new Reject('unreachable', `unreachable instruction: no path from its function's entry leads to it`, pc);
     const f = forms[pc];
     if (f && f.kind === 'call') cfg.prune[pc + 1] = 1;
   }
   checkCalls(cfg);
-  checkExits(cfg);
-  liveness(cfg);
+  // Every instruction's successors and predecessors, computed once for the passes below.
+  const succ = forms.map((f, pc) => (f ? successors(forms, insns, pc).filter((x) => x < n) : []));
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  succ.forEach((next, pc) => next.forEach((x) => preds[x].push(pc)));
+  checkExits(cfg, preds);
+  markLoops(cfg, backEdges, preds);
+  liveness(cfg, succ);
   return cfg;
 }

@@ -3,7 +3,8 @@
  * abstract state; a conditional jump whose both sides are possible explores one side and queues the other. At prune
  * points (jump targets) the state is compared with states explored there before: one already covered by a finished
  * exploration ends the path; one identical to an ancestor on the same path is an infinite loop; loop heads seen often
- * enough are widened (loops.ts). The instructions processed over all paths are limited, like the kernel's 1M.
+ * enough are widened (loops.ts). At prune points outside loops a path waits for the others that may still arrive and
+ * continues merged with them (merge.ts). The instructions processed over all paths are limited, like the kernel's 1M.
  */
 import { formatInsn } from '../isa/index.js';
 import { CORE_POISON_IMM } from '../loader/btf/core-patch.js';
@@ -16,11 +17,12 @@ import { MAX_INPUT, checkAccess } from './check-mem.js';
 import { checkHelperCall } from './check-helpers.js';
 import { doExit, doLdAbs, doLddw, havocScalars, pushFrame } from './calls.js';
 import { covers } from './prune.js';
-import { Unproved, closeCycle, joinStates, tryWiden } from './loops.js';
+import { Imprecise, Unproved, closeCycle, joinStates, tryWiden } from './loops.js';
 import { fmtReg, fmtState } from './format.js';
 import { loadedRange } from './stack.js';
 import { freshId, type Env, type LoopRecord } from './env.js';
 import { successors } from './cfg.js';
+import { MeetingPoints, mergeGroup } from './merge.js';
 
 /** Checkpoint is a state kept at a prune point; `branches` counts the unfinished paths below it. */
 interface Checkpoint {
@@ -38,6 +40,8 @@ interface Path {
   state: VState;
   pc: number;
   parent: Checkpoint | null;
+  /** The path was parked at `pc` and merged there: it continues without parking again. */
+  merged?: boolean;
 }
 
 /** MAX_STATES_PER_PC bounds the finished states kept at one instruction (older ones are dropped). */
@@ -64,6 +68,10 @@ export class Explorer {
   /** Unfinished widened loop-head checkpoints per pc (cycles close against them). */
   private readonly wide = new Map<number, Checkpoint[]>();
   private readonly pending: Path[] = [];
+  /** Paths that entered each loop head (reached it with no earlier visit on their way). */
+  private readonly entries: (number | undefined)[] = [];
+  /** Paths parked at prune points outside loops until every path that may still reach them has. */
+  private readonly meeting: MeetingPoints;
 
   constructor(
     private readonly env: Env,
@@ -72,12 +80,27 @@ export class Explorer {
   ) {
     this.done = new Array(env.cfg.insns.length);
     this.open = new Array(env.cfg.insns.length);
+    this.meeting = new MeetingPoints(env.cfg);
   }
 
   /** run explores every path from `initial` at pc 0; throws a Reject on the first rule a path breaks. */
   run(initial: VState): void {
     this.pending.push({ state: initial, pc: 0, parent: null });
-    while (this.pending.length) this.runPath(this.pending.pop()!);
+    for (;;) {
+      while (this.pending.length) this.runChecked(this.pending.pop()!);
+      const group = this.meeting.next();
+      if (!group) break;
+      const merged = mergeGroup(this.env, group.states, group.pc, this.done[group.pc]?.length ?? 0);
+      for (let i = merged.length - 1; i >= 0; i--) this.pending.push({ state: merged[i], pc: group.pc, parent: null, merged: true });
+    }
+  }
+
+  /** finish ends a path: the checkpoints it was the last unfinished path of are complete. */
+  private finish(p: Path): void {
+    for (let c = p.parent; c; c = c.parent) {
+      if (--c.branches > 0) break;
+      this.complete(c);
+    }
   }
 
   private log(line: string): void {
@@ -87,18 +110,42 @@ export class Explorer {
 
   private mapName = (i: number): string => this.env.maps[i]?.name ?? String(i);
 
+  /**
+   * runChecked runs a path; a rule it breaks after a widened loop head of its own is reported as Imprecise for the
+   * innermost such loop (the latest widened), so that loop is explored exactly on the next attempt.
+   */
+  private runChecked(p: Path): void {
+    try {
+      this.runPath(p);
+    } catch (e) {
+      if (!(e instanceof Reject) || e instanceof Unproved || e.rule === 'too-complex') throw e;
+      let latest: LoopRecord | undefined;
+      for (let c = p.parent; c; c = c.parent) if (c.loop && !this.env.noWiden.has(c.pc) && (!latest || c.loop.id > latest.id)) latest = c.loop;
+      if (latest) throw new Imprecise(latest.head, e);
+      throw e;
+    }
+  }
+
   private runPath(p: Path): void {
     let st = p.state;
     let pc = p.pc;
     const { cfg, stats } = this.env;
     if (this.env.log) this.log(`from path ${pathText(st)} at ${pc}: ${fmtState(st, this.mapName)}`);
+    let parkable = !p.merged;
     for (;;) {
       this.pc = pc;
       this.state = st;
       if (cfg.prune[pc]) {
+        if (parkable && this.meeting.park(st, pc)) {
+          // The path ends here as far as its checkpoints go; what continues from the point is a new root (merge.ts).
+          this.finish(p);
+          if (this.env.log) this.log(`${pc}: parked until the paths that may still reach it have`);
+          return;
+        }
+        parkable = true;
         const v = this.visit(p, st, pc);
         if (v === null) {
-          this.log(`${pc}: safe (covered by an explored state)`);
+          if (this.env.log) this.log(`${pc}: safe (covered by an explored state)`);
           break;
         }
         st = v;
@@ -114,10 +161,7 @@ export class Explorer {
       [pc, st] = next;
       if (this.env.log) this.log(`    ${fmtState(st, this.mapName)}`);
     }
-    for (let c = p.parent; c; c = c.parent) {
-      if (--c.branches > 0) break;
-      this.complete(c);
-    }
+    this.finish(p);
   }
 
   private visit(p: Path, st: VState, pc: number): VState | null {
@@ -163,8 +207,12 @@ export class Explorer {
         env.stats.statesJoined++;
       }
     }
-    // Many paths reaching a loop head (a branchy body) widen it at their first return instead of unrolling each.
-    if (head && (history.length >= this.unroll || (crowded && history.length >= 1)) && !env.noWiden.has(pc) && !env.exact) {
+    // Many paths reaching a loop head widen it at their first return instead of unrolling each, when the body is
+    // what multiplies them (more finished states than exact unrolling leaves per entry into the loop): a straight
+    // body entered in a few different states is cheaper to unroll than to widen.
+    if (head && history.length === 0) this.entries[pc] = (this.entries[pc] ?? 0) + 1;
+    const branchy = crowded && done.length >= this.unroll * (this.entries[pc] ?? 1);
+    if (head && (history.length >= this.unroll || (branchy && history.length >= 1)) && !env.noWiden.has(pc) && !env.exact) {
       const w = tryWiden(env, history, st, pc, freshId(env));
       if (w && (this.wide.get(pc) ?? []).filter((c) => c.branches > 0).length >= MAX_WIDENINGS) {
         // This path came back to the head through as many widened states without closing a cycle: they keep moving
@@ -176,7 +224,7 @@ export class Explorer {
         env.approximate();
         st = w.state;
         loop = w.record;
-        this.log(`${pc}: loop head widened: ${fmtState(st, this.mapName)}`);
+        if (this.env.log) this.log(`${pc}: loop head widened: ${fmtState(st, this.mapName)}`);
       }
     }
     const cp: Checkpoint = { pc, state: cloneState(st), parent: p.parent, branches: 1, loop, fp: loop ? fingerprint(st, live) : fp };

@@ -14,7 +14,7 @@ import { Explorer, initialState } from './explore.js';
 import { fmtReg } from './format.js';
 import { programType } from './program-types.js';
 import { Reject } from './reject.js';
-import { Unproved } from './loops.js';
+import { Imprecise, Unproved } from './loops.js';
 import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
 import { cur, type VState } from './state.js';
 import { NO_VERIFIER_FACTS, verifierFacts, type VerifierFacts } from './facts.js';
@@ -112,6 +112,8 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
   let explorer: Explorer | undefined;
   const noWiden = new Set<number>();
   const unproved: string[] = [];
+  // The first rule broken after a widening, reported if exact exploration cannot finish (it may be a real error).
+  let imprecise: VerifierError | undefined;
   // The first rejection found through widened loops, kept in case exploring them exactly proves too complex.
   let widenedError: VerifierError | undefined;
   let exact = false;
@@ -151,7 +153,8 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
       // A loop whose termination the widening could not prove is explored exactly instead, as the kernel does.
       if (e instanceof Unproved && !noWiden.has(e.head) && noWiden.size < MAX_RETRIES) {
         noWiden.add(e.head);
-        unproved.push(e.reason);
+        if (e instanceof Imprecise) imprecise ??= toError(e.broken, insns, options, explorer, mapName);
+        else unproved.push(e.reason);
         log?.push(`${e.reason}: exploring the loop at pc ${e.head} exactly`);
         continue;
       }
@@ -159,15 +162,18 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
       // joined counter no longer ends its loop), so a rejection after either may be a false alarm: the program is
       // explored again exactly, as the kernel does, and that verdict stands; if it proves too complex, the first
       // rejection is reported.
-      if (!(e instanceof Unproved) && e.rule !== 'too-complex' && approximated && !exact) {
-        widenedError = toError(e, insns, options, explorer, mapName);
+      // A rule broken after a widening whose loop cannot be retried alone counts as that rule.
+      const cause = e instanceof Imprecise ? e.broken : e;
+      if (!(cause instanceof Unproved) && cause.rule !== 'too-complex' && approximated && !exact) {
+        widenedError = toError(cause, insns, options, explorer, mapName);
         exact = true;
         log?.push(`${widenedError.message}: exploring again without widening loops or joining paths of different constants`);
         continue;
       }
       stats.ms = performance.now() - t0;
-      const reason = e.rule === 'too-complex' && unproved.length ? new Reject(e.rule, `${e.reason} (${unproved.join('; ')})`, e.pc, e.regs) : e;
-      const error = e.rule === 'too-complex' && widenedError ? widenedError : toError(reason, insns, options, explorer, mapName);
+      const reason = cause.rule === 'too-complex' && unproved.length ? new Reject(cause.rule, `${cause.reason} (${unproved.join('; ')})`, cause.pc, cause.regs) : cause;
+      const first = imprecise ?? widenedError;
+      const error = cause.rule === 'too-complex' && first ? first : toError(reason, insns, options, explorer, mapName);
       if (log) {
         log.push(`rejected: ${error.message}`);
         error.log = log.join('\n');

@@ -11,7 +11,7 @@
  * the step must eventually cross without wrapping past it. Every closed cycle of the loop must pass such a check of
  * the same variable, so the distance to the bound shrinks on every iteration: the loop ends.
  */
-import { S32MAX, S32MIN, S64MAX, S64MIN, join, known, widen as widenScalar, type Scalar, type Thresholds } from './scalar.js';
+import { S32MAX, S32MIN, S64MAX, S64MIN, equal, join, known, widen as widenScalar, type Scalar, type Thresholds } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
 import { INVALID, MISC, SPILL, cloneState, cur, isPointer, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type VState } from './state.js';
 import { SWAP, type Cond } from './refine.js';
@@ -28,6 +28,18 @@ export type { LoopRecord } from './env.js';
 export class Unproved extends Reject {
   constructor(readonly head: number, reason: string) {
     super('loop-termination', reason);
+  }
+}
+
+/**
+ * Imprecise says a path that went through the widened head of a loop broke a rule: the widening may have lost the
+ * precision the rule needed (two counters stepping together become two unrelated ranges), so the verification starts
+ * again exploring that loop exactly, as the kernel would. `broken` is the rule broken, reported if exact exploration
+ * finds no other error but cannot finish either.
+ */
+export class Imprecise extends Unproved {
+  constructor(head: number, readonly broken: Reject) {
+    super(head, `${broken.reason} (after widening the loop at pc ${head})`);
   }
 }
 
@@ -61,7 +73,18 @@ function stepOf(a: ReturnType<typeof position>, b: ReturnType<typeof position>):
   return BigInt.asIntN(64, b.hi - a.hi) === d && b.hi - b.lo < 1n << 32n ? d : 0n;
 }
 
+/** Sorted thresholds, kept while the set does not grow (it only grows, as comparisons are met). */
+const sortedThresholds = new WeakMap<Set<bigint>, { size: number; th: Thresholds }>();
+
 function thresholds(env: Env): Thresholds {
+  const got = sortedThresholds.get(env.thresholds);
+  if (got && got.size === env.thresholds.size) return got.th;
+  const th = sortThresholds(env);
+  sortedThresholds.set(env.thresholds, { size: env.thresholds.size, th });
+  return th;
+}
+
+function sortThresholds(env: Env): Thresholds {
   const unsigned = [...env.thresholds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const signed = unsigned.map((x) => BigInt.asIntN(64, x)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return { unsigned, signed };
@@ -73,6 +96,13 @@ const sameSym = (o: Reg, c: Reg): boolean => o.sym !== undefined && c.sym !== un
 
 /** widenReg widens (with thresholds) or joins (`th` null) two values; a join keeps a loop tag both carry. */
 function widenReg(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number): Reg {
+  // States share the registers a path did not change, and paths often compute the same values: a join or a widening
+  // of one value with itself is that value (a widening drops the loop tag, which tryWiden sets anew). A scalar keeps
+  // its id only when both sides have it: the registers linked to it are then equal to it on both.
+  if (o === c || (o.kind === c.kind && o.kind === 'scalar' && o.len === c.len && o.id === c.id && equal(o.v, c.v))) {
+    if (th) return c.sym ? { ...c, sym: undefined } : c;
+    return sameSym(o, c) || !c.sym ? c : { ...c, sym: undefined };
+  }
   const r = widenRegValue(o, c, th, fresh);
   return !th && r.kind !== 'not_init' && sameSym(o, c) ? { ...r, sym: c.sym } : r;
 }

@@ -42,6 +42,8 @@ class IdMap {
 
 /** regSafe reports whether `c` is covered by `o`; `exact` asks for equal values (loop detection). */
 function regSafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
+  // The same register object (states share what a path did not change): covered unless ids must be paired.
+  if (o === c && o.id === 0 && o.ref === 0) return true;
   if (o.kind === 'not_init') return !exact || c.kind === 'not_init';
   if (c.kind !== o.kind) return false;
   if (o.kind === 'scalar') {

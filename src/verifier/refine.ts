@@ -19,8 +19,12 @@ export const SWAP: Record<Cond, Cond> = {
   eq: 'eq', ne: 'ne', gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', sgt: 'slt', sge: 'sle', slt: 'sgt', sle: 'sge', set: 'set', nset: 'nset',
 };
 
+const CONDS: Record<string, Cond> = {
+  jeq: 'eq', jne: 'ne', jgt: 'gt', jge: 'ge', jlt: 'lt', jle: 'le', jsgt: 'sgt', jsge: 'sge', jslt: 'slt', jsle: 'sle', jset: 'set',
+};
+
 /** condOf maps a jump form's condition name to a Cond. */
-export const condOf = (c: string): Cond => (c === 'jset' ? 'set' : (c.slice(1) as Cond));
+export const condOf = (c: string): Cond => CONDS[c] ?? (c.slice(1) as Cond);
 
 interface Bounds {
   umin: bigint;
@@ -114,8 +118,31 @@ function narrow(A: Bounds, B: Bounds, c: Cond): boolean {
   }
 }
 
+/** holds evaluates `x c y` on two known values of width `w` (unsigned below 2^w). */
+function holds(x: bigint, y: bigint, c: Cond, w: 32 | 64): boolean {
+  switch (c) {
+    case 'eq': return x === y;
+    case 'ne': return x !== y;
+    case 'gt': return x > y;
+    case 'ge': return x >= y;
+    case 'lt': return x < y;
+    case 'le': return x <= y;
+    case 'sgt': return BigInt.asIntN(w, x) > BigInt.asIntN(w, y);
+    case 'sge': return BigInt.asIntN(w, x) >= BigInt.asIntN(w, y);
+    case 'slt': return BigInt.asIntN(w, x) < BigInt.asIntN(w, y);
+    case 'sle': return BigInt.asIntN(w, x) <= BigInt.asIntN(w, y);
+    case 'set': return (x & y) !== 0n;
+    case 'nset': return (x & y) === 0n;
+  }
+}
+
 /** refineScalars narrows `a` and `b` to the values where `a c b` holds in width `w`; null when none do. */
 export function refineScalars(a: Scalar, b: Scalar, c: Cond, w: 32 | 64): [Scalar, Scalar] | null {
+  if (a.t.mask === 0n && b.t.mask === 0n) {
+    // Two constants: the condition is decided and teaches nothing (the common case of unrolled code).
+    const m = w === 64 ? U64 : U32;
+    return holds(a.t.value & m, b.t.value & m, c, w) ? [a, b] : null;
+  }
   const A = get(a, w);
   const B = get(b, w);
   if (!narrow(A, B, c)) return null;

@@ -136,6 +136,7 @@ export function sync(s: Scalar): Scalar {
     Object.assign(s, known(v));
     return s;
   }
+  const t0 = s.t;
   for (let round = 0; round < 1; round++) {
     updateFromTnum(s);
     deduce32(s);
@@ -159,7 +160,8 @@ export function sync(s: Scalar): Scalar {
       s.umax = hi;
     }
   }
-  updateFromTnum(s);
+  // The bounds only tightened since the tnum was applied: applying it again matters only if it changed.
+  if (s.t.value !== t0.value || s.t.mask !== t0.mask) updateFromTnum(s);
   return s;
 }
 
@@ -168,12 +170,14 @@ export const clone = (s: Scalar): Scalar => ({ ...s });
 
 /** equal reports whether two scalars carry the same facts. */
 export function equal(a: Scalar, b: Scalar): boolean {
+  if (a === b) return true;
   return a.t.value === b.t.value && a.t.mask === b.t.mask && a.umin === b.umin && a.umax === b.umax && a.smin === b.smin &&
     a.smax === b.smax && a.u32min === b.u32min && a.u32max === b.u32max && a.s32min === b.s32min && a.s32max === b.s32max;
 }
 
 /** contains reports whether every value `b` allows is allowed by `a` (pruning: an explored `a` covers `b`). */
 export function contains(a: Scalar, b: Scalar): boolean {
+  if (a === b) return true;
   return a.umin <= b.umin && a.umax >= b.umax && a.smin <= b.smin && a.smax >= b.smax && a.u32min <= b.u32min &&
     a.u32max >= b.u32max && a.s32min <= b.s32min && a.s32max >= b.s32max && tin(a.t, b.t);
 }

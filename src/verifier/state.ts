@@ -78,8 +78,10 @@ const BASE: Reg = {
 /** NOT_INIT is the uninitialised register. */
 export const NOT_INIT: Reg = Object.freeze({ ...BASE });
 
-/** scalarReg returns a scalar register holding `v`. */
-export const scalarReg = (v: Scalar = unknown(), len = -1): Reg => ({ ...BASE, kind: 'scalar', v, len });
+/** scalarReg returns a scalar register holding `v` (BASE's fields spelled out: it is built for every ALU result). */
+export const scalarReg = (v: Scalar = unknown(), len = -1): Reg => ({
+  kind: 'scalar', v, off: 0, nullable: false, id: 0, range: 0, map: -1, size: 0, ref: 0, frame: 0, fn: -1, rdonly: false, len,
+});
 
 /** ptrReg returns a pointer register of `kind` with the given fields (fixed offset 0 by default). */
 export const ptrReg = (kind: RegKind, fields: Partial<Reg> = {}): Reg => ({ ...BASE, kind, ...fields });
@@ -162,10 +164,13 @@ export function newFrame(index: number, entry: number, callsite: number, callbac
   return { regs, stack: [], entry, callsite, callback };
 }
 
+/** cloneFrame copies a frame shallowly (an object literal: copying states is the hottest allocation there is). */
+const cloneFrame = (f: Frame): Frame => ({ regs: f.regs.slice(), stack: f.stack.slice(), entry: f.entry, callsite: f.callsite, callback: f.callback, pre: f.pre });
+
 /** cloneState copies a state; frames are copied shallowly (registers and slots are never mutated in place). */
 export function cloneState(s: VState): VState {
   return {
-    frames: s.frames.map((f) => ({ ...f, regs: f.regs.slice(), stack: f.stack.slice() })),
+    frames: s.frames.map(cloneFrame),
     refs: s.refs.slice(),
     refPcs: s.refPcs.slice(),
     lock: s.lock,

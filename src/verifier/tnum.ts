@@ -20,11 +20,17 @@ export const tconst = (v: bigint): Tnum => ({ value: v & U64, mask: 0n });
 /** TUNKNOWN is the tnum with every bit unknown. */
 export const TUNKNOWN: Tnum = { value: 0n, mask: U64 };
 
+/** bitLength is the number of significant bits of a value below 2^64 (without formatting it as a string). */
+function bitLength(x: bigint): number {
+  const hi = Number(x >> 32n);
+  return hi ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x));
+}
+
 /** trange is the tightest tnum holding every value of [min, max] (unsigned). */
 export function trange(min: bigint, max: bigint): Tnum {
   const chi = min ^ max;
   if (chi === 0n) return tconst(min);
-  const bits = BigInt(chi.toString(2).length);
+  const bits = BigInt(bitLength(chi));
   if (bits > 63n) return TUNKNOWN;
   const delta = (1n << bits) - 1n;
   return { value: min & ~delta & U64, mask: delta };
