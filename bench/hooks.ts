@@ -6,7 +6,8 @@
  * uretprobe, both, the syscall hooks alone (zpoline), and a getppid syscall tracepoint through zpoline and through
  * Syscall User Dispatch; and, as root with kernel eBPF, the kernel running the same programs of the same object
  * (bench/hooks/kload.c: libbpf's uprobe, uretprobe and tracepoint attachment). Every program is a hash map lookup
- * and an atomic increment (bench/hooks/probe.bpf.c). Configurations run in turn in each round; the table gives each
+ * and an atomic increment (bench/hooks/probe.bpf.c), verified and compiled with the verifier's facts, and in two rows
+ * loaded with --verify off (every bounds check and budget charge kept) for comparison. Configurations run in turn in each round; the table gives each
  * one's fastest and median round and its overhead over the unprobed baseline (fastest rounds).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -27,11 +28,14 @@ interface Config {
   kernel?: [string, 'uprobe' | 'uretprobe' | 'tracepoint'];
   /** The row whose overhead this one's is measured against. */
   base?: string;
+  /** `off`: the programs load unverified, compiled without the verifier's facts (every bounds check and budget charge). */
+  verify?: 'off';
 }
 
 const CONFIGS: Config[] = [
   { name: 'call, no probe', mode: 'fn' },
   { name: 'uprobe', mode: 'fn', progs: ['on_entry'], base: 'call, no probe' },
+  { name: 'uprobe, unverified (--verify off)', mode: 'fn', progs: ['on_entry'], base: 'call, no probe', verify: 'off' },
   { name: 'uretprobe', mode: 'fn', progs: ['on_return'], base: 'call, no probe' },
   { name: 'uprobe + uretprobe', mode: 'fn', progs: ['on_entry', 'on_return'], base: 'call, no probe' },
   { name: 'kernel uprobe', mode: 'fn', kernel: ['on_entry', 'uprobe'], base: 'call, no probe' },
@@ -39,6 +43,7 @@ const CONFIGS: Config[] = [
   { name: 'getppid, no hook', mode: 'sys' },
   { name: 'syscall hooks, no program (zpoline)', mode: 'sys', progs: ['on_entry'], syscalls: 'start', base: 'getppid, no hook' },
   { name: 'syscall tracepoint (zpoline)', mode: 'sys', progs: ['on_getppid'], syscalls: 'start', base: 'getppid, no hook' },
+  { name: 'syscall tracepoint (zpoline), unverified (--verify off)', mode: 'sys', progs: ['on_getppid'], syscalls: 'start', base: 'getppid, no hook', verify: 'off' },
   { name: 'syscall tracepoint (Syscall User Dispatch)', mode: 'sys', progs: ['on_getppid'], syscalls: 'sud', base: 'getppid, no hook' },
   { name: 'kernel syscall tracepoint', mode: 'sys', kernel: ['on_getppid', 'tracepoint'], base: 'getppid, no hook' },
 ];
@@ -84,7 +89,7 @@ export async function main(argv: string[], _lib: unknown, root: string): Promise
     const spec = loadCollectionSpec(new Uint8Array(readFileSync(object)));
     const configs = CONFIGS.filter((c) => !c.kernel || !noKernel);
     for (const c of configs) {
-      if (c.progs) loads.set(c.name, await loadNative(spec, `/bpftime-vm-bench-${process.pid}-${loads.size}`, { programs: c.progs, cacheDir: join(work, 'cache') }));
+      if (c.progs) loads.set(c.name, await loadNative(spec, `/bpftime-vm-bench-${process.pid}-${loads.size}`, { programs: c.progs, cacheDir: join(work, 'cache'), verify: c.verify }));
     }
     const times = new Map<string, number[]>(configs.map((c) => [c.name, []]));
     for (let r = 0; r < rounds; r++) {

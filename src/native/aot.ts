@@ -14,9 +14,10 @@ import { LoadError } from '../errors.js';
 import { kernelHelpers } from '../helpers/kernel/index.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { contextFor, type ContextLayout } from '../loader/contexts.js';
-import type { CollectionSpec } from '../loader/spec.js';
+import type { CollectionSpec, ProgramSpec } from '../loader/spec.js';
 import { poisonedSlots } from '../runtime/program-facts.js';
 import type { Insn } from '../isa/index.js';
+import type { JitFacts } from '../jit-wasm/index.js';
 import { cacheRoot } from '../runtime/cache-dir.js';
 import { exportModule, type Manifest } from '../runtime/export.js';
 import { importModules, renderGlue, MODULE_NAME } from './glue.js';
@@ -37,6 +38,8 @@ export interface NativeSource {
   poisoned?: ReadonlyMap<number, string>;
   /** The context layout of the program's type (contextFor), for bpf_get_func_arg and friends; raw when absent. */
   context?: ContextLayout;
+  /** What the verifier proved (src/jit-wasm/facts.ts): proved accesses unchecked, no budget charges when it terminates. */
+  facts?: JitFacts;
 }
 
 /** NativeCompileOptions configures a compile. */
@@ -80,7 +83,7 @@ function checkHelpers(src: NativeSource, manifest: Manifest, native: ReadonlyMap
 export async function compileNative(src: NativeSource, opts: NativeCompileOptions = {}): Promise<CompiledNative> {
   const started = performance.now();
   const tc = opts.toolchain ?? findToolchain();
-  const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, poisoned: src.poisoned, atomicImports: true });
+  const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, poisoned: src.poisoned, atomicImports: true, facts: src.facts });
   if (opts.nativeHelpers) checkHelpers(src, mod.manifest, opts.nativeHelpers);
   const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section, context: src.context });
   const hash = createHash('sha256')
@@ -125,12 +128,22 @@ function checkInstantiate(header: string, manifest: Manifest, where: string): vo
   }
 }
 
-/** compileCollectionProgram compiles program `name` of an object: kernel helpers, its maps by index, failed CO-RE relocations. */
+/**
+ * nativeSourceOf is program `p` of an object as the native compile takes it: kernel helpers, the object's maps by
+ * index, failed CO-RE relocations poisoned, the context layout of its type, and the verifier's facts when given.
+ */
+export function nativeSourceOf(spec: CollectionSpec, p: ProgramSpec, facts?: JitFacts): NativeSource {
+  return {
+    name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames: spec.maps.map((m) => m.name),
+    poisoned: poisonedSlots(p), context: contextFor(p.type, p.attach.name), ...(facts ? { facts } : {}),
+  };
+}
+
+/** compileCollectionProgram compiles program `name` of an object (nativeSourceOf, unverified). */
 export function compileCollectionProgram(spec: CollectionSpec, name: string, opts: NativeCompileOptions = {}): Promise<CompiledNative> {
   const p = spec.programs.find((x) => x.name === name);
   if (!p) throw new LoadError('no-program', `no program ${name} in the object (it has ${spec.programs.map((x) => x.name).join(', ')})`);
-  const src = { name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames: spec.maps.map((m) => m.name), poisoned: poisonedSlots(p), context: contextFor(p.type, p.attach.name) };
-  return compileNative(src, opts);
+  return compileNative(nativeSourceOf(spec, p), opts);
 }
 
 /** readNativeHelpers reads the helpers the built native runtime implements (native-hooks/build/runtime-helpers.txt). */
