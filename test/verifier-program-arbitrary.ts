@@ -199,3 +199,63 @@ export const soundnessProgram = (runs: number): fc.Arbitrary<SoundnessProgram> =
       return { text: lines.join('\n'), guard, inputs };
     });
   });
+
+/** CTX_SIZE is the size of the uprobe context, x86-64 `struct pt_regs`. */
+export const CTX_SIZE = 168;
+const CTX_SCALARS = [0, 2, 3, 4, 5, 7];
+
+/** reinit sets r0-r5 again after a call (r1-r5 are clobbered; r0 may hold a pointer). */
+const reinit = (vals: readonly number[]) => [0, 1, 2, 3, 4, 5].map((n, k) => `mov ${r(n)}, ${vals[k % vals.length]}`);
+
+/** ctxItems read the context and use maps the way a uprobe does, with near misses the verifier must refuse. */
+function ctxItems(): fc.Arbitrary<Item>[] {
+  const reg = fc.constantFrom(...CTX_SCALARS);
+  const vals = fc.array(i32(), { minLength: 6, maxLength: 6 });
+  const ctxRead = fc.tuple(fc.constantFrom(...SIZES), reg, nearMiss).chain(([sz, d, miss]) =>
+    fc.integer({ min: 0, max: CTX_SIZE / sz - 1 }).map((k) => ({ lines: [`ldx${SUFFIX[sz]} ${r(d)}, [%r6+${(miss ? CTX_SIZE / sz : k) * sz}]`] })));
+  // A lookup in map 0 (hash), 1 (array of 16) or 2 (per-CPU array), then accesses to its 8-byte value with r7 (the
+  // call clobbered r1-r5; r0 holds the value pointer).
+  const valueOp = fc.tuple(fc.integer({ min: 0, max: 3 }), nearMiss).map(([kind, miss]) =>
+    [`ldxdw %r7, [%r0+${miss * 8}]`, 'stxdw [%r0+0], %r7', 'lock add [%r0+0], %r7', `ldxw %r7, [%r0+${4 + miss * 4}]`][kind]);
+  const lookup = fc.tuple(fc.constantFrom(0, 1, 2), reg, fc.array(valueOp, { minLength: 1, maxLength: 3 }), nearMiss, vals).map(([map, k, ops, miss, v]) => ({
+    lines: [`mov %r1, ${r(k)}`, 'and %r1, 15', 'stxw [%r10-72], %r1', 'mov %r2, %r10', 'add %r2, -72', `lddw %r1, map_idx ${map}`, 'call 1', ...(miss ? [] : [`jeq %r0, 0, +${ops.length}`]), ...ops, ...reinit(v)],
+  }));
+  const update = fc.tuple(reg, reg, vals).map(([k, s, v]) => ({
+    lines: [`stxdw [%r10-80], ${r(s)}`, `mov %r1, ${r(k)}`, 'and %r1, 15', 'stxw [%r10-72], %r1', 'lddw %r1, map_idx 0', 'mov %r2, %r10', 'add %r2, -72', 'mov %r3, %r10', 'add %r3, -80', 'mov %r4, 0', 'call 2', ...reinit(v)],
+  }));
+  const helper = fc.tuple(fc.constantFrom(5, 7, 14), vals).map(([id, v]) => ({ lines: [`call ${id}`, `mov ${r(7)}, %r0`, ...reinit(v)] }));
+  return [ctxRead, ctxRead, lookup, lookup, update, helper];
+}
+
+/** ctxBody is like body for uprobe programs: scalar items, context reads and map use, at most one counted loop. */
+function ctxBody(depth: number): fc.Arbitrary<Item[]> {
+  const f: Frame = { regs: CTX_SCALARS, guard: -1 };
+  const simple = fc.oneof(...scalarItems(f), ...ctxItems());
+  const run = (max: number) => fc.array(simple, { minLength: 1, maxLength: max });
+  if (depth === 0) return run(4);
+  const loop = fc.tuple(fc.integer({ min: 1, max: 4 }), ctxBody(0)).map(([n, b]): Item => ({ loop: n, body: b }));
+  return fc.tuple(run(8), fc.option(loop, { nil: undefined, freq: 3 }), run(6)).map(([a, l, b]) => [...a, ...(l ? [l] : []), ...b]);
+}
+
+/** CtxProgram is a generated uprobe program (maps: those of examples/counter.bpf.o) and contexts to run it with. */
+export interface CtxProgram {
+  text: string;
+  contexts: Uint8Array[];
+}
+
+/** ctxProgram generates a uprobe program over a pt_regs context and the counter object's maps, with `runs` random contexts. */
+export const ctxProgram = (runs: number): fc.Arbitrary<CtxProgram> =>
+  fc.record({
+    inits: fc.array(fc.tuple(fc.boolean(), fc.constantFrom(...SIZES), fc.nat(CTX_SIZE - 1), i32()), { minLength: CTX_SCALARS.length, maxLength: CTX_SCALARS.length }),
+    main: ctxBody(1),
+    contexts: fc.array(fc.uint8Array({ minLength: CTX_SIZE, maxLength: CTX_SIZE }), { minLength: runs, maxLength: runs }),
+  }).map(({ inits, main, contexts }) => {
+    const lines = ['mov %r6, %r1'];
+    CTX_SCALARS.forEach((n, k) => {
+      const [fromCtx, sz, off, v] = inits[k];
+      lines.push(fromCtx ? `ldx${SUFFIX[sz]} ${r(n)}, [%r6+${off - (off % sz)}]` : `mov ${r(n)}, ${v}`);
+    });
+    for (let off = -8; off >= -64; off -= 8) lines.push(`stxdw [%r10${off}], ${r(CTX_SCALARS[(-off / 8) % CTX_SCALARS.length])}`);
+    lines.push(...flatten(main), 'exit');
+    return { text: lines.join('\n'), contexts };
+  });
