@@ -213,6 +213,13 @@ describe.skipIf(!HAS_CHROMIUM)(`in Chromium${CHROMIUM_SKIP}`, () => {
     // Running it is refused with the same located error, in the page.
     await page.click('#run');
     await expect.poll(() => page.textContent('#errors')).toContain('VerifierError (null-deref)');
+    // With verify warn it runs, every runtime check kept: the NULL the check misses faults at pc 13.
+    await page.selectOption('#verify', 'warn');
+    await page.fill('#budget', '');
+    await page.click('#run');
+    await expect.poll(() => page.textContent('#errors .error')).toContain('ExecError');
+    expect(await page.textContent('#errors .error')).toContain('pc 13');
+    await page.selectOption('#verify', 'strict');
     const shot = await page.screenshot();
     const stats = await imageStats(shot);
     expect(stats.variance).toBeGreaterThan(100);

@@ -1,9 +1,11 @@
 // The playground's verifier panel without a page (src/playground/verdict.ts): the verdict, statistics and facts of an
-// accepted program, a located rejection with its register states, and the state log read back per instruction.
+// accepted program, a located rejection with its register states, and the state log read back per instruction; and
+// runs in the three verify modes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openObject } from '../src/playground/session.js';
+import { ExecError, VerifierError } from '../src/errors.js';
+import { openObject, Session, type RunForm } from '../src/playground/session.js';
 import { verifyForPage } from '../src/playground/verdict.js';
 import { parseVerifierLog, verifySpec } from '../src/verifier/index.js';
 import { ROOT, uncheckedCounter } from './helpers.js';
@@ -42,5 +44,21 @@ describe('playground verifier panel', () => {
     expect(entries.length).toBe(log.length - states);
     expect(entries.filter((e) => e.kind === 'insn' && e.state !== undefined).length).toBe(states);
     expect(entries.some((e) => e.kind === 'note')).toBe(false);
+  });
+});
+
+describe('playground runs and the verifier', () => {
+  const form = (over: Partial<RunForm> = {}): RunForm => ({ program: 'count_add', backend: 'interp', args: '3,4', ret: '', syscall: '', ctx: '', data: '', host: '', budget: '', ...over });
+
+  it('strict refuses a rejected program; warn runs it with every runtime check and says so', async () => {
+    const s = new Session(openObject('unchecked.bpf.o', uncheckedCounter()));
+    await expect(s.run(form())).rejects.toThrow(VerifierError);
+    // The lookup of a key not in the map returns NULL, which the missing check lets through: the runtime faults.
+    const e = await s.run(form({ verify: 'warn' })).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ExecError);
+    expect((e as ExecError).location.pc).toBe(13);
+    const ok = await new Session(counter()).run(form({ verify: 'off' }));
+    expect(ok).toMatchObject({ r0: 0x46n, unverified: 'the verifier is off' });
+    expect((await new Session(counter()).run(form())).unverified).toBeUndefined();
   });
 });
