@@ -44,6 +44,17 @@ describe('playground verifier panel', () => {
     expect(entries.length).toBe(log.length - states);
     expect(entries.filter((e) => e.kind === 'insn' && e.state !== undefined).length).toBe(states);
     expect(entries.some((e) => e.kind === 'note')).toBe(false);
+    // counter's log2 loop is widened: those lines are entries of their own, not instructions.
+    expect(entries.some((e) => e.kind === 'widened')).toBe(true);
+    expect(entries.every((e) => e.kind !== 'insn' || !e.insn.startsWith('loop head'))).toBe(true);
+  });
+
+  it('reads the lines that are not instructions as what they are', () => {
+    expect(parseVerifierLog(['3: loop head widened: r1=scalar()', '5: parked until the paths that may still reach it have arrived', 'rejected: pc 5: x'])).toEqual([
+      { kind: 'widened', pc: 3, state: 'r1=scalar()' },
+      { kind: 'note', pc: 5, text: 'parked until the paths that may still reach it have arrived' },
+      { kind: 'note', text: 'rejected: pc 5: x' },
+    ]);
   });
 });
 

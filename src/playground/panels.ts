@@ -55,8 +55,12 @@ function logRow(e: LogEntry): HTMLElement {
       return h('tr', { class: 'insn', 'data-pc': e.pc, onclick: mark(e.pc) }, h('td', { class: 'num' }, e.pc), h('td', { class: 'mono' }, e.insn), h('td', { class: 'mono' }, e.state ?? ''));
     case 'pruned':
       return h('tr', { class: 'pruned', 'data-pc': e.pc, onclick: mark(e.pc) }, h('td', { class: 'num' }, e.pc), h('td', { colspan: 2 }, 'safe: an explored state covers this one'));
+    case 'widened':
+      return h('tr', { class: 'pruned', 'data-pc': e.pc, onclick: mark(e.pc) }, h('td', { class: 'num' }, e.pc), h('td', {}, 'loop head widened'), h('td', { class: 'mono' }, e.state));
     case 'note':
-      return h('tr', { class: 'note' }, h('td', { colspan: 3 }, e.text));
+      return e.pc === undefined
+        ? h('tr', { class: 'note' }, h('td', { colspan: 3 }, e.text))
+        : h('tr', { class: 'note', 'data-pc': e.pc, onclick: mark(e.pc) }, h('td', { class: 'num' }, e.pc), h('td', { colspan: 2 }, e.text));
   }
 }
 

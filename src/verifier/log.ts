@@ -11,11 +11,16 @@ export type LogEntry =
   | { kind: 'insn'; pc: number; insn: string; state?: string }
   /** The path reached `pc` in a state an explored one covers: it is safe and ends there. */
   | { kind: 'pruned'; pc: number }
-  /** Anything else: a loop explored exactly after widening failed, the rejection. */
-  | { kind: 'note'; text: string };
+  /** The loop head at `pc` was widened to `state` (abstract interpretation of a loop). */
+  | { kind: 'widened'; pc: number; state: string }
+  /** Anything else, at an instruction (a path parked until others arrive) or not (a loop explored exactly after
+   * widening failed, the rejection). */
+  | { kind: 'note'; pc?: number; text: string };
 
 const PATH = /^from path (.*) at (\d+): (.*)$/;
 const PRUNED = /^(\d+): safe \(covered by an explored state\)$/;
+const WIDENED = /^(\d+): loop head widened: (.*)$/;
+const PARKED = /^(\d+): (parked .*)$/;
 const INSN = /^(\d+): (.*)$/;
 
 /** parseVerifierLog turns the log's lines into entries, each instruction with the state it left. */
@@ -35,6 +40,16 @@ export function parseVerifierLog(lines: readonly string[]): LogEntry[] {
     m = PRUNED.exec(line);
     if (m) {
       out.push({ kind: 'pruned', pc: Number(m[1]) });
+      continue;
+    }
+    m = WIDENED.exec(line);
+    if (m) {
+      out.push({ kind: 'widened', pc: Number(m[1]), state: m[2] });
+      continue;
+    }
+    m = PARKED.exec(line);
+    if (m) {
+      out.push({ kind: 'note', pc: Number(m[1]), text: m[2] });
       continue;
     }
     m = INSN.exec(line);
