@@ -38,8 +38,6 @@ export interface NativeSource {
   poisoned?: ReadonlyMap<number, string>;
   /** The context layout of the program's type (contextFor), for bpf_get_func_arg and friends; raw when absent. */
   context?: ContextLayout;
-  /** What the verifier proved (src/jit-wasm/facts.ts): proved accesses unchecked, no budget charges when it terminates. */
-  facts?: JitFacts;
 }
 
 /** NativeCompileOptions configures a compile. */
@@ -49,6 +47,11 @@ export interface NativeCompileOptions {
   cacheDir?: string;
   /** The helpers the native runtime implements, by id (readNativeHelpers); when given, others are refused. */
   nativeHelpers?: ReadonlyMap<number, string>;
+  /**
+   * What the verifier proved about the program (src/jit-wasm/facts.ts): proved accesses compiled without bounds
+   * checks, no budget charges when it terminates. The module's bytes, hence the cache key, reflect them.
+   */
+  facts?: JitFacts;
 }
 
 /** CompiledNative is a program compiled to a shared object. */
@@ -83,7 +86,7 @@ function checkHelpers(src: NativeSource, manifest: Manifest, native: ReadonlyMap
 export async function compileNative(src: NativeSource, opts: NativeCompileOptions = {}): Promise<CompiledNative> {
   const started = performance.now();
   const tc = opts.toolchain ?? findToolchain();
-  const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, poisoned: src.poisoned, atomicImports: true, facts: src.facts });
+  const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, poisoned: src.poisoned, atomicImports: true, facts: opts.facts });
   if (opts.nativeHelpers) checkHelpers(src, mod.manifest, opts.nativeHelpers);
   const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section, context: src.context });
   const hash = createHash('sha256')
@@ -130,16 +133,16 @@ function checkInstantiate(header: string, manifest: Manifest, where: string): vo
 
 /**
  * nativeSourceOf is program `p` of an object as the native compile takes it: kernel helpers, the object's maps by
- * index, failed CO-RE relocations poisoned, the context layout of its type, and the verifier's facts when given.
+ * index, failed CO-RE relocations poisoned, the context layout of its type.
  */
-export function nativeSourceOf(spec: CollectionSpec, p: ProgramSpec, facts?: JitFacts): NativeSource {
+export function nativeSourceOf(spec: CollectionSpec, p: ProgramSpec): NativeSource {
   return {
     name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames: spec.maps.map((m) => m.name),
-    poisoned: poisonedSlots(p), context: contextFor(p.type, p.attach.name), ...(facts ? { facts } : {}),
+    poisoned: poisonedSlots(p), context: contextFor(p.type, p.attach.name),
   };
 }
 
-/** compileCollectionProgram compiles program `name` of an object (nativeSourceOf, unverified). */
+/** compileCollectionProgram compiles program `name` of an object (nativeSourceOf, without verifier facts). */
 export function compileCollectionProgram(spec: CollectionSpec, name: string, opts: NativeCompileOptions = {}): Promise<CompiledNative> {
   const p = spec.programs.find((x) => x.name === name);
   if (!p) throw new LoadError('no-program', `no program ${name} in the object (it has ${spec.programs.map((x) => x.name).join(', ')})`);

@@ -132,7 +132,7 @@ export async function loadNative(spec: LoadedCollection, name: string, opts: Loa
   const nativeHelpers = readNativeHelpers();
   const compiled: CompiledNative[] = [];
   for (let i = 0; i < picked.length; i += 2) {
-    const batch = picked.slice(i, i + 2).map(({ p }, j) => compileNative(nativeSourceOf(spec, p, verdicts[i + j].facts), { nativeHelpers, cacheDir: opts.cacheDir }));
+    const batch = picked.slice(i, i + 2).map(({ p }, j) => compileNative(nativeSourceOf(spec, p), { nativeHelpers, cacheDir: opts.cacheDir, facts: verdicts[i + j].facts }));
     compiled.push(...(await Promise.all(batch)));
   }
   const session = NativeSession.create(name, opts);
