@@ -11,6 +11,7 @@ import { loadCollectionSpec, type LoadedCollection } from '../src/loader/collect
 import { kernelVersionCode } from '../src/loader/data.js';
 import { embeddedBpfObjects } from '../src/loader/elf.js';
 import { MapType } from '../src/loader/spec.js';
+import { VerifierError } from '../src/errors.js';
 import { Collection } from '../src/runtime/collection.js';
 import { EventRunner, type Event } from '../src/runtime/events.js';
 import { drainRecords } from '../src/runtime/inspect.js';
@@ -56,10 +57,19 @@ describe.skipIf(!HAS_LIBBPF_TOOLS || !existsSync(VMLINUX))(`Debian's libbpf-tool
     const all = tools();
     expect(all.size).toBeGreaterThan(45);
     const failures: string[] = [];
+    const poisoned: string[] = [];
     let programs = 0;
     for (const [name, object] of all) {
       const c = new Collection(load(object), { targetBtf: vmlinux });
-      for (const [prog, err] of c.loadErrors) failures.push(`${name} ${prog}: ${err.message}`);
+      for (const [prog, err] of c.loadErrors) {
+        // A reachable instruction libbpf poisoned (a field this kernel lacks, read unconditionally): the kernel's
+        // verifier refuses such a program (unknown func 195896080), and so does ours.
+        if (err instanceof VerifierError && err.code === 'core-poisoned') {
+          poisoned.push(`${name} ${prog}`);
+          continue;
+        }
+        failures.push(`${name} ${prog}: ${err.message}`);
+      }
       for (const [prog, p] of c.programs) {
         programs++;
         try {
@@ -71,6 +81,7 @@ describe.skipIf(!HAS_LIBBPF_TOOLS || !existsSync(VMLINUX))(`Debian's libbpf-tool
       }
     }
     expect(failures).toEqual([]);
+    expect(poisoned.length).toBeLessThan(10);
     expect(programs).toBeGreaterThan(200);
   });
 

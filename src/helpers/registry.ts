@@ -59,6 +59,8 @@ export const RET_KINDS = [
   'ptr_to_socket_or_null',
   /** A ring buffer record of `const_alloc_size` bytes, or NULL: a reference the program must release. */
   'ptr_to_ringbuf_mem_or_null',
+  /** A socket of any state (`struct bpf_sock_common`: full, request or time-wait) or NULL; with `acquire`, a reference. */
+  'ptr_to_sock_common_or_null',
 ] as const;
 
 /** RetKind is the kind of a helper's return value. */

@@ -343,8 +343,10 @@ export class JitProgram {
   }
 
   private tailCall(args: bigint[], fp: bigint): bigint {
-    const target = (this.call.tailTarget as { jit: JitProgram }).jit;
+    const t = this.call.tailTarget as { jit: JitProgram; meteredJit?: () => JitProgram | undefined };
     this.call.tailTarget = undefined;
+    // A metered run stays metered across the tail call: its budget and step count cover the program it enters.
+    const target = this.compiled.metered && !t.jit.compiled.metered ? (t.meteredJit?.() ?? t.jit) : t.jit;
     return target.enterTail(this, args, fp);
   }
 

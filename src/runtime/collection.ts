@@ -119,6 +119,13 @@ export class Program {
   ctxLayout?: ContextLayout;
   /** @internal */
   ptRegs?: PtRegsWriter;
+  /**
+   * @internal The module a tail call from a metered module enters: one that charges the budget too, so a run's
+   * budget and steps hold across tail calls into a program compiled without charges.
+   */
+  meteredJit(): JitProgram | undefined {
+    return this.collection.meteredJitOf(this);
+  }
   /** @internal The helper environment of this program's runs, refreshed per run (Collection.helperEnv). */
   runEnv?: RunEnv;
 
@@ -283,6 +290,11 @@ export class Collection {
       return map instanceof HashMap ? map.inlineLayout() : undefined;
     };
     return compileOn(this.vm, p.insns, { tier, section: p.section, resolveLddw, poisoned: poisonedSlots(p), mapOf, probeMem: readsKernelPointers(p), facts: this.facts?.(p) ?? this.verifiedFacts.get(p.name), budget });
+  }
+
+  /** @internal meteredJitOf is a module of `p` that charges the budget (Program.meteredJit). */
+  meteredJitOf(p: Program): JitProgram | undefined {
+    return p.jit && this.meteringOf(p).meteredOf(p.jit);
   }
 
   /** meteringOf is the metered module of `p` for runs that ask for a budget (compiled on first need, metering.ts). */

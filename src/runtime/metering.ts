@@ -26,8 +26,12 @@ export class Metering {
 
   /** forRun is the module a run with `budget` needs: `main`, or the metered one when `main` charges nothing. */
   forRun(main: JitProgram, budget: number | undefined): JitProgram {
-    if (main.compiled.metered || !asksForBudget(budget)) return main;
-    return (this.metered ??= this.compileMetered());
+    return asksForBudget(budget) ? this.meteredOf(main) : main;
+  }
+
+  /** meteredOf is a module of the program that charges the budget: `main` if it does, else the metered one. */
+  meteredOf(main: JitProgram): JitProgram {
+    return main.compiled.metered ? main : (this.metered ??= this.compileMetered());
   }
 }
 

@@ -5,7 +5,8 @@
  * headroom of raw programs.
  */
 import type { Form, Insn } from '../isa/index.js';
-import { known, low32, unknown, type Scalar } from './scalar.js';
+import { known, low32, unknown, urange, type Scalar } from './scalar.js';
+import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
 import { scalarAlu, scalarEnd, scalarSext } from './scalar-alu.js';
 import { cur, isPointer, ptrReg, scalarReg, type Reg, type Sym, type VState } from './state.js';
 import { reject } from './reject.js';
@@ -96,7 +97,38 @@ function ptrPlus(env: Env, p: Reg, s: Reg, sub: boolean, n: number): Reg {
 
 const isZeroVar = (p: Reg): boolean => p.v.t.mask === 0n && p.v.t.value === 0n;
 
+/** pktOffset is where a packet pointer (or its low half) points, counted from the packet start. */
+function pktOffset(env: Env, r: Reg): Scalar | undefined {
+  const kind = r.kind === 'pkt_lo32' ? r.of : r.kind;
+  if (kind === 'packet_end') return urange(0n, env.prog.raw ? MAX_INPUT : BigInt(MAX_PACKET_OFF));
+  if (kind === 'packet') return scalarAlu('add', known(BigInt(r.off)), r.v, true);
+  // The metadata lies before the packet start, within the headroom.
+  if (kind === 'packet_meta') return scalarAlu('sub', scalarAlu('add', known(BigInt(r.off)), r.v, true), urange(0n, BigInt(MAX_PACKET_OFF)), true);
+  return undefined;
+}
+
+/**
+ * packetDiff computes `data_end - data` and the like: two pointers into one packet (or their low halves, in 32 bits)
+ * differ by a length that depends on the packet, not on where it lies, so the result is a bounded scalar that leaks
+ * nothing (the kernel refuses it without CAP_PERFMON, and makes it an unknown scalar with it).
+ */
+function packetDiff(env: Env, op: AluForm & { kind: 'alu' }, d: Reg, s: Reg): Reg | undefined {
+  if (op.op !== 'sub' || (op.is64 && (d.kind === 'pkt_lo32' || s.kind === 'pkt_lo32'))) return undefined;
+  const a = pktOffset(env, d);
+  const b = pktOffset(env, s);
+  if (!a || !b) return undefined;
+  return scalarReg(scalarAlu('sub', a, b, op.is64));
+}
+
 function pointerOp(env: Env, op: AluForm & { kind: 'alu' }, d: Reg, s: Reg, nd: number, ns: number): Reg {
+  const diff = packetDiff(env, op, d, s);
+  if (diff) return diff;
+  if (d.kind === 'pkt_lo32' || s.kind === 'pkt_lo32') {
+    // The kernel with CAP_PERFMON makes any 32-bit copy of a pointer an unknown scalar.
+    if (env.privileged) return scalarReg(op.is64 ? unknown() : low32(unknown()));
+    reject('pointer-arith', `r${d.kind === 'pkt_lo32' ? nd : ns} holds the low 32 bits of a packet pointer: only another packet pointer may be subtracted from it`, [nd, ns]);
+  }
+  if (!op.is64 && op.op === 'sub' && env.privileged) return scalarReg(low32(unknown())); // the kernel's rule under CAP_PERFMON
   if (!op.is64) reject('pointer-arith', `32-bit arithmetic on a pointer (r${isPointer(d) ? nd : ns}) is not allowed`, [nd, ns]);
   const ptrN = isPointer(d) ? nd : ns;
   const p = isPointer(d) ? d : s;
@@ -108,7 +140,7 @@ function pointerOp(env: Env, op: AluForm & { kind: 'alu' }, d: Reg, s: Reg, nd: 
   }
   if (isPointer(s) && op.op === 'sub') reject('pointer-arith', `subtracting a pointer (r${ns}) from a scalar is not allowed`, [nd, ns]);
   if (p.nullable) reject('null-arith', `arithmetic on r${ptrN}, which may be NULL (${fmtReg(p)}): compare it with 0 first`, [ptrN]);
-  if (p.kind === 'map_ptr' || p.kind === 'packet_end' || p.kind === 'func') {
+  if (p.kind === 'map_ptr' || p.kind === 'packet_end' || p.kind === 'func' || p.kind === 'sock' || p.kind === 'sock_common') {
     reject('pointer-arith', `arithmetic on a ${p.kind} pointer (r${ptrN}) is not allowed`, [ptrN]);
   }
   return ptrPlus(env, p, isPointer(d) ? s : d, op.op === 'sub', ptrN);
@@ -117,12 +149,25 @@ function pointerOp(env: Env, op: AluForm & { kind: 'alu' }, d: Reg, s: Reg, nd: 
 function mov(env: Env, f: AluForm & { kind: 'alu' }, s: Reg, ns: number): Reg {
   if (f.is64) return s;
   if (isPointer(s)) {
+    if (s.kind === 'packet' || s.kind === 'packet_end' || s.kind === 'packet_meta') return { ...s, kind: 'pkt_lo32', of: s.kind, sym: undefined };
     if (!env.privileged) reject('pointer-leak', `32-bit copy of a pointer (r${ns}) would leak part of an address`, [ns]);
     return scalarReg(low32(unknown()));
   }
   const v = low32(s.v);
   const same = s.v.umax <= U32;
-  return { ...scalarReg(v, same ? s.len : -1), sym: s.sym ? { ...s.sym, w: 32 } : undefined };
+  return { ...scalarReg(v, same ? s.len : -1), sym: s.sym ? { ...s.sym, w: 32 } : undefined, id: same ? s.id : 0 };
+}
+
+/**
+ * linkCopy gives an unknown scalar about to be copied an id, so the copy and the original share what a later
+ * comparison of either proves (the kernel's scalar ids: `r3 = r4; if r4 > 36 goto` bounds r3 too). A 32-bit copy
+ * links only a value that fits in 32 bits, which the copy then equals.
+ */
+function linkCopy(env: Env, regs: Reg[], ns: number, is64: boolean): Reg {
+  const s = regs[ns];
+  if (s.kind !== 'scalar' || s.id !== 0 || s.v.t.mask === 0n || (!is64 && s.v.umax > U32)) return s;
+  regs[ns] = { ...s, id: freshId(env) };
+  return regs[ns];
 }
 
 /** doAlu applies an ALU instruction to the running frame of `st`. */
@@ -148,7 +193,7 @@ export function doAlu(env: Env, st: VState, f: AluForm, ins: Insn): void {
   const s = f.useReg ? regs[ins.src] : scalarReg(imm);
   if (f.useReg) needInit(s, ns);
   if (f.op === 'mov') {
-    regs[nd] = mov(env, f, s, ns);
+    regs[nd] = mov(env, f, f.useReg ? linkCopy(env, regs, ns, f.is64) : s, ns);
     return;
   }
   needInit(d, nd);

@@ -158,7 +158,13 @@ export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): [VState | n
     const nullTest = (isZero(a.r) || isZero(b.r)) && (f.cond === 'jeq' || f.cond === 'jne');
     const pkt = ['packet', 'packet_end', 'packet_meta'];
     const pktTest = pkt.includes(a.r.kind) && pkt.includes(b.r.kind);
-    if (f.is32) reject('pointer-compare', `32-bit comparison of a pointer (r${isPointer(a.r) ? a.n : b.n}) is not allowed`, [a.n, b.n].filter((n) => n >= 0));
+    if (f.is32) {
+      // Equality of the low halves of two packet pointers depends on their distance only, not on the address; any
+      // 32-bit comparison of pointers needs privileged mode (the kernel's allow_ptr_leaks). Neither side learns anything.
+      const eq = (f.cond === 'jeq' || f.cond === 'jne') && pktTest;
+      if (!eq && !env.privileged) reject('pointer-compare', `32-bit comparison of a pointer (r${isPointer(a.r) ? a.n : b.n}) is allowed in privileged mode only, except equality of two packet pointers`, [a.n, b.n].filter((n) => n >= 0));
+      return [cloneState(st), cloneState(st)];
+    }
     if (!nullTest && !pktTest && !env.privileged) {
       reject('pointer-compare', `comparing a pointer (r${isPointer(a.r) ? a.n : b.n}) is allowed in privileged mode only, except with 0 or the packet end`, [a.n, b.n].filter((n) => n >= 0));
     }

@@ -69,7 +69,10 @@ export function doExit(env: Env, st: VState): number {
   }
   if (isPointer(r0) && !env.privileged) reject('pointer-leak', `r0 is a pointer (${fmtReg(r0)}) at exit: returning it would leak an address`, [0]);
   if (st.refs.length) {
-    reject('reference', `the ring buffer record reserved at pc ${st.refPcs[0]} is not submitted or discarded on this path before exit`);
+    const at = st.refPcs[0];
+    const by = env.helpers.get(env.cfg.insns[at].imm)?.name;
+    if (by === 'ringbuf_reserve') reject('reference', `the ring buffer record reserved at pc ${at} is not submitted or discarded on this path before exit`);
+    reject('reference', `the reference bpf_${by} returned at pc ${at} is not released on this path before exit${by?.includes('lookup') ? ' (bpf_sk_release)' : ''}`);
   }
   if (st.lock) reject('lock', 'exit while holding a bpf_spin_lock: unlock it on every path');
   return -1;

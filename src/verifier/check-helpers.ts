@@ -14,6 +14,7 @@ import { MISC } from './state.js';
 import { fmtReg } from './format.js';
 import { forEachReg } from './branch.js';
 import { freshId, type Env } from './env.js';
+import { helperAllowed } from './helper-types.js';
 
 /** Callback is a function a helper will call: its entry and the registers it receives. */
 export interface Callback {
@@ -56,6 +57,28 @@ const GPL_ONLY = new Set(['probe_read', 'probe_read_str', 'probe_read_user', 'pr
 
 /** Helpers whose memory arguments end up in maps or output: a pointer in that memory would leak. */
 const LEAKY = new Set(['map_update_elem', 'map_push_elem', 'ringbuf_output', 'perf_event_output']);
+
+/**
+ * Helpers that may move or resize the packet (the kernel's bpf_helper_changes_pkt_data): every packet pointer the
+ * program holds is stale after the call and must be loaded again from the context. A tail call counts too: made from a
+ * subprogram, the program it reaches returns to the subprogram's caller, having possibly changed the packet.
+ */
+const CHANGES_PKT_DATA = new Set(['clone_redirect', 'l3_csum_replace', 'l4_csum_replace', 'lwt_push_encap', 'lwt_seg6_action',
+  'lwt_seg6_adjust_srh', 'lwt_seg6_store_bytes', 'msg_pop_data', 'msg_pull_data', 'msg_push_data', 'skb_adjust_room', 'skb_change_head',
+  'skb_change_proto', 'skb_change_tail', 'skb_pull_data', 'skb_store_bytes', 'skb_vlan_pop', 'skb_vlan_push', 'store_hdr_opt',
+  'xdp_adjust_head', 'xdp_adjust_meta', 'xdp_adjust_tail', 'tail_call']);
+
+const isPacketPtr = (r: Reg): boolean => r.kind === 'packet' || r.kind === 'packet_end' || r.kind === 'packet_meta';
+
+/** invalidatePackets forgets every packet pointer of the state (registers and spills), as clear_all_pkt_pointers does. */
+function invalidatePackets(env: Env, st: VState): void {
+  for (const f of st.frames) {
+    for (let i = 0; i < 11; i++) if (isPacketPtr(f.regs[i])) f.regs[i] = env.privileged ? scalarReg(unknown()) : NOT_INIT;
+    f.stack.forEach((slot, i) => {
+      if (slot?.spill && isPacketPtr(slot.spill)) f.stack[i] = { bytes: slot.bytes.map(() => MISC) };
+    });
+  }
+}
 
 /** HelperCtx is what one call's checks share. */
 interface CallCtx {
@@ -159,17 +182,21 @@ function checkArg(c: CallCtx, i: number, kind: ArgKind, regs: Reg[]): void {
       return checkHelperMem(env, st, n, r, size, false, `${name} (map "${m.name}" ${kind === 'ptr_to_map_key' ? 'key' : 'value'} of ${size} bytes)`);
     }
     case 'ptr_to_mem':
+    case 'ptr_to_mem_or_null':
     case 'ptr_to_uninit_mem': {
+      // Memory or NULL: a pointer that may be NULL is checked as the memory it is when it is not.
+      const mem = kind === 'ptr_to_mem_or_null' && r.nullable ? { ...r, nullable: false } : r;
       if (next !== 'const_size' && next !== 'const_size_or_zero') {
         // Fixed-size memory: a map value for the queue helpers, a u64 otherwise (the kernel's ARG_PTR_TO_LONG).
         const size = c.map >= 0 ? env.maps[c.map].valueSize : 8;
-        return checkHelperMem(env, st, n, r, size, kind === 'ptr_to_uninit_mem', name);
+        return checkHelperMem(env, st, n, mem, size, kind === 'ptr_to_uninit_mem', name);
       }
       const sizeReg = regs[n + 1];
       const zeroOk = next === 'const_size_or_zero';
       const size = sizeOf(c, n + 1, sizeReg, zeroOk);
+      // NULL passes with a size of 0 only (the kernel's zero-sized access of a NULL pointer).
       if (zeroOk && size === 0 && r.kind === 'scalar' && r.v.t.mask === 0n && r.v.t.value === 0n) return;
-      return checkHelperMem(env, st, n, r, size, kind === 'ptr_to_uninit_mem', name);
+      return checkHelperMem(env, st, n, mem, size, kind === 'ptr_to_uninit_mem', name);
     }
     case 'const_size':
     case 'const_size_or_zero':
@@ -198,6 +225,16 @@ function checkArg(c: CallCtx, i: number, kind: ArgKind, regs: Reg[]): void {
       if (r.kind !== 'map_value' || r.nullable) reject('helper-arg', `r${n} must point into a map value holding a bpf_spin_lock for ${name}, got ${fmtReg(r)}`, [n]);
       if (r.v.t.mask !== 0n) reject('helper-arg', `r${n} must point to the lock at a fixed offset for ${name}`, [n]);
       return checkHelperMem(env, st, n, r, 4, false, name);
+    case 'ptr_to_sock_common':
+      // Any socket (a full one is a sock_common too); the kernel's ARG_PTR_TO_BTF_ID_SOCK_COMMON.
+      if (r.kind !== 'sock' && r.kind !== 'sock_common') reject('helper-arg', `r${n} must be a socket (from a socket lookup) for ${name}, got ${fmtReg(r)}`, [n]);
+      if (r.nullable) reject('null-deref', `r${n} may be NULL (${fmtReg(r)}): check the socket before ${name}`, [n]);
+      if (def.proto.release === i) {
+        if (!r.ref) reject('reference', `r${n} must be a referenced socket (one a lookup returned) when passed to ${name}, which releases it`, [n]);
+        if (!st.refs.includes(r.ref)) reject('reference', `r${n} refers to a socket already released`, [n]);
+        c.release = r.ref;
+      }
+      return;
     case 'ptr_to_stack_or_null':
       if (r.kind === 'scalar' && r.v.t.mask === 0n && r.v.t.value === 0n) return;
       if (r.kind !== 'stack') reject('helper-arg', `r${n} must be a stack pointer or NULL for ${name}, got ${fmtReg(r)}`, [n]);
@@ -244,19 +281,32 @@ function releaseRef(st: VState, ref: number): void {
   forEachReg(st, (x) => (x.ref === ref ? NOT_INIT : x));
 }
 
+/** acquire records a reference the call returns (its id is the register's, `id`, or a fresh one) and returns it. */
+function acquire(c: CallCtx, pc: number, id = freshId(c.env)): number {
+  c.st.refs.push(id);
+  c.st.refPcs.push(pc);
+  return id;
+}
+
 function returnValue(c: CallCtx, pc: number): Reg {
   const { env, st, def } = c;
   switch (def.proto.ret) {
     case 'void':
       return NOT_INIT;
     case 'ptr_to_map_value_or_null':
+      // A map of maps holds maps: its lookup gives the inner map (or NULL), usable as a map argument once checked.
+      if (env.innerOf.has(c.map)) return ptrReg('map_ptr', { map: env.innerOf.get(c.map)!, nullable: true, id: freshId(env) });
       return ptrReg('map_value', { map: c.map, nullable: true, id: freshId(env), rdonly: env.maps[c.map].readOnly === true });
     case 'ptr_to_mem_or_null':
     case 'ptr_to_ringbuf_mem_or_null': {
-      const ref = freshId(env);
-      st.refs.push(ref);
-      st.refPcs.push(pc);
+      const ref = acquire(c, pc);
       return ptrReg('mem', { size: c.allocSize, nullable: true, id: ref, ref });
+    }
+    case 'ptr_to_socket_or_null':
+    case 'ptr_to_sock_common_or_null': {
+      const id = freshId(env);
+      const ref = def.proto.acquire ? acquire(c, pc, id) : 0;
+      return ptrReg(def.proto.ret === 'ptr_to_socket_or_null' ? 'sock' : 'sock_common', { nullable: true, id, ref });
     }
     default:
       return scalarReg(def.name === 'get_smp_processor_id' ? urange(0n, 4095n) : unknown());
@@ -275,6 +325,7 @@ function knownArrayKey(env: Env, st: VState, key: Reg, map: number): boolean {
 /** checkHelperCall checks a call of `def` and updates the state; returns the callback to verify, if any. */
 export function checkHelperCall(env: Env, st: VState, def: HelperDef, pc: number): Callback | undefined {
   const regs = cur(st).regs;
+  if (!env.prog.raw && !helperAllowed(env.prog.name, def.name)) reject('helper-type', `${env.prog.name} programs cannot call bpf_${def.name}`);
   if (!env.gpl && GPL_ONLY.has(def.name)) reject('gpl-only', `${def.name} is GPL-only: a program whose license is not GPL-compatible cannot call it`);
   if (st.lock && def.name !== 'spin_unlock') reject('lock', `calling ${def.name} while holding a bpf_spin_lock is not allowed`);
   const c: CallCtx = { env, st, def, map: -1, allocSize: 0, fn: -1, release: 0 };
@@ -308,6 +359,7 @@ export function checkHelperCall(env: Env, st: VState, def: HelperDef, pc: number
     }
   }
   if (c.release) releaseRef(st, c.release);
+  if (CHANGES_PKT_DATA.has(def.name)) invalidatePackets(env, st);
   const r0 = returnValue(c, pc);
   for (let r = 1; r <= 5; r++) regs[r] = NOT_INIT;
   regs[0] = r0;

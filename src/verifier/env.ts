@@ -37,7 +37,8 @@ export interface VerifyOptions {
   helpers?: HelperSet;
   /**
    * Privileged mode (the kernel's CAP_BPF + CAP_PERFMON): pointers may be stored into maps, compared, subtracted and
-   * returned. Default false: a program may not leak an address.
+   * returned. Default false: a program may not leak an address. Tracing programs (kprobe, tracepoint, perf_event,
+   * raw_tracepoint, fentry...) are always verified privileged: the kernel loads them only with CAP_PERFMON.
    */
   privileged?: boolean;
   /** The program's license: helpers the kernel marks GPL-only need a GPL-compatible one (default GPL). */
@@ -102,6 +103,8 @@ export interface Env {
   cfg: Cfg;
   prog: ProgramTypeInfo;
   maps: readonly MapInfo[];
+  /** Index in `maps` of the inner map template of each map of maps (by the outer map's index). */
+  innerOf: ReadonlyMap<number, number>;
   helpers: HelperSet;
   privileged: boolean;
   /**
@@ -121,6 +124,10 @@ export interface Env {
   thresholds: Set<bigint>;
   /** Id of the raw input's start pointer (r1 at entry). */
   inputId: number;
+  /** Explore exactly: no loop is widened and paths holding different constants are never joined (the retry). */
+  exact: boolean;
+  /** approximate records that the exploration widened a loop or joined paths of different constants. */
+  approximate: () => void;
   /** Loop heads the exploration must not widen (their termination proof failed once). */
   noWiden: Set<number>;
   /** Widened loops by record id. */

@@ -154,15 +154,17 @@ export class Explorer {
     const lastOpen = open.length > 0 && open[open.length - 1].branches > 0;
     if (crowded && !head && !lastOpen) {
       // Many finished paths reached this point already: continue with their join rather than one more path.
-      const joined = joinStates(done[done.length - 1].state, st, done.length >= JOIN_CONSTANTS_AFTER);
+      const constants = done.length >= JOIN_CONSTANTS_AFTER && !env.exact;
+      const joined = joinStates(done[done.length - 1].state, st, constants, () => freshId(env));
       if (joined) {
+        if (constants) env.approximate();
         joined.epoch++;
         st = joined;
         env.stats.statesJoined++;
       }
     }
     // Many paths reaching a loop head (a branchy body) widen it at their first return instead of unrolling each.
-    if (head && (history.length >= this.unroll || (crowded && history.length >= 1)) && !env.noWiden.has(pc)) {
+    if (head && (history.length >= this.unroll || (crowded && history.length >= 1)) && !env.noWiden.has(pc) && !env.exact) {
       const w = tryWiden(env, history, st, pc, freshId(env));
       if (w && (this.wide.get(pc) ?? []).filter((c) => c.branches > 0).length >= MAX_WIDENINGS) {
         // This path came back to the head through as many widened states without closing a cycle: they keep moving
@@ -171,6 +173,7 @@ export class Explorer {
         throw new Unproved(pc, `loop at pc ${pc}: widening found no state that covers its iterations`);
       }
       if (w) {
+        env.approximate();
         st = w.state;
         loop = w.record;
         this.log(`${pc}: loop head widened: ${fmtState(st, this.mapName)}`);

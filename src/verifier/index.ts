@@ -102,19 +102,29 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
   const stats: VerifyStats = { insnsProcessed: 0, statesExplored: 0, statesPruned: 0, statesJoined: 0, loopsWidened: 0, peakStates: 0, stackDepth: 0, ms: 0 };
   const facts: Facts = { safe: false, terminates: false, access: new Map() };
   const log: string[] | undefined = options.log ? [] : undefined;
-  const maps = options.maps ?? [];
+  // Inner map templates of maps of maps get indices after the declared maps: a lookup in the outer map yields them.
+  const maps = [...(options.maps ?? [])];
+  const innerOf = new Map<number, number>();
+  maps.forEach((m, i) => {
+    if (m.inner) innerOf.set(i, maps.push(m.inner) - 1);
+  });
   const mapName = (i: number) => maps[i]?.name ?? String(i);
   const prog = programType(options.type, options.tracepoint);
   let explorer: Explorer | undefined;
   const noWiden = new Set<number>();
   const unproved: string[] = [];
+  // The first rejection found through widened loops, kept in case exploring them exactly proves too complex.
+  let widenedError: VerifierError | undefined;
+  let exact = false;
+  let approximated = false;
   for (;;) {
     try {
       const cfg = buildCfg(insns);
       const env: Env = {
-        cfg, prog, maps,
+        cfg, prog, maps, innerOf,
         helpers: options.helpers ?? (prog.raw ? ubpfTestHelpers() : kernelHelpers()),
-        privileged: options.privileged === true,
+        // The kernel loads tracing programs only with CAP_PERFMON, which grants what privileged mode allows.
+        privileged: options.privileged === true || (prog.tracing && !prog.raw),
         spectre: options.privileged !== true && !prog.tracing,
         gpl: GPL_COMPATIBLE.has(options.license ?? 'GPL'),
         stats, log, facts,
@@ -124,6 +134,8 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
         ids: { next: 0 },
         inputId: 0,
         noWiden,
+        exact,
+        approximate: () => (approximated = true),
       };
       for (const m of maps) env.thresholds.add(BigInt(m.valueSize));
       for (const t of [BigInt(MAX_PACKET_OFF), MAX_INPUT]) env.thresholds.add(t);
@@ -144,9 +156,19 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
         log?.push(`${e.reason}: exploring the loop at pc ${e.head} exactly`);
         continue;
       }
+      // Widening a loop and joining paths over-approximate (a pointer stepping with its counter loses the link to it, a
+      // joined counter no longer ends its loop), so a rejection after either may be a false alarm: the program is
+      // explored again exactly, as the kernel does, and that verdict stands; if it proves too complex, the first
+      // rejection is reported.
+      if (!(e instanceof Unproved) && e.rule !== 'too-complex' && approximated && !exact) {
+        widenedError = toError(e, insns, options, explorer, mapName);
+        exact = true;
+        log?.push(`${widenedError.message}: exploring again without widening loops or joining paths of different constants`);
+        continue;
+      }
       stats.ms = performance.now() - t0;
       const reason = e.rule === 'too-complex' && unproved.length ? new Reject(e.rule, `${e.reason} (${unproved.join('; ')})`, e.pc, e.regs) : e;
-      const error = toError(reason, insns, options, explorer, mapName);
+      const error = e.rule === 'too-complex' && widenedError ? widenedError : toError(reason, insns, options, explorer, mapName);
       if (log) {
         log.push(`rejected: ${error.message}`);
         error.log = log.join('\n');

@@ -17,7 +17,7 @@ import { INVALID, MISC, SPILL, cloneState, cur, isPointer, scalarReg, type Frame
 import { SWAP, type Cond } from './refine.js';
 import { Reject } from './reject.js';
 import { U32, U64 } from './tnum.js';
-import type { Env, LoopRecord } from './env.js';
+import { freshId, type Env, type LoopRecord } from './env.js';
 
 export type { LoopRecord } from './env.js';
 
@@ -72,39 +72,44 @@ const total = (r: Reg): Scalar => scalarAlu('add', known(BigInt(r.off)), r.v, tr
 const sameSym = (o: Reg, c: Reg): boolean => o.sym !== undefined && c.sym !== undefined && o.sym.loop === c.sym.loop && o.sym.slot === c.sym.slot && o.sym.k === c.sym.k && o.sym.w === c.sym.w;
 
 /** widenReg widens (with thresholds) or joins (`th` null) two values; a join keeps a loop tag both carry. */
-function widenReg(o: Reg, c: Reg, th: Thresholds | null): Reg {
-  const r = widenRegValue(o, c, th);
+function widenReg(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number): Reg {
+  const r = widenRegValue(o, c, th, fresh);
   return !th && r.kind !== 'not_init' && sameSym(o, c) ? { ...r, sym: c.sym } : r;
 }
 
-function widenRegValue(o: Reg, c: Reg, th: Thresholds | null): Reg {
+function widenRegValue(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number): Reg {
   if (o.kind === 'not_init' || c.kind === 'not_init') return { ...c, kind: 'not_init', sym: undefined };
   if (o.kind !== c.kind) return isPointer(o) || isPointer(c) ? { ...c, kind: 'not_init', sym: undefined } : c;
   const wv = (a: Scalar, b: Scalar): Scalar => (th ? widenScalar(a, b, th) : join(a, b));
   if (c.kind === 'scalar') return scalarReg(wv(o.v, c.v), o.len >= 0 && c.len >= 0 ? Math.min(o.len, c.len) : -1);
-  if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size || o.nullable !== c.nullable) {
+  if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size || o.nullable !== c.nullable || o.of !== c.of) {
     return { ...c, kind: 'not_init', sym: undefined };
   }
   if (o.off === c.off) return { ...c, v: wv(o.v, c.v), range: Math.min(o.range, c.range), sym: undefined };
-  return { ...c, off: 0, v: wv(total(o), total(c)), range: 0, sym: undefined };
+  // The same region split differently between fixed and variable offset: the variable part becomes the whole offset,
+  // so the pointer no longer shares its variable part with the others of its id and gets an id of its own. Packet
+  // bytes proved beyond each side's pointer stay proved beyond the joined one.
+  const left = (r: Reg): number => (r.range > r.off ? r.range - r.off : 0);
+  const range = o.kind === 'packet' || o.kind === 'packet_meta' ? Math.min(left(o), left(c)) : 0;
+  return { ...c, off: 0, v: wv(total(o), total(c)), range, id: c.id ? fresh() : 0, sym: undefined };
 }
 
 /** sameLayout reports whether two slots have the same byte types (spills over the same bytes). */
 export const sameLayout = (a: Slot, b: Slot): boolean => a.bytes.every((x, k) => x === b.bytes[k]);
 
-function widenSlot(o: Slot | undefined, c: Slot | undefined, th: Thresholds | null): Slot | undefined {
+function widenSlot(o: Slot | undefined, c: Slot | undefined, th: Thresholds | null, fresh: () => number): Slot | undefined {
   if (!o || !c) return undefined;
   if (o.spill && c.spill && sameLayout(o, c)) {
-    const r = widenReg(o.spill, c.spill, th);
+    const r = widenReg(o.spill, c.spill, th, fresh);
     return r.kind === 'not_init' ? { bytes: o.bytes.map((b) => (b === SPILL ? MISC : b)) } : { bytes: o.bytes, spill: r };
   }
   const bytes = o.bytes.map((b, k): SlotByte => (b === INVALID || c.bytes[k] === INVALID ? INVALID : b === c.bytes[k] && b !== SPILL ? b : MISC));
   return bytes.some((b) => b !== INVALID) ? { bytes } : undefined;
 }
 
-function widenFrame(o: Frame, c: Frame, th: Thresholds | null): void {
-  for (let r = 0; r < 10; r++) c.regs[r] = widenReg(o.regs[r], c.regs[r], th);
-  for (let i = 0; i < Math.max(c.stack.length, o.stack.length); i++) if (o.stack[i] !== c.stack[i]) c.stack[i] = widenSlot(o.stack[i], c.stack[i], th);
+function widenFrame(o: Frame, c: Frame, th: Thresholds | null, fresh: () => number): void {
+  for (let r = 0; r < 10; r++) c.regs[r] = widenReg(o.regs[r], c.regs[r], th, fresh);
+  for (let i = 0; i < Math.max(c.stack.length, o.stack.length); i++) if (o.stack[i] !== c.stack[i]) c.stack[i] = widenSlot(o.stack[i], c.stack[i], th, fresh);
 }
 
 function compatible(o: Reg, c: Reg, constants: boolean): boolean {
@@ -112,7 +117,7 @@ function compatible(o: Reg, c: Reg, constants: boolean): boolean {
   // Two different constants stay apart unless asked: exact values are what bounded loops and flags are explored by.
   if (o.kind === 'scalar') return constants || !(o.v.t.mask === 0n && c.v.t.mask === 0n && o.v.t.value !== c.v.t.value);
   if (o.kind === 'not_init') return true;
-  return o.map === c.map && o.frame === c.frame && o.fn === c.fn && o.size === c.size && o.nullable === c.nullable && o.id === c.id && o.ref === c.ref;
+  return o.map === c.map && o.frame === c.frame && o.fn === c.fn && o.size === c.size && o.nullable === c.nullable && o.id === c.id && o.ref === c.ref && o.of === c.of;
 }
 
 /**
@@ -120,7 +125,7 @@ function compatible(o: Reg, c: Reg, constants: boolean): boolean {
  * distinction kept), or returns undefined when they differ in more than values (kinds, nullness, references). It
  * bounds the paths of long chains of independent branches, which would otherwise double at each one.
  */
-export function joinStates(old: VState, cur: VState, constants: boolean): VState | undefined {
+export function joinStates(old: VState, cur: VState, constants: boolean, fresh: () => number): VState | undefined {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length || old.lock !== cur.lock) return undefined;
   if (old.refs.some((r, i) => r !== cur.refs[i])) return undefined;
   for (let fi = 0; fi < old.frames.length; fi++) {
@@ -135,7 +140,7 @@ export function joinStates(old: VState, cur: VState, constants: boolean): VState
     }
   }
   const w = cloneState(cur);
-  w.frames.forEach((f, i) => widenFrame(old.frames[i], f, null));
+  w.frames.forEach((f, i) => widenFrame(old.frames[i], f, null, fresh));
   return w;
 }
 
@@ -171,7 +176,7 @@ export function tryWiden(env: Env, history: readonly { state: VState; loop?: Loo
   if (ivs.size === 0) return undefined;
   const th = thresholds(env);
   const w = cloneState(st);
-  w.frames.forEach((f, i) => widenFrame(a2.state.frames[i], f, th));
+  w.frames.forEach((f, i) => widenFrame(a2.state.frames[i], f, th, () => freshId(env)));
   w.checks = null;
   w.epoch++;
   for (const { slot, reg, set } of slotsOf(w)) if (reg.kind !== 'not_init') set({ ...reg, sym: { loop: id, slot, k: 0n, w: 64 } });

@@ -15,6 +15,12 @@ class IdMap {
   // Allocated on first use: most comparisons fail or finish before any id is seen.
   private fwd: Map<number, number> | undefined;
   private back: Map<number, number> | undefined;
+  private tmpIds = 0;
+
+  /** unique returns an id no register has: a scalar without an id is linked to no other (the kernel's tmp_id_gen). */
+  unique(): number {
+    return --this.tmpIds;
+  }
 
   ok(o: number, c: number): boolean {
     if (o === 0) return true;
@@ -40,9 +46,9 @@ function regSafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
   if (c.kind !== o.kind) return false;
   if (o.kind === 'scalar') {
     if (!(exact ? equal(o.v, c.v) : contains(o.v, c.v))) return false;
-    return (o.len < 0 || c.len >= o.len) && (exact || o.id === 0 || ids.ok(o.id, c.id));
+    return (o.len < 0 || c.len >= o.len) && (exact || o.id === 0 || ids.ok(o.id, c.id || ids.unique()));
   }
-  if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size) return false;
+  if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size || o.of !== c.of) return false;
   if (o.off === c.off) {
     if (!(exact ? equal(o.v, c.v) : contains(o.v, c.v))) return false;
   } else {

@@ -18,7 +18,12 @@ export type RegKind =
   | 'packet_meta'
   | 'packet_end'
   | 'mem'
-  | 'func';
+  | 'func'
+  /** A socket (`struct bpf_sock`, read-only) from a socket lookup; `sock_common` has only the fields of any socket state. */
+  | 'sock'
+  | 'sock_common'
+  /** The low 32 bits of a packet pointer (`w8 = w2`): opaque, good only for the length `data_end - data` in 32 bits. */
+  | 'pkt_lo32';
 
 /** Sym tags a value with where it came from at a widened loop head: "the value of slot `slot` there, plus `k`". */
 export interface Sym {
@@ -48,7 +53,7 @@ export interface Reg {
   map: number;
   /** Size in bytes of a `mem` or `map_key` region. */
   size: number;
-  /** Reference id of acquired memory (ringbuf_reserve), 0 for none. */
+  /** Reference id of an acquired object (ringbuf_reserve records, sockets from lookups), 0 for none. */
   ref: number;
   /** Call frame a stack pointer points into. */
   frame: number;
@@ -62,6 +67,8 @@ export interface Reg {
    */
   len: number;
   sym?: Sym;
+  /** pkt_lo32: the kind of the packet pointer whose low half this is (`packet`, `packet_end` or `packet_meta`). */
+  of?: RegKind;
 }
 
 const BASE: Reg = {

@@ -36,8 +36,12 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
   const { spec, targetBtf } = loadObject(path, objectOptionsOf(flags));
   const types = recordTypes(spec, list(flags['record-type'], '--record-type'));
   await prepareBackend(flags.backend as string | undefined);
+  const chosen = pickProgram(spec.programs, flags);
+  const l3 = startsAtNetwork(chosen.type);
+  // The capture must suit the program before anything is verified or run: frames of a link type it can take.
+  for (const pkt of capture.packets) if (!(l3 && pkt.linkType === LINKTYPE.ETHERNET)) checkLinkType(pkt.linkType, l3, chosen.name);
   const c = new Collection(spec, { backend: flags.backend as string | undefined, host: hostOptions(flags), targetBtf, expectedRuns: capture.packets.length, net: netOptions(flags), verify: verifyModeOf(flags) });
-  const name = pickProgram(spec.programs, flags).name;
+  const name = chosen.name;
   for (const [prog, w] of c.warnings) if (prog === name) out.note(`warning: verifier: ${w.message}`);
   applyCgroups(c, flags.cgroup as string[] | undefined);
   applyMapUpdates(c, flags['map-update'] as string[] | undefined);
@@ -45,7 +49,6 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
   if (!packetKindOf(p.spec.type, c.layoutOf(p.spec))) {
     throw new UsageError('not-packet-program', `program "${p.spec.name}" is of type ${p.spec.type}, which takes no packet: --pcap needs an XDP, tc, socket filter or cgroup/skb program (force one with --type)`);
   }
-  const l3 = startsAtNetwork(p.spec.type);
   const ifindex = flags.ifindex as number | undefined;
   const verbose = flags.verbose === true;
   const outPackets: CapturedPacket[] = [];
@@ -56,7 +59,6 @@ export async function runPcap(path: string, flags: Parsed['flags'], out: Output)
     const n = i + 1;
     // L3 programs take an Ethernet frame from its network header, as the test run does after eth_type_trans.
     if (l3 && pkt.linkType === LINKTYPE.ETHERNET) pkt = { ...pkt, data: pkt.data.subarray(Math.min(ETH_HLEN, pkt.data.length)) };
-    else checkLinkType(pkt.linkType, l3, p.spec.name);
     let r;
     try {
       r = p.run({ data: pkt.data, ...(ifindex !== undefined ? { ifindex } : {}), budget: flags.budget as number | undefined });

@@ -48,7 +48,7 @@ export const SOCKET_LOOKUP_HELPERS: HelperDef[] = [
   helper(id('sk_lookup_udp'), N[id('sk_lookup_udp')], { ret: 'ptr_to_socket_or_null', acquire: true, args: [...LOOKUP_ARGS] },
     'the declared UDP socket a datagram with this tuple would reach (connected first, then bound), or NULL; release it with bpf_sk_release',
     (c) => lookup(c, 'udp', 'sk_lookup_udp')),
-  helper(id('skc_lookup_tcp'), N[id('skc_lookup_tcp')], { ret: 'ptr_to_socket_or_null', acquire: true, args: [...LOOKUP_ARGS] },
+  helper(id('skc_lookup_tcp'), N[id('skc_lookup_tcp')], { ret: 'ptr_to_sock_common_or_null', acquire: true, args: [...LOOKUP_ARGS] },
     'bpf_sk_lookup_tcp that may also return request and time-wait sockets (declared sockets are all full sockets)',
     (c) => lookup(c, 'tcp', 'skc_lookup_tcp')),
   helper(id('sk_release'), N[id('sk_release')], { ret: 'integer', release: 0, args: ['ptr_to_sock_common'] },
