@@ -6,7 +6,8 @@
  * uretprobe, both, the syscall hooks alone (zpoline), and a getppid syscall tracepoint through zpoline and through
  * Syscall User Dispatch; and, as root with kernel eBPF, the kernel running the same programs of the same object
  * (bench/hooks/kload.c: libbpf's uprobe, uretprobe and tracepoint attachment). Every program is a hash map lookup
- * and an atomic increment (bench/hooks/probe.bpf.c). Configurations run in turn in each round; the table gives each
+ * and an atomic increment (bench/hooks/probe.bpf.c), verified and compiled with the verifier's facts, and in two rows
+ * loaded with --verify off (every bounds check and budget charge kept) for comparison. Configurations run in turn in each round; the table gives each
  * one's fastest and median round and its overhead over the unprobed baseline (fastest rounds).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -34,6 +35,8 @@ interface Config {
    * verifier proves about bench/hooks/probe.bpf.c, until one runs in the native load (src/native/verify-hook.ts).
    */
   handFacts?: boolean;
+  /** `off`: the programs load unverified, compiled without the verifier's facts (every bounds check and budget charge). */
+  verify?: 'off';
 }
 
 const CONFIGS: Config[] = [
@@ -42,6 +45,7 @@ const CONFIGS: Config[] = [
   { name: 'uprobe, empty program', mode: 'fn', progs: ['on_entry_empty'], base: 'call, no probe' },
   { name: 'uprobe, lookup without the increment', mode: 'fn', progs: ['on_entry_lookup'], base: 'call, no probe' },
   { name: 'uprobe (verifier facts given by hand)', mode: 'fn', progs: ['on_entry'], base: 'call, no probe', handFacts: true },
+  { name: 'uprobe, unverified (--verify off)', mode: 'fn', progs: ['on_entry'], base: 'call, no probe', verify: 'off' },
   { name: 'uretprobe', mode: 'fn', progs: ['on_return'], base: 'call, no probe' },
   { name: 'uprobe + uretprobe', mode: 'fn', progs: ['on_entry', 'on_return'], base: 'call, no probe' },
   { name: 'kernel uprobe', mode: 'fn', kernel: ['on_entry', 'uprobe'], base: 'call, no probe' },
@@ -49,6 +53,7 @@ const CONFIGS: Config[] = [
   { name: 'getppid, no hook', mode: 'sys' },
   { name: 'syscall hooks, no program (zpoline)', mode: 'sys', progs: ['on_entry'], syscalls: 'start', base: 'getppid, no hook' },
   { name: 'syscall tracepoint (zpoline)', mode: 'sys', progs: ['on_getppid'], syscalls: 'start', base: 'getppid, no hook' },
+  { name: 'syscall tracepoint (zpoline), unverified (--verify off)', mode: 'sys', progs: ['on_getppid'], syscalls: 'start', base: 'getppid, no hook', verify: 'off' },
   { name: 'syscall tracepoint (Syscall User Dispatch)', mode: 'sys', progs: ['on_getppid'], syscalls: 'sud', base: 'getppid, no hook' },
   { name: 'kernel syscall tracepoint', mode: 'sys', kernel: ['on_getppid', 'tracepoint'], base: 'getppid, no hook' },
 ];
@@ -108,7 +113,7 @@ export async function main(argv: string[], _lib: unknown, root: string): Promise
     const configs = CONFIGS.filter((c) => (!c.kernel || !noKernel) && wanted(c));
     for (const c of configs) {
       const facts = c.handFacts ? handFacts(spec, c.progs ?? []) : undefined;
-      if (c.progs) loads.set(c.name, await loadNative(spec, `/bpftime-vm-bench-${process.pid}-${loads.size}`, { programs: c.progs, cacheDir: join(work, 'cache'), facts }));
+      if (c.progs) loads.set(c.name, await loadNative(spec, `/bpftime-vm-bench-${process.pid}-${loads.size}`, { programs: c.progs, cacheDir: join(work, 'cache'), facts, verify: c.verify }));
     }
     const times = new Map<string, number[]>(configs.map((c) => [c.name, []]));
     for (let r = 0; r < rounds; r++) {

@@ -2,6 +2,7 @@
 // `node scripts/playground-screenshots.mjs`. Drives Debian's chromium (CHROMIUM_PATH overrides) with playwright-core
 // against `bpftime-vm playground`, as test/browser.test.ts does.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -50,7 +51,16 @@ try {
   await page.click('#run');
   await page.waitForSelector('#errors .error');
   await page.screenshot({ path: join(root, 'docs', 'playground-error.png') });
-  console.log('wrote docs/playground.png, docs/playground-events.png, docs/playground-error.png');
+
+  // The verifier panel on a rejection: counter.bpf.o with its null check (pc 12, jeq %r0, 0, +2) testing r6 instead,
+  // as test/helpers.ts's uncheckedCounter makes it.
+  const bytes = readFileSync(join(root, 'examples', 'counter.bpf.o'));
+  bytes[bytes.indexOf(Buffer.from('1500020000000000', 'hex')) + 1] = 0x06;
+  await page.setInputFiles('#file', { name: 'unchecked.bpf.o', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.waitForSelector('#verifier-error');
+  await page.locator('#panel-verifier').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(root, 'docs', 'playground-verifier.png') });
+  console.log('wrote docs/playground.png, docs/playground-events.png, docs/playground-error.png, docs/playground-verifier.png');
 } finally {
   await browser.close();
   server.kill();

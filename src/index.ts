@@ -28,6 +28,12 @@ export type { KconfigOptions } from './loader/data.js';
 export { parseBtf, Btf, formatValue, formatTypeC } from './loader/btf/index.js';
 export type { FormattedValue } from './loader/btf/index.js';
 
+// The verifier (on by default in Collection): verdicts, located rejections, the per-instruction state log, JIT facts.
+export { verifyProgram, verifySpec, mapInfo, parseVerifierLog, KNOWN_TYPES, normalizeType, VERIFY_MODES, parseVerifyMode } from './verifier/index.js';
+export type { VerifyResult, VerifyOptions, VerifyStats, VerifierFacts, MapInfo, LogEntry, VerifyMode } from './verifier/index.js';
+export { verifyForLoad, UNMODELLED } from './runtime/verification.js';
+export type { LoadVerification } from './runtime/verification.js';
+
 // Live objects: collections, programs, maps, and reading their output.
 export { Collection, Program } from './runtime/collection.js';
 export type { CollectionOptions, RunInput, RunOutput } from './runtime/collection.js';

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT } from './helpers.js';
+import { CLI, ROOT, uncheckedCounter } from './helpers.js';
 import { CHROMIUM, CHROMIUM_SKIP, HAS_CHROMIUM, scratch } from './toolchain.js';
 
 const COUNTER = join(ROOT, 'examples', 'counter.bpf.o');
@@ -189,6 +189,40 @@ describe.skipIf(!HAS_CHROMIUM)(`in Chromium${CHROMIUM_SKIP}`, () => {
     })()`);
     await expect.poll(() => page.textContent('#object-name')).toContain('dropped.bpf.o: 1 programs');
     expect(await page.textContent('#errors')).toBe(''); // opening an object clears the errors about the previous one
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('the verifier panel shows the verdict, the state after each instruction, and a rejection located with its registers', async () => {
+    // counter.bpf.o (dropped above): accepted, with its statistics, facts and state log.
+    expect(await page.textContent('#verdict')).toMatch(/^accepted: \d+ instructions processed, \d+ states explored/);
+    expect(await page.textContent('#verifier-facts')).toMatch(/^\d+ loads and stores proved in bounds .*every path ends/);
+    expect(await page.textContent('#verifier-log tr.path')).toMatch(/^path from entry at pc 0: r1=ctx\(/);
+    const first = page.locator('#verifier-log tr.insn[data-pc="0"]').first();
+    expect(await first.textContent()).toMatch(/^0ldxdw %r6, \[%r1\+104\].*r6=scalar/);
+    await page.locator('#verifier-log tr.insn[data-pc="2"]').first().click();
+    expect(await page.getAttribute('#listing tr.current', 'data-pc')).toBe('2');
+    // The same object with its null check testing another register: rejected at pc 13, marked in the listing.
+    await page.setInputFiles('#file', { name: 'unchecked.bpf.o', mimeType: 'application/octet-stream', buffer: uncheckedCounter() });
+    await expect.poll(() => page.textContent('#object-name')).toContain('unchecked.bpf.o: 1 programs');
+    expect(await page.textContent('#verdict')).toMatch(/^rejected: /);
+    expect(await page.textContent('#verifier-error')).toMatch(/^rejected \(null-deref\)pc 13: .*may be NULL/);
+    expect(await page.textContent('#verifier-source')).toMatch(/^source: .*counter\.bpf\.c:\d+: /);
+    expect(await page.textContent('#verifier-regs tr[data-reg="r0"]')).toMatch(/^r0map_value_or_null\(map=calls/);
+    await expect.poll(() => page.getAttribute('#listing tr.fault', 'data-pc')).toBe('13');
+    expect(await page.textContent('#verifier-log tr.note:last-child')).toMatch(/^rejected: pc 13: /);
+    // Running it is refused with the same located error, in the page.
+    await page.click('#run');
+    await expect.poll(() => page.textContent('#errors')).toContain('VerifierError (null-deref)');
+    // With verify warn it runs, every runtime check kept: the NULL the check misses faults at pc 13.
+    await page.selectOption('#verify', 'warn');
+    await page.fill('#budget', '');
+    await page.click('#run');
+    await expect.poll(() => page.textContent('#errors .error')).toContain('ExecError');
+    expect(await page.textContent('#errors .error')).toContain('pc 13');
+    await page.selectOption('#verify', 'strict');
+    const shot = await page.screenshot();
+    const stats = await imageStats(shot);
+    expect(stats.variance).toBeGreaterThan(100);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 /** Shared test utilities: paths, running the CLI, assembling and running snippets. */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -10,6 +10,19 @@ import { Interpreter, type RunOptions } from '../src/vm/index.js';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'bin', 'bpftime-vm');
 export const PLUGIN = join(ROOT, 'bin', 'bpf-conformance-plugin');
+
+/**
+ * uncheckedCounter is examples/counter.bpf.o with the null check after its map lookup (pc 12, `jeq %r0, 0, +2`)
+ * testing r6 (an argument) instead: the verifier rejects the atomic add through the map value at pc 13.
+ */
+export function uncheckedCounter(): Buffer {
+  const bytes = readFileSync(join(ROOT, 'examples', 'counter.bpf.o'));
+  const check = Buffer.from('1500020000000000', 'hex');
+  const at = bytes.indexOf(check);
+  if (at < 0 || bytes.indexOf(check, at + 1) >= 0) throw new Error('counter.bpf.o: expected exactly one `jeq %r0, 0, +2`');
+  bytes[at + 1] = 0x06;
+  return bytes;
+}
 
 /** CONFORMANCE_DIR is where the official .data files are (BPF_CONFORMANCE_DIR or ../shared/...). */
 export const CONFORMANCE_DIR = resolve(

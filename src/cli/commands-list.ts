@@ -195,12 +195,16 @@ const sessionLoadOptions: OptionSpec[] = [
   // Globals and map sizes set before load, as a tool's user space does (--type would move a program off its attach point).
   ...CONFIGURE_OPTIONS.filter((o) => o.name !== 'type'),
   { name: 'verbose', short: 'v', kind: 'boolean', description: 'also print the agents\' informational messages (hooks installed, syscall mechanism)' },
+  VERIFY_OPTION,
 ];
 
 const SESSION_NOTES = `A session is one shared-memory segment (/dev/shm/NAME, mode 0600) holding the maps, the compiled programs, their
 attachments and the agents' registrations. Another name makes a second session, independent of the first; a
 process belongs to one session at a time. A session whose bpftime-vm died is stale: agents in it detach by
-themselves, \`load\` replaces it, \`start\` and \`attach\` refuse it.`;
+themselves, \`load\` replaces it, \`start\` and \`attach\` refuse it.
+Every program is verified first (--verify strict): a program the verifier rejects is not loaded, nothing is
+started, and the exit code is 3 with the rejection (pc, instruction, source line, registers, path) on stderr.
+An accepted program is compiled with what the verifier proved (no bounds checks on proved accesses, no budget).`;
 
 const loadCommand: Command = {
   spec: {

@@ -14,15 +14,15 @@ import { LoadError } from '../errors.js';
 import { kernelHelpers } from '../helpers/kernel/index.js';
 import type { HelperSet } from '../helpers/registry.js';
 import { contextFor, type ContextLayout } from '../loader/contexts.js';
-import type { CollectionSpec } from '../loader/spec.js';
+import type { CollectionSpec, ProgramSpec } from '../loader/spec.js';
 import { poisonedSlots } from '../runtime/program-facts.js';
 import type { Insn } from '../isa/index.js';
+import type { JitFacts } from '../jit-wasm/index.js';
 import { cacheRoot } from '../runtime/cache-dir.js';
 import { exportModule, type Manifest } from '../runtime/export.js';
 import { importModules, renderGlue, MODULE_NAME } from './glue.js';
 import { findToolchain, runTool, type NativeToolchain } from './toolchain.js';
 import { readsContext } from './ctx-use.js';
-import type { JitFacts } from '../jit-wasm/facts.js';
 
 /**
  * CC_FLAGS are the flags of the shared object's compile (part of the cache key). -mgeneral-regs-only: programs run
@@ -53,7 +53,7 @@ export interface NativeCompileOptions {
   /** The helpers the native runtime implements, by id (readNativeHelpers); when given, others are refused. */
   nativeHelpers?: ReadonlyMap<number, string>;
   /**
-   * What a verifier proved about the program (src/jit-wasm/facts.ts): proved accesses compiled without bounds
+   * What the verifier proved about the program (src/jit-wasm/facts.ts): proved accesses compiled without bounds
    * checks, no budget charges when it terminates. The module's bytes, hence the cache key, reflect them.
    */
   facts?: JitFacts;
@@ -136,12 +136,22 @@ function checkInstantiate(header: string, manifest: Manifest, where: string): vo
   }
 }
 
-/** compileCollectionProgram compiles program `name` of an object: kernel helpers, its maps by index, failed CO-RE relocations. */
+/**
+ * nativeSourceOf is program `p` of an object as the native compile takes it: kernel helpers, the object's maps by
+ * index, failed CO-RE relocations poisoned, the context layout of its type.
+ */
+export function nativeSourceOf(spec: CollectionSpec, p: ProgramSpec): NativeSource {
+  return {
+    name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames: spec.maps.map((m) => m.name),
+    poisoned: poisonedSlots(p), context: contextFor(p.type, p.attach.name),
+  };
+}
+
+/** compileCollectionProgram compiles program `name` of an object (nativeSourceOf, without verifier facts). */
 export function compileCollectionProgram(spec: CollectionSpec, name: string, opts: NativeCompileOptions = {}): Promise<CompiledNative> {
   const p = spec.programs.find((x) => x.name === name);
   if (!p) throw new LoadError('no-program', `no program ${name} in the object (it has ${spec.programs.map((x) => x.name).join(', ')})`);
-  const src = { name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames: spec.maps.map((m) => m.name), poisoned: poisonedSlots(p), context: contextFor(p.type, p.attach.name) };
-  return compileNative(src, opts);
+  return compileNative(nativeSourceOf(spec, p), opts);
 }
 
 /** readNativeHelpers reads the helpers the built native runtime implements (native-hooks/build/runtime-helpers.txt). */

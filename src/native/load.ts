@@ -1,20 +1,20 @@
 /**
  * The control plane's load (DESIGN.md section 7, docs/native.md "agent"): an object's attachable programs are
- * verified (where a verifier exists), compiled for the agent (src/native/aot.ts), and recorded in a new session
+ * verified (verify-hook.ts), compiled for the agent (src/native/aot.ts), and recorded in a new session
  * segment with the object's maps, so that agents in live processes run them: the maps are created in the segment,
  * each program's entry names its shared object and its map references (lddw pc -> map id), and each attachment
  * comes from the program's section name (src/native/attachments.ts).
  */
-import { LoadError, NotSupportedError } from '../errors.js';
-import { kernelHelpers } from '../helpers/kernel/index.js';
+import { LoadError, NotSupportedError, type VerifierError } from '../errors.js';
 import type { LoadedCollection } from '../loader/collection.js';
 import { BtfKind } from '../loader/btf/types.js';
 import type { MapSpec, ProgramSpec } from '../loader/spec.js';
 import type { MapRef } from './addon.js';
-import { compileNative, readNativeHelpers, type CompiledNative } from './aot.js';
+import { compileNative, nativeSourceOf, readNativeHelpers, type CompiledNative } from './aot.js';
 import { attachmentOf, isSyscallAttachment, progTypeOf, type NativeAttachment } from './attachments.js';
 import type { NativeMap } from './map.js';
 import { NativeSession, type SessionOptions } from './session.js';
+import type { VerifyMode } from '../verifier/index.js';
 import { verifyForNative } from './verify-hook.js';
 import type { JitFacts } from '../jit-wasm/facts.js';
 
@@ -44,8 +44,12 @@ export interface LoadedProgram {
   attachmentId: number;
   attachment: NativeAttachment;
   compiled: CompiledNative;
-  /** Whether a verifier accepted it (false: none was run). */
+  /** Whether the verifier accepted it (then its facts were compiled in). */
   verified: boolean;
+  /** Why it runs unverified, with every runtime check (`--verify off`/`warn`, or what the verifier does not model). */
+  unverified?: string;
+  /** The rejection `verify: 'warn'` let through. */
+  warning?: VerifierError;
 }
 
 /** NativeLoad is an object loaded into a session: close it with `end()` (agents detach) or `close()`. */
@@ -67,10 +71,12 @@ export interface LoadOptions extends SessionOptions {
   /** Working directory relative binary paths are resolved against. */
   cwd?: string;
   /**
-   * What a verifier proved about each program, by name (src/jit-wasm/facts.ts), passed to its compile. Until the
-   * verifier runs here (verify-hook.ts), only the hooks benchmark gives them, by hand and labelled so.
+   * What a verifier proved about each program, by name (src/jit-wasm/facts.ts), passed to its compile instead of the
+   * facts of this load's own verification (the hooks benchmark gives them by hand, labelled so).
    */
   facts?: ReadonlyMap<string, JitFacts>;
+  /** What to do with the verifier (verify-hook.ts): `strict` refuses a rejected program (default), `warn`, `off`. */
+  verify?: VerifyMode;
 }
 
 /** spinLockOffset finds the offset of a struct bpf_spin_lock member in a map's value type (BTF), or -1. */
@@ -127,12 +133,12 @@ function mapRefs(c: CompiledNative, ids: readonly number[], refused: ReadonlyMap
  */
 export async function loadNative(spec: LoadedCollection, name: string, opts: LoadOptions = {}): Promise<NativeLoad> {
   const picked = pickPrograms(spec, opts);
-  const verified = picked.map(({ p }) => verifyForNative(spec, p));
+  // Every program is verified before anything is compiled or created: a strict rejection leaves no session behind.
+  const verdicts = picked.map(({ p }) => verifyForNative(spec, p, opts.verify));
   const nativeHelpers = readNativeHelpers();
-  const mapNames = spec.maps.map((m) => m.name);
   const compiled: CompiledNative[] = [];
   for (let i = 0; i < picked.length; i += 2) {
-    const batch = picked.slice(i, i + 2).map(({ p }) => compileNative({ name: p.name, section: p.section, insns: p.insns, helpers: kernelHelpers(), mapNames }, { nativeHelpers, cacheDir: opts.cacheDir, facts: opts.facts?.get(p.name) }));
+    const batch = picked.slice(i, i + 2).map(({ p }, j) => compileNative(nativeSourceOf(spec, p), { nativeHelpers, cacheDir: opts.cacheDir, facts: opts.facts?.get(p.name) ?? verdicts[i + j].facts }));
     compiled.push(...(await Promise.all(batch)));
   }
   const session = NativeSession.create(name, opts);
@@ -157,7 +163,8 @@ export async function loadNative(spec: LoadedCollection, name: string, opts: Loa
       const c = compiled[k];
       const id = session.addProgram({ name: p.name, type: progTypeOf(p), hash: c.hash, soPath: c.path, insnCnt: p.insns.length, mapRefs: mapRefs(c, ids, refused, p) });
       const attachmentId = session.addAttachment({ ...at.input, progId: id });
-      return { name: p.name, section: p.section, id, attachmentId, attachment: at, compiled: c, verified: verified[k] };
+      const { verified, unverified, warning } = verdicts[k];
+      return { name: p.name, section: p.section, id, attachmentId, attachment: at, compiled: c, verified, ...(unverified ? { unverified } : {}), ...(warning ? { warning } : {}) };
     });
     return { session, programs, maps, syscalls: programs.some((p) => isSyscallAttachment(p.attachment)) };
   } catch (e) {

@@ -1,25 +1,41 @@
 /**
- * Where the control plane verifies a program before compiling it for the agent. The static verifier (src/verifier)
- * is being built on its own branch and is not part of this tree yet: until it lands, nothing is verified here and
- * callers report programs as not verified. The native runtime still checks every memory access a program makes
- * and bounds its instructions (docs/native.md, "runtime"), so an unverified program can fault (and is disabled)
- * but cannot corrupt the target outside the segment's maps.
- *
- * When src/verifier lands, this is the one place to change: call the entry point `Collection` uses in its default
- * `strict` mode, `verifySpec(program, spec.maps)` of src/verifier/index.ts (branch `verifier`), throw its `error`
- * when `ok` is false (load then fails with the verifier's located message, exit code 3 like any invalid input),
- * and return true; `load`/`status` already report each program's `verified`.
+ * Where the control plane verifies a program before compiling it for the agent: the same verification as
+ * `Collection`'s (src/runtime/verification.ts), in the same modes. `strict` (the default) refuses a rejected program,
+ * so it never reaches a process; `warn` loads it with the rejection reported; `off` does not verify. A program the
+ * verifier accepted is compiled with its facts (src/jit-wasm/facts.ts): its proved accesses lose their bounds checks
+ * and, when it provably terminates, its blocks their budget charges. An unverified program keeps every runtime check
+ * of the native runtime (docs/native.md, "runtime"): it can fault, and is then disabled, but cannot touch memory
+ * outside its own regions.
  */
+import type { VerifierError } from '../errors.js';
 import type { LoadedCollection } from '../loader/collection.js';
 import type { ProgramSpec } from '../loader/spec.js';
+import { locatedIn, verifyForLoad } from '../runtime/verification.js';
+import type { VerifierFacts, VerifyMode } from '../verifier/index.js';
 
-/** VERIFIER_AVAILABLE says whether verifyForNative runs a verifier (false until src/verifier exists). */
-export const VERIFIER_AVAILABLE = false;
+/** NativeVerdict is what the verification of one program decided for the native load. */
+export interface NativeVerdict {
+  /** Whether the verifier accepted the program. */
+  verified: boolean;
+  /** What it proved, for the compile (accepted programs only). */
+  facts?: VerifierFacts;
+  /** Why the program loads unverified (`--verify off`, a warned rejection, or what the verifier does not model). */
+  unverified?: string;
+  /** The rejection `warn` mode let through, located in the program. */
+  warning?: VerifierError;
+}
 
 /**
- * verifyForNative verifies one program of a loaded object for the agent and returns whether a verifier accepted it
- * (a rejection will throw the verifier's VerifierError); false means no verifier ran.
+ * verifyForNative verifies one program of a loaded object for the agent in `mode`. A strict rejection throws the
+ * verifier's VerifierError, located in the program (pc, instruction, source line, registers, path).
  */
-export function verifyForNative(_spec: LoadedCollection, _program: ProgramSpec): boolean {
-  return VERIFIER_AVAILABLE;
+export function verifyForNative(spec: LoadedCollection, program: ProgramSpec, mode: VerifyMode = 'strict'): NativeVerdict {
+  if (mode === 'off') return { verified: false, unverified: 'verification is off (--verify off)' };
+  const v = verifyForLoad(program, spec.maps);
+  if (v.unverified !== undefined) return { verified: false, unverified: v.unverified };
+  const r = v.result;
+  if (r.ok) return { verified: true, facts: r.facts };
+  const error = locatedIn(program, r.error!) as VerifierError;
+  if (mode === 'strict') throw error;
+  return { verified: false, unverified: 'the verifier rejected it (--verify warn)', warning: error };
 }

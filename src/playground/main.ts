@@ -3,7 +3,7 @@
  * open or drop an object or pick a built-in example, browse it, run a program on any backend, step through a traced
  * run. Every failure lands in the error area with its location, and the rest of the page stays as it was.
  */
-import { ENGINES, VERSION, type BackendName } from '../index.js';
+import { ENGINES, VERSION, type BackendName, type VerifyMode } from '../index.js';
 import { byId, h, replace } from './dom.js';
 import { PANELS } from './panels.js';
 import { openObject, Session, showError, type RunForm, type RunReport, type ShownError } from './session.js';
@@ -45,7 +45,7 @@ async function guarded(title: string, action: () => unknown): Promise<void> {
 
 function formValues(): RunForm {
   const v = (id: string) => byId<HTMLInputElement>(id).value;
-  return { program: state.program, backend: v('backend') as BackendName, args: v('args'), ret: v('ret'), syscall: v('syscall'), ctx: v('ctx'), data: v('data'), host: v('host'), budget: v('budget') };
+  return { program: state.program, backend: v('backend') as BackendName, args: v('args'), ret: v('ret'), syscall: v('syscall'), ctx: v('ctx'), data: v('data'), host: v('host'), budget: v('budget'), verify: v('verify') as VerifyMode };
 }
 
 function showObject(): void {

@@ -30,6 +30,7 @@ import {
   type Program,
   type ProgramSummary,
   type TraceStep,
+  type VerifyMode,
 } from '../index.js';
 
 /** OpenedObject is an object read for the page: its spec and the views of its programs, maps and BTF types. */
@@ -73,6 +74,8 @@ export interface RunForm {
   host: string;
   /** `--budget` (empty for the default). */
   budget: string;
+  /** `--verify`: strict (the default) refuses a rejected program, warn runs it with every runtime check, off. */
+  verify?: VerifyMode;
 }
 
 /** StepState is one executed instruction with the whole register file after it. */
@@ -98,6 +101,8 @@ export interface RunReport {
   records: OutputRecord[];
   maps: MapDump[];
   signals: { signal: number; thread: boolean }[];
+  /** Why the program ran without the verifier's proofs (every runtime check kept): a rejection `warn` let through, or what the verifier does not model. */
+  unverified?: string;
   /** Registers before the first instruction (traced runs). */
   entry?: bigint[];
   trace?: StepState[];
@@ -112,8 +117,8 @@ const list = (text: string, what: string): string[] => (text.trim() === '' ? [] 
 
 /** Session holds the live collections of one object, one per backend, so map contents carry over from run to run. */
 export class Session {
-  /** Per backend: the live collection and the host text it was made with (new host facts make a new collection). */
-  private readonly live = new Map<BackendName, { c: Collection; host: string }>();
+  /** Per backend: the live collection and the host text and verify mode it was made with (either new makes a new one). */
+  private readonly live = new Map<BackendName, { c: Collection; host: string; verify: VerifyMode }>();
 
   constructor(readonly object: OpenedObject) {}
 
@@ -122,13 +127,13 @@ export class Session {
     this.live.clear();
   }
 
-  private async collection(backend: BackendName, host: string): Promise<Collection> {
+  private async collection(backend: BackendName, host: string, verify: VerifyMode): Promise<Collection> {
     const hostOpts = parseHostOptions(list(host, 'host'), 'host');
     const had = this.live.get(backend);
-    if (had && had.host === host.trim()) return had.c;
+    if (had && had.host === host.trim() && had.verify === verify) return had.c;
     await prepareBackend(backend);
-    const c = new Collection(this.object.spec, { backend, host: hostOpts });
-    this.live.set(backend, { c, host: host.trim() });
+    const c = new Collection(this.object.spec, { backend, host: hostOpts, verify });
+    this.live.set(backend, { c, host: host.trim(), verify });
     return c;
   }
 
@@ -143,7 +148,7 @@ export class Session {
       budget: form.budget.trim() ? Number(parseU64(form.budget, 'budget')) : undefined,
     };
     const backend = trace ? 'interp' : form.backend;
-    const c = await this.collection(backend, form.host);
+    const c = await this.collection(backend, form.host, form.verify ?? 'strict');
     const p: Program = c.program(form.program);
     const steps: StepState[] = [];
     let entry: bigint[] | undefined;
@@ -174,9 +179,15 @@ export class Session {
       records: drainRecords(c, this.object.spec.btf),
       maps: [...c.maps.values()].map((m) => dumpMap(m, this.object.spec.btf, c.host.ncpus)),
       signals: out.signals,
+      ...unverifiedOf(c, p.spec.name, form.verify ?? 'strict'),
       ...(trace ? { entry, trace: steps, traceCut: cut } : {}),
     };
   }
+}
+
+function unverifiedOf(c: Collection, name: string, verify: VerifyMode): { unverified?: string } {
+  const why = verify === 'off' ? 'the verifier is off' : (c.warnings.get(name)?.message ?? c.unverified.get(name));
+  return why ? { unverified: why } : {};
 }
 
 /** ShownError is an error as the page shows it: what failed, the message, and where (program, section, pc, source line). */

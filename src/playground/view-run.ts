@@ -33,6 +33,7 @@ export function resultView(r: RunReport): HTMLElement {
       h('span', { id: 'steps' }, `${r.steps} instructions`),
       ` on ${r.backend}, compiled in ${r.compileMs.toFixed(2)} ms, ran in ${r.runMs.toFixed(3)} ms`,
     ),
+    r.unverified ? h('p', { id: 'unverified', class: 'muted' }, `ran unverified, with every runtime check: ${r.unverified}`) : null,
     r.signals.length ? h('p', {}, `signals: ${r.signals.map((s) => `${s.signal}${s.thread ? ' (thread)' : ''}`).join(', ')}`) : null,
     r.printk.length ? section('trace_printk', h('pre', { id: 'printk' }, r.printk.join('\n'))) : null,
     r.records.length

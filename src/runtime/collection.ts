@@ -5,7 +5,7 @@
  * userspace BPF_PROG_TEST_RUN.
  */
 import { BpfError, ExecError, NotSupportedError, UsageError, VerifierError } from '../errors.js';
-import { parseVerifyMode, verifySpec, type VerifyMode, type VerifyResult } from '../verifier/index.js';
+import { parseVerifyMode, type VerifyMode, type VerifyResult } from '../verifier/index.js';
 import type { HelperEnv, ProgramEnv } from '../helpers/env.js';
 import { helperId, kernelHelpers } from '../helpers/kernel/index.js';
 import { createMap, HashMap, MapError, MapTable, PerfEventArrayMap, ProgArrayMap, type BpfMap, type MapContext, type MapOfMaps } from '../helpers/maps/index.js';
@@ -28,6 +28,7 @@ import { buildContext, CopyPool, ptRegsWriter, type ContextInput, type PtRegsWri
 import { createHost, type Host, type HostOptions } from './host.js';
 import { TaskStandIns, type TaskIdentity } from './task.js';
 import { KFUNC_ADDRESS_BASE, poisonedSlots, readsKernelPointers } from './program-facts.js';
+import { locatedIn, verifyForLoad } from './verification.js';
 import { BtfKind } from '../loader/btf/types.js';
 import type { Prepared } from '../vm/prepare.js';
 import { defaultNetEnv, type DeclaredSocket, type NetEnv, type PacketActions, type TunnelInfo } from '../helpers/packet/net.js';
@@ -168,14 +169,6 @@ const NO_DATA = Object.freeze(new Uint8Array(0)) as Uint8Array;
 /** Helpers that return the current task (get_current_task, get_current_task_btf). */
 const TASK_HELPERS = new Set([helperId('get_current_task'), helperId('get_current_task_btf')]);
 
-/** locatedIn adds the program's name (message prefix) and its name and section (location) to an error about it. */
-function locatedIn(spec: ProgramSpec, e: BpfError): BpfError {
-  const Cls = e.constructor as new (code: string, message: string, location: object, options: object) => BpfError;
-  const out = new Cls(e.code, `program "${spec.name}": ${e.message}`, { ...e.location, program: spec.name, section: spec.section }, { cause: e });
-  if (e instanceof VerifierError && out instanceof VerifierError) Object.assign(out, { regs: e.regs, path: e.path, log: e.log });
-  return out;
-}
-
 /** Collection is the live form of a CollectionSpec. */
 export class Collection {
   readonly mem = new GuestMemory();
@@ -300,14 +293,12 @@ export class Collection {
   /** verify runs the verifier on a program as the collection's mode asks (a strict rejection throws). */
   private verify(p: ProgramSpec): VerifyResult | undefined {
     if (this.verifyMode === 'off') return undefined;
-    if (readsKernelPointers(p) || (p.ksyms ?? []).length > 0) {
-      // BTF-typed kernel pointers (tp_btf and fentry arguments, kfunc results) and kernel symbols are the kernel's
-      // PTR_TO_BTF_ID, which src/verifier does not model: such programs load unverified, every load a PROBE_MEM one
-      // (a bad address reads 0), and say so in `unverified`.
-      this.unverified.set(p.name, 'it uses BTF-typed kernel pointers or kernel symbols, which the verifier does not model');
+    const v = verifyForLoad(p, this.spec.maps, { privileged: this.privileged });
+    if (v.unverified !== undefined) {
+      this.unverified.set(p.name, v.unverified);
       return undefined;
     }
-    const r = verifySpec(p, this.spec.maps, { privileged: this.privileged });
+    const r = v.result;
     if (!r.ok && this.verifyMode === 'strict') throw r.error!;
     if (!r.ok) this.warnings.set(p.name, locatedIn(p, r.error!) as VerifierError);
     else this.verifiedFacts.set(p.name, r.facts);

@@ -24,6 +24,7 @@ export type { VerifierFacts } from './facts.js';
 export type { Facts, MapInfo, RegionKind, VerifyOptions, VerifyStats } from './env.js';
 export { KNOWN_TYPES, normalizeType, programType } from './program-types.js';
 export { MAX_INPUT } from './check-mem.js';
+export { parseVerifierLog, type LogEntry } from './log.js';
 
 export { VERIFY_MODES, parseVerifyMode, type VerifyMode } from './mode.js';
 

@@ -3,6 +3,7 @@
  * while agents run the programs, and the closing report (maps, attachments with hit counts, faults) before the
  * session ends and its agents detach.
  */
+import type { VerifierError } from '../../errors.js';
 import type { LoadedCollection } from '../../loader/collection.js';
 import { loadNative, type NativeLoad } from '../../native/load.js';
 import { OutputStream, summarize } from '../../native/stream.js';
@@ -10,7 +11,9 @@ import type { Parsed } from '../args.js';
 import { mapLines, mapsJson } from '../maps-text.js';
 import { summaryJson, summaryLines, printEvent } from '../native-text.js';
 import { loadObject, objectOptionsOf, recordTypes } from '../object.js';
-import type { Output } from '../output.js';
+import { EXIT, type Output } from '../output.js';
+import { verifyModeOf } from '../verify-option.js';
+import { rejectionDetails } from '../verifier-text.js';
 
 /** How often the output is read while programs run (the rings hold what arrives meanwhile). */
 const POLL_MS = 50;
@@ -24,12 +27,26 @@ export interface LoadedSession {
 
 const list = (v: unknown): string[] => ((v as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
 
-/** loadSession loads `path` into the session `name` with the options of `load`/`trace`. */
-export async function loadSession(path: string, name: string, flags: Parsed['flags']): Promise<LoadedSession> {
+/**
+ * loadSession loads `path` into the session `name` with the options of `load`/`trace` (a strict rejection throws the
+ * located VerifierError: see refusedLoad); rejections `--verify warn` lets through are printed as warnings.
+ */
+export async function loadSession(path: string, name: string, flags: Parsed['flags'], out: Output): Promise<LoadedSession> {
   const { spec } = loadObject(path, objectOptionsOf(flags));
   const types = recordTypes(spec, list(flags['record-type']));
-  const load = await loadNative(spec, name, { size: flags.size as number | undefined, programs: list(flags.prog) });
+  const load = await loadNative(spec, name, { size: flags.size as number | undefined, programs: list(flags.prog), verify: verifyModeOf(flags) });
+  for (const p of load.programs) if (p.warning) out.note(`warning: verifier: ${p.warning.message}`);
   return { spec, load, stream: new OutputStream(load, spec.btf, types) };
+}
+
+/**
+ * refusedLoad reports a program the verifier rejected in a load (the error, then in text mode its source line,
+ * registers and path) and returns the exit code: 3, as for any object that cannot be loaded.
+ */
+export function refusedLoad(e: VerifierError, out: Output): number {
+  out.error(e);
+  if (!out.json) for (const l of rejectionDetails(e)) process.stderr.write(`  ${l}\n`);
+  return EXIT.input;
 }
 
 /** loadedJson describes what was loaded (the first JSON line of `load`). */
@@ -46,6 +63,8 @@ export function loadedJson(s: LoadedSession): Record<string, unknown> {
       hash: p.compiled.hash,
       cached: p.compiled.cached,
       verified: p.verified,
+      ...(p.unverified ? { unverified: p.unverified } : {}),
+      ...(p.warning ? { warning: p.warning.toJSON() } : {}),
     })),
     maps: s.load.maps.map((m) => m.map.name),
   };

@@ -4,20 +4,27 @@
  * programs' output is printed while it runs, and when it exits the maps and hit counts are printed, the session
  * ends, and the command's exit code is bpftime-vm's.
  */
-import { UsageError } from '../../errors.js';
+import { UsageError, VerifierError } from '../../errors.js';
 import { startTraced, waitExit } from '../../native/agent.js';
 import { sessionName } from '../../native/load.js';
 import type { Parsed } from '../args.js';
 import type { Output } from '../output.js';
 import { forwardSignals, registered } from './live-common.js';
-import { finish, follow, loadedJson, loadSession } from './native-session.js';
+import { finish, follow, loadedJson, loadSession, refusedLoad } from './native-session.js';
 
 /** traceCommand implements `trace`. */
 export async function traceCommand(parsed: Parsed, out: Output): Promise<number> {
   const [file, command, ...args] = parsed.positionals;
   if (!command) throw new UsageError('missing-argument', '"trace" needs COMMAND: the program to run (after --)');
   const name = sessionName((parsed.flags.session as string | undefined) ?? `bpftime-vm-trace-${process.pid}`);
-  const s = await loadSession(file, name, parsed.flags);
+  let s;
+  try {
+    s = await loadSession(file, name, parsed.flags, out);
+  } catch (e) {
+    // A rejected program: nothing is started, the exit code is 3 (not the command's).
+    if (e instanceof VerifierError) return refusedLoad(e, out);
+    throw e;
+  }
   const verbose = parsed.flags.verbose === true;
   if (out.json && verbose) out.data(loadedJson(s));
   let code: number;

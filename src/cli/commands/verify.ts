@@ -4,6 +4,7 @@ import { MAP_TYPES } from '../../loader/spec.js';
 import { isElf } from '../../loader/elf.js';
 import { verifyProgram, verifySpec, type MapInfo, type VerifyResult } from '../../verifier/index.js';
 import type { Command } from '../command.js';
+import { rejectionDetails } from '../verifier-text.js';
 import { readFile, readProgramFile } from '../input.js';
 import { loadObject, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
@@ -36,11 +37,7 @@ const statsLine = (r: VerifyResult): string => {
 };
 
 function errorLines(e: VerifierError): string[] {
-  const out = [`  ${e.message}`];
-  if (e.location.source) out.push(`  source: ${e.location.source}`);
-  for (const [r, v] of Object.entries(e.regs)) out.push(`  ${r} = ${v}`);
-  if (e.path.length) out.push(`  path: ${e.path.join(', ')}`);
-  return out;
+  return [e.message, ...rejectionDetails(e)].map((l) => `  ${l}`);
 }
 
 function print(out: Output, file: string, verdicts: Verdict[], verbose: boolean): void {
