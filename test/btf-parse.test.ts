@@ -353,7 +353,7 @@ describe.skipIf(!hasClang)(`parseBtf on clang output${CLANG_SKIP ? ` (${CLANG_SK
 const vmlinux = readVmlinux();
 
 describe.skipIf(!vmlinux)(`parseBtf on the kernel's BTF${vmlinux ? '' : ' (skipped: /sys/kernel/btf/vmlinux not readable)'}`, () => {
-  it('parses well under a second', () => {
+  it('parses the running kernel\'s BTF in bounded time (a guard against quadratic parsing, not a speed goal)', () => {
     const bytes = vmlinux!;
     let best = Infinity;
     let btf!: Btf;
@@ -363,7 +363,9 @@ describe.skipIf(!vmlinux)(`parseBtf on the kernel's BTF${vmlinux ? '' : ' (skipp
       best = Math.min(best, performance.now() - t0);
     }
     console.log(`parseBtf(/sys/kernel/btf/vmlinux): ${btf.types.length} types, best of 3: ${best.toFixed(0)} ms`);
-    expect(best).toBeLessThan(1000);
+    // ~300 ms on an idle host of this class; the bound only catches a parser gone quadratic, with room for a loaded
+    // CI machine (speed itself is measured by benchmarks, not unit tests).
+    expect(best).toBeLessThan(5000);
     const task = btf.findByName('task_struct', BtfKind.STRUCT);
     expect(task).toHaveLength(1);
     const pid = btf.members(task[0]).find((m) => m.name === 'pid')!;
