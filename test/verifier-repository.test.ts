@@ -36,6 +36,7 @@ const UNVERIFIED = new Set([
 /** REJECTED_ON_PURPOSE are fixtures written to fault at run time, which a verifier must refuse. */
 const REJECTED_ON_PURPOSE: Record<string, string> = {
   'test/fixtures/live/faults.bpf.c bad': 'dereferences a wild pointer on purpose (test/native-live-faults.test.ts)',
+  'test/fixtures/live/vector.bpf.c bad': 'dereferences a wild pointer on purpose: the trap path must keep the vector registers (test/native-live-vector.test.ts)',
 };
 
 /** KNOWN_GAPS are programs that should verify and do not yet, with the reason. */
