@@ -3,7 +3,7 @@
 // instruction, and executing it is a typed error naming the program, the instruction and the field path.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ExecError } from '../src/errors.js';
+import { ExecError, VerifierError } from '../src/errors.js';
 import { parseBtf } from '../src/loader/btf/parse.js';
 import { loadCollectionSpec } from '../src/loader/collection.js';
 import { parseElf } from '../src/loader/elf.js';
@@ -61,7 +61,12 @@ describe.skipIf(!HAS_CLANG)(`CO-RE with a different target layout${CLANG_SKIP}`,
     const spec = loadCollectionSpec(local(), { targetBtf: target() });
     const failed = spec.programs.find((p) => p.name === 'read_tag')!.coreRelocations.filter((r) => !r.found);
     expect(failed).toEqual([expect.objectContaining({ kind: 'byte_off', access: 'struct sample.tag', found: false })]);
-    const c = new Collection(spec);
+    // The verifier refuses the program, as the kernel's does, naming the relocation.
+    const v = thrownAs(VerifierError, () => new Collection(spec).program('read_tag'));
+    expect(v.code).toBe('core-poisoned');
+    expect(v.message).toContain('CO-RE relocation byte_off of struct sample.tag failed');
+    // Unverified, the poisoned call reaches the runtime, which reports the same relocation where it runs.
+    const c = new Collection(spec, { verify: 'off' });
     const e = thrownAs(ExecError, () => c.program('read_tag').run({ ctx: targetCtx(1, 2) }));
     expect(e.code).toBe('core-relocation');
     expect(e.location).toMatchObject({ program: 'read_tag', pc: failed[0].pc });

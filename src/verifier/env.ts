@@ -43,6 +43,8 @@ export interface VerifyOptions {
   privileged?: boolean;
   /** The program's license: helpers the kernel marks GPL-only need a GPL-compatible one (default GPL). */
   license?: string;
+  /** Why each poisoned instruction was poisoned (a failed CO-RE relocation, by pc), to say so when it is reachable. */
+  poisoned?: ReadonlyMap<number, string>;
   /** C source lines (BTF line_info) to name in errors. */
   lineInfo?: readonly LineInfo[];
   /** Section or file name for error locations. */
@@ -107,6 +109,8 @@ export interface Env {
   innerOf: ReadonlyMap<number, number>;
   helpers: HelperSet;
   privileged: boolean;
+  /** VerifyOptions.poisoned. */
+  poisoned?: ReadonlyMap<number, string>;
   /**
    * The kernel's rules against speculative out-of-bounds access for programs loaded with CAP_BPF only: no variable
    * stack offsets, no map value pointers outside the value, no overwriting part of a spilled pointer. Off in

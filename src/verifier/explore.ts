@@ -354,7 +354,7 @@ export class Explorer {
       return [pc + 1 + ins.imm, st];
     }
     const def = env.helpers.get(ins.imm);
-    if (ins.imm === CORE_POISON_IMM) reject('core-poisoned', 'this instruction was poisoned by a CO-RE relocation that found no match in the target BTF, and it is reachable');
+    if (ins.imm === CORE_POISON_IMM) reject('core-poisoned', `${env.poisoned?.get(pc) ?? 'this instruction was poisoned by a CO-RE relocation that found no match in the target BTF'}, and the poisoned instruction is reachable`);
     if (!def) {
       const name = env.helpers.abiName(ins.imm);
       reject('unknown-helper', name ? `helper ${ins.imm} (${name}) is not available in bpftime-vm's ${env.helpers.name} helper set` : `unknown helper ${ins.imm}`);

@@ -129,6 +129,7 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
         privileged: options.privileged === true || (prog.tracing && !prog.raw),
         spectre: options.privileged !== true && !prog.tracing,
         gpl: GPL_COMPATIBLE.has(options.license ?? 'GPL'),
+        poisoned: options.poisoned,
         stats, log, facts,
         stackUse: new Int32Array(cfg.subprogs.length),
         thresholds: new Set([0n, 1n]),
@@ -193,6 +194,18 @@ export function mapInfo(m: MapSpec): MapInfo {
   };
 }
 
+/** corePoisonReasons names the failed CO-RE relocation behind each poisoned call of a program (libbpf puts the call at the relocated instruction or right after a poisoned lddw). */
+function corePoisonReasons(spec: ProgramSpec): Map<number, string> {
+  const failed = spec.coreRelocations.filter((r) => !r.found);
+  const out = new Map<number, string>();
+  for (const r of failed) {
+    const text = `CO-RE relocation ${r.kind} of ${r.access} failed: ${r.reason ?? 'no match in the target BTF'}`;
+    out.set(r.pc, text);
+    if (!out.has(r.pc + 1)) out.set(r.pc + 1, text);
+  }
+  return out;
+}
+
 /** verifySpec verifies a loaded program with its collection's maps, its type from its section and its BTF line info. */
 export function verifySpec(spec: ProgramSpec, maps: readonly MapSpec[], options: Omit<VerifyOptions, 'maps' | 'lineInfo'> = {}): VerifyResult {
   return verifyProgram(spec.insns, {
@@ -202,6 +215,7 @@ export function verifySpec(spec: ProgramSpec, maps: readonly MapSpec[], options:
     program: spec.name,
     lineInfo: spec.lineInfo,
     license: spec.license,
+    poisoned: corePoisonReasons(spec),
     maps: maps.map(mapInfo),
     ...options,
   });
