@@ -54,7 +54,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'bench suite strcmp_match_input bench': 'the two strings\' pointers step together through the input; widening keeps neither bound',
   'bench suite strcmp_mismatch_input setup': 'as memcpy_input setup, for the 64 strings written at a variable offset',
   'bench suite strcmp_mismatch_input bench': 'widening finds no state covering the comparison loop (two pointers and a counter), and exact exploration is too complex',
-  'bench suite hashmap bench': 'a joined loop-head state repeats exactly, which the infinite-loop check takes for a real cycle; exact exploration of 16384 iterations is too complex',
 };
 
 /** typeOf is the type a program's test loads it with when its section names none. */
