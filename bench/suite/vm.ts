@@ -34,6 +34,8 @@ export function declaredFacts(insns: readonly Insn[]): JitFacts {
   return { inBounds, terminates: DECLARED_FACTS.terminates };
 }
 
+// The suite loads unverified (`verify: 'off'`): a plain backend row measures every check and budget charge, a
+// `+facts` row exactly the declared facts; the verifier's own verdicts on these programs are test/verifier-repository's.
 /** factsOption is the Collection's `facts` for a suite backend: the declared facts of bench() on `+facts` backends. */
 const factsOption = (backend: string) =>
   backend.endsWith(FACTS_SUFFIX) ? (p: ProgramSpec) => (p.name === 'bench' ? declaredFacts(p.insns) : undefined) : undefined;
@@ -82,7 +84,7 @@ export function loadBench(object: string, backend: string, p: BenchProgram, o: {
   const ctx = o.ctx ?? SUITE_CTX;
   const counted = o.countSteps === false ? (once: () => RunResult) => once : countedSteps;
   if (p.input) return loadInputBench(object, backend, p.input, counted);
-  const collection = new Collection(loadCollectionSpec(readFileSync(object)), { backend: engineOf(backend), facts: factsOption(backend) });
+  const collection = new Collection(loadCollectionSpec(readFileSync(object)), { backend: engineOf(backend), facts: factsOption(backend), verify: 'off' });
   const setup = collection.program('setup');
   setup.run({ ctx });
   const prog = collection.program('bench');
@@ -136,7 +138,7 @@ export function steadyCompile(object: string, backend: string, p: BenchProgram):
   const times: number[] = [];
   let insns = 0;
   for (let k = 0; k < COMPILE_LOADS; k++) {
-    const s = p.input ? loadBench(object, backend, p, { countSteps: false }).compile : compileStatsOf(new Collection(loadCollectionSpec(bytes), { backend: engineOf(backend), facts: factsOption(backend) }).program('bench'));
+    const s = p.input ? loadBench(object, backend, p, { countSteps: false }).compile : compileStatsOf(new Collection(loadCollectionSpec(bytes), { backend: engineOf(backend), facts: factsOption(backend), verify: 'off' }).program('bench'));
     if (!s) return null;
     times.push(s.ms);
     insns = s.insns;
