@@ -4,9 +4,9 @@
  * loads, and where kfunc addresses point.
  */
 import { helperId } from '../helpers/kernel/index.js';
-import { CORE_POISON_IMM } from '../loader/btf/core.js';
 import { BTF_TRACING_TYPES } from '../loader/contexts.js';
 import type { ProgramSpec } from '../loader/spec.js';
+import { corePoisonMessages } from '../loader/core-poison.js';
 import { OP_CALL } from '../isa/index.js';
 
 /**
@@ -23,12 +23,7 @@ export function poisonedSlots(spec: ProgramSpec): Map<number, string> {
       out.set(k.pc, `kfunc ${k.name} is not in the target kernel's BTF: the weak extern resolved to 0 (guard its calls with bpf_ksym_exists)`);
     }
   }
-  const failed = new Map(spec.coreRelocations.filter((r) => !r.found).map((r) => [r.pc, r]));
-  spec.insns.forEach((ins, pc) => {
-    if (ins.opcode !== OP_CALL || ins.imm !== CORE_POISON_IMM) return;
-    const r = failed.get(pc) ?? failed.get(pc - 1);
-    out.set(pc, r ? `CO-RE relocation ${r.kind} of ${r.access} failed: ${r.reason ?? 'no match in the target BTF'}` : 'instruction poisoned by a failed CO-RE relocation');
-  });
+  for (const [pc, message] of corePoisonMessages(spec)) out.set(pc, message);
   return out;
 }
 

@@ -4,6 +4,7 @@
  * collection's maps and BTF line info. Both return a verdict with statistics, the facts the JIT uses (accesses in
  * bounds, termination) and, when asked, the per-instruction state log; a rejection is a located `VerifierError`.
  */
+import { corePoisonMessages } from '../loader/core-poison.js';
 import { UsageError, VerifierError } from '../errors.js';
 import { kernelHelpers } from '../helpers/kernel/index.js';
 import { ubpfTestHelpers } from '../helpers/ubpf-test.js';
@@ -194,18 +195,6 @@ export function mapInfo(m: MapSpec): MapInfo {
   };
 }
 
-/** corePoisonReasons names the failed CO-RE relocation behind each poisoned call of a program (libbpf puts the call at the relocated instruction or right after a poisoned lddw). */
-function corePoisonReasons(spec: ProgramSpec): Map<number, string> {
-  const failed = spec.coreRelocations.filter((r) => !r.found);
-  const out = new Map<number, string>();
-  for (const r of failed) {
-    const text = `CO-RE relocation ${r.kind} of ${r.access} failed: ${r.reason ?? 'no match in the target BTF'}`;
-    out.set(r.pc, text);
-    if (!out.has(r.pc + 1)) out.set(r.pc + 1, text);
-  }
-  return out;
-}
-
 /** verifySpec verifies a loaded program with its collection's maps, its type from its section and its BTF line info. */
 export function verifySpec(spec: ProgramSpec, maps: readonly MapSpec[], options: Omit<VerifyOptions, 'maps' | 'lineInfo'> = {}): VerifyResult {
   return verifyProgram(spec.insns, {
@@ -215,7 +204,7 @@ export function verifySpec(spec: ProgramSpec, maps: readonly MapSpec[], options:
     program: spec.name,
     lineInfo: spec.lineInfo,
     license: spec.license,
-    poisoned: corePoisonReasons(spec),
+    poisoned: corePoisonMessages(spec),
     maps: maps.map(mapInfo),
     ...options,
   });
