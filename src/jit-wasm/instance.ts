@@ -93,8 +93,14 @@ export class JitProgram {
   private readonly ownState: RunState = { tailCalls: 0, callbackBudget: 0, callbackDepth: 0, budgetLabel: 0 };
   /** The entry trampoline (trampoline.ts). */
   private readonly entry: Trampoline;
-  /** What `entry.configure` was last given: budget, packet start and length, stack range to zero. */
-  private readonly config = [NaN, NaN, NaN, NaN, NaN];
+  /** The trampoline's `run`, held here (one property load less per call). */
+  private readonly enterRun: Trampoline['run'];
+  /** What `entry.configure` was last given: budget, packet start and length, stack range to zero (fields, not an array: compared on every run). */
+  private cBudget = NaN;
+  private cPktStart = NaN;
+  private cPktLen = NaN;
+  private cZero: StackRange | undefined;
+  private readonly mem: GuestMemory;
   /** Int32 view of guest memory for the result block, replaced when the memory grows. */
   private words: Int32Array;
   private wordsGeneration: number;
@@ -128,6 +134,8 @@ export class JitProgram {
     this.g = this.exports as unknown as Globals;
     this.g.stack_limit.value = this.stackLimit;
     this.entry = instantiateTrampoline(this.exports, env.mem.memory);
+    this.enterRun = this.entry.run;
+    this.mem = env.mem;
     this.words = new Int32Array(env.mem.memory.buffer);
     this.wordsGeneration = env.mem.generation;
     this.stackWrites = stackWrites(compiled);
@@ -153,25 +161,24 @@ export class JitProgram {
       st.callbackDepth = 0;
       this.call.env = this.env.helperEnv();
     }
-    const c = this.config;
-    if (c[0] !== budget || c[1] !== packetStart || c[2] !== packetLength || c[3] !== zero.start || c[4] !== zero.length) {
-      c[0] = budget;
-      c[1] = packetStart;
-      c[2] = packetLength;
-      c[3] = zero.start;
-      c[4] = zero.length;
-      this.entry.configure(unlimited ? I64_MAX : BigInt(budget), packetStart, packetLength, zero.start, zero.length, BigInt(this.env.stackTop));
-    }
+    if (this.cBudget !== budget || this.cPktStart !== packetStart || this.cPktLen !== packetLength || this.cZero !== zero) this.configure(budget, packetStart, packetLength, zero);
     const R = regs;
     // The bounds of the region r1 points into (the context, the input), which the module starts with as its cached
     // read bounds (abi.ts entry_lo): its first read there then costs no refill, a call out of Wasm and back.
-    const mem = this.env.mem;
+    const mem = this.mem;
     const r1 = R[2] >>> 0;
-    const region = R[3] === 0 && r1 < mem.size ? mem.pageRegion[r1 >>> 12] : 0;
-    const end = region !== 0 && r1 < mem.regionEnd[region] ? mem.regionEnd[region] : 0;
+    let start = 0;
+    let end = 0;
+    if (r1 !== 0 && R[3] === 0 && r1 < mem.u8.length) {
+      const region = mem.pageRegion[r1 >>> 12];
+      if (region !== 0 && r1 < mem.regionEnd[region]) {
+        start = mem.regions[region]!.start;
+        end = mem.regionEnd[region];
+      }
+    }
     let lo: number;
     try {
-      lo = this.entry.run(R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], end === 0 ? 0 : mem.regions[region]!.start, end);
+      lo = this.enterRun(R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], start, end);
     } catch (e) {
       throw this.runError(e);
     }
@@ -183,6 +190,16 @@ export class JitProgram {
     const w = this.words;
     const stepsHi = w[STEPS + 1];
     return { r0: u64(lo, w[R0_HI]), steps: stepsHi === 0 ? w[STEPS] >>> 0 : stepsHi * TWO32_N + (w[STEPS] >>> 0) };
+  }
+
+  /** configure gives the trampoline a new budget, packet or stack range to zero (only when one changed). */
+  private configure(budget: number, packetStart: number, packetLength: number, zero: StackRange): void {
+    this.cBudget = budget;
+    this.cPktStart = packetStart;
+    this.cPktLen = packetLength;
+    this.cZero = zero;
+    const unlimited = budget === 0 || budget === Infinity;
+    this.entry.configure(unlimited ? I64_MAX : BigInt(budget), packetStart, packetLength, zero.start, zero.length, BigInt(this.env.stackTop));
   }
 
   /** runError turns what a run threw into the error to report: BpfErrors as they are, Wasm traps located. */

@@ -39,6 +39,7 @@ import { ingressDevice, packetKindOf, PacketRegions, placePacket } from './packe
 import { RedirectMap } from '../helpers/maps/redirect-maps.js';
 import { SockMapBase } from '../helpers/maps/sock-maps.js';
 import { DeclaredSockets } from './sockets.js';
+import { fixedContext, PtRegsOutput, type FixedRegs } from './fixed-context.js';
 
 /** CollectionOptions configures the live objects. */
 export interface CollectionOptions {
@@ -136,6 +137,8 @@ export class Program {
   ctxLayout?: ContextLayout;
   /** @internal */
   ptRegs?: PtRegsWriter;
+  /** @internal Whether runs leave the context as written (fixed-context.ts), decided on the first run. */
+  fixedCtx?: boolean;
   /**
    * @internal The module a tail call from a metered module enters: one that charges the budget too, so a run's
    * budget and steps hold across tail calls into a program compiled without charges.
@@ -212,6 +215,12 @@ export class Collection {
   private readonly packetRegions = new PacketRegions(this.mem);
   /** r1 of a run: the context's address. */
   private ctxArgs: readonly bigint[] = [BigInt(this.ctxRegion.start)];
+  /** What the context region holds when it is a pt_regs no run has changed since it was written (fixed-context.ts). */
+  private readonly fixedRegs: FixedRegs = { valid: false, writer: undefined, at: 0, args: 0, ret: false, ip: false };
+  /** The interface list, the device asked for and its ifindex the last run found (ingressDevice, a search per run). */
+  private ingressCache: { all: unknown; length: number; want: number | undefined; ifindex: number } = { all: undefined, length: 0, want: undefined, ifindex: 0 };
+  /** The run options of pt_regs runs, reused (nothing keeps them past a run). */
+  private readonly ptOpts = { ctxAddress: 0, budget: undefined as number | undefined, keepInput: false, packet: undefined };
   /** Where the default copies of contexts after runs go (RunInput.ctxOut). */
   private readonly ctxCopies = new CopyPool();
   /** The socket cookie the current run was given (RunInput.socketCookie). */
@@ -445,6 +454,12 @@ export class Collection {
   /** runProgram runs `program` with a context for its type (see `Program.run`). */
   runProgram(program: Program, input: RunInput): RunOutput {
     const layout = (program.ctxLayout ??= this.layoutOf(program.spec));
+    // Whatever runs now may change the context region: what it held is known again only after a fixed run's write.
+    const regs = this.fixedRegs.valid ? this.fixedRegs : undefined;
+    this.fixedRegs.valid = false;
+    if (layout.kind === 'pt_regs' && input.ctx === undefined && input.data === undefined && input.fields === undefined && input.socket === undefined && input.trace === undefined) {
+      return this.runPtRegs(program, layout, input, regs);
+    }
     let data: Uint8Array | undefined;
     let kind: ProgramEnv['ctxKind'];
     let argCount: number;
@@ -455,8 +470,6 @@ export class Collection {
     let msg: SkMsg | undefined;
     const runSocket = input.socket === undefined ? undefined : this.sockets.resolve(input.socket);
     if (layout.kind === 'pt_regs' && input.ctx === undefined && input.data === undefined && input.fields === undefined) {
-      // A pt_regs written in place with its fields found once: building a copy by field names and a DataView per
-      // run were most of a uprobe run's cost.
       size = layout.size;
       const start = this.ctxSpace(size);
       (program.ptRegs ??= ptRegsWriter(layout)).write(this.mem, start, input);
@@ -515,10 +528,7 @@ export class Collection {
         ? traceRun(this.vm, program.prepared, runOpts, input.trace)
         : program.jit ? this.runJit(program, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
       this.countForTierUp(steps);
-      if (env.references.length) {
-        const held = env.references.map((r) => `0x${r.address.toString(16)} from ${r.by}`).join(', ');
-        throw new ExecError('unreleased-reference', `the program exited holding references it must release (${held}); the kernel's verifier rejects such programs`);
-      }
+      if (env.references.length) this.unreleased(env);
       const out: RunOutput = { r0, steps, ctx: this.ctxOut(input.ctxOut, size), data: packet ? packet.bytes() : msg ? msg.bytes() : data ? this.vm.inputBytes() : NO_DATA, signals: env.signals };
       if (env.overrideReturn !== undefined) out.overrideReturn = env.overrideReturn;
       if (msg) out.actions = actions!;
@@ -531,6 +541,78 @@ export class Collection {
       if (!(e instanceof BpfError)) throw e;
       throw locatedIn(program.spec, e);
     }
+  }
+
+  /**
+   * runPtRegs runs a probe program on a pt_regs built from arguments (the common uprobe run), with its fields found
+   * once (building a copy by field names was most of a run's cost). On a fixed context (fixed-context.ts) it rewrites
+   * only the fields whose input changed since the last run wrote the region (`regs`), and the default `ctx` is built
+   * from the input when first read instead of copied.
+   */
+  private runPtRegs(program: Program, layout: ContextLayout, input: RunInput, regs: FixedRegs | undefined): RunOutput {
+    const size = layout.size;
+    const start = this.ctxSpace(size);
+    const writer = (program.ptRegs ??= ptRegsWriter(layout));
+    const fixed = (program.fixedCtx ??= fixedContext(program.spec.type, program.prepared.insns, layout, program.verification));
+    if (regs !== undefined && fixed && regs.writer === writer && regs.at === start) {
+      writer.rewrite(this.mem, start, input, regs);
+    } else {
+      writer.write(this.mem, start, input);
+    }
+    this.packetRegions.clear();
+    const env = this.helperEnv(program, 'pt_regs', input.args?.length ?? 0, input);
+    env.ifindex = this.ingressIfindex(input.ifindex);
+    env.packet = undefined;
+    env.msg = undefined;
+    env.actions = undefined;
+    env.contextSocket = undefined;
+    this.vm.setHelperEnv(env);
+    try {
+      const runOpts = this.ptOpts;
+      runOpts.ctxAddress = start;
+      runOpts.budget = input.budget;
+      const { r0, steps } = program.jit ? this.runJit(program, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
+      if (fixed) {
+        const args = input.args;
+        const f = this.fixedRegs;
+        f.valid = true;
+        f.writer = writer;
+        f.at = start;
+        f.args = args === undefined ? 0 : args.length;
+        f.ret = input.ret !== undefined;
+        f.ip = input.funcIp !== undefined;
+      }
+      this.countForTierUp(steps);
+      if (env.references.length) this.unreleased(env);
+      const to = input.ctxOut;
+      let out: RunOutput;
+      if (fixed && (to === undefined || to === true)) out = new PtRegsOutput(r0, steps, NO_DATA, env.signals, writer, input);
+      else out = { r0, steps, ctx: this.ctxOut(to, size), data: NO_DATA, signals: env.signals };
+      if (env.overrideReturn !== undefined) out.overrideReturn = env.overrideReturn;
+      return out;
+    } catch (e) {
+      if (!(e instanceof BpfError)) throw e;
+      throw locatedIn(program.spec, e);
+    }
+  }
+
+  /** ingressIfindex is `ingressDevice(this.net, ifindex).ifindex`, searched again only when the interfaces or the device asked for changed. */
+  private ingressIfindex(ifindex: number | undefined): number {
+    const c = this.ingressCache;
+    const all = this.net.interfaces;
+    if (c.all !== all || c.length !== all.length || c.want !== ifindex) {
+      c.ifindex = ingressDevice(this.net, ifindex).ifindex;
+      c.all = all;
+      c.length = all.length;
+      c.want = ifindex;
+    }
+    return c.ifindex;
+  }
+
+  /** unreleased fails a run that exited holding references (kfunc acquisitions not released). */
+  private unreleased(env: RunEnv): never {
+    const held = env.references.map((r) => `0x${r.address.toString(16)} from ${r.by}`).join(', ');
+    throw new ExecError('unreleased-reference', `the program exited holding references it must release (${held}); the kernel's verifier rejects such programs`);
   }
 
   /** ctxSpace sizes the context region to `size` bytes (a larger one if it must) and returns its address. */
@@ -557,7 +639,7 @@ export class Collection {
    * refreshed (allocating it and its closures per run cost about as much as a short run).
    */
   private helperEnv(program: Program, ctxKind: ProgramEnv['ctxKind'], argCount: number, input: RunInput): RunEnv {
-    const env = (program.runEnv ??= {
+    const env: RunEnv = (program.runEnv ??= {
       host: this.host,
       maps: this.table,
       program: { name: program.spec.name, type: program.spec.type, ctx: 0, ctxKind, argCount, cookie: 0n, funcIp: 0n },

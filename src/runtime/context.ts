@@ -153,6 +153,24 @@ export class PtRegsWriter {
     if (input.funcIp !== undefined) this.put(to, at + this.ip.offset, this.ip.size, input.funcIp);
   }
 
+  /**
+   * rewrite is `write` for a context at `at` that still holds what a write from an input shaped as `last` left there
+   * (its argument count, whether it had a return value and an ip): the fields the last input set and this one does not
+   * are zeroed, then this input's fields are written, which leaves the bytes `write` would (Collection's fixed
+   * contexts, fixed-context.ts). A uprobe run then stores its arguments, not all 168 bytes.
+   */
+  rewrite(to: { readonly dv: DataView; readonly u64: BigUint64Array }, at: number, input: ContextInput, last: { args: number; ret: boolean; ip: boolean }): void {
+    const args = input.args;
+    const n = args === undefined ? 0 : args.length;
+    if (n > this.args.length) throw new UsageError('bad-context', `${this.layout.name} passes at most ${this.args.length} arguments`);
+    for (let i = n; i < last.args; i++) this.put(to, at + this.args[i].offset, this.args[i].size, 0n);
+    if (last.ret && input.ret === undefined) this.put(to, at + this.ret.offset, this.ret.size, 0n);
+    if (last.ip && input.funcIp === undefined) this.put(to, at + this.ip.offset, this.ip.size, 0n);
+    for (let i = 0; i < n; i++) this.put(to, at + this.args[i].offset, this.args[i].size, args![i]);
+    if (input.ret !== undefined) this.put(to, at + this.ret.offset, this.ret.size, input.ret);
+    if (input.funcIp !== undefined) this.put(to, at + this.ip.offset, this.ip.size, input.funcIp);
+  }
+
   /** put stores one field: an aligned u64 as one word (no BigInt.asUintN, no split; 1-2 ns against 12), else `put`. */
   private put(to: { readonly dv: DataView; readonly u64: BigUint64Array }, at: number, size: number, v: bigint): void {
     if (size === 8 && (at & 7) === 0) to.u64[at >>> 3] = v;
