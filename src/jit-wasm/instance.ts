@@ -15,6 +15,7 @@ import { REFILL_PROBE, BPF_MODULE, CTL_EXIT, CTL_REGIONS, CTL_TAIL_CALL, ENTRY_E
 import type { CompiledProgram } from './compile.js';
 import { JitHelperCall, type RunState } from './host-call.js';
 import { instantiateTrampoline, RB, RESULT_BLOCK, type Trampoline } from './trampoline.js';
+import { dispatchRun, enroll, type DispatchRun } from './dispatch.js';
 
 const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const I64_MAX = (1n << 63n) - 1n;
@@ -95,6 +96,13 @@ export class JitProgram {
   private readonly entry: Trampoline;
   /** The trampoline's `run`, held here (one property load less per call). */
   private readonly enterRun: Trampoline['run'];
+  /** The process-wide entry and this program's slot in it (dispatch.ts); slot -1: entered through `enterRun`. */
+  private readonly dispatch: DispatchRun | undefined;
+  private readonly slot: number;
+  /** What the imports call: this object while it runs, else nothing (see the constructor). */
+  private readonly link: { p: JitProgram | undefined } = { p: undefined };
+  /** The helper imports' implementations, by import index (reached through `link`). */
+  private readonly helperFns: HelperImport[] = [];
   /** What `entry.configure` was last given: budget, packet start and length, stack range to zero (fields, not an array: compared on every run). */
   private cBudget = NaN;
   private cPktStart = NaN;
@@ -118,28 +126,47 @@ export class JitProgram {
     this.stackLimit = BigInt(env.stackTop - (env.maxDepth - 1) * STACK_FRAME);
     this.call = new JitHelperCall(env.mem, new Set(compiled.functions), () => this.stackLimit, env.maxDepth,
       (pc, args, fp) => this.runCallback(pc, args, fp), () => this.g.fp.value as bigint);
-    const helpers: Record<string, WebAssembly.ImportValue> = {};
-    for (const [name, def] of compiled.helperImports) helpers[name] = this.helperImport(def);
-    const instance = new WebAssembly.Instance(module, {
-      [ENV_MODULE]: { [MEMORY_IMPORT]: env.mem.memory },
-      [HELPER_MODULE]: helpers,
-      [BPF_MODULE]: {
-        trap: (kind: number, pc: number, value: bigint) => this.trap(kind, pc, value),
-        refill: (a: bigint, size: number, write: number, pc: number) => this.refill(a, size, write === 1, pc, write === REFILL_PROBE),
-        tail_call: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: bigint) => this.tailCall([r1, r2, r3, r4, r5], fp),
-        callx: (pc: number, target: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => this.callx(pc, target, [r1, r2, r3, r4, r5]),
-      },
-    });
+    const names: string[] = [];
+    for (const [name, def] of compiled.helperImports) {
+      names.push(name);
+      this.helperFns.push(this.helperImport(def));
+    }
+    const instance = new WebAssembly.Instance(module, JitProgram.linkedImports(this.link, names, env.mem.memory));
     this.exports = instance.exports as Record<string, unknown>;
     this.g = this.exports as unknown as Globals;
     this.g.stack_limit.value = this.stackLimit;
     this.entry = instantiateTrampoline(this.exports, env.mem.memory);
     this.enterRun = this.entry.run;
     this.mem = env.mem;
+    this.slot = enroll(this, this.entry.run);
+    this.dispatch = dispatchRun();
     this.words = new Int32Array(env.mem.memory.buffer);
     this.wordsGeneration = env.mem.generation;
     this.stackWrites = stackWrites(compiled);
     this.callsHost = compiled.helperImports.size > 0 || compiled.usesCallx || compiled.usesTailCall;
+  }
+
+  /**
+   * linkedImports builds a module's imports, which reach their JitProgram only through `link`, set while it runs: the
+   * process-wide entry table (dispatch.ts) holds the instance, and must not hold the JitProgram, or it would never be
+   * collected. Static: closures made in the constructor would share its context, which holds `this`.
+   */
+  private static linkedImports(link: { p: JitProgram | undefined }, helperNames: readonly string[], memory: WebAssembly.Memory): WebAssembly.Imports {
+    const helpers: Record<string, WebAssembly.ImportValue> = {};
+    helperNames.forEach((name, k) => {
+      helpers[name] = (l1: number, h1: number, l2: number, h2: number, l3: number, h3: number, l4: number, h4: number, l5: number, h5: number): number =>
+        link.p!.helperFns[k](l1, h1, l2, h2, l3, h3, l4, h4, l5, h5);
+    });
+    return {
+      [ENV_MODULE]: { [MEMORY_IMPORT]: memory },
+      [HELPER_MODULE]: helpers,
+      [BPF_MODULE]: {
+        trap: (kind: number, pc: number, value: bigint) => link.p!.trap(kind, pc, value),
+        refill: (a: bigint, size: number, write: number, pc: number) => link.p!.refill(a, size, write === 1, pc, write === REFILL_PROBE),
+        tail_call: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: bigint) => link.p!.tailCall([r1, r2, r3, r4, r5], fp),
+        callx: (pc: number, target: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => link.p!.callx(pc, target, [r1, r2, r3, r4, r5]),
+      },
+    };
   }
 
   /**
@@ -150,6 +177,15 @@ export class JitProgram {
    * allocation less per call.
    */
   run(regs: Int32Array, packetStart: number, packetLength: number, budget: number, zero: StackRange): JitRun {
+    const r0 = this.runR0(regs, packetStart, packetLength, budget, zero);
+    return { r0, steps: this.lastSteps };
+  }
+
+  /** The instructions the last run executed (runR0). */
+  lastSteps = 0;
+
+  /** runR0 is `run` returning r0 and leaving the steps in `lastSteps`: no result object for callers that make their own. */
+  runR0(regs: Int32Array, packetStart: number, packetLength: number, budget: number, zero: StackRange): bigint {
     const unlimited = budget === 0 || budget === Infinity;
     const st = this.ownState;
     st.budgetLabel = budget;
@@ -177,11 +213,17 @@ export class JitProgram {
       }
     }
     let lo: number;
+    const link = this.link;
+    link.p = this;
     try {
-      lo = this.enterRun(R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], start, end);
+      lo = this.slot >= 0
+        ? this.dispatch!(this.slot, R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], start, end)
+        : this.enterRun(R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], start, end);
     } catch (e) {
+      link.p = undefined;
       throw this.runError(e);
     }
+    link.p = undefined;
     // Read after the call: a helper may have grown the memory during the run.
     if (this.wordsGeneration !== mem.generation) {
       this.words = new Int32Array(mem.memory.buffer);
@@ -189,7 +231,8 @@ export class JitProgram {
     }
     const w = this.words;
     const stepsHi = w[STEPS + 1];
-    return { r0: u64(lo, w[R0_HI]), steps: stepsHi === 0 ? w[STEPS] >>> 0 : stepsHi * TWO32_N + (w[STEPS] >>> 0) };
+    this.lastSteps = stepsHi === 0 ? w[STEPS] >>> 0 : stepsHi * TWO32_N + (w[STEPS] >>> 0);
+    return u64(lo, w[R0_HI]);
   }
 
   /** configure gives the trampoline a new budget, packet or stack range to zero (only when one changed). */
@@ -377,11 +420,15 @@ export class JitProgram {
   private enterTail(from: JitProgram, args: bigint[], fp: bigint): bigint {
     this.state = from.state;
     this.g.budget.value = from.g.budget.value;
+    const link = this.link;
+    const outer = link.p;
+    link.p = this;
     try {
       const r0 = this.enter(ENTRY_EXPORT, args, fp, from.g.pkt_start.value as number, from.g.pkt_len.value as number);
       from.g.ctl.value = this.g.ctl.value;
       return r0;
     } finally {
+      link.p = outer;
       from.g.budget.value = this.g.budget.value;
     }
   }

@@ -10,6 +10,7 @@ import type { HelperSet } from '../helpers/registry.js';
 import { OP_LDDW, type Insn } from '../isa/index.js';
 import { loadBinaryen, usesBinaryen, type JitFacts, type JitProgram, type Tier } from '../jit-wasm/index.js';
 import { Interpreter, NO_RUN_OPTIONS, type RunOptions, type RunResult } from '../vm/index.js';
+import type { Prepared } from '../vm/prepare.js';
 import { compileOn, type CompileStats } from './jit-backend.js';
 import { Metering, runMetered } from './metering.js';
 import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.js';
@@ -180,6 +181,70 @@ function checkInput(v: VerifyResult | undefined, o: RunOptions): RunOptions {
   return o;
 }
 
+/**
+ * JitLoaded is a raw program on a JIT tier. A class, as InterpLoaded: an object literal with accessors is kept in
+ * dictionary mode by V8 11, where each `run` lookup is a hash lookup (bench/RESULTS.md "Per-call cost").
+ */
+class JitLoaded implements LoadedProgram {
+  constructor(
+    readonly backend: BackendName,
+    readonly compileStats: CompileStats,
+    readonly verification: VerifyResult | undefined,
+    private readonly vm: Interpreter,
+    private readonly prepared: Prepared,
+    private readonly jit: JitProgram,
+    private readonly metering: Metering,
+  ) {}
+
+  run(o: RunOptions = NO_RUN_OPTIONS): RunResult {
+    return runMetered(this.vm, this.prepared, this.jit, this.metering, o === NO_RUN_OPTIONS ? o : checkInput(this.verification, o));
+  }
+}
+
+/** InterpLoaded is a raw program on the interpreter, moved to wasm-fast once if `auto` tiers up (TierUp). */
+class InterpLoaded implements LoadedProgram {
+  private jit: JitProgram | undefined;
+  private current: BackendName;
+  private stats: CompileStats;
+  private readonly tierUp: TierUp;
+  private readonly metering: Metering;
+
+  constructor(
+    backend: BackendName,
+    stats: CompileStats,
+    readonly verification: VerifyResult | undefined,
+    private readonly vm: Interpreter,
+    private readonly prepared: Prepared,
+    private readonly insns: readonly Insn[],
+    private readonly opts: LoadOptions,
+    private readonly facts: JitFacts | undefined,
+  ) {
+    this.current = backend;
+    this.stats = stats;
+    this.tierUp = new TierUp(parseBackend(opts.backend) === 'auto');
+    this.metering = new Metering(() => compileOn(vm, insns, { tier: 'fast', section: opts.section, facts, budget: true }).jit);
+  }
+
+  get backend(): BackendName {
+    return this.current;
+  }
+
+  get compileStats(): CompileStats {
+    return this.stats;
+  }
+
+  run(o: RunOptions = NO_RUN_OPTIONS): RunResult {
+    if (o !== NO_RUN_OPTIONS) checkInput(this.verification, o);
+    if (this.jit) return runMetered(this.vm, this.prepared, this.jit, this.metering, o);
+    const r = this.vm.run(this.prepared, o);
+    if (this.tierUp.count(r.steps)) {
+      const compiled = compileOn(this.vm, this.insns, { tier: 'fast', section: this.opts.section, facts: this.facts });
+      [this.jit, this.current, this.stats] = [compiled.jit, 'wasm-fast', compiled.stats];
+    }
+    return r;
+  }
+}
+
 /** loadRaw validates and prepares raw slots on the chosen backend. */
 export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedProgram {
   const vm = new Interpreter({ helpers: opts.helpers, maxCallDepth: opts.maxCallDepth });
@@ -193,30 +258,7 @@ export function loadRaw(insns: readonly Insn[], opts: LoadOptions = {}): LoadedP
   if (tier) {
     const { jit, stats } = compileOn(vm, insns, { tier, section: opts.section, facts });
     const metering = new Metering(() => compileOn(vm, insns, { tier, section: opts.section, facts, budget: true }).jit);
-    return { backend, compileStats: stats, verification, run: (o = NO_RUN_OPTIONS) => runMetered(vm, prepared, jit, metering, checkInput(verification, o)) };
+    return new JitLoaded(backend, stats, verification, vm, prepared, jit, metering);
   }
-  const tierUp = new TierUp(parseBackend(opts.backend) === 'auto');
-  let current: BackendName = backend;
-  let compileStats: CompileStats = { ms: performance.now() - t0, insns: insnCount };
-  let jit: JitProgram | undefined;
-  const metering = new Metering(() => compileOn(vm, insns, { tier: 'fast', section: opts.section, facts, budget: true }).jit);
-  return {
-    get backend() {
-      return current;
-    },
-    get compileStats() {
-      return compileStats;
-    },
-    verification,
-    run(o: RunOptions = NO_RUN_OPTIONS): RunResult {
-      checkInput(verification, o);
-      if (jit) return runMetered(vm, prepared, jit, metering, o);
-      const r = vm.run(prepared, o);
-      if (tierUp.count(r.steps)) {
-        const compiled = compileOn(vm, insns, { tier: 'fast', section: opts.section, facts });
-        [jit, current, compileStats] = [compiled.jit, 'wasm-fast', compiled.stats];
-      }
-      return r;
-    },
-  };
+  return new InterpLoaded(backend, { ms: performance.now() - t0, insns: insnCount }, verification, vm, prepared, insns, opts, facts);
 }

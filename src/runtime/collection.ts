@@ -23,7 +23,7 @@ import { Interpreter, traceRun, type RunOptions, type RunResult, type TraceStep 
 import { countInsns, parseBackend, resolveBackend, TierUp, tierOf, type BackendName, type CompileStats } from './backends.js';
 import { compileOn } from './jit-backend.js';
 import type { JitFacts, JitProgram, Tier } from '../jit-wasm/index.js';
-import { Metering, runMetered } from './metering.js';
+import { Metering, runMetered, runMeteredR0 } from './metering.js';
 import { buildContext, CopyPool, ptRegsWriter, type ContextInput, type PtRegsWriter } from './context.js';
 import { createHost, type Host, type HostOptions } from './host.js';
 import { TaskStandIns, type TaskIdentity } from './task.js';
@@ -221,6 +221,8 @@ export class Collection {
   private ingressCache: { all: unknown; length: number; want: number | undefined; ifindex: number } = { all: undefined, length: 0, want: undefined, ifindex: 0 };
   /** The run options of pt_regs runs, reused (nothing keeps them past a run). */
   private readonly ptOpts = { ctxAddress: 0, budget: undefined as number | undefined, keepInput: false, packet: undefined };
+  /** Where runMeteredR0 leaves a pt_regs run's steps. */
+  private readonly ptSteps = { steps: 0 };
   /** Where the default copies of contexts after runs go (RunInput.ctxOut). */
   private readonly ctxCopies = new CopyPool();
   /** The socket cookie the current run was given (RunInput.socketCookie). */
@@ -530,6 +532,7 @@ export class Collection {
       this.countForTierUp(steps);
       if (env.references.length) this.unreleased(env);
       const out: RunOutput = { r0, steps, ctx: this.ctxOut(input.ctxOut, size), data: packet ? packet.bytes() : msg ? msg.bytes() : data ? this.vm.inputBytes() : NO_DATA, signals: env.signals };
+      env.signals = [];
       if (env.overrideReturn !== undefined) out.overrideReturn = env.overrideReturn;
       if (msg) out.actions = actions!;
       if (packet) {
@@ -571,7 +574,15 @@ export class Collection {
       const runOpts = this.ptOpts;
       runOpts.ctxAddress = start;
       runOpts.budget = input.budget;
-      const { r0, steps } = program.jit ? this.runJit(program, program.jit, runOpts) : this.vm.run(program.prepared, runOpts);
+      let r0: bigint;
+      let steps: number;
+      const jit = program.jit;
+      if (jit) {
+        r0 = runMeteredR0(this.vm, jit, jit.compiled.metered ? undefined : (program.metering ??= this.meteringOf(program)), runOpts, this.ptSteps);
+        steps = this.ptSteps.steps;
+      } else {
+        ({ r0, steps } = this.vm.run(program.prepared, runOpts));
+      }
       if (fixed) {
         const args = input.args;
         const f = this.fixedRegs;
@@ -586,8 +597,11 @@ export class Collection {
       if (env.references.length) this.unreleased(env);
       const to = input.ctxOut;
       let out: RunOutput;
-      if (fixed && (to === undefined || to === true)) out = new PtRegsOutput(r0, steps, NO_DATA, env.signals, writer, input);
-      else out = { r0, steps, ctx: this.ctxOut(to, size), data: NO_DATA, signals: env.signals };
+      // The signals array goes to the output only when the run sent some (the output makes an empty one when read).
+      const signals = env.signals.length === 0 ? undefined : env.signals;
+      if (signals) env.signals = [];
+      const lazy = fixed && (to === undefined || to === true);
+      out = new PtRegsOutput(r0, steps, NO_DATA, signals, lazy ? undefined : this.ctxOut(to, size), writer, input);
       if (env.overrideReturn !== undefined) out.overrideReturn = env.overrideReturn;
       return out;
     } catch (e) {
@@ -662,7 +676,8 @@ export class Collection {
     env.task = this.usesTask ? this.tasks.current() : 0;
     // Held references are checked after each run and never leave it: the array is reused.
     if (env.references.length !== 0) env.references.length = 0;
-    env.signals = [];
+    // Runs hand the signals array to their output and leave a new one when they sent signals (runProgram, runPtRegs).
+    if (env.signals.length !== 0) env.signals = [];
     env.overrideReturn = undefined;
     return env;
   }

@@ -51,51 +51,54 @@ export interface FixedRegs {
   ip: boolean;
 }
 
+type Signal = { signal: number; thread: boolean };
+
 /**
- * PtRegsOutput is the RunOutput of a run on a fixed context (see the file comment): `ctx` is built from the run's
- * input when first read (then kept: later reads return the same array), exactly the bytes the run's context held. It
- * is a getter on the prototype: `{ ...out }` and `Object.keys(out)` do not list it (read `out.ctx`).
+ * PtRegsOutput is the RunOutput of a run on a pt_regs built from arguments. On a fixed context (see the file comment)
+ * `ctx` is built from the run's input when first read (then kept: later reads return the same array), exactly the bytes
+ * the run's context held; otherwise it is given. `signals` is made when first read if the run sent none. Both are
+ * accessors on the prototype: `{ ...out }` and `Object.keys(out)` do not list them (read `out.ctx`, `out.signals`).
  */
 export class PtRegsOutput {
   declare overrideReturn?: bigint;
   declare meta?: Uint8Array;
   declare actions?: PacketActions;
   #ctx: Uint8Array | undefined;
-  readonly #writer: PtRegsWriter;
-  /** The run's arguments, as values (the caller's array may change after the run): up to two in fields, more as a copy. */
+  #signals: Signal[] | undefined;
+  readonly #writer: PtRegsWriter | undefined;
+  /** The run's input, as values (the caller's array may change after the run): up to two arguments in fields, else a copy. */
   readonly #n: number;
   readonly #a0: bigint;
   readonly #a1: bigint;
-  readonly #more: readonly bigint[] | undefined;
-  readonly #ret: bigint | undefined;
-  readonly #ip: bigint | undefined;
+  readonly #more: ContextInput | undefined;
 
+  /** A given `ctx` is the output's; else `writer` builds it from `input` when first read. */
   constructor(
     public r0: bigint,
     public steps: number,
     public data: Uint8Array,
-    public signals: { signal: number; thread: boolean }[],
-    writer: PtRegsWriter,
+    signals: Signal[] | undefined,
+    ctx: Uint8Array | undefined,
+    writer: PtRegsWriter | undefined,
     input: ContextInput,
   ) {
+    this.#signals = signals;
+    this.#ctx = ctx;
     this.#writer = writer;
-    const args = input.args;
+    const args = ctx === undefined ? input.args : undefined;
     const n = (this.#n = args === undefined ? 0 : args.length);
     this.#a0 = n > 0 ? args![0] : 0n;
     this.#a1 = n > 1 ? args![1] : 0n;
-    this.#more = n > 2 ? args!.slice() : undefined;
-    this.#ret = input.ret;
-    this.#ip = input.funcIp;
+    this.#more = ctx === undefined && (n > 2 || input.ret !== undefined || input.funcIp !== undefined) ? { args: args?.slice(), ret: input.ret, funcIp: input.funcIp } : undefined;
   }
 
-  /** ctx is the context after the run (a copy of its own), built on first read. */
+  /** ctx is the context after the run (a copy of its own). */
   get ctx(): Uint8Array {
     if (this.#ctx === undefined) {
-      const size = this.#writer.layout.size;
+      const size = this.#writer!.layout.size;
       const bytes = new Uint8Array(size);
-      const args = this.#more ?? [this.#a0, this.#a1].slice(0, this.#n);
-      const input: ContextInput = { args, ret: this.#ret, funcIp: this.#ip };
-      this.#writer.write({ dv: new DataView(bytes.buffer), u64: new BigUint64Array(bytes.buffer, 0, size >>> 3) }, 0, input);
+      const input = this.#more ?? { args: [this.#a0, this.#a1].slice(0, this.#n) };
+      this.#writer!.write({ dv: new DataView(bytes.buffer), u64: new BigUint64Array(bytes.buffer, 0, size >>> 3) }, 0, input);
       this.#ctx = bytes;
     }
     return this.#ctx;
@@ -103,5 +106,14 @@ export class PtRegsOutput {
 
   set ctx(v: Uint8Array) {
     this.#ctx = v;
+  }
+
+  /** signals are the signals the run asked for (bpf_send_signal). */
+  get signals(): Signal[] {
+    return (this.#signals ??= []);
+  }
+
+  set signals(v: Signal[]) {
+    this.#signals = v;
   }
 }

@@ -101,8 +101,14 @@ export function compileOn(vm: Interpreter, insns: readonly Insn[], opts: JitOpti
  * program's interpreter form `_prepared` is not needed (the signature matches the interpreter's `run`).
  */
 export function runOn(vm: Interpreter, _prepared: Prepared, jit: JitProgram, opts: RunOptions): RunResult {
+  const r0 = runOnR0(vm, jit, opts);
+  return { r0, steps: jit.lastSteps };
+}
+
+/** runOnR0 is runOn returning r0, with the steps in `jit.lastSteps` (no result object). */
+export function runOnR0(vm: Interpreter, jit: JitProgram, opts: RunOptions): bigint {
   const regs = vm.jitArgs(opts);
   const zero = vm.jitStack(jit.stackWrites);
   const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
-  return jit.run(regs, vm.env.packetStart, vm.env.packetLength, budget, zero);
+  return jit.runR0(regs, vm.env.packetStart, vm.env.packetLength, budget, zero);
 }

@@ -7,7 +7,7 @@
 import type { JitProgram } from '../jit-wasm/index.js';
 import type { Interpreter, RunOptions, RunResult } from '../vm/index.js';
 import type { Prepared } from '../vm/prepare.js';
-import { runOn } from './jit-backend.js';
+import { runOnR0 } from './jit-backend.js';
 
 /**
  * STEPS_NOT_COUNTED is the `steps` of a run of an unmetered module (a program proved to terminate, run without a
@@ -38,7 +38,14 @@ export class Metering {
 /** runMetered runs `main` (or its metered module when the run asks for a budget); unmetered runs report STEPS_NOT_COUNTED. */
 export function runMetered(vm: Interpreter, prepared: Prepared, main: JitProgram, metering: Metering | undefined, opts: RunOptions): RunResult {
   const jit = metering ? metering.forRun(main, opts.budget) : main;
-  const r = runOn(vm, prepared, jit, opts);
-  if (!jit.compiled.metered) r.steps = STEPS_NOT_COUNTED;
-  return r;
+  const r0 = runOnR0(vm, jit, opts);
+  return { r0, steps: jit.compiled.metered ? jit.lastSteps : STEPS_NOT_COUNTED };
+}
+
+/** runMeteredR0 is runMetered returning r0, with the steps in `steps` of the object given (no result object per run). */
+export function runMeteredR0(vm: Interpreter, main: JitProgram, metering: Metering | undefined, opts: RunOptions, out: { steps: number }): bigint {
+  const jit = metering ? metering.forRun(main, opts.budget) : main;
+  const r0 = runOnR0(vm, jit, opts);
+  out.steps = jit.compiled.metered ? jit.lastSteps : STEPS_NOT_COUNTED;
+  return r0;
 }

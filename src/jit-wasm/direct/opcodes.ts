@@ -18,7 +18,9 @@ export const EMPTY = 0x40;
 export const FUNC_TYPE = 0x60;
 
 /** KIND is the external kind of an import or export. */
-export const KIND = { func: 0, memory: 2, global: 3 } as const;
+export const KIND = { func: 0, table: 1, memory: 2, global: 3 } as const;
+/** FUNCREF is the reference type of a table of functions. */
+export const FUNCREF = 0x70;
 /** LIMITS_MIN_ONLY is the limits flag of a memory with a minimum and no maximum. */
 export const LIMITS_MIN_ONLY = 0;
 /** MUT is the mutability flag of a global. */
@@ -27,7 +29,7 @@ export const MUT = { const: 0, var: 1 } as const;
 /** OP are the opcodes the emitter writes. */
 export const OP = {
   unreachable: 0x00, nop: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
-  br: 0x0c, br_if: 0x0d, br_table: 0x0e, return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
+  br: 0x0c, br_if: 0x0d, br_table: 0x0e, return: 0x0f, call: 0x10, call_indirect: 0x11, drop: 0x1a, select: 0x1b,
   local_get: 0x20, local_set: 0x21, local_tee: 0x22, global_get: 0x23, global_set: 0x24,
   i32_load: 0x28, i64_load: 0x29, i32_load8_u: 0x2d, i32_load16_u: 0x2f,
   i64_load8_s: 0x30, i64_load8_u: 0x31, i64_load16_s: 0x32, i64_load16_u: 0x33, i64_load32_s: 0x34, i64_load32_u: 0x35,
