@@ -25,12 +25,6 @@ export type DispatchRun = (slot: number, ...words: number[]) => number;
 export function dispatchBytes(): Uint8Array {
   const out = new ByteWriter(128);
   out.bytes(WASM_HEADER);
-  const section = (id: number, body: (w: ByteWriter) => void) => {
-    const w = new ByteWriter(64);
-    body(w);
-    out.u8(id);
-    out.sized(w);
-  };
   const funcType = (w: ByteWriter, params: number) => {
     w.u8(FUNC_TYPE);
     w.u32(params);
@@ -38,12 +32,12 @@ export function dispatchBytes(): Uint8Array {
     w.u32(1);
     w.u8(VAL.i32);
   };
-  section(SECTION.type, (w) => {
+  out.section(SECTION.type, (w) => {
     w.u32(2);
     funcType(w, RUN_PARAMS); // 0: a trampoline's run
     funcType(w, RUN_PARAMS + 1); // 1: dispatch
   });
-  section(SECTION.import, (w) => {
+  out.section(SECTION.import, (w) => {
     w.u32(1);
     w.name(ENV);
     w.name(TABLE);
@@ -52,17 +46,17 @@ export function dispatchBytes(): Uint8Array {
     w.u8(0);
     w.u32(0);
   });
-  section(SECTION.function, (w) => {
+  out.section(SECTION.function, (w) => {
     w.u32(1);
     w.u32(1);
   });
-  section(SECTION.export, (w) => {
+  out.section(SECTION.export, (w) => {
     w.u32(1);
     w.name('run');
     w.u8(KIND.func);
     w.u32(0);
   });
-  section(SECTION.code, (w) => {
+  out.section(SECTION.code, (w) => {
     const b = new ByteWriter(64);
     b.u32(0);
     for (let k = 1; k <= RUN_PARAMS; k++) {

@@ -49,12 +49,6 @@ let compiled: WebAssembly.Module | undefined;
 export function trampolineBytes(): Uint8Array {
   const out = new ByteWriter(512);
   out.bytes(WASM_HEADER);
-  const section = (id: number, body: (w: ByteWriter) => void) => {
-    const w = new ByteWriter(128);
-    body(w);
-    out.u8(id);
-    out.sized(w);
-  };
   const funcType = (w: ByteWriter, params: readonly number[], results: readonly number[]) => {
     w.u8(FUNC_TYPE);
     w.u32(params.length);
@@ -62,14 +56,14 @@ export function trampolineBytes(): Uint8Array {
     w.u32(results.length);
     for (const r of results) w.u8(r);
   };
-  section(SECTION.type, (w) => {
+  out.section(SECTION.type, (w) => {
     w.u32(3);
     funcType(w, Array<number>(6).fill(VAL.i64), [VAL.i64]); // 0: bpf_main
     funcType(w, CONFIG.map(([t]) => t), []); // 1: configure
     funcType(w, Array<number>(RUN_PARAMS).fill(VAL.i32), [VAL.i32]); // 2: run
   });
   // Imports: the program's entry (function 0), its globals (IMPORTED), the memory.
-  section(SECTION.import, (w) => {
+  out.section(SECTION.import, (w) => {
     w.u32(2 + IMPORTED.length);
     w.name(PROGRAM_MODULE);
     w.name(ENTRY_EXPORT);
@@ -88,12 +82,12 @@ export function trampolineBytes(): Uint8Array {
     w.u8(LIMITS_MIN_ONLY);
     w.u32(0);
   });
-  section(SECTION.function, (w) => {
+  out.section(SECTION.function, (w) => {
     w.u32(2);
     w.u32(1);
     w.u32(2);
   });
-  section(SECTION.global, (w) => {
+  out.section(SECTION.global, (w) => {
     w.u32(CONFIG.length);
     for (const [type] of CONFIG) {
       w.u8(type);
@@ -103,7 +97,7 @@ export function trampolineBytes(): Uint8Array {
       w.u8(OP.end);
     }
   });
-  section(SECTION.export, (w) => {
+  out.section(SECTION.export, (w) => {
     w.u32(2);
     w.name('configure');
     w.u8(KIND.func);
@@ -112,7 +106,7 @@ export function trampolineBytes(): Uint8Array {
     w.u8(KIND.func);
     w.u32(2);
   });
-  section(SECTION.code, (w) => {
+  out.section(SECTION.code, (w) => {
     w.u32(2);
     w.sized(configureBody());
     w.sized(runBody());

@@ -117,6 +117,14 @@ export class ByteWriter {
     this.bytes(w.view());
   }
 
+  /** section appends a module section: its id, then what `body` writes, prefixed by its size. */
+  section(id: number, body: (w: ByteWriter) => void): void {
+    const w = new ByteWriter(128);
+    body(w);
+    this.u8(id);
+    this.sized(w);
+  }
+
   /** view is the written bytes (a view, valid until the next write). */
   view(): Uint8Array {
     return this.buf.subarray(0, this.len);
