@@ -11,6 +11,7 @@ import { ENGINES, prepareBackend } from '../src/runtime/backends.js';
 import { Collection, type RunInput } from '../src/runtime/collection.js';
 import { fixedContext } from '../src/runtime/fixed-context.js';
 import { contextFor } from '../src/loader/contexts.js';
+import { helperId } from '../src/helpers/kernel/index.js';
 
 /** Sums the six argument registers, ax and ip of the pt_regs (di 112, si 104, dx 96, cx 88, r8 72, r9 64, ax 80, ip 128). */
 const SUM = [112, 104, 96, 88, 72, 64, 80, 128].map((off, k) => (k === 0 ? `ldxdw %r0, [%r1+${off}]` : `ldxdw %r2, [%r1+${off}]\nadd %r0, %r2`)).join('\n') + '\nexit';
@@ -77,6 +78,23 @@ describe('runs on a fixed context', () => {
         expect(a.ctx).toEqual(ctx);
         expect(a.ctx).toBe(a.ctx);
       }
+    });
+
+    it(`${engine}: signals and bpf_override_return reach the output of their run only`, () => {
+      // if (di == 1) { send_signal(9); override_return(ctx, 42) }; r0 = 0
+      const text = `ldxdw %r2, [%r1+112]\njne %r2, 1, +6\nmov %r6, %r1\nmov %r1, 9\ncall ${helperId('send_signal')}\nmov %r1, %r6\nmov %r2, 42\ncall ${helperId('override_return')}\nmov %r0, 0\nexit`;
+      const s: LoadedCollection = { programs: [spec('sig', 'kprobe', text)], maps: [], license: 'GPL', kernelVersion: 0 };
+      const p = new Collection(s, { backend: engine }).program('sig');
+      expect(p.verification?.ok).toBe(true);
+      const quiet = p.run({ args: [0n] });
+      const loud = p.run({ args: [1n] });
+      const after = p.run({ args: [2n] });
+      expect(loud.signals).toEqual([{ signal: 9, thread: false }]);
+      expect(loud.overrideReturn).toBe(42n);
+      expect(quiet.signals).toEqual([]);
+      expect(after.signals).toEqual([]);
+      expect(after.overrideReturn).toBeUndefined();
+      expect(quiet.signals).not.toBe(after.signals);
     });
 
     it(`${engine}: the lazy context holds the run's arguments, not the caller's array changed later`, () => {

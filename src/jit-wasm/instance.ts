@@ -114,6 +114,8 @@ export class JitProgram {
   private wordsGeneration: number;
   /** What the program may write on the stack (decides what runs zero). */
   readonly stackWrites: StackWrites;
+  /** Whether the module charges the budget and counts steps (`compiled.metered`, one load less per run). */
+  readonly metered: boolean;
   /** Whether the module imports helpers, callx or tail calls (the only ways a run reaches the host but for faults). */
   private readonly callsHost: boolean;
 
@@ -143,6 +145,7 @@ export class JitProgram {
     this.words = new Int32Array(env.mem.memory.buffer);
     this.wordsGeneration = env.mem.generation;
     this.stackWrites = stackWrites(compiled);
+    this.metered = compiled.metered;
     this.callsHost = compiled.helperImports.size > 0 || compiled.usesCallx || compiled.usesTailCall;
   }
 

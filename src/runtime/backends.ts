@@ -11,8 +11,8 @@ import { OP_LDDW, type Insn } from '../isa/index.js';
 import { loadBinaryen, usesBinaryen, type JitFacts, type JitProgram, type Tier } from '../jit-wasm/index.js';
 import { Interpreter, NO_RUN_OPTIONS, type RunOptions, type RunResult } from '../vm/index.js';
 import type { Prepared } from '../vm/prepare.js';
-import { compileOn, type CompileStats } from './jit-backend.js';
-import { Metering, runMetered } from './metering.js';
+import { compileOn, runOnR0, type CompileStats } from './jit-backend.js';
+import { Metering, runMetered, STEPS_NOT_COUNTED } from './metering.js';
 import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.js';
 import { debugCache, debugLog } from './wasm-cache.js';
 
@@ -197,7 +197,11 @@ class JitLoaded implements LoadedProgram {
   ) {}
 
   run(o: RunOptions = NO_RUN_OPTIONS): RunResult {
-    return runMetered(this.vm, this.prepared, this.jit, this.metering, o === NO_RUN_OPTIONS ? o : checkInput(this.verification, o));
+    if (o !== NO_RUN_OPTIONS) checkInput(this.verification, o);
+    // runMetered, written out: this is the whole per-call path of a raw JIT program.
+    const jit = o.budget === undefined ? this.jit : this.metering.forRun(this.jit, o.budget);
+    const r0 = runOnR0(this.vm, jit, o);
+    return { r0, steps: jit.metered ? jit.lastSteps : STEPS_NOT_COUNTED };
   }
 }
 

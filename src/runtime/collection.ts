@@ -39,7 +39,7 @@ import { ingressDevice, packetKindOf, PacketRegions, placePacket } from './packe
 import { RedirectMap } from '../helpers/maps/redirect-maps.js';
 import { SockMapBase } from '../helpers/maps/sock-maps.js';
 import { DeclaredSockets } from './sockets.js';
-import { fixedContext, PtRegsOutput, type FixedRegs } from './fixed-context.js';
+import { callsNothing, fixedContext, PtRegsOutput, type FixedRegs } from './fixed-context.js';
 
 /** CollectionOptions configures the live objects. */
 export interface CollectionOptions {
@@ -139,6 +139,8 @@ export class Program {
   ptRegs?: PtRegsWriter;
   /** @internal Whether runs leave the context as written (fixed-context.ts), decided on the first run. */
   fixedCtx?: boolean;
+  /** @internal Whether the program calls no helper (fixed-context.ts callsNothing), decided on the first run. */
+  callsNothing?: boolean;
   /**
    * @internal The module a tail call from a metered module enters: one that charges the budget too, so a run's
    * budget and steps hold across tail calls into a program compiled without charges.
@@ -217,8 +219,6 @@ export class Collection {
   private ctxArgs: readonly bigint[] = [BigInt(this.ctxRegion.start)];
   /** What the context region holds when it is a pt_regs no run has changed since it was written (fixed-context.ts). */
   private readonly fixedRegs: FixedRegs = { valid: false, writer: undefined, at: 0, args: 0, ret: false, ip: false };
-  /** The interface list, the device asked for and its ifindex the last run found (ingressDevice, a search per run). */
-  private ingressCache: { all: unknown; length: number; want: number | undefined; ifindex: number } = { all: undefined, length: 0, want: undefined, ifindex: 0 };
   /** The run options of pt_regs runs, reused (nothing keeps them past a run). */
   private readonly ptOpts = { ctxAddress: 0, budget: undefined as number | undefined, keepInput: false, packet: undefined };
   /** Where runMeteredR0 leaves a pt_regs run's steps. */
@@ -563,13 +563,8 @@ export class Collection {
       writer.write(this.mem, start, input);
     }
     this.packetRegions.clear();
-    const env = this.helperEnv(program, 'pt_regs', input.args?.length ?? 0, input);
-    env.ifindex = this.ingressIfindex(input.ifindex);
-    env.packet = undefined;
-    env.msg = undefined;
-    env.actions = undefined;
-    env.contextSocket = undefined;
-    this.vm.setHelperEnv(env);
+    // A program that calls no helper never reads the helper environment: it is neither refreshed nor read back.
+    const env = (program.callsNothing ??= callsNothing(program.prepared.insns)) ? undefined : this.ptRegsEnv(program, input);
     try {
       const runOpts = this.ptOpts;
       runOpts.ctxAddress = start;
@@ -578,7 +573,7 @@ export class Collection {
       let steps: number;
       const jit = program.jit;
       if (jit) {
-        r0 = runMeteredR0(this.vm, jit, jit.compiled.metered ? undefined : (program.metering ??= this.meteringOf(program)), runOpts, this.ptSteps);
+        r0 = runMeteredR0(this.vm, jit, jit.metered ? undefined : (program.metering ??= this.meteringOf(program)), runOpts, this.ptSteps);
         steps = this.ptSteps.steps;
       } else {
         ({ r0, steps } = this.vm.run(program.prepared, runOpts));
@@ -594,15 +589,19 @@ export class Collection {
         f.ip = input.funcIp !== undefined;
       }
       this.countForTierUp(steps);
-      if (env.references.length) this.unreleased(env);
+      let signals: { signal: number; thread: boolean }[] | undefined;
+      if (env) {
+        if (env.references.length) this.unreleased(env);
+        // The signals array goes to the output only when the run sent some (the output makes an empty one when read).
+        if (env.signals.length !== 0) {
+          signals = env.signals;
+          env.signals = [];
+        }
+      }
       const to = input.ctxOut;
-      let out: RunOutput;
-      // The signals array goes to the output only when the run sent some (the output makes an empty one when read).
-      const signals = env.signals.length === 0 ? undefined : env.signals;
-      if (signals) env.signals = [];
       const lazy = fixed && (to === undefined || to === true);
-      out = new PtRegsOutput(r0, steps, NO_DATA, signals, lazy ? undefined : this.ctxOut(to, size), writer, input);
-      if (env.overrideReturn !== undefined) out.overrideReturn = env.overrideReturn;
+      const out: RunOutput = new PtRegsOutput(r0, steps, NO_DATA, signals, lazy ? undefined : this.ctxOut(to, size), writer, input);
+      if (env?.overrideReturn !== undefined) out.overrideReturn = env.overrideReturn;
       return out;
     } catch (e) {
       if (!(e instanceof BpfError)) throw e;
@@ -610,17 +609,18 @@ export class Collection {
     }
   }
 
-  /** ingressIfindex is `ingressDevice(this.net, ifindex).ifindex`, searched again only when the interfaces or the device asked for changed. */
-  private ingressIfindex(ifindex: number | undefined): number {
-    const c = this.ingressCache;
-    const all = this.net.interfaces;
-    if (c.all !== all || c.length !== all.length || c.want !== ifindex) {
-      c.ifindex = ingressDevice(this.net, ifindex).ifindex;
-      c.all = all;
-      c.length = all.length;
-      c.want = ifindex;
-    }
-    return c.ifindex;
+  /** ptRegsEnv readies and installs the helper environment of a pt_regs run. */
+  private ptRegsEnv(program: Program, input: RunInput): RunEnv {
+    const env = this.helperEnv(program, 'pt_regs', input.args?.length ?? 0, input);
+    // No device: a pt_regs program's helpers never read it (socket lookups refuse other than packet programs), so the
+    // search of the interfaces (ingressDevice) is left to the runs that place a packet.
+    env.ifindex = undefined;
+    env.packet = undefined;
+    env.msg = undefined;
+    env.actions = undefined;
+    env.contextSocket = undefined;
+    this.vm.setHelperEnv(env);
+    return env;
   }
 
   /** unreleased fails a run that exited holding references (kfunc acquisitions not released). */

@@ -124,8 +124,12 @@ export class PtRegsWriter {
   private readonly ret: CtxField;
   private readonly ip: CtxField;
 
+  /** For each argument, its u64 word in the context when it is an aligned 8-byte field, else -1 (rewrite's fast path). */
+  private readonly argWords: Int32Array;
+
   constructor(readonly layout: ContextLayout) {
     this.args = layout.args!.map((n) => field(layout, n));
+    this.argWords = Int32Array.from(this.args, (f) => (f.size === 8 && (f.offset & 7) === 0 ? f.offset >>> 3 : -1));
     this.ret = field(layout, layout.ret!);
     this.ip = field(layout, 'ip');
   }
@@ -166,7 +170,14 @@ export class PtRegsWriter {
     for (let i = n; i < last.args; i++) this.put(to, at + this.args[i].offset, this.args[i].size, 0n);
     if (last.ret && input.ret === undefined) this.put(to, at + this.ret.offset, this.ret.size, 0n);
     if (last.ip && input.funcIp === undefined) this.put(to, at + this.ip.offset, this.ip.size, 0n);
-    for (let i = 0; i < n; i++) this.put(to, at + this.args[i].offset, this.args[i].size, args![i]);
+    const words = this.argWords;
+    const u64 = to.u64;
+    const base = (at & 7) === 0 ? at >>> 3 : -1;
+    for (let i = 0; i < n; i++) {
+      const w = words[i];
+      if (w >= 0 && base >= 0) u64[base + w] = args![i];
+      else this.put(to, at + this.args[i].offset, this.args[i].size, args![i]);
+    }
     if (input.ret !== undefined) this.put(to, at + this.ret.offset, this.ret.size, input.ret);
     if (input.funcIp !== undefined) this.put(to, at + this.ip.offset, this.ip.size, input.funcIp);
   }

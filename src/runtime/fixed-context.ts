@@ -39,6 +39,14 @@ export function fixedContext(type: string, insns: readonly Insn[], layout: Conte
 }
 
 /**
+ * callsNothing says whether a program calls no helper, kfunc or callx target (only its own functions): its runs never
+ * reach the helper environment, so a run need not refresh it nor read back signals, references or override values.
+ */
+export function callsNothing(insns: readonly Insn[]): boolean {
+  return !insns.some((i) => i.opcode === OP_CALLX || (i.opcode === OP_CALL && i.src !== CALL_LOCAL));
+}
+
+/**
  * FixedRegs is what a collection knows of the pt_regs in its context region, when `valid`: written by `writer` at `at`
  * from an input with `args` arguments, a return value and an ip or not, and not changed since.
  */

@@ -39,13 +39,13 @@ export class Metering {
 export function runMetered(vm: Interpreter, prepared: Prepared, main: JitProgram, metering: Metering | undefined, opts: RunOptions): RunResult {
   const jit = metering ? metering.forRun(main, opts.budget) : main;
   const r0 = runOnR0(vm, jit, opts);
-  return { r0, steps: jit.compiled.metered ? jit.lastSteps : STEPS_NOT_COUNTED };
+  return { r0, steps: jit.metered ? jit.lastSteps : STEPS_NOT_COUNTED };
 }
 
 /** runMeteredR0 is runMetered returning r0, with the steps in `steps` of the object given (no result object per run). */
 export function runMeteredR0(vm: Interpreter, main: JitProgram, metering: Metering | undefined, opts: RunOptions, out: { steps: number }): bigint {
   const jit = metering ? metering.forRun(main, opts.budget) : main;
   const r0 = runOnR0(vm, jit, opts);
-  out.steps = jit.compiled.metered ? jit.lastSteps : STEPS_NOT_COUNTED;
+  out.steps = jit.metered ? jit.lastSteps : STEPS_NOT_COUNTED;
   return r0;
 }
