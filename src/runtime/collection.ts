@@ -576,7 +576,8 @@ export class Collection {
         r0 = runMeteredR0(this.vm, jit, jit.metered ? undefined : (program.metering ??= this.meteringOf(program)), runOpts, this.ptSteps);
         steps = this.ptSteps.steps;
       } else {
-        ({ r0, steps } = this.vm.run(program.prepared, runOpts));
+        r0 = this.vm.runR0(program.prepared, runOpts);
+        steps = this.vm.lastSteps;
       }
       if (fixed) {
         const args = input.args;

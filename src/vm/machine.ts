@@ -300,7 +300,31 @@ export class Interpreter {
     }
   }
 
+  /** The instructions the last `runR0` executed. */
+  lastSteps = 0;
+
+  /** runR0 is `run` returning r0, with the steps in `lastSteps` (no result object, for callers that make their own). */
+  runR0(p: Prepared, opts: RunOptions = NO_RUN_OPTIONS): bigint {
+    const st = this.spare ?? this.newState();
+    this.spare = undefined;
+    try {
+      this.reset(st, opts);
+      this.clearStack(p);
+      this.execute(p, st, opts);
+      this.lastSteps = st.steps;
+      return toU64(st.R, 0);
+    } finally {
+      this.spare = st;
+    }
+  }
+
   private finish(p: Prepared, st: ExecState, opts: RunOptions): RunResult {
+    this.execute(p, st, opts);
+    return { r0: toU64(st.R, 0), steps: st.steps };
+  }
+
+  /** execute steps a reset state to its exit, or throws the budget's ExecError. */
+  private execute(p: Prepared, st: ExecState, opts: RunOptions): void {
     const budget = opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
     const limit = budget === 0 || budget === Infinity ? Infinity : budget;
     if (!this.stepUpTo(p, st, limit)) {
@@ -310,6 +334,5 @@ export class Interpreter {
         { pc: st.pc, insn: formatInsn(p.insns, st.pc) },
       );
     }
-    return { r0: toU64(st.R, 0), steps: st.steps };
   }
 }
