@@ -91,7 +91,8 @@ export interface RunInput extends ContextInput {
    * Where the context goes after the run, as libbpf's `bpf_test_run_opts.ctx_out`: true (the default) for a copy in
    * `RunOutput.ctx`, a Uint8Array to copy it into (up to its length; `ctx` is then that array), or false for none
    * (`ctx` empty). The default copy is a view into a shared pool buffer (CopyPool, as Node's small Buffers): the
-   * cheapest copy there is, but still most of a short run's cost (bench/RESULTS.md "Per-call cost").
+   * cheapest copy there is, but still most of a short run's cost (bench/RESULTS.md "Per-call cost"); verified probe
+   * programs make none unless `ctx` is read (RunOutput.ctx).
    */
   ctxOut?: boolean | Uint8Array;
 }
@@ -103,7 +104,9 @@ export interface RunOutput {
   /**
    * The context bytes after the run (programs may write some fields). By default a copy of its own that no later run
    * changes, viewed in a buffer shared with other runs' copies (CopyPool): use its `byteOffset` when going through
-   * `ctx.buffer`.
+   * `ctx.buffer`. For a verified probe program, which cannot change its pt_regs, it is built from the run's input on
+   * first read instead (src/runtime/fixed-context.ts): `ctx` and `signals` are then getters, which `{ ...out }` and
+   * `Object.keys` do not list.
    */
   ctx: Uint8Array;
   /** The packet or input memory after the run. */
