@@ -29,6 +29,13 @@ export interface VerifyResult {
 }
 
 const STACK_LIMIT = 512;
+
+const proc = (globalThis as { process?: NodeJS.Process }).process;
+/**
+ * nowMs is a millisecond clock for the statistics: process.hrtime in Node, where the global `performance` loads
+ * perf_hooks on first use (a dozen internal modules in a `bpftime-vm verify` process), performance.now() elsewhere.
+ */
+const nowMs = (): number => (proc?.hrtime ? Number(proc.hrtime.bigint()) / 1e6 : performance.now());
 /** GPL_COMPATIBLE lists the licenses the kernel's license_is_gpl_compatible accepts. */
 const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 /** MAX_RETRIES bounds how many loops may fall back from widening to exact exploration. */
@@ -91,7 +98,7 @@ function checkStackDepth(cfg: Cfg, use: Int32Array): number {
  * the verifier without the kernel helpers, maps and loader (bench/RESULTS.md, "Verifier").
  */
 export function verifyWithHelpers(insns: readonly Insn[], options: VerifyOptions & { helpers: HelperSet }): VerifyResult {
-  const t0 = performance.now();
+  const t0 = nowMs();
   const stats: VerifyStats = { insnsProcessed: 0, statesExplored: 0, statesPruned: 0, statesJoined: 0, loopsWidened: 0, peakStates: 0, stackDepth: 0, ms: 0 };
   const facts: Facts = { safe: false, terminates: false, access: new Map() };
   const log: string[] | undefined = options.log ? [] : undefined;
@@ -141,7 +148,7 @@ export function verifyWithHelpers(insns: readonly Insn[], options: VerifyOptions
       stats.stackDepth = checkStackDepth(cfg, env.stackUse);
       facts.safe = true;
       facts.terminates = true;
-      stats.ms = performance.now() - t0;
+      stats.ms = nowMs() - t0;
       return { ok: true, stats, facts: verifierFacts(facts), ...(log ? { log } : {}) };
     } catch (e) {
       if (!(e instanceof Reject)) throw e;
@@ -165,7 +172,7 @@ export function verifyWithHelpers(insns: readonly Insn[], options: VerifyOptions
         log?.push(`${widenedError.message}: exploring again without widening loops or joining paths of different constants`);
         continue;
       }
-      stats.ms = performance.now() - t0;
+      stats.ms = nowMs() - t0;
       const reason = cause.rule === 'too-complex' && unproved.length ? new Reject(cause.rule, `${cause.reason} (${unproved.join('; ')})`, cause.pc, cause.regs) : cause;
       const first = imprecise ?? widenedError;
       const error = cause.rule === 'too-complex' && first ? first : toError(reason, insns, options, explorer, mapName);
