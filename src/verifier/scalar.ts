@@ -141,6 +141,8 @@ function deduce32(s: Scalar): void {
 }
 
 function deduce64(s: Scalar): void {
+  // The low half first, so that the signed bounds below see what it tightened (a 32-bit comparison's `w2 < w1`).
+  lowHalf(s);
   const a = s64(s.umin);
   const b = s64(s.umax);
   if (a <= b) {
@@ -153,7 +155,11 @@ function deduce64(s: Scalar): void {
     s.umin = max(s.umin, c);
     s.umax = min(s.umax, d);
   }
-  // The low half's bounds tighten the full value when the upper half is fixed.
+  lowHalf(s);
+}
+
+/** lowHalf tightens the full value's unsigned bounds by the low half's when the upper half is fixed. */
+function lowHalf(s: Scalar): void {
   if (sameHigh(s.umin, s.umax)) {
     const hi = s.umin & HIGH32;
     s.umin = max(s.umin, hi | s.u32min);

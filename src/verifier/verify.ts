@@ -121,7 +121,7 @@ export function verifyWithHelpers(insns: readonly Insn[], options: VerifyOptions
   let approximated = false;
   for (;;) {
     try {
-      const cfg = buildCfg(insns);
+      const cfg = buildCfg(insns, prog.ret !== undefined);
       const env: Env = {
         cfg, prog, maps, innerOf,
         helpers: options.helpers,
