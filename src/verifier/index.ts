@@ -18,6 +18,7 @@ import { Reject } from './reject.js';
 import { Imprecise, Unproved } from './loops.js';
 import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
 import { cur, type VState } from './state.js';
+import { BtfTypes, btfContextArgs } from './btf-ptr.js';
 import { NO_VERIFIER_FACTS, verifierFacts, type VerifierFacts } from './facts.js';
 import type { Env, Facts, MapInfo, VerifyOptions, VerifyStats } from './env.js';
 
@@ -111,6 +112,7 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
   });
   const mapName = (i: number) => maps[i]?.name ?? String(i);
   const prog = programType(options.type, options.tracepoint);
+  const btf = options.targetBtf ? new BtfTypes(options.targetBtf) : undefined;
   let explorer: Explorer | undefined;
   const noWiden = new Set<number>();
   const unproved: string[] = [];
@@ -140,6 +142,8 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
         noWiden,
         exact,
         approximate: () => (approximated = true),
+        ...(btf ? { btf, btfArgs: btfContextArgs(btf, prog.name, options.tracepoint) } : {}),
+        kfuncs: new Map((options.kfuncs ?? []).map((k) => [k.pc, k.name])),
       };
       for (const m of maps) env.thresholds.add(BigInt(m.valueSize));
       for (const t of [BigInt(MAX_PACKET_OFF), MAX_INPUT]) env.thresholds.add(t);
@@ -192,6 +196,7 @@ export function mapInfo(m: MapSpec): MapInfo {
   return {
     name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags,
     readOnly: m.readOnly, contents: m.contents, ...(m.innerMap ? { inner: mapInfo(m.innerMap) } : {}),
+    ...(m.spinLockOffset !== undefined && m.spinLockOffset >= 0 ? { spinLock: true, spinLockOffset: m.spinLockOffset } : {}),
   };
 }
 
@@ -205,6 +210,7 @@ export function verifySpec(spec: ProgramSpec, maps: readonly MapSpec[], options:
     lineInfo: spec.lineInfo,
     license: spec.license,
     poisoned: corePoisonMessages(spec),
+    kfuncs: (spec.ksyms ?? []).filter((k) => k.kind === 'call'),
     maps: maps.map(mapInfo),
     ...options,
   });

@@ -24,7 +24,7 @@ export interface ProgramTypeInfo {
   unreadable: ReadonlySet<string>;
   /** Range r0 must be in at exit, when the type restricts it (cgroup_skb: 0 or 1). */
   ret?: [bigint, bigint];
-  /** May take a bpf_spin_lock (socket filters and tracing programs may not). */
+  /** May take a bpf_spin_lock (socket filters and kernel tracing programs may not; uprobes run in user space and may). */
   spinLock: boolean;
   /** Direct packet access through ctx data/data_end: none, read only, or read and write. */
   packet: 'none' | 'read' | 'write';
@@ -38,6 +38,13 @@ export interface ProgramTypeInfo {
 
 const TRACING = new Set(['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt', 'ksyscall', 'kretsyscall', 'tracepoint', 'raw_tracepoint',
   'raw_tracepoint_writable', 'perf_event', 'tp_btf', 'fentry', 'fexit', 'fmod_ret', 'lsm', 'iter', 'syscall']);
+
+/**
+ * USER_SPACE_PROBES are the tracing types bpftime-vm runs in user space, inside the traced process, where
+ * bpf_spin_lock is a plain user-space lock that may be taken (the kernel refuses locks in every tracing program, whose
+ * context may be an NMI); test/verifier-cases/KNOWN-DIFFERENCES.md lists the difference.
+ */
+const USER_SPACE_PROBES = new Set(['uprobe', 'uretprobe', 'usdt']);
 
 const TYPE_ALIASES: Record<string, string> = {
   socket: 'socket_filter', tc: 'sched_cls', classifier: 'sched_cls', action: 'sched_act', tp: 'tracepoint', raw_tp: 'raw_tracepoint',
@@ -66,7 +73,7 @@ export function programType(type: string | undefined, tracepoint?: string): Prog
   const ctx = contextFor(name, tracepoint);
   const base = {
     name, ctx, ctxMin: 0, ctxSize: ctx.size, fieldsOnly: false, writable: new Set<string>(), unreadable: new Set<string>(), packet: 'none' as const,
-    ldAbs: false, tracing: TRACING.has(name), raw: false, spinLock: !TRACING.has(name) && name !== 'socket_filter',
+    ldAbs: false, tracing: TRACING.has(name), raw: false, spinLock: (!TRACING.has(name) && name !== 'socket_filter') || USER_SPACE_PROBES.has(name),
   };
   switch (name) {
     case 'raw':

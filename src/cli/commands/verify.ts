@@ -1,6 +1,8 @@
 /** `bpftime-vm verify FILE`: run the verifier on an object's programs or on raw bytecode and print the verdict. */
 import { UsageError, type VerifierError } from '../../errors.js';
-import { MAP_TYPES } from '../../loader/spec.js';
+import { MAP_TYPES, type ProgramSpec } from '../../loader/spec.js';
+import type { Btf } from '../../loader/btf/parse.js';
+import { readsKernelPointers } from '../../runtime/program-facts.js';
 import { isElf } from '../../loader/elf.js';
 import { verifyProgram, verifySpec, type MapInfo, type VerifyResult } from '../../verifier/index.js';
 import type { Command } from '../command.js';
@@ -65,6 +67,12 @@ function print(out: Output, file: string, verdicts: Verdict[], verbose: boolean)
   }
 }
 
+/** kernelTypes gives the target kernel's BTF to the verification of a program that uses BTF-typed kernel pointers. */
+function kernelTypes(p: ProgramSpec, targetBtf: () => Btf | undefined): { targetBtf?: Btf } {
+  const btf = readsKernelPointers(p) || (p.ksyms ?? []).length > 0 ? targetBtf() : undefined;
+  return btf ? { targetBtf: btf } : {};
+}
+
 /** verifyFile implements `verify` (declared in ../commands-list.ts). */
 export const verifyFile: Command['run'] = async ({ flags, positionals }, out) => {
   const path = positionals[0];
@@ -73,9 +81,9 @@ export const verifyFile: Command['run'] = async ({ flags, positionals }, out) =>
   const verdicts: Verdict[] = [];
   if (isElf(readFile(path))) {
     for (const f of ['type', 'map']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to raw programs only (an object's sections and maps give them)`);
-    const { spec } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
+    const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
     const progs = flags.prog !== undefined || flags.section !== undefined ? [pickProgram(spec.programs, flags)] : spec.programs;
-    for (const p of progs) verdicts.push({ name: p.name, section: p.section, type: p.type, result: verifySpec(p, spec.maps, { log: verbose, privileged }) });
+    for (const p of progs) verdicts.push({ name: p.name, section: p.section, type: p.type, result: verifySpec(p, spec.maps, { log: verbose, privileged, ...kernelTypes(p, targetBtf) }) });
   } else {
     for (const f of ['prog', 'section', 'btf', 'kconfig']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
     const file = readProgramFile(path);
