@@ -44,7 +44,8 @@ export function buildKernelVerify(): string {
 export function kernelArgs(c: VerifierCase, file: string): string[] {
   // Log level 4: the kernel's messages and statistics without the per-instruction trace, which would cost seconds on
   // the cases that run into the 1M-instruction limit.
-  const args = ['--type', c.type, '--priv', c.priv, '--license', c.license, '--log-level', '4'];
+  // The kernel has no uprobe program type: uprobes are kprobe programs attached to a uprobe.
+  const args = ['--type', c.type === 'uprobe' ? 'kprobe' : c.type, '--priv', c.priv, '--license', c.license, '--log-level', '4'];
   for (const m of c.maps) args.push('--map', m.text);
   if (c.attach) args.push('--attach', c.attach);
   return [...args, file];

@@ -18,7 +18,13 @@ export const PROGRAM_TYPES = [
   'socket_filter', 'kprobe', 'sched_cls', 'sched_act', 'tracepoint', 'xdp', 'perf_event', 'cgroup_skb', 'cgroup_sock',
   'lwt_in', 'lwt_out', 'lwt_xmit', 'sock_ops', 'sk_skb', 'cgroup_device', 'sk_msg', 'raw_tracepoint',
   'flow_dissector', 'cgroup_sysctl',
+  // uprobes are kprobe programs to the kernel (kernelArgs loads them so); fentry and tp_btf need an attach target's
+  // BTF id, which the oracle does not pass: their cases are `## no-kernel`.
+  'uprobe', 'fentry', 'tp_btf',
 ] as const;
+
+/** BTF_TYPED are the case types whose context is typed from the running kernel's BTF (`## attach fentry:FUNC`, `tp_btf:NAME`). */
+export const BTF_TYPED: readonly string[] = ['fentry', 'tp_btf'];
 
 /** ProgramTypeName is one of PROGRAM_TYPES. */
 export type ProgramTypeName = (typeof PROGRAM_TYPES)[number];
@@ -60,6 +66,11 @@ export interface VerifierCase {
   attach?: string;
   /** Why the kernel cannot judge this case; such cases are not loaded into the kernel. */
   noKernel?: string;
+  /**
+   * `## kfunc NAME` declarations: the N-th is what `.insn 0x85, 0, 2, 0, N` (a BPF_PSEUDO_KFUNC_CALL) calls; the
+   * comparison patches the immediate to NAME's id in the running kernel's BTF, as libbpf does.
+   */
+  kfuncs: string[];
   /** The assembly text of the program. */
   source: string;
   insns: Insn[];
@@ -70,7 +81,7 @@ export interface VerifierCase {
 /** CaseFormatError reports a malformed case file at file:line. */
 export class CaseFormatError extends Error {}
 
-const KEYS = ['case', 'type', 'priv', 'map', 'expect', 'kernel', 'ours', 'license', 'attach', 'no-kernel'] as const;
+const KEYS = ['case', 'type', 'priv', 'map', 'expect', 'kernel', 'ours', 'license', 'attach', 'no-kernel', 'kfunc'] as const;
 type Key = (typeof KEYS)[number];
 const MAP_TYPE_IDS = new Map(Object.entries(MAP_TYPES).map(([id, name]) => [name, Number(id)]));
 
@@ -112,6 +123,10 @@ function finish(d: Draft, file: string, group: string): VerifierCase {
     throw new CaseFormatError(`${at(d.line)}: rejected case "${name}" needs "## kernel <message substring>"`);
   }
   const maps = (d.headers.get('map') ?? []).map((m) => parseMap(m.value, at(m.line), m.line));
+  const kfuncs = (d.headers.get('kfunc') ?? []).map((k) => k.value);
+  if ((BTF_TYPED.includes(type) || kfuncs.length) && noKernel === undefined) {
+    throw new CaseFormatError(`${at(d.line)}: case "${name}" uses the kernel's BTF (${type} or kfuncs), which the oracle cannot load: it needs "## no-kernel"`);
+  }
   const source = d.body.join('\n');
   let assembled;
   try {
@@ -138,6 +153,7 @@ function finish(d: Draft, file: string, group: string): VerifierCase {
     license: one('license')?.value ?? 'GPL',
     attach: one('attach')?.value,
     noKernel,
+    kfuncs,
     source,
     insns: assembled.insns,
     lines: assembled.lines.map((l) => d.bodyStart + l - 1),
