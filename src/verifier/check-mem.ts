@@ -124,7 +124,10 @@ function stackAccess(env: Env, st: VState, a: Access, r: Reg): Reg | undefined {
 function ctxAccess(env: Env, a: Access, r: Reg): Reg | undefined {
   const p = env.prog;
   if (r.off !== 0 || r.v.t.mask !== 0n || r.v.t.value !== 0n) reject('ctx-access', `r${a.regno} is a modified context pointer: context fields are read through the context pointer itself`, [a.regno]);
-  if (env.btfArgs) return btfCtxAccess(env.btfArgs, a, p.name);
+  if (env.btfArgs) {
+    record(env, a.pc, 'ctx');
+    return btfCtxAccess(env.btfArgs, a, p.name);
+  }
   const off = a.off;
   const what = `${p.ctx.name} of ${p.name} programs`;
   if (a.kind === 'atomic') reject('ctx-access', `atomic operations on the context are not allowed`, [a.regno]);
@@ -258,11 +261,14 @@ export function checkAccess(env: Env, st: VState, r: Reg, a: Access): Reg | unde
       if (r.range <= 0) reject('packet-bounds', `access through the packet metadata pointer r${a.regno} before a comparison with the packet start`, [a.regno]);
       return packetAccess(env, a, r);
     case 'btf_ptr':
-      // Not recorded as a fact: these loads are PROBE_MEM loads in the runtime (btf-ptr.ts).
+      // Recorded as a region the facts never vouch for: these loads are PROBE_MEM loads in the runtime (btf-ptr.ts),
+      // and the same instruction may reach a map value on another path.
+      record(env, a.pc, 'btf');
       return btfAccess(env.btf!, a, r);
     case 'sock':
     case 'sock_common':
-      // Not recorded as a fact: the runtime lays the sockets out in a region of its own, whose checks stay.
+      // Recorded as a region the facts never vouch for: the runtime lays the sockets out in a region of its own, whose checks stay.
+      record(env, a.pc, 'sock');
       return sockAccess(a, r);
     default:
       return reject('bad-access', `r${a.regno} is a ${r.kind} pointer, which cannot be dereferenced`, [a.regno]);

@@ -87,7 +87,9 @@ export interface VerifyStats {
 }
 
 /** AccessFact says which kinds of memory an access instruction reached on the verified paths. */
-export type RegionKind = 'stack' | 'ctx' | 'map_value' | 'packet' | 'mem' | 'map_key';
+export type RegionKind = 'stack' | 'ctx' | 'map_value' | 'packet' | 'mem' | 'map_key'
+  /** Kernel objects through BTF pointers and sockets: recorded so that a pc reaching them is never vouched for. */
+  | 'btf' | 'sock';
 
 /** Facts is what the verifier proved, for the JIT (DESIGN.md section 6). */
 export interface Facts {
