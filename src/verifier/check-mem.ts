@@ -6,12 +6,12 @@
  */
 import { known, type Scalar } from './scalar.js';
 import { isPointer, ptrReg, scalarReg, type Frame, type Reg, type VState } from './state.js';
-import { packetField } from './program-types.js';
+import { packetField, socketField } from './program-types.js';
 import { reject } from './reject.js';
 import { fill, firstUninit, loadedRange, spill, spillNarrow, spilledPointerAt, writeBytes } from './stack.js';
 import { MISC } from './state.js';
 import { fmtReg } from './format.js';
-import type { Env, RegionKind } from './env.js';
+import { freshId, type Env, type RegionKind } from './env.js';
 import { btfAccess, btfCtxAccess } from './btf-ptr.js';
 
 /** MAX_PACKET_OFF bounds variable packet offsets (the kernel's MAX_PACKET_OFF, 0xffff). */
@@ -151,6 +151,11 @@ function ctxAccess(env: Env, a: Access, r: Reg): Reg | undefined {
   if (pkt) {
     if (a.size !== field!.size) reject('ctx-access', `${field!.name} must be read with a ${field!.size}-byte load`, [a.regno]);
     return ptrReg(pkt);
+  }
+  const sock = field && socketField(p, field.name);
+  if (sock) {
+    if (a.size !== 8) reject('ctx-access', `${p.ctx.name} field ${field!.name} is a socket pointer: read it with an 8-byte load`, [a.regno]);
+    return ptrReg(sock.kind, sock.nullable ? { nullable: true, id: freshId(env) } : {});
   }
   return scalarReg(loadedRange(a.size, a.signed === true));
 }

@@ -114,9 +114,9 @@ export function programType(type: string | undefined, tracepoint?: string): Prog
         unreadable: new Set(['mark', 'tc_classid', 'data_meta', 'tstamp', 'wire_len', 'hwtstamp']),
       };
     case 'sock_ops':
-      // sock_ops_is_valid_access: whole fields only; the program writes reply/replylong and sk_txhash. The pointer
-      // fields (sk, skb_data, skb_data_end) read as numbers here, so dereferencing them is refused (stricter than
-      // the kernel, never looser).
+      // sock_ops_is_valid_access: whole fields only; the program writes reply/replylong and sk_txhash. `sk` is the
+      // socket or NULL (socketField); skb_data and skb_data_end read as numbers here, so dereferencing them is
+      // refused (stricter than the kernel, never looser).
       return { ...base, fieldsOnly: true, writable: new Set(['args', 'sk_txhash']) };
     case 'sk_msg':
       // sk_msg_is_valid_access: read-only fields, data/data_end as packet pointers (the packet itself writable).
@@ -134,4 +134,22 @@ export function packetField(info: ProgramTypeInfo, off: number): 'packet' | 'pac
   if (off === p.dataEnd) return 'packet_end';
   const meta = info.ctx.fields.find((f) => f.name === 'data_meta');
   return meta && off === meta.offset ? 'packet_meta' : undefined;
+}
+
+/**
+ * SOCKET_FIELDS are the context fields that hold a socket pointer, per program type, as the kernel types them:
+ * `__sk_buff->sk` a socket of any state or NULL (PTR_TO_SOCK_COMMON_OR_NULL, bpf_skb_is_valid_access),
+ * `bpf_sock_ops->sk` a full socket or NULL (PTR_TO_SOCKET_OR_NULL), `sk_msg_md->sk` and `bpf_sock_addr->sk` a full
+ * socket (PTR_TO_SOCKET).
+ */
+const SOCKET_FIELDS: Readonly<Record<string, { kind: 'sock' | 'sock_common'; nullable: boolean }>> = {
+  'struct __sk_buff': { kind: 'sock_common', nullable: true },
+  'struct bpf_sock_ops': { kind: 'sock', nullable: true },
+  'struct sk_msg_md': { kind: 'sock', nullable: false },
+  'struct bpf_sock_addr': { kind: 'sock', nullable: false },
+};
+
+/** socketField tells what a context field holds when it is a socket pointer (`sk`), for the program type's context. */
+export function socketField(info: ProgramTypeInfo, field: string): { kind: 'sock' | 'sock_common'; nullable: boolean } | undefined {
+  return field === 'sk' ? SOCKET_FIELDS[info.ctx.name] : undefined;
 }
