@@ -56,6 +56,19 @@ describe.skipIf(!HAS_KERNEL || !HAS_CLANG)(`verifyForLoad types kernel objects f
     expect(verifyForLoad(p, spec.maps, {}).unverified).toBe(UNMODELLED);
   });
 
+  it('names what it still does not model: an attach point the BTF lacks, iterators', () => {
+    const object = compileC('btf-unmodelled', `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("fentry/no_such_kernel_function_xyz") int missing(unsigned long long *ctx) { return 0; }
+SEC("iter/task") int tasks(void *ctx) { return 0; }
+char LICENSE[] SEC("license") = "GPL";
+`);
+    const spec = loadCollectionSpec(new Uint8Array(readFileSync(object)));
+    const why = (name: string) => verifyForLoad(spec.programs.find((p) => p.name === name)!, spec.maps, { targetBtf: vmlinux }).unverified;
+    expect(why('missing')).toContain('does not describe its attach point "no_such_kernel_function_xyz"');
+    expect(why('tasks')).toContain('the context of iter programs');
+  });
+
   it('reads the spin lock offset from the map value BTF and allows the lock in a uprobe', () => {
     const object = compileC('btf-lock-offset', `#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

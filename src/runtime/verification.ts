@@ -6,6 +6,8 @@
 import { BpfError, VerifierError } from '../errors.js';
 import type { MapSpec, ProgramSpec } from '../loader/spec.js';
 import type { Btf } from '../loader/btf/parse.js';
+import { BTF_TRACING_TYPES } from '../loader/contexts.js';
+import { btfArgTypes } from '../loader/trace-contexts.js';
 import { verifySpec, type VerifyResult } from '../verifier/index.js';
 import { readsKernelPointers } from './program-facts.js';
 
@@ -33,7 +35,24 @@ export function verifyForLoad(p: ProgramSpec, maps: readonly MapSpec[], options:
   const needsBtf = readsKernelPointers(p) || (p.ksyms ?? []).some((k) => k.btfId !== 0);
   const targetBtf = needsBtf ? (typeof options.targetBtf === 'function' ? options.targetBtf() : options.targetBtf) : undefined;
   if (needsBtf && !targetBtf) return { unverified: UNMODELLED };
+  const beyond = targetBtf && notModelled(p, targetBtf);
+  if (beyond) return { unverified: beyond };
   return { result: verifySpec(p, maps, { privileged: options.privileged === true, log: options.log === true, ...(targetBtf ? { targetBtf } : {}) }) };
+}
+
+/**
+ * notModelled names what of a BTF-typed program the verifier still does not model, or returns undefined: kernel
+ * variables (typed `__ksym` data), the contexts of iterators and struct_ops, and an attach point the target's BTF
+ * does not describe (its arguments cannot be typed).
+ */
+function notModelled(p: ProgramSpec, btf: Btf): string | undefined {
+  const variable = (p.ksyms ?? []).find((k) => k.kind === 'address' && k.btfId !== 0 && k.symbol === 'var');
+  if (variable) return `it reads the kernel variable ${variable.name} (a typed __ksym), which the verifier does not model`;
+  if (p.type === 'iter' || p.type === 'struct_ops') return `the context of ${p.type} programs (BTF-typed kernel objects) is not modelled by the verifier`;
+  if (BTF_TRACING_TYPES.has(p.type) && !btfArgTypes(btf, p.type, p.attach.name ?? '')) {
+    return `the target kernel's BTF does not describe its attach point "${p.attach.name ?? ''}", so its arguments cannot be typed`;
+  }
+  return undefined;
 }
 
 /** locatedIn adds the program's name (message prefix) and its name and section (location) to an error about it. */
