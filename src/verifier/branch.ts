@@ -186,9 +186,25 @@ export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): [VState | n
     env.thresholds.add(k);
     env.thresholds.add(BigInt.asUintN(64, k + 1n));
     env.thresholds.add(BigInt.asUintN(64, k - 1n));
+  } else {
+    // A bound held in a register (`n < limit` with limit in [20000, 20001]) stops widening at its largest value,
+    // as a constant does: a counter compared with it is widened to the bound rather than to the type's limit.
+    // An induction variable of a widened loop is not a bound: its maximum moves with every widening.
+    for (const r of [a.r, b.r]) {
+      if (r.kind !== 'scalar' || r.v.t.mask === 0n || (r.sym && env.loops.get(r.sym.loop)?.ivs.has(r.sym.slot))) continue;
+      addBound(env, w === 64 ? r.v.umax : r.v.u32max);
+    }
   }
   const taken = side(env, st, a, b, c, w);
   // The fall-through side takes the path's own state (a is read before anything is refined in it).
   const fall = side(env, st, a, b, NEGATE[c], w, true);
   return [fall, taken];
+}
+
+/** addBound adds a register bound's largest value and its neighbours to the widening thresholds (not the type's limits). */
+function addBound(env: Env, max: bigint): void {
+  if (max >= U32 || max === 0n) return;
+  env.thresholds.add(max - 1n);
+  env.thresholds.add(max);
+  env.thresholds.add(max + 1n);
 }

@@ -7,6 +7,7 @@
 import { LoadError } from '../errors.js';
 import { formatInsn, jumpTarget, validateProgram, type Form, type Insn } from '../isa/index.js';
 import { Reject } from './reject.js';
+import { scalarRegs } from './scalar-regs.js';
 
 /** MAX_CALL_FRAMES is the kernel's limit on nested calls (the main program counts). */
 export const MAX_CALL_FRAMES = 8;
@@ -173,17 +174,27 @@ function usesDefs(f: Form, ins: Insn): [number, number] {
  * preciseUses narrows an instruction's uses to the registers whose value matters, given the registers live and
  * precise after it: arithmetic feeds its operands' values only into its destination, so they matter only when the
  * destination does. Pointer arithmetic (add, sub) is checked against the scalar's bounds even when its result is
- * dropped, so its operands matter whenever the destination is live.
+ * dropped, so its operands matter whenever the destination is live, unless both are known scalars (`scalars`,
+ * scalar-regs.ts) or the operation is 32-bit (which makes any pointer an unknown scalar, or is refused).
  */
-function preciseUses(f: Form, ins: Insn, use: number, liveOut: number, preciseOut: number): number {
-  if (f.kind === 'alu' && (f.op === 'add' || f.op === 'sub')) return liveOut & bit(ins.dst) ? use : 0;
+function preciseUses(f: Form, ins: Insn, use: number, liveOut: number, preciseOut: number, scalars: number): number {
+  if (f.kind === 'exit' && scalars & EXIT_IMPRECISE) return use & ~bit(0);
+  if (f.kind === 'alu' && (f.op === 'add' || f.op === 'sub') && f.is64 && (scalars & use) !== use) return liveOut & bit(ins.dst) ? use : 0;
   if (f.kind === 'alu' || f.kind === 'movsx' || f.kind === 'end') return preciseOut & bit(ins.dst) ? use : 0;
   return use;
 }
 
-/** liveness computes `liveIn` and `preciseIn` (backward data flow to a fixed point). */
-function liveness(cfg: Cfg, succ: readonly number[][]): void {
+/** EXIT_IMPRECISE marks (in preciseUses' `scalars`) an exit whose r0 value nothing checks. */
+const EXIT_IMPRECISE = 1 << 16;
+
+/**
+ * liveness computes `liveIn` and `preciseIn` (backward data flow to a fixed point). `retChecked` says the program
+ * type restricts the return value; otherwise r0's value at the main program's exits matters to nothing (its kind is
+ * still compared), as for the kernel, which marks r0 precise only where it checks the return range.
+ */
+function liveness(cfg: Cfg, succ: readonly number[][], retChecked: boolean): void {
   const { forms, insns } = cfg;
+  const scalars = scalarRegs(forms, insns, cfg.subprogs.map((sp) => sp.entry), succ);
   let changed = true;
   while (changed) {
     changed = false;
@@ -199,7 +210,7 @@ function liveness(cfg: Cfg, succ: readonly number[][]): void {
       }
       const [use, def] = usesDefs(f, insns[pc]);
       const live = (use | (out & ~def)) | bit(10);
-      const precise = preciseUses(f, insns[pc], use, out, preciseOut) | (preciseOut & ~def) | bit(10);
+      const precise = preciseUses(f, insns[pc], use, out, preciseOut, scalars[pc] | (!retChecked && f.kind === 'exit' && cfg.subprogOf[pc] === 0 ? EXIT_IMPRECISE : 0)) | (preciseOut & ~def) | bit(10);
       if (live !== cfg.liveIn[pc] || precise !== cfg.preciseIn[pc]) {
         cfg.liveIn[pc] = live;
         cfg.preciseIn[pc] = precise;
@@ -259,8 +270,11 @@ function checkExits(cfg: Cfg, preds: readonly number[][]): void {
   }
 }
 
-/** buildCfg checks the structure of `insns` and returns what the exploration needs, or throws a Reject. */
-export function buildCfg(insns: readonly Insn[]): Cfg {
+/**
+ * buildCfg checks the structure of `insns` and returns what the exploration needs, or throws a Reject. `retChecked`
+ * (default true) says whether the program type restricts the main program's return value (liveness).
+ */
+export function buildCfg(insns: readonly Insn[], retChecked = true): Cfg {
   let valid;
   try {
     valid = validateProgram(insns);
@@ -301,6 +315,6 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
   succ.forEach((next, pc) => next.forEach((x) => preds[x].push(pc)));
   checkExits(cfg, preds);
   markLoops(cfg, backEdges, preds);
-  liveness(cfg, succ);
+  liveness(cfg, succ, retChecked);
   return cfg;
 }

@@ -194,10 +194,12 @@ function packetAccess(env: Env, a: Access, r: Reg): Reg | undefined {
   if (a.kind !== 'read' && p.packet !== 'write' && !p.raw) reject('readonly', `${p.name} programs may not write into the packet`, [a.regno]);
   if (a.kind === 'atomic') reject('packet-access', 'atomic operations on packet data are not allowed', [a.regno]);
   const limit = p.raw ? MAX_INPUT : BigInt(MAX_PACKET_OFF);
-  varRange(a, r, 'packet', limit);
+  const [vmin] = varRange(a, r, 'packet', limit);
   const lo = r.off + a.off;
   const hi = lo + a.size;
-  if (lo < 0 || hi > r.range) {
+  // The range counts from the variable part (shared by the pointers of one id), so a negative fixed offset reads
+  // before a proved byte: in bounds when the variable part is at least as large (`y - 131073` after `y < end`).
+  if (lo + vmin < 0 || hi > r.range) {
     const known = r.range > 0 ? `only ${r.range} bytes from this pointer are proved in bounds` : 'no comparison with the packet end proved any byte in bounds';
     reject('packet-bounds', `${verb(a)} of ${a.size} bytes at packet offset ${lo} may be beyond the packet end: ${known}`, [a.regno]);
   }

@@ -124,7 +124,7 @@ export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {
   let approximated = false;
   for (;;) {
     try {
-      const cfg = buildCfg(insns);
+      const cfg = buildCfg(insns, prog.ret !== undefined);
       const env: Env = {
         cfg, prog, maps, innerOf,
         helpers: options.helpers ?? (prog.raw ? ubpfTestHelpers() : kernelHelpers()),

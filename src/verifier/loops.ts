@@ -283,6 +283,10 @@ function continues(c: Cond, d: bigint, w: 32 | 64, iv: Scalar, bound: Scalar): b
   const b = widthBounds(bound, w);
   if (c === 'eq') return true;
   if (c === 'ne') {
+    // Without wrapping past the end of the type: a counter that must wrap around to meet its bound (`w1 = 1; w1 += 1;
+    // if w1 != 0`) ends only after 2^32 iterations, which no budget-free program may take.
+    const v = widthBounds(iv, w);
+    if (dw > 0n ? v.umax > b.umin : v.umin < b.umax) return false;
     if (dw & 1n) return true;
     const low = (1n << trailingZeros(dw)) - 1n;
     return (iv.t.mask & low) === 0n && (bound.t.mask & low) === 0n && (iv.t.value & low) === (bound.t.value & low);

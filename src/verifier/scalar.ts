@@ -106,6 +106,8 @@ function deduce32(s: Scalar): void {
 }
 
 function deduce64(s: Scalar): void {
+  // The low half first, so that the signed bounds below see what it tightened (a 32-bit comparison's `w2 < w1`).
+  lowHalf(s);
   if (s64(s.umin) <= s64(s.umax)) {
     s.smin = max(s.smin, s64(s.umin));
     s.smax = min(s.smax, s64(s.umax));
@@ -114,7 +116,11 @@ function deduce64(s: Scalar): void {
     s.umin = max(s.umin, u64(s.smin));
     s.umax = min(s.umax, u64(s.smax));
   }
-  // The low half's bounds tighten the full value when the upper half is fixed.
+  lowHalf(s);
+}
+
+/** lowHalf tightens the full value's unsigned bounds by the low half's when the upper half is fixed. */
+function lowHalf(s: Scalar): void {
   if (s.umin >> 32n === s.umax >> 32n) {
     const hi = s.umin & ~U32 & U64;
     s.umin = max(s.umin, hi | s.u32min);
