@@ -44,15 +44,12 @@ const REJECTED_ON_PURPOSE: Record<string, string> = {
 
 /** KNOWN_GAPS are programs that should verify and do not yet, with the reason. */
 const KNOWN_GAPS: Record<string, string> = {
-  'bench suite log2 bench': 'too complex: the 64-iteration loop around 6 branchy steps exceeds the instruction limit when explored exactly',
-  'bench suite prime bench': 'too complex: the inner trial-division loop is bounded by the outer counter (d * d <= n), which widening does not relate',
   'bench suite strcmp_match setup': 'the fill loops index .bss through a counter the widened loop head no longer bounds by the array size',
   'bench suite strcmp_match bench': 'the comparison loop\'s two pointers step together, which widening does not keep',
   'bench suite strcmp_mismatch setup': 'as strcmp_match setup',
   'bench suite strcmp_mismatch bench': 'as strcmp_match bench',
   'bench suite memcpy_input setup': 'the fill loop steps its pointer by 8 against the input length; widening loses the headroom it proved',
   'bench suite memcpy_input bench': 'the copy loop\'s destination, half an input ahead of its source, is not related to r2 once widened',
-  'bench suite strcmp_match_input bench': 'the two strings\' pointers step together through the input; widening keeps neither bound',
   'bench suite strcmp_mismatch_input setup': 'as memcpy_input setup, for the 64 strings written at a variable offset',
   'bench suite strcmp_mismatch_input bench': 'widening finds no state covering the comparison loop (two pointers and a counter), and exact exploration is too complex',
 };
