@@ -1,7 +1,8 @@
 /*
  * strcmp: a byte-by-byte strcmp. Built with -DMISMATCH=0: two equal 128 KiB strings compared to the end. With
  * -DMISMATCH=1: the long string against 64 strings of 2 KiB that each differ from it at a different position in
- * their second half.
+ * their second half. The comparison is bounded by the buffers' size as well as by the terminator (as in strcmp_input.c),
+ * as a program must be to be proved in bounds.
  */
 #include "bench.h"
 
@@ -12,10 +13,12 @@ u8 a[LEN + 1];
 u8 b[LEN + 1];
 u8 keys[NKEYS][KEYLEN + 1];
 
-static inline s64 bench_strcmp(const u8 *x, const u8 *y) {
-  for (u32 i = 0;; i++) {
+/* bench_strcmp compares the strings at x and y, reading at most n bytes of each (the size of the shorter buffer). */
+static inline s64 bench_strcmp(const u8 *x, const u8 *y, u32 n) {
+  for (u32 i = 0; i < n; i++) {
     if (x[i] != y[i] || !x[i]) return (s64)x[i] - (s64)y[i];
   }
+  return 0;
 }
 
 BENCH_ENTRY(setup) {
@@ -32,11 +35,11 @@ BENCH_ENTRY(bench) {
 #if MISMATCH
   u64 r = 0;
   for (u32 k = 0; k < NKEYS; k++) {
-    s64 c = bench_strcmp(a, keys[k]);
+    s64 c = bench_strcmp(a, keys[k], KEYLEN + 1);
     r = r * 3 + (c < 0 ? 1 : c > 0 ? 2 : 0);
   }
   return r;
 #else
-  return (u64)bench_strcmp(a, b);
+  return (u64)bench_strcmp(a, b, LEN + 1);
 #endif
 }

@@ -8,7 +8,7 @@ import { ENGINES, loadRaw, prepareBackend } from '../../src/runtime/backends.js'
 import { buildProgram } from './build.js';
 import { measureNative, nativeResult, type Timing } from './native.js';
 import type { BenchProgram } from './programs.js';
-import { engineOf, FACTS_SUFFIX, loadBench, measureBench, steadyCompile, type CompileStats, type LoadedBench, type VmSample } from './vm.js';
+import { engineOf, FACTS_SUFFIX, VERIFIED_SUFFIX, loadBench, measureBench, steadyCompile, type CompileStats, type LoadedBench, type VmSample } from './vm.js';
 
 /** TierResult is one benchmark on one backend. */
 export interface TierResult {
@@ -36,6 +36,8 @@ export interface Row {
   tiers: Record<string, TierResult>;
   /** Backends that could not give a time for this program, and why. */
   errors: Record<string, string>;
+  /** `+verified` backends on which the verifier rejected bench() (it ran with every check), with the rejection. */
+  unverified?: Record<string, string>;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -53,9 +55,13 @@ export interface SuiteOptions {
 
 /**
  * backendNames lists the engines this build provides (not `auto`, which picks one of them), then each JIT tier given
- * the declared facts (`wasm-fast+facts`, programs.ts DECLARED_FACTS): the suite measures all.
+ * the declared facts (`wasm-fast+facts`, programs.ts DECLARED_FACTS), then each JIT tier given the facts the verifier
+ * proved (`wasm-fast+verified`): the suite measures all.
  */
-export const backendNames = (): string[] => [...ENGINES, ...ENGINES.filter((e) => e !== 'interp').map((e) => e + FACTS_SUFFIX)];
+export const backendNames = (): string[] => {
+  const jits = ENGINES.filter((e) => e !== 'interp');
+  return [...ENGINES, ...jits.map((e) => e + FACTS_SUFFIX), ...jits.map((e) => e + VERIFIED_SUFFIX)];
+};
 
 /**
  * prepareBackends loads what the engines need before the first program (binaryen for the Wasm tiers) and compiles a
@@ -123,8 +129,11 @@ export function runProgram(p: BenchProgram, o: SuiteOptions): Row {
     o.log(`  ${p.name} ${name}: ${fmtNs(ns)} (${(ns / nat).toFixed(1)}x native ${fmtNs(nat)}), ${((steps / ns) * 1e3).toFixed(1)} M insn/s`);
   }
   for (const [name, msg] of Object.entries(errors)) o.log(`  ${p.name} ${name}: ${msg}`);
+  const unverified: Record<string, string> = {};
+  for (const [name, b] of loaded) if (b.unverified) unverified[name] = b.unverified;
+  for (const [name, msg] of Object.entries(unverified)) o.log(`  ${p.name} ${name}: not verified, ran with every check: ${msg}`);
   const insns = [...loaded.values()][0]?.insns ?? 0;
-  return { program: p.name, what: p.what, kind: p.kind, insns, r0: `0x${expected.toString(16)}`, nativeNs: nat, tiers, errors };
+  return { program: p.name, what: p.what, kind: p.kind, insns, r0: `0x${expected.toString(16)}`, nativeNs: nat, tiers, errors, ...(Object.keys(unverified).length ? { unverified } : {}) };
 }
 
 /** CheckResult is one benchmark's result natively and on each backend (hex strings). */

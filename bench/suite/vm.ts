@@ -12,6 +12,7 @@ import { tierOf, type BackendName } from '../../src/runtime/backends.js';
 import { Collection, type Program } from '../../src/runtime/collection.js';
 import { compileOn } from '../../src/runtime/jit-backend.js';
 import { Metering, runMetered, STEPS_NOT_COUNTED } from '../../src/runtime/metering.js';
+import { verifyProgram } from '../../src/verifier/index.js';
 import { Interpreter, type RunResult } from '../../src/vm/index.js';
 import { measure } from '../measure.js';
 import type { Timing } from './native.js';
@@ -20,8 +21,16 @@ import { DECLARED_FACTS, SUITE_CTX, type BenchProgram } from './programs.js';
 /** FACTS_SUFFIX marks a suite backend that is a JIT tier given the declared facts of programs.ts (`wasm-opt+facts`). */
 export const FACTS_SUFFIX = '+facts';
 
-/** engineOf is the runtime backend of a suite backend name (without FACTS_SUFFIX). */
-export const engineOf = (backend: string): string => (backend.endsWith(FACTS_SUFFIX) ? backend.slice(0, -FACTS_SUFFIX.length) : backend);
+/**
+ * VERIFIED_SUFFIX marks a suite backend that is a JIT tier given what the verifier proved (`wasm-opt+verified`): the
+ * programs load verified (`verify: 'warn'`) and run with the verifier's facts only. A bench() the verifier rejects
+ * runs with every check and budget charge, as `warn` loads it, and the row says so (LoadedBench.unverified): the
+ * geometric mean then counts what a user gets today, not what the declared facts (`+facts`) would give.
+ */
+export const VERIFIED_SUFFIX = '+verified';
+
+/** engineOf is the runtime backend of a suite backend name (without FACTS_SUFFIX or VERIFIED_SUFFIX). */
+export const engineOf = (backend: string): string => backend.replace(/\+(facts|verified)$/, '');
 
 /**
  * declaredFacts is DECLARED_FACTS made concrete for `insns`: every load, store and atomic in bounds, termination. (A
@@ -34,11 +43,26 @@ export function declaredFacts(insns: readonly Insn[]): JitFacts {
   return { inBounds, terminates: DECLARED_FACTS.terminates };
 }
 
-// The suite loads unverified (`verify: 'off'`): a plain backend row measures every check and budget charge, a
-// `+facts` row exactly the declared facts; the verifier's own verdicts on these programs are test/verifier-repository's.
-/** factsOption is the Collection's `facts` for a suite backend: the declared facts of bench() on `+facts` backends. */
-const factsOption = (backend: string) =>
-  backend.endsWith(FACTS_SUFFIX) ? (p: ProgramSpec) => (p.name === 'bench' ? declaredFacts(p.insns) : undefined) : undefined;
+// A plain backend row loads unverified (`verify: 'off'`) and measures every check and budget charge, a `+facts` row
+// exactly the declared facts, a `+verified` row what the verifier proved (`verify: 'strict'`).
+/** collectionOptions are the Collection's options for a suite backend. */
+function collectionOptions(backend: string) {
+  const engine = engineOf(backend);
+  if (backend.endsWith(VERIFIED_SUFFIX)) return { backend: engine, verify: 'warn' as const };
+  const facts = backend.endsWith(FACTS_SUFFIX) ? (p: ProgramSpec) => (p.name === 'bench' ? declaredFacts(p.insns) : undefined) : undefined;
+  return { backend: engine, facts, verify: 'off' as const };
+}
+
+/**
+ * inputFacts are the facts an input-memory bench() is compiled with on `backend`: declared (`+facts`), proved by the
+ * verifier as a raw program (`+verified`; none when it rejects, with the rejection), or none.
+ */
+function inputFacts(backend: string, insns: readonly Insn[]): { facts?: JitFacts; unverified?: string } {
+  if (backend.endsWith(FACTS_SUFFIX)) return { facts: declaredFacts(insns) };
+  if (!backend.endsWith(VERIFIED_SUFFIX)) return {};
+  const r = verifyProgram(insns, { type: 'raw', program: 'bench' });
+  return r.ok ? { facts: r.facts } : { unverified: r.error!.message };
+}
 
 /** UNLIMITED is a budget no suite run reaches: it asks for counted steps without limiting anything. */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -67,6 +91,8 @@ export interface LoadedBench {
   insns: number;
   compile: CompileStats | null;
   once(): { r0: bigint; steps: number };
+  /** `+verified` backends: the verifier's rejection of bench(), which then runs with every check. */
+  unverified?: string;
 }
 
 /** compileStatsOf reads `compileStats` defensively: the JIT branch adds it to Program; older builds lack it. */
@@ -84,13 +110,14 @@ export function loadBench(object: string, backend: string, p: BenchProgram, o: {
   const ctx = o.ctx ?? SUITE_CTX;
   const counted = o.countSteps === false ? (once: () => RunResult) => once : countedSteps;
   if (p.input) return loadInputBench(object, backend, p.input, counted);
-  const collection = new Collection(loadCollectionSpec(readFileSync(object)), { backend: engineOf(backend), facts: factsOption(backend), verify: 'off' });
+  const collection = new Collection(loadCollectionSpec(readFileSync(object)), collectionOptions(backend));
   const setup = collection.program('setup');
   setup.run({ ctx });
   const prog = collection.program('bench');
   const resolved = (prog as { backend?: string }).backend ?? collection.backend;
   const once = counted(() => prog.run({ ctx }), () => prog.run({ ctx, budget: UNLIMITED }));
-  return { backend: resolved, insns: prog.spec.insns.length, compile: compileStatsOf(prog), once };
+  const unverified = backend.endsWith(VERIFIED_SUFFIX) ? collection.warnings.get('bench')?.message : undefined;
+  return { backend: resolved, insns: prog.spec.insns.length, compile: compileStatsOf(prog), once, ...(unverified ? { unverified } : {}) };
 }
 
 /**
@@ -112,11 +139,11 @@ function loadInputBench(object: string, backend: string, bytes: number, counted:
     const compile = { ms: performance.now() - t0, insns: countForms(insns) };
     return { backend, insns: insns.length, compile, once: () => vm.run(prepared, { args, keepInput: true }) };
   }
-  const facts = backend.endsWith(FACTS_SUFFIX) ? declaredFacts(insns) : undefined;
+  const { facts, unverified } = inputFacts(backend, insns);
   const { jit, stats } = compileOn(vm, insns, { tier, facts });
   const metering = new Metering(() => compileOn(vm, insns, { tier, facts, budget: true }).jit);
   const run = (budget?: number) => runMetered(vm, prepared, jit, metering, { args, keepInput: true, budget });
-  return { backend: engineOf(backend), insns: insns.length, compile: stats, once: counted(() => run(), () => run(UNLIMITED)) };
+  return { backend: engineOf(backend), insns: insns.length, compile: stats, once: counted(() => run(), () => run(UNLIMITED)), ...(unverified ? { unverified } : {}) };
 }
 
 /** countForms counts instructions (a lddw once). */
@@ -138,7 +165,7 @@ export function steadyCompile(object: string, backend: string, p: BenchProgram):
   const times: number[] = [];
   let insns = 0;
   for (let k = 0; k < COMPILE_LOADS; k++) {
-    const s = p.input ? loadBench(object, backend, p, { countSteps: false }).compile : compileStatsOf(new Collection(loadCollectionSpec(bytes), { backend: engineOf(backend), facts: factsOption(backend), verify: 'off' }).program('bench'));
+    const s = p.input ? loadBench(object, backend, p, { countSteps: false }).compile : compileStatsOf(new Collection(loadCollectionSpec(bytes), collectionOptions(backend)).program('bench'));
     if (!s) return null;
     times.push(s.ms);
     insns = s.insns;

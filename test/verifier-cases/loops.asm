@@ -251,3 +251,77 @@ jle %r1, 64, loop
 out:
 mov %r0, 0
 exit
+
+## case loop-bounded-by-register-range
+## map hash:4:64:1
+## expect accept
+ldxw %r6, [%r1+0]
+and %r6, 1
+or %r6, 62
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov32 %r1, 0
+loop:
+mov %r2, %r0
+add %r2, %r1
+ldxb %r3, [%r2+0]
+add32 %r1, 1
+jlt32 %r1, %r6, loop
+out:
+mov %r0, 0
+exit
+
+## case loop-bounded-by-register-range-off-by-one
+## map hash:4:64:1
+## expect reject
+## kernel invalid access to map value
+## ours outside the value of map
+ldxw %r6, [%r1+0]
+and %r6, 1
+or %r6, 64
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov32 %r1, 0
+loop:
+mov %r2, %r0
+add %r2, %r1
+ldxb %r3, [%r2+0]
+add32 %r1, 1
+jlt32 %r1, %r6, loop
+out:
+mov %r0, 0
+exit
+
+## case loop-branchy-sum
+## expect accept
+ldxw %r6, [%r1+0]
+mov %r0, 0
+mov %r1, 0
+loop:
+mov %r2, %r6
+rsh %r2, %r1
+mov32 %r4, 0
+mov %r3, %r2
+and %r3, 1
+jeq %r3, 0, +1
+mov32 %r4, 1
+mov %r3, %r2
+and %r3, 2
+jeq %r3, 0, +1
+add32 %r4, 2
+mov %r3, %r2
+and %r3, 4
+jeq %r3, 0, +1
+add32 %r4, 4
+add %r0, %r4
+add %r1, 1
+jlt %r1, 32, loop
+exit

@@ -339,3 +339,43 @@ exit
 mov %r6, %r1
 ldabsh 12
 exit
+
+## case packet-negative-fixed-offset-after-check
+## type xdp
+## expect reject
+## kernel invalid access to packet
+## ours
+ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+ldxw %r6, [%r1+12]
+and %r6, 63
+add %r6, 14
+mov %r5, %r2
+add %r5, %r6
+mov %r7, %r5
+add %r7, 1
+mov %r0, 2
+jgt %r7, %r3, +1
+ldxb %r0, [%r5-14]
+mov %r0, 2
+exit
+
+## case packet-negative-fixed-offset-before-start
+## type xdp
+## expect reject
+## kernel invalid access to packet
+## ours may be beyond the packet end
+ldxw %r2, [%r1+0]
+ldxw %r3, [%r1+4]
+ldxw %r6, [%r1+12]
+and %r6, 63
+add %r6, 13
+mov %r5, %r2
+add %r5, %r6
+mov %r7, %r5
+add %r7, 1
+mov %r0, 2
+jgt %r7, %r3, +1
+ldxb %r0, [%r5-14]
+mov %r0, 2
+exit
