@@ -18,7 +18,10 @@ interface View {
 
 type Width = 32 | 64;
 
-const lim = (w: Width) => (w === 64 ? { um: U64, smin: S64MIN, smax: S64MAX } : { um: U32, smin: S32MIN, smax: S32MAX });
+/** The limits of each width, made once: every non-constant ALU operation reads them. */
+const LIM64 = { um: U64, smin: S64MIN, smax: S64MAX };
+const LIM32 = { um: U32, smin: S32MIN, smax: S32MAX };
+const lim = (w: Width) => (w === 64 ? LIM64 : LIM32);
 
 const view = (s: Scalar, w: Width): View =>
   w === 64 ? { t: s.t, umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax } : { t: tcast(s.t, 4), umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max };
@@ -168,11 +171,13 @@ function viewOp(op: AluOp, a: View, b: View, w: Width): View {
 /** scalarAlu computes `a op b` in 64-bit (`is64`) or 32-bit width; `b` is ignored by neg. */
 export function scalarAlu(op: AluOp, a: Scalar, b: Scalar, is64: boolean): Scalar {
   const w: Width = is64 ? 64 : 32;
-  const va = view(a, w);
-  const vb = view(b, w);
-  if ((isK(va) || op === 'mov') && isK(vb)) return known(exact(op, va.t.value, vb.t.value, w));
-  if (op === 'neg' && isK(va)) return known(exact(op, va.t.value, 0n, w));
-  return fromView(viewOp(op, va, vb, w), w);
+  // Constants first, without building views (the common case of straight-line code): a view's tnum in 32 bits is the
+  // low half of the scalar's.
+  const ka = is64 ? a.t.mask === 0n : (a.t.mask & U32) === 0n;
+  const kb = is64 ? b.t.mask === 0n : (b.t.mask & U32) === 0n;
+  if ((ka || op === 'mov') && kb) return known(exact(op, is64 ? a.t.value : a.t.value & U32, is64 ? b.t.value : b.t.value & U32, w));
+  if (op === 'neg' && ka) return known(exact(op, is64 ? a.t.value : a.t.value & U32, 0n, w));
+  return fromView(viewOp(op, view(a, w), view(b, w), w), w);
 }
 
 /** scalarEnd computes a byte-order conversion (`le` truncates, `be` and `swap` reverse the low `bits`). */
