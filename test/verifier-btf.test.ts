@@ -9,6 +9,7 @@ import { parseBtf, type Btf } from '../src/loader/btf/parse.js';
 import { loadCollectionSpec } from '../src/loader/collection.js';
 import { UNMODELLED, verifyForLoad } from '../src/runtime/verification.js';
 import { mapInfo, verifyProgram, type MapInfo } from '../src/verifier/index.js';
+import { cli } from './helpers.js';
 import { CLANG_SKIP, HAS_CLANG, HAS_KERNEL, KERNEL_SKIP, buildExamples, compileC } from './toolchain.js';
 
 const VMLINUX = '/sys/kernel/btf/vmlinux';
@@ -54,6 +55,29 @@ describe.skipIf(!HAS_KERNEL || !HAS_CLANG)(`verifyForLoad types kernel objects f
     expect(v.result?.error?.message).toBeUndefined();
     expect(v.result?.ok).toBe(true);
     expect(verifyForLoad(p, spec.maps, {}).unverified).toBe(UNMODELLED);
+  });
+
+  it('bpftime-vm verify types an object\'s kernel pointers from the running kernel\'s BTF and locates a leaked reference', () => {
+    const ok = cli(['verify', join(buildExamples(), 'kfunc.bpf.o')]);
+    expect(ok.stdout).toContain('on_switch (tp_btf/sched_switch, tp_btf): accepted');
+    expect(ok.code).toBe(0);
+    const leak = compileC('btf-leak', `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct task_struct { int pid; }; /* a STRUCT, as the kernel's (a forward declaration is not compatible with it) */
+extern struct task_struct *bpf_task_from_pid(__s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+SEC("fentry/do_unlinkat") int leak(unsigned long long *ctx) {
+	struct task_struct *t = bpf_task_from_pid(1);
+	if (t && ctx[0] == 3)
+		bpf_task_release(t);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`);
+    const r = cli(['verify', leak]);
+    expect(r.stdout).toContain('the reference bpf_task_from_pid returned at pc');
+    expect(r.stdout).toContain('is not released on this path before exit (bpf_task_release)');
+    expect(r.code).toBe(1);
   });
 
   it('names what it still does not model: an attach point the BTF lacks, iterators', () => {
