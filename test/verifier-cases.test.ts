@@ -8,8 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
 import { parseBtf, type Btf } from '../src/loader/btf/parse.js';
-import { BtfKind } from '../src/loader/btf/types.js';
-import { BTF_TYPED, CASES_DIR, CaseFormatError, loadCases, parseCases, parseKnownDifferences, type VerifierCase } from './verifier-cases.js';
+import { BTF_TYPED, CASES_DIR, CaseFormatError, kernelIds, loadCases, parseCases, parseKnownDifferences, type VerifierCase } from './verifier-cases.js';
 
 const cases = loadCases();
 /** RULE_GROUPS are the case files, one per rule family of issue 10. */
@@ -114,7 +113,7 @@ function verifierOptions(c: VerifierCase): Record<string, unknown> {
   const tracepoint = c.attach?.startsWith('tracepoint:') ? c.attach.slice(c.attach.lastIndexOf('/') + 1) : btfTyped ? c.attach?.slice(c.attach.indexOf(':') + 1) : undefined;
   return {
     type: c.type,
-    ...(btfTyped ? { targetBtf: vmlinux(), kfuncs: kfuncCalls(c) } : {}),
+    ...(btfTyped ? { targetBtf: vmlinux(), kfuncs: kernelIds(c, vmlinux()!).kfuncs } : {}),
     maps: c.maps.map((_, i) => mapInfo(c, i)),
     privileged: c.priv === 'full',
     ...(tracepoint ? { tracepoint } : {}),
@@ -130,28 +129,6 @@ const VMLINUX = '/sys/kernel/btf/vmlinux';
 let kernelBtf: Btf | undefined;
 /** vmlinux is the running kernel's BTF, which types the cases of BTF_TYPED types and kfuncs. */
 const vmlinux = (): Btf | undefined => (kernelBtf ??= existsSync(VMLINUX) ? parseBtf(new Uint8Array(readFileSync(VMLINUX))) : undefined);
-
-/**
- * kfuncCalls patches a case's kfunc calls (`.insn 0x85, 0, 2, 0, N`: the N-th `## kfunc`) to the kernel's BTF ids of
- * the names, as libbpf does, and lists them as the loader would (pc and name).
- */
-const patched = new Map<VerifierCase, { pc: number; name: string }[]>();
-function kfuncCalls(c: VerifierCase): { pc: number; name: string }[] {
-  const done = patched.get(c);
-  if (done) return done;
-  const out: { pc: number; name: string }[] = [];
-  patched.set(c, out);
-  c.insns.forEach((ins, pc) => {
-    if (ins.opcode !== 0x85 || ins.src !== 2) return;
-    const name = c.kfuncs[ins.imm];
-    if (name === undefined) throw new Error(`${c.file}:${c.lines[pc]}: kfunc call ${ins.imm}, but the case declares ${c.kfuncs.length} kfuncs`);
-    const id = vmlinux()?.findByName(name, BtfKind.FUNC)[0];
-    if (id === undefined) throw new Error(`${c.file}:${c.lines[pc]}: kfunc ${name} is not in the running kernel's BTF`);
-    ins.imm = id;
-    out.push({ pc, name });
-  });
-  return out;
-}
 
 /** CASE_INSN_LIMIT is the complexity limit the table runs with (see verifierOptions). */
 const CASE_INSN_LIMIT = 30_000;
@@ -176,7 +153,8 @@ if (!existsSync(VERIFIER)) {
     it.each(cases.map((c) => [`${c.group}: ${c.name}`, c] as const))('%s', (_, c) => {
       // Cases typed from the kernel's BTF need it (CI's kernel has it; a machine without it does not judge them).
       if ((BTF_TYPED.includes(c.type) || c.kfuncs.length > 0) && !vmlinux()) return;
-      const r = verifyProgram!(c.insns, verifierOptions(c));
+      const insns = BTF_TYPED.includes(c.type) || c.kfuncs.length > 0 ? kernelIds(c, vmlinux()!).insns : c.insns;
+      const r = verifyProgram!(insns, verifierOptions(c));
       const verdict = r.ok ? 'accept' : 'reject';
       compared++;
       if (verdict === c.expect) agree++;

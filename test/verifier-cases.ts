@@ -8,6 +8,8 @@ import { basename, join } from 'node:path';
 import { AsmError } from '../src/errors.js';
 import { assembleWithLines, type Insn } from '../src/isa/index.js';
 import { MAP_TYPES } from '../src/loader/spec.js';
+import type { Btf } from '../src/loader/btf/parse.js';
+import { BtfKind } from '../src/loader/btf/types.js';
 import { ROOT } from './helpers.js';
 
 /** CASES_DIR is the folder of the case table. */
@@ -18,8 +20,9 @@ export const PROGRAM_TYPES = [
   'socket_filter', 'kprobe', 'sched_cls', 'sched_act', 'tracepoint', 'xdp', 'perf_event', 'cgroup_skb', 'cgroup_sock',
   'lwt_in', 'lwt_out', 'lwt_xmit', 'sock_ops', 'sk_skb', 'cgroup_device', 'sk_msg', 'raw_tracepoint',
   'flow_dissector', 'cgroup_sysctl',
-  // uprobes are kprobe programs to the kernel (kernelArgs loads them so); fentry and tp_btf need an attach target's
-  // BTF id, which the oracle does not pass: their cases are `## no-kernel`.
+  // uprobes are kprobe programs to the kernel (kernelArgs loads them so); fentry and tp_btf are BPF_PROG_TYPE_TRACING
+  // programs, which Linux 6.18 on the CI machine refuses to load at all (EPERM, bpftool too): their cases are
+  // `## no-kernel`, typed from the running kernel's BTF on our side (kernelIds).
   'uprobe', 'fentry', 'tp_btf',
 ] as const;
 
@@ -124,6 +127,9 @@ function finish(d: Draft, file: string, group: string): VerifierCase {
   }
   const maps = (d.headers.get('map') ?? []).map((m) => parseMap(m.value, at(m.line), m.line));
   const kfuncs = (d.headers.get('kfunc') ?? []).map((k) => k.value);
+  if (BTF_TYPED.includes(type) && !one('attach')?.value.startsWith(`${type}:`)) {
+    throw new CaseFormatError(`${at(d.line)}: case "${name}" of type ${type} needs "## attach ${type}:TARGET"`);
+  }
   if ((BTF_TYPED.includes(type) || kfuncs.length) && noKernel === undefined) {
     throw new CaseFormatError(`${at(d.line)}: case "${name}" uses the kernel's BTF (${type} or kfuncs), which the oracle cannot load: it needs "## no-kernel"`);
   }
@@ -240,4 +246,28 @@ export function kernelMessages(log: string): string {
     .split('\n')
     .filter((l) => !/^(\d+: |from \d+ to \d+: |; |\s|(caller|callee|returning from callee|to caller at \d+):$)/.test(l))
     .join('\n');
+}
+
+/**
+ * kernelIds resolves a BTF-typed case against the running kernel's BTF, as libbpf does: the instructions with each
+ * kfunc call's immediate (`.insn 0x85, 0, 2, 0, N`: the N-th `## kfunc`) patched to that function's BTF id, the kfunc
+ * calls (pc and name) and the BTF id of the `## attach` target (the function of `fentry`, the `btf_trace_NAME` typedef
+ * of `tp_btf`).
+ */
+export function kernelIds(c: VerifierCase, btf: Btf): { insns: Insn[]; kfuncs: { pc: number; name: string }[]; attachBtfId?: number } {
+  const kfuncs: { pc: number; name: string }[] = [];
+  const insns = c.insns.map((ins, pc) => {
+    if (ins.opcode !== 0x85 || ins.src !== 2) return ins;
+    const name = c.kfuncs[ins.imm];
+    if (name === undefined) throw new CaseFormatError(`${c.file}:${c.lines[pc]}: kfunc call ${ins.imm}, but the case declares ${c.kfuncs.length} kfuncs`);
+    const id = btf.findByName(name, BtfKind.FUNC)[0];
+    if (id === undefined) throw new CaseFormatError(`${c.file}:${c.lines[pc]}: kfunc ${name} is not in the running kernel's BTF`);
+    kfuncs.push({ pc, name });
+    return { ...ins, imm: id };
+  });
+  if (!BTF_TYPED.includes(c.type)) return { insns, kfuncs };
+  const target = c.attach!.slice(c.attach!.indexOf(':') + 1);
+  const attachBtfId = c.type === 'tp_btf' ? btf.findByName(`btf_trace_${target}`, BtfKind.TYPEDEF)[0] : btf.findByName(target, BtfKind.FUNC)[0];
+  if (attachBtfId === undefined) throw new CaseFormatError(`${c.file}:${c.line}: ${c.attach} is not in the running kernel's BTF`);
+  return { insns, kfuncs, attachBtfId };
 }
