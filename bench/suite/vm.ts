@@ -3,16 +3,17 @@
  * bench() timed with bench/measure.ts. Call-overhead programs are run in batches so one sample lasts about a
  * millisecond, as the native driver does.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { memAccess, validateProgram, type Insn } from '../../src/isa/index.js';
 import type { JitFacts } from '../../src/jit-wasm/index.js';
 import { loadCollectionSpec } from '../../src/loader/collection.js';
-import type { ProgramSpec } from '../../src/loader/spec.js';
+import type { CollectionSpec, ProgramSpec } from '../../src/loader/spec.js';
 import { tierOf, type BackendName } from '../../src/runtime/backends.js';
 import { Collection, type Program } from '../../src/runtime/collection.js';
 import { compileOn } from '../../src/runtime/jit-backend.js';
 import { Metering, runMetered, STEPS_NOT_COUNTED } from '../../src/runtime/metering.js';
-import { verifyProgram } from '../../src/verifier/index.js';
+import { verifyProgram, verifySpec, type VerifyResult } from '../../src/verifier/index.js';
 import { Interpreter, type RunResult } from '../../src/vm/index.js';
 import { measure } from '../measure.js';
 import type { Timing } from './native.js';
@@ -22,10 +23,11 @@ import { DECLARED_FACTS, SUITE_CTX, type BenchProgram } from './programs.js';
 export const FACTS_SUFFIX = '+facts';
 
 /**
- * VERIFIED_SUFFIX marks a suite backend that is a JIT tier given what the verifier proved (`wasm-opt+verified`): the
- * programs load verified (`verify: 'warn'`) and run with the verifier's facts only. A bench() the verifier rejects
- * runs with every check and budget charge, as `warn` loads it, and the row says so (LoadedBench.unverified): the
- * geometric mean then counts what a user gets today, not what the declared facts (`+facts`) would give.
+ * VERIFIED_SUFFIX marks a suite backend that is a JIT tier given what the verifier proved about bench()
+ * (`wasm-opt+verified`): the facts of `verifySpec` (as a raw program for the input-memory ones), and nothing else. A
+ * bench() the verifier rejects runs with every check and budget charge, as `verify: 'warn'` loads it, and the row says
+ * so (LoadedBench.unverified): the geometric mean then counts what a user gets today, not what the declared facts
+ * (`+facts`) would give. setup() runs once, unmeasured and unverified.
  */
 export const VERIFIED_SUFFIX = '+verified';
 
@@ -43,25 +45,53 @@ export function declaredFacts(insns: readonly Insn[]): JitFacts {
   return { inBounds, terminates: DECLARED_FACTS.terminates };
 }
 
+/**
+ * VERIFY_LIMIT is the complexity limit the suite verifies bench() under: the accepted ones need under 10,000
+ * instructions processed, so the default 1M would only make the rejected ones take a minute each.
+ */
+const VERIFY_LIMIT = 100_000;
+
+/** Verdicts by object content and program, so both tiers of one run share a verification. */
+const verdicts = new Map<string, { facts?: JitFacts; unverified?: string }>();
+
+/** proved returns what the verifier proved about a program (its facts), or its rejection, once per `key`. */
+function proved(key: string, verify: () => VerifyResult): { facts?: JitFacts; unverified?: string } {
+  let v = verdicts.get(key);
+  if (!v) {
+    const r = verify();
+    v = r.ok ? { facts: r.facts } : { unverified: r.error!.message };
+    verdicts.set(key, v);
+  }
+  return v;
+}
+
+const keyOf = (bytes: Uint8Array, name: string): string => `${createHash('sha256').update(bytes).digest('hex')} ${name}`;
+
 // A plain backend row loads unverified (`verify: 'off'`) and measures every check and budget charge, a `+facts` row
-// exactly the declared facts, a `+verified` row what the verifier proved (`verify: 'strict'`).
-/** collectionOptions are the Collection's options for a suite backend. */
-function collectionOptions(backend: string) {
+// exactly the declared facts, a `+verified` row what the verifier proved.
+/** collectionOptions are the Collection's options for a suite backend loading `spec` (the object's `bytes`). */
+function collectionOptions(backend: string, bytes: Uint8Array, spec: CollectionSpec) {
   const engine = engineOf(backend);
-  if (backend.endsWith(VERIFIED_SUFFIX)) return { backend: engine, verify: 'warn' as const };
-  const facts = backend.endsWith(FACTS_SUFFIX) ? (p: ProgramSpec) => (p.name === 'bench' ? declaredFacts(p.insns) : undefined) : undefined;
-  return { backend: engine, facts, verify: 'off' as const };
+  let facts: ((p: ProgramSpec) => JitFacts | undefined) | undefined;
+  let unverified: string | undefined;
+  if (backend.endsWith(FACTS_SUFFIX)) facts = (p) => (p.name === 'bench' ? declaredFacts(p.insns) : undefined);
+  if (backend.endsWith(VERIFIED_SUFFIX)) {
+    const bench = spec.programs.find((p) => p.name === 'bench')!;
+    const v = proved(keyOf(bytes, 'bench'), () => verifySpec(bench, spec.maps, { maxInsns: VERIFY_LIMIT }));
+    unverified = v.unverified;
+    facts = (p) => (p.name === 'bench' ? v.facts : undefined);
+  }
+  return { options: { backend: engine, facts, verify: 'off' as const }, unverified };
 }
 
 /**
  * inputFacts are the facts an input-memory bench() is compiled with on `backend`: declared (`+facts`), proved by the
  * verifier as a raw program (`+verified`; none when it rejects, with the rejection), or none.
  */
-function inputFacts(backend: string, insns: readonly Insn[]): { facts?: JitFacts; unverified?: string } {
+function inputFacts(backend: string, insns: readonly Insn[], key: string): { facts?: JitFacts; unverified?: string } {
   if (backend.endsWith(FACTS_SUFFIX)) return { facts: declaredFacts(insns) };
   if (!backend.endsWith(VERIFIED_SUFFIX)) return {};
-  const r = verifyProgram(insns, { type: 'raw', program: 'bench' });
-  return r.ok ? { facts: r.facts } : { unverified: r.error!.message };
+  return proved(key, () => verifyProgram(insns, { type: 'raw', program: 'bench', maxInsns: VERIFY_LIMIT }));
 }
 
 /** UNLIMITED is a budget no suite run reaches: it asks for counted steps without limiting anything. */
@@ -110,13 +140,15 @@ export function loadBench(object: string, backend: string, p: BenchProgram, o: {
   const ctx = o.ctx ?? SUITE_CTX;
   const counted = o.countSteps === false ? (once: () => RunResult) => once : countedSteps;
   if (p.input) return loadInputBench(object, backend, p.input, counted);
-  const collection = new Collection(loadCollectionSpec(readFileSync(object)), collectionOptions(backend));
+  const bytes = readFileSync(object);
+  const spec = loadCollectionSpec(bytes);
+  const { options, unverified } = collectionOptions(backend, bytes, spec);
+  const collection = new Collection(spec, options);
   const setup = collection.program('setup');
   setup.run({ ctx });
   const prog = collection.program('bench');
   const resolved = (prog as { backend?: string }).backend ?? collection.backend;
   const once = counted(() => prog.run({ ctx }), () => prog.run({ ctx, budget: UNLIMITED }));
-  const unverified = backend.endsWith(VERIFIED_SUFFIX) ? collection.warnings.get('bench')?.message : undefined;
   return { backend: resolved, insns: prog.spec.insns.length, compile: compileStatsOf(prog), once, ...(unverified ? { unverified } : {}) };
 }
 
@@ -139,11 +171,17 @@ function loadInputBench(object: string, backend: string, bytes: number, counted:
     const compile = { ms: performance.now() - t0, insns: countForms(insns) };
     return { backend, insns: insns.length, compile, once: () => vm.run(prepared, { args, keepInput: true }) };
   }
-  const { facts, unverified } = inputFacts(backend, insns);
+  const { facts, unverified } = inputFacts(backend, insns, keyOf(readFileSync(object), 'bench'));
   const { jit, stats } = compileOn(vm, insns, { tier, facts });
   const metering = new Metering(() => compileOn(vm, insns, { tier, facts, budget: true }).jit);
   const run = (budget?: number) => runMetered(vm, prepared, jit, metering, { args, keepInput: true, budget });
   return { backend: engineOf(backend), insns: insns.length, compile: stats, once: counted(() => run(), () => run(UNLIMITED)), ...(unverified ? { unverified } : {}) };
+}
+
+/** collectionOf loads an object's bytes on a suite backend. */
+function collectionOf(bytes: Uint8Array, backend: string): Collection {
+  const spec = loadCollectionSpec(bytes);
+  return new Collection(spec, collectionOptions(backend, bytes, spec).options);
 }
 
 /** countForms counts instructions (a lddw once). */
@@ -165,7 +203,7 @@ export function steadyCompile(object: string, backend: string, p: BenchProgram):
   const times: number[] = [];
   let insns = 0;
   for (let k = 0; k < COMPILE_LOADS; k++) {
-    const s = p.input ? loadBench(object, backend, p, { countSteps: false }).compile : compileStatsOf(new Collection(loadCollectionSpec(bytes), collectionOptions(backend)).program('bench'));
+    const s = p.input ? loadBench(object, backend, p, { countSteps: false }).compile : compileStatsOf(collectionOf(bytes, backend).program('bench'));
     if (!s) return null;
     times.push(s.ms);
     insns = s.insns;
