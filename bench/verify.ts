@@ -6,14 +6,17 @@
  * after a warm-up (the library, as the CLI calls it), with the instructions processed, states explored and pruned,
  * and loop heads widened of one verification, under a 20000-instruction limit (a program needing more is reported with
  * the time its rejection took). CPU time (user + system of the process, every thread) is given next to wall time,
- * since the machine is shared. The `bpftime-vm verify` rows run the command on the 1000-instruction program in new
- * Node processes (median of 5): the whole process (start-up, reading the file, verifying, printing), and the
- * verification inside it as `--json` reports it (a first, cold run: V8 has not optimised the verifier yet).
+ * since the machine is shared. Then, in new Node processes, the ~1000-instruction program as a user meets it: the
+ * whole `bpftime-vm verify --json` process (wall and CPU) beside `node empty.mjs` (the floor no command goes below),
+ * with and without NODE_EXTRA_CA_CERTS where it is set, with the verification inside it as `--json` reports it; and a
+ * first `verifyProgram` call in a bare process (cold: V8 has not compiled or optimised the verifier yet), wall and CPU
+ * of that call alone. `--quick` runs fewer of everything.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { assemble, type Insn } from '../src/isa/index.js';
 import { verifyProgram, type VerifyStats } from '../src/verifier/index.js';
 import { generate } from './compile.js';
@@ -39,37 +42,111 @@ function timeVerify(name: string, insns: Insn[], quick: boolean): Row {
   return { name, insns: insns.length, medianMs: s.medianMs, cpuMedianMs: s.cpuMedianMs, stats: first.stats };
 }
 
-/** CliTimes are medians over new processes of `bpftime-vm verify --json`. */
-interface CliTimes {
-  /** The whole process, wall time. */
-  processMs: number;
-  /** The verification inside it, as its `--json` statistics report it (wall time, cold). */
-  verifyMs: number;
+/** ProcessRow is one command run in new processes: medians over rounds of per-round medians. */
+interface ProcessRow {
+  name: string;
+  /** `as set` or `without NODE_EXTRA_CA_CERTS`. */
+  env: string;
+  /** Wall time of the whole process, spawn to exit. */
+  wallMs: number;
+  /** CPU time of the whole process (user + system of every thread, from the parent's cutime and cstime). */
+  cpuMs: number;
+  /** `bpftime-vm verify --json`: the verification inside it as its statistics report it (wall, cold). */
+  verifyMs?: number;
 }
 
-function timeCli(root: string, text: string, runs: number): CliTimes {
+/** ColdRow is a first `verifyProgram` call in a new process (library from dist/), wall and CPU of that call alone. */
+interface ColdRow {
+  wallMs: number;
+  cpuMs: number;
+  /** Importing the library and assembling the program before it (wall). */
+  loadMs: number;
+}
+
+/** childrenCpuMs reads the CPU time of this process's waited-for children (Linux /proc, 10 ms ticks), in ms. */
+function childrenCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[16 - 3]) + Number(fields[17 - 3])) * 10;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/**
+ * COLD_SCRIPT times one first verification in the process that runs it: the library as a user imports it, the program
+ * assembled from the file, then `verifyProgram` with wall and CPU time around that call only.
+ */
+const COLD_SCRIPT = `
+const t0 = performance.now();
+const { assemble, verifyProgram } = await import(process.argv[1]);
+const insns = assemble((await import('node:fs')).readFileSync(process.argv[2], 'utf8'));
+const t1 = performance.now();
+const c = process.cpuUsage();
+const r = verifyProgram(insns);
+const d = process.cpuUsage(c);
+const t2 = performance.now();
+if (!r.ok) throw new Error(r.error.message);
+process.stdout.write(JSON.stringify({ loadMs: t1 - t0, wallMs: t2 - t1, cpuMs: (d.user + d.system) / 1000 }));
+`;
+
+/**
+ * timeProcesses runs, in new processes: \`node empty.mjs\` (the floor no command goes below), \`bpftime-vm verify
+ * --json\` on the ~1000-instruction program, and a first verification in a bare process (COLD_SCRIPT). Each round runs
+ * every command \`runs\` times per environment, in alternating order; a figure is the median of the round medians.
+ * Node 20 reads NODE_EXTRA_CA_CERTS at start whether or not TLS is used: where it is set, the commands run with and
+ * without it.
+ */
+function timeProcesses(root: string, text: string, runs: number, rounds: number): { rows: ProcessRow[]; cold: ColdRow } {
   const dir = mkdtempSync(join(tmpdir(), 'bpftime-bench-verify-'));
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
   try {
     const file = join(dir, 'generated-1000.asm');
     writeFileSync(file, text);
-    const whole: number[] = [];
-    const inside: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t = performance.now();
-      let out: string;
-      // Exit code 1 (rejected) is a verdict, not a failure of the benchmark.
-      try {
-        out = execFileSync(process.execPath, [join(root, 'bin', 'bpftime-vm'), 'verify', '--json', file], { stdio: 'pipe', encoding: 'utf8' });
-      } catch (e) {
-        const { status, stdout, stderr } = e as { status?: number; stdout?: string; stderr?: string };
-        if (status !== 1 || !stdout) throw new Error(`bpftime-vm verify exited with ${status}: ${stderr ?? ''}`, { cause: e });
-        out = stdout;
+    writeFileSync(join(dir, 'empty.mjs'), '');
+    const { NODE_EXTRA_CA_CERTS: _, ...without } = process.env;
+    const envs: [string, NodeJS.ProcessEnv][] = [['as set', process.env]];
+    if (process.env.NODE_EXTRA_CA_CERTS) envs.push(['without NODE_EXTRA_CA_CERTS', without]);
+    const cases = [
+      { name: 'node empty.mjs (floor)', args: [join(dir, 'empty.mjs')], verify: false },
+      { name: 'bpftime-vm verify --json (1000 insns)', args: [join(root, 'bin', 'bpftime-vm'), 'verify', '--json', file], verify: true },
+    ];
+    const wall = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
+    const inside = new Map<string, number[]>();
+    const push = (m: Map<string, number[]>, k: string, v: number) => m.set(k, [...(m.get(k) ?? []), v]);
+    const cold: ColdRow[] = [];
+    const lib = pathToFileURL(join(root, 'dist', 'index.js')).href;
+    for (let round = 0; round < rounds; round++) {
+      for (const [envName, env] of envs) {
+        for (const c of round % 2 ? [...cases].reverse() : cases) {
+          const key = `${c.name}\0${envName}`;
+          const times: number[] = [];
+          const verifyTimes: number[] = [];
+          const cpu0 = childrenCpuMs();
+          for (let i = 0; i < runs; i++) {
+            const t = performance.now();
+            const r = spawnSync(process.execPath, c.args, { env, encoding: 'utf8' });
+            times.push(performance.now() - t);
+            // Exit code 1 (rejected) is a verdict, not a failure of the benchmark.
+            if (r.status !== 0 && !(c.verify && r.status === 1 && r.stdout)) throw new Error(`${c.name} exited with ${r.status}: ${r.stderr}`);
+            if (c.verify) verifyTimes.push((JSON.parse(r.stdout) as { programs: { stats: VerifyStats }[] }).programs[0].stats.ms);
+          }
+          push(cpu, key, (childrenCpuMs() - cpu0) / runs);
+          push(wall, key, median(times));
+          if (c.verify) push(inside, key, median(verifyTimes));
+        }
       }
-      whole.push(performance.now() - t);
-      inside.push((JSON.parse(out) as { programs: { stats: VerifyStats }[] }).programs[0].stats.ms);
+      for (let i = 0; i < runs; i++) {
+        const r = spawnSync(process.execPath, ['--input-type=module', '-e', COLD_SCRIPT, lib, file], { env: without, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`cold verification exited with ${r.status}: ${r.stderr}`);
+        cold.push(JSON.parse(r.stdout) as ColdRow);
+      }
     }
-    return { processMs: median(whole), verifyMs: median(inside) };
+    const rows = envs.flatMap(([envName]) =>
+      cases.map((c): ProcessRow => {
+        const key = `${c.name}\0${envName}`;
+        return { name: c.name, env: envName, wallMs: median(wall.get(key)!), cpuMs: median(cpu.get(key)!), ...(c.verify ? { verifyMs: median(inside.get(key)!) } : {}) };
+      }),
+    );
+    return { rows, cold: { wallMs: median(cold.map((c) => c.wallMs)), cpuMs: median(cold.map((c) => c.cpuMs)), loadMs: median(cold.map((c) => c.loadMs)) } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -92,10 +169,11 @@ export async function main(argv: string[], _lib: unknown, root: string): Promise
     ...readdirSync(join(root, 'bench', 'programs')).sort().map((f): [string, Insn[]] => [`bench/programs/${f}`, assemble(readFileSync(join(root, 'bench', 'programs', f), 'utf8'))]),
   ];
   const rows = programs.map(([name, insns]) => timeVerify(name, insns, quick));
-  const runs = quick ? 1 : 5;
-  const cli = timeCli(root, gen1000, runs);
+  const runs = quick ? 2 : 5;
+  const rounds = quick ? 1 : 3;
+  const processes = timeProcesses(root, gen1000, runs, rounds);
   if (json) {
-    process.stdout.write(JSON.stringify({ command: ['npm run bench -- verify', ...argv].join(' '), rows, cli: { program: 'generated, ~1000 insns, 10 loops', runs, ...cli } }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ command: ['npm run bench -- verify', ...argv].join(' '), loadavg: loadavg(), rows, processes: { program: 'generated, ~1000 insns, 10 loops', runs, rounds, ...processes } }, null, 2) + '\n');
     return;
   }
   const out = [
@@ -103,7 +181,14 @@ export async function main(argv: string[], _lib: unknown, root: string): Promise
     '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.name} | ${r.insns} | ${r.medianMs.toFixed(2)}${r.rejected ? ' (once)' : ''} | ${r.rejected ? '-' : r.cpuMedianMs.toFixed(2)} | ${r.rejected ? `rejected: ${r.rejected.replace(/\|/g, '/')}` : 'accepted'} | ${r.stats.insnsProcessed} | ${r.stats.statesExplored} | ${r.stats.statesPruned} | ${r.stats.statesJoined} | ${r.stats.loopsWidened} |`),
     '',
-    `\`bpftime-vm verify --json\` on the ~1000-instruction program (median of ${runs} processes): whole process ${cli.processMs.toFixed(0)} ms, of which verifying (cold) ${cli.verifyMs.toFixed(1)} ms`,
+    `New processes on the ~1000-instruction program (median over ${rounds} round(s) of the median of ${runs} runs; CPU = user + system, every thread):`,
+    '',
+    '| command | environment | wall ms | CPU ms | verification inside (wall ms, cold) |',
+    '|---|---|---:|---:|---:|',
+    ...processes.rows.map((r) => `| ${r.name} | ${r.env} | ${r.wallMs.toFixed(1)} | ${r.cpuMs.toFixed(1)} | ${r.verifyMs !== undefined ? r.verifyMs.toFixed(1) : '-'} |`),
+    '',
+    `First verifyProgram call in a new process (dist/index.js, without NODE_EXTRA_CA_CERTS): ${processes.cold.wallMs.toFixed(1)} ms wall, ${processes.cold.cpuMs.toFixed(1)} ms CPU (importing the library and assembling before it: ${processes.cold.loadMs.toFixed(1)} ms)`,
+    `Load average: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
   ];
   process.stdout.write(out.join('\n') + '\n');
 }

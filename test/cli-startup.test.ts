@@ -35,6 +35,19 @@ describe('CLI start-up', () => {
     expect(bytes).toBeLessThan(40_000);
   });
 
+  it('verifies a raw program without loading the kernel helpers, the maps or the loader', () => {
+    // The verify command's module, as cli.js imports it when the command runs; its static graph is what a raw
+    // program's verification loads (objects and --type import the rest on demand).
+    const cli = graph.get('cli.js')!;
+    const chunk = /import\("\.\/(verify-[^"]+\.js)"\)/.exec(cli)?.[1];
+    expect(chunk).toBeDefined();
+    const verify = staticGraph(chunk!);
+    const loaded = [...verify.values()].flatMap((t) => [...t.matchAll(/^\/\/ ((?:src|conformance)\/\S+\.ts)$/gm)].map((m) => m[1]));
+    expect(loaded).toContain('src/verifier/explore.ts');
+    expect(loaded.filter((s) => /^src\/(helpers\/(kernel|maps|packet)\/|memory\/|vm\/|jit-wasm\/|runtime\/collection|loader\/(collection|btf\/parse|maps|link))/.test(s))).toEqual([]);
+    expect([...verify.values()].reduce((n, t) => n + Buffer.byteLength(t), 0)).toBeLessThan(250_000);
+  });
+
   it('leaves binaryen to node_modules: imported by name when wasm-opt needs it, not bundled', () => {
     const files = readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.js'));
     const texts = files.map((f) => readFileSync(join(ROOT, 'dist', f), 'utf8'));

@@ -54,6 +54,18 @@ describe('bpftime-vm', () => {
     expect(cli(['verify', file('bad.bin', Uint8Array.from([0x95, 0, 0]))]).code).toBe(3);
   });
 
+  it('verifies raw programs against the helper set of their type, and objects, loading those on demand', () => {
+    // Helper 7 (get_prandom_u32) is a kernel helper: a typed program may call it, a raw one has the uBPF test helpers.
+    const p = file('prandom.asm', 'call 7\nexit\n');
+    expect(cli(['verify', p, '--type', 'socket_filter'])).toMatchObject({ code: 0 });
+    const raw = cli(['verify', p, '-j']);
+    expect(raw.code).toBe(1);
+    expect(JSON.parse(raw.stdout).programs[0].error.code).toBe('unknown-helper');
+    const elf = cli(['verify', 'examples/counter.bpf.o', '-j']);
+    expect(elf.code).toBe(0);
+    expect(JSON.parse(elf.stdout).programs.every((x: { verdict: string }) => x.verdict === 'accepted')).toBe(true);
+  });
+
   it('traces every instruction with the registers and memory it changed', () => {
     const p = file('trace.asm', 'mov %r1, 3\nstxdw [%r10-8], %r1\nmov %r0, %r1\nexit\n');
     const r = cli(['run', p, '--trace']);

@@ -5,21 +5,13 @@
  * bounds, termination) and, when asked, the per-instruction state log; a rejection is a located `VerifierError`.
  */
 import { corePoisonMessages } from '../loader/core-poison.js';
-import { UsageError, VerifierError } from '../errors.js';
 import { kernelHelpers } from '../helpers/kernel/index.js';
 import { ubpfTestHelpers } from '../helpers/ubpf-test.js';
-import { formatInsn, type Insn } from '../isa/index.js';
-import type { LineInfo, MapSpec, ProgramSpec } from '../loader/spec.js';
-import { buildCfg, type Cfg } from './cfg.js';
-import { Explorer, initialState } from './explore.js';
-import { fmtReg } from './format.js';
+import type { Insn } from '../isa/index.js';
+import type { MapSpec, ProgramSpec } from '../loader/spec.js';
 import { programType } from './program-types.js';
-import { Reject } from './reject.js';
-import { Imprecise, Unproved } from './loops.js';
-import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
-import { cur, type VState } from './state.js';
-import { NO_VERIFIER_FACTS, verifierFacts, type VerifierFacts } from './facts.js';
-import type { Env, Facts, MapInfo, VerifyOptions, VerifyStats } from './env.js';
+import { verifyWithHelpers, type VerifyResult } from './verify.js';
+import type { MapInfo, VerifyOptions } from './env.js';
 
 export type { VerifierFacts } from './facts.js';
 export type { Facts, MapInfo, RegionKind, VerifyOptions, VerifyStats } from './env.js';
@@ -29,162 +21,15 @@ export { parseVerifierLog, type LogEntry } from './log.js';
 
 export { VERIFY_MODES, parseVerifyMode, type VerifyMode } from './mode.js';
 
-/** VerifyResult is a verdict. */
-export interface VerifyResult {
-  ok: boolean;
-  error?: VerifierError;
-  stats: VerifyStats;
-  /** Per-instruction state log, when `log` was asked for. */
-  log?: string[];
-  /** What the verifier proved, for the JIT (facts.ts); nothing when rejected. */
-  facts: VerifierFacts;
-}
+export { verifyWithHelpers, type VerifyResult } from './verify.js';
 
-const STACK_LIMIT = 512;
-/** GPL_COMPATIBLE lists the licenses the kernel's license_is_gpl_compatible accepts. */
-const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
-/** MAX_RETRIES bounds how many loops may fall back from widening to exact exploration. */
-const MAX_RETRIES = 8;
-
-function lineFor(lines: readonly LineInfo[] | undefined, pc: number | undefined): LineInfo | undefined {
-  if (!lines?.length || pc === undefined) return undefined;
-  let best: LineInfo | undefined;
-  for (const l of lines) if (l.pc <= pc && (!best || l.pc >= best.pc)) best = l;
-  return best;
-}
-
-function pathOf(st: VState | null): string[] {
-  const out: string[] = [];
-  for (let n = st?.path ?? null; n; n = n.prev) out.push(`pc ${n.pc}: ${n.taken ? 'jumped' : 'fell through'}`);
-  return out.reverse().slice(-32);
-}
-
-function toError(r: Reject, insns: readonly Insn[], opts: VerifyOptions, explorer: Explorer | undefined, mapName: (i: number) => string): VerifierError {
-  const pc = r.pc ?? explorer?.pc;
-  const insn = pc !== undefined && pc < insns.length ? formatInsn(insns, pc) : undefined;
-  const line = lineFor(opts.lineInfo, pc);
-  const prefix = pc !== undefined ? `pc ${pc}: ${insn}: ` : '';
-  const err = new VerifierError(r.rule, prefix + r.reason, {
-    ...(opts.section ? { section: opts.section } : {}),
-    ...(opts.program ? { program: opts.program } : {}),
-    ...(pc !== undefined ? { pc, insn } : {}),
-    ...(line ? { line: line.line, source: `${line.file}:${line.line}: ${line.text.trim()}` } : {}),
-  });
-  const st = explorer?.state;
-  if (st) {
-    for (const n of r.regs) if (n >= 0 && n <= 10) err.regs[`r${n}`] = fmtReg(cur(st).regs[n], mapName);
-    err.path = pathOf(st);
-  }
-  return err;
-}
-
-function checkStackDepth(cfg: Cfg, use: Int32Array): number {
-  const byEntry = new Map(cfg.subprogs.map((s, i) => [s.entry, i]));
-  const memo = new Map<number, number>();
-  const single = cfg.subprogs.length === 1;
-  const depth = (i: number): number => {
-    const got = memo.get(i);
-    if (got !== undefined) return got;
-    const own = single ? use[i] : Math.ceil(Math.max(use[i], 1) / 32) * 32;
-    const sp = cfg.subprogs[i];
-    let deepest = 0;
-    for (const c of [...sp.calls, ...sp.callbacks]) deepest = Math.max(deepest, depth(byEntry.get(c.callee)!));
-    memo.set(i, own + deepest);
-    return own + deepest;
-  };
-  const total = depth(0);
-  if (total > STACK_LIMIT) throw new Reject('stack-depth', `the call chain uses ${total} bytes of stack, more than the ${STACK_LIMIT} allowed across all frames`, 0);
-  return total;
-}
-
-/** verifyProgram verifies instruction slots; see VerifyOptions for the program type, maps and helpers. */
+/**
+ * verifyProgram verifies instruction slots; see VerifyOptions for the program type, maps and helpers (default: the
+ * kernel's for typed programs, the uBPF test helpers for raw ones).
+ */
 export function verifyProgram(insns: readonly Insn[], options: VerifyOptions = {}): VerifyResult {
-  const t0 = performance.now();
-  const stats: VerifyStats = { insnsProcessed: 0, statesExplored: 0, statesPruned: 0, statesJoined: 0, loopsWidened: 0, peakStates: 0, stackDepth: 0, ms: 0 };
-  const facts: Facts = { safe: false, terminates: false, access: new Map() };
-  const log: string[] | undefined = options.log ? [] : undefined;
-  // Inner map templates of maps of maps get indices after the declared maps: a lookup in the outer map yields them.
-  const maps = [...(options.maps ?? [])];
-  const innerOf = new Map<number, number>();
-  maps.forEach((m, i) => {
-    if (m.inner) innerOf.set(i, maps.push(m.inner) - 1);
-  });
-  const mapName = (i: number) => maps[i]?.name ?? String(i);
-  const prog = programType(options.type, options.tracepoint);
-  let explorer: Explorer | undefined;
-  const noWiden = new Set<number>();
-  const unproved: string[] = [];
-  // The first rule broken after a widening, reported if exact exploration cannot finish (it may be a real error).
-  let imprecise: VerifierError | undefined;
-  // The first rejection found through widened loops, kept in case exploring them exactly proves too complex.
-  let widenedError: VerifierError | undefined;
-  let exact = false;
-  let approximated = false;
-  for (;;) {
-    try {
-      const cfg = buildCfg(insns, prog.ret !== undefined);
-      const env: Env = {
-        cfg, prog, maps, innerOf,
-        helpers: options.helpers ?? (prog.raw ? ubpfTestHelpers() : kernelHelpers()),
-        // The kernel loads tracing programs only with CAP_PERFMON, which grants what privileged mode allows.
-        privileged: options.privileged === true || (prog.tracing && !prog.raw),
-        spectre: options.privileged !== true && !prog.tracing,
-        gpl: GPL_COMPATIBLE.has(options.license ?? 'GPL'),
-        poisoned: options.poisoned,
-        stats, log, facts,
-        stackUse: new Int32Array(cfg.subprogs.length),
-        thresholds: new Set([0n, 1n]),
-        loops: new Map(),
-        ids: { next: 0 },
-        inputId: 0,
-        noWiden,
-        exact,
-        approximate: () => (approximated = true),
-      };
-      for (const m of maps) env.thresholds.add(BigInt(m.valueSize));
-      for (const t of [BigInt(MAX_PACKET_OFF), MAX_INPUT]) env.thresholds.add(t);
-      facts.access.clear();
-      explorer = new Explorer(env, options.maxInsns ?? 1_000_000, options.unroll ?? 8);
-      explorer.run(initialState(env));
-      stats.stackDepth = checkStackDepth(cfg, env.stackUse);
-      facts.safe = true;
-      facts.terminates = true;
-      stats.ms = performance.now() - t0;
-      return { ok: true, stats, facts: verifierFacts(facts), ...(log ? { log } : {}) };
-    } catch (e) {
-      if (!(e instanceof Reject)) throw e;
-      // A loop whose termination the widening could not prove is explored exactly instead, as the kernel does.
-      if (e instanceof Unproved && !noWiden.has(e.head) && noWiden.size < MAX_RETRIES) {
-        noWiden.add(e.head);
-        if (e instanceof Imprecise) imprecise ??= toError(e.broken, insns, options, explorer, mapName);
-        else unproved.push(e.reason);
-        log?.push(`${e.reason}: exploring the loop at pc ${e.head} exactly`);
-        continue;
-      }
-      // Widening a loop and joining paths over-approximate (a pointer stepping with its counter loses the link to it, a
-      // joined counter no longer ends its loop), so a rejection after either may be a false alarm: the program is
-      // explored again exactly, as the kernel does, and that verdict stands; if it proves too complex, the first
-      // rejection is reported.
-      // A rule broken after a widening whose loop cannot be retried alone counts as that rule.
-      const cause = e instanceof Imprecise ? e.broken : e;
-      if (!(cause instanceof Unproved) && cause.rule !== 'too-complex' && approximated && !exact) {
-        widenedError = toError(cause, insns, options, explorer, mapName);
-        exact = true;
-        log?.push(`${widenedError.message}: exploring again without widening loops or joining paths of different constants`);
-        continue;
-      }
-      stats.ms = performance.now() - t0;
-      const reason = cause.rule === 'too-complex' && unproved.length ? new Reject(cause.rule, `${cause.reason} (${unproved.join('; ')})`, cause.pc, cause.regs) : cause;
-      const first = imprecise ?? widenedError;
-      const error = cause.rule === 'too-complex' && first ? first : toError(reason, insns, options, explorer, mapName);
-      if (log) {
-        log.push(`rejected: ${error.message}`);
-        error.log = log.join('\n');
-      }
-      facts.access.clear();
-      return { ok: false, error, stats, facts: NO_VERIFIER_FACTS, ...(log ? { log } : {}) };
-    }
-  }
+  const helpers = options.helpers ?? (programType(options.type, options.tracepoint).raw ? ubpfTestHelpers() : kernelHelpers());
+  return verifyWithHelpers(insns, { ...options, helpers });
 }
 
 /** mapInfo turns a loader MapSpec into what the verifier needs. */

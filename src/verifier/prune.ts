@@ -6,6 +6,7 @@
  */
 import { contains, equal, known, type Scalar } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
+import { U64 } from './tnum.js';
 import { INVALID, MISC, SPILL, ZERO, type Frame, type Reg, type VState } from './state.js';
 
 const total = (r: Reg): Scalar => scalarAlu('add', known(BigInt(r.off)), r.v, true);
@@ -82,7 +83,7 @@ function stackSafe(of: Frame, cf: Frame, ids: IdMap, exact: boolean): boolean {
     if (o.spill && o.bytes.every((b) => b === SPILL)) {
       if (!c?.spill || !c.bytes.every((b) => b === SPILL)) {
         // A spilled unknown scalar is covered by bytes written with anything.
-        if (!exact && o.spill.kind === 'scalar' && o.spill.v.t.mask === (1n << 64n) - 1n && c && c.bytes.every((b) => b !== INVALID)) continue;
+        if (!exact && o.spill.kind === 'scalar' && o.spill.v.t.mask === U64 && c && c.bytes.every((b) => b !== INVALID)) continue;
         return false;
       }
       if (!regSafe(o.spill, c.spill, ids, exact)) return false;

@@ -41,10 +41,17 @@ const get = (s: Scalar, w: 32 | 64): Bounds =>
 
 function put(s: Scalar, b: Bounds, w: 32 | 64): void {
   if (w === 64) {
-    Object.assign(s, { umin: b.umin, umax: b.umax, smin: b.smin, smax: b.smax, t: b.t });
+    s.umin = b.umin;
+    s.umax = b.umax;
+    s.smin = b.smin;
+    s.smax = b.smax;
+    s.t = b.t;
     return;
   }
-  Object.assign(s, { u32min: b.umin, u32max: b.umax, s32min: b.smin, s32max: b.smax });
+  s.u32min = b.umin;
+  s.u32max = b.umax;
+  s.s32min = b.smin;
+  s.s32max = b.smax;
   s.t = { value: (s.t.value & ~U32 & U64) | b.t.value, mask: (s.t.mask & ~U32 & U64) | b.t.mask };
 }
 

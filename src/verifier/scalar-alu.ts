@@ -18,13 +18,16 @@ interface View {
 
 type Width = 32 | 64;
 
-const lim = (w: Width) => (w === 64 ? { um: U64, smin: S64MIN, smax: S64MAX } : { um: U32, smin: S32MIN, smax: S32MAX });
+/** The limits of each width, made once: every non-constant ALU operation reads them. */
+const LIM64 = { um: U64, smin: S64MIN, smax: S64MAX };
+const LIM32 = { um: U32, smin: S32MIN, smax: S32MAX };
+const lim = (w: Width) => (w === 64 ? LIM64 : LIM32);
 
 const view = (s: Scalar, w: Width): View =>
   w === 64 ? { t: s.t, umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax } : { t: tcast(s.t, 4), umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max };
 
 function fromView(v: View, w: Width): Scalar {
-  if (w === 64) return sync({ ...unknown(), t: v.t, umin: v.umin, umax: v.umax, smin: v.smin, smax: v.smax });
+  if (w === 64) return sync({ t: v.t, umin: v.umin, umax: v.umax, smin: v.smin, smax: v.smax, u32min: 0n, u32max: U32, s32min: S32MIN, s32max: S32MAX });
   return sync({ t: tcast(v.t, 4), umin: v.umin, umax: v.umax, smin: v.umin, smax: v.umax, u32min: v.umin, u32max: v.umax, s32min: v.smin, s32max: v.smax });
 }
 
@@ -38,23 +41,32 @@ const isK = (v: View): boolean => v.t.mask === 0n;
 /** exact computes `a op b` on known values with the ISA's semantics, in width w (unsigned result). */
 export function exact(op: AluOp, a: bigint, b: bigint, w: Width): bigint {
   const m = w === 64 ? U64 : U32;
-  const sa = BigInt.asIntN(w, a);
-  const sb = BigInt.asIntN(w, b);
-  const sh = BigInt(Number(b & BigInt(w - 1)));
+  // Signed views and the shift amount are made only by the operations that use them: this runs for every constant op.
+  const sh = w === 64 ? 63n : 31n;
   switch (op) {
     case 'add': return (a + b) & m;
     case 'sub': return (a - b) & m;
     case 'mul': return (a * b) & m;
     case 'div': return b === 0n ? 0n : a / b;
     case 'mod': return b === 0n ? a : a % b;
-    case 'sdiv': return b === 0n ? 0n : BigInt.asUintN(w, sb === -1n ? -sa : sa / sb);
-    case 'smod': return b === 0n ? a : BigInt.asUintN(w, sb === -1n ? 0n : sa % sb);
+    case 'sdiv': {
+      if (b === 0n) return 0n;
+      const sa = BigInt.asIntN(w, a);
+      const sb = BigInt.asIntN(w, b);
+      return BigInt.asUintN(w, sb === -1n ? -sa : sa / sb);
+    }
+    case 'smod': {
+      if (b === 0n) return a;
+      const sa = BigInt.asIntN(w, a);
+      const sb = BigInt.asIntN(w, b);
+      return BigInt.asUintN(w, sb === -1n ? 0n : sa % sb);
+    }
     case 'or': return a | b;
     case 'and': return a & b;
     case 'xor': return a ^ b;
-    case 'lsh': return (a << sh) & m;
-    case 'rsh': return a >> sh;
-    case 'arsh': return BigInt.asUintN(w, sa >> sh);
+    case 'lsh': return (a << (b & sh)) & m;
+    case 'rsh': return a >> (b & sh);
+    case 'arsh': return BigInt.asUintN(w, BigInt.asIntN(w, a) >> (b & sh));
     case 'neg': return (-a) & m;
     case 'mov': return b;
   }
@@ -159,11 +171,13 @@ function viewOp(op: AluOp, a: View, b: View, w: Width): View {
 /** scalarAlu computes `a op b` in 64-bit (`is64`) or 32-bit width; `b` is ignored by neg. */
 export function scalarAlu(op: AluOp, a: Scalar, b: Scalar, is64: boolean): Scalar {
   const w: Width = is64 ? 64 : 32;
-  const va = view(a, w);
-  const vb = view(b, w);
-  if ((isK(va) || op === 'mov') && isK(vb)) return known(exact(op, va.t.value, vb.t.value, w));
-  if (op === 'neg' && isK(va)) return known(exact(op, va.t.value, 0n, w));
-  return fromView(viewOp(op, va, vb, w), w);
+  // Constants first, without building views (the common case of straight-line code): a view's tnum in 32 bits is the
+  // low half of the scalar's.
+  const ka = is64 ? a.t.mask === 0n : (a.t.mask & U32) === 0n;
+  const kb = is64 ? b.t.mask === 0n : (b.t.mask & U32) === 0n;
+  if ((ka || op === 'mov') && kb) return known(exact(op, is64 ? a.t.value : a.t.value & U32, is64 ? b.t.value : b.t.value & U32, w));
+  if (op === 'neg' && ka) return known(exact(op, is64 ? a.t.value : a.t.value & U32, 0n, w));
+  return fromView(viewOp(op, view(a, w), view(b, w), w), w);
 }
 
 /** scalarEnd computes a byte-order conversion (`le` truncates, `be` and `swap` reverse the low `bits`). */

@@ -61,72 +61,114 @@ export function isValid(s: Scalar): boolean {
   return s.umin <= s.umax && s.smin <= s.smax && s.u32min <= s.u32max && s.s32min <= s.s32max;
 }
 
+// Limits as constants: a BigInt expression is a new heap object each time it runs, and these run on every sync.
+const BIT63 = 1n << 63n;
+const LOW63 = BIT63 - 1n;
+const BIT31 = 1n << 31n;
+const LOW31 = BIT31 - 1n;
+const HIGH32 = U64 & ~U32;
+
 function updateFromTnum(s: Scalar): void {
   const t = s.t;
-  s.smin = max(s.smin, s64(t.value | (t.mask & (1n << 63n))));
-  s.smax = min(s.smax, s64(t.value | (t.mask & ((1n << 63n) - 1n))));
-  s.umin = max(s.umin, t.value);
-  s.umax = min(s.umax, t.value | t.mask);
-  const v = t.value & U32;
-  const m = t.mask & U32;
-  s.s32min = max(s.s32min, s32(v | (m & (1n << 31n))));
-  s.s32max = min(s.s32max, s32(v | (m & ((1n << 31n) - 1n))));
-  s.u32min = max(s.u32min, v);
-  s.u32max = min(s.u32max, v | m);
+  const tv = t.value;
+  const tm = t.mask;
+  const smin = s64(tv | (tm & BIT63));
+  if (smin > s.smin) s.smin = smin;
+  const smax = s64(tv | (tm & LOW63));
+  if (smax < s.smax) s.smax = smax;
+  if (tv > s.umin) s.umin = tv;
+  const umax = tv | tm;
+  if (umax < s.umax) s.umax = umax;
+  const v = tv & U32;
+  const m = tm & U32;
+  const s32min = s32(v | (m & BIT31));
+  if (s32min > s.s32min) s.s32min = s32min;
+  const s32max = s32(v | (m & LOW31));
+  if (s32max < s.s32max) s.s32max = s32max;
+  if (v > s.u32min) s.u32min = v;
+  const u32max = v | m;
+  if (u32max < s.u32max) s.u32max = u32max;
+}
+
+/** sameHigh reports whether `a >> 32n === b >> 32n`, with one BigInt made instead of two. */
+function sameHigh(a: bigint, b: bigint): boolean {
+  const x = a ^ b;
+  return x >= 0n && x <= U32;
 }
 
 function deduce32(s: Scalar): void {
   // From the 64-bit bounds when the upper halves agree.
-  if (s.umin >> 32n === s.umax >> 32n) {
-    s.u32min = max(s.u32min, s.umin & U32);
-    s.u32max = min(s.u32max, s.umax & U32);
-    if (s32(s.umin) <= s32(s.umax)) {
-      s.s32min = max(s.s32min, s32(s.umin));
-      s.s32max = min(s.s32max, s32(s.umax));
+  const umin = s.umin;
+  const umax = s.umax;
+  if (sameHigh(umin, umax)) {
+    s.u32min = max(s.u32min, umin & U32);
+    s.u32max = min(s.u32max, umax & U32);
+    const lo = s32(umin);
+    const hi = s32(umax);
+    if (lo <= hi) {
+      s.s32min = max(s.s32min, lo);
+      s.s32max = min(s.s32max, hi);
     }
   }
-  if (s.smin >> 32n === s.smax >> 32n) {
-    if (u32(s.smin) <= u32(s.smax)) {
-      s.u32min = max(s.u32min, u32(s.smin));
-      s.u32max = min(s.u32max, u32(s.smax));
+  const smin = s.smin;
+  const smax = s.smax;
+  if (sameHigh(smin, smax)) {
+    const ulo = u32(smin);
+    const uhi = u32(smax);
+    if (ulo <= uhi) {
+      s.u32min = max(s.u32min, ulo);
+      s.u32max = min(s.u32max, uhi);
     }
-    if (s32(s.smin) <= s32(s.smax)) {
-      s.s32min = max(s.s32min, s32(s.smin));
-      s.s32max = min(s.s32max, s32(s.smax));
+    const lo = s32(smin);
+    const hi = s32(smax);
+    if (lo <= hi) {
+      s.s32min = max(s.s32min, lo);
+      s.s32max = min(s.s32max, hi);
     }
   }
-  if (s32(s.u32min) <= s32(s.u32max)) {
-    s.s32min = max(s.s32min, s32(s.u32min));
-    s.s32max = min(s.s32max, s32(s.u32max));
+  const a = s32(s.u32min);
+  const b = s32(s.u32max);
+  if (a <= b) {
+    s.s32min = max(s.s32min, a);
+    s.s32max = min(s.s32max, b);
   }
-  if (u32(s.s32min) <= u32(s.s32max)) {
-    s.u32min = max(s.u32min, u32(s.s32min));
-    s.u32max = min(s.u32max, u32(s.s32max));
+  const c = u32(s.s32min);
+  const d = u32(s.s32max);
+  if (c <= d) {
+    s.u32min = max(s.u32min, c);
+    s.u32max = min(s.u32max, d);
   }
 }
 
 function deduce64(s: Scalar): void {
   // The low half first, so that the signed bounds below see what it tightened (a 32-bit comparison's `w2 < w1`).
   lowHalf(s);
-  if (s64(s.umin) <= s64(s.umax)) {
-    s.smin = max(s.smin, s64(s.umin));
-    s.smax = min(s.smax, s64(s.umax));
+  const a = s64(s.umin);
+  const b = s64(s.umax);
+  if (a <= b) {
+    s.smin = max(s.smin, a);
+    s.smax = min(s.smax, b);
   }
-  if (u64(s.smin) <= u64(s.smax)) {
-    s.umin = max(s.umin, u64(s.smin));
-    s.umax = min(s.umax, u64(s.smax));
+  const c = u64(s.smin);
+  const d = u64(s.smax);
+  if (c <= d) {
+    s.umin = max(s.umin, c);
+    s.umax = min(s.umax, d);
   }
   lowHalf(s);
 }
 
 /** lowHalf tightens the full value's unsigned bounds by the low half's when the upper half is fixed. */
 function lowHalf(s: Scalar): void {
-  if (s.umin >> 32n === s.umax >> 32n) {
-    const hi = s.umin & ~U32 & U64;
+  if (sameHigh(s.umin, s.umax)) {
+    const hi = s.umin & HIGH32;
     s.umin = max(s.umin, hi | s.u32min);
     s.umax = min(s.umax, hi | s.u32max);
   }
 }
+
+/** fits reports whether `v` is one of the values `t` allows. */
+const fits = (t: Tnum, v: bigint): boolean => ((v ^ t.value) & ~t.mask & U64) === 0n;
 
 /** sync makes the tnum and the eight bounds agree (in place) and returns the scalar. */
 export function sync(s: Scalar): Scalar {
@@ -134,45 +176,54 @@ export function sync(s: Scalar): Scalar {
     // A known value: every bound is that value (or the facts conflict, which isValid reports).
     const v = s.t.value;
     const lo = v & U32;
-    if (v < s.umin || v > s.umax || s64(v) < s.smin || s64(v) > s.smax || lo < s.u32min || lo > s.u32max || s32(lo) < s.s32min || s32(lo) > s.s32max) {
+    const sv = s64(v);
+    const slo = s32(lo);
+    if (v < s.umin || v > s.umax || sv < s.smin || sv > s.smax || lo < s.u32min || lo > s.u32max || slo < s.s32min || slo > s.s32max) {
       s.umin = 1n;
       s.umax = 0n;
       return s;
     }
-    Object.assign(s, known(v));
+    if (v < 0n || v > U64) {
+      // Not a masked tnum (tnum.ts never builds one): known() normalises the value.
+      Object.assign(s, known(v));
+      return s;
+    }
+    s.umin = s.umax = v;
+    s.smin = s.smax = sv;
+    s.u32min = s.u32max = lo;
+    s.s32min = s.s32max = slo;
     return s;
   }
   const t0 = s.t;
-  for (let round = 0; round < 1; round++) {
-    updateFromTnum(s);
-    deduce32(s);
-    deduce64(s);
-    deduce32(s);
-    if (!isValid(s)) return s;
-    const t64 = trange(s.umin, s.umax);
-    const t32 = trange(s.u32min, s.u32max);
-    s.t = tintersect(s.t, t64);
-    if (t32.mask !== U32) s.t = tintersect(s.t, { value: (s.t.value & ~U32) | t32.value, mask: (s.t.mask & ~U32) | t32.mask });
-    if (s.t.mask !== 0n) {
-      const fits = (v: bigint) => ((v ^ s.t.value) & ~s.t.mask & U64) === 0n;
-      const lo = fits(s.umin) ? s.umin : tminAbove(s.t, s.umin);
-      const hi = fits(s.umax) ? s.umax : tmaxBelow(s.t, s.umax);
-      if (lo < 0n || hi < 0n) {
-        s.umin = 1n;
-        s.umax = 0n;
-        return s;
-      }
-      s.umin = lo;
-      s.umax = hi;
+  updateFromTnum(s);
+  deduce32(s);
+  deduce64(s);
+  deduce32(s);
+  if (!isValid(s)) return s;
+  const t64 = trange(s.umin, s.umax);
+  const t32 = trange(s.u32min, s.u32max);
+  s.t = tintersect(s.t, t64);
+  if (t32.mask !== U32) s.t = tintersect(s.t, { value: (s.t.value & ~U32) | t32.value, mask: (s.t.mask & ~U32) | t32.mask });
+  if (s.t.mask !== 0n) {
+    const lo = fits(s.t, s.umin) ? s.umin : tminAbove(s.t, s.umin);
+    const hi = fits(s.t, s.umax) ? s.umax : tmaxBelow(s.t, s.umax);
+    if (lo < 0n || hi < 0n) {
+      s.umin = 1n;
+      s.umax = 0n;
+      return s;
     }
+    s.umin = lo;
+    s.umax = hi;
   }
   // The bounds only tightened since the tnum was applied: applying it again matters only if it changed.
   if (s.t.value !== t0.value || s.t.mask !== t0.mask) updateFromTnum(s);
   return s;
 }
 
-/** clone copies a scalar. */
-export const clone = (s: Scalar): Scalar => ({ ...s });
+/** clone copies a scalar (a literal with the fields in order: one object shape for every scalar). */
+export const clone = (s: Scalar): Scalar => ({
+  t: s.t, umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax, u32min: s.u32min, u32max: s.u32max, s32min: s.s32min, s32max: s.s32max,
+});
 
 /** equal reports whether two scalars carry the same facts. */
 export function equal(a: Scalar, b: Scalar): boolean {

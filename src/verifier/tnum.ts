@@ -26,13 +26,16 @@ function bitLength(x: bigint): number {
   return hi ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x));
 }
 
+/** LOW_BITS[n] is 2^n - 1 (n <= 64), made once rather than per call. */
+const LOW_BITS: readonly bigint[] = Array.from({ length: 65 }, (_, n) => (1n << BigInt(n)) - 1n);
+
 /** trange is the tightest tnum holding every value of [min, max] (unsigned). */
 export function trange(min: bigint, max: bigint): Tnum {
   const chi = min ^ max;
   if (chi === 0n) return tconst(min);
-  const bits = BigInt(bitLength(chi));
-  if (bits > 63n) return TUNKNOWN;
-  const delta = (1n << bits) - 1n;
+  const bits = bitLength(chi);
+  if (bits > 63) return TUNKNOWN;
+  const delta = LOW_BITS[bits];
   return { value: min & ~delta & U64, mask: delta };
 }
 

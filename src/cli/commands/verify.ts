@@ -1,12 +1,19 @@
-/** `bpftime-vm verify FILE`: run the verifier on an object's programs or on raw bytecode and print the verdict. */
+/**
+ * `bpftime-vm verify FILE`: run the verifier on an object's programs or on raw bytecode and print the verdict. A raw
+ * program without a kernel type loads only the assembler and the verifier with the uBPF test helpers; the loader and
+ * the kernel helper set (their implementations, maps and packet code) are imported when an object or `--type` needs
+ * them (bench/RESULTS.md, "Verifier").
+ */
 import { UsageError, type VerifierError } from '../../errors.js';
+import { ubpfTestHelpers } from '../../helpers/ubpf-test.js';
 import { MAP_TYPES } from '../../loader/spec.js';
 import { isElf } from '../../loader/elf.js';
-import { verifyProgram, verifySpec, type MapInfo, type VerifyResult } from '../../verifier/index.js';
+import type { MapInfo } from '../../verifier/env.js';
+import { programType } from '../../verifier/program-types.js';
+import { verifyWithHelpers, type VerifyResult } from '../../verifier/verify.js';
 import type { Command } from '../command.js';
 import { rejectionDetails } from '../verifier-text.js';
 import { readFile, readProgramFile } from '../input.js';
-import { loadObject, pickProgram } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 
 /** parseMapOption reads `TYPE:KEY:VALUE:ENTRIES` (TYPE a bpftool map type name or a number). */
@@ -73,6 +80,7 @@ export const verifyFile: Command['run'] = async ({ flags, positionals }, out) =>
   const verdicts: Verdict[] = [];
   if (isElf(readFile(path))) {
     for (const f of ['type', 'map']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to raw programs only (an object's sections and maps give them)`);
+    const [{ loadObject, pickProgram }, { verifySpec }] = await Promise.all([import('../object.js'), import('../../verifier/index.js')]);
     const { spec } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
     const progs = flags.prog !== undefined || flags.section !== undefined ? [pickProgram(spec.programs, flags)] : spec.programs;
     for (const p of progs) verdicts.push({ name: p.name, section: p.section, type: p.type, result: verifySpec(p, spec.maps, { log: verbose, privileged }) });
@@ -81,7 +89,8 @@ export const verifyFile: Command['run'] = async ({ flags, positionals }, out) =>
     const file = readProgramFile(path);
     const maps = ((flags.map as string[] | undefined) ?? []).map(parseMapOption);
     const type = (flags.type as string | undefined) ?? 'raw';
-    verdicts.push({ name: file.path, type, result: verifyProgram(file.insns, { type, maps, log: verbose, privileged, section: file.path }) });
+    const helpers = programType(type).raw ? ubpfTestHelpers() : (await import('../../helpers/kernel/index.js')).kernelHelpers();
+    verdicts.push({ name: file.path, type, result: verifyWithHelpers(file.insns, { type, maps, log: verbose, privileged, section: file.path, helpers }) });
   }
   print(out, path, verdicts, verbose);
   return verdicts.every((v) => v.result.ok) ? EXIT.ok : EXIT.failure;
