@@ -3,12 +3,13 @@
  * table (verifier-cases.ts) into the kernel with BPF_PROG_LOAD. Needs root and bpf() (HAS_KERNEL in toolchain.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeProgram } from '../src/isa/index.js';
 import { ROOT } from './helpers.js';
 import { HAS_KERNEL, KERNEL_SKIP, scratch } from './toolchain.js';
-import type { VerifierCase } from './verifier-cases.js';
+import { BTF_TYPED, kernelIds, type VerifierCase } from './verifier-cases.js';
+import { parseBtf, type Btf } from '../src/loader/btf/parse.js';
 
 /** KernelVerdict is what kernel-verify prints: the verdict, the failing stage and errno, and the verifier log. */
 export interface KernelVerdict {
@@ -44,11 +45,17 @@ export function buildKernelVerify(): string {
 export function kernelArgs(c: VerifierCase, file: string): string[] {
   // Log level 4: the kernel's messages and statistics without the per-instruction trace, which would cost seconds on
   // the cases that run into the 1M-instruction limit.
-  const args = ['--type', c.type, '--priv', c.priv, '--license', c.license, '--log-level', '4'];
+  // The kernel has no uprobe program type: uprobes are kprobe programs attached to a uprobe.
+  const args = ['--type', c.type === 'uprobe' ? 'kprobe' : c.type, '--priv', c.priv, '--license', c.license, '--log-level', '4'];
   for (const m of c.maps) args.push('--map', m.text);
-  if (c.attach) args.push('--attach', c.attach);
+  if (BTF_TYPED.includes(c.type)) args.push('--attach-btf-id', String(kernelIds(c, vmlinux()).attachBtfId));
+  else if (c.attach) args.push('--attach', c.attach);
   return [...args, file];
 }
+
+let kernelBtf: Btf | undefined;
+/** vmlinux is the running kernel's BTF, which BTF-typed cases are resolved against (the oracle runs where it exists). */
+const vmlinux = (): Btf => (kernelBtf ??= parseBtf(new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux'))));
 
 /** kernelVerifyAll loads every case into the kernel (one kernel-verify process, one child per case) and returns the
  * verdicts in the order of `cases`; a case whose setup fails (a map the kernel cannot create, ...) throws. */
@@ -56,7 +63,7 @@ export function kernelVerifyAll(cases: readonly VerifierCase[]): KernelVerdict[]
   const dir = mkdtempSync(join(scratch(), 'cases-'));
   const lines = cases.map((c, i) => {
     const file = join(dir, `${i}.bin`);
-    writeFileSync(file, encodeProgram(c.insns));
+    writeFileSync(file, encodeProgram(BTF_TYPED.includes(c.type) || c.kfuncs.length > 0 ? kernelIds(c, vmlinux()).insns : c.insns));
     return kernelArgs(c, file).join('\t');
   });
   const r = spawnSync(buildKernelVerify(), ['--batch'], { input: lines.join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 30 });

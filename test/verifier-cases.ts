@@ -8,6 +8,8 @@ import { basename, join } from 'node:path';
 import { AsmError } from '../src/errors.js';
 import { assembleWithLines, type Insn } from '../src/isa/index.js';
 import { MAP_TYPES } from '../src/loader/spec.js';
+import type { Btf } from '../src/loader/btf/parse.js';
+import { BtfKind } from '../src/loader/btf/types.js';
 import { ROOT } from './helpers.js';
 
 /** CASES_DIR is the folder of the case table. */
@@ -18,7 +20,14 @@ export const PROGRAM_TYPES = [
   'socket_filter', 'kprobe', 'sched_cls', 'sched_act', 'tracepoint', 'xdp', 'perf_event', 'cgroup_skb', 'cgroup_sock',
   'lwt_in', 'lwt_out', 'lwt_xmit', 'sock_ops', 'sk_skb', 'cgroup_device', 'sk_msg', 'raw_tracepoint',
   'flow_dissector', 'cgroup_sysctl',
+  // uprobes are kprobe programs to the kernel (kernelArgs loads them so); tp_btf programs are loaded against their
+  // tracepoint's BTF id (kernelIds); fentry programs the CI machine's kernel refuses to load (EPERM, bpftool too), so
+  // their cases are `## no-kernel`.
+  'uprobe', 'fentry', 'tp_btf',
 ] as const;
+
+/** BTF_TYPED are the case types whose context is typed from the running kernel's BTF (`## attach fentry:FUNC`, `tp_btf:NAME`). */
+export const BTF_TYPED: readonly string[] = ['fentry', 'tp_btf'];
 
 /** ProgramTypeName is one of PROGRAM_TYPES. */
 export type ProgramTypeName = (typeof PROGRAM_TYPES)[number];
@@ -60,6 +69,11 @@ export interface VerifierCase {
   attach?: string;
   /** Why the kernel cannot judge this case; such cases are not loaded into the kernel. */
   noKernel?: string;
+  /**
+   * `## kfunc NAME` declarations: the N-th is what `.insn 0x85, 0, 2, 0, N` (a BPF_PSEUDO_KFUNC_CALL) calls; the
+   * comparison patches the immediate to NAME's id in the running kernel's BTF, as libbpf does.
+   */
+  kfuncs: string[];
   /** The assembly text of the program. */
   source: string;
   insns: Insn[];
@@ -70,7 +84,7 @@ export interface VerifierCase {
 /** CaseFormatError reports a malformed case file at file:line. */
 export class CaseFormatError extends Error {}
 
-const KEYS = ['case', 'type', 'priv', 'map', 'expect', 'kernel', 'ours', 'license', 'attach', 'no-kernel'] as const;
+const KEYS = ['case', 'type', 'priv', 'map', 'expect', 'kernel', 'ours', 'license', 'attach', 'no-kernel', 'kfunc'] as const;
 type Key = (typeof KEYS)[number];
 const MAP_TYPE_IDS = new Map(Object.entries(MAP_TYPES).map(([id, name]) => [name, Number(id)]));
 
@@ -112,6 +126,13 @@ function finish(d: Draft, file: string, group: string): VerifierCase {
     throw new CaseFormatError(`${at(d.line)}: rejected case "${name}" needs "## kernel <message substring>"`);
   }
   const maps = (d.headers.get('map') ?? []).map((m) => parseMap(m.value, at(m.line), m.line));
+  const kfuncs = (d.headers.get('kfunc') ?? []).map((k) => k.value);
+  if (BTF_TYPED.includes(type) && !one('attach')?.value.startsWith(`${type}:`)) {
+    throw new CaseFormatError(`${at(d.line)}: case "${name}" of type ${type} needs "## attach ${type}:TARGET"`);
+  }
+  if (type === 'fentry' && noKernel === undefined) {
+    throw new CaseFormatError(`${at(d.line)}: case "${name}" is a fentry program, which the oracle's kernel refuses to load: it needs "## no-kernel"`);
+  }
   const source = d.body.join('\n');
   let assembled;
   try {
@@ -138,6 +159,7 @@ function finish(d: Draft, file: string, group: string): VerifierCase {
     license: one('license')?.value ?? 'GPL',
     attach: one('attach')?.value,
     noKernel,
+    kfuncs,
     source,
     insns: assembled.insns,
     lines: assembled.lines.map((l) => d.bodyStart + l - 1),
@@ -224,4 +246,28 @@ export function kernelMessages(log: string): string {
     .split('\n')
     .filter((l) => !/^(\d+: |from \d+ to \d+: |; |\s|(caller|callee|returning from callee|to caller at \d+):$)/.test(l))
     .join('\n');
+}
+
+/**
+ * kernelIds resolves a BTF-typed case against the running kernel's BTF, as libbpf does: the instructions with each
+ * kfunc call's immediate (`.insn 0x85, 0, 2, 0, N`: the N-th `## kfunc`) patched to that function's BTF id, the kfunc
+ * calls (pc and name) and the BTF id of the `## attach` target (the function of `fentry`, the `btf_trace_NAME` typedef
+ * of `tp_btf`).
+ */
+export function kernelIds(c: VerifierCase, btf: Btf): { insns: Insn[]; kfuncs: { pc: number; name: string }[]; attachBtfId?: number } {
+  const kfuncs: { pc: number; name: string }[] = [];
+  const insns = c.insns.map((ins, pc) => {
+    if (ins.opcode !== 0x85 || ins.src !== 2) return ins;
+    const name = c.kfuncs[ins.imm];
+    if (name === undefined) throw new CaseFormatError(`${c.file}:${c.lines[pc]}: kfunc call ${ins.imm}, but the case declares ${c.kfuncs.length} kfuncs`);
+    const id = btf.findByName(name, BtfKind.FUNC)[0];
+    if (id === undefined) throw new CaseFormatError(`${c.file}:${c.lines[pc]}: kfunc ${name} is not in the running kernel's BTF`);
+    kfuncs.push({ pc, name });
+    return { ...ins, imm: id };
+  });
+  if (!BTF_TYPED.includes(c.type)) return { insns, kfuncs };
+  const target = c.attach!.slice(c.attach!.indexOf(':') + 1);
+  const attachBtfId = c.type === 'tp_btf' ? btf.findByName(`btf_trace_${target}`, BtfKind.TYPEDEF)[0] : btf.findByName(target, BtfKind.FUNC)[0];
+  if (attachBtfId === undefined) throw new CaseFormatError(`${c.file}:${c.line}: ${c.attach} is not in the running kernel's BTF`);
+  return { insns, kfuncs, attachBtfId };
 }

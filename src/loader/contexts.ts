@@ -97,7 +97,7 @@ export const SK_BUFF: ContextLayout = {
     f('data', 76, 4), f('data_end', 80, 4), f('napi_id', 84, 4), f('family', 88, 4), f('remote_ip4', 92, 4), f('local_ip4', 96, 4),
     ...[0, 1, 2, 3].map((i) => f(`remote_ip6[${i}]`, 100 + 4 * i, 4)), ...[0, 1, 2, 3].map((i) => f(`local_ip6[${i}]`, 116 + 4 * i, 4)),
     f('remote_port', 132, 4), f('local_port', 136, 4), f('data_meta', 140, 4),
-    f('tstamp', 152, 8), f('wire_len', 160, 4), f('gso_segs', 164, 4), f('gso_size', 176, 4),
+    f('tstamp', 152, 8), f('wire_len', 160, 4), f('gso_segs', 164, 4), f('sk', 168, 8), f('gso_size', 176, 4),
   ],
   packet: { data: 76, dataEnd: 80, width: 4 },
 };

@@ -155,6 +155,7 @@ function parseMapStruct(btf: Btf, def: BtfComposite, spec: MapSpec): { offset: n
       case 'value':
         spec.btfValueTypeId = typeAttr(btf, m.type, what);
         spec.valueSize = btf.sizeOf(spec.btfValueTypeId);
+        spec.spinLockOffset = spinLockOffset(btf, spec.btfValueTypeId);
         break;
       case 'values': {
         const arr = btf.type(btf.resolve(m.type));
@@ -168,6 +169,20 @@ function parseMapStruct(btf: Btf, def: BtfComposite, spec: MapSpec): { offset: n
     }
   }
   return values;
+}
+
+/**
+ * spinLockOffset finds the offset of the `struct bpf_spin_lock` member of a map value type (BTF), or -1 when it has
+ * none: the one place bpf_spin_lock/unlock may point to, and bytes the program may not touch directly.
+ */
+export function spinLockOffset(btf: Btf, valueTypeId: number): number {
+  const t = btf.type(btf.resolve(valueTypeId));
+  if (t.kind !== BtfKind.STRUCT) return -1;
+  for (const member of t.members) {
+    const mt = btf.type(btf.resolve(member.type));
+    if (mt.kind === BtfKind.STRUCT && mt.name === 'bpf_spin_lock') return member.bitOffset / 8;
+  }
+  return -1;
 }
 
 /** btfMaps reads the `.maps` section through its BTF DATASEC, including inner maps and `.values` relocations. */

@@ -113,6 +113,8 @@ export interface MapSpec {
   /** BTF type ids of key and value in the collection's BTF, when declared with `__type`. */
   btfKeyTypeId?: number;
   btfValueTypeId?: number;
+  /** Offset of the value's `struct bpf_spin_lock` member (BTF-declared maps whose value has one). */
+  spinLockOffset?: number;
   /** The inner map template of array_of_maps / hash_of_maps. */
   innerMap?: MapSpec;
   /** Initial contents (global data, `.values` of prog_array and map-in-map). */

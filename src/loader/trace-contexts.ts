@@ -53,6 +53,19 @@ export function btfArgsLayout(btf: Btf, type: string, name: string): ContextLayo
   return { name: `u64[${fields.length}] (${btf.typeName(found.id)})`, size: 8 * fields.length, kind: 'args', fields, source: 'btf' };
 }
 
+/**
+ * btfArgTypes gives the BTF type (in `btf`) of each u64 slot of a BTF-typed program's context, the arguments then, for
+ * fexit and fmod_ret, the return value: what the verifier types the context loads with. Undefined as btfArgsLayout.
+ */
+export function btfArgTypes(btf: Btf, type: string, name: string): number[] | undefined {
+  const found = name ? protoOf(btf, type, name) : undefined;
+  const proto = found && btf.type(btf.resolve(found.id));
+  if (!found || proto?.kind !== BtfKind.FUNC_PROTO) return undefined;
+  const out = proto.params.slice(found.skipFirst ? 1 : 0).map((p) => p.type);
+  if (type === 'fexit' || type === 'fmod_ret') out.push(proto.returnType);
+  return out;
+}
+
 function scalarSize(n: number): CtxField['size'] | undefined {
   return n === 1 || n === 2 || n === 4 || n === 8 ? n : undefined;
 }

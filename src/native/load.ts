@@ -79,18 +79,8 @@ export interface LoadOptions extends SessionOptions {
   verify?: VerifyMode;
 }
 
-/** spinLockOffset finds the offset of a struct bpf_spin_lock member in a map's value type (BTF), or -1. */
-function spinLockOffset(spec: LoadedCollection, m: MapSpec): number {
-  const btf = spec.btf;
-  if (!btf || !m.btfValueTypeId) return -1;
-  const t = btf.types[btf.resolve(m.btfValueTypeId)];
-  if (!t || t.kind !== BtfKind.STRUCT) return -1;
-  for (const member of t.members) {
-    const mt = btf.types[btf.resolve(member.type)];
-    if (mt && mt.kind === BtfKind.STRUCT && mt.name === 'bpf_spin_lock') return member.bitOffset / 8;
-  }
-  return -1;
-}
+/** spinLockOffset is the offset of a map value's struct bpf_spin_lock member (the loader finds it in BTF), or -1. */
+const spinLockOffset = (m: MapSpec): number => m.spinLockOffset ?? -1;
 
 /** pickPrograms returns the programs to attach with their attach points (a LoadError when none can be). */
 function pickPrograms(spec: LoadedCollection, opts: LoadOptions): { p: ProgramSpec; at: NativeAttachment }[] {
@@ -148,7 +138,7 @@ export async function loadNative(spec: LoadedCollection, name: string, opts: Loa
     const refused = new Map<number, Error>();
     for (const m of spec.maps) {
       try {
-        const map = session.createMap({ ...m, flags: m.flags | (m.readOnly ? BPF_F_RDONLY_PROG : 0) }, { spinLockOff: spinLockOffset(spec, m) });
+        const map = session.createMap({ ...m, flags: m.flags | (m.readOnly ? BPF_F_RDONLY_PROG : 0) }, { spinLockOff: spinLockOffset(m) });
         if (m.type === 4) map.openReader();
         maps.push({ map, spec: m });
         ids.push(map.id);

@@ -307,7 +307,7 @@ export class Collection {
   /** verify runs the verifier on a program as the collection's mode asks (a strict rejection throws). */
   private verify(p: ProgramSpec): VerifyResult | undefined {
     if (this.verifyMode === 'off') return undefined;
-    const v = verifyForLoad(p, this.spec.maps, { privileged: this.privileged });
+    const v = verifyForLoad(p, this.spec.maps, { privileged: this.privileged, targetBtf: this.targetBtf });
     if (v.unverified !== undefined) {
       this.unverified.set(p.name, v.unverified);
       return undefined;

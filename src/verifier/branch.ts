@@ -100,7 +100,8 @@ const total = (r: Reg): Scalar => scalarAlu('add', known(BigInt(r.off)), r.v, tr
 
 function samePointee(a: Reg, b: Reg): boolean {
   // Packet pointers all count from the packet start; their ids only group equal variable offsets.
-  return a.kind === b.kind && a.map === b.map && a.frame === b.frame && !a.nullable && !b.nullable;
+  // Two BTF pointers are two kernel objects, whatever their types: comparing them says nothing about offsets.
+  return a.kind === b.kind && a.kind !== 'btf_ptr' && a.map === b.map && a.frame === b.frame && !a.nullable && !b.nullable;
 }
 
 /** side refines a copy of `st` for the side of the jump where `a c b` holds; null when that side is impossible. */

@@ -12,6 +12,8 @@ import { reject } from './reject.js';
 import { fmtReg } from './format.js';
 import { MAX_CALL_FRAMES } from './cfg.js';
 import type { Env } from './env.js';
+import { kfuncReferenceMessage } from './kfunc.js';
+import { ksymAddress } from './btf-ptr.js';
 
 /** pushFrame enters a function at `entry` with r1-r5 = `args`; `callback` frames return into a helper call. */
 export function pushFrame(st: VState, entry: number, callsite: number, args: readonly Reg[], callback: boolean): void {
@@ -70,6 +72,8 @@ export function doExit(env: Env, st: VState): number {
   if (isPointer(r0) && !env.privileged) reject('pointer-leak', `r0 is a pointer (${fmtReg(r0)}) at exit: returning it would leak an address`, [0]);
   if (st.refs.length) {
     const at = st.refPcs[0];
+    const kfunc = kfuncReferenceMessage(env, at);
+    if (kfunc) reject('reference', kfunc);
     const by = env.helpers.get(env.cfg.insns[at].imm)?.name;
     if (by === 'ringbuf_reserve') reject('reference', `the ring buffer record reserved at pc ${at} is not submitted or discarded on this path before exit`);
     reject('reference', `the reference bpf_${by} returned at pc ${at} is not released on this path before exit${by?.includes('lookup') ? ' (bpf_sk_release)' : ''}`);
@@ -108,8 +112,8 @@ export function doLddw(env: Env, st: VState, ins: Insn, next: Insn, pc: number):
       regs[ins.dst] = ptrReg('func', { fn: pc + 1 + ins.imm });
       return;
     case PSEUDO_BTF_ID:
-      reject('not-supported', 'lddw of a kernel symbol (BTF id) is not supported');
-      break;
+      regs[ins.dst] = ksymAddress(env, ins.imm);
+      return;
     default:
       reject('structure', `lddw pseudo-source ${ins.src} is not supported`);
   }

@@ -15,6 +15,7 @@ import { fmtReg } from './format.js';
 import { forEachReg } from './branch.js';
 import { freshId, type Env } from './env.js';
 import { helperAllowed } from './helper-types.js';
+import { btfReg } from './btf-ptr.js';
 
 /** Callback is a function a helper will call: its entry and the registers it receives. */
 export interface Callback {
@@ -262,8 +263,9 @@ function lockRules(c: CallCtx, regs: Reg[]): void {
   const r = regs[1];
   const off = r.off + Number(r.v.t.value);
   const m = env.maps[r.map];
+  const lock = m.spinLockOffset ?? 0;
   if (!m.spinLock) reject('lock', `map "${m.name}" has no struct bpf_spin_lock in its value`, [1]);
-  if (off !== 0) reject('lock', `r1 points to offset ${off} of the value of map "${m.name}", but its bpf_spin_lock is at offset 0`, [1]);
+  if (off !== lock) reject('lock', `r1 points to offset ${off} of the value of map "${m.name}", but its bpf_spin_lock is at offset ${lock}`, [1]);
   if (def.name === 'spin_lock') {
     if (st.lock) reject('lock', 'bpf_spin_lock while already holding a lock', [1]);
     st.lock = { map: r.map, off, id: r.id };
@@ -314,8 +316,12 @@ function returnValue(c: CallCtx, pc: number): Reg {
       const ref = def.proto.acquire ? acquire(c, pc, id) : 0;
       return ptrReg(def.proto.ret === 'ptr_to_socket_or_null' ? 'sock' : 'sock_common', { nullable: true, id, ref });
     }
-    default:
+    default: {
+      // bpf_get_current_task_btf: a trusted pointer to the current task_struct, when the target's BTF describes it.
+      const task = def.name === 'get_current_task_btf' ? env.btf?.structNamed('task_struct', 'trusted') : undefined;
+      if (task) return btfReg(task);
       return scalarReg(def.name === 'get_smp_processor_id' ? urange(0n, 4095n) : unknown());
+    }
   }
 }
 

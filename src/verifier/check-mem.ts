@@ -6,12 +6,13 @@
  */
 import { known, type Scalar } from './scalar.js';
 import { isPointer, ptrReg, scalarReg, type Frame, type Reg, type VState } from './state.js';
-import { packetField } from './program-types.js';
+import { packetField, socketField } from './program-types.js';
 import { reject } from './reject.js';
 import { fill, firstUninit, loadedRange, spill, spillNarrow, spilledPointerAt, writeBytes } from './stack.js';
 import { MISC } from './state.js';
 import { fmtReg } from './format.js';
-import type { Env, RegionKind } from './env.js';
+import { freshId, type Env, type RegionKind } from './env.js';
+import { btfAccess, btfCtxAccess } from './btf-ptr.js';
 
 /** MAX_PACKET_OFF bounds variable packet offsets (the kernel's MAX_PACKET_OFF, 0xffff). */
 export const MAX_PACKET_OFF = 0xffff;
@@ -123,6 +124,10 @@ function stackAccess(env: Env, st: VState, a: Access, r: Reg): Reg | undefined {
 function ctxAccess(env: Env, a: Access, r: Reg): Reg | undefined {
   const p = env.prog;
   if (r.off !== 0 || r.v.t.mask !== 0n || r.v.t.value !== 0n) reject('ctx-access', `r${a.regno} is a modified context pointer: context fields are read through the context pointer itself`, [a.regno]);
+  if (env.btfArgs) {
+    record(env, a.pc, 'ctx');
+    return btfCtxAccess(env.btfArgs, a, p.name);
+  }
   const off = a.off;
   const what = `${p.ctx.name} of ${p.name} programs`;
   if (a.kind === 'atomic') reject('ctx-access', `atomic operations on the context are not allowed`, [a.regno]);
@@ -146,6 +151,11 @@ function ctxAccess(env: Env, a: Access, r: Reg): Reg | undefined {
   if (pkt) {
     if (a.size !== field!.size) reject('ctx-access', `${field!.name} must be read with a ${field!.size}-byte load`, [a.regno]);
     return ptrReg(pkt);
+  }
+  const sock = field && socketField(p, field.name);
+  if (sock) {
+    if (a.size !== 8) reject('ctx-access', `${p.ctx.name} field ${field!.name} is a socket pointer: read it with an 8-byte load`, [a.regno]);
+    return ptrReg(sock.kind, sock.nullable ? { nullable: true, id: freshId(env) } : {});
   }
   return scalarReg(loadedRange(a.size, a.signed === true));
 }
@@ -242,8 +252,9 @@ export function checkAccess(env: Env, st: VState, r: Reg, a: Access): Reg | unde
       return ctxAccess(env, a, r);
     case 'map_value': {
       const m = env.maps[r.map];
-      if (m.spinLock && r.off + a.off + Number(r.v.smin < 0n ? 0n : r.v.smin) < 4 && r.off + a.off + a.size + Number(r.v.umax > 1n << 20n ? 1n << 20n : r.v.umax) > 0) {
-        reject('lock', `the bpf_spin_lock at the start of the value of map "${m.name}" may only be used through bpf_spin_lock/unlock, not read or written directly`, [a.regno]);
+      const lock = m.spinLockOffset ?? 0;
+      if (m.spinLock && r.off + a.off + Number(r.v.smin < 0n ? 0n : r.v.smin) < lock + 4 && r.off + a.off + a.size + Number(r.v.umax > 1n << 20n ? 1n << 20n : r.v.umax) > lock) {
+        reject('lock', `the bpf_spin_lock at offset ${lock} of the value of map "${m.name}" may only be used through bpf_spin_lock/unlock, not read or written directly`, [a.regno]);
       }
       return regionAccess(env, a, r, 'map_value', `value of map "${m.name}"`, m.valueSize, !m.readOnly && !r.rdonly);
     }
@@ -256,9 +267,15 @@ export function checkAccess(env: Env, st: VState, r: Reg, a: Access): Reg | unde
     case 'packet_meta':
       if (r.range <= 0) reject('packet-bounds', `access through the packet metadata pointer r${a.regno} before a comparison with the packet start`, [a.regno]);
       return packetAccess(env, a, r);
+    case 'btf_ptr':
+      // Recorded as a region the facts never vouch for: these loads are PROBE_MEM loads in the runtime (btf-ptr.ts),
+      // and the same instruction may reach a map value on another path.
+      record(env, a.pc, 'btf');
+      return btfAccess(env.btf!, a, r);
     case 'sock':
     case 'sock_common':
-      // Not recorded as a fact: the runtime lays the sockets out in a region of its own, whose checks stay.
+      // Recorded as a region the facts never vouch for: the runtime lays the sockets out in a region of its own, whose checks stay.
+      record(env, a.pc, 'sock');
       return sockAccess(a, r);
     default:
       return reject('bad-access', `r${a.regno} is a ${r.kind} pointer, which cannot be dereferenced`, [a.regno]);

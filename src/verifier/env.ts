@@ -5,6 +5,8 @@ import type { HelperSet } from '../helpers/registry.js';
 import type { LineInfo, MapEntry } from '../loader/spec.js';
 import type { Cfg } from './cfg.js';
 import type { ProgramTypeInfo } from './program-types.js';
+import type { Btf } from '../loader/btf/parse.js';
+import type { BtfPtrType, BtfTypes } from './btf-ptr.js';
 
 /** MapInfo is what the verifier needs of a map: the kernel's map attributes and, for global data, its contents. */
 export interface MapInfo {
@@ -21,16 +23,25 @@ export interface MapInfo {
   contents?: readonly MapEntry[];
   /** Inner map template of a map of maps. */
   inner?: MapInfo;
-  /** The value starts with a `struct bpf_spin_lock` (known from BTF in objects, declared for raw programs). */
+  /** The value holds a `struct bpf_spin_lock` (known from BTF in objects, declared for raw programs). */
   spinLock?: boolean;
+  /** Offset of that lock in the value (default 0). */
+  spinLockOffset?: number;
 }
 
 /** VerifyOptions configures one verification. */
 export interface VerifyOptions {
   /** Program type: a kernel name (`xdp`, `kprobe`...) or a libbpf section name; absent or `raw` for typeless bytecode. */
   type?: string;
-  /** Tracepoint name, for the record layout of `tracepoint` programs. */
+  /** Tracepoint name, for the record layout of `tracepoint` programs; the attach target of BTF-typed tracing programs. */
   tracepoint?: string;
+  /**
+   * The target kernel's BTF (vmlinux): types the arguments of tp_btf/fentry/fexit/fmod_ret/lsm programs, the task of
+   * bpf_get_current_task_btf and kfunc prototypes (btf-ptr.ts, kfunc.ts). Without it those are not typed.
+   */
+  targetBtf?: Btf;
+  /** The kfunc calls of the program (pc and name; the call's immediate is the target BTF id), as the loader resolved them. */
+  kfuncs?: readonly { pc: number; name: string }[];
   /** Maps referenced by `lddw` (map_fd / map_idx N is the N-th). */
   maps?: readonly MapInfo[];
   /** The helper table; default: the kernel's for typed programs, the uBPF test helpers for raw ones. */
@@ -76,7 +87,9 @@ export interface VerifyStats {
 }
 
 /** AccessFact says which kinds of memory an access instruction reached on the verified paths. */
-export type RegionKind = 'stack' | 'ctx' | 'map_value' | 'packet' | 'mem' | 'map_key';
+export type RegionKind = 'stack' | 'ctx' | 'map_value' | 'packet' | 'mem' | 'map_key'
+  /** Kernel objects through BTF pointers and sockets: recorded so that a pc reaching them is never vouched for. */
+  | 'btf' | 'sock';
 
 /** Facts is what the verifier proved, for the JIT (DESIGN.md section 6). */
 export interface Facts {
@@ -138,6 +151,12 @@ export interface Env {
   loops: Map<number, LoopRecord>;
   /** Ids for pointers (null checks, packet ranges) and references. */
   ids: { next: number };
+  /** BTF pointer types of the target BTF (VerifyOptions.targetBtf). */
+  btf?: BtfTypes;
+  /** BTF-typed tracing programs: each context slot's pointer type, or null for a scalar (btf-ptr.ts). */
+  btfArgs?: readonly (BtfPtrType | null)[];
+  /** Kfunc names by the pc of their call. */
+  kfuncs: ReadonlyMap<number, string>;
 }
 
 /** freshId returns a new id. */

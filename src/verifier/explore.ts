@@ -16,6 +16,7 @@ import { doBranch } from './branch.js';
 import { MAX_INPUT, checkAccess } from './check-mem.js';
 import { checkHelperCall } from './check-helpers.js';
 import { doExit, doLdAbs, doLddw, havocScalars, pushFrame } from './calls.js';
+import { checkKfuncCall } from './kfunc.js';
 import { covers } from './prune.js';
 import { Imprecise, Unproved, closeCycle, joinStates, tryWiden } from './loops.js';
 import { fmtReg, fmtState } from './format.js';
@@ -346,7 +347,10 @@ export class Explorer {
   private call(st: VState, mode: 'helper' | 'local' | 'kfunc', pc: number): [number, VState] {
     const env = this.env;
     const ins = env.cfg.insns[pc];
-    if (mode === 'kfunc') reject('not-supported', `kfunc call (BTF id ${ins.imm}) is not supported by the verifier`);
+    if (mode === 'kfunc') {
+      checkKfuncCall(env, st, pc);
+      return [pc + 1, st];
+    }
     if (mode === 'local') {
       const regs = cur(st).regs;
       if (st.lock) reject('lock', 'calling a function while holding a bpf_spin_lock is not allowed');

@@ -33,7 +33,7 @@ export function fmtReg(r: Reg, mapName?: (i: number) => string): string {
   if (r.ref) parts.push(`ref=${r.ref}`);
   if (r.kind === 'func') parts.push(`pc=${r.fn}`);
   if (r.rdonly) parts.push('rdonly');
-  const name = KIND_NAMES[r.kind] ?? r.kind;
+  const name = r.kind === 'btf_ptr' ? `${r.btf!.flavour}_ptr_${r.btf!.name}` : KIND_NAMES[r.kind] ?? r.kind;
   return `${name}${r.nullable ? '_or_null' : ''}(${parts.join(',')})`;
 }
 

@@ -37,6 +37,7 @@ export function mapInfo(m: MapSpec): MapInfo {
   return {
     name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags,
     readOnly: m.readOnly, contents: m.contents, ...(m.innerMap ? { inner: mapInfo(m.innerMap) } : {}),
+    ...(m.spinLockOffset !== undefined && m.spinLockOffset >= 0 ? { spinLock: true, spinLockOffset: m.spinLockOffset } : {}),
   };
 }
 
@@ -50,6 +51,7 @@ export function verifySpec(spec: ProgramSpec, maps: readonly MapSpec[], options:
     lineInfo: spec.lineInfo,
     license: spec.license,
     poisoned: corePoisonMessages(spec),
+    kfuncs: (spec.ksyms ?? []).filter((k) => k.kind === 'call'),
     maps: maps.map(mapInfo),
     ...options,
   });

@@ -112,7 +112,7 @@ function widenRegValue(o: Reg, c: Reg, th: Thresholds | null, fresh: () => numbe
   if (o.kind !== c.kind) return isPointer(o) || isPointer(c) ? { ...c, kind: 'not_init', sym: undefined } : c;
   const wv = (a: Scalar, b: Scalar): Scalar => (th ? widenScalar(a, b, th) : join(a, b));
   if (c.kind === 'scalar') return scalarReg(wv(o.v, c.v), o.len >= 0 && c.len >= 0 ? Math.min(o.len, c.len) : -1);
-  if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size || o.nullable !== c.nullable || o.of !== c.of) {
+  if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size || o.nullable !== c.nullable || o.of !== c.of || o.btf !== c.btf) {
     return { ...c, kind: 'not_init', sym: undefined };
   }
   if (o.off === c.off) return { ...c, v: wv(o.v, c.v), range: Math.min(o.range, c.range), sym: undefined };
@@ -147,7 +147,7 @@ function compatible(o: Reg, c: Reg, constants: boolean): boolean {
   // Two different constants stay apart unless asked: exact values are what bounded loops and flags are explored by.
   if (o.kind === 'scalar') return constants || !(o.v.t.mask === 0n && c.v.t.mask === 0n && o.v.t.value !== c.v.t.value);
   if (o.kind === 'not_init') return true;
-  return o.map === c.map && o.frame === c.frame && o.fn === c.fn && o.size === c.size && o.nullable === c.nullable && o.id === c.id && o.ref === c.ref && o.of === c.of;
+  return o.map === c.map && o.frame === c.frame && o.fn === c.fn && o.size === c.size && o.nullable === c.nullable && o.id === c.id && o.ref === c.ref && o.of === c.of && o.btf === c.btf;
 }
 
 /**

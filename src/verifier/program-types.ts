@@ -24,7 +24,7 @@ export interface ProgramTypeInfo {
   unreadable: ReadonlySet<string>;
   /** Range r0 must be in at exit, when the type restricts it (cgroup_skb: 0 or 1). */
   ret?: [bigint, bigint];
-  /** May take a bpf_spin_lock (socket filters and tracing programs may not). */
+  /** May take a bpf_spin_lock (socket filters and kernel tracing programs may not; uprobes run in user space and may). */
   spinLock: boolean;
   /** Direct packet access through ctx data/data_end: none, read only, or read and write. */
   packet: 'none' | 'read' | 'write';
@@ -38,6 +38,13 @@ export interface ProgramTypeInfo {
 
 const TRACING = new Set(['kprobe', 'kretprobe', 'uprobe', 'uretprobe', 'usdt', 'ksyscall', 'kretsyscall', 'tracepoint', 'raw_tracepoint',
   'raw_tracepoint_writable', 'perf_event', 'tp_btf', 'fentry', 'fexit', 'fmod_ret', 'lsm', 'iter', 'syscall']);
+
+/**
+ * USER_SPACE_PROBES are the tracing types bpftime-vm runs in user space, inside the traced process, where
+ * bpf_spin_lock is a plain user-space lock that may be taken (the kernel refuses locks in every tracing program, whose
+ * context may be an NMI); test/verifier-cases/KNOWN-DIFFERENCES.md lists the difference.
+ */
+const USER_SPACE_PROBES = new Set(['uprobe', 'uretprobe', 'usdt']);
 
 const TYPE_ALIASES: Record<string, string> = {
   socket: 'socket_filter', tc: 'sched_cls', classifier: 'sched_cls', action: 'sched_act', tp: 'tracepoint', raw_tp: 'raw_tracepoint',
@@ -66,7 +73,7 @@ export function programType(type: string | undefined, tracepoint?: string): Prog
   const ctx = contextFor(name, tracepoint);
   const base = {
     name, ctx, ctxMin: 0, ctxSize: ctx.size, fieldsOnly: false, writable: new Set<string>(), unreadable: new Set<string>(), packet: 'none' as const,
-    ldAbs: false, tracing: TRACING.has(name), raw: false, spinLock: !TRACING.has(name) && name !== 'socket_filter',
+    ldAbs: false, tracing: TRACING.has(name), raw: false, spinLock: (!TRACING.has(name) && name !== 'socket_filter') || USER_SPACE_PROBES.has(name),
   };
   switch (name) {
     case 'raw':
@@ -107,9 +114,9 @@ export function programType(type: string | undefined, tracepoint?: string): Prog
         unreadable: new Set(['mark', 'tc_classid', 'data_meta', 'tstamp', 'wire_len', 'hwtstamp']),
       };
     case 'sock_ops':
-      // sock_ops_is_valid_access: whole fields only; the program writes reply/replylong and sk_txhash. The pointer
-      // fields (sk, skb_data, skb_data_end) read as numbers here, so dereferencing them is refused (stricter than
-      // the kernel, never looser).
+      // sock_ops_is_valid_access: whole fields only; the program writes reply/replylong and sk_txhash. `sk` is the
+      // socket or NULL (socketField); skb_data and skb_data_end read as numbers here, so dereferencing them is
+      // refused (stricter than the kernel, never looser).
       return { ...base, fieldsOnly: true, writable: new Set(['args', 'sk_txhash']) };
     case 'sk_msg':
       // sk_msg_is_valid_access: read-only fields, data/data_end as packet pointers (the packet itself writable).
@@ -127,4 +134,22 @@ export function packetField(info: ProgramTypeInfo, off: number): 'packet' | 'pac
   if (off === p.dataEnd) return 'packet_end';
   const meta = info.ctx.fields.find((f) => f.name === 'data_meta');
   return meta && off === meta.offset ? 'packet_meta' : undefined;
+}
+
+/**
+ * SOCKET_FIELDS are the context fields that hold a socket pointer, per program type, as the kernel types them:
+ * `__sk_buff->sk` a socket of any state or NULL (PTR_TO_SOCK_COMMON_OR_NULL, bpf_skb_is_valid_access),
+ * `bpf_sock_ops->sk` a full socket or NULL (PTR_TO_SOCKET_OR_NULL), `sk_msg_md->sk` and `bpf_sock_addr->sk` a full
+ * socket (PTR_TO_SOCKET).
+ */
+const SOCKET_FIELDS: Readonly<Record<string, { kind: 'sock' | 'sock_common'; nullable: boolean }>> = {
+  'struct __sk_buff': { kind: 'sock_common', nullable: true },
+  'struct bpf_sock_ops': { kind: 'sock', nullable: true },
+  'struct sk_msg_md': { kind: 'sock', nullable: false },
+  'struct bpf_sock_addr': { kind: 'sock', nullable: false },
+};
+
+/** socketField tells what a context field holds when it is a socket pointer (`sk`), for the program type's context. */
+export function socketField(info: ProgramTypeInfo, field: string): { kind: 'sock' | 'sock_common'; nullable: boolean } | undefined {
+  return field === 'sk' ? SOCKET_FIELDS[info.ctx.name] : undefined;
 }

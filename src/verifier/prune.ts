@@ -51,7 +51,7 @@ function regSafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
     if (!(exact ? equal(o.v, c.v) : contains(o.v, c.v))) return false;
     return (o.len < 0 || c.len >= o.len) && (exact || o.id === 0 || ids.ok(o.id, c.id || ids.unique()));
   }
-  if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size || o.of !== c.of) return false;
+  if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size || o.of !== c.of || o.btf !== c.btf) return false;
   if (o.off === c.off) {
     if (!(exact ? equal(o.v, c.v) : contains(o.v, c.v))) return false;
   } else {

@@ -4,6 +4,7 @@
  * holds, and the branch decisions that led here. States are copied on write: a branch copies the frames it changes.
  */
 import { known, unknown, type Scalar } from './scalar.js';
+import type { BtfPtrType } from './btf-ptr.js';
 
 /** RegKind is the type of a register's value, after the kernel's `bpf_reg_type`. */
 export type RegKind =
@@ -23,7 +24,9 @@ export type RegKind =
   | 'sock'
   | 'sock_common'
   /** The low 32 bits of a packet pointer (`w8 = w2`): opaque, good only for the length `data_end - data` in 32 bits. */
-  | 'pkt_lo32';
+  | 'pkt_lo32'
+  /** A BTF-typed kernel pointer (the kernel's PTR_TO_BTF_ID): `btf` says to what (btf-ptr.ts). */
+  | 'btf_ptr';
 
 /** Sym tags a value with where it came from at a widened loop head: "the value of slot `slot` there, plus `k`". */
 export interface Sym {
@@ -69,6 +72,8 @@ export interface Reg {
   sym?: Sym;
   /** pkt_lo32: the kind of the packet pointer whose low half this is (`packet`, `packet_end` or `packet_meta`). */
   of?: RegKind;
+  /** btf_ptr: the struct pointed to and the pointer's flavour (interned: equal types are the same object). */
+  btf?: BtfPtrType;
 }
 
 const BASE: Reg = {

@@ -7,6 +7,7 @@ import type { HelperSet } from '../helpers/registry.js';
 import { formatInsn, type Insn } from '../isa/index.js';
 import type { LineInfo } from '../loader/spec.js';
 import { buildCfg, type Cfg } from './cfg.js';
+import { BtfTypes, btfContextArgs } from './btf-ptr.js';
 import { Explorer, initialState } from './explore.js';
 import { fmtReg } from './format.js';
 import { programType } from './program-types.js';
@@ -110,6 +111,7 @@ export function verifyWithHelpers(insns: readonly Insn[], options: VerifyOptions
   });
   const mapName = (i: number) => maps[i]?.name ?? String(i);
   const prog = programType(options.type, options.tracepoint);
+  const btf = options.targetBtf ? new BtfTypes(options.targetBtf) : undefined;
   let explorer: Explorer | undefined;
   const noWiden = new Set<number>();
   const unproved: string[] = [];
@@ -139,6 +141,8 @@ export function verifyWithHelpers(insns: readonly Insn[], options: VerifyOptions
         noWiden,
         exact,
         approximate: () => (approximated = true),
+        ...(btf ? { btf, btfArgs: btfContextArgs(btf, prog.name, options.tracepoint) } : {}),
+        kfuncs: new Map((options.kfuncs ?? []).map((k) => [k.pc, k.name])),
       };
       for (const m of maps) env.thresholds.add(BigInt(m.valueSize));
       for (const t of [BigInt(MAX_PACKET_OFF), MAX_INPUT]) env.thresholds.add(t);

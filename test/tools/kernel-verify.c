@@ -5,7 +5,7 @@
  *   {"accepted":false,"stage":"load","errno":13,"error":"Permission denied","log":"..."}
  *
  * usage: kernel-verify --type TYPE [--map TYPE:KEY:VALUE:ENTRIES[:lock]]... [--priv full|bpf] [--license NAME]
- *                      [--attach tracepoint:CATEGORY/NAME | raw_tracepoint:NAME] [--log-level N] FILE
+ *                      [--attach tracepoint:CATEGORY/NAME | raw_tracepoint:NAME] [--attach-btf-id ID] [--log-level N] FILE
  *
  * Maps are created in order; the N-th (from 0) is the one a `lddw` with src_reg 1 (BPF_PSEUDO_MAP_FD) or 2
  * (BPF_PSEUDO_MAP_VALUE) and imm N refers to, so the tool patches imm to the map's fd as libbpf does; the fds are also
@@ -19,7 +19,8 @@
  * and Spectre-unsafe arithmetic are rejected as for an unprivileged user; tracing types cannot load that way.
  * `--attach` attaches the loaded program (a tracepoint through a disabled perf event, a raw tracepoint through
  * BPF_RAW_TRACEPOINT_OPEN) and detaches it at once: the kernel checks context accesses against the tracepoint's
- * record only then.
+ * record only then. `--attach-btf-id ID` loads a `tp_btf` program (BPF_PROG_TYPE_TRACING) against the vmlinux BTF
+ * type ID of the tracepoint's `btf_trace_NAME` typedef, which types its arguments.
  *
  * `kernel-verify --batch` reads such command lines from stdin, one per line with tab-separated arguments, and prints one
  * JSON line for each (a program per child process), so a test loads hundreds of programs with one spawn.
@@ -70,31 +71,34 @@ struct prog_type {
   const char *name;
   unsigned id;
   unsigned caps; /* what loading needs besides CAP_BPF (is_net_admin_prog_type, is_perfmon_prog_type) */
+  unsigned attach_type; /* expected_attach_type (tp_btf: with --attach-btf-id) */
 };
 
 /* Program types by their kernel names (enum bpf_prog_type without the prefix); only types that load without an
  * expected_attach_type or an attach target. */
 static const struct prog_type PROG_TYPES[] = {
-    {"socket_filter", 1, 0},
-    {"kprobe", 2, NEEDS_PERFMON},
-    {"sched_cls", 3, NEEDS_NET_ADMIN},
-    {"sched_act", 4, NEEDS_NET_ADMIN},
-    {"tracepoint", 5, NEEDS_PERFMON},
-    {"xdp", 6, NEEDS_NET_ADMIN},
-    {"perf_event", 7, NEEDS_PERFMON},
-    {"cgroup_skb", 8, 0},
-    {"cgroup_sock", 9, NEEDS_NET_ADMIN},
-    {"lwt_in", 10, NEEDS_NET_ADMIN},
-    {"lwt_out", 11, NEEDS_NET_ADMIN},
-    {"lwt_xmit", 12, NEEDS_NET_ADMIN},
-    {"sock_ops", 13, NEEDS_NET_ADMIN},
-    {"sk_skb", 14, NEEDS_NET_ADMIN},
-    {"cgroup_device", 15, NEEDS_NET_ADMIN},
-    {"sk_msg", 16, NEEDS_NET_ADMIN},
-    {"raw_tracepoint", 17, NEEDS_PERFMON},
-    {"flow_dissector", 22, NEEDS_NET_ADMIN},
-    {"cgroup_sysctl", 23, NEEDS_NET_ADMIN},
-    {0, 0, 0},
+    {"socket_filter", 1, 0, 0},
+    {"kprobe", 2, NEEDS_PERFMON, 0},
+    {"sched_cls", 3, NEEDS_NET_ADMIN, 0},
+    {"sched_act", 4, NEEDS_NET_ADMIN, 0},
+    {"tracepoint", 5, NEEDS_PERFMON, 0},
+    {"xdp", 6, NEEDS_NET_ADMIN, 0},
+    {"perf_event", 7, NEEDS_PERFMON, 0},
+    {"cgroup_skb", 8, 0, 0},
+    {"cgroup_sock", 9, NEEDS_NET_ADMIN, 0},
+    {"lwt_in", 10, NEEDS_NET_ADMIN, 0},
+    {"lwt_out", 11, NEEDS_NET_ADMIN, 0},
+    {"lwt_xmit", 12, NEEDS_NET_ADMIN, 0},
+    {"sock_ops", 13, NEEDS_NET_ADMIN, 0},
+    {"sk_skb", 14, NEEDS_NET_ADMIN, 0},
+    {"cgroup_device", 15, NEEDS_NET_ADMIN, 0},
+    {"sk_msg", 16, NEEDS_NET_ADMIN, 0},
+    {"raw_tracepoint", 17, NEEDS_PERFMON, 0},
+    {"flow_dissector", 22, NEEDS_NET_ADMIN, 0},
+    {"cgroup_sysctl", 23, NEEDS_NET_ADMIN, 0},
+    /* BPF_PROG_TYPE_TRACING with BPF_TRACE_RAW_TP: needs --attach-btf-id (the tracepoint's btf_trace_NAME in vmlinux). */
+    {"tp_btf", 26, NEEDS_PERFMON, 23},
+    {0, 0, 0, 0},
 };
 
 static const struct prog_type *prog_type(const char *name) {
@@ -130,6 +134,7 @@ struct options {
   int priv_bpf;
   const char *license;
   const char *attach;
+  unsigned attach_btf_id;
   unsigned log_level;
   const char *file;
 };
@@ -158,6 +163,8 @@ static struct options parse_args(int argc, char **argv) {
       o.license = v;
     } else if (strcmp(a, "--attach") == 0) {
       o.attach = v;
+    } else if (strcmp(a, "--attach-btf-id") == 0) {
+      o.attach_btf_id = (unsigned)strtoul(v, NULL, 0);
     } else if (strcmp(a, "--log-level") == 0) {
       o.log_level = (unsigned)strtoul(v, NULL, 0);
     } else {
@@ -165,6 +172,7 @@ static struct options parse_args(int argc, char **argv) {
     }
   }
   if (!o.type) die("--type is required");
+  if (o.type->id == 26 && !o.attach_btf_id) die("%s programs need --attach-btf-id", o.type->name);
   if (!o.file) die("no program file");
   if (o.priv_bpf && (o.type->caps & NEEDS_PERFMON)) die("tracing program types need CAP_PERFMON: --priv bpf cannot load them");
   return o;
@@ -294,6 +302,8 @@ static int verify_one(int argc, char **argv) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
   attr.prog_type = o.type->id;
+  attr.expected_attach_type = o.type->attach_type;
+  attr.attach_btf_id = o.attach_btf_id; /* in vmlinux's BTF (attach_btf_obj_fd 0) */
   attr.insns = (uint64_t)(uintptr_t)insns;
   attr.insn_cnt = count;
   attr.license = (uint64_t)(uintptr_t)o.license;

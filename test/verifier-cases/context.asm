@@ -304,3 +304,86 @@ mov %r2, 1
 stxw [%r1+8], %r2
 mov %r0, 1
 exit
+
+## case skb-sk-null-checked
+## type sched_cls
+## expect accept
+ldxdw %r2, [%r1+168]
+jeq %r2, 0, out
+ldxw %r3, [%r2+4]
+out:
+mov %r0, 0
+exit
+
+## case skb-sk-not-null-checked
+## type sched_cls
+## expect reject
+## kernel invalid mem access 'sock_common_or_null'
+## ours may be NULL
+ldxdw %r2, [%r1+168]
+ldxw %r3, [%r2+4]
+mov %r0, 0
+exit
+
+## case skb-sk-full-socket-field
+## type sched_cls
+## expect reject
+## kernel invalid sock_common access
+## ours exists in full sockets only
+ldxdw %r2, [%r1+168]
+jeq %r2, 0, out
+ldxw %r3, [%r2+8]
+out:
+mov %r0, 0
+exit
+
+## case skb-sk-write
+## type sched_cls
+## expect reject
+## kernel cannot write into sock_common
+## ours which programs may only read
+ldxdw %r2, [%r1+168]
+jeq %r2, 0, out
+stw [%r2+4], 0
+out:
+mov %r0, 0
+exit
+
+## case skb-sk-narrow-read
+## type sched_cls
+## expect reject
+## kernel invalid bpf_context access off=168 size=4
+## ours is a socket pointer: read it with an 8-byte load
+ldxw %r2, [%r1+168]
+mov %r0, 0
+exit
+
+## case socket-filter-skb-sk
+## type socket_filter
+## expect accept
+ldxdw %r2, [%r1+168]
+jeq %r2, 0, out
+ldxw %r3, [%r2+4]
+out:
+mov %r0, 0
+exit
+
+## case sock-ops-sk-full-socket
+## type sock_ops
+## expect accept
+ldxdw %r2, [%r1+184]
+jeq %r2, 0, out
+ldxw %r3, [%r2+8]
+out:
+mov %r0, 0
+exit
+
+## case sock-ops-sk-not-null-checked
+## type sock_ops
+## expect reject
+## kernel invalid mem access 'sock_or_null'
+## ours may be NULL
+ldxdw %r2, [%r1+184]
+ldxw %r3, [%r2+8]
+mov %r0, 0
+exit

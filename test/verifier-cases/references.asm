@@ -1,6 +1,7 @@
 # References: memory from bpf_ringbuf_reserve must be submitted or discarded on every path (and not used after), a
 # bpf_spin_lock taken must be released on every path, with no helper calls or second lock in between, at offset of the
-# map value's lock field, only in map values that declare one (BTF), and not from tracing programs or socket filters.
+# map value's lock field, only in map values that declare one (BTF), and not from kernel tracing programs or socket filters
+# (uprobes may: bpftime-vm runs them in user space; KNOWN-DIFFERENCES.md).
 
 ## case ringbuf-reserve-submit
 ## map ringbuf:0:0:4096
@@ -501,5 +502,89 @@ mov %r0, 0
 exit
 lock:
 call 93
+mov %r0, 0
+exit
+
+## case spin-lock-in-uprobe
+## type uprobe
+## map hash:4:16:16:lock
+## expect reject
+## kernel tracing progs cannot use bpf_spin_lock yet
+## ours
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r6, %r0
+mov %r1, %r6
+call 93
+stdw [%r6+8], 1
+mov %r1, %r6
+call 94
+out:
+mov %r0, 0
+exit
+
+## case spin-lock-in-uprobe-not-released
+## type uprobe
+## map hash:4:16:16:lock
+## expect reject
+## kernel tracing progs cannot use bpf_spin_lock yet
+## ours exit while holding a bpf_spin_lock
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r1, %r0
+call 93
+out:
+mov %r0, 0
+exit
+
+## case spin-lock-in-uprobe-helper-call-inside
+## type uprobe
+## map hash:4:16:16:lock
+## expect reject
+## kernel tracing progs cannot use bpf_spin_lock yet
+## ours calling ktime_get_ns while holding a bpf_spin_lock is not allowed
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r6, %r0
+mov %r1, %r6
+call 93
+call 5
+mov %r1, %r6
+call 94
+out:
+mov %r0, 0
+exit
+
+## case spin-lock-in-uprobe-direct-access
+## type uprobe
+## map hash:4:16:16:lock
+## expect reject
+## kernel tracing progs cannot use bpf_spin_lock yet
+## ours may only be used through bpf_spin_lock/unlock
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, out
+mov %r6, %r0
+mov %r1, %r6
+call 93
+stw [%r6+0], 0
+mov %r1, %r6
+call 94
+out:
 mov %r0, 0
 exit

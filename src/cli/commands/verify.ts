@@ -6,7 +6,8 @@
  */
 import { UsageError, type VerifierError } from '../../errors.js';
 import { ubpfTestHelpers } from '../../helpers/ubpf-test.js';
-import { MAP_TYPES } from '../../loader/spec.js';
+import { MAP_TYPES, type ProgramSpec } from '../../loader/spec.js';
+import type { Btf } from '../../loader/btf/parse.js';
 import { isElf } from '../../loader/elf.js';
 import type { MapInfo } from '../../verifier/env.js';
 import { programType } from '../../verifier/program-types.js';
@@ -80,10 +81,17 @@ export const verifyFile: Command['run'] = async ({ flags, positionals }, out) =>
   const verdicts: Verdict[] = [];
   if (isElf(readFile(path))) {
     for (const f of ['type', 'map']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to raw programs only (an object's sections and maps give them)`);
-    const [{ loadObject, pickProgram }, { verifySpec }] = await Promise.all([import('../object.js'), import('../../verifier/index.js')]);
-    const { spec } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
+    const [{ loadObject, pickProgram }, { verifySpec }, { readsKernelPointers }] = await Promise.all([
+      import('../object.js'), import('../../verifier/index.js'), import('../../runtime/program-facts.js'),
+    ]);
+    const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
+    // BTF-typed kernel pointers and kfuncs are typed from the target kernel's BTF, read only when a program needs it.
+    const kernelTypes = (p: ProgramSpec): { targetBtf?: Btf } => {
+      const btf = readsKernelPointers(p) || (p.ksyms ?? []).length > 0 ? targetBtf() : undefined;
+      return btf ? { targetBtf: btf } : {};
+    };
     const progs = flags.prog !== undefined || flags.section !== undefined ? [pickProgram(spec.programs, flags)] : spec.programs;
-    for (const p of progs) verdicts.push({ name: p.name, section: p.section, type: p.type, result: verifySpec(p, spec.maps, { log: verbose, privileged }) });
+    for (const p of progs) verdicts.push({ name: p.name, section: p.section, type: p.type, result: verifySpec(p, spec.maps, { log: verbose, privileged, ...kernelTypes(p) }) });
   } else {
     for (const f of ['prog', 'section', 'btf', 'kconfig']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
     const file = readProgramFile(path);
