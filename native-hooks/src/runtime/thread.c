@@ -32,7 +32,7 @@ struct bpftime_exec *rt_exec_create(struct rt_thread *t, struct bpftime_prog *p)
 	if (!x) return NULL;
 	x->abi.inst = (uint8_t *)x + EXEC_HEADER;
 	x->abi.memory = &p->rt->memory;
-	x->abi.helpers = bpftime_helper_table;
+	x->abi.helpers = p->helpers;
 	x->abi.lddw = p->lddw;
 	x->abi.refill = rt_refill;
 	x->abi.trap = rt_trap;
