@@ -38,6 +38,28 @@ static inline uint64_t guest_of(struct bpftime_runtime *rt, void *host)
 	return host ? (uint64_t)((uint8_t *)host - rt->guest) : 0;
 }
 
+/* find_walk is the segment's whole lock-free find (restarts, long chains, contention), out of line. */
+static __attribute__((noinline)) struct bpftime_htab_elem *find_walk(struct bpftime_map *m, uint32_t hash, const void *key)
+{
+	return find(m, hash, key);
+}
+
+/* find_first is find for the common case, the key in the first element of its chain (the same reads and checks as
+ * find's first step), so that the helper stays a small leaf function; anything else goes to find_walk. */
+static inline struct bpftime_htab_elem *find_first(struct bpftime_map *m, const void *key)
+{
+	uint32_t hash = hash_key(m, key);
+	uint32_t link = LOAD_ACQ(&m->buckets[hash & m->bucket_mask].head);
+	if (LIKELY_(!(link & 1))) {
+		struct bpftime_htab_elem *e = elem(m, link >> 1);
+		if (LOAD_RLX(&e->hash) == hash) {
+			uint32_t gen = LOAD_ACQ(&e->gen);
+			if (!(gen & 1) && key_eq(m, e, key) && LOAD_RLX(&e->gen) == gen) return e;
+		}
+	}
+	return find_walk(m, hash, key);
+}
+
 static uint64_t lookup_verified(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
 {
 	(void)r3, (void)r4, (void)r5;
@@ -49,7 +71,7 @@ static uint64_t lookup_verified(struct bpftime_exec *x, uint64_t r1, uint64_t r2
 		struct bpftime_map *sm = m;
 		/* A hash map without per-CPU values: the lock-free find, inline. */
 		if (LIKELY_(sm->htab != NULL && !sm->percpu)) {
-			struct bpftime_htab_elem *e = find(sm, hash_key(sm, key), key);
+			struct bpftime_htab_elem *e = find_first(sm, key);
 			if (e == NULL) return 0;
 			if (sm->lru) touch(e);
 			return guest_of(rt, elem_values(sm, e));
