@@ -22,6 +22,7 @@ import { cacheRoot } from '../runtime/cache-dir.js';
 import { exportModule, type Manifest } from '../runtime/export.js';
 import { importModules, renderGlue, MODULE_NAME } from './glue.js';
 import { findToolchain, runTool, type NativeToolchain } from './toolchain.js';
+import { nativeFile } from './build.js';
 import { readsContext } from './ctx-use.js';
 
 /**
@@ -160,10 +161,9 @@ export function compileCollectionProgram(spec: CollectionSpec, name: string, opt
   return compileNative(nativeSourceOf(spec, p), opts);
 }
 
-/** readNativeHelpers reads the helpers the built native runtime implements (native-hooks/build/runtime-helpers.txt). */
-export function readNativeHelpers(tc: NativeToolchain = findToolchain()): Map<number, string> {
-  const file = join(tc.nativeRoot, 'build', 'runtime-helpers.txt');
-  if (!existsSync(file)) throw new LoadError('native-not-built', `the native runtime is not built (${file} is missing): run make -C ${tc.nativeRoot}`);
+/** readNativeHelpers reads the helpers the built native runtime implements (runtime-helpers.txt of the layer, build.ts). */
+export function readNativeHelpers(): Map<number, string> {
+  const file = nativeFile('runtime-helpers.txt', 'the native runtime');
   const out = new Map<number, string>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = /^(\d+) (\w+)$/.exec(line.trim());

@@ -13,6 +13,7 @@ import { summaryJson, summaryLines, printEvent } from '../native-text.js';
 import { loadObject, objectOptionsOf, recordTypes } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 import { verifyModeOf } from '../verify-option.js';
+import { readyNative } from './live-common.js';
 import { rejectionDetails } from '../verifier-text.js';
 
 /** How often the output is read while programs run (the rings hold what arrives meanwhile). */
@@ -32,6 +33,7 @@ const list = (v: unknown): string[] => ((v as string[] | undefined) ?? []).flatM
  * located VerifierError: see refusedLoad); rejections `--verify warn` lets through are printed as warnings.
  */
 export async function loadSession(path: string, name: string, flags: Parsed['flags'], out: Output): Promise<LoadedSession> {
+  await readyNative(out);
   const { spec } = loadObject(path, objectOptionsOf(flags));
   const types = recordTypes(spec, list(flags['record-type']));
   const load = await loadNative(spec, name, { size: flags.size as number | undefined, programs: list(flags.prog), verify: verifyModeOf(flags) });
