@@ -120,7 +120,8 @@ struct rt_thread {
 	} records[RT_MAX_RECORDS];
 	uint32_t nrecords;
 	void *lock_held;                   /* the bpf_spin_lock this run holds (host), released at its end */
-	struct bpftime_exec **execs;       /* by program index */
+	struct bpftime_exec **execs;       /* by program index (the first ones in this block's page: thread.c) */
+	uint32_t arena_used;               /* bytes of this block's page in use (the block, then instances) */
 	uint32_t nexecs;
 	struct rt_thread *next;            /* rt->threads */
 	uint32_t vec_spilled;              /* the run saved xmm0-15 in vec (rt_vec_spill); its end loads them back */
