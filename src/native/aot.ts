@@ -58,6 +58,12 @@ export interface NativeCompileOptions {
    * checks, no budget charges when it terminates. The module's bytes, hence the cache key, reflect them.
    */
   facts?: JitFacts;
+  /**
+   * The verifier accepted the program (not just facts given by hand): the descriptor says so, and the runtime runs it
+   * without the trap landing pad when neither its code nor its helpers can fault (docs/native.md, "Runs without a
+   * landing pad").
+   */
+  verified?: boolean;
 }
 
 /** CompiledNative is a program compiled to a shared object. */
@@ -94,7 +100,7 @@ export async function compileNative(src: NativeSource, opts: NativeCompileOption
   const tc = opts.toolchain ?? findToolchain();
   const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, poisoned: src.poisoned, atomicImports: true, facts: opts.facts });
   if (opts.nativeHelpers) checkHelpers(src, mod.manifest, opts.nativeHelpers);
-  const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section, context: src.context, ctxUnread: !readsContext(src.insns) });
+  const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section, context: src.context, ctxUnread: !readsContext(src.insns), verified: opts.verified });
   const hash = createHash('sha256')
     .update(JSON.stringify({ abi: tc.abiText, wasm2c: tc.wasm2cVersion, cc: tc.ccVersion, flags: CC_FLAGS }))
     .update(mod.bytes)

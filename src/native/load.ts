@@ -142,7 +142,7 @@ export async function loadNative(spec: LoadedCollection, name: string, opts: Loa
   const nativeHelpers = readNativeHelpers();
   const compiled: CompiledNative[] = [];
   for (let i = 0; i < picked.length; i += 2) {
-    const batch = picked.slice(i, i + 2).map(({ p }, j) => compileNative(nativeSourceOf(spec, p), { nativeHelpers, cacheDir: opts.cacheDir, facts: opts.facts?.get(p.name) ?? verdicts[i + j].facts }));
+    const batch = picked.slice(i, i + 2).map(({ p }, j) => compileNative(nativeSourceOf(spec, p), { nativeHelpers, cacheDir: opts.cacheDir, facts: opts.facts?.get(p.name) ?? verdicts[i + j].facts, verified: verdicts[i + j].verified }));
     compiled.push(...(await Promise.all(batch)));
   }
   const session = NativeSession.create(name, opts);
