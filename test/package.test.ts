@@ -293,6 +293,7 @@ console.log(JSON.stringify(out));
 
 const TS_FILE = `import { readFileSync } from 'node:fs';
 import { Collection, ExecError, loadCollectionSpec, prepareBackend, type BackendChoice, type BpfMap, type RunOutput } from 'bpftime-vm';
+import { loadNative, OutputStream, summarize, type NativeEvent, type NativeLoad } from 'bpftime-vm/native';
 
 const backend: BackendChoice = 'wasm-opt';
 await prepareBackend(backend);
@@ -304,6 +305,14 @@ const value: Uint8Array | undefined = calls.lookup(Uint8Array.of(3, 0, 0, 0));
 console.log(r0, value, coll.program('count_add').backend satisfies 'interp' | 'wasm-fast' | 'wasm-opt', ExecError.name);
 // @ts-expect-error: arguments are bigints, so the declarations are real types, not any
 coll.program('count_add').run({ args: [3, 4] });
+
+// The native control plane's declarations (only type-checked here: no session is made).
+export async function hits(object: Uint8Array, session: string): Promise<number> {
+  const load: NativeLoad = await loadNative(loadCollectionSpec(object), session);
+  const events: NativeEvent[] = new OutputStream(load, undefined).poll();
+  load.session.end();
+  return summarize(load).attachments.reduce((n, a) => n + a.hits, events.length);
+}
 `;
 
 const TSCONFIG = {

@@ -68,8 +68,15 @@ export function nodeInclude(env: NodeJS.ProcessEnv = process.env): string | unde
   return dirs.find((d) => d && existsSync(join(d, 'node_api.h')));
 }
 
-/** headerPath returns where the compiler finds `<header>` (undefined when it does not). */
+/**
+ * headerPath returns where the compiler finds `<header>` (undefined when it does not): in the usual directories
+ * first (CPATH, C_INCLUDE_PATH, /usr/local/include, /usr/include), else by asking the compiler, which costs a
+ * preprocessor run that every live-process command would pay.
+ */
 function headerPath(cc: string, header: string, env: NodeJS.ProcessEnv): string | undefined {
+  const dirs = [...`${env.CPATH ?? ''}:${env.C_INCLUDE_PATH ?? ''}`.split(':'), '/usr/local/include', '/usr/include'];
+  const usual = dirs.filter(Boolean).map((d) => join(d, header)).find((f) => existsSync(f));
+  if (usual) return usual;
   const r = spawnSync(cc, ['-M', '-E', '-x', 'c', '-'], { input: `#include <${header}>\n`, encoding: 'utf8', env });
   if (r.status !== 0) return undefined;
   return r.stdout.split(/[\s\\]+/).find((f) => f.endsWith(`/${header}`));

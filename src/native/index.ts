@@ -34,8 +34,12 @@ export type { SyscallHooks, InjectResult } from './agent.js';
 export { attachProcess, detachAgents, ATTACH_WAIT_MS, DETACH_WAIT_MS } from './control.js';
 export type { DetachResult } from './control.js';
 
+// The one-command form (`bpftime-vm trace`): a command run under a loaded session's agent, its output as it comes.
+export { traceCommand } from './trace.js';
+export type { TraceOptions, TraceResult } from './trace.js';
+
 // What programs send, and the state of a session.
-export { OutputStream, summarize } from './stream.js';
+export { OutputStream, followOutput, summarize } from './stream.js';
 export type { NativeEvent, TraceLine, AgentMessage, StreamRecord, SessionSummary } from './stream.js';
 
 // Compiling a program for the agent (eBPF -> Wasm -> wasm2c -> cc), cached by content hash.
