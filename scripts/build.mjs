@@ -1,7 +1,7 @@
-// Builds dist/: the library (dist/index.js), the CLI (dist/cli.js) and the conformance plugin (dist/plugin.js) as
-// esbuild bundles sharing chunks; the browser bundle (dist/browser.js, one file, `bpftime-vm/browser`) and the web
-// playground (dist/playground/, static files over the browser bundle); and with `--types` the library's declarations
-// (dist/types/, by tsc).
+// Builds dist/: the library (dist/index.js), its native control plane (dist/native.js, `bpftime-vm/native`), the CLI
+// (dist/cli.js) and the conformance plugin (dist/plugin.js) as esbuild bundles sharing chunks; the browser bundle
+// (dist/browser.js, one file, `bpftime-vm/browser`) and the web playground (dist/playground/, static files over the
+// browser bundle); and with `--types` the library's declarations (dist/types/, by tsc).
 //
 // Why a bundle and not tsc's per-file output: `bpftime-vm --help` starts fast from one file and no TypeScript at
 // run time, and `minifySyntax` inlines the interpreter's op constants into literal case labels. Bundling alone turns
@@ -56,13 +56,13 @@ function buildId() {
   return hash.digest('hex').slice(0, 32);
 }
 
-/** buildJs bundles the three entry points into dist/. */
+/** buildJs bundles the four entry points into dist/ (the library, its native control plane, the CLI, the plugin). */
 export async function buildJs({ quiet = false, sourcemap = true } = {}) {
   cleanJs();
   await build({
     define: { BPFTIME_VM_BUILD_ID: JSON.stringify(buildId()) },
     absWorkingDir: root,
-    entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts', plugin: 'conformance/plugin.ts' },
+    entryPoints: { index: 'src/index.ts', native: 'src/native/index.ts', cli: 'src/cli/main.ts', plugin: 'conformance/plugin.ts' },
     outdir: 'dist',
     bundle: true,
     splitting: true,

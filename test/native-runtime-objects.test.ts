@@ -10,7 +10,7 @@ import { buildContext, type ContextInput } from '../src/runtime/context.js';
 import { Collection } from '../src/runtime/collection.js';
 import { RingBufMap } from '../src/helpers/maps/ringbuf.js';
 import { compileObjectProgram, hex, mapsArg, runNative, type NativeMap, type RunnerOutput } from './native-support.js';
-import { buildExamples, CLANG_SKIP, HAS_CLANG, HAS_NATIVE, NATIVE_SKIP } from './toolchain.js';
+import { buildExamples, CLANG_SKIP, compileC, HAS_CLANG, HAS_NATIVE, NATIVE_SKIP } from './toolchain.js';
 
 const PERCPU = new Set([5, 6, 10]);
 const RINGBUF = 27;
@@ -67,6 +67,60 @@ describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`examples on the native runtime${NATI
       expect(native.runs.map((r) => r.r0)).toEqual(ref.r0s);
       expect(native.printk).toEqual(ref.trace);
       expect(nativeMaps(native.maps!)).toEqual(ref.maps);
+    }, 120_000);
+  }
+});
+
+/** A counting probe (the goal program of `npm run bench -- hooks`): hash lookup, atomic add, update when missing. */
+const COUNTING = `#include <linux/bpf.h>
+#include <linux/ptrace.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+char LICENSE[] SEC("license") = "GPL";
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8); __type(key, __u32); __type(value, __u64); } hits SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 4); __type(key, __u32); __type(value, __u64); } last SEC(".maps");
+
+SEC("uprobe/target:fn")
+int count(struct pt_regs *ctx)
+{
+	__u32 k = PT_REGS_PARM1(ctx) & 3, z = 0;
+	__u64 *v = bpf_map_lookup_elem(&hits, &k), one = 1, *l;
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	else
+		bpf_map_update_elem(&hits, &k, &one, BPF_NOEXIST);
+	l = bpf_map_lookup_elem(&last, &z);
+	if (l)
+		*l = PT_REGS_PARM2(ctx) + bpf_get_current_pid_tgid() - bpf_get_current_pid_tgid();
+	return k;
+}
+`;
+
+describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`verified programs on the native runtime${NATIVE_SKIP}${CLANG_SKIP}`, () => {
+  // A verified program whose code cannot trap and whose helpers cannot fault runs without the trap landing pad
+  // (docs/native.md, "Runs without a landing pad"), through the lean map helpers; the others keep the pad.
+  const cases: [string, () => string, string, ContextInput[], boolean][] = [
+    ['a counting probe', () => compileC('counting', COUNTING), 'count', [{ args: [1n, 7n] }, { args: [1n, 8n] }, { args: [2n, 9n] }, { args: [5n, 1n] }], false],
+    ['counter.bpf.o (bpf_printk can fault)', () => join(buildExamples(), 'counter.bpf.o'), 'count_add', [{ args: [3n, 4n] }, { args: [3n, 100n] }], true],
+  ];
+  for (const [what, object, prog, inputs, pad] of cases) {
+    it(`${what}: landing pad ${pad ? 'kept' : 'dropped'}, r0, trace lines and maps equal the interpreter's`, async () => {
+      const spec = loadCollectionSpec(new Uint8Array(readFileSync(object())));
+      const compiled = await compileObjectProgram(spec, prog, true);
+      if (!pad) expect(compiled.manifest.selfTraps).toBe(false);
+      const progSpec = spec.programs.find((p) => p.name === prog)!;
+      const ctxArgs = inputs.flatMap((input) => ['--ctx', h(buildContext(progSpec, input).ctx(0))]);
+      const native = await runNative(compiled.path, [...ctxArgs, '--maps', mapsArg(spec)]);
+      expect(native.load_error).toBeUndefined();
+      expect(native.status).toMatchObject({ state: 'enabled', reason: '', landing_pad: pad });
+      const ref = interpObserve(spec, prog, inputs, native);
+      expect(native.runs.map((r) => r.r0)).toEqual(ref.r0s);
+      expect(native.printk).toEqual(ref.trace);
+      expect(nativeMaps(native.maps!)).toEqual(ref.maps);
+      // Unverified, the same program keeps its checks and the pad.
+      const plain = await runNative((await compileObjectProgram(spec, prog)).path, [...ctxArgs, '--maps', mapsArg(spec)]);
+      expect(plain.status?.landing_pad).toBe(true);
+      expect(plain.runs.map((r) => r.r0)).toEqual(ref.r0s);
     }, 120_000);
   }
 });

@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import type { HelperSet } from '../src/helpers/registry.js';
 import type { CollectionSpec } from '../src/loader/spec.js';
 import type { Insn } from '../src/isa/index.js';
-import { compileCollectionProgram, compileNative, readNativeHelpers, type CompiledNative } from '../src/native/aot.js';
+import { compileCollectionProgram, compileNative, nativeSourceOf, readNativeHelpers, type CompiledNative } from '../src/native/aot.js';
+import { verifyForNative } from '../src/native/verify-hook.js';
 import { ROOT } from './helpers.js';
 import { scratch } from './toolchain.js';
 
@@ -31,7 +32,7 @@ export interface RunnerOutput {
   runs: { ret: number; r0: string; override: boolean; override_value: string }[];
   printk: string[];
   logs: { level: number; line: string }[];
-  status?: { state: string; runs: number; missed: number; pc: number; trap_kind: number; reason: string };
+  status?: { state: string; runs: number; missed: number; pc: number; trap_kind: number; landing_pad: boolean; reason: string };
   totals?: { ok: number; failed: number };
   bench?: { runs: number; ns_per_run: number };
   maps?: NativeMap[];
@@ -71,7 +72,14 @@ export interface NativeMap {
   samples?: { cpu: number; data: string }[];
 }
 
-/** compileObjectProgram compiles one program of a collection for the runtime, into this file's cache. */
-export function compileObjectProgram(spec: CollectionSpec, name: string): Promise<CompiledNative> {
-  return compileCollectionProgram(spec, name, { cacheDir: join(scratch(), 'native-cache'), nativeHelpers: readNativeHelpers() });
+/**
+ * compileObjectProgram compiles one program of a collection for the runtime, into this file's cache; `verified`:
+ * verified first and compiled with the verifier's facts and verdict, as `bpftime-vm load` does.
+ */
+export function compileObjectProgram(spec: CollectionSpec, name: string, verified = false): Promise<CompiledNative> {
+  const opts = { cacheDir: join(scratch(), 'native-cache'), nativeHelpers: readNativeHelpers() };
+  if (!verified) return compileCollectionProgram(spec, name, opts);
+  const p = spec.programs.find((x) => x.name === name)!;
+  const verdict = verifyForNative(spec, p);
+  return compileNative(nativeSourceOf(spec, p), { ...opts, facts: verdict.facts, verified: verdict.verified });
 }

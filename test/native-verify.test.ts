@@ -79,6 +79,8 @@ describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`native load verifies${NATIVE_SKIP}${
         const [p] = load.programs;
         expect(p.verified).toBe(verify === 'strict');
         expect(p.compiled.manifest.metered).toBe(verify === 'off');
+        // Verified, nothing in its code can end a run early: the agent runs it without the trap landing pad.
+        expect(p.compiled.manifest.selfTraps).toBe(verify === 'off');
         if (verify === 'strict') expect(p.compiled.manifest.uncheckedAccesses).toBeGreaterThan(0);
         else {
           expect(p.unverified).toBe('verification is off (--verify off)');

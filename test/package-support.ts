@@ -98,7 +98,7 @@ function markDev(dev: Record<string, LockEntry>, runtime: Record<string, LockEnt
   return Object.fromEntries(Object.entries(dev).filter(([k]) => !runtime[k]).map(([k, v]) => [k, { ...v, dev: true }]));
 }
 
-/** run executes a command in `cwd` with the nested-npm environment. */
-export function run(cmd: string, args: string[], cwd: string, input?: string): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { cwd, env: npmEnv(), encoding: 'utf8', input });
+/** run executes a command in `cwd` with the nested-npm environment (plus `env`). */
+export function run(cmd: string, args: string[], cwd: string, input?: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd, env: { ...npmEnv(), ...env }, encoding: 'utf8', input, timeout: 300_000 });
 }

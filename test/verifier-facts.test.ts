@@ -59,9 +59,23 @@ describe('verifier facts', () => {
     expect(facts(text, { type: 'kprobe', maps: [RINGBUF] })).toEqual({ inBounds: [6], terminates: true });
   });
 
+  it('context reads are apart: in ctxInBounds (for hosts with a fixed context layout), not in inBounds', () => {
+    const r = verifyProgram(assemble('ldxdw %r0, [%r1+112]\nstdw [%r10-8], 1\nexit'), { type: 'kprobe' });
+    expect([...r.facts.inBounds]).toEqual([1]);
+    expect([...r.facts.ctxInBounds]).toEqual([0]);
+  });
+
+  it('atomics are proved aligned too: a misaligned one on a map value is rejected (the JIT drops the trap of proved ones)', () => {
+    const lookup = ['stw [%r10-4], 0', 'mov %r2, %r10', 'add %r2, -4', 'lddw %r1, map_fd 0', 'call 1', 'jeq %r0, 0, out', 'mov %r1, 1'];
+    const ok = verifyProgram(assemble([...lookup, 'lock add [%r0+0], %r1', 'out:', 'mov %r0, 0', 'exit'].join('\n')), { type: 'kprobe', maps: [HASH] });
+    expect(ok.facts.inBounds.has(8)).toBe(true); // the lddw takes two slots
+    const bad = verifyProgram(assemble([...lookup, 'lock add32 [%r0+2], %r1', 'out:', 'mov %r0, 0', 'exit'].join('\n')), { type: 'kprobe', maps: [HASH] });
+    expect(bad.error?.message).toMatch(/misaligned atomic access: 4 bytes at offset 2 of the value of map "h"/);
+  });
+
   it('a rejected program proves nothing', () => {
     const r = verifyProgram(assemble('ldxb %r0, [%r1]\nexit'));
     expect(r.ok).toBe(false);
-    expect(r.facts).toEqual({ inBounds: new Set(), terminates: false });
+    expect(r.facts).toEqual({ inBounds: new Set(), terminates: false, ctxInBounds: new Set() });
   });
 });

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#define BPFTIME_PROG_ABI_VERSION 3
+#define BPFTIME_PROG_ABI_VERSION 4
 
 /* The symbol a compiled program exports. */
 #define BPFTIME_PROG_DESC_SYMBOL "bpftime_prog_desc"
@@ -80,6 +80,15 @@ enum bpftime_ctx_kind {
 	BPFTIME_CTX_PT_REGS = 1, /* uprobes, uretprobes, kprobes: x86-64 struct pt_regs */
 };
 
+/* Flags of bpftime_prog_desc.flags. */
+enum bpftime_desc_flags {
+	/* The verifier accepted the program (src/native/verify-hook.ts): its helper calls match their prototypes (map
+	 * arguments are maps, key and value pointers readable for the map's sizes) and its accesses are in bounds. */
+	BPFTIME_DESC_VERIFIED = 1,
+	/* The module's own code can end a run: it charges a budget or calls bpf.trap, refill, tail_call or callx. */
+	BPFTIME_DESC_SELF_TRAPS = 2,
+};
+
 /* What a compiled program exports as `bpftime_prog_desc`. */
 struct bpftime_prog_desc {
 	uint32_t abi_version;         /* BPFTIME_PROG_ABI_VERSION */
@@ -104,6 +113,7 @@ struct bpftime_prog_desc {
 	/* 1: the program writes r1 before reading it on every path (src/native/ctx-use.ts), so it cannot reach its
 	 * context: the runtime need not copy it into the thread's slot (unless a helper it calls reads it). */
 	uint32_t ctx_unread;
+	uint32_t flags;               /* BPFTIME_DESC_* */
 	/* Offsets of the module's globals in the instance (docs/jit-wasm.md "Exports"). */
 	uint32_t off_pc, off_fp, off_ctl, off_budget, off_stack_limit, off_pkt_start, off_pkt_len, off_ret_hi;
 	void (*init_module)(void);

@@ -167,6 +167,7 @@ struct bpftime_prog_status {
 	int32_t tid;              /* thread that trapped */
 	uint64_t runs;            /* completed runs */
 	uint64_t missed;          /* runs refused with -EBUSY */
+	uint32_t landing_pad;     /* 1: runs set the trap landing pad; 0: a verified program that cannot trap runs without */
 	char reason[BPFTIME_ERR_LEN];
 };
 

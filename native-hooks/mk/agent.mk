@@ -5,7 +5,7 @@ AGENT := $(BUILD)/libbpftime-agent.so
 AGENT_SRCS := $(sort $(wildcard src/agent/*.c))
 AGENT_OBJS := $(patsubst src/%.c,$(BUILD)/agent-obj/%.o,$(AGENT_SRCS))
 AGENT_HDRS := include/bpftime.h $(wildcard src/agent/*.h) include/bpftime_hook.h include/bpftime_syscall.h \
-	include/bpftime_runtime.h include/bpftime_shm.h src/core/thread.h
+	include/bpftime_runtime.h include/bpftime_shm.h src/core/thread.h src/runtime/run-inline.h src/runtime/internal.h
 AGENT_LIBS := $(BUILD)/libbpftime-runtime.a $(BUILD)/libbpftime_shm.a $(BUILD)/libbpftime_hook.a $(BUILD)/libbpftime_syscall.a
 
 # Messages are truncated to their buffers on purpose.

@@ -3,7 +3,7 @@
 # it to refuse, at load time, a program calling a helper the native runtime lacks (src/native/aot.ts).
 RUNTIME_SRCS := $(sort $(wildcard src/runtime/*.c)) src/arch/x86_64/vec.S
 RUNTIME_OBJS := $(patsubst src/%.S,$(BUILD)/%.o,$(patsubst src/%.c,$(BUILD)/%.o,$(RUNTIME_SRCS)))
-RUNTIME_HDRS := $(wildcard src/runtime/*.h) src/arch/vec.h include/bpftime_runtime.h include/bpftime_prog_abi.h include/bpftime_helpers.gen.h include/bpftime_shm.h include/bpftime_maps.h
+RUNTIME_HDRS := $(wildcard src/runtime/*.h) src/shm/htab.h src/shm/internal.h src/arch/vec.h include/bpftime_runtime.h include/bpftime_prog_abi.h include/bpftime_helpers.gen.h include/bpftime_shm.h include/bpftime_maps.h
 # The runtime calls the shm map API: the agent links libbpftime_shm.a after libbpftime-runtime.a. (shm.mk is
 # included after this file, so its variables are not set yet here.)
 RT_SHM_LIB := $(BUILD)/libbpftime_shm.a

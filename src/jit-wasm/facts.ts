@@ -3,7 +3,8 @@
  * `VerifierFacts` (src/verifier/facts.ts), so its output is passed as is; the JIT trusts the facts it is given.
  *
  * - An access in `inBounds` is compiled without a bounds check: no compare against cached or constant bounds, no
- *   `bpf.refill`; the guest address is used directly. That includes the input (packet) region, whose bounds every
+ *   `bpf.refill`; the guest address is used directly. An atomic in `inBounds` also loses its misalignment trap: the
+ *   verifier proves atomics aligned to their size (src/verifier/check-mem.ts, as the kernel's strict alignment). That includes the input (packet) region, whose bounds every
  *   unverified access re-checks because the region is resizable: the proof is relative to the run's input (an access
  *   within [r1, r1 + r2) for the r2 of that run), and nothing resizes a region during a run (the runtime sets the
  *   input and context lengths before calling the program; no helper changes them).

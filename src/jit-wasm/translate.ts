@@ -90,6 +90,8 @@ export interface CompiledProgram {
   readonly metered: boolean;
   /** Memory accesses compiled without a bounds check because `facts` proved them in bounds. */
   readonly uncheckedAccesses: number;
+  /** The functions the code calls by name, imports included (the direct emitter says; budget charges not included). */
+  readonly called?: ReadonlySet<string>;
 }
 
 /** Translation is the state of translating one program, whichever tier assembles it. */

@@ -1,17 +1,16 @@
 /**
- * The shared-memory addon (`native-hooks/build/bpftime_shm.node`, C in `native-hooks/addon/`): its typed interface
- * and how it is found and loaded. The addon is the segment's C code itself (include/bpftime_shm.h), so the control
- * plane never restates an offset of the layout. It exists only where native-hooks was built (Linux, gcc, make);
- * anywhere else `loadShmAddon` throws a NotSupportedError saying what is missing, and the pure TypeScript core is
- * unaffected.
+ * The shared-memory addon (`bpftime_shm.node`, C in `native-hooks/addon/`): its typed interface and how it is found
+ * and loaded. The addon is the segment's C code itself (include/bpftime_shm.h), so the control plane never restates
+ * an offset of the layout. It exists only where the native layer was built (build.ts: Linux, gcc, make); anywhere
+ * else `loadShmAddon` throws a NotSupportedError saying what is missing, and the pure TypeScript core is unaffected.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { BpfError, NotSupportedError } from '../errors.js';
 import type { MapSpec } from '../loader/spec.js';
+import { findNativeHooks, nativeFile, nativeLayer } from './build.js';
 
 /** ShmHandle is an open segment in the addon (an opaque external). */
 export type ShmHandle = { readonly __shmSegment: unique symbol };
@@ -255,26 +254,18 @@ export function segmentError(e: unknown, context: string): never {
   throw e;
 }
 
-/** ADDON_FILE is the addon's path relative to native-hooks/. */
+/** ADDON_FILE is the addon's path relative to native-hooks/ in a checkout (a package's is in its cache: build.ts). */
 export const ADDON_FILE = 'build/bpftime_shm.node';
 
-/**
- * NATIVE_NOT_HERE says what to do when no native-hooks/ is beside the code: the npm package ships the TypeScript
- * runtime only, so an installed bpftime-vm cannot build the agent where it is.
- */
-export const NATIVE_NOT_HERE =
-  'the native layer (native-hooks/) is not in the npm package yet: the live-process commands need a checkout of bpftime-vm built with `make -C native-hooks`';
-
-/** findNativeHooks returns the native-hooks directory beside the sources or the bundle (undefined when absent). */
-export function findNativeHooks(): string | undefined {
-  for (let d = dirname(fileURLToPath(import.meta.url)); ; d = dirname(d)) {
-    const candidate = join(d, 'native-hooks');
-    if (existsSync(join(candidate, 'include', 'bpftime_shm.h'))) return candidate;
-    if (dirname(d) === d) return undefined;
-  }
-}
-
 const loaded = new Map<string, ShmAddon>();
+
+/** addonPath returns the addon's file: BPFTIME_SHM_ADDON, else the native layer's (build.ts), which may be missing. */
+function addonPath(env: NodeJS.ProcessEnv): { file: string; root?: string } {
+  if (env.BPFTIME_SHM_ADDON) return { file: env.BPFTIME_SHM_ADDON, root: findNativeHooks() };
+  const layer = nativeLayer(env);
+  if (!layer.checkout) return { file: nativeFile('bpftime_shm.node', 'the shared-memory addon', env) };
+  return { file: join(layer.buildDir, 'bpftime_shm.node'), root: layer.root };
+}
 
 /**
  * loadShmAddon loads the addon (once per path; BPFTIME_SHM_ADDON overrides the path). Throws NotSupportedError
@@ -284,19 +275,16 @@ export function loadShmAddon(env: NodeJS.ProcessEnv = process.env): ShmAddon {
   if (process.platform !== 'linux') {
     throw new NotSupportedError('native-addon', `the native layer needs Linux (this is ${process.platform} ${process.arch})`);
   }
-  const root = findNativeHooks();
-  const file = env.BPFTIME_SHM_ADDON || (root && join(root, ADDON_FILE));
-  const known = file && loaded.get(file);
+  const { file, root } = addonPath(env);
+  const known = loaded.get(file);
   if (known) return known;
-  if (!file) throw new NotSupportedError('native-addon', NATIVE_NOT_HERE);
   if (!existsSync(file)) {
-    const where = file;
     const build = root ? `make -C ${root}` : 'make -C native-hooks'; // BPFTIME_SHM_ADDON names a missing file
     const tools = ['cc', 'make'].filter((t) => spawnSync(t, ['--version'], { stdio: 'ignore' }).status !== 0);
     const how = tools.length
       ? `${tools.join(' and ')} not found: install gcc and make (Debian: apt-get install gcc make), then run \`${build}\``
       : `run \`${build}\``;
-    throw new NotSupportedError('native-addon', `the shared-memory addon is not built: ${where} is missing: ${how}`);
+    throw new NotSupportedError('native-addon', `the shared-memory addon is not built: ${file} is missing: ${how}`);
   }
   try {
     const addon = createRequire(import.meta.url)(file) as ShmAddon;

@@ -1,36 +1,24 @@
 /**
- * Putting the agent (native-hooks/build/libbpftime-agent.so, docs/native.md "agent") into processes: a new one by
- * LD_PRELOAD with the session in its environment, a running one by ptrace injection (native-hooks/build/
+ * Putting the agent (libbpftime-agent.so of the native layer, build.ts; docs/native.md "agent") into processes: a
+ * new one by LD_PRELOAD with the session in its environment, a running one by ptrace injection (the layer's
  * bpftime-inject calls the agent's bpftime_agent_main(SESSION) in the target). Missing builds and refused
  * injections are typed errors that say what to do.
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { constants } from 'node:os';
 import { ExecError, NotSupportedError, UsageError } from '../errors.js';
-import { findNativeHooks, NATIVE_NOT_HERE } from './addon.js';
-
-/** AGENT_FILE and INJECT_FILE are the agent library and the injector, relative to native-hooks/. */
-export const AGENT_FILE = 'build/libbpftime-agent.so';
-export const INJECT_FILE = 'build/bpftime-inject';
-
-function built(file: string, what: string): string {
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new NotSupportedError('native-agent', `${what} needs Linux x86-64 (this is ${process.platform} ${process.arch})`);
-  }
-  const root = findNativeHooks();
-  if (!root) throw new NotSupportedError('native-agent', NATIVE_NOT_HERE);
-  const path = join(root, file);
-  if (!existsSync(path)) {
-    throw new NotSupportedError('native-agent', `${what} is not built (${path} is missing): run \`make -C ${root}\` (needs gcc, make, libcapstone-dev and wabt)`);
-  }
-  return path;
-}
+import { nativeFile, type LiveFile } from './build.js';
 
 /** agentLibrary returns the agent's path (NotSupportedError when it is not built). */
 export function agentLibrary(): string {
-  return built(AGENT_FILE, 'the agent');
+  return built('libbpftime-agent.so', 'the agent');
+}
+
+function built(file: LiveFile, what: string): string {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new NotSupportedError('native-agent', `${what} needs Linux x86-64 (this is ${process.platform} ${process.arch})`);
+  }
+  return nativeFile(file, what);
 }
 
 /** SyscallHooks says how a preloaded agent installs its syscall hooks: at start (zpoline, else the fallback), forced
@@ -75,7 +63,7 @@ export interface InjectResult {
  */
 export function injectAgent(pid: number, session: string): InjectResult {
   const agent = agentLibrary();
-  const inject = built(INJECT_FILE, 'bpftime-inject');
+  const inject = built('bpftime-inject', 'bpftime-inject');
   const r = spawnSync(inject, ['--json', String(pid), agent, session], { encoding: 'utf8', timeout: 30_000 });
   if (r.error) throw new ExecError('attach-failed', `cannot run ${inject}: ${r.error.message}`);
   const parse = (text: string): Record<string, unknown> => {

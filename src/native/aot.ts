@@ -22,6 +22,7 @@ import { cacheRoot } from '../runtime/cache-dir.js';
 import { exportModule, type Manifest } from '../runtime/export.js';
 import { importModules, renderGlue, MODULE_NAME } from './glue.js';
 import { findToolchain, runTool, type NativeToolchain } from './toolchain.js';
+import { nativeFile } from './build.js';
 import { readsContext } from './ctx-use.js';
 
 /**
@@ -57,6 +58,12 @@ export interface NativeCompileOptions {
    * checks, no budget charges when it terminates. The module's bytes, hence the cache key, reflect them.
    */
   facts?: JitFacts;
+  /**
+   * The verifier accepted the program (not just facts given by hand): the descriptor says so, and the runtime runs it
+   * without the trap landing pad when neither its code nor its helpers can fault (docs/native.md, "Runs without a
+   * landing pad").
+   */
+  verified?: boolean;
 }
 
 /** CompiledNative is a program compiled to a shared object. */
@@ -93,7 +100,7 @@ export async function compileNative(src: NativeSource, opts: NativeCompileOption
   const tc = opts.toolchain ?? findToolchain();
   const mod = await exportModule(src.insns, { tier: 'opt', helpers: src.helpers, section: src.section, mapNames: src.mapNames, poisoned: src.poisoned, atomicImports: true, facts: opts.facts });
   if (opts.nativeHelpers) checkHelpers(src, mod.manifest, opts.nativeHelpers);
-  const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section, context: src.context, ctxUnread: !readsContext(src.insns) });
+  const glue = renderGlue({ manifest: mod.manifest, program: src.name, section: src.section, context: src.context, ctxUnread: !readsContext(src.insns), verified: opts.verified });
   const hash = createHash('sha256')
     .update(JSON.stringify({ abi: tc.abiText, wasm2c: tc.wasm2cVersion, cc: tc.ccVersion, flags: CC_FLAGS }))
     .update(mod.bytes)
@@ -154,10 +161,9 @@ export function compileCollectionProgram(spec: CollectionSpec, name: string, opt
   return compileNative(nativeSourceOf(spec, p), opts);
 }
 
-/** readNativeHelpers reads the helpers the built native runtime implements (native-hooks/build/runtime-helpers.txt). */
-export function readNativeHelpers(tc: NativeToolchain = findToolchain()): Map<number, string> {
-  const file = join(tc.nativeRoot, 'build', 'runtime-helpers.txt');
-  if (!existsSync(file)) throw new LoadError('native-not-built', `the native runtime is not built (${file} is missing): run make -C ${tc.nativeRoot}`);
+/** readNativeHelpers reads the helpers the built native runtime implements (runtime-helpers.txt of the layer, build.ts). */
+export function readNativeHelpers(): Map<number, string> {
+  const file = nativeFile('runtime-helpers.txt', 'the native runtime');
   const out = new Map<number, string>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = /^(\d+) (\w+)$/.exec(line.trim());

@@ -27,6 +27,8 @@ export interface GlueInput {
   context?: ContextLayout;
   /** The program never reads r1 before writing it (readsContext), so the runtime need not copy the context. */
   ctxUnread?: boolean;
+  /** The verifier accepted the program (BPFTIME_DESC_VERIFIED: the runtime may trust its helper arguments). */
+  verified?: boolean;
 }
 
 /** contextFields renders the descriptor's context description: kind, argument and return value offsets. */
@@ -172,6 +174,7 @@ export function renderGlue(input: GlueInput): string {
     `\t.text_base = 0x${TEXT_BASE.toString(16)}ull,`,
     ...contextFields(input.context),
     `\t.ctx_unread = ${input.ctxUnread ? 1 : 0},`,
+    `\t.flags = ${[input.verified ? 'BPFTIME_DESC_VERIFIED' : '', m.selfTraps ? 'BPFTIME_DESC_SELF_TRAPS' : ''].filter((f) => f).join(' | ') || '0'},`,
     ...GLOBALS.map((g) => `\t.off_${g} = offsetof(${inst}, w2c_${g}),`),
     '\t.init_module = init_module,',
     '\t.instantiate = instantiate,',

@@ -16,6 +16,7 @@ import type { NativeMap } from './map.js';
 import { NativeSession, type SessionOptions } from './session.js';
 import type { VerifyMode } from '../verifier/index.js';
 import { verifyForNative } from './verify-hook.js';
+import { prepareNative } from './build.js';
 import type { JitFacts } from '../jit-wasm/facts.js';
 
 /** BPF_F_RDONLY_PROG: programs may only read the map (frozen .rodata, .kconfig). */
@@ -77,6 +78,8 @@ export interface LoadOptions extends SessionOptions {
   facts?: ReadonlyMap<string, JitFacts>;
   /** What to do with the verifier (verify-hook.ts): `strict` refuses a rejected program (default), `warn`, `off`. */
   verify?: VerifyMode;
+  /** Where the progress lines of a first use's build of the native layer go (build.ts; default: standard error). */
+  progress?: (line: string) => void;
 }
 
 /** spinLockOffset is the offset of a map value's struct bpf_spin_lock member (the loader finds it in BTF), or -1. */
@@ -117,18 +120,19 @@ function mapRefs(c: CompiledNative, ids: readonly number[], refused: ReadonlyMap
 }
 
 /**
- * loadNative verifies and compiles the attachable programs of a loaded object, creates the session `name` (a live
- * session of that name is SegmentError EEXIST; a stale one is replaced), its maps, program entries and
- * attachments. Programs compile two at a time (a compile is mostly cc).
+ * loadNative builds the native layer on first use (prepareNative), verifies and compiles the attachable programs of
+ * a loaded object, creates the session `name` (a live session of that name is SegmentError EEXIST; a stale one is
+ * replaced), its maps, program entries and attachments. Programs compile two at a time (a compile is mostly cc).
  */
 export async function loadNative(spec: LoadedCollection, name: string, opts: LoadOptions = {}): Promise<NativeLoad> {
+  await prepareNative({ progress: opts.progress });
   const picked = pickPrograms(spec, opts);
   // Every program is verified before anything is compiled or created: a strict rejection leaves no session behind.
   const verdicts = picked.map(({ p }) => verifyForNative(spec, p, opts.verify));
   const nativeHelpers = readNativeHelpers();
   const compiled: CompiledNative[] = [];
   for (let i = 0; i < picked.length; i += 2) {
-    const batch = picked.slice(i, i + 2).map(({ p }, j) => compileNative(nativeSourceOf(spec, p), { nativeHelpers, cacheDir: opts.cacheDir, facts: opts.facts?.get(p.name) ?? verdicts[i + j].facts }));
+    const batch = picked.slice(i, i + 2).map(({ p }, j) => compileNative(nativeSourceOf(spec, p), { nativeHelpers, cacheDir: opts.cacheDir, facts: opts.facts?.get(p.name) ?? verdicts[i + j].facts, verified: verdicts[i + j].verified }));
     compiled.push(...(await Promise.all(batch)));
   }
   const session = NativeSession.create(name, opts);

@@ -84,6 +84,24 @@ export class OutputStream {
   }
 }
 
+/** POLL_MS is how often followOutput reads a session's output (the rings hold what arrives meanwhile). */
+export const POLL_MS = 50;
+
+/**
+ * followOutput hands what `stream` yields to `onEvent` every `pollMs` until `until` settles, then once more (what
+ * arrived last); returns `until`'s value.
+ */
+export async function followOutput<T>(stream: OutputStream, until: Promise<T>, onEvent: (ev: NativeEvent) => void, pollMs = POLL_MS): Promise<T> {
+  let done = false;
+  const result = until.finally(() => (done = true));
+  while (!done) {
+    for (const ev of stream.poll()) onEvent(ev);
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
+  }
+  for (const ev of stream.poll()) onEvent(ev);
+  return result;
+}
+
 /** SessionSummary is the state of a session's tables: what `status` prints and what a load prints at its end. */
 export interface SessionSummary {
   session: string;

@@ -4,11 +4,10 @@
  * bundle). A missing tool is a NotSupportedError that says what to install.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LoadError, NotSupportedError } from '../errors.js';
-import { NATIVE_NOT_HERE } from './addon.js';
+import { findNativeHooks, nativeSourcesMissing } from './build.js';
 
 /** NativeToolchain is the tools and headers a compile uses. */
 export interface NativeToolchain {
@@ -28,11 +27,9 @@ const INSTALL: Record<string, string> = { wasm2c: 'install wabt (Debian: apt-get
 
 /** findNativeRoot returns the native-hooks directory next to the sources or the bundle. */
 export function findNativeRoot(): string {
-  for (let d = dirname(fileURLToPath(import.meta.url)); ; d = dirname(d)) {
-    const candidate = join(d, 'native-hooks');
-    if (existsSync(join(candidate, 'include', 'bpftime_prog_abi.h'))) return candidate;
-    if (dirname(d) === d) throw new NotSupportedError('native-headers', NATIVE_NOT_HERE);
-  }
+  const root = findNativeHooks();
+  if (!root) throw nativeSourcesMissing();
+  return root;
 }
 
 function version(cmd: string, what: string): string {

@@ -11,6 +11,7 @@ import type { VerifierError } from '../errors.js';
 import type { LoadedCollection } from '../loader/collection.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { locatedIn, verifyForLoad } from '../runtime/verification.js';
+import { contextFor } from '../loader/contexts.js';
 import type { VerifierFacts, VerifyMode } from '../verifier/index.js';
 
 /** NativeVerdict is what the verification of one program decided for the native load. */
@@ -26,6 +27,16 @@ export interface NativeVerdict {
 }
 
 /**
+ * withContext adds the proved context accesses to the facts of a program whose context is a pt_regs: the agent runs
+ * uprobes and uretprobes on exactly that 168-byte layout (the probe's registers), so an access the verifier proved
+ * inside it needs no check. Other contexts (tracepoint records sized by tracefs) keep their checks.
+ */
+function withContext(program: ProgramSpec, facts: VerifierFacts): VerifierFacts {
+  if (contextFor(program.type, program.attach.name).kind !== 'pt_regs' || facts.ctxInBounds.size === 0) return facts;
+  return { ...facts, inBounds: new Set([...facts.inBounds, ...facts.ctxInBounds]) };
+}
+
+/**
  * verifyForNative verifies one program of a loaded object for the agent in `mode`. A strict rejection throws the
  * verifier's VerifierError, located in the program (pc, instruction, source line, registers, path).
  */
@@ -34,7 +45,7 @@ export function verifyForNative(spec: LoadedCollection, program: ProgramSpec, mo
   const v = verifyForLoad(program, spec.maps);
   if (v.unverified !== undefined) return { verified: false, unverified: v.unverified };
   const r = v.result;
-  if (r.ok) return { verified: true, facts: r.facts };
+  if (r.ok) return { verified: true, facts: withContext(program, r.facts) };
   const error = locatedIn(program, r.error!) as VerifierError;
   if (mode === 'strict') throw error;
   return { verified: false, unverified: 'the verifier rejected it (--verify warn)', warning: error };

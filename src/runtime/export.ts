@@ -43,6 +43,11 @@ export interface Manifest {
   metered: boolean;
   /** Memory accesses compiled without a bounds check (proved in bounds by the facts given). */
   uncheckedAccesses: number;
+  /**
+   * Whether the module's own code can end a run early: it charges a budget, or calls `bpf.trap`, `bpf.refill`,
+   * `bpf.tail_call` or `bpf.callx` (true when the tier does not say). Helpers are the host's to judge.
+   */
+  selfTraps: boolean;
 }
 
 /** ExportedModule is the binary (and text) of a module with its manifest. */
@@ -51,6 +56,9 @@ export interface ExportedModule {
   text?: string;
   manifest: Manifest;
 }
+
+/** TRAPPING_SERVICES are the runtime services whose call may end a run (a fault, a trap, a tail call's checks). */
+const TRAPPING_SERVICES = ['trap', 'refill', 'tail_call', 'callx'];
 
 /** exportModule translates slots into a self-describing module for another host. */
 export async function exportModule(insns: readonly Insn[], opts: ExportOptions): Promise<ExportedModule> {
@@ -80,6 +88,7 @@ export async function exportModule(insns: readonly Insn[], opts: ExportOptions):
     insns: c.insnCount,
     metered: c.metered,
     uncheckedAccesses: c.uncheckedAccesses,
+    selfTraps: c.metered || !c.called || TRAPPING_SERVICES.some((s) => c.called!.has(s)),
   };
   return { bytes: c.bytes, ...(c.text !== undefined ? { text: c.text } : {}), manifest };
 }

@@ -67,6 +67,20 @@ function checkRange(a: Access, r: Reg, what: string, size: number, limit = BigIn
   return [lo, hi];
 }
 
+/**
+ * atomicAligned rejects an atomic access whose address is not proved aligned to its size (the kernel's verifier checks
+ * atomics with strict alignment on every architecture). An accepted atomic is thus aligned as well as in bounds, and
+ * the JIT drops its misalignment trap with its bounds check (facts.ts); the regions start 8-byte aligned.
+ */
+function atomicAligned(a: Access, r: Reg, what: string): void {
+  if (a.kind !== 'atomic') return;
+  const m = BigInt(a.size - 1);
+  const t = r.v.t;
+  if ((t.mask & m) === 0n && ((t.value + BigInt(r.off + a.off)) & m) === 0n) return;
+  const at = t.mask === 0n ? `offset ${BigInt.asIntN(64, t.value) + BigInt(r.off + a.off)}` : `a variable offset (${fmtReg(r)}) + ${r.off + a.off}`;
+  reject('alignment', `misaligned atomic access: ${a.size} bytes at ${at} of the ${what} (atomics must be aligned to their size)`, [a.regno]);
+}
+
 function noLeak(env: Env, a: Access, where: string): void {
   if (a.value && isPointer(a.value) && !env.privileged) {
     reject('pointer-leak', `r${a.valueReg} is a pointer (${a.value.kind}): storing it into ${where} would leak an address`, [a.valueReg!]);
@@ -83,6 +97,7 @@ function stackAccess(env: Env, st: VState, a: Access, r: Reg): Reg | undefined {
   const hi = base + vmax + a.size;
   if (lo < -512 || hi > 0) reject('bounds', `${verb(a)} of ${a.size} bytes at stack offset ${lo} is outside the 512-byte frame`, [a.regno]);
   if (fixed && base % a.size !== 0) reject('alignment', `misaligned stack access: ${a.size} bytes at offset ${base}`, [a.regno]);
+  if (!fixed) atomicAligned(a, r, 'stack frame');
   if (!fixed && env.spectre) reject('bounds', `variable-offset stack access through r${a.regno} is allowed in privileged mode (and for tracing programs) only`, [a.regno]);
   if (a.kind !== 'read' && env.spectre && fixed && spilledPointerAt(f, lo, hi - lo) && !(a.size === 8 && base % 8 === 0)) {
     reject('pointer-leak', `a ${a.size}-byte store at stack offset ${base} would corrupt a spilled pointer`, [a.regno]);
@@ -174,6 +189,7 @@ function rodataValue(env: Env, r: Reg, a: Access): Scalar | undefined {
 }
 
 function regionAccess(env: Env, a: Access, r: Reg, region: RegionKind, what: string, size: number, writable: boolean): Reg | undefined {
+  atomicAligned(a, r, what); // before the range, as the kernel checks alignment first
   checkRange(a, r, what, size, BigInt(Math.max(size, 0)));
   if (a.kind !== 'read' && !writable) reject('readonly', `${verb(a)} into read-only memory (${what})`, [a.regno]);
   record(env, a.pc, region);

@@ -268,7 +268,7 @@ exit
 ## map hash:4:64:16
 ## expect reject
 ## kernel misaligned value access off 0+0+60 size 8
-## ours
+## ours misaligned atomic access
 stw [%r10-4], 0
 mov %r2, %r10
 add %r2, -4

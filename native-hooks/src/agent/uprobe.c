@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "counters.h"
+/* The run path inline: a hit is this callback and the run as one function (docs/native.md, "A hit"). */
+#include "../runtime/run-inline.h"
 
 /* sys_guarded: the syscall hooks are installed, so a program's own syscalls (probe_read_user, helpers) must be
  * kept out of the syscall tracepoints (the syscall component's guard). */
@@ -25,7 +27,7 @@ static int on_probe(void *cookie, struct bpftime_pt_regs *regs)
 	int guard = __atomic_load_n(&sys_guarded, __ATOMIC_RELAXED);
 	if (guard)
 		bpftime_syscall_guard_enter();
-	int rc = bpftime_prog_run(a->prog->prog, &run);
+	int rc = rt_run(a->prog->prog, &run);
 	if (guard)
 		bpftime_syscall_guard_leave();
 	if (rc != 0 && rc != -EFAULT) {

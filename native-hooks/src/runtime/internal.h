@@ -73,6 +73,8 @@ struct bpftime_prog {
 	uint64_t budget, cookie;
 	uint32_t seg_prog_id;               /* id in the segment's program table, 0 when none */
 	int copy_ctx;                       /* runs copy the context: the program or a helper it calls may read it */
+	int no_pad;                         /* runs need no trap landing pad: verified, and nothing it runs can fault */
+	const bpftime_helper_fn *helpers;   /* its instances' helper table (the lean one for verified programs) */
 	uint64_t *lddw;                     /* resolved map references, desc->nlddw */
 	_Atomic int state;                  /* enum bpftime_prog_state */
 	_Atomic uint64_t runs, missed;      /* runs: of the instances freed already (exited threads) */
@@ -118,7 +120,8 @@ struct rt_thread {
 	} records[RT_MAX_RECORDS];
 	uint32_t nrecords;
 	void *lock_held;                   /* the bpf_spin_lock this run holds (host), released at its end */
-	struct bpftime_exec **execs;       /* by program index */
+	struct bpftime_exec **execs;       /* by program index (the first ones in this block's page: thread.c) */
+	uint32_t arena_used;               /* bytes of this block's page in use (the block, then instances) */
 	uint32_t nexecs;
 	struct rt_thread *next;            /* rt->threads */
 	uint32_t vec_spilled;              /* the run saved xmm0-15 in vec (rt_vec_spill); its end loads them back */
@@ -202,6 +205,12 @@ HIDDEN uint64_t rt_call_function(struct bpftime_exec *x, uint64_t fn, uint64_t r
 
 /* helpers: the table by id */
 HIDDEN extern const bpftime_helper_fn bpftime_helper_table[BPFTIME_HELPER_ID_COUNT];
+
+/* helpers-verified.c: the table of verified programs (lean map helpers; rt_helpers_verified_init fills it once), and
+ * the helpers that cannot fault on a verified program's arguments (docs/native.md, "Runs without a landing pad"). */
+HIDDEN extern bpftime_helper_fn bpftime_helper_table_verified[BPFTIME_HELPER_ID_COUNT];
+HIDDEN void rt_helpers_verified_init(void);
+HIDDEN int rt_helper_cannot_fault(uint32_t id);
 
 /* Globals of a program instance, by the offsets the program's descriptor gives. */
 #define RT_GLOBAL(x, type, field) (*(type *)((uint8_t *)(x)->abi.inst + (x)->prog->desc->field))

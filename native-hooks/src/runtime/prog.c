@@ -56,6 +56,19 @@ static int reads_ctx_helper(const struct bpftime_prog_desc *d)
 	return 0;
 }
 
+/* runs_without_pad: whether runs of the program need no trap landing pad: the verifier accepted it, its own code
+ * cannot trap (no budget, no checked access, no trap, tail call or callx: BPFTIME_DESC_SELF_TRAPS), and every helper
+ * it calls cannot fault on a verified program's arguments (docs/native.md, "Runs without a landing pad").
+ * BPFTIME_LANDING_PAD=always keeps the pad for every program (to compare the two). */
+static int runs_without_pad(const struct bpftime_prog_desc *d)
+{
+	if (!(d->flags & BPFTIME_DESC_VERIFIED) || (d->flags & BPFTIME_DESC_SELF_TRAPS)) return 0;
+	for (uint32_t i = 0; i < d->nhelpers; i++)
+		if (!rt_helper_cannot_fault(d->helper_ids[i])) return 0;
+	const char *env = getenv("BPFTIME_LANDING_PAD");
+	return !(env && strcmp(env, "always") == 0);
+}
+
 /* check_desc refuses an object built for another ABI, without an entry, or needing a helper the runtime lacks. */
 static int check_desc(const struct bpftime_prog_desc *d, char *err)
 {
@@ -89,6 +102,8 @@ struct bpftime_prog *bpftime_prog_load(struct bpftime_runtime *rt, const char *p
 		p->desc = d;
 		p->main = d->fns[0].fn;
 		p->copy_ctx = !d->ctx_unread || reads_ctx_helper(d);
+		p->helpers = d->flags & BPFTIME_DESC_VERIFIED ? bpftime_helper_table_verified : bpftime_helper_table;
+		p->no_pad = runs_without_pad(d);
 		p->budget = opts && opts->budget ? opts->budget : BPFTIME_DEFAULT_BUDGET;
 		p->cookie = opts ? opts->cookie : 0;
 		p->seg_prog_id = opts ? opts->seg_prog_id : 0;
@@ -148,6 +163,7 @@ void bpftime_prog_status(const struct bpftime_prog *cp, struct bpftime_prog_stat
 	pthread_mutex_lock(&p->status_lock);
 	out->state = (enum bpftime_prog_state)atomic_load(&p->state);
 	out->missed = atomic_load(&p->missed);
+	out->landing_pad = !p->no_pad;
 	if (out->state == BPFTIME_PROG_DISABLED) {
 		out->pc = p->trap_pc;
 		out->trap_kind = p->trap_kind;

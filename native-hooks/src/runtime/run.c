@@ -1,44 +1,18 @@
 /* Running a program on the calling thread, tail calls and callbacks, and what a trap does: the run ends by longjmp
  * to bpftime_prog_run, the program is disabled with its reason and pc, and that is logged once.
  *
- * The run path costs one thread-local load, a few checks, the context copy, a _setjmp and the call. It touches no
- * vector register (built with -mgeneral-regs-only; slow paths save them first: docs/native.md, "Vector registers"). */
+ * The run path costs one thread-local load, a few checks, the context copy, a _setjmp and the call; a program that
+ * cannot trap (prog.c, runs_without_pad) is called without the _setjmp frame. It touches no vector register (built
+ * with -mgeneral-regs-only; slow paths save them first: docs/native.md, "Vector registers"). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bpftime_maps.h"
-#include "internal.h"
+#include "run-inline.h"
 
 static void discard_records(struct bpftime_exec *x);
-
-/* The x86-64 struct pt_regs of uprobe contexts. */
-#define PT_REGS_SIZE 168u
-
-/* copy_ctx copies the context in 8-byte moves: GCC expands a memcpy of unknown size, and without vector registers
- * also the constant 168 bytes of a pt_regs, to `rep movsq`, whose start-up cost was half of an empty program's run
- * (measured with perf on runner-bench, and again as 10 ns of a uprobe hit in the agent). */
-static inline __attribute__((always_inline, optimize("no-tree-loop-distribute-patterns"))) void copy_ctx(uint8_t *d, const uint8_t *s, uint32_t n)
-{
-	uint64_t w;
-	if (LIKELY_(n == PT_REGS_SIZE)) {
-#pragma GCC unroll 21
-		for (uint32_t i = 0; i < PT_REGS_SIZE; i += 8) __builtin_memcpy(&w, s + i, 8), __builtin_memcpy(d + i, &w, 8);
-		return;
-	}
-	for (; n >= 8; n -= 8, d += 8, s += 8) __builtin_memcpy(&w, s, 8), __builtin_memcpy(d, &w, 8);
-	for (; n > 0; n--) *d++ = *s++;
-}
-
-/* run_end loads back the vector registers a slow path of the run saved (rt_vec_spill). */
-static inline void run_end(struct rt_thread *t)
-{
-	t->running = 0;
-	if (UNLIKELY_(t->vec_spilled)) {
-		t->vec_spilled = 0;
-		bpftime_vec_load(t->vec);
-	}
-}
 
 /* enter runs the program with the trap landing pad set (a function of its own: nothing here changes after _setjmp). */
 static __attribute__((noinline)) int enter(struct rt_thread *t, struct bpftime_exec *x, struct bpftime_prog *p, struct bpftime_run *run)
@@ -47,16 +21,25 @@ static __attribute__((noinline)) int enter(struct rt_thread *t, struct bpftime_e
 	if (UNLIKELY_(__builtin_setjmp(t->trap_jmp) != 0)) {
 		/* A trap: rt_abort_run disabled the program that trapped (the one at t->cur). */
 		discard_records(t->cur);
-		run_end(t);
+		rt_run_end(t);
 		return -EFAULT;
 	}
 	run->r0 = p->main(x->abi.inst, t->ctx_lo, run->ctx_len, 0, 0, 0, t->stack_top);
 	return 0;
 }
 
-/* first_run attaches the thread and creates its instance of the program: libc (mmap, locks, pthread_setspecific)
- * with the vector registers saved, as a caller's stub may not have (docs/native.md, "Vector registers"). */
-static __attribute__((noinline)) struct rt_thread *first_run(struct rt_thread *t, struct bpftime_prog *p)
+int rt_run_padded(struct rt_thread *t, struct bpftime_exec *x, struct bpftime_prog *p, struct bpftime_run *run)
+{
+	RT_BUDGET(x) = p->budget;
+	RT_CTL(x) = 0;
+	x->tail_calls = 0;
+	int e = enter(t, x, p, run);
+	if (UNLIKELY_(e != 0)) return e;
+	if (UNLIKELY_(t->nrecords != 0 || t->lock_held != NULL)) discard_records(x);
+	return 0;
+}
+
+struct rt_thread *rt_first_run(struct rt_thread *t, struct bpftime_prog *p)
 {
 	uint8_t vec[BPFTIME_VEC_SIZE] __attribute__((aligned(16)));
 	bpftime_vec_save(vec);
@@ -70,35 +53,7 @@ static __attribute__((noinline)) struct rt_thread *first_run(struct rt_thread *t
 
 int bpftime_prog_run(struct bpftime_prog *p, struct bpftime_run *run)
 {
-	struct rt_thread *t = bpftime_tls_thread;
-	if (UNLIKELY_(!t || t->rt != p->rt || !t->execs[p->index])) {
-		t = first_run(t, p);
-		if (!t) return -ENOMEM;
-	}
-	if (UNLIKELY_(atomic_load_explicit(&p->state, memory_order_relaxed) != BPFTIME_PROG_ENABLED)) return -ENOEXEC;
-	if (UNLIKELY_(t->running)) {
-		atomic_fetch_add_explicit(&p->missed, 1, memory_order_relaxed);
-		return -EBUSY;
-	}
-	struct bpftime_exec *x = t->execs[p->index];
-	if (UNLIKELY_(!x)) return -ENOMEM;
-	uint32_t len = run->ctx_len;
-	if (UNLIKELY_(len > BPFTIME_CTX_MAX)) return -E2BIG;
-	if (LIKELY_(p->copy_ctx)) copy_ctx(t->ctx_host, run->ctx, len); /* else it cannot be read (ctx_unread) */
-	t->ctx_end = t->ctx_lo + len;
-	RT_BUDGET(x) = p->budget;
-	RT_CTL(x) = 0;
-	run->flags = 0;
-	t->run = run;
-	t->cur = x;
-	x->tail_calls = 0;
-	t->running = 1;
-	int e = enter(t, x, p, run);
-	if (UNLIKELY_(e != 0)) return e;
-	if (UNLIKELY_(t->nrecords != 0 || t->lock_held != NULL)) discard_records(x);
-	run_end(t);
-	__atomic_store_n(&x->runs, x->runs + 1, __ATOMIC_RELAXED); /* only this thread writes it; status reads it */
-	return 0;
+	return rt_run(p, run);
 }
 
 /* discard_records drops ring buffer records a run reserved and never submitted, and releases a spin lock it still
@@ -198,6 +153,12 @@ void rt_abort_run(struct bpftime_exec *x, uint32_t kind, uint32_t pc, const char
 	struct rt_thread *t = x->th;
 	int expected = BPFTIME_PROG_ENABLED;
 	rt_vec_spill(t);
+	if (UNLIKELY_(p->no_pad)) {
+		/* A verified program that cannot trap did: a verifier, JIT or helper bug, and no landing pad to return to. */
+		rt_log(t->rt, BPFTIME_LOG_ERROR, "program %s: thread %d: pc %u: %s: a program run without a landing pad trapped "
+		       "(a bug of the verifier, the JIT or a helper): aborting", bpftime_prog_name(p), (int)t->tid, pc, reason);
+		abort();
+	}
 	pthread_mutex_lock(&p->status_lock);
 	int first = atomic_compare_exchange_strong(&p->state, &expected, BPFTIME_PROG_DISABLED);
 	if (first) {

@@ -13,6 +13,7 @@ void rt_thread_atfork_child(void);
 
 static struct bpftime_runtime *_Atomic the_runtime;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static pthread_once_t verified_once = PTHREAD_ONCE_INIT;
 
 static void register_atfork(void)
 {
@@ -62,6 +63,7 @@ struct bpftime_runtime *bpftime_runtime_create(const struct bpftime_runtime_opts
 	if (rt->opts.maps) rt->maps = *rt->opts.maps;
 	pthread_mutex_init(&rt->lock, NULL);
 	pthread_once(&atfork_once, register_atfork);
+	pthread_once(&verified_once, rt_helpers_verified_init);
 	void *slots = mmap(NULL, BPFTIME_MAX_THREADS * sizeof(uint32_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	struct rt_regions *empty = calloc(1, sizeof(*empty) + sizeof(void *)); /* room for the retired-list link */
 	int e = 0;

@@ -26,13 +26,40 @@ static size_t exec_size(const struct bpftime_prog *p)
 	return EXEC_HEADER + p->desc->instance_size;
 }
 
+/* A thread's state block, its first instances and the first entries of its instance table share one page (a traced
+ * syscall touches each page it reads after the kernel flushed the TLB: fewer pages, fewer page walks; bench/RESULTS.md,
+ * "Hooks in a live process"): the block at the start of the page, instances bump-allocated after it (THREAD_ARENA),
+ * the table (BPFTIME_RT_MAX_PROGS pointers) starting THREAD_TABLE_LOW entries before the page's end. */
+#define THREAD_PAGE 4096u
+#define THREAD_TABLE_LOW 16u
+#define THREAD_TABLE_OFF (THREAD_PAGE - THREAD_TABLE_LOW * sizeof(struct bpftime_exec *))
+#define THREAD_ARENA (((sizeof(struct rt_thread) + 63) & ~(size_t)63))
+#define THREAD_REGION (THREAD_TABLE_OFF + BPFTIME_RT_MAX_PROGS * sizeof(struct bpftime_exec *))
+
+static int in_thread_page(const struct bpftime_exec *x)
+{
+	return (const uint8_t *)x >= (const uint8_t *)x->th && (const uint8_t *)x < (const uint8_t *)x->th + THREAD_TABLE_OFF;
+}
+
+/* exec_alloc takes an instance's memory from the thread's page while it has room, else maps it. */
+static struct bpftime_exec *exec_alloc(struct rt_thread *t, size_t size)
+{
+	size = (size + 63) & ~(size_t)63;
+	if (t->arena_used + size <= THREAD_TABLE_OFF) {
+		struct bpftime_exec *x = (struct bpftime_exec *)((uint8_t *)t + t->arena_used);
+		t->arena_used += (uint32_t)size;
+		return x;
+	}
+	return rt_alloc(size);
+}
+
 struct bpftime_exec *rt_exec_create(struct rt_thread *t, struct bpftime_prog *p)
 {
-	struct bpftime_exec *x = rt_alloc(exec_size(p));
+	struct bpftime_exec *x = exec_alloc(t, exec_size(p));
 	if (!x) return NULL;
 	x->abi.inst = (uint8_t *)x + EXEC_HEADER;
 	x->abi.memory = &p->rt->memory;
-	x->abi.helpers = bpftime_helper_table;
+	x->abi.helpers = p->helpers;
 	x->abi.lddw = p->lddw;
 	x->abi.refill = rt_refill;
 	x->abi.trap = rt_trap;
@@ -53,7 +80,8 @@ void rt_exec_free(struct bpftime_exec *x)
 {
 	atomic_fetch_add_explicit(&x->prog->runs, x->runs, memory_order_relaxed);
 	x->prog->desc->free_instance(x->abi.inst);
-	munmap(x, exec_size(x->prog));
+	/* An instance in the thread's page is not reused: its room comes back with the thread's exit. */
+	if (!in_thread_page(x)) munmap(x, exec_size(x->prog));
 }
 
 static void thread_release(struct bpftime_runtime *rt, struct rt_thread *t)
@@ -80,8 +108,7 @@ static void thread_exit(void *arg)
 	pthread_mutex_lock(&rt->lock);
 	thread_release(rt, t);
 	pthread_mutex_unlock(&rt->lock);
-	munmap(t->execs, BPFTIME_RT_MAX_PROGS * sizeof(*t->execs));
-	munmap(t, sizeof(*t));
+	munmap(t, THREAD_REGION);
 	bpftime_tls_thread = NULL;
 }
 
@@ -92,13 +119,11 @@ HIDDEN int rt_thread_key_create(struct bpftime_runtime *rt)
 
 struct rt_thread *rt_thread_attach(struct bpftime_runtime *rt)
 {
-	struct rt_thread *t = rt_alloc(sizeof(*t));
+	_Static_assert(THREAD_ARENA < THREAD_TABLE_OFF, "the thread's state block fills its page");
+	struct rt_thread *t = rt_alloc(THREAD_REGION);
 	if (!t) return NULL;
-	t->execs = rt_alloc(BPFTIME_RT_MAX_PROGS * sizeof(*t->execs));
-	if (!t->execs) {
-		munmap(t, sizeof(*t));
-		return NULL;
-	}
+	t->execs = (struct bpftime_exec **)((uint8_t *)t + THREAD_TABLE_OFF);
+	t->arena_used = THREAD_ARENA;
 	pthread_mutex_lock(&rt->lock);
 	uint32_t slot;
 	if (rt->nfree_slots > 0) slot = rt->free_slots[--rt->nfree_slots];
@@ -108,8 +133,7 @@ struct rt_thread *rt_thread_attach(struct bpftime_runtime *rt)
 		if (slot != UINT32_MAX) rt->free_slots[rt->nfree_slots++] = slot;
 		pthread_mutex_unlock(&rt->lock);
 		rt_log(rt, BPFTIME_LOG_ERROR, "thread %d: no guest slot left (%llu threads)", (int)gettid(), (unsigned long long)BPFTIME_MAX_THREADS);
-		munmap(t->execs, BPFTIME_RT_MAX_PROGS * sizeof(*t->execs));
-		munmap(t, sizeof(*t));
+		munmap(t, THREAD_REGION);
 		return NULL;
 	}
 	t->rt = rt;

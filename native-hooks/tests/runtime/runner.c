@@ -148,8 +148,9 @@ static void print_status(struct bpftime_prog *p)
 {
 	struct bpftime_prog_status st;
 	bpftime_prog_status(p, &st);
-	printf("{\"status\": {\"state\": \"%s\", \"runs\": %llu, \"missed\": %llu, \"pc\": %u, \"trap_kind\": %u, \"reason\": ",
-	       st.state == BPFTIME_PROG_ENABLED ? "enabled" : "disabled", (unsigned long long)st.runs, (unsigned long long)st.missed, st.pc, st.trap_kind);
+	printf("{\"status\": {\"state\": \"%s\", \"runs\": %llu, \"missed\": %llu, \"pc\": %u, \"trap_kind\": %u, \"landing_pad\": %s, \"reason\": ",
+	       st.state == BPFTIME_PROG_ENABLED ? "enabled" : "disabled", (unsigned long long)st.runs, (unsigned long long)st.missed, st.pc, st.trap_kind,
+	       st.landing_pad ? "true" : "false");
 	runner_json_string(stdout, st.reason, strlen(st.reason));
 	printf("}}\n");
 }

@@ -1,11 +1,22 @@
 /**
- * Helpers of the live-process commands (`start`, `attach`, `detach`, `status`, `trace`): opening an existing
- * session with errors that say what to do, and handing signals to a target while it runs.
+ * Helpers of the live-process commands (`load`, `start`, `attach`, `detach`, `status`, `trace`): the native layer
+ * built or checked first, opening an existing session with errors that say what to do, and handing signals to a
+ * target while it runs.
  */
 import type { ChildProcess } from 'node:child_process';
 import { UsageError } from '../../errors.js';
 import { SegmentError } from '../../native/addon.js';
+import { prepareNative } from '../../native/build.js';
 import { NativeSession } from '../../native/session.js';
+import type { Output } from '../output.js';
+
+/**
+ * readyNative is the first step of every live-process command: an installed package builds the native layer on its
+ * first use (a line on stderr says so), a checkout checks that `make -C native-hooks` built it.
+ */
+export async function readyNative(out: Output): Promise<void> {
+  await prepareNative({ progress: (line) => out.note(line) });
+}
 
 /**
  * openSession opens a running session: a missing one and a stale one (its control plane is gone) are UsageErrors

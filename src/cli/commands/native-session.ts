@@ -6,17 +6,15 @@
 import type { VerifierError } from '../../errors.js';
 import type { LoadedCollection } from '../../loader/collection.js';
 import { loadNative, type NativeLoad } from '../../native/load.js';
-import { OutputStream, summarize } from '../../native/stream.js';
+import { followOutput, OutputStream, summarize } from '../../native/stream.js';
 import type { Parsed } from '../args.js';
 import { mapLines, mapsJson } from '../maps-text.js';
 import { summaryJson, summaryLines, printEvent } from '../native-text.js';
 import { loadObject, objectOptionsOf, recordTypes } from '../object.js';
 import { EXIT, type Output } from '../output.js';
 import { verifyModeOf } from '../verify-option.js';
+import { readyNative } from './live-common.js';
 import { rejectionDetails } from '../verifier-text.js';
-
-/** How often the output is read while programs run (the rings hold what arrives meanwhile). */
-const POLL_MS = 50;
 
 /** LoadedSession is an object loaded into a session, with its output stream. */
 export interface LoadedSession {
@@ -32,6 +30,7 @@ const list = (v: unknown): string[] => ((v as string[] | undefined) ?? []).flatM
  * located VerifierError: see refusedLoad); rejections `--verify warn` lets through are printed as warnings.
  */
 export async function loadSession(path: string, name: string, flags: Parsed['flags'], out: Output): Promise<LoadedSession> {
+  await readyNative(out);
   const { spec } = loadObject(path, objectOptionsOf(flags));
   const types = recordTypes(spec, list(flags['record-type']));
   const load = await loadNative(spec, name, { size: flags.size as number | undefined, programs: list(flags.prog), verify: verifyModeOf(flags) });
@@ -70,16 +69,9 @@ export function loadedJson(s: LoadedSession): Record<string, unknown> {
   };
 }
 
-/** follow prints the session's output every POLL_MS until `until` settles, then once more; returns its value. */
-export async function follow<T>(s: LoadedSession, out: Output, until: Promise<T>, verbose: boolean): Promise<T> {
-  let done = false;
-  const result = until.finally(() => (done = true));
-  while (!done) {
-    for (const ev of s.stream.poll()) printEvent(out, ev, verbose);
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, POLL_MS))]);
-  }
-  for (const ev of s.stream.poll()) printEvent(out, ev, verbose);
-  return result;
+/** follow prints the session's output as it comes (followOutput) until `until` settles; returns its value. */
+export function follow<T>(s: LoadedSession, out: Output, until: Promise<T>, verbose: boolean): Promise<T> {
+  return followOutput(s.stream, until, (ev) => printEvent(out, ev, verbose));
 }
 
 /** finish prints the maps and the session's state, then ends the session (agents detach) and closes it. */

@@ -7,13 +7,14 @@ import { startTraced, waitExit } from '../../native/agent.js';
 import { sessionName } from '../../native/load.js';
 import type { Parsed } from '../args.js';
 import type { Output } from '../output.js';
-import { forwardSignals, openSession, registered } from './live-common.js';
+import { forwardSignals, openSession, readyNative, registered } from './live-common.js';
 
 /** startCommand implements `start`. */
 export async function startCommand(parsed: Parsed, out: Output): Promise<number> {
   const [command, ...args] = parsed.positionals;
   if (!command) throw new UsageError('missing-argument', '"start" needs COMMAND: the program to run (after --)');
   const name = sessionName(parsed.flags.session as string | undefined);
+  await readyNative(out);
   const session = openSession(name);
   try {
     const child = startTraced(command, args, name, parsed.flags.syscalls ? 'start' : 'auto', out.json ? ['inherit', 2, 'inherit'] : 'inherit');

@@ -7,11 +7,12 @@ import { summarize } from '../../native/stream.js';
 import type { Parsed } from '../args.js';
 import { summaryJson, summaryLines } from '../native-text.js';
 import { EXIT, type Output } from '../output.js';
-import { openSession } from './live-common.js';
+import { openSession, readyNative } from './live-common.js';
 
 /** statusCommand implements `status`. */
 export async function statusCommand(parsed: Parsed, out: Output): Promise<number> {
   const name = sessionName(parsed.flags.session as string | undefined);
+  await readyNative(out);
   const session = openSession(name, true);
   try {
     const info = session.info();

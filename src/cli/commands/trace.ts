@@ -5,12 +5,13 @@
  * ends, and the command's exit code is bpftime-vm's.
  */
 import { UsageError, VerifierError } from '../../errors.js';
-import { startTraced, waitExit } from '../../native/agent.js';
 import { sessionName } from '../../native/load.js';
+import { traceCommand as runTraced } from '../../native/trace.js';
 import type { Parsed } from '../args.js';
+import { printEvent } from '../native-text.js';
 import type { Output } from '../output.js';
-import { forwardSignals, registered } from './live-common.js';
-import { finish, follow, loadedJson, loadSession, refusedLoad } from './native-session.js';
+import { forwardSignals } from './live-common.js';
+import { finish, loadedJson, loadSession, refusedLoad } from './native-session.js';
 
 /** traceCommand implements `trace`. */
 export async function traceCommand(parsed: Parsed, out: Output): Promise<number> {
@@ -27,24 +28,24 @@ export async function traceCommand(parsed: Parsed, out: Output): Promise<number>
   }
   const verbose = parsed.flags.verbose === true;
   if (out.json && verbose) out.data(loadedJson(s));
-  let code: number;
+  let unhook: () => void = () => undefined;
   try {
-    // With --json, stdout carries JSON only: the command's standard output goes to standard error.
-    const child = startTraced(command, args, name, s.load.syscalls ? 'start' : 'auto', out.json ? ['inherit', 2, 'inherit'] : 'inherit');
-    const unhook = forwardSignals(child);
-    try {
-      code = await follow(s, out, waitExit(child), verbose);
-    } finally {
-      unhook();
+    const r = await runTraced(s.load, s.stream, command, args, {
+      // With --json, stdout carries JSON only: the command's standard output goes to standard error.
+      stdio: out.json ? ['inherit', 2, 'inherit'] : 'inherit',
+      onEvent: (ev) => printEvent(out, ev, verbose),
+      onStart: (child) => (unhook = forwardSignals(child)),
+    });
+    unhook();
+    if (!r.agent) {
+      out.note(`bpftime-vm: warning: no agent ran in ${command} (pid ${r.pid}): a static or setuid program does not load LD_PRELOAD libraries; nothing was traced there`);
     }
-    if (!registered(s.load.session, child.pid)) {
-      out.note(`bpftime-vm: warning: no agent ran in ${command} (pid ${child.pid}): a static or setuid program does not load LD_PRELOAD libraries; nothing was traced there`);
-    }
-    finish(s, out, { command: [command, ...args], pid: child.pid, exit_code: code });
+    finish(s, out, { command: [command, ...args], pid: r.pid, exit_code: r.exitCode });
+    return r.exitCode;
   } catch (e) {
+    unhook();
     s.load.session.end();
     s.load.session.close();
     throw e;
   }
-  return code;
 }

@@ -339,7 +339,7 @@ export function compileDirect(prog: ValidProgram, opts: CompileOptions): Compile
     if (opts.validate && !WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
       throw new NotSupportedError('jit-invalid-module', 'internal error: the directly emitted module does not validate');
     }
-    return finishTranslation(t, opts, bytes, opts.text ? binaryToText(bytes) : undefined, true);
+    return { ...finishTranslation(t, opts, bytes, opts.text ? binaryToText(bytes) : undefined, true), called: new Set(tree.called) };
   } finally {
     tree.dispose();
   }

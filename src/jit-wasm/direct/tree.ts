@@ -41,6 +41,8 @@ const blockType = (ty: number): number => (ty === VAL.i32 || ty === VAL.i64 ? ty
 export class Tree implements ExprBuilder {
   private readonly s = new Segments();
   private resolver: Resolver = NO_RESOLVER;
+  /** The functions the code calls by name (imports included), since `acquire`. */
+  readonly called = new Set<string>();
 
   readonly i32: I32Ops;
   readonly i64: I64Ops;
@@ -62,6 +64,7 @@ export class Tree implements ExprBuilder {
     const t = spare ?? new Tree();
     spare = undefined;
     t.s.reset();
+    t.called.clear();
     t.resolver = resolver;
     return t;
   }
@@ -213,6 +216,7 @@ export class Tree implements ExprBuilder {
 
   call(name: string, operands: readonly Expr[], type: number): Expr {
     const index = this.resolver.func(name);
+    this.called.add(name);
     this.seq(operands);
     const w = this.s.open();
     w.u8(OP.call);

@@ -1,0 +1,133 @@
+/* The helpers of verified programs that run without a trap landing pad (docs/native.md, "Runs without a landing
+ * pad"): which helpers cannot fault on a verified program's arguments, and the lean map helpers of their table.
+ *
+ * The verifier proved each map argument a map of the program and each key and value pointer readable for the map's
+ * sizes, so these map helpers skip the checks of helpers-maps.c (rt_guest_ptr, the handle's "not a map" fault) and,
+ * on the session's maps, walk the hash chain inline (the segment's lock-free find, src/shm/htab.h). They never fault:
+ * a handle the runtime cannot resolve, which verification excludes, answers as a missing element would (NULL, or
+ * -EINVAL as a map type without the operation does). */
+#include <errno.h>
+
+#include "helpers.h"
+#include "../shm/htab.h"
+
+#define ID(id, name) BPFTIME_HV_##name = id,
+enum { BPFTIME_HELPER_NAMES(ID) };
+#undef ID
+
+bpftime_helper_fn bpftime_helper_table_verified[BPFTIME_HELPER_ID_COUNT];
+
+/* map_of returns the map of a handle: the runtime's cache (resolve it once otherwise), or NULL. */
+static inline void *map_of(struct bpftime_runtime *rt, uint64_t handle)
+{
+	if (LIKELY_(handle <= BPFTIME_MAX_MAPS)) {
+		void *m = atomic_load_explicit(&rt->map_cache[handle].map, memory_order_acquire);
+		if (LIKELY_(m != NULL)) return m;
+	}
+	uint32_t ks = 0, vs = 0;
+	void *m = rt->maps.resolve ? rt->maps.resolve(rt->maps.arg, handle, &ks, &vs) : NULL;
+	if (m && handle <= BPFTIME_MAX_MAPS) {
+		rt->map_cache[handle].key_size = ks, rt->map_cache[handle].value_size = vs;
+		atomic_store_explicit(&rt->map_cache[handle].map, m, memory_order_release);
+	}
+	return m;
+}
+
+static inline uint64_t guest_of(struct bpftime_runtime *rt, void *host)
+{
+	return host ? (uint64_t)((uint8_t *)host - rt->guest) : 0;
+}
+
+/* find_walk is the segment's whole lock-free find (restarts, long chains, contention), out of line. */
+static __attribute__((noinline)) struct bpftime_htab_elem *find_walk(struct bpftime_map *m, uint32_t hash, const void *key)
+{
+	return find(m, hash, key);
+}
+
+/* find_first is find for the common case, the key in the first element of its chain (the same reads and checks as
+ * find's first step), so that the helper stays a small leaf function; anything else goes to find_walk. */
+static inline struct bpftime_htab_elem *find_first(struct bpftime_map *m, const void *key)
+{
+	uint32_t hash = hash_key(m, key);
+	uint32_t link = LOAD_ACQ(&m->buckets[hash & m->bucket_mask].head);
+	if (LIKELY_(!(link & 1))) {
+		struct bpftime_htab_elem *e = elem(m, link >> 1);
+		if (LOAD_RLX(&e->hash) == hash) {
+			uint32_t gen = LOAD_ACQ(&e->gen);
+			if (!(gen & 1) && key_eq(m, e, key) && LOAD_RLX(&e->gen) == gen) return e;
+		}
+	}
+	return find_walk(m, hash, key);
+}
+
+static uint64_t lookup_verified(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	(void)r3, (void)r4, (void)r5;
+	struct bpftime_runtime *rt = x->th->rt;
+	void *m = map_of(rt, r1);
+	if (UNLIKELY_(m == NULL)) return 0;
+	const void *key = rt->guest + r2;
+	if (LIKELY_(rt->seg != NULL)) {
+		struct bpftime_map *sm = m;
+		/* A hash map without per-CPU values: the lock-free find, inline. */
+		if (LIKELY_(sm->htab != NULL && !sm->percpu)) {
+			struct bpftime_htab_elem *e = find_first(sm, key);
+			if (e == NULL) return 0;
+			if (sm->lru) touch(e);
+			return guest_of(rt, elem_values(sm, e));
+		}
+		return guest_of(rt, bpftime_map_lookup_elem(sm, key));
+	}
+	return rt->maps.lookup ? guest_of(rt, rt->maps.lookup(m, key)) : 0;
+}
+
+static uint64_t update_verified(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	(void)r5;
+	struct bpftime_runtime *rt = x->th->rt;
+	void *m = map_of(rt, r1);
+	if (UNLIKELY_(m == NULL)) return RET_ERR(EINVAL);
+	if (LIKELY_(rt->seg != NULL)) return (uint64_t)bpftime_map_update_elem(m, rt->guest + r2, rt->guest + r3, r4);
+	return rt->maps.update ? (uint64_t)rt->maps.update(m, rt->guest + r2, rt->guest + r3, r4) : RET_ERR(EINVAL);
+}
+
+static uint64_t delete_verified(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	(void)r3, (void)r4, (void)r5;
+	struct bpftime_runtime *rt = x->th->rt;
+	void *m = map_of(rt, r1);
+	if (UNLIKELY_(m == NULL)) return RET_ERR(EINVAL);
+	return rt->maps.delete_elem ? (uint64_t)rt->maps.delete_elem(m, rt->guest + r2) : RET_ERR(EINVAL);
+}
+
+void rt_helpers_verified_init(void)
+{
+	for (uint32_t i = 0; i < BPFTIME_HELPER_ID_COUNT; i++) bpftime_helper_table_verified[i] = bpftime_helper_table[i];
+	bpftime_helper_table_verified[BPFTIME_HV_map_lookup_elem] = lookup_verified;
+	bpftime_helper_table_verified[BPFTIME_HV_map_update_elem] = update_verified;
+	bpftime_helper_table_verified[BPFTIME_HV_map_delete_elem] = delete_verified;
+}
+
+int rt_helper_cannot_fault(uint32_t id)
+{
+	switch (id) {
+	/* the lean map helpers above */
+	case BPFTIME_HV_map_lookup_elem:
+	case BPFTIME_HV_map_update_elem:
+	case BPFTIME_HV_map_delete_elem:
+	/* no pointer argument, no fault (helpers-task.c) */
+	case BPFTIME_HV_ktime_get_ns:
+	case BPFTIME_HV_ktime_get_boot_ns:
+	case BPFTIME_HV_ktime_get_coarse_ns:
+	case BPFTIME_HV_ktime_get_tai_ns:
+	case BPFTIME_HV_get_prandom_u32:
+	case BPFTIME_HV_get_smp_processor_id:
+	case BPFTIME_HV_get_numa_node_id:
+	case BPFTIME_HV_get_current_pid_tgid:
+	case BPFTIME_HV_get_current_uid_gid:
+	case BPFTIME_HV_get_func_ip:
+	case BPFTIME_HV_get_attach_cookie:
+		return 1;
+	}
+	return 0;
+}

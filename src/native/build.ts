@@ -1,0 +1,293 @@
+/**
+ * Where the native layer's built files are, and building them on first use for an installed package (docs/native.md,
+ * "Build"). A checkout builds native-hooks/ in place (`make -C native-hooks` -> native-hooks/build/, as the tests and
+ * CI do). The npm package ships native-hooks' sources instead; its live-process commands build what they use (`make
+ * live`: the agent, bpftime-inject, the addon, the helper list) once into the user's cache,
+ * `$XDG_CACHE_HOME/bpftime-vm/native/layer-HASH/`, beside the compiled programs of aot.ts. HASH covers the sources,
+ * the compiler's version and the system headers compiled in (wasm-rt.h, capstone.h), so an upgrade of either builds
+ * anew and two package versions never share a build. The build happens in a private directory renamed into place,
+ * under a lock directory (mkdir is atomic) that a second first use waits on; a lock left by a dead process is taken
+ * over.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NotSupportedError } from '../errors.js';
+import { cacheRoot } from '../runtime/cache-dir.js';
+import { processAlive } from './proc.js';
+
+/** NativeLayer says where the native layer's sources are and where its built files are (or will be). */
+export interface NativeLayer {
+  /** native-hooks/ of this checkout or package. */
+  root: string;
+  /** The directory of the built files: root/build in a checkout, the cache directory for a package. */
+  buildDir: string;
+  /** A git checkout builds in place with `make -C native-hooks`; a package builds into the cache on first use. */
+  checkout: boolean;
+}
+
+/** NativeBuildOptions configures prepareNative. */
+export interface NativeBuildOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where progress lines go (default: standard error). */
+  progress?: (line: string) => void;
+}
+
+/** LIVE_FILES are the built files the control plane uses (the Makefile's `live` target). */
+export const LIVE_FILES = ['libbpftime-agent.so', 'bpftime-inject', 'bpftime_shm.node', 'runtime-helpers.txt'] as const;
+/** LiveFile is one of them. */
+export type LiveFile = (typeof LIVE_FILES)[number];
+
+/** findNativeHooks returns the native-hooks directory beside the sources or the bundle (undefined when absent). */
+export function findNativeHooks(): string | undefined {
+  for (let d = dirname(fileURLToPath(import.meta.url)); ; d = dirname(d)) {
+    const candidate = join(d, 'native-hooks');
+    if (existsSync(join(candidate, 'include', 'bpftime_shm.h'))) return candidate;
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/** nativeSourcesMissing is the error when no native-hooks/ is beside the code (a bundle copied out of its package). */
+export function nativeSourcesMissing(): NotSupportedError {
+  return new NotSupportedError('native-sources', `the native layer's sources (native-hooks/) are not beside ${fileURLToPath(import.meta.url)}: install the bpftime-vm package again`);
+}
+
+/** firstLine runs `cmd --version` (PATH from `env`) and returns its first line, or undefined when it does not run. */
+function firstLine(cmd: string, env: NodeJS.ProcessEnv): string | undefined {
+  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8', env });
+  return r.error || r.status !== 0 ? undefined : r.stdout.split('\n')[0].trim();
+}
+
+/** nodeInclude returns a directory holding node_api.h: the running Node's own headers, else the system's. */
+export function nodeInclude(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = [env.NODE_INCLUDE, join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'];
+  return dirs.find((d) => d && existsSync(join(d, 'node_api.h')));
+}
+
+/**
+ * headerPath returns where the compiler finds `<header>` (undefined when it does not): in the usual directories
+ * first (CPATH, C_INCLUDE_PATH, /usr/local/include, /usr/include), else by asking the compiler, which costs a
+ * preprocessor run that every live-process command would pay.
+ */
+function headerPath(cc: string, header: string, env: NodeJS.ProcessEnv): string | undefined {
+  const dirs = [...`${env.CPATH ?? ''}:${env.C_INCLUDE_PATH ?? ''}`.split(':'), '/usr/local/include', '/usr/include'];
+  const usual = dirs.filter(Boolean).map((d) => join(d, header)).find((f) => existsSync(f));
+  if (usual) return usual;
+  const r = spawnSync(cc, ['-M', '-E', '-x', 'c', '-'], { input: `#include <${header}>\n`, encoding: 'utf8', env });
+  if (r.status !== 0) return undefined;
+  return r.stdout.split(/[\s\\]+/).find((f) => f.endsWith(`/${header}`));
+}
+
+/** Prerequisites are what the build found: the compiler, its version, the headers compiled in. */
+interface Prerequisites {
+  cc: string;
+  ccVersion: string;
+  nodeInclude: string;
+  headers: string[];
+}
+
+/**
+ * checkPrerequisites finds what building the native layer needs, or throws a NotSupportedError listing everything
+ * missing with the Debian packages that provide it.
+ */
+export function checkPrerequisites(env: NodeJS.ProcessEnv = process.env): Prerequisites {
+  const cc = env.CC || 'cc';
+  const missing: { what: string; pkg: string }[] = [];
+  if (!firstLine('make', env)) missing.push({ what: 'make', pkg: 'make' });
+  const ccVersion = firstLine(cc, env);
+  if (!ccVersion) missing.push({ what: `a C compiler (${cc})`, pkg: 'gcc' });
+  const headers: string[] = [];
+  for (const [header, pkg] of [['capstone/capstone.h', 'libcapstone-dev'], ['wasm-rt.h', 'wabt']]) {
+    const found = ccVersion ? headerPath(cc, header, env) : undefined;
+    if (found) headers.push(found);
+    else if (ccVersion) missing.push({ what: header, pkg });
+  }
+  if (!firstLine(env.BPFTIME_WASM2C || 'wasm2c', env)) missing.push({ what: 'wasm2c', pkg: 'wabt' });
+  const include = nodeInclude(env);
+  if (!include) missing.push({ what: `Node's headers (node_api.h, looked for in ${join(dirname(process.execPath), '..', 'include', 'node')} and /usr/include/node; NODE_INCLUDE names another directory)`, pkg: 'libnode-dev' });
+  if (missing.length) {
+    const pkgs = [...new Set(missing.map((m) => m.pkg))].join(' ');
+    throw new NotSupportedError('native-prerequisites', `the native layer cannot be built here: missing ${missing.map((m) => m.what).join(', ')}: install them (Debian: apt-get install ${pkgs}; NodeSource's nodejs package ships Node's headers itself)`);
+  }
+  return { cc, ccVersion: ccVersion!, nodeInclude: include!, headers };
+}
+
+/** sourceFiles lists native-hooks' files, build/ aside, in a stable order (relative paths). */
+function sourceFiles(root: string, dir = ''): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true })
+    .filter((e) => !(dir === '' && e.name === 'build'))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((e) => (e.isDirectory() ? sourceFiles(root, join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+}
+
+/** layerHash is the content hash that names a package's build: sources, compiler version, headers compiled in. */
+function layerHash(root: string, pre: Prerequisites): string {
+  const h = createHash('sha256').update(pre.ccVersion).update('\0');
+  for (const f of sourceFiles(root)) h.update(f).update('\0').update(readFileSync(join(root, f))).update('\0');
+  for (const f of pre.headers) h.update(f).update('\0').update(readFileSync(f)).update('\0');
+  return h.digest('hex').slice(0, 32);
+}
+
+const layers = new Map<string, NativeLayer>();
+
+/**
+ * nativeLayer locates the native layer: in a git checkout, native-hooks/build; in a package, the cache directory its
+ * content hash names (computing it checks the prerequisites: NotSupportedError naming what is missing).
+ */
+export function nativeLayer(env: NodeJS.ProcessEnv = process.env): NativeLayer {
+  const root = findNativeHooks();
+  if (!root) throw nativeSourcesMissing();
+  if (existsSync(join(root, '..', '.git'))) return { root, buildDir: join(root, 'build'), checkout: true };
+  const key = `${root}\0${env.XDG_CACHE_HOME ?? ''}\0${env.HOME ?? ''}\0${env.CC ?? ''}`;
+  let layer = layers.get(key);
+  if (!layer) {
+    const pre = checkPrerequisites(env);
+    layer = { root, buildDir: join(cacheRoot('native', env), `layer-${layerHash(root, pre)}`), checkout: false };
+    layers.set(key, layer);
+  }
+  return layer;
+}
+
+/** isBuilt tells whether a layer's directory holds every file the control plane uses. */
+function isBuilt(layer: NativeLayer): boolean {
+  return LIVE_FILES.every((f) => existsSync(join(layer.buildDir, f)));
+}
+
+/**
+ * nativeFile returns the path of a built file of the native layer. When it is missing: in a checkout, a
+ * NotSupportedError saying to run make; in a package, one saying the layer is built on first use (prepareNative).
+ */
+export function nativeFile(file: LiveFile, what: string, env: NodeJS.ProcessEnv = process.env): string {
+  const layer = nativeLayer(env);
+  const path = join(layer.buildDir, file);
+  if (existsSync(path)) return path;
+  if (layer.checkout) {
+    throw new NotSupportedError('native-not-built', `${what} is not built (${path} is missing): run \`make -C ${layer.root}\` (needs gcc, make, libcapstone-dev and wabt)`);
+  }
+  throw new NotSupportedError('native-not-built', `${what} is not built yet (${path} is missing): the native layer is built on first use: await prepareNative() from bpftime-vm/native, or run any live-process command (bpftime-vm status)`);
+}
+
+/** lockOwner reads the pid a lock directory names (undefined while its owner has not written it yet). */
+function lockOwner(lock: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * takeLock creates the lock directory, or waits while a live process holds it; a lock of a dead process is moved
+ * aside and taken. Returns false when the build appeared meanwhile (another process finished it).
+ */
+async function takeLock(layer: NativeLayer, lock: string, progress: (line: string) => void): Promise<boolean> {
+  let said = false;
+  let ownerless = 0;
+  for (;;) {
+    if (isBuilt(layer)) return false;
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = lockOwner(lock);
+    // A lock without a pid for 5 s: its creator died between mkdir and the write.
+    ownerless = owner === undefined ? ownerless + 1 : 0;
+    if ((owner !== undefined && !processAlive(owner)) || ownerless > 20) {
+      const aside = `${lock}.stale-${process.pid}`;
+      try {
+        renameSync(lock, aside);
+        rmSync(aside, { recursive: true, force: true });
+      } catch {
+        // Another waiter moved it first.
+      }
+      continue;
+    }
+    if (!said && owner !== undefined) progress(`bpftime-vm: waiting for process ${owner}, which is building the native layer ...`);
+    said ||= owner !== undefined;
+    await sleep(250);
+  }
+}
+
+/** runMake builds the `live` target into `out`; a failure is a NotSupportedError with make's last lines. */
+function runMake(layer: NativeLayer, out: string, pre: Prerequisites, env: NodeJS.ProcessEnv): Promise<void> {
+  const jobs = String(Math.min(8, availableParallelism()));
+  // CFLAGS and LDFLAGS of the caller's environment would change the build without changing its hash.
+  const { CFLAGS: _c, LDFLAGS: _l, MAKEFLAGS: _m, ...clean } = env;
+  const args = ['-s', `-j${jobs}`, '-C', layer.root, `BUILD=${out}`, `NODE_INCLUDE=${pre.nodeInclude}`, 'live'];
+  return new Promise((resolve, reject) => {
+    const child = spawn('make', args, { env: { ...clean, CC: pre.cc }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    child.on('error', (e) => reject(new NotSupportedError('native-build', `cannot run make: ${e.message}`)));
+    child.on('close', (status) => {
+      if (status === 0) return resolve();
+      const tail = log.trim().split('\n').slice(-15).join('\n');
+      reject(new NotSupportedError('native-build', `building the native layer failed (make -C ${layer.root} live exited with ${status}):\n${tail}`));
+    });
+  });
+}
+
+/**
+ * prepareNative makes sure the native layer is built and returns where. In a checkout it only checks (build it with
+ * `make -C native-hooks`); in a package it builds it once into the cache, printing a progress line, and concurrent
+ * first uses wait for one build. Errors are NotSupportedErrors naming what is missing (tools, headers, Linux x86-64).
+ */
+export async function prepareNative(opts: NativeBuildOptions = {}): Promise<NativeLayer> {
+  const env = opts.env ?? process.env;
+  const progress = opts.progress ?? ((line: string) => process.stderr.write(line + '\n'));
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new NotSupportedError('native-platform', `the native layer needs Linux x86-64 (this is ${process.platform} ${process.arch})`);
+  }
+  const layer = nativeLayer(env);
+  if (layer.checkout) {
+    for (const f of LIVE_FILES) nativeFile(f, `the native layer (${f})`, env);
+    return layer;
+  }
+  if (isBuilt(layer)) return layer;
+  const pre = checkPrerequisites(env);
+  const parent = dirname(layer.buildDir);
+  mkdirSync(parent, { recursive: true });
+  const lock = `${layer.buildDir}.lock`;
+  if (!(await takeLock(layer, lock, progress))) return layer;
+  try {
+    if (isBuilt(layer)) return layer;
+    const started = Date.now();
+    progress(`bpftime-vm: building the native layer (once) into ${layer.buildDir} ...`);
+    // make takes BUILD=DIR as one word: a cache path with white space builds in the temporary directory instead.
+    const work = mkdtempSync(join(parent, '.layer-build-'));
+    const out = /\s/.test(work) ? mkdtempSync(join(tmpdir(), 'bpftime-vm-layer-')) : join(work, 'make');
+    try {
+      await runMake(layer, out, pre, env);
+      // Only the files the control plane uses are kept (the objects and archives are most of the build's size).
+      const final = join(work, 'layer');
+      mkdirSync(final);
+      for (const f of LIVE_FILES) copyFileSync(join(out, f), join(final, f), constants.COPYFILE_EXCL);
+      // A complete build of another process (two took a stale lock at once) is kept; an incomplete one, left by hand,
+      // is replaced.
+      if (!isBuilt(layer)) {
+        rmSync(layer.buildDir, { recursive: true, force: true });
+        try {
+          renameSync(final, layer.buildDir);
+        } catch (e) {
+          if (!isBuilt(layer)) throw e;
+        }
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+      rmSync(out, { recursive: true, force: true });
+    }
+    progress(`bpftime-vm: built the native layer in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return layer;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
