@@ -20,11 +20,7 @@ static __attribute__((noinline)) void *map_resolve(struct bpftime_exec *x, uint6
 	uint32_t ks = 0, vs = 0;
 	void *m = rt->maps.resolve ? rt->maps.resolve(rt->maps.arg, handle, &ks, &vs) : NULL;
 	if (!m) rt_helper_fault(x, "argument r%d = 0x%llx is not a map", arg, (unsigned long long)handle);
-	if (handle <= BPFTIME_MAX_MAPS) {
-		struct rt_map_slot *slot = &rt->map_cache[handle];
-		slot->key_size = ks, slot->value_size = vs;
-		atomic_store_explicit(&slot->map, m, memory_order_release);
-	}
+	rt_map_slot_fill(rt, handle, m, ks, vs);
 	if (key) *key = ks;
 	if (value) *value = vs;
 	return m;

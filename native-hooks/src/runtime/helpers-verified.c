@@ -17,7 +17,26 @@ enum { BPFTIME_HELPER_NAMES(ID) };
 
 bpftime_helper_fn bpftime_helper_table_verified[BPFTIME_HELPER_ID_COUNT];
 
-/* map_of returns the map of a handle: the runtime's cache (resolve it once otherwise), or NULL. */
+_Static_assert(sizeof(struct rt_map_slot) == 64, "a map slot is 64 bytes");
+
+/* rt_map_slot_fill caches what a handle resolved to (map, key and value sizes) and, for a hash map of the session's
+ * segment without per-CPU values, the view of its find (struct rt_htab_view), then publishes the map. */
+void rt_map_slot_fill(struct bpftime_runtime *rt, uint64_t handle, void *m, uint32_t key_size, uint32_t value_size)
+{
+	if (handle > BPFTIME_MAX_MAPS) return;
+	struct rt_map_slot *slot = &rt->map_cache[handle];
+	slot->key_size = key_size, slot->value_size = value_size;
+	struct bpftime_map *sm = m;
+	if (rt->seg != NULL && sm->htab != NULL && !sm->percpu) {
+		struct rt_htab_view *v = &slot->htab;
+		v->elems = sm->elems, v->bucket_mask = sm->bucket_mask, v->seed = sm->seed;
+		v->elem_size = sm->elem_size, v->key_stride = sm->key_stride, v->lru = sm->lru;
+		atomic_store_explicit(&v->buckets, sm->buckets, memory_order_release);
+	}
+	atomic_store_explicit(&slot->map, m, memory_order_release);
+}
+
+/* map_of returns the map of a handle (its slot's, resolving it once), or NULL: not a map. */
 static inline void *map_of(struct bpftime_runtime *rt, uint64_t handle)
 {
 	if (LIKELY_(handle <= BPFTIME_MAX_MAPS)) {
@@ -26,10 +45,7 @@ static inline void *map_of(struct bpftime_runtime *rt, uint64_t handle)
 	}
 	uint32_t ks = 0, vs = 0;
 	void *m = rt->maps.resolve ? rt->maps.resolve(rt->maps.arg, handle, &ks, &vs) : NULL;
-	if (m && handle <= BPFTIME_MAX_MAPS) {
-		rt->map_cache[handle].key_size = ks, rt->map_cache[handle].value_size = vs;
-		atomic_store_explicit(&rt->map_cache[handle].map, m, memory_order_release);
-	}
+	if (m != NULL) rt_map_slot_fill(rt, handle, m, ks, vs);
 	return m;
 }
 
@@ -38,53 +54,56 @@ static inline uint64_t guest_of(struct bpftime_runtime *rt, void *host)
 	return host ? (uint64_t)((uint8_t *)host - rt->guest) : 0;
 }
 
-/* find_walk is the segment's whole lock-free find (restarts, long chains, contention), out of line. */
-static __attribute__((noinline)) struct bpftime_htab_elem *find_walk(struct bpftime_map *m, uint32_t hash, const void *key)
+/* lookup_slow is the lookup of everything find_first does not answer: a handle not resolved yet, other maps than a
+ * segment hash map without per-CPU values, the key not in the first element of its chain (the segment's whole
+ * lock-free find: restarts, long chains, contention). Out of line, called last, so that the common lookup is a
+ * leaf that saves no register. */
+static __attribute__((noinline)) uint64_t lookup_slow(struct bpftime_runtime *rt, uint64_t handle, const void *key)
 {
-	return find(m, hash, key);
+	void *m = map_of(rt, handle);
+	if (UNLIKELY_(m == NULL)) return 0;
+	if (rt->seg == NULL) return rt->maps.lookup ? guest_of(rt, rt->maps.lookup(m, key)) : 0;
+	struct bpftime_map *sm = m;
+	if (sm->htab == NULL || sm->percpu) return guest_of(rt, bpftime_map_lookup_elem(sm, key));
+	struct bpftime_htab_elem *e = find(sm, hash_key(sm, key), key);
+	if (e == NULL) return 0;
+	if (sm->lru) touch(e);
+	return guest_of(rt, elem_values(sm, e));
 }
 
-/* find_first is find for the common case, the key in the first element of its chain (the same reads and checks as
- * find's first step), so that the helper stays a small leaf function; anything else goes to find_walk. */
-static inline struct bpftime_htab_elem *find_first(struct bpftime_map *m, const void *key)
-{
-	uint32_t hash = hash_key(m, key);
-	uint32_t link = LOAD_ACQ(&m->buckets[hash & m->bucket_mask].head);
-	if (LIKELY_(!(link & 1))) {
-		struct bpftime_htab_elem *e = elem(m, link >> 1);
-		if (LOAD_RLX(&e->hash) == hash) {
-			uint32_t gen = LOAD_ACQ(&e->gen);
-			if (!(gen & 1) && key_eq(m, e, key) && LOAD_RLX(&e->gen) == gen) return e;
-		}
-	}
-	return find_walk(m, hash, key);
-}
-
+/* lookup_verified finds the key in the first element of its chain from the slot's copy of the map's view (the same
+ * reads and checks as find's first step, one dependent load less than through the map); the rest is lookup_slow. */
 static uint64_t lookup_verified(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
 {
 	(void)r3, (void)r4, (void)r5;
-	struct bpftime_runtime *rt = x->th->rt;
-	void *m = map_of(rt, r1);
-	if (UNLIKELY_(m == NULL)) return 0;
+	struct bpftime_runtime *rt = x->rt;
 	const void *key = rt->guest + r2;
-	if (LIKELY_(rt->seg != NULL)) {
-		struct bpftime_map *sm = m;
-		/* A hash map without per-CPU values: the lock-free find, inline. */
-		if (LIKELY_(sm->htab != NULL && !sm->percpu)) {
-			struct bpftime_htab_elem *e = find_first(sm, key);
-			if (e == NULL) return 0;
-			if (sm->lru) touch(e);
-			return guest_of(rt, elem_values(sm, e));
+	if (LIKELY_(r1 <= BPFTIME_MAX_MAPS)) {
+		const struct rt_map_slot *slot = &rt->map_cache[r1];
+		const struct rt_htab_view *v = &slot->htab;
+		struct bpftime_htab_bucket *buckets = atomic_load_explicit(&v->buckets, memory_order_acquire);
+		if (LIKELY_(buckets != NULL)) {
+			uint32_t hash = hash_key_sized(slot->key_size, v->seed, key);
+			uint32_t link = LOAD_ACQ(&buckets[hash & v->bucket_mask].head);
+			if (LIKELY_(!(link & 1))) {
+				struct bpftime_htab_elem *e = (struct bpftime_htab_elem *)(v->elems + (uint64_t)(link >> 1) * v->elem_size);
+				if (LOAD_RLX(&e->hash) == hash) {
+					uint32_t gen = LOAD_ACQ(&e->gen);
+					if (!(gen & 1) && key_eq_sized(slot->key_size, e, key) && LOAD_RLX(&e->gen) == gen) {
+						if (v->lru) touch(e);
+						return (uint64_t)((uint8_t *)e + ELEM_HDR + v->key_stride - rt->guest);
+					}
+				}
+			}
 		}
-		return guest_of(rt, bpftime_map_lookup_elem(sm, key));
 	}
-	return rt->maps.lookup ? guest_of(rt, rt->maps.lookup(m, key)) : 0;
+	return lookup_slow(rt, r1, key);
 }
 
 static uint64_t update_verified(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
 {
 	(void)r5;
-	struct bpftime_runtime *rt = x->th->rt;
+	struct bpftime_runtime *rt = x->rt;
 	void *m = map_of(rt, r1);
 	if (UNLIKELY_(m == NULL)) return RET_ERR(EINVAL);
 	if (LIKELY_(rt->seg != NULL)) return (uint64_t)bpftime_map_update_elem(m, rt->guest + r2, rt->guest + r3, r4);
@@ -94,7 +113,7 @@ static uint64_t update_verified(struct bpftime_exec *x, uint64_t r1, uint64_t r2
 static uint64_t delete_verified(struct bpftime_exec *x, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
 {
 	(void)r3, (void)r4, (void)r5;
-	struct bpftime_runtime *rt = x->th->rt;
+	struct bpftime_runtime *rt = x->rt;
 	void *m = map_of(rt, r1);
 	if (UNLIKELY_(m == NULL)) return RET_ERR(EINVAL);
 	return rt->maps.delete_elem ? (uint64_t)rt->maps.delete_elem(m, rt->guest + r2) : RET_ERR(EINVAL);

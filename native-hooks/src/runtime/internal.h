@@ -43,9 +43,19 @@ struct bpftime_runtime {
 	struct rt_regions *retired;         /* older tables, freed with the runtime (runs may still read them) */
 	struct bpftime_runtime_opts opts;
 	struct bpftime_map_ops maps;
-	struct rt_map_slot {                /* resolved map handles 1..BPFTIME_MAX_MAPS */
+	struct rt_map_slot {                /* resolved map handles 1..BPFTIME_MAX_MAPS (rt_map_slot_fill) */
 		void *_Atomic map;
 		uint32_t key_size, value_size;
+		/* A segment hash map without per-CPU values (buckets NULL otherwise): what the first step of its find
+		 * reads, copied here so that the verified lookup loads it with the handle's slot rather than after the
+		 * map (one dependent load less; the view's pointers and sizes never change once the map is ready). */
+		struct rt_htab_view {
+			void *_Atomic buckets;      /* published last (release) */
+			uint8_t *elems;
+			uint32_t bucket_mask, seed, elem_size, key_stride;
+			uint8_t lru;
+			uint8_t pad_[15];           /* 64 bytes a slot: indexing is a shift */
+		} htab;
 	} map_cache[BPFTIME_MAX_MAPS + 1];
 	pthread_mutex_t lock;               /* programs, slots, threads, regions (not taken by runs) */
 	struct bpftime_prog *progs[BPFTIME_RT_MAX_PROGS];
@@ -90,6 +100,7 @@ struct bpftime_exec {
 	struct bpftime_exec_abi abi;        /* first: the glue reads it */
 	struct bpftime_prog *prog;
 	struct rt_thread *th;
+	struct bpftime_runtime *rt;         /* th->rt, one load nearer for the map helpers */
 	uint64_t *budget;                   /* the instance's globals, for the run path */
 	uint32_t *ctl;
 	uint64_t hint_start, hint_end;      /* the last region a refill found (guest), checked first next time */
@@ -211,6 +222,7 @@ HIDDEN extern const bpftime_helper_fn bpftime_helper_table[BPFTIME_HELPER_ID_COU
 HIDDEN extern bpftime_helper_fn bpftime_helper_table_verified[BPFTIME_HELPER_ID_COUNT];
 HIDDEN void rt_helpers_verified_init(void);
 HIDDEN int rt_helper_cannot_fault(uint32_t id);
+HIDDEN void rt_map_slot_fill(struct bpftime_runtime *rt, uint64_t handle, void *m, uint32_t key_size, uint32_t value_size);
 
 /* Globals of a program instance, by the offsets the program's descriptor gives. */
 #define RT_GLOBAL(x, type, field) (*(type *)((uint8_t *)(x)->abi.inst + (x)->prog->desc->field))

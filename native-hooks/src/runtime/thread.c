@@ -66,6 +66,7 @@ struct bpftime_exec *rt_exec_create(struct rt_thread *t, struct bpftime_prog *p)
 	x->abi.tail_call = rt_tail_call;
 	x->prog = p;
 	x->th = t;
+	x->rt = t->rt;
 	p->desc->instantiate(x->abi.inst, x);
 	x->budget = &RT_GLOBAL(x, uint64_t, off_budget);
 	x->ctl = &RT_GLOBAL(x, uint32_t, off_ctl);

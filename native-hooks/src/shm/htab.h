@@ -38,24 +38,25 @@ static inline uint64_t mix(uint64_t h)
 	return h;
 }
 
-/* hash_key hashes a key of the map's key size; the common 4- and 8-byte keys take one multiplication. */
-static inline uint32_t hash_key(const struct bpftime_map *m, const void *key)
+/* hash_key_sized hashes a key of `key_size` bytes with a map's seed (hash_key, and the runtime's copy of a map's
+ * view); the common 4- and 8-byte keys take one multiplication. */
+static inline uint32_t hash_key_sized(uint32_t key_size, uint32_t seed, const void *key)
 {
 	const uint8_t *p = key;
 	uint64_t h, w = 0;
-	switch (m->key_size) {
+	switch (key_size) {
 	case 4: {
 		uint32_t k;
 		memcpy(&k, p, 4);
-		return (uint32_t)(((k ^ (uint64_t)m->seed) * 0x9e3779b97f4a7c15ull) >> 32);
+		return (uint32_t)(((k ^ (uint64_t)seed) * 0x9e3779b97f4a7c15ull) >> 32);
 	}
 	case 8:
 		memcpy(&w, p, 8);
-		w ^= (uint64_t)m->seed << 32 | m->seed;
+		w ^= (uint64_t)seed << 32 | seed;
 		return (uint32_t)(((w ^ (w >> 29)) * 0x9e3779b97f4a7c15ull) >> 32);
 	}
-	uint32_t n = m->key_size;
-	h = m->seed ^ (n * 0x9e3779b97f4a7c15ull);
+	uint32_t n = key_size;
+	h = seed ^ (n * 0x9e3779b97f4a7c15ull);
 	for (; n >= 8; n -= 8, p += 8) {
 		memcpy(&w, p, 8);
 		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
@@ -69,15 +70,21 @@ static inline uint32_t hash_key(const struct bpftime_map *m, const void *key)
 	return (uint32_t)mix(h);
 }
 
+/* hash_key hashes a key of the map's key size. */
+static inline uint32_t hash_key(const struct bpftime_map *m, const void *key)
+{
+	return hash_key_sized(m->key_size, m->seed, key);
+}
+
 /*
- * key_eq compares an element's key with a caller's key. The words are acquire loads so that the reader's second
- * look at `gen` cannot move before them (the seqlock read side without a fence, which TSan does not model).
+ * key_eq_sized compares an element's key of n bytes with a caller's key (key_eq: of the map's key size). The words
+ * are acquire loads so that the reader's second look at `gen` cannot move before them (the seqlock read side without
+ * a fence, which TSan does not model).
  */
-static inline int key_eq(const struct bpftime_map *m, struct bpftime_htab_elem *e, const void *key)
+static inline int key_eq_sized(uint32_t n, struct bpftime_htab_elem *e, const void *key)
 {
 	const uint64_t *k = elem_key(e);
 	const uint8_t *p = key;
-	uint32_t n = m->key_size;
 	if (n == 4) {
 		uint32_t a;
 		memcpy(&a, p, 4);
@@ -95,6 +102,11 @@ static inline int key_eq(const struct bpftime_map *m, struct bpftime_htab_elem *
 		return LOAD_ACQ(k) == a;
 	}
 	return 1;
+}
+
+static inline int key_eq(const struct bpftime_map *m, struct bpftime_htab_elem *e, const void *key)
+{
+	return key_eq_sized(m->key_size, e, key);
 }
 
 /* ---- lookups ---- */
