@@ -57,3 +57,24 @@ describe('verifier: rejections name the rule, pc, instruction and registers', ()
     expect(r.error!.path).toEqual(['pc 0: jumped']);
   });
 });
+
+describe('verifier: a variable index added to an input pointer proved in bounds', () => {
+  // y = input + 100 is checked for 64 bytes; y + i with i <= 63 then has one byte proved (range 101 counted with its offset 100), whatever y's fixed offset.
+  const fixedBase = (read: string) =>
+    `mov %r3, %r1\nadd %r3, 100\nmov %r4, %r1\nadd %r4, %r2\nmov %r5, %r3\nadd %r5, 64\nmov %r0, 0\njgt %r5, %r4, out\n` +
+    `mov %r6, %r2\nand %r6, 63\nadd %r3, %r6\n${read}\nout:\nexit`;
+  // y = input + k with k <= 31 (a variable offset; len * 7 so that it is no length bound) is checked for 64 bytes; y + i with i <= 63 keeps one byte.
+  const variableBase = (read: string) =>
+    `mov %r7, %r2\nmul %r7, 7\nand %r7, 31\nmov %r3, %r1\nadd %r3, %r7\nmov %r4, %r1\nadd %r4, %r2\nmov %r5, %r3\nadd %r5, 64\nmov %r0, 0\n` +
+    `jgt %r5, %r4, out\nmov %r6, %r2\nand %r6, 63\nadd %r3, %r6\n${read}\nout:\nexit`;
+
+  const bases = [['at a fixed offset', fixedBase, 101], ['at a variable offset', variableBase, 1]] as const;
+  for (const [name, build, proved] of bases) {
+    it(`${name}: the last proved byte verifies, the one past it does not`, () => {
+      expect(verify(build('ldxb %r0, [%r3]')).error?.message).toBeUndefined();
+      const r = verify(build('ldxb %r0, [%r3+1]'));
+      expect(r.error?.code).toBe('packet-bounds');
+      expect(r.error!.message).toContain(`only ${proved} bytes from this pointer are proved in bounds`);
+    });
+  }
+});

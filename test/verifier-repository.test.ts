@@ -43,16 +43,7 @@ const REJECTED_ON_PURPOSE: Record<string, string> = {
 };
 
 /** KNOWN_GAPS are programs that should verify and do not yet, with the reason. */
-const KNOWN_GAPS: Record<string, string> = {
-  'bench suite strcmp_match setup':
-    'the keys fill loop steps a .bss pointer by 2049 next to its counter k < 64 in an outer loop; widening bounds the pointer by the value size, not by k (the two are not linked)',
-  'bench suite strcmp_mismatch setup': 'as strcmp_match setup',
-  'bench suite strcmp_mismatch bench': 'as strcmp_match setup: keys[k] is a pointer stepping by 2049 next to k < 64, and the inner loop reads up to 2048 bytes past it',
-  'bench suite memcpy_input setup': 'the fill loop bounds its counter by len >> 4 while its pointer steps by 8: proving 8 * i + 8 <= len needs the relation 16 * (len >> 4) <= len',
-  'bench suite memcpy_input bench': 'the copy loop\'s destination lies (len >> 4) * 8 bytes after its source: proving it in bounds needs the relation 16 * (len >> 4) <= len',
-  'bench suite strcmp_mismatch_input setup': 'as strcmp_match setup, for the 64 strings written at a variable offset of the input',
-  'bench suite strcmp_mismatch_input bench': 'the loop checks the key pointer y + i against the end but reads x + i through another pointer: x <= y is a relation widening does not keep',
-};
+const KNOWN_GAPS: Record<string, string> = {};
 
 /** typeOf is the type a program's test loads it with when its section names none. */
 function typeOf(name: string, section: string): string | undefined {

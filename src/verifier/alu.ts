@@ -88,8 +88,10 @@ function ptrPlus(env: Env, p: Reg, s: Reg, sub: boolean, n: number): Reg {
   const out: Reg = { ...p, v, sym: undefined };
   if (p.kind === 'packet' || p.kind === 'packet_meta') {
     out.id = freshId(env);
-    // Raw input: base + x with x <= len - h leaves h bytes; a base already proved longer may leave more.
-    const fromBase = !sub && p.off === 0 && isZeroVar(p) ? p.range - Number(s.v.umax > 1n << 30n ? 1n << 30n : s.v.umax) : 0;
+    // Raw input: base + x with x <= len - h leaves h bytes; a base already proved longer may leave more. The range
+    // counts from the variable part v and the fixed offset carries over, so p + x keeps range - max(x) whatever p's
+    // offset and variable part: its byte off + k lies at v + x + off + k < v + range when off + k < range - max(x).
+    const fromBase = !sub ? p.range - Number(s.v.umax > 1n << 30n ? 1n << 30n : s.v.umax) : 0;
     out.range = Math.max(0, fromBase, !sub && s.len >= 0 && p.off === 0 && isZeroVar(p) ? s.len : 0);
   }
   return out;
