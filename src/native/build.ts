@@ -132,24 +132,35 @@ function layerHash(root: string, pre: Prerequisites): string {
   return h.digest('hex').slice(0, 32);
 }
 
-const layers = new Map<string, NativeLayer>();
+/** Located is a layer with the prerequisites found while hashing it (none for a checkout, which builds with make). */
+interface Located {
+  layer: NativeLayer;
+  pre?: Prerequisites;
+}
+
+const layers = new Map<string, Located>();
+
+/** locate finds the layer and, for a package, its prerequisites, once per process and environment. */
+function locate(env: NodeJS.ProcessEnv): Located {
+  const root = findNativeHooks();
+  if (!root) throw nativeSourcesMissing();
+  if (existsSync(join(root, '..', '.git'))) return { layer: { root, buildDir: join(root, 'build'), checkout: true } };
+  const key = `${root}\0${env.XDG_CACHE_HOME ?? ''}\0${env.HOME ?? ''}\0${env.CC ?? ''}`;
+  let found = layers.get(key);
+  if (!found) {
+    const pre = checkPrerequisites(env);
+    found = { layer: { root, buildDir: join(cacheRoot('native', env), `layer-${layerHash(root, pre)}`), checkout: false }, pre };
+    layers.set(key, found);
+  }
+  return found;
+}
 
 /**
  * nativeLayer locates the native layer: in a git checkout, native-hooks/build; in a package, the cache directory its
  * content hash names (computing it checks the prerequisites: NotSupportedError naming what is missing).
  */
 export function nativeLayer(env: NodeJS.ProcessEnv = process.env): NativeLayer {
-  const root = findNativeHooks();
-  if (!root) throw nativeSourcesMissing();
-  if (existsSync(join(root, '..', '.git'))) return { root, buildDir: join(root, 'build'), checkout: true };
-  const key = `${root}\0${env.XDG_CACHE_HOME ?? ''}\0${env.HOME ?? ''}\0${env.CC ?? ''}`;
-  let layer = layers.get(key);
-  if (!layer) {
-    const pre = checkPrerequisites(env);
-    layer = { root, buildDir: join(cacheRoot('native', env), `layer-${layerHash(root, pre)}`), checkout: false };
-    layers.set(key, layer);
-  }
-  return layer;
+  return locate(env).layer;
 }
 
 /** isBuilt tells whether a layer's directory holds every file the control plane uses. */
@@ -247,13 +258,12 @@ export async function prepareNative(opts: NativeBuildOptions = {}): Promise<Nati
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new NotSupportedError('native-platform', `the native layer needs Linux x86-64 (this is ${process.platform} ${process.arch})`);
   }
-  const layer = nativeLayer(env);
-  if (layer.checkout) {
+  const { layer, pre } = locate(env);
+  if (!pre) {
     for (const f of LIVE_FILES) nativeFile(f, `the native layer (${f})`, env);
     return layer;
   }
   if (isBuilt(layer)) return layer;
-  const pre = checkPrerequisites(env);
   const parent = dirname(layer.buildDir);
   mkdirSync(parent, { recursive: true });
   const lock = `${layer.buildDir}.lock`;
