@@ -17,10 +17,9 @@ static const struct bpftime_map_ops *ops(struct bpftime_exec *x)
 static __attribute__((noinline)) void *map_resolve(struct bpftime_exec *x, uint64_t handle, int arg, uint32_t *key, uint32_t *value)
 {
 	struct bpftime_runtime *rt = x->th->rt;
-	uint32_t ks = 0, vs = 0;
-	void *m = rt->maps.resolve ? rt->maps.resolve(rt->maps.arg, handle, &ks, &vs) : NULL;
+	uint32_t ks, vs;
+	void *m = rt_map_resolve(rt, handle, &ks, &vs);
 	if (!m) rt_helper_fault(x, "argument r%d = 0x%llx is not a map", arg, (unsigned long long)handle);
-	rt_map_slot_fill(rt, handle, m, ks, vs);
 	if (key) *key = ks;
 	if (value) *value = vs;
 	return m;
@@ -40,7 +39,7 @@ static inline void *map_arg(struct bpftime_exec *x, uint64_t handle, int arg, ui
 
 static uint64_t to_guest(struct bpftime_exec *x, void *host)
 {
-	return host ? (uint64_t)((uint8_t *)host - x->th->rt->guest) : 0;
+	return rt_guest_of(x->th->rt, host);
 }
 
 HELPER(map_lookup_elem)

@@ -36,6 +36,14 @@ void rt_map_slot_fill(struct bpftime_runtime *rt, uint64_t handle, void *m, uint
 	atomic_store_explicit(&slot->map, m, memory_order_release);
 }
 
+void *rt_map_resolve(struct bpftime_runtime *rt, uint64_t handle, uint32_t *key_size, uint32_t *value_size)
+{
+	*key_size = 0, *value_size = 0;
+	void *m = rt->maps.resolve ? rt->maps.resolve(rt->maps.arg, handle, key_size, value_size) : NULL;
+	if (m != NULL) rt_map_slot_fill(rt, handle, m, *key_size, *value_size);
+	return m;
+}
+
 /* map_of returns the map of a handle (its slot's, resolving it once), or NULL: not a map. */
 static inline void *map_of(struct bpftime_runtime *rt, uint64_t handle)
 {
@@ -43,15 +51,8 @@ static inline void *map_of(struct bpftime_runtime *rt, uint64_t handle)
 		void *m = atomic_load_explicit(&rt->map_cache[handle].map, memory_order_acquire);
 		if (LIKELY_(m != NULL)) return m;
 	}
-	uint32_t ks = 0, vs = 0;
-	void *m = rt->maps.resolve ? rt->maps.resolve(rt->maps.arg, handle, &ks, &vs) : NULL;
-	if (m != NULL) rt_map_slot_fill(rt, handle, m, ks, vs);
-	return m;
-}
-
-static inline uint64_t guest_of(struct bpftime_runtime *rt, void *host)
-{
-	return host ? (uint64_t)((uint8_t *)host - rt->guest) : 0;
+	uint32_t ks, vs;
+	return rt_map_resolve(rt, handle, &ks, &vs);
 }
 
 /* lookup_slow is the lookup of everything find_first does not answer: a handle not resolved yet, other maps than a
@@ -62,13 +63,13 @@ static __attribute__((noinline)) uint64_t lookup_slow(struct bpftime_runtime *rt
 {
 	void *m = map_of(rt, handle);
 	if (UNLIKELY_(m == NULL)) return 0;
-	if (rt->seg == NULL) return rt->maps.lookup ? guest_of(rt, rt->maps.lookup(m, key)) : 0;
+	if (rt->seg == NULL) return rt->maps.lookup ? rt_guest_of(rt, rt->maps.lookup(m, key)) : 0;
 	struct bpftime_map *sm = m;
-	if (sm->htab == NULL || sm->percpu) return guest_of(rt, bpftime_map_lookup_elem(sm, key));
+	if (sm->htab == NULL || sm->percpu) return rt_guest_of(rt, bpftime_map_lookup_elem(sm, key));
 	struct bpftime_htab_elem *e = find(sm, hash_key(sm, key), key);
 	if (e == NULL) return 0;
 	if (sm->lru) touch(e);
-	return guest_of(rt, elem_values(sm, e));
+	return rt_guest_of(rt, elem_values(sm, e));
 }
 
 /* lookup_verified finds the key in the first element of its chain from the slot's copy of the map's view (the same

@@ -223,6 +223,15 @@ HIDDEN extern bpftime_helper_fn bpftime_helper_table_verified[BPFTIME_HELPER_ID_
 HIDDEN void rt_helpers_verified_init(void);
 HIDDEN int rt_helper_cannot_fault(uint32_t id);
 HIDDEN void rt_map_slot_fill(struct bpftime_runtime *rt, uint64_t handle, void *m, uint32_t key_size, uint32_t value_size);
+/* rt_map_resolve asks the map operations what a handle names (NULL: not a map), with its key and value sizes, and
+ * caches the answer in the handle's slot (rt_map_slot_fill). The slow path of both helper tables' map look-ups. */
+HIDDEN void *rt_map_resolve(struct bpftime_runtime *rt, uint64_t handle, uint32_t *key_size, uint32_t *value_size);
+
+/* rt_guest_of is the guest address of host bytes in the guest's memory (0 for NULL: a lookup's "no element"). */
+static inline uint64_t rt_guest_of(const struct bpftime_runtime *rt, const void *host)
+{
+	return host ? (uint64_t)((const uint8_t *)host - rt->guest) : 0;
+}
 
 /* Globals of a program instance, by the offsets the program's descriptor gives. */
 #define RT_GLOBAL(x, type, field) (*(type *)((uint8_t *)(x)->abi.inst + (x)->prog->desc->field))
