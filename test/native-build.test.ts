@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotSupportedError } from '../src/errors.js';
-import { checkPrerequisites, LIVE_FILES, nativeLayer, prepareNative } from '../src/native/build.js';
+import { LIVE_FILES, nativeLayer, prepareNative } from '../src/native/build.js';
+import { checkPrerequisites } from '../src/native/prerequisites.js';
 import { ROOT } from './helpers.js';
 import { HAS_NATIVE, NATIVE_SKIP } from './toolchain.js';
 

@@ -5,12 +5,13 @@
  * live`: the agent, bpftime-inject, the addon, the helper list) once into the user's cache,
  * `$XDG_CACHE_HOME/bpftime-vm/native/layer-HASH/`, beside the compiled programs of aot.ts. HASH covers the sources,
  * the compiler's version and the system headers compiled in (wasm-rt.h, capstone.h), so an upgrade of either builds
- * anew and two package versions never share a build. The build happens in a private directory renamed into place,
- * under a lock directory (mkdir is atomic) that a second first use waits on; a lock left by a dead process is taken
- * over.
+ * anew and two package versions never share a build; the hash and the tools' answers are kept in the toolchain stamp
+ * (stamp.ts), so a command whose layer is built spawns nothing to find it. The build happens in a private directory
+ * renamed into place, under a lock directory (mkdir is atomic) that a second first use waits on; a lock left by a
+ * dead process is taken over.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -18,7 +19,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NotSupportedError } from '../errors.js';
 import { cacheRoot } from '../runtime/cache-dir.js';
+import { checkPrerequisites, type Prerequisites } from './prerequisites.js';
 import { processAlive } from './proc.js';
+import { stamped } from './stamp.js';
 
 /** NativeLayer says where the native layer's sources are and where its built files are (or will be). */
 export interface NativeLayer {
@@ -56,80 +59,39 @@ export function nativeSourcesMissing(): NotSupportedError {
   return new NotSupportedError('native-sources', `the native layer's sources (native-hooks/) are not beside ${fileURLToPath(import.meta.url)}: install the bpftime-vm package again`);
 }
 
-/** firstLine runs `cmd --version` (PATH from `env`) and returns its first line, or undefined when it does not run. */
-function firstLine(cmd: string, env: NodeJS.ProcessEnv): string | undefined {
-  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8', env });
-  return r.error || r.status !== 0 ? undefined : r.stdout.split('\n')[0].trim();
-}
-
-/** nodeInclude returns a directory holding node_api.h: the running Node's own headers, else the system's. */
-export function nodeInclude(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dirs = [env.NODE_INCLUDE, join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'];
-  return dirs.find((d) => d && existsSync(join(d, 'node_api.h')));
-}
-
-/**
- * headerPath returns where the compiler finds `<header>` (undefined when it does not): in the usual directories
- * first (CPATH, C_INCLUDE_PATH, /usr/local/include, /usr/include), else by asking the compiler, which costs a
- * preprocessor run that every live-process command would pay.
- */
-function headerPath(cc: string, header: string, env: NodeJS.ProcessEnv): string | undefined {
-  const dirs = [...`${env.CPATH ?? ''}:${env.C_INCLUDE_PATH ?? ''}`.split(':'), '/usr/local/include', '/usr/include'];
-  const usual = dirs.filter(Boolean).map((d) => join(d, header)).find((f) => existsSync(f));
-  if (usual) return usual;
-  const r = spawnSync(cc, ['-M', '-E', '-x', 'c', '-'], { input: `#include <${header}>\n`, encoding: 'utf8', env });
-  if (r.status !== 0) return undefined;
-  return r.stdout.split(/[\s\\]+/).find((f) => f.endsWith(`/${header}`));
-}
-
-/** Prerequisites are what the build found: the compiler, its version, the headers compiled in. */
-interface Prerequisites {
-  cc: string;
-  ccVersion: string;
-  nodeInclude: string;
-  headers: string[];
+/** sourceTree lists native-hooks' files (relative paths, build/ aside, in a stable order) and its directories. */
+function sourceTree(root: string): { files: string[]; dirs: string[] } {
+  const dirs: string[] = [];
+  const walk = (dir: string): string[] => {
+    dirs.push(join(root, dir));
+    return readdirSync(join(root, dir), { withFileTypes: true })
+      .filter((e) => !(dir === '' && e.name === 'build'))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+  };
+  return { files: walk(''), dirs };
 }
 
 /**
- * checkPrerequisites finds what building the native layer needs, or throws a NotSupportedError listing everything
- * missing with the Debian packages that provide it.
+ * layerHash is the content hash that names a package's build: sources, compiler version, headers compiled in. It is
+ * kept in the toolchain stamp with the stat of every source file and directory (a directory's times change when a
+ * file is added, removed or renamed in it) and of the headers, which costs a few milliseconds where reading and
+ * hashing the 0.8 MB of sources cost 25-30.
  */
-export function checkPrerequisites(env: NodeJS.ProcessEnv = process.env): Prerequisites {
-  const cc = env.CC || 'cc';
-  const missing: { what: string; pkg: string }[] = [];
-  if (!firstLine('make', env)) missing.push({ what: 'make', pkg: 'make' });
-  const ccVersion = firstLine(cc, env);
-  if (!ccVersion) missing.push({ what: `a C compiler (${cc})`, pkg: 'gcc' });
-  const headers: string[] = [];
-  for (const [header, pkg] of [['capstone/capstone.h', 'libcapstone-dev'], ['wasm-rt.h', 'wabt']]) {
-    const found = ccVersion ? headerPath(cc, header, env) : undefined;
-    if (found) headers.push(found);
-    else if (ccVersion) missing.push({ what: header, pkg });
-  }
-  if (!firstLine(env.BPFTIME_WASM2C || 'wasm2c', env)) missing.push({ what: 'wasm2c', pkg: 'wabt' });
-  const include = nodeInclude(env);
-  if (!include) missing.push({ what: `Node's headers (node_api.h, looked for in ${join(dirname(process.execPath), '..', 'include', 'node')} and /usr/include/node; NODE_INCLUDE names another directory)`, pkg: 'libnode-dev' });
-  if (missing.length) {
-    const pkgs = [...new Set(missing.map((m) => m.pkg))].join(' ');
-    throw new NotSupportedError('native-prerequisites', `the native layer cannot be built here: missing ${missing.map((m) => m.what).join(', ')}: install them (Debian: apt-get install ${pkgs}; NodeSource's nodejs package ships Node's headers itself)`);
-  }
-  return { cc, ccVersion: ccVersion!, nodeInclude: include!, headers };
-}
-
-/** sourceFiles lists native-hooks' files, build/ aside, in a stable order (relative paths). */
-function sourceFiles(root: string, dir = ''): string[] {
-  return readdirSync(join(root, dir), { withFileTypes: true })
-    .filter((e) => !(dir === '' && e.name === 'build'))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .flatMap((e) => (e.isDirectory() ? sourceFiles(root, join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
-}
-
-/** layerHash is the content hash that names a package's build: sources, compiler version, headers compiled in. */
-function layerHash(root: string, pre: Prerequisites): string {
-  const h = createHash('sha256').update(pre.ccVersion).update('\0');
-  for (const f of sourceFiles(root)) h.update(f).update('\0').update(readFileSync(join(root, f))).update('\0');
-  for (const f of pre.headers) h.update(f).update('\0').update(readFileSync(f)).update('\0');
-  return h.digest('hex').slice(0, 32);
+export function layerHash(root: string, pre: Prerequisites, env: NodeJS.ProcessEnv): string {
+  return stamped({
+    dir: cacheRoot('native', env),
+    key: JSON.stringify({ layer: root, cc: pre.ccVersion, headers: pre.headers }),
+    valid: (v): v is string => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v),
+    env,
+    compute: () => {
+      const tree = sourceTree(root);
+      const h = createHash('sha256').update(pre.ccVersion).update('\0');
+      for (const f of tree.files) h.update(f).update('\0').update(readFileSync(join(root, f))).update('\0');
+      for (const f of pre.headers) h.update(f).update('\0').update(readFileSync(f)).update('\0');
+      return { value: h.digest('hex').slice(0, 32), files: [...tree.dirs, ...tree.files.map((f) => join(root, f)), ...pre.headers] };
+    },
+  });
 }
 
 /** Located is a layer with the prerequisites found while hashing it (none for a checkout, which builds with make). */
@@ -149,7 +111,7 @@ function locate(env: NodeJS.ProcessEnv): Located {
   let found = layers.get(key);
   if (!found) {
     const pre = checkPrerequisites(env);
-    found = { layer: { root, buildDir: join(cacheRoot('native', env), `layer-${layerHash(root, pre)}`), checkout: false }, pre };
+    found = { layer: { root, buildDir: join(cacheRoot('native', env), `layer-${layerHash(root, pre, env)}`), checkout: false }, pre };
     layers.set(key, found);
   }
   return found;

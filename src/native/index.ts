@@ -11,7 +11,8 @@
  */
 
 // Building and locating the native layer.
-export { prepareNative, nativeLayer, checkPrerequisites, LIVE_FILES } from './build.js';
+export { prepareNative, nativeLayer, LIVE_FILES } from './build.js';
+export { checkPrerequisites } from './prerequisites.js';
 export type { NativeLayer, NativeBuildOptions, LiveFile } from './build.js';
 
 // Loading an object into a session.

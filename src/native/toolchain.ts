@@ -3,11 +3,12 @@
  * and the runtime's headers in native-hooks/include (found from this module's location, in the sources or in the
  * bundle). A missing tool is a NotSupportedError that says what to install.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadError, NotSupportedError } from '../errors.js';
 import { findNativeHooks, nativeSourcesMissing } from './build.js';
+import { toolCommands, toolVersions } from './prerequisites.js';
 
 /** NativeToolchain is the tools and headers a compile uses. */
 export interface NativeToolchain {
@@ -32,23 +33,23 @@ export function findNativeRoot(): string {
   return root;
 }
 
-function version(cmd: string, what: string): string {
-  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw new NotSupportedError('native-toolchain', `${what} not found (${cmd}): ${INSTALL[what]}`);
-  return r.stdout.split('\n')[0].trim();
-}
-
 let cached: NativeToolchain | undefined;
 
-/** findToolchain checks for wasm2c, cc and the headers (BPFTIME_WASM2C and CC override the commands). */
+/**
+ * findToolchain checks for wasm2c, cc and the headers (BPFTIME_WASM2C and CC in `env` override the commands, over
+ * the process's environment). The tools' versions come from the toolchain stamp when their files did not change
+ * (prerequisites.ts), so a compile whose object is cached spawns nothing.
+ */
 export function findToolchain(env: NodeJS.ProcessEnv = process.env): NativeToolchain {
-  const wasm2c = env.BPFTIME_WASM2C || 'wasm2c';
-  const cc = env.CC || 'cc';
+  const { wasm2c, cc } = toolCommands(env);
   if (cached && cached.wasm2c === wasm2c && cached.cc === cc) return cached;
   const nativeRoot = findNativeRoot();
   const includeDir = join(nativeRoot, 'include');
   const abiText = ABI_HEADERS.map((h) => readFileSync(join(includeDir, h), 'utf8')).join('\n');
-  cached = { wasm2c, cc, nativeRoot, includeDir, abiText, wasm2cVersion: version(wasm2c, 'wasm2c'), ccVersion: version(cc, 'cc') };
+  const versions = toolVersions(env === process.env ? env : { ...process.env, ...env });
+  const missing = !versions.wasm2c ? 'wasm2c' : !versions.cc ? 'cc' : undefined;
+  if (missing) throw new NotSupportedError('native-toolchain', `${missing} not found (${missing === 'cc' ? cc : wasm2c}): ${INSTALL[missing]}`);
+  cached = { wasm2c, cc, nativeRoot, includeDir, abiText, wasm2cVersion: versions.wasm2c!, ccVersion: versions.cc! };
   return cached;
 }
 
