@@ -27,7 +27,7 @@ const settle = () => sleep(RACY_MS + 100);
 function tool(dir: string, name: string, line: string): void {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);
-  const dep = `if [ "$1" = "-M" ]; then cat >/dev/null; echo "-: ${join(inc, 'extra', 'fake.h')}"; exit 0; fi`;
+  const dep = `if [ "$1" = "-M" ]; then /bin/cat >/dev/null; echo "-: ${join(inc, 'extra', 'fake.h')}"; exit 0; fi`;
   writeFileSync(file, `#!/bin/sh\necho "${name} $*" >> ${log}\n${dep}\necho "${line}"\n`);
   chmodSync(file, 0o755);
 }
@@ -70,6 +70,10 @@ describe('the toolchain stamp of the tools', () => {
     expect(resolveCommand('cc', { PATH: `${join(tmp, 'none')}:${binB}:${binA}` })).toBe(join(binB, 'cc'));
     expect(resolveCommand('make', { PATH: `${binB}:${binA}` })).toBe(join(binA, 'make'));
     expect(resolveCommand('nothing-here', env)).toBeUndefined();
+    const notExecutable = join(tmp, 'not-executable');
+    mkdirSync(notExecutable);
+    writeFileSync(join(notExecutable, 'cc'), '', { mode: 0o644 });
+    expect(resolveCommand('cc', { PATH: `${notExecutable}:${binA}` })).toBe(join(binA, 'cc'));
     expect(resolveCommand('./x/cc', env)).toBe(join(process.cwd(), 'x', 'cc'));
   });
 
@@ -90,6 +94,13 @@ describe('the toolchain stamp of the tools', () => {
     expect(other.spawned).toContain('cc --version');
     expect(spawnedBy(() => toolVersions({ ...env, PATH: `${binB}:${binA}` })).spawned).toEqual([]);
     expect(spawnedBy(() => toolVersions(env))).toEqual({ value: { make: 'GNU Make fake', cc: 'cc fake 1', wasm2c: 'wasm2c fake 1' }, spawned: [] });
+    // An earlier PATH directory that gains a compiler.
+    const later = join(tmp, 'later');
+    mkdirSync(later);
+    expect(spawnedBy(() => toolVersions({ ...env, PATH: `${later}:${binA}` })).value.cc).toBe('cc fake 1');
+    expect(spawnedBy(() => toolVersions({ ...env, PATH: `${later}:${binA}` })).spawned).toEqual([]);
+    tool(later, 'cc', 'cc fake 4');
+    expect(spawnedBy(() => toolVersions({ ...env, PATH: `${later}:${binA}` }))).toEqual({ value: { make: 'GNU Make fake', cc: 'cc fake 4', wasm2c: 'wasm2c fake 1' }, spawned: ['make --version', 'cc --version', 'wasm2c --version'] });
   });
 
   it('asks again when a tool is upgraded in place, and keeps the answer only once the change is RACY_MS old', async () => {

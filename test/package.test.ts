@@ -8,8 +8,10 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assemble, encodeProgram } from '../src/isa/index.js';
+import { RACY_MS } from '../src/native/stamp.js';
 import { ROOT } from './helpers.js';
 import { copyCheckout, installProject, npmEnv, packCheckout, run } from './package-support.js';
 import { CLANG_SKIP, HAS_CLANG, HAS_NATIVE, NATIVE_SKIP } from './toolchain.js';
@@ -225,6 +227,32 @@ describe.skipIf(!HAS_NATIVE || !HAS_CLANG)(`the installed package's live-process
     const calls = (JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"calls"'))!) as { calls: Record<string, number> }).calls;
     const end = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>).find((l) => l.event === 'end')!;
     expect(end.attachments[0]).toMatchObject({ program: 'count_malloc', hits: Object.values(calls).reduce((a, b) => a + b, 0), missed: 0 });
+  });
+
+  it('finds its layer on later commands without running make, cc or wasm2c (the toolchain stamp)', async () => {
+    // make, cc and wasm2c wrapped to log their runs, first on PATH: the changed PATH asks them once, then no more.
+    const wrappers = join(tmp, 'wrappers');
+    const log = join(wrappers, 'runs.log');
+    mkdirSync(wrappers);
+    for (const tool of ['make', 'cc', 'wasm2c']) {
+      const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+      writeFileSync(join(wrappers, tool), `#!/bin/sh\necho "${tool} $*" >> ${log}\nexec ${real} "$@"\n`, { mode: 0o755 });
+    }
+    writeFileSync(log, '');
+    // A stamp is kept only for files changed more than RACY_MS before (src/native/stamp.ts).
+    await sleep(RACY_MS + 100);
+    const wrapped = { ...env, PATH: `${wrappers}:${process.env.PATH}` };
+    const status = () => run(bin('bpftime-vm'), ['status', '--session', `bpftime-vm-pkg-${process.pid}`], project, undefined, wrapped);
+    const runs = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    for (const expected of [['make --version', 'cc --version', 'wasm2c --version'], []]) {
+      writeFileSync(log, '');
+      const r = status();
+      expect(r.stderr).toMatch(/^bpftime-vm: error: no session \/bpftime-vm-pkg-\d+: /);
+      expect(r.status).toBe(2);
+      expect(runs()).toEqual(expected);
+    }
+    const stamp = JSON.parse(readFileSync(join(cache, 'bpftime-vm', 'native', 'toolchain-stamp.json'), 'utf8')) as { entries: { value: unknown }[] };
+    expect(stamp.entries.map((e) => e.value)).toContain(layer!.buildDir.slice(layer!.buildDir.lastIndexOf('layer-') + 6));
   });
 
   it('runs the README\'s bpftime-vm/native script: the malloc counter through the library', () => {
