@@ -107,7 +107,8 @@ function locate(env: NodeJS.ProcessEnv): Located {
   const root = findNativeHooks();
   if (!root) throw nativeSourcesMissing();
   if (existsSync(join(root, '..', '.git'))) return { layer: { root, buildDir: join(root, 'build'), checkout: true } };
-  const key = `${root}\0${env.XDG_CACHE_HOME ?? ''}\0${env.HOME ?? ''}\0${env.CC ?? ''}`;
+  // Everything of the environment that the prerequisites and the cache location depend on.
+  const key = JSON.stringify([root, ...['XDG_CACHE_HOME', 'HOME', 'CC', 'BPFTIME_WASM2C', 'PATH', 'CPATH', 'C_INCLUDE_PATH', 'NODE_INCLUDE'].map((k) => env[k] ?? null)]);
   let found = layers.get(key);
   if (!found) {
     const pre = checkPrerequisites(env);
