@@ -154,6 +154,7 @@ describe('the toolchain stamp of the tools', () => {
   it('runs the tools again under BPFTIME_NATIVE_RECHECK=1', () => {
     expect(spawnedBy(() => toolVersions(env)).spawned).toEqual([]);
     expect(spawnedBy(() => toolVersions({ ...env, BPFTIME_NATIVE_RECHECK: '1' })).spawned).toHaveLength(3);
+    expect(spawnedBy(() => toolVersions({ ...env, BPFTIME_NATIVE_RECHECK: '0' })).spawned).toEqual([]);
   });
 
   it('never fails a command when the stamp cannot be read or written', () => {

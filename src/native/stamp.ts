@@ -7,8 +7,8 @@
  * of another format) recomputes. A value whose files changed less than RACY_MS before it was computed is not kept:
  * file times are coarse, so a change in the same tick as the computation could leave the stat unchanged (git's
  * "racily clean" entries). Writes go through a private file renamed into place, so a reader never sees half a stamp;
- * two processes writing at once lose one entry, which the next use recomputes. BPFTIME_NATIVE_RECHECK=1 ignores the
- * stored values (and stores fresh ones).
+ * two processes writing at once lose one entry, which the next use recomputes. BPFTIME_NATIVE_RECHECK=1 (any value
+ * but empty and 0) ignores the stored values (and stores fresh ones).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -100,7 +100,8 @@ export interface StampedValue<T> {
 /** stamped returns the stamp's value for the key when its files stat the same, else computes and stores it. */
 export function stamped<T>(s: StampedValue<T>): T {
   const file = join(s.dir, STAMP_FILE);
-  if (!s.env.BPFTIME_NATIVE_RECHECK) {
+  const recheck = s.env.BPFTIME_NATIVE_RECHECK;
+  if (!recheck || recheck === '0') {
     const hit = readEntries(file).find((e) => e.key === s.key);
     if (hit && s.valid(hit.value) && hit.files.every(([path, sig]) => fileSig(path) === sig)) return hit.value;
   }
