@@ -2,7 +2,7 @@
  * Reading the CLI's inputs: program files (conformance `.data`, assembly, raw bytecode as binary or hex text) and
  * byte arguments given as a file name or as hex. This and the plugin are the only places that read files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { fs } from './node-fs.js';
 import { basename, extname } from 'node:path';
 import { parseConformanceFile, programOf, type ConformanceTest } from '../../conformance/reader.js';
 import { AsmError, LoadError, UsageError } from '../errors.js';
@@ -26,7 +26,7 @@ const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 /** readFile reads a whole file, reporting a missing or unreadable file as invalid input. */
 export function readFile(path: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    return new Uint8Array(fs.readFileSync(path));
   } catch (e) {
     throw new LoadError('io', `cannot read ${path}: ${fileErrorReason(e)}`, { section: path }, { cause: e });
   }
@@ -34,7 +34,7 @@ export function readFile(path: string): Uint8Array {
 
 /** readBytesArg reads an option given as FILE or HEX: an existing file's bytes, otherwise hex text. */
 export function readBytesArg(arg: string, what: string): Uint8Array {
-  if (existsSync(arg)) return readFile(arg);
+  if (fs.existsSync(arg)) return readFile(arg);
   return parseHex(arg, what);
 }
 

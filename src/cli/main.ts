@@ -45,10 +45,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-// A closed pipe (`bpftime-vm ... | head`) ends the command quietly, as other Unix tools do.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+// Output goes through ./stdio.ts, which also ends the command quietly when its stdout is closed (`... | head`).
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

@@ -44,7 +44,7 @@ export async function loadSession(path: string, name: string, flags: Parsed['fla
  */
 export function refusedLoad(e: VerifierError, out: Output): number {
   out.error(e);
-  if (!out.json) for (const l of rejectionDetails(e)) process.stderr.write(`  ${l}\n`);
+  for (const l of rejectionDetails(e)) out.note(`  ${l}`);
   return EXIT.input;
 }
 
