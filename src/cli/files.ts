@@ -3,8 +3,11 @@
  * `permission denied`) rather than Node's `EISDIR: illegal operation on a directory, read`, as invalid input
  * (exit code 3) that names the path.
  */
-import { fs } from './node-fs.js';
+import { createRequire } from 'node:module';
 import { LoadError } from '../errors.js';
+
+// Through `require`, as in stdio.ts: an ES module import of node:fs would load fs/promises and the stream stack.
+const fs: typeof import('node:fs') = createRequire(import.meta.url)('node:fs');
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file',

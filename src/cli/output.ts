@@ -83,3 +83,13 @@ export class Output {
     return code;
   }
 }
+
+/** rejectionDetails lists what explains a verifier rejection beyond its message: the C source line, the registers, the
+ * path (`verify`, and `load`/`trace` refusing a program, print them after the message). */
+export function rejectionDetails(e: VerifierError): string[] {
+  const out: string[] = [];
+  if (e.location.source) out.push(`source: ${e.location.source}`);
+  for (const [r, v] of Object.entries(e.regs)) out.push(`${r} = ${v}`);
+  if (e.path.length) out.push(`path: ${e.path.join(', ')}`);
+  return out;
+}

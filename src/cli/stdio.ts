@@ -8,7 +8,12 @@
  * the process exits. A closed stdout (`bpftime-vm ... | head`) ends the command quietly with exit code 0, as other
  * Unix tools do; a closed stderr drops the diagnostics and keeps the command's exit code.
  */
-import { fs } from './node-fs.js';
+import { createRequire } from 'node:module';
+
+// Node's fs through `require` rather than `import ... from 'node:fs'`: in Node 20 an ES module importing a built-in gets
+// a namespace built from all of its exports, and reading `fs.promises` for it loads `fs/promises` with the stream stack
+// (19 internal modules) that a short command never uses. The CLI's input reading (input.ts, files.ts) does the same.
+const fs: typeof import('node:fs') = createRequire(import.meta.url)('node:fs');
 
 /** Per fd (1, 2): set once a write met EAGAIN, from then on that fd's output goes through Node's stream. */
 const streamed: Record<1 | 2, boolean> = { 1: false, 2: false };

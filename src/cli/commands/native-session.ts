@@ -11,10 +11,9 @@ import type { Parsed } from '../args.js';
 import { mapLines, mapsJson } from '../maps-text.js';
 import { summaryJson, summaryLines, printEvent } from '../native-text.js';
 import { loadObject, objectOptionsOf, recordTypes } from '../object.js';
-import { EXIT, type Output } from '../output.js';
+import { EXIT, rejectionDetails, type Output } from '../output.js';
 import { verifyModeOf } from '../verify-option.js';
 import { readyNative } from './live-common.js';
-import { rejectionDetails } from '../verifier-text.js';
 
 /** LoadedSession is an object loaded into a session, with its output stream. */
 export interface LoadedSession {
