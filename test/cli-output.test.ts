@@ -104,4 +104,15 @@ describe('CLI output', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout.equals(expected)).toBe(true);
   });
+
+  it('lets the stream drain before `verify` exits when a non-blocking pipe pushed back', async () => {
+    // verify ends the process at once after its output (exitsAtOnce), unless part of it went to Node's stream (which
+    // on Linux writes a stdio pipe synchronously, so there this checks that the output is complete, in order).
+    const stable = (b: Buffer) => b.toString().replace(/, [\d.]+ ms$/gm, '');
+    const expected = stable(toFile(['verify', '-v', big]).stdout);
+    expect(expected.length).toBeGreaterThan(300_000);
+    const r = await slowReader([...NONBLOCKING, process.execPath, CLI, 'verify', '-v', big], 300);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(stable(r.stdout)).toBe(expected);
+  });
 });

@@ -4,8 +4,8 @@
  * command that prints its result once does not need (bench/RESULTS.md, "the process around the verification").
  * A blocking pipe or a file takes each write whole (a slow reader only makes it wait). A non-blocking pipe (a parent
  * shared its own non-blocking end) answers EAGAIN when full: the unwritten rest and every later write of that fd then
- * go through Node's stream, in order, which waits for the reader without blocking the event loop and flushes before
- * the process exits. A closed stdout (`bpftime-vm ... | head`) ends the command quietly with exit code 0, as other
+ * go through Node's stream, in order (on Linux Node makes a stdio pipe blocking again and writes it synchronously;
+ * elsewhere the stream queues, and main.ts then lets the event loop drain it: `allWritten`). A closed stdout (`bpftime-vm ... | head`) ends the command quietly with exit code 0, as other
  * Unix tools do; a closed stderr drops the diagnostics and keeps the command's exit code.
  */
 import { createRequire } from 'node:module';
@@ -28,6 +28,11 @@ export function writeStdout(data: string | Uint8Array): void {
 /** writeStderr writes text or bytes to stderr, all of it, before returning. */
 export function writeStderr(data: string | Uint8Array): void {
   write(2, data);
+}
+
+/** allWritten reports whether every write so far went out synchronously (none waits in Node's stream). */
+export function allWritten(): boolean {
+  return !streamed[1] && !streamed[2];
 }
 
 function write(fd: 1 | 2, data: string | Uint8Array): void {
