@@ -82,6 +82,7 @@ for objects with BTF line info, the C source line. Raw programs follow the confo
 input memory and r2 holds its length, so input accesses must be proved against r2 (or r1 + r2, its end).`,
   },
   run: async (parsed, out) => (await import('./commands/verify.js')).verifyFile(parsed, out),
+  exitsAtOnce: true,
 };
 
 const progShowCommand: Command = {

@@ -3,8 +3,11 @@
  * `permission denied`) rather than Node's `EISDIR: illegal operation on a directory, read`, as invalid input
  * (exit code 3) that names the path.
  */
-import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { LoadError } from '../errors.js';
+
+// Through `require`, as in stdio.ts: an ES module import of node:fs would load fs/promises and the stream stack.
+const fs: typeof import('node:fs') = createRequire(import.meta.url)('node:fs');
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file',
@@ -25,7 +28,7 @@ export function fileErrorReason(e: unknown): string {
 /** writeOutput writes a command's `-o/--output` file, reporting failure as `cannot write PATH: REASON`. */
 export function writeOutput(path: string, body: string | Uint8Array): void {
   try {
-    writeFileSync(path, body);
+    fs.writeFileSync(path, body);
   } catch (e) {
     // ENOENT on a write is a missing directory on the path (or a file system that makes no files there).
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : fileErrorReason(e);

@@ -2,13 +2,16 @@
  * Reading the CLI's inputs: program files (conformance `.data`, assembly, raw bytecode as binary or hex text) and
  * byte arguments given as a file name or as hex. This and the plugin are the only places that read files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, extname } from 'node:path';
 import { parseConformanceFile, programOf, type ConformanceTest } from '../../conformance/reader.js';
 import { AsmError, LoadError, UsageError } from '../errors.js';
 import { assembleWithLines, decodeProgram, type Insn } from '../isa/index.js';
 import { parseHex } from '../runtime/inputs.js';
 import { fileErrorReason } from './files.js';
+
+// Through `require`, as in stdio.ts: an ES module import of node:fs would load fs/promises and the stream stack.
+const fs: typeof import('node:fs') = createRequire(import.meta.url)('node:fs');
 
 /** ProgramFile is a program read from disk. */
 export interface ProgramFile {
@@ -23,10 +26,18 @@ export interface ProgramFile {
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
+/**
+ * isElfFile reports whether a file's bytes start with the ELF magic: what `verify` asks before choosing the object
+ * path, without loading the loader's ELF module for a raw program (the loader checks the rest of the header).
+ */
+export function isElfFile(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && ELF_MAGIC.every((m, i) => bytes[i] === m);
+}
+
 /** readFile reads a whole file, reporting a missing or unreadable file as invalid input. */
 export function readFile(path: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    return new Uint8Array(fs.readFileSync(path));
   } catch (e) {
     throw new LoadError('io', `cannot read ${path}: ${fileErrorReason(e)}`, { section: path }, { cause: e });
   }
@@ -34,7 +45,7 @@ export function readFile(path: string): Uint8Array {
 
 /** readBytesArg reads an option given as FILE or HEX: an existing file's bytes, otherwise hex text. */
 export function readBytesArg(arg: string, what: string): Uint8Array {
-  if (existsSync(arg)) return readFile(arg);
+  if (fs.existsSync(arg)) return readFile(arg);
   return parseHex(arg, what);
 }
 
@@ -68,7 +79,7 @@ function isText(bytes: Uint8Array): boolean {
 export function readProgramFile(path: string, opts: ReadOptions = {}): ProgramFile {
   const bytes = readFile(path);
   const ext = extname(path).toLowerCase();
-  if (ELF_MAGIC.every((m, i) => bytes[i] === m)) {
+  if (isElfFile(bytes)) {
     // Only `disasm` and `asm` get here (run and compile load objects themselves): point to the command for objects.
     throw new LoadError('elf-object', `${path} is an ELF object: to see its programs' instructions, use "bpftime-vm prog dump ${path}"`, { section: path });
   }

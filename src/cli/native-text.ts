@@ -18,7 +18,7 @@ export function printEvent(out: Output, ev: NativeEvent, verbose: boolean): void
   }
   if (ev.event === 'trace') out.text(`${seconds(ev.timeNs)} ${ev.pid}/${ev.tid} ${ev.program}: ${ev.text}`);
   else if (ev.event === 'record') out.text(`${ev.map}${ev.cpu !== undefined ? ` cpu ${ev.cpu}` : ''}: ${JSON.stringify(ev.value)}`);
-  else if (ev.level !== 'info' || verbose) process.stderr.write(`bpftime-vm: ${ev.level === 'info' ? '' : `${ev.level}: `}pid ${ev.pid}: ${ev.text}\n`);
+  else if (ev.level !== 'info' || verbose) out.note(`bpftime-vm: ${ev.level === 'info' ? '' : `${ev.level}: `}pid ${ev.pid}: ${ev.text}`);
 }
 
 /** attachmentWhere says where an attachment is, as its section named it. */

@@ -1,8 +1,10 @@
 /**
  * Printing for the CLI: text or JSON (`-j`, `-p`), errors to stderr as `bpftime-vm: error: ...` or
- * `{"error": {...}}`, and the mapping from error kinds to exit codes.
+ * `{"error": {...}}`, and the mapping from error kinds to exit codes. Everything goes through ./stdio.ts (synchronous
+ * writes, no stream unless a pipe pushes back), so what a command prints is in order and complete when it returns.
  */
 import { AsmError, BpfError, ExecError, LoadError, NotSupportedError, UsageError, VerifierError } from '../errors.js';
+import { writeStderr, writeStdout } from './stdio.js';
 
 /** EXIT codes of the CLI. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, input: 3, unsupported: 4 } as const;
@@ -41,17 +43,22 @@ export class Output {
 
   /** text prints a line (or lines) to stdout in text mode. */
   text(s: string): void {
-    process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+    writeStdout(s.endsWith('\n') ? s : s + '\n');
   }
 
   /** data prints a JSON document to stdout. */
   data(value: unknown): void {
-    process.stdout.write(JSON.stringify(value, jsonReplacer, this.pretty ? 2 : undefined) + '\n');
+    writeStdout(JSON.stringify(value, jsonReplacer, this.pretty ? 2 : undefined) + '\n');
   }
 
   /** note prints a diagnostic line to stderr (text mode only). */
   note(s: string): void {
-    if (!this.json) process.stderr.write(s + '\n');
+    if (!this.json) writeStderr(s + '\n');
+  }
+
+  /** bytes prints raw bytes to stdout (`asm --format bin`). */
+  bytes(b: Uint8Array): void {
+    writeStdout(b);
   }
 
   /** error reports an error on stderr and returns the exit code to use. */
@@ -62,17 +69,27 @@ export class Output {
         e instanceof BpfError
           ? e.toJSON()
           : { kind: 'Error', code: isFsError(e) ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) };
-      process.stderr.write(JSON.stringify({ error: body }, jsonReplacer, this.pretty ? 2 : undefined) + '\n');
+      writeStderr(JSON.stringify({ error: body }, jsonReplacer, this.pretty ? 2 : undefined) + '\n');
     } else {
       const message = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`bpftime-vm: error: ${message}\n`);
+      writeStderr(`bpftime-vm: error: ${message}\n`);
       if (e instanceof ExecError && e.code === 'budget') {
-        process.stderr.write('hint: raise the budget with --budget N (0 for no limit)\n');
+        writeStderr('hint: raise the budget with --budget N (0 for no limit)\n');
       }
       if (!(e instanceof BpfError) && !isFsError(e) && e instanceof Error && process.env.BPFTIME_VM_DEBUG) {
-        process.stderr.write(`${e.stack}\n`);
+        writeStderr(`${e.stack}\n`);
       }
     }
     return code;
   }
+}
+
+/** rejectionDetails lists what explains a verifier rejection beyond its message: the C source line, the registers, the
+ * path (`verify`, and `load`/`trace` refusing a program, print them after the message). */
+export function rejectionDetails(e: VerifierError): string[] {
+  const out: string[] = [];
+  if (e.location.source) out.push(`source: ${e.location.source}`);
+  for (const [r, v] of Object.entries(e.regs)) out.push(`${r} = ${v}`);
+  if (e.path.length) out.push(`path: ${e.path.join(', ')}`);
+  return out;
 }

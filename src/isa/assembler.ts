@@ -18,6 +18,23 @@ export interface Assembled {
 const SIZE_BITS: Record<string, number> = { b: op.SIZE_B, h: op.SIZE_H, w: op.SIZE_W, dw: op.SIZE_DW };
 const PSEUDO_BY_NAME = new Map(Object.entries(LDDW_PSEUDO_NAMES).map(([k, v]) => [v, Number(k)]));
 
+// The ALU and conditional jump mnemonics with their width suffix (`add`, `add32`, `add64`; `jeq`, `jeq32`), looked up
+// whole: the same set the patterns `([a-z]+?)(32|64)?` and `(j[a-z]+?)(32)?` accept with a known operation. A command
+// assembles once, in V8's interpreter, where a chain of regular expressions per line and BigInt immediates were most of
+// the cost (~1300 lines: 13-16 ms cold before, 6-7 after these fast paths at load 5.7; bench/RESULTS.md, "the process
+// around the verification").
+const ALU_MNEMONICS = new Map<string, [AluOp, '32' | '64' | undefined]>();
+for (const name of Object.keys(ALU_OP_CODES) as AluOp[]) {
+  for (const suffix of [undefined, '32', '64'] as const) ALU_MNEMONICS.set(name + (suffix ?? ''), [name, suffix]);
+}
+const JMP_MNEMONICS = new Map<string, [JmpCond, boolean]>();
+for (const name of Object.keys(JMP_COND_CODES) as JmpCond[]) {
+  JMP_MNEMONICS.set(name, [name, false]);
+  JMP_MNEMONICS.set(`${name}32`, [name, true]);
+}
+/** A decimal of at most 9 digits: exact as a Number and within 32 bits, so `field` needs no BigInt for it. */
+const SMALL_DECIMAL = /^[+-]?\d{1,9}$/;
+
 class LineError extends Error {}
 const fail = (msg: string): never => {
   throw new LineError(msg);
@@ -44,6 +61,13 @@ function intIn(text: string, what: string, min: bigint, max: bigint): bigint {
  * an immediate); nothing is truncated silently.
  */
 function field(text: string, what: 'immediate' | 'offset' | 'jump offset', bits: 16 | 32): number {
+  const t = text.trim();
+  if (SMALL_DECIMAL.test(t)) {
+    // In range: the value itself (`| 0` turns -0 into 0, as the BigInt path does); out of range: the path below words
+    // the error.
+    const n = Number(t);
+    if (n >= -(2 ** (bits - 1)) && n < 2 ** (bits - 1)) return n | 0;
+  }
   const v = parseInteger(text);
   if (v === undefined) return fail(`invalid ${what} "${text}"`);
   const half = 1n << BigInt(bits - 1);
@@ -126,10 +150,11 @@ class Assembler {
       if (m[2]) return this.emit(insn(op.OP_JA32, 0, 0, 0, this.target(operands[0], 'imm')));
       return this.emit(insn(op.OP_JA, 0, 0, this.target(operands[0], 'off')));
     }
-    if ((m = /^(j[a-z]+?)(32)?$/.exec(mnemonic)) && Object.hasOwn(JMP_COND_CODES, m[1])) {
+    const jmp = JMP_MNEMONICS.get(mnemonic);
+    if (jmp) {
       want(3);
-      const cls = m[2] ? op.CLASS_JMP32 : op.CLASS_JMP;
-      const code = cls | JMP_COND_CODES[m[1] as JmpCond];
+      const cls = jmp[1] ? op.CLASS_JMP32 : op.CLASS_JMP;
+      const code = cls | JMP_COND_CODES[jmp[0]];
       const dst = register(operands[0]);
       const isReg = operands[1].trim().startsWith('%');
       const off = this.target(operands[2], 'off');
@@ -153,7 +178,8 @@ class Assembler {
             : op.CLASS_ALU64 | op.ALU_END | op.END_TO_LE;
       return this.emit(insn(code, register(operands[0]), 0, 0, Number(m[2])));
     }
-    if ((m = /^([a-z]+?)(32|64)?$/.exec(mnemonic)) && Object.hasOwn(ALU_OP_CODES, m[1])) return this.alu(m[1] as AluOp, m[2], operands);
+    const alu = ALU_MNEMONICS.get(mnemonic);
+    if (alu) return this.alu(alu[0], alu[1], operands);
     if ((m = /^ldx(s?)(b|h|w|dw)$/.exec(mnemonic))) {
       want(2);
       if (m[1] && m[2] === 'dw') fail('ldxsdw is not an instruction');
@@ -263,6 +289,8 @@ class Assembler {
 /** splitOperands splits the text after a mnemonic on commas that are outside brackets. */
 function splitOperands(text: string): string[] {
   if (text.trim() === '') return [];
+  // Without brackets every comma splits.
+  if (!text.includes('[') && !text.includes(']')) return text.split(',').map((s) => s.trim());
   const out: string[] = [];
   let depth = 0;
   let cur = '';
@@ -284,8 +312,9 @@ export function assembleWithLines(text: string): Assembled {
   const srcLines = text.split(/\r?\n/);
   for (let n = 0; n < srcLines.length; n++) {
     a.line = n + 1;
-    let body = srcLines[n].replace(/(#|\/\/).*$/, '').trim();
-    const label = /^([A-Za-z_.$][\w.$]*):/.exec(body);
+    const src = srcLines[n];
+    let body = (src.includes('#') || src.includes('//') ? src.replace(/(#|\/\/).*$/, '') : src).trim();
+    const label = body.includes(':') ? /^([A-Za-z_.$][\w.$]*):/.exec(body) : null;
     if (label) {
       if (a.labels.has(label[1])) {
         throw new AsmError('duplicate-label', `line ${a.line}: duplicate label "${label[1]}"`, { line: a.line });

@@ -18,7 +18,7 @@ export const assembleFile: Command['run'] = ({ flags, positionals }, out) => {
   if (out.json) {
     out.data({ file: file.path, output: flags.output ?? null, format, slots: file.insns.length, bytes: bytes.length, ...(flags.output ? {} : { hex: Buffer.from(bytes).toString('hex') }) });
   } else if (!flags.output) {
-    if (format === 'bin') process.stdout.write(bytes);
+    if (format === 'bin') out.bytes(bytes);
     else out.text(toHex(bytes));
   } else {
     out.note(`wrote ${bytes.length} bytes (${file.insns.length} slots) to ${flags.output}`);

@@ -11,10 +11,9 @@ import type { Parsed } from '../args.js';
 import { mapLines, mapsJson } from '../maps-text.js';
 import { summaryJson, summaryLines, printEvent } from '../native-text.js';
 import { loadObject, objectOptionsOf, recordTypes } from '../object.js';
-import { EXIT, type Output } from '../output.js';
+import { EXIT, rejectionDetails, type Output } from '../output.js';
 import { verifyModeOf } from '../verify-option.js';
 import { readyNative } from './live-common.js';
-import { rejectionDetails } from '../verifier-text.js';
 
 /** LoadedSession is an object loaded into a session, with its output stream. */
 export interface LoadedSession {
@@ -44,7 +43,7 @@ export async function loadSession(path: string, name: string, flags: Parsed['fla
  */
 export function refusedLoad(e: VerifierError, out: Output): number {
   out.error(e);
-  if (!out.json) for (const l of rejectionDetails(e)) process.stderr.write(`  ${l}\n`);
+  for (const l of rejectionDetails(e)) out.note(`  ${l}`);
   return EXIT.input;
 }
 

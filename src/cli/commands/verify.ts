@@ -8,14 +8,12 @@ import { UsageError, type VerifierError } from '../../errors.js';
 import { ubpfTestHelpers } from '../../helpers/ubpf-test.js';
 import { MAP_TYPES, type ProgramSpec } from '../../loader/spec.js';
 import type { Btf } from '../../loader/btf/parse.js';
-import { isElf } from '../../loader/elf.js';
 import type { MapInfo } from '../../verifier/env.js';
 import { programType } from '../../verifier/program-types.js';
 import { verifyWithHelpers, type VerifyResult } from '../../verifier/verify.js';
 import type { Command } from '../command.js';
-import { rejectionDetails } from '../verifier-text.js';
-import { readFile, readProgramFile } from '../input.js';
-import { EXIT, type Output } from '../output.js';
+import { isElfFile, readFile, readProgramFile } from '../input.js';
+import { EXIT, rejectionDetails, type Output } from '../output.js';
 
 /** parseMapOption reads `TYPE:KEY:VALUE:ENTRIES` (TYPE a bpftool map type name or a number). */
 export function parseMapOption(text: string, index: number): MapInfo {
@@ -79,7 +77,7 @@ export const verifyFile: Command['run'] = async ({ flags, positionals }, out) =>
   const verbose = flags.verbose === true;
   const privileged = flags.privileged === true;
   const verdicts: Verdict[] = [];
-  if (isElf(readFile(path))) {
+  if (isElfFile(readFile(path))) {
     for (const f of ['type', 'map']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to raw programs only (an object's sections and maps give them)`);
     const [{ loadObject, pickProgram }, { verifySpec }, { readsKernelPointers }] = await Promise.all([
       import('../object.js'), import('../../verifier/index.js'), import('../../runtime/program-facts.js'),
