@@ -44,6 +44,13 @@ export class MeetingPoints {
   park(st: VState, pc: number): boolean {
     const cfg = this.cfg;
     if (cfg.inLoop[pc]) return false;
+    if (st.frames.length === 1) {
+      // The main program's frame alone (the common case): the pc is the key, and no position is built to find it.
+      const g = this.parked.get(pc);
+      if (g) g.states.push(st);
+      else this.parked.set(pc, { pos: [pc], states: [st] });
+      return true;
+    }
     const pos: number[] = [];
     for (let i = 1; i < st.frames.length; i++) {
       const f = st.frames[i];
@@ -51,7 +58,7 @@ export class MeetingPoints {
       pos.push(f.callsite);
     }
     pos.push(pc);
-    const key = pos.length === 1 ? pc : pos.join(',');
+    const key = pos.join(',');
     const g = this.parked.get(key);
     if (g) g.states.push(st);
     else this.parked.set(key, { pos, states: [st] });

@@ -18,6 +18,14 @@ class IdMap {
   private back: Map<number, number> | undefined;
   private tmpIds = 0;
 
+  /** reset empties the map for the next comparison (one map serves them all: covers never nests). */
+  reset(): IdMap {
+    this.fwd?.clear();
+    this.back?.clear();
+    this.tmpIds = 0;
+    return this;
+  }
+
   /** unique returns an id no register has: a scalar without an id is linked to no other (the kernel's tmp_id_gen). */
   unique(): number {
     return --this.tmpIds;
@@ -116,6 +124,9 @@ function stackSafe(of: Frame, cf: Frame, ids: IdMap, exact: boolean): boolean {
   return true;
 }
 
+/** IDS is the id map of the comparison running. */
+const IDS = new IdMap();
+
 const CALLEE_SAVED = (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10);
 
 /**
@@ -124,7 +135,7 @@ const CALLEE_SAVED = (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10);
  */
 export function covers(old: VState, cur: VState, live: number, exact = false, precise = live): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
-  const ids = new IdMap();
+  const ids = IDS.reset();
   for (let fi = 0; fi < old.frames.length; fi++) {
     const of = old.frames[fi];
     const cf = cur.frames[fi];
