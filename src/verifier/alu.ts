@@ -28,7 +28,7 @@ function needInit(r: Reg, n: number): void {
 /** shiftSym moves an induction tag by a constant added (or, negated, subtracted) in width 64 or 32. */
 function shiftSym(sym: Sym | undefined, c: bigint, is64: boolean): Sym | undefined {
   if (!sym) return undefined;
-  return { loop: sym.loop, slot: sym.slot, k: sym.k + c, w: is64 ? sym.w : 32 };
+  return { ...sym, k: sym.k + c, w: is64 ? sym.w : 32 };
 }
 
 /** headroom carries the raw-input headroom of a scalar through `op` with a known operand `c`. */
@@ -158,7 +158,7 @@ function mov(env: Env, f: AluForm & { kind: 'alu' }, s: Reg, ns: number): Reg {
   const v = low32(s.v);
   const same = s.v.umax <= U32;
   const out = scalarReg(v, same ? s.len : -1);
-  out.sym = s.sym ? { loop: s.sym.loop, slot: s.sym.slot, k: s.sym.k, w: 32 } : undefined;
+  out.sym = s.sym ? { ...s.sym, w: 32 } : undefined;
   out.id = same ? s.id : 0;
   return out;
 }

@@ -82,22 +82,25 @@ export interface Reg {
  * (`{ ...r, sym }`) makes objects of another shape (most fields out of line), and code reading registers of several
  * shapes is slower and what TurboFan takes longest to compile (a cold verification runs while it does).
  */
-const BASE: Reg = {
+const BASE: AllFields<Reg> = {
   kind: 'not_init', v: known(0n), off: 0, nullable: false, id: 0, range: 0, map: -1, size: 0, ref: 0, frame: 0, fn: -1, rdonly: false, len: -1,
   sym: undefined, of: undefined, btf: undefined,
 };
+
+/** AllFields makes every optional field required (possibly undefined): a field added to Reg must be listed here. */
+type AllFields<T> = { [K in keyof Required<T>]: T[K] };
 
 /** NOT_INIT is the uninitialised register (not frozen: a frozen object has a shape of its own; none is mutated). */
 export const NOT_INIT: Reg = copyReg(BASE);
 
 /** scalarReg returns a scalar register holding `v` (BASE's fields spelled out: it is built for every ALU result). */
-export const scalarReg = (v: Scalar = unknown(), len = -1): Reg => ({
+export const scalarReg = (v: Scalar = unknown(), len = -1): AllFields<Reg> => ({
   kind: 'scalar', v, off: 0, nullable: false, id: 0, range: 0, map: -1, size: 0, ref: 0, frame: 0, fn: -1, rdonly: false, len,
   sym: undefined, of: undefined, btf: undefined,
 });
 
 /** copyReg copies a register (an object literal of every field: see BASE). */
-export function copyReg(r: Reg): Reg {
+export function copyReg(r: Reg): AllFields<Reg> {
   return {
     kind: r.kind, v: r.v, off: r.off, nullable: r.nullable, id: r.id, range: r.range, map: r.map, size: r.size, ref: r.ref, frame: r.frame,
     fn: r.fn, rdonly: r.rdonly, len: r.len, sym: r.sym, of: r.of, btf: r.btf,
@@ -204,7 +207,7 @@ export function newFrame(index: number, entry: number, callsite: number, callbac
  * cloneFrame copies a frame shallowly (an object literal: copying states is the hottest allocation there is); the
  * stack array is shared by both until one of them writes a slot (ownStack).
  */
-const cloneFrame = (f: Frame): Frame => {
+const cloneFrame = (f: Frame): AllFields<Frame> => {
   f.shared = true;
   return { regs: f.regs.slice(), stack: f.stack, entry: f.entry, callsite: f.callsite, callback: f.callback, pre: f.pre, shared: true };
 };
