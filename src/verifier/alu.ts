@@ -8,7 +8,7 @@ import type { Form, Insn } from '../isa/index.js';
 import { known, low32, unknown, urange, type Scalar } from './scalar.js';
 import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
 import { scalarAlu, scalarEnd, scalarSext } from './scalar-alu.js';
-import { cur, isPointer, ptrReg, scalarReg, type Reg, type Sym, type VState } from './state.js';
+import { cur, isPointer, ptrReg, regWith, scalarReg, type Reg, type Sym, type VState } from './state.js';
 import { reject } from './reject.js';
 import { freshId, type Env } from './env.js';
 import { fmtReg } from './format.js';
@@ -77,7 +77,7 @@ function ptrPlus(env: Env, p: Reg, s: Reg, sub: boolean, n: number): Reg {
     if (env.spectre && p.kind === 'map_value' && (off < 0 || off > env.maps[p.map].valueSize)) {
       reject('pointer-arith', `r${n} would point ${off < 0 ? 'before' : 'past'} the map value (offset ${off}); out-of-range map value pointers are allowed in privileged mode only`, [n]);
     }
-    return { ...p, off, sym: shiftSym(p.sym, sub ? -k : k, true) };
+    return regWith(p, { off, sym: shiftSym(p.sym, sub ? -k : k, true) });
   }
   // Raw programs: the input start plus r2 (its length) is the input end.
   if (env.prog.raw && !sub && p.kind === 'packet' && s.len === 0 && p.off === 0 && isZeroVar(p)) {
@@ -85,7 +85,7 @@ function ptrPlus(env: Env, p: Reg, s: Reg, sub: boolean, n: number): Reg {
   }
   const v = scalarAlu(sub ? 'sub' : 'add', p.v, s.v, true);
   checkOffset(p.off, v, n, p);
-  const out: Reg = { ...p, v, sym: undefined };
+  const out: Reg = regWith(p, { v, sym: undefined });
   if (p.kind === 'packet' || p.kind === 'packet_meta') {
     out.id = freshId(env);
     // Raw input: base + x with x <= len - h leaves h bytes; a base already proved longer may leave more. The range
@@ -151,13 +151,16 @@ function pointerOp(env: Env, op: AluForm & { kind: 'alu' }, d: Reg, s: Reg, nd: 
 function mov(env: Env, f: AluForm & { kind: 'alu' }, s: Reg, ns: number): Reg {
   if (f.is64) return s;
   if (isPointer(s)) {
-    if (s.kind === 'packet' || s.kind === 'packet_end' || s.kind === 'packet_meta') return { ...s, kind: 'pkt_lo32', of: s.kind, sym: undefined };
+    if (s.kind === 'packet' || s.kind === 'packet_end' || s.kind === 'packet_meta') return regWith(s, { kind: 'pkt_lo32', of: s.kind, sym: undefined });
     if (!env.privileged) reject('pointer-leak', `32-bit copy of a pointer (r${ns}) would leak part of an address`, [ns]);
     return scalarReg(low32(unknown()));
   }
   const v = low32(s.v);
   const same = s.v.umax <= U32;
-  return { ...scalarReg(v, same ? s.len : -1), sym: s.sym ? { ...s.sym, w: 32 } : undefined, id: same ? s.id : 0 };
+  const out = scalarReg(v, same ? s.len : -1);
+  out.sym = s.sym ? { ...s.sym, w: 32 } : undefined;
+  out.id = same ? s.id : 0;
+  return out;
 }
 
 /**
@@ -168,7 +171,7 @@ function mov(env: Env, f: AluForm & { kind: 'alu' }, s: Reg, ns: number): Reg {
 function linkCopy(env: Env, regs: Reg[], ns: number, is64: boolean): Reg {
   const s = regs[ns];
   if (s.kind !== 'scalar' || s.id !== 0 || s.v.t.mask === 0n || (!is64 && s.v.umax > U32)) return s;
-  regs[ns] = { ...s, id: freshId(env) };
+  regs[ns] = regWith(s, { id: freshId(env) });
   return regs[ns];
 }
 

@@ -8,7 +8,7 @@ import type { Form, Insn } from '../isa/index.js';
 import { known, urange, type Scalar } from './scalar.js';
 import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
 import { scalarAlu } from './scalar-alu.js';
-import { cloneState, cur, isPointer, scalarReg, type Reg, type VState } from './state.js';
+import { cloneState, cur, isPointer, ownStack, regWith, scalarReg, type Reg, type VState } from './state.js';
 import { NEGATE, SWAP, condOf, refineScalars, type Cond } from './refine.js';
 import { reject } from './reject.js';
 import { noteLoopCheck } from './loops.js';
@@ -25,13 +25,16 @@ interface Operand {
 
 /** forEachReg visits every register and spilled register of every frame, letting `fn` replace it. */
 export function forEachReg(st: VState, fn: (r: Reg) => Reg): void {
-  for (const f of st.frames) {
+  for (let fi = 0; fi < st.frames.length; fi++) {
+    const f = st.frames[fi];
     for (let i = 0; i < 11; i++) f.regs[i] = fn(f.regs[i]);
-    f.stack.forEach((slot, i) => {
-      if (!slot?.spill) return;
+    const stack = f.stack;
+    for (let i = 0; i < stack.length; i++) {
+      const slot = stack[i];
+      if (!slot?.spill) continue;
       const r = fn(slot.spill);
-      if (r !== slot.spill) f.stack[i] = { ...slot, spill: r };
-    });
+      if (r !== slot.spill) ownStack(f)[i] = { bytes: slot.bytes, spill: r };
+    }
   }
 }
 
@@ -39,7 +42,7 @@ function setOperand(st: VState, o: Operand, r: Reg): void {
   if (o.n < 0) return;
   const old = cur(st).regs[o.n];
   cur(st).regs[o.n] = r;
-  if (old.kind === 'scalar' && old.id) forEachReg(st, (x) => (x.kind === 'scalar' && x.id === old.id ? { ...x, v: r.v, len: Math.max(x.len, r.len) } : x));
+  if (old.kind === 'scalar' && old.id) forEachReg(st, (x) => (x.kind === 'scalar' && x.id === old.id ? regWith(x, { v: r.v, len: Math.max(x.len, r.len) }) : x));
 }
 
 const isZero = (r: Reg): boolean => r.kind === 'scalar' && r.v.t.mask === 0n && r.v.t.value === 0n;
@@ -52,7 +55,7 @@ function nullCheck(st: VState, p: Operand, c: Cond): boolean {
   const id = r.id;
   forEachReg(st, (x) => {
     if (x.id !== id || !x.nullable) return x;
-    return isNull ? scalarReg(known(0n)) : { ...x, nullable: false };
+    return isNull ? scalarReg(known(0n)) : regWith(x, { nullable: false });
   });
   if (isNull && r.ref) {
     const k = st.refs.indexOf(r.ref);
@@ -74,16 +77,16 @@ function pktRange(st: VState, p: Reg, c: Cond, limit: bigint): void {
   const cap = limit - BigInt(p.off);
   if (p.v.umax > cap && cap >= p.v.umin) {
     const res = refineScalars(p.v, known(cap), 'le', 64);
-    if (res) forEachReg(st, (x) => (x.kind === p.kind && x.id === p.id ? { ...x, v: res[0] } : x));
+    if (res) forEachReg(st, (x) => (x.kind === p.kind && x.id === p.id ? regWith(x, { v: res[0] }) : x));
   }
   if (p.off < 0 || range <= 0) return;
-  forEachReg(st, (x) => (x.kind === p.kind && x.id === p.id && x.range < range ? { ...x, range } : x));
+  forEachReg(st, (x) => (x.kind === p.kind && x.id === p.id && x.range < range ? regWith(x, { range }) : x));
 }
 
 /** inputAtLeast records that the raw input has at least `n` bytes: its start pointer reaches that far. */
 function inputAtLeast(env: Env, st: VState, n: bigint): void {
   const range = Number(n > MAX_INPUT ? MAX_INPUT : n);
-  forEachReg(st, (x) => (x.kind === 'packet' && x.id === env.inputId && x.range < range ? { ...x, range } : x));
+  forEachReg(st, (x) => (x.kind === 'packet' && x.id === env.inputId && x.range < range ? regWith(x, { range }) : x));
 }
 
 /** lenHeadroom applies `x c len` where `len` carries an input-length headroom (raw programs). */
@@ -112,11 +115,12 @@ function side(env: Env, st: VState, a: Operand, b: Operand, c: Cond, w: 32 | 64,
     const res = refineScalars(ra.v, rb.v, c, w);
     if (!res) return null;
     const s = own ? st : cloneState(st);
-    const [va, vb] = res;
+    const va = res[0];
+    const vb = res[1];
     const ha = w === 64 || va.umax <= U32 ? lenHeadroom(ra, rb, c) : -1;
     const hb = w === 64 || vb.umax <= U32 ? lenHeadroom(rb, ra, SWAP[c]) : -1;
-    setOperand(s, a, { ...ra, v: va, len: Math.max(ra.len, ha) });
-    setOperand(s, b, { ...rb, v: vb, len: Math.max(rb.len, hb) });
+    setOperand(s, a, regWith(ra, { v: va, len: Math.max(ra.len, ha) }));
+    setOperand(s, b, regWith(rb, { v: vb, len: Math.max(rb.len, hb) }));
     if (env.prog.raw) {
       if (ra.len === 0) inputAtLeast(env, s, va.umin);
       if (rb.len === 0) inputAtLeast(env, s, vb.umin);
@@ -143,15 +147,21 @@ function side(env: Env, st: VState, a: Operand, b: Operand, c: Cond, w: 32 | 64,
     // Two pointers into one region compare by offset: narrow their variable parts like scalars.
     const res = refineScalars(total(ra), total(rb), c, 64);
     if (!res) return null;
-    setOperand(s, a, { ...ra, v: scalarAlu('sub', res[0], known(BigInt(ra.off)), true) });
-    setOperand(s, b, { ...rb, v: scalarAlu('sub', res[1], known(BigInt(rb.off)), true) });
+    setOperand(s, a, regWith(ra, { v: scalarAlu('sub', res[0], known(BigInt(ra.off)), true) }));
+    setOperand(s, b, regWith(rb, { v: scalarAlu('sub', res[1], known(BigInt(rb.off)), true) }));
     noteLoopCheck(env, s, ra, rb, c, w, res[0], res[1]);
   }
   return s;
 }
 
+/** Sides are the states after a conditional jump: fall-through and taken (null for an impossible side). */
+export interface Sides {
+  fall: VState | null;
+  taken: VState | null;
+}
+
 /** doBranch evaluates a conditional jump: returns the fall-through and taken states (null for an impossible side). */
-export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): [VState | null, VState | null] {
+export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): Sides {
   const regs = cur(st).regs;
   const a: Operand = { n: ins.dst, r: regs[ins.dst] };
   const imm = f.is32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm);
@@ -169,14 +179,14 @@ export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): [VState | n
       // 32-bit comparison of pointers needs privileged mode (the kernel's allow_ptr_leaks). Neither side learns anything.
       const eq = (f.cond === 'jeq' || f.cond === 'jne') && pktTest;
       if (!eq && !env.privileged) reject('pointer-compare', `32-bit comparison of a pointer (r${isPointer(a.r) ? a.n : b.n}) is allowed in privileged mode only, except equality of two packet pointers`, [a.n, b.n].filter((n) => n >= 0));
-      return [cloneState(st), cloneState(st)];
+      return { fall: cloneState(st), taken: cloneState(st) };
     }
     if (!nullTest && !pktTest && !env.privileged) {
       reject('pointer-compare', `comparing a pointer (r${isPointer(a.r) ? a.n : b.n}) is allowed in privileged mode only, except with 0 or the packet end`, [a.n, b.n].filter((n) => n >= 0));
     }
     if (!nullTest && (isPointer(a.r) !== isPointer(b.r))) {
       // A pointer against a non-zero scalar: nothing is learnt on either side.
-      return [cloneState(st), cloneState(st)];
+      return { fall: cloneState(st), taken: cloneState(st) };
     }
   }
   const c = condOf(f.cond);
@@ -190,15 +200,19 @@ export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): [VState | n
     // A bound held in a register (`n < limit` with limit in [20000, 20001]) stops widening at its largest value,
     // as a constant does: a counter compared with it is widened to the bound rather than to the type's limit.
     // An induction variable of a widened loop is not a bound: its maximum moves with every widening.
-    for (const r of [a.r, b.r]) {
-      if (r.kind !== 'scalar' || r.v.t.mask === 0n || (r.sym && env.loops.get(r.sym.loop)?.ivs.has(r.sym.slot))) continue;
-      addBound(env, w === 64 ? r.v.umax : r.v.u32max);
-    }
+    registerBound(env, a.r, w);
+    registerBound(env, b.r, w);
   }
   const taken = side(env, st, a, b, c, w);
   // The fall-through side takes the path's own state (a is read before anything is refined in it).
   const fall = side(env, st, a, b, NEGATE[c], w, true);
-  return [fall, taken];
+  return { fall, taken };
+}
+
+/** registerBound adds the bound a compared register holds, unless it is a constant or a widened loop's counter. */
+function registerBound(env: Env, r: Reg, w: 32 | 64): void {
+  if (r.kind !== 'scalar' || r.v.t.mask === 0n || (r.sym && env.loops.get(r.sym.loop)?.ivs.has(r.sym.slot))) return;
+  addBound(env, w === 64 ? r.v.umax : r.v.u32max);
 }
 
 /** addBound adds a register bound's largest value and its neighbours to the widening thresholds (not the type's limits). */

@@ -7,7 +7,7 @@
 import type { Form, Insn } from '../isa/index.js';
 import { PSEUDO_BTF_ID, PSEUDO_FUNC, PSEUDO_IMM64, PSEUDO_MAP_FD, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, PSEUDO_MAP_VALUE } from '../isa/index.js';
 import { join, known, unknown, urange } from './scalar.js';
-import { MISC, NOT_INIT, SPILL, cur, isPointer, newFrame, ptrReg, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type VState } from './state.js';
+import { MISC, NOT_INIT, SPILL, cur, isPointer, newFrame, ownStack, ptrReg, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type VState } from './state.js';
 import { reject } from './reject.js';
 import { fmtReg } from './format.js';
 import { MAX_CALL_FRAMES } from './cfg.js';
@@ -28,10 +28,10 @@ export function havocScalars(f: Frame): void {
   f.stack.forEach((s, i) => {
     if (!s) return;
     if (s.spill) {
-      if (s.spill.kind === 'scalar') f.stack[i] = { bytes: s.bytes.map((b): SlotByte => (b === SPILL || b === 2 ? MISC : b)) };
+      if (s.spill.kind === 'scalar') ownStack(f)[i] = { bytes: s.bytes.map((b): SlotByte => (b === SPILL || b === 2 ? MISC : b)), spill: undefined };
       return;
     }
-    f.stack[i] = { bytes: s.bytes.map((b): SlotByte => (b === 0 ? 0 : MISC)) };
+    ownStack(f)[i] = { bytes: s.bytes.map((b): SlotByte => (b === 0 ? 0 : MISC)), spill: undefined };
   });
 }
 
@@ -43,7 +43,7 @@ function joinSlot(a: Slot | undefined, b: Slot | undefined): Slot | undefined {
     if (a.spill === b.spill) return a;
   }
   const bytes = a.bytes.map((x, k): SlotByte => (x === 0 || b.bytes[k] === 0 ? 0 : x === b.bytes[k] && x !== SPILL ? x : MISC));
-  return { bytes };
+  return { bytes, spill: undefined };
 }
 
 /** doExit handles exit: returns the pc to continue at, or -1 when the path ends. */
@@ -61,7 +61,10 @@ export function doExit(env: Env, st: VState): number {
     for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
     if (f.callback) {
       caller.regs[0] = scalarReg(unknown());
-      if (f.pre) for (let i = 0; i < Math.max(caller.stack.length, f.pre.stack.length); i++) caller.stack[i] = joinSlot(f.pre.stack[i], caller.stack[i]);
+      if (f.pre) {
+        const stack = ownStack(caller);
+        for (let i = 0; i < Math.max(stack.length, f.pre.stack.length); i++) stack[i] = joinSlot(f.pre.stack[i], stack[i]);
+      }
     } else caller.regs[0] = r0;
     return f.callsite + 1;
   }

@@ -84,33 +84,44 @@ function checkJumps(cfg: Cfg): void {
   }
 }
 
-/** Depth-first walk of one function marking reachable slots, back edges and loop heads. */
-function walk(cfg: Cfg, sp: Subprog, reached: Uint8Array, backEdges: number[]): void {
+/**
+ * Depth-first walk of one function marking reachable slots, back edges and loop heads. `succ` lists every
+ * instruction's successors; the walk's stack is two typed arrays (pc, index of the next successor to visit).
+ */
+function walk(cfg: Cfg, sp: Subprog, succ: readonly number[][], reached: Uint8Array, backEdges: number[]): void {
   const { forms, insns } = cfg;
   const color = new Uint8Array(insns.length); // 0 new, 1 on stack, 2 done
-  const stack: { pc: number; next: number[]; i: number }[] = [];
-  const enter = (pc: number) => {
-    color[pc] = 1;
-    reached[pc] = 1;
-    stack.push({ pc, next: successors(forms, insns, pc), i: 0 });
-  };
-  enter(sp.entry);
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    if (top.i >= top.next.length) {
-      color[top.pc] = 2;
-      stack.pop();
+  const stackPc = new Int32Array(insns.length);
+  const stackNext = new Int32Array(insns.length);
+  let depth = 0;
+  color[sp.entry] = 1;
+  reached[sp.entry] = 1;
+  stackPc[depth++] = sp.entry;
+  while (depth > 0) {
+    const pc = stackPc[depth - 1];
+    const next = succ[pc];
+    const i = stackNext[depth - 1];
+    if (i >= next.length) {
+      color[pc] = 2;
+      depth--;
       continue;
     }
-    const n = top.next[top.i++];
-    if (n >= sp.end) throw new Reject('structure', `execution falls off the end of the function at pc ${sp.entry}`, top.pc);
-    cfg.prune[n] ||= top.next.length > 1 || forms[top.pc]!.kind === 'ja' ? 1 : 0;
+    stackNext[depth - 1] = i + 1;
+    const n = next[i];
+    if (n >= sp.end) throw new Reject('structure', `execution falls off the end of the function at pc ${sp.entry}`, pc);
+    cfg.prune[n] ||= next.length > 1 || forms[pc]!.kind === 'ja' ? 1 : 0;
     if (color[n] === 1) {
-      backEdges.push(top.pc, n);
+      backEdges.push(pc, n);
       cfg.loopHead[n] = 1;
       cfg.prune[n] = 1;
       cfg.hasLoops = true;
-    } else if (color[n] === 0) enter(n);
+    } else if (color[n] === 0) {
+      color[n] = 1;
+      reached[n] = 1;
+      stackPc[depth] = n;
+      stackNext[depth] = 0;
+      depth++;
+    }
   }
 }
 
@@ -131,42 +142,45 @@ const bit = (r: number): number => 1 << r;
 const CALLER_SAVED = bit(0) | bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
 const ARGS = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
 
-/** usesDefs returns the registers an instruction reads and writes, for liveness. */
-function usesDefs(f: Form, ins: Insn): [number, number] {
+/** ud packs the registers an instruction reads (low 16 bits) and writes (high 16 bits) into one number. */
+const ud = (use: number, def: number): number => use | (def << 16);
+
+/** usesDefs returns the registers an instruction reads and writes, for liveness, packed by `ud`. */
+function usesDefs(f: Form, ins: Insn): number {
   switch (f.kind) {
     case 'alu':
-      if (f.op === 'mov') return [f.useReg ? bit(ins.src) : 0, bit(ins.dst)];
-      return [bit(ins.dst) | (f.useReg ? bit(ins.src) : 0), bit(ins.dst)];
+      if (f.op === 'mov') return ud(f.useReg ? bit(ins.src) : 0, bit(ins.dst));
+      return ud(bit(ins.dst) | (f.useReg ? bit(ins.src) : 0), bit(ins.dst));
     case 'movsx':
-      return [bit(ins.src), bit(ins.dst)];
+      return ud(bit(ins.src), bit(ins.dst));
     case 'end':
-      return [bit(ins.dst), bit(ins.dst)];
+      return ud(bit(ins.dst), bit(ins.dst));
     case 'jcond':
-      return [bit(ins.dst) | (f.useReg ? bit(ins.src) : 0), 0];
+      return ud(bit(ins.dst) | (f.useReg ? bit(ins.src) : 0), 0);
     case 'call':
     case 'callx':
-      return [ARGS | (f.kind === 'callx' ? bit(ins.dst) : 0) | bit(10), CALLER_SAVED];
+      return ud(ARGS | (f.kind === 'callx' ? bit(ins.dst) : 0) | bit(10), CALLER_SAVED);
     case 'exit':
-      return [bit(0) | bit(10), 0];
+      return ud(bit(0) | bit(10), 0);
     case 'lddw':
-      return [0, bit(ins.dst)];
+      return ud(0, bit(ins.dst));
     case 'ldabs':
-      return [bit(6), CALLER_SAVED];
+      return ud(bit(6), CALLER_SAVED);
     case 'ldind':
-      return [bit(6) | bit(ins.src), CALLER_SAVED];
+      return ud(bit(6) | bit(ins.src), CALLER_SAVED);
     case 'ldx':
     case 'load_acq':
-      return [bit(ins.src), bit(ins.dst)];
+      return ud(bit(ins.src), bit(ins.dst));
     case 'st':
-      return [bit(ins.dst), 0];
+      return ud(bit(ins.dst), 0);
     case 'stx':
     case 'store_rel':
-      return [bit(ins.dst) | bit(ins.src), 0];
+      return ud(bit(ins.dst) | bit(ins.src), 0);
     case 'atomic':
-      if (f.op === 'cmpxchg') return [bit(ins.dst) | bit(ins.src) | bit(0), bit(0)];
-      return [bit(ins.dst) | bit(ins.src), f.fetch ? bit(ins.src) : 0];
+      if (f.op === 'cmpxchg') return ud(bit(ins.dst) | bit(ins.src) | bit(0), bit(0));
+      return ud(bit(ins.dst) | bit(ins.src), f.fetch ? bit(ins.src) : 0);
     default:
-      return [0, 0];
+      return ud(0, 0);
   }
 }
 
@@ -203,12 +217,16 @@ function liveness(cfg: Cfg, succ: readonly number[][], retChecked: boolean): voi
       if (!f) continue;
       let out = 0;
       let preciseOut = 0;
-      for (const n of succ[pc]) {
+      const next = succ[pc];
+      for (let k = 0; k < next.length; k++) {
+        const n = next[k];
         if (n >= insns.length) continue;
         out |= cfg.liveIn[n];
         preciseOut |= cfg.preciseIn[n];
       }
-      const [use, def] = usesDefs(f, insns[pc]);
+      const both = usesDefs(f, insns[pc]);
+      const use = both & 0xffff;
+      const def = both >>> 16;
       const live = (use | (out & ~def)) | bit(10);
       const precise = preciseUses(f, insns[pc], use, out, preciseOut, scalars[pc] | (!retChecked && f.kind === 'exit' && cfg.subprogOf[pc] === 0 ? EXIT_IMPRECISE : 0)) | (preciseOut & ~def) | bit(10);
       if (live !== cfg.liveIn[pc] || precise !== cfg.preciseIn[pc]) {
@@ -230,7 +248,8 @@ function markLoops(cfg: Cfg, backEdges: readonly number[], preds: readonly numbe
   const { insns } = cfg;
   const seen = new Int32Array(insns.length).fill(-1);
   for (let e = 0; e < backEdges.length; e += 2) {
-    const [t, h] = [backEdges[e], backEdges[e + 1]];
+    const t = backEdges[e];
+    const h = backEdges[e + 1];
     cfg.inLoop[h] = 1;
     seen[h] = e;
     const work = seen[t] === e ? [] : [t];
@@ -238,7 +257,9 @@ function markLoops(cfg: Cfg, backEdges: readonly number[], preds: readonly numbe
     while (work.length) {
       const v = work.pop()!;
       cfg.inLoop[v] = 1;
-      for (const p of preds[v]) {
+      const from = preds[v];
+      for (let k = 0; k < from.length; k++) {
+        const p = from[k];
         if (seen[p] === e) continue;
         seen[p] = e;
         work.push(p);
@@ -259,7 +280,9 @@ function checkExits(cfg: Cfg, preds: readonly number[][]): void {
     work.push(pc);
   }
   while (work.length) {
-    for (const p of preds[work.pop()!]) {
+    const from = preds[work.pop()!];
+    for (let k = 0; k < from.length; k++) {
+      const p = from[k];
       if (ends[p]) continue;
       ends[p] = 1;
       work.push(p);
@@ -300,19 +323,27 @@ export function buildCfg(insns: readonly Insn[], retChecked = true): Cfg {
     prune: new Uint8Array(n), loopHead: new Uint8Array(n), inLoop: new Uint8Array(n), liveIn: new Uint16Array(n), preciseIn: new Uint16Array(n), hasLoops: false,
   };
   checkJumps(cfg);
+  // Every instruction's successors, computed once for the walk and the passes after it (which run only when every
+  // instruction is reachable, so that every successor lies inside the program).
+  const succ: number[][] = new Array(n);
+  for (let pc = 0; pc < n; pc++) succ[pc] = forms[pc] ? successors(forms, insns, pc) : [];
   const reached = new Uint8Array(n);
   const backEdges: number[] = [];
-  for (const sp of subprogs) walk(cfg, sp, reached, backEdges);
+  for (let i = 0; i < subprogs.length; i++) walk(cfg, subprogs[i], succ, reached, backEdges);
   for (let pc = 0; pc < n; pc++) {
     if (forms[pc] && !reached[pc]) throw new Reject('unreachable', `unreachable instruction: no path from its function's entry leads to it`, pc);
     const f = forms[pc];
     if (f && f.kind === 'call') cfg.prune[pc + 1] = 1;
   }
   checkCalls(cfg);
-  // Every instruction's successors and predecessors, computed once for the passes below.
-  const succ = forms.map((f, pc) => (f ? successors(forms, insns, pc).filter((x) => x < n) : []));
-  const preds: number[][] = Array.from({ length: n }, () => []);
-  succ.forEach((next, pc) => next.forEach((x) => preds[x].push(pc)));
+  // Predecessors, for the passes below (plain loops: this runs once per program, in V8's interpreter, where callbacks
+  // and iterators cost more than the work).
+  const preds: number[][] = new Array(n);
+  for (let pc = 0; pc < n; pc++) preds[pc] = [];
+  for (let pc = 0; pc < n; pc++) {
+    const next = succ[pc];
+    for (let k = 0; k < next.length; k++) preds[next[k]].push(pc);
+  }
   checkExits(cfg, preds);
   markLoops(cfg, backEdges, preds);
   liveness(cfg, succ, retChecked);

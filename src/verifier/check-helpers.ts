@@ -7,7 +7,7 @@
 import type { ArgKind, HelperDef } from '../helpers/registry.js';
 import { MapType } from '../loader/spec.js';
 import { unknown, urange } from './scalar.js';
-import { NOT_INIT, cur, isPointer, ptrReg, scalarReg, type Reg, type VState } from './state.js';
+import { NOT_INIT, cur, isPointer, ownStack, ptrReg, regWith, scalarReg, type Reg, type VState } from './state.js';
 import { reject } from './reject.js';
 import { fill, firstUninit, spilledPointerAt, writeBytes } from './stack.js';
 import { MISC } from './state.js';
@@ -76,7 +76,7 @@ function invalidatePackets(env: Env, st: VState): void {
   for (const f of st.frames) {
     for (let i = 0; i < 11; i++) if (isPacketPtr(f.regs[i])) f.regs[i] = env.privileged ? scalarReg(unknown()) : NOT_INIT;
     f.stack.forEach((slot, i) => {
-      if (slot?.spill && isPacketPtr(slot.spill)) f.stack[i] = { bytes: slot.bytes.map(() => MISC) };
+      if (slot?.spill && isPacketPtr(slot.spill)) ownStack(f)[i] = { bytes: slot.bytes.map(() => MISC), spill: undefined };
     });
   }
 }
@@ -186,7 +186,7 @@ function checkArg(c: CallCtx, i: number, kind: ArgKind, regs: Reg[]): void {
     case 'ptr_to_mem_or_null':
     case 'ptr_to_uninit_mem': {
       // Memory or NULL: a pointer that may be NULL is checked as the memory it is when it is not.
-      const mem = kind === 'ptr_to_mem_or_null' && r.nullable ? { ...r, nullable: false } : r;
+      const mem = kind === 'ptr_to_mem_or_null' && r.nullable ? regWith(r, { nullable: false }) : r;
       if (next !== 'const_size' && next !== 'const_size_or_zero') {
         // Fixed-size memory: a map value for the queue helpers, a u64 otherwise (the kernel's ARG_PTR_TO_LONG).
         const size = c.map >= 0 ? env.maps[c.map].valueSize : 8;

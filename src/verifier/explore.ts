@@ -6,10 +6,10 @@
  * enough are widened (loops.ts). At prune points outside loops a path waits for the others that may still arrive and
  * continues merged with them (merge.ts). The instructions processed over all paths are limited, like the kernel's 1M.
  */
-import { formatInsn } from '../isa/index.js';
+import { formatInsn, jumpTarget } from '../isa/index.js';
 import { CORE_POISON_IMM } from '../loader/btf/core-patch.js';
 import { known, urange } from './scalar.js';
-import { cloneState, cur, isPointer, scalarReg, type VState } from './state.js';
+import { cloneState, cur, isPointer, regWith, scalarReg, type VState } from './state.js';
 import { Reject, reject } from './reject.js';
 import { doAlu } from './alu.js';
 import { doBranch } from './branch.js';
@@ -22,7 +22,6 @@ import { Imprecise, Unproved, closeCycle, joinStates, tryWiden } from './loops.j
 import { fmtReg, fmtState } from './format.js';
 import { loadedRange } from './stack.js';
 import { freshId, type Env, type LoopRecord } from './env.js';
-import { successors } from './cfg.js';
 import { MeetingPoints, mergeGroup } from './merge.js';
 
 /** Checkpoint is a state kept at a prune point; `branches` counts the unfinished paths below it. */
@@ -53,6 +52,8 @@ const JOIN_AFTER = 4;
 const JOIN_CONSTANTS_AFTER = 24;
 /** MAX_WIDENINGS bounds how often one path widens a loop head before the loop is explored exactly. */
 const MAX_WIDENINGS = 32;
+/** NO_CHECKPOINTS is the empty list of a pc without any. */
+const NO_CHECKPOINTS: readonly Checkpoint[] = [];
 /** MAX_LOG_LINES bounds the `-v` log. */
 const MAX_LOG_LINES = 200_000;
 
@@ -60,6 +61,8 @@ const MAX_LOG_LINES = 200_000;
 export class Explorer {
   pc = 0;
   state: VState | null = null;
+  /** The state the path continues with after `step` (the same state, or a branch's fall-through side). */
+  private next!: VState;
   /** Finished checkpoints per pc (they prune), newest last. */
   private readonly done: (Checkpoint[] | undefined)[];
   /** Unfinished checkpoints per pc (ancestors of the current path), oldest first. */
@@ -157,9 +160,10 @@ export class Explorer {
       }
       st.depth++;
       if (this.env.log) this.log(`${pc}: ${formatInsn(cfg.insns, pc)}`);
-      const next = this.step(p, st, pc);
-      if (next === undefined) break;
-      [pc, st] = next;
+      pc = this.step(p, st, pc);
+      if (pc < 0) break;
+      // A branch continues with the state of its fall-through side (step leaves it in `next`).
+      st = this.next;
       if (this.env.log) this.log(`    ${fmtState(st, this.mapName)}`);
     }
     this.finish(p);
@@ -172,21 +176,25 @@ export class Explorer {
     const live = env.cfg.liveIn[pc];
     const precise = env.cfg.preciseIn[pc];
     const head = env.cfg.loopHead[pc] === 1;
-    for (const c of done) {
-      if (covers(c.state, st, live, false, precise)) {
+    for (let i = 0; i < done.length; i++) {
+      if (covers(done[i].state, st, live, false, precise)) {
         env.stats.statesPruned++;
         return null;
       }
     }
     const fp = head ? fingerprint(st, live) : 0;
     if (head) {
-      for (const c of this.wide.get(pc) ?? []) {
+      const wide = this.wide.get(pc) ?? NO_CHECKPOINTS;
+      for (let i = 0; i < wide.length; i++) {
+        const c = wide[i];
         if (c.branches > 0 && covers(c.state, st, live) && closeCycle(c.loop!, st) === 'closed') {
           env.stats.statesPruned++;
           return null;
         }
       }
-      for (const c of this.byFp.get(pc)?.get(fp) ?? []) {
+      const same = this.byFp.get(pc)?.get(fp) ?? NO_CHECKPOINTS;
+      for (let i = 0; i < same.length; i++) {
+        const c = same[i];
         if (c.branches > 0 && !c.loop && c.state.epoch === st.epoch && covers(c.state, st, live, true)) {
           reject('infinite-loop', `infinite loop: the state at pc ${pc} repeats exactly, so this path can never leave the loop`);
         }
@@ -264,8 +272,12 @@ export class Explorer {
     if (p.parent) p.parent.branches++;
   }
 
-  /** step executes one instruction; returns the next pc and state, or undefined when the path ends. */
-  private step(p: Path, st: VState, pc: number): [number, VState] | undefined {
+  /**
+   * step executes one instruction; returns the next pc (-1 when the path ends) and leaves the state to continue with
+   * in `next` (no tuple per instruction: the first verification runs in V8's interpreter, where each one allocates).
+   */
+  private step(p: Path, st: VState, pc: number): number {
+    this.next = st;
     const env = this.env;
     const ins = env.cfg.insns[pc];
     const f = env.cfg.forms[pc]!;
@@ -275,28 +287,28 @@ export class Explorer {
       case 'movsx':
       case 'end':
         doAlu(env, st, f, ins);
-        return [pc + 1, st];
+        return pc + 1;
       case 'lddw':
         doLddw(env, st, ins, env.cfg.insns[pc + 1], pc);
-        return [pc + 2, st];
+        return pc + 2;
       case 'ldx':
       case 'load_acq':
         regs[ins.dst] = checkAccess(env, st, regs[ins.src], { pc, regno: ins.src, off: ins.off, size: f.size, kind: 'read', signed: f.kind === 'ldx' && f.signed })!;
-        return [pc + 1, st];
+        return pc + 1;
       case 'st': {
         const v = scalarReg(known(BigInt(ins.imm)));
         checkAccess(env, st, regs[ins.dst], { pc, regno: ins.dst, off: ins.off, size: f.size, kind: 'write', value: v, valueReg: -1 });
-        return [pc + 1, st];
+        return pc + 1;
       }
       case 'stx':
       case 'store_rel':
         checkAccess(env, st, regs[ins.dst], { pc, regno: ins.dst, off: ins.off, size: f.size, kind: 'write', value: regs[ins.src], valueReg: ins.src });
-        return [pc + 1, st];
+        return pc + 1;
       case 'atomic':
         this.atomic(st, f, pc);
-        return [pc + 1, st];
+        return pc + 1;
       case 'ja':
-        return [successors(env.cfg.forms, env.cfg.insns, pc)[0], st];
+        return jumpTarget(f, ins, pc)!;
       case 'jcond':
         return this.branch(p, st, pc);
       case 'call':
@@ -304,13 +316,12 @@ export class Explorer {
       case 'callx':
         return reject('not-supported', 'callx (a call through a register) is not supported by the verifier');
       case 'exit': {
-        const next = doExit(env, st);
-        return next < 0 ? undefined : [next, st];
+        return doExit(env, st);
       }
       case 'ldabs':
       case 'ldind':
         doLdAbs(env, st, f, ins);
-        return [pc + 1, st];
+        return pc + 1;
     }
   }
 
@@ -327,35 +338,45 @@ export class Explorer {
     else if (f.fetch) regs[ins.src] = loaded;
   }
 
-  private branch(p: Path, st: VState, pc: number): [number, VState] | undefined {
+  private branch(p: Path, st: VState, pc: number): number {
     const env = this.env;
     const f = env.cfg.forms[pc] as Extract<typeof env.cfg.forms[number], { kind: 'jcond' }>;
-    const [fall, taken] = doBranch(env, st, f!, env.cfg.insns[pc]);
-    const [next, target] = successors(env.cfg.forms, env.cfg.insns, pc);
+    const ins = env.cfg.insns[pc];
+    const sides = doBranch(env, st, f!, ins);
+    const fall = sides.fall;
+    const taken = sides.taken;
+    const target = pc + 1 + ins.off;
     if (fall && taken) {
       const prev = taken.path;
       fall.path = { pc, taken: false, prev };
       taken.path = { pc, taken: true, prev };
       this.fork(p, taken, target);
-      return [next, fall];
+      this.next = fall;
+      return pc + 1;
     }
-    if (fall) return [next, fall];
-    if (taken) return [target, taken];
-    return undefined; // neither side possible: the path was infeasible
+    if (fall) {
+      this.next = fall;
+      return pc + 1;
+    }
+    if (taken) {
+      this.next = taken;
+      return target;
+    }
+    return -1; // neither side possible: the path was infeasible
   }
 
-  private call(st: VState, mode: 'helper' | 'local' | 'kfunc', pc: number): [number, VState] {
+  private call(st: VState, mode: 'helper' | 'local' | 'kfunc', pc: number): number {
     const env = this.env;
     const ins = env.cfg.insns[pc];
     if (mode === 'kfunc') {
       checkKfuncCall(env, st, pc);
-      return [pc + 1, st];
+      return pc + 1;
     }
     if (mode === 'local') {
       const regs = cur(st).regs;
       if (st.lock) reject('lock', 'calling a function while holding a bpf_spin_lock is not allowed');
       pushFrame(st, pc + 1 + ins.imm, pc, [1, 2, 3, 4, 5].map((r) => regs[r]), false);
-      return [pc + 1 + ins.imm, st];
+      return pc + 1 + ins.imm;
     }
     const def = env.helpers.get(ins.imm);
     if (ins.imm === CORE_POISON_IMM) reject('core-poisoned', `${env.poisoned?.get(pc) ?? 'this instruction was poisoned by a CO-RE relocation that found no match in the target BTF'}, and the poisoned instruction is reachable`);
@@ -364,13 +385,13 @@ export class Explorer {
       reject('unknown-helper', name ? `helper ${ins.imm} (${name}) is not available in bpftime-vm's ${env.helpers.name} helper set` : `unknown helper ${ins.imm}`);
     }
     const cb = checkHelperCall(env, st, def, pc);
-    if (!cb) return [pc + 1, st];
+    if (!cb) return pc + 1;
     const ctx = cb.args[cb.args.length - 1];
     if (ctx.kind === 'stack') havocScalars(st.frames[ctx.frame]);
-    const pre = ctx.kind === 'stack' ? { ...st.frames[ctx.frame], stack: st.frames[ctx.frame].stack.slice() } : undefined;
+    const pre = ctx.kind === 'stack' ? { ...st.frames[ctx.frame], stack: st.frames[ctx.frame].stack.slice(), shared: false } : undefined;
     pushFrame(st, cb.entry, pc, cb.args, true);
     cur(st).pre = pre;
-    return [cb.entry, st];
+    return cb.entry;
   }
 }
 
@@ -381,7 +402,7 @@ export class Explorer {
 function compact(list: Checkpoint[] & { kept?: number }): Checkpoint[] {
   if (list.length < 64 || list.length < 2 * (list.kept ?? 0)) return list;
   let n = 0;
-  for (const c of list) if (c.branches > 0) list[n++] = c;
+  for (let i = 0; i < list.length; i++) if (list[i].branches > 0) list[n++] = list[i];
   list.length = n;
   list.kept = n;
   return list;
@@ -390,23 +411,27 @@ function compact(list: Checkpoint[] & { kept?: number }): Checkpoint[] {
 /** fingerprint hashes what an exact comparison looks at (live registers of the running frame, spilled values). */
 function fingerprint(st: VState, live: number): number {
   let h = st.frames.length;
-  const mix = (x: number) => (h = (Math.imul(h, 31) + x) | 0);
   const f = cur(st);
   for (let r = 0; r < 11; r++) {
     if (!(live & (1 << r))) continue;
     const x = f.regs[r];
-    mix(x.kind.length + x.off * 7);
-    mix(Number(x.v.umin & 0xffffffn));
-    mix(Number(x.v.umax & 0xffffffn));
-    mix(Number(x.v.t.mask & 0xffffn));
+    h = mix(h, x.kind.length + x.off * 7);
+    h = mix(h, Number(x.v.umin & 0xffffffn));
+    h = mix(h, Number(x.v.umax & 0xffffffn));
+    h = mix(h, Number(x.v.t.mask & 0xffffn));
   }
-  for (const s of f.stack) {
+  const stack = f.stack;
+  for (let i = 0; i < stack.length; i++) {
+    const s = stack[i];
     if (!s) continue;
-    mix(s.bytes[0] + 4 * s.bytes[7]);
-    if (s.spill) mix(Number(s.spill.v.umin & 0xffffffn));
+    h = mix(h, s.bytes[0] + 4 * s.bytes[7]);
+    if (s.spill) h = mix(h, Number(s.spill.v.umin & 0xffffffn));
   }
   return h;
 }
+
+/** mix adds `x` to the hash `h`. */
+const mix = (h: number, x: number): number => (Math.imul(h, 31) + x) | 0;
 
 function pathText(st: VState): string {
   const out: string[] = [];
@@ -421,9 +446,9 @@ export function initialState(env: Env): VState {
   const regs = cur(st).regs;
   if (env.prog.raw) {
     env.inputId = freshId(env);
-    regs[1] = { ...regs[10], kind: 'packet', frame: 0, off: 0, v: known(0n), id: env.inputId, range: 0 };
+    regs[1] = regWith(regs[10], { kind: 'packet', frame: 0, off: 0, v: known(0n), id: env.inputId, range: 0 });
     regs[2] = scalarReg(urange(0n, MAX_INPUT), 0);
-  } else regs[1] = { ...regs[10], kind: 'ctx', frame: 0 };
+  } else regs[1] = regWith(regs[10], { kind: 'ctx', frame: 0 });
   return st;
 }
 

@@ -13,7 +13,7 @@
  */
 import { S32MAX, S32MIN, S64MAX, S64MIN, equal, join, known, widen as widenScalar, type Scalar, type Thresholds } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
-import { INVALID, MISC, SPILL, cloneState, cur, isPointer, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type VState } from './state.js';
+import { INVALID, MISC, SPILL, cloneState, cur, isPointer, ownStack, regWith, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type VState } from './state.js';
 import { SWAP, type Cond } from './refine.js';
 import { Reject } from './reject.js';
 import { U32, U64 } from './tnum.js';
@@ -53,7 +53,7 @@ function slotsOf(st: VState): { slot: number; reg: Reg; set: (r: Reg) => void }[
   for (let r = 0; r < 10; r++) out.push({ slot: r, reg: f.regs[r], set: (x) => (f.regs[r] = x) });
   f.stack.forEach((s, i) => {
     if (!s?.spill) return;
-    out.push({ slot: STACK_TAG + fi * 64 + i, reg: s.spill, set: (x) => (f.stack[i] = { ...s, spill: x }) });
+    out.push({ slot: STACK_TAG + fi * 64 + i, reg: s.spill, set: (x) => (ownStack(f)[i] = { bytes: s.bytes, spill: x }) });
   });
   return out;
 }
@@ -100,28 +100,28 @@ function widenReg(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number): R
   // of one value with itself is that value (a widening drops the loop tag, which tryWiden sets anew). A scalar keeps
   // its id only when both sides have it: the registers linked to it are then equal to it on both.
   if (o === c || (o.kind === c.kind && o.kind === 'scalar' && o.len === c.len && o.id === c.id && equal(o.v, c.v))) {
-    if (th) return c.sym ? { ...c, sym: undefined } : c;
-    return sameSym(o, c) || !c.sym ? c : { ...c, sym: undefined };
+    if (th) return c.sym ? regWith(c, { sym: undefined }) : c;
+    return sameSym(o, c) || !c.sym ? c : regWith(c, { sym: undefined });
   }
   const r = widenRegValue(o, c, th, fresh);
-  return !th && r.kind !== 'not_init' && sameSym(o, c) ? { ...r, sym: c.sym } : r;
+  return !th && r.kind !== 'not_init' && sameSym(o, c) ? regWith(r, { sym: c.sym }) : r;
 }
 
 function widenRegValue(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number): Reg {
-  if (o.kind === 'not_init' || c.kind === 'not_init') return { ...c, kind: 'not_init', sym: undefined };
-  if (o.kind !== c.kind) return isPointer(o) || isPointer(c) ? { ...c, kind: 'not_init', sym: undefined } : c;
+  if (o.kind === 'not_init' || c.kind === 'not_init') return regWith(c, { kind: 'not_init', sym: undefined });
+  if (o.kind !== c.kind) return isPointer(o) || isPointer(c) ? regWith(c, { kind: 'not_init', sym: undefined }) : c;
   const wv = (a: Scalar, b: Scalar): Scalar => (th ? widenScalar(a, b, th) : join(a, b));
   if (c.kind === 'scalar') return scalarReg(wv(o.v, c.v), o.len >= 0 && c.len >= 0 ? Math.min(o.len, c.len) : -1);
   if (o.map !== c.map || o.frame !== c.frame || o.fn !== c.fn || o.size !== c.size || o.nullable !== c.nullable || o.of !== c.of || o.btf !== c.btf) {
-    return { ...c, kind: 'not_init', sym: undefined };
+    return regWith(c, { kind: 'not_init', sym: undefined });
   }
-  if (o.off === c.off) return { ...c, v: wv(o.v, c.v), range: Math.min(o.range, c.range), sym: undefined };
+  if (o.off === c.off) return regWith(c, { v: wv(o.v, c.v), range: Math.min(o.range, c.range), sym: undefined });
   // The same region split differently between fixed and variable offset: the variable part becomes the whole offset,
   // so the pointer no longer shares its variable part with the others of its id and gets an id of its own. Packet
   // bytes proved beyond each side's pointer stay proved beyond the joined one.
   const left = (r: Reg): number => (r.range > r.off ? r.range - r.off : 0);
   const range = o.kind === 'packet' || o.kind === 'packet_meta' ? Math.min(left(o), left(c)) : 0;
-  return { ...c, off: 0, v: wv(total(o), total(c)), range, id: c.id ? fresh() : 0, sym: undefined };
+  return regWith(c, { off: 0, v: wv(total(o), total(c)), range, id: c.id ? fresh() : 0, sym: undefined });
 }
 
 /** sameLayout reports whether two slots have the same byte types (spills over the same bytes). */
@@ -131,15 +131,15 @@ function widenSlot(o: Slot | undefined, c: Slot | undefined, th: Thresholds | nu
   if (!o || !c) return undefined;
   if (o.spill && c.spill && sameLayout(o, c)) {
     const r = widenReg(o.spill, c.spill, th, fresh);
-    return r.kind === 'not_init' ? { bytes: o.bytes.map((b) => (b === SPILL ? MISC : b)) } : { bytes: o.bytes, spill: r };
+    return r.kind === 'not_init' ? { bytes: o.bytes.map((b) => (b === SPILL ? MISC : b)), spill: undefined } : { bytes: o.bytes, spill: r };
   }
   const bytes = o.bytes.map((b, k): SlotByte => (b === INVALID || c.bytes[k] === INVALID ? INVALID : b === c.bytes[k] && b !== SPILL ? b : MISC));
-  return bytes.some((b) => b !== INVALID) ? { bytes } : undefined;
+  return bytes.some((b) => b !== INVALID) ? { bytes, spill: undefined } : undefined;
 }
 
 function widenFrame(o: Frame, c: Frame, th: Thresholds | null, fresh: () => number): void {
   for (let r = 0; r < 10; r++) c.regs[r] = widenReg(o.regs[r], c.regs[r], th, fresh);
-  for (let i = 0; i < Math.max(c.stack.length, o.stack.length); i++) if (o.stack[i] !== c.stack[i]) c.stack[i] = widenSlot(o.stack[i], c.stack[i], th, fresh);
+  for (let i = 0; i < Math.max(c.stack.length, o.stack.length); i++) if (o.stack[i] !== c.stack[i]) ownStack(c)[i] = widenSlot(o.stack[i], c.stack[i], th, fresh);
 }
 
 function compatible(o: Reg, c: Reg, constants: boolean): boolean {
@@ -156,22 +156,32 @@ function compatible(o: Reg, c: Reg, constants: boolean): boolean {
  * bounds the paths of long chains of independent branches, which would otherwise double at each one.
  */
 export function joinStates(old: VState, cur: VState, constants: boolean, fresh: () => number): VState | undefined {
-  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length || old.lock !== cur.lock) return undefined;
-  if (old.refs.some((r, i) => r !== cur.refs[i])) return undefined;
+  if (!joinable(old, cur, constants)) return undefined;
+  const w = cloneState(cur);
+  for (let i = 0; i < w.frames.length; i++) widenFrame(old.frames[i], w.frames[i], null, fresh);
+  return w;
+}
+
+/**
+ * joinable reports whether two states differ in values only (joinStates). A function of its own: the check runs for
+ * every candidate pair and becomes hot long before the join does, and V8 optimises it alone, cheaply.
+ */
+function joinable(old: VState, cur: VState, constants: boolean): boolean {
+  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length || old.lock !== cur.lock) return false;
+  for (let i = 0; i < old.refs.length; i++) if (old.refs[i] !== cur.refs[i]) return false;
   for (let fi = 0; fi < old.frames.length; fi++) {
     const of = old.frames[fi];
     const cf = cur.frames[fi];
-    if (of.entry !== cf.entry || of.callsite !== cf.callsite) return undefined;
-    for (let r = 0; r < 11; r++) if (!compatible(of.regs[r], cf.regs[r], constants)) return undefined;
-    for (let i = 0; i < Math.min(of.stack.length, cf.stack.length); i++) {
+    if (of.entry !== cf.entry || of.callsite !== cf.callsite) return false;
+    for (let r = 0; r < 11; r++) if (!compatible(of.regs[r], cf.regs[r], constants)) return false;
+    const n = Math.min(of.stack.length, cf.stack.length);
+    for (let i = 0; i < n; i++) {
       const a = of.stack[i]?.spill;
       const b = cf.stack[i]?.spill;
-      if (a && b && !compatible(a, b, constants)) return undefined;
+      if (a && b && !compatible(a, b, constants)) return false;
     }
   }
-  const w = cloneState(cur);
-  w.frames.forEach((f, i) => widenFrame(old.frames[i], f, null, fresh));
-  return w;
+  return true;
 }
 
 /** WidenResult is a widened loop-head state with its record. */
@@ -209,7 +219,7 @@ export function tryWiden(env: Env, history: readonly { state: VState; loop?: Loo
   w.frames.forEach((f, i) => widenFrame(a2.state.frames[i], f, th, () => freshId(env)));
   w.checks = null;
   w.epoch++;
-  for (const { slot, reg, set } of slotsOf(w)) if (reg.kind !== 'not_init') set({ ...reg, sym: { loop: id, slot, k: 0n, w: 64 } });
+  for (const { slot, reg, set } of slotsOf(w)) if (reg.kind !== 'not_init') set(regWith(reg, { sym: { loop: id, slot, k: 0n, w: 64 } }));
   const record: LoopRecord = { id, head: pc, ivs, stable: new Set(ivs.keys()), closures: [] };
   env.loops.set(id, record);
   env.stats.loopsWidened++;

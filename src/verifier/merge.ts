@@ -35,7 +35,8 @@ function before(a: readonly number[], b: readonly number[]): boolean {
  * continues from the point depends on no state before it.
  */
 export class MeetingPoints {
-  private readonly parked = new Map<string, Parked>();
+  /** Groups by position: the pc itself in the main frame, else the call sites and pc joined by commas. */
+  private readonly parked = new Map<number | string, Parked>();
 
   constructor(private readonly cfg: Cfg) {}
 
@@ -43,6 +44,13 @@ export class MeetingPoints {
   park(st: VState, pc: number): boolean {
     const cfg = this.cfg;
     if (cfg.inLoop[pc]) return false;
+    if (st.frames.length === 1) {
+      // The main program's frame alone (the common case): the pc is the key, and no position is built to find it.
+      const g = this.parked.get(pc);
+      if (g) g.states.push(st);
+      else this.parked.set(pc, { pos: [pc], states: [st] });
+      return true;
+    }
     const pos: number[] = [];
     for (let i = 1; i < st.frames.length; i++) {
       const f = st.frames[i];
@@ -59,12 +67,24 @@ export class MeetingPoints {
 
   /** next removes and returns the group that no other parked path can reach (the first by position). */
   next(): { pc: number; states: VState[] } | undefined {
-    let best: [string, Parked] | undefined;
-    for (const e of this.parked) if (!best || before(e[1].pos, best[1].pos)) best = e;
-    if (!best) return undefined;
-    this.parked.delete(best[0]);
-    return { pc: best[1].pos[best[1].pos.length - 1], states: best[1].states };
+    let best: Parked | undefined;
+    let bestKey: number | string = 0;
+    this.parked.forEach((g, key) => {
+      if (best && !before(g.pos, best.pos)) return;
+      best = g;
+      bestKey = key;
+    });
+    const g = best as Parked | undefined;
+    if (!g) return undefined;
+    this.parked.delete(bestKey);
+    return { pc: g.pos[g.pos.length - 1], states: g.states };
   }
+}
+
+/** coveredBy reports whether one of `states` covers `p`. */
+function coveredBy(states: readonly VState[], p: VState, live: number, precise: number): boolean {
+  for (let i = 0; i < states.length; i++) if (covers(states[i], p, live, false, precise)) return true;
+  return false;
 }
 
 /** MERGE_KEEP is how many distinct states may continue from one point (with those finished there before) unjoined. */
@@ -79,8 +99,9 @@ export function mergeGroup(env: Env, paths: VState[], pc: number, done: number):
   const live = env.cfg.liveIn[pc];
   const precise = env.cfg.preciseIn[pc];
   const kept: VState[] = [];
-  for (const p of paths) {
-    if (kept.some((k) => covers(k, p, live, false, precise))) {
+  for (let pi = 0; pi < paths.length; pi++) {
+    const p = paths[pi];
+    if (coveredBy(kept, p, live, precise)) {
       env.stats.statesPruned++;
       continue;
     }
@@ -94,7 +115,8 @@ export function mergeGroup(env: Env, paths: VState[], pc: number, done: number):
   if (kept.length + done <= MERGE_KEEP) return kept;
   const out: VState[] = [];
   const fresh = () => freshId(env);
-  for (const p of kept) {
+  for (let pi = 0; pi < kept.length; pi++) {
+    const p = kept[pi];
     let joined = false;
     for (let i = 0; i < out.length && !joined; i++) {
       // Paths holding different constants are joined too, except when exploring exactly (the retry after a

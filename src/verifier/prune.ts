@@ -7,7 +7,7 @@
 import { contains, equal, known, type Scalar } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
 import { U64 } from './tnum.js';
-import { INVALID, MISC, SPILL, ZERO, type Frame, type Reg, type VState } from './state.js';
+import { INVALID, MISC, SPILL, ZERO, type Frame, type Reg, type SlotByte, type VState } from './state.js';
 
 const total = (r: Reg): Scalar => scalarAlu('add', known(BigInt(r.off)), r.v, true);
 
@@ -17,6 +17,14 @@ class IdMap {
   private fwd: Map<number, number> | undefined;
   private back: Map<number, number> | undefined;
   private tmpIds = 0;
+
+  /** reset empties the map for the next comparison (one map serves them all: covers never nests). */
+  reset(): IdMap {
+    this.fwd?.clear();
+    this.back?.clear();
+    this.tmpIds = 0;
+    return this;
+  }
 
   /** unique returns an id no register has: a scalar without an id is linked to no other (the kernel's tmp_id_gen). */
   unique(): number {
@@ -71,19 +79,32 @@ function regSafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
 
 const isZeroSpill = (r: Reg | undefined): boolean => r !== undefined && r.kind === 'scalar' && r.v.t.mask === 0n && r.v.t.value === 0n;
 
+/** allBytes reports whether every byte of a slot has type `t`. */
+function allBytes(bytes: readonly SlotByte[], t: SlotByte): boolean {
+  for (let k = 0; k < bytes.length; k++) if (bytes[k] !== t) return false;
+  return true;
+}
+
+/** noByte reports whether no byte of a slot has type `t`. */
+function noByte(bytes: readonly SlotByte[], t: SlotByte): boolean {
+  for (let k = 0; k < bytes.length; k++) if (bytes[k] === t) return false;
+  return true;
+}
+
 function stackSafe(of: Frame, cf: Frame, ids: IdMap, exact: boolean): boolean {
-  for (let i = 0; i < Math.max(of.stack.length, cf.stack.length); i++) {
+  const n = Math.max(of.stack.length, cf.stack.length);
+  for (let i = 0; i < n; i++) {
     const o = of.stack[i];
     const c = cf.stack[i];
     if (o === c) continue;
     if (!o) {
-      if (exact && c && c.bytes.some((b) => b !== INVALID)) return false;
+      if (exact && c && !allBytes(c.bytes, INVALID)) return false;
       continue;
     }
-    if (o.spill && o.bytes.every((b) => b === SPILL)) {
-      if (!c?.spill || !c.bytes.every((b) => b === SPILL)) {
+    if (o.spill && allBytes(o.bytes, SPILL)) {
+      if (!c?.spill || !allBytes(c.bytes, SPILL)) {
         // A spilled unknown scalar is covered by bytes written with anything.
-        if (!exact && o.spill.kind === 'scalar' && o.spill.v.t.mask === U64 && c && c.bytes.every((b) => b !== INVALID)) continue;
+        if (!exact && o.spill.kind === 'scalar' && o.spill.v.t.mask === U64 && c && noByte(c.bytes, INVALID)) continue;
         return false;
       }
       if (!regSafe(o.spill, c.spill, ids, exact)) return false;
@@ -103,6 +124,9 @@ function stackSafe(of: Frame, cf: Frame, ids: IdMap, exact: boolean): boolean {
   return true;
 }
 
+/** IDS is the id map of the comparison running. */
+const IDS = new IdMap();
+
 const CALLEE_SAVED = (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10);
 
 /**
@@ -111,7 +135,7 @@ const CALLEE_SAVED = (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10);
  */
 export function covers(old: VState, cur: VState, live: number, exact = false, precise = live): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
-  const ids = new IdMap();
+  const ids = IDS.reset();
   for (let fi = 0; fi < old.frames.length; fi++) {
     const of = old.frames[fi];
     const cf = cur.frames[fi];

@@ -52,12 +52,25 @@ function put(s: Scalar, b: Bounds, w: 32 | 64): void {
   s.u32max = b.umax;
   s.s32min = b.smin;
   s.s32max = b.smax;
-  s.t = { value: (s.t.value & ~U32 & U64) | b.t.value, mask: (s.t.mask & ~U32 & U64) | b.t.mask };
+  s.t = { value: (s.t.value & HIGH32) | b.t.value, mask: (s.t.mask & HIGH32) | b.t.mask };
 }
+
+/** HIGH32 is the upper half's mask, made once (a BigInt expression allocates every time it runs). */
+const HIGH32 = U64 & ~U32;
 
 const mx = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const mn = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 const isK = (b: Bounds): boolean => b.t.mask === 0n;
+
+/** notEqual narrows `x` where it differs from a known `y` (one direction of `ne`); false when they are equal constants. */
+function notEqual(x: Bounds, y: Bounds): boolean {
+  if (!isK(y)) return true;
+  const v = y.t.value;
+  if (isK(x) && x.t.value === v) return false;
+  if (x.umin === v) x.umin++;
+  if (x.umax === v) x.umax--;
+  return true;
+}
 
 function narrow(A: Bounds, B: Bounds, c: Cond): boolean {
   switch (c) {
@@ -72,14 +85,7 @@ function narrow(A: Bounds, B: Bounds, c: Cond): boolean {
       return true;
     }
     case 'ne':
-      for (const [x, y] of [[A, B], [B, A]] as const) {
-        if (!isK(y)) continue;
-        const v = y.t.value;
-        if (isK(x) && x.t.value === v) return false;
-        if (x.umin === v) x.umin++;
-        if (x.umax === v) x.umax--;
-      }
-      return true;
+      return notEqual(A, B) && notEqual(B, A);
     case 'gt':
       A.umin = mx(A.umin, B.umin + 1n);
       B.umax = mn(B.umax, A.umax - 1n);

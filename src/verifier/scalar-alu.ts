@@ -4,7 +4,7 @@
  * ISA's rules (x/0 = 0, x%0 = x, INT_MIN/-1 = INT_MIN), so constant folding matches the interpreter.
  */
 import type { AluOp } from '../isa/index.js';
-import { S32MAX, S32MIN, S64MAX, S64MIN, known, sync, unknown, type Scalar } from './scalar.js';
+import { S32MAX, S32MIN, S64MAX, S64MIN, clone, known, sync, unknown, type Scalar } from './scalar.js';
 import { TUNKNOWN, U32, U64, tadd, tand, tarsh, tbswap, tcast, tlsh, tmul, tor, trange, trsh, tsub, txor, type Tnum } from './tnum.js';
 
 /** View is one width of a scalar: its tnum and bounds as `bits`-bit numbers. */
@@ -37,6 +37,8 @@ const full = (w: Width, t: Tnum = TUNKNOWN): View => {
 };
 
 const isK = (v: View): boolean => v.t.mask === 0n;
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 /** exact computes `a op b` on known values with the ISA's semantics, in width w (unsigned result). */
 export function exact(op: AluOp, a: bigint, b: bigint, w: Width): bigint {
@@ -77,10 +79,22 @@ function addV(a: View, b: View, w: Width): View {
   const t = tcast(tadd(a.t, b.t), w / 8);
   let umin = a.umin + b.umin;
   let umax = a.umax + b.umax;
-  if (umax > l.um) [umin, umax] = a.umin + b.umin > l.um ? [umin - l.um - 1n, umax - l.um - 1n] : [0n, l.um];
+  if (umax > l.um) {
+    // Both sums wrap (shift both down) or only the upper one does (any value).
+    if (umin > l.um) {
+      umin = umin - l.um - 1n;
+      umax = umax - l.um - 1n;
+    } else {
+      umin = 0n;
+      umax = l.um;
+    }
+  }
   let smin = a.smin + b.smin;
   let smax = a.smax + b.smax;
-  if (smin < l.smin || smax > l.smax) [smin, smax] = [l.smin, l.smax];
+  if (smin < l.smin || smax > l.smax) {
+    smin = l.smin;
+    smax = l.smax;
+  }
   return { t, umin, umax, smin, smax };
 }
 
@@ -89,21 +103,41 @@ function subV(a: View, b: View, w: Width): View {
   const t = tcast(tsub(a.t, b.t), w / 8);
   let umin = a.umin - b.umax;
   let umax = a.umax - b.umin;
-  if (umin < 0n) [umin, umax] = umax < 0n ? [umin + l.um + 1n, umax + l.um + 1n] : [0n, l.um];
+  if (umin < 0n) {
+    if (umax < 0n) {
+      umin = umin + l.um + 1n;
+      umax = umax + l.um + 1n;
+    } else {
+      umin = 0n;
+      umax = l.um;
+    }
+  }
   let smin = a.smin - b.smax;
   let smax = a.smax - b.smin;
-  if (smin < l.smin || smax > l.smax) [smin, smax] = [l.smin, l.smax];
+  if (smin < l.smin || smax > l.smax) {
+    smin = l.smin;
+    smax = l.smax;
+  }
   return { t, umin, umax, smin, smax };
 }
 
 function mulV(a: View, b: View, w: Width): View {
   const l = lim(w);
   const out = full(w, tmul(a.t, b.t));
-  if (a.umax * b.umax <= l.um) [out.umin, out.umax] = [a.umin * b.umin, a.umax * b.umax];
-  const p = [a.smin * b.smin, a.smin * b.smax, a.smax * b.smin, a.smax * b.smax];
-  const pmin = p.reduce((x, y) => (x < y ? x : y));
-  const pmax = p.reduce((x, y) => (x > y ? x : y));
-  if (pmin >= l.smin && pmax <= l.smax) [out.smin, out.smax] = [pmin, pmax];
+  if (a.umax * b.umax <= l.um) {
+    out.umin = a.umin * b.umin;
+    out.umax = a.umax * b.umax;
+  }
+  const p1 = a.smin * b.smin;
+  const p2 = a.smin * b.smax;
+  const p3 = a.smax * b.smin;
+  const p4 = a.smax * b.smax;
+  const pmin = min(min(min(p1, p2), p3), p4);
+  const pmax = max(max(max(p1, p2), p3), p4);
+  if (pmin >= l.smin && pmax <= l.smax) {
+    out.smin = pmin;
+    out.smax = pmax;
+  }
   return out;
 }
 
@@ -111,18 +145,24 @@ function shiftV(op: 'lsh' | 'rsh' | 'arsh', a: View, b: View, w: Width): View {
   if (!isK(b)) return full(w);
   const k = Number(b.t.value & BigInt(w - 1));
   const l = lim(w);
+  const bk = BigInt(k);
   if (op === 'lsh') {
     const out = full(w, tlsh(a.t, k));
-    if (a.umax << BigInt(k) <= l.um) [out.umin, out.umax] = [a.umin << BigInt(k), a.umax << BigInt(k)];
+    if (a.umax << bk <= l.um) {
+      out.umin = a.umin << bk;
+      out.umax = a.umax << bk;
+    }
     return out;
   }
   if (op === 'rsh') {
     const out = full(w, trsh(tcast(a.t, w / 8), k));
-    [out.umin, out.umax] = [a.umin >> BigInt(k), a.umax >> BigInt(k)];
+    out.umin = a.umin >> bk;
+    out.umax = a.umax >> bk;
     return out;
   }
   const out = full(w, tarsh(a.t, k, w));
-  [out.smin, out.smax] = [a.smin >> BigInt(k), a.smax >> BigInt(k)];
+  out.smin = a.smin >> bk;
+  out.smax = a.smax >> bk;
   return out;
 }
 
@@ -149,15 +189,24 @@ function viewOp(op: AluOp, a: View, b: View, w: Width): View {
     case 'mod': return divModV(op, a, b, w);
     case 'and': {
       const t = tand(a.t, b.t);
-      return { ...full(w, t), umin: t.value, umax: a.umax < b.umax ? a.umax : b.umax };
+      const out = full(w, t);
+      out.umin = t.value;
+      out.umax = a.umax < b.umax ? a.umax : b.umax;
+      return out;
     }
     case 'or': {
       const t = tor(a.t, b.t);
-      return { ...full(w, t), umin: a.umin > b.umin ? a.umin : b.umin, umax: t.value | t.mask };
+      const out = full(w, t);
+      out.umin = a.umin > b.umin ? a.umin : b.umin;
+      out.umax = t.value | t.mask;
+      return out;
     }
     case 'xor': {
       const t = txor(a.t, b.t);
-      return { ...full(w, t), umin: t.value, umax: t.value | t.mask };
+      const out = full(w, t);
+      out.umin = t.value;
+      out.umax = t.value | t.mask;
+      return out;
     }
     case 'lsh':
     case 'rsh':
@@ -184,7 +233,9 @@ export function scalarAlu(op: AluOp, a: Scalar, b: Scalar, is64: boolean): Scala
 export function scalarEnd(s: Scalar, order: 'le' | 'be' | 'swap', bits: 16 | 32 | 64): Scalar {
   const t = tcast(s.t, bits / 8);
   const out = order === 'le' ? t : tbswap(t, bits / 8);
-  return sync({ ...unknown(), t: out });
+  const r = unknown();
+  r.t = out;
+  return sync(r);
 }
 
 /** scalarSext sign-extends the low `bits` of `s` to 64 bits, or to 32 bits zero-extended when `is64` is false. */
@@ -192,13 +243,15 @@ export function scalarSext(s: Scalar, bits: 8 | 16 | 32, is64: boolean): Scalar 
   const m = (1n << BigInt(bits)) - 1n;
   const sign = 1n << BigInt(bits - 1);
   let r: Scalar;
-  if (s.umax < sign) r = { ...s };
+  if (s.umax < sign) r = clone(s);
   else {
     let value = s.t.value & m;
     let mask = s.t.mask & m;
     if (mask & sign) mask |= ~m & U64;
     else if (value & sign) value |= ~m & U64;
-    r = sync({ ...unknown(), t: { value, mask } });
+    r = unknown();
+    r.t = { value, mask };
+    sync(r);
   }
   if (is64) return r;
   return fromView(view(r, 32), 32);

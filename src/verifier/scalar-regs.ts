@@ -56,7 +56,8 @@ export function scalarRegs(forms: readonly (Form | null)[], insns: readonly Insn
   const at = new Uint16Array(n).fill(0x7ff);
   const seen = new Uint8Array(n);
   const work: number[] = [];
-  for (const e of entries) {
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k];
     at[e] = 0;
     seen[e] = 1;
     work.push(e);
@@ -66,7 +67,9 @@ export function scalarRegs(forms: readonly (Form | null)[], insns: readonly Insn
     const f = forms[pc];
     if (!f) continue;
     const out = transfer(f, insns[pc], at[pc]);
-    for (const x of succ[pc]) {
+    const next = succ[pc];
+    for (let k = 0; k < next.length; k++) {
+      const x = next[k];
       const v = seen[x] ? at[x] & out : out;
       if (seen[x] && v === at[x]) continue;
       seen[x] = 1;

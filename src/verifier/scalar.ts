@@ -72,6 +72,18 @@ function updateFromTnum(s: Scalar): void {
   const t = s.t;
   const tv = t.value;
   const tm = t.mask;
+  if (tm === U64 && tv === 0n) {
+    // Every bit unknown: the bounds the tnum gives are the types' limits (the same comparisons, no BigInt made).
+    if (S64MIN > s.smin) s.smin = S64MIN;
+    if (S64MAX < s.smax) s.smax = S64MAX;
+    if (0n > s.umin) s.umin = 0n;
+    if (U64 < s.umax) s.umax = U64;
+    if (S32MIN > s.s32min) s.s32min = S32MIN;
+    if (S32MAX < s.s32max) s.s32max = S32MAX;
+    if (0n > s.u32min) s.u32min = 0n;
+    if (U32 < s.u32max) s.u32max = U32;
+    return;
+  }
   const smin = s64(tv | (tm & BIT63));
   if (smin > s.smin) s.smin = smin;
   const smax = s64(tv | (tm & LOW63));
@@ -167,8 +179,14 @@ function lowHalf(s: Scalar): void {
   }
 }
 
-/** fits reports whether `v` is one of the values `t` allows. */
-const fits = (t: Tnum, v: bigint): boolean => ((v ^ t.value) & ~t.mask & U64) === 0n;
+/** fits reports whether `v` is one of the values `t` allows (any value when every bit is unknown). */
+const fits = (t: Tnum, v: bigint): boolean => t.mask === U64 || ((v ^ t.value) & ~t.mask & U64) === 0n;
+
+/** isTop reports whether a scalar allows every value (compared without making a BigInt). */
+function isTop(s: Scalar): boolean {
+  return s.t.mask === U64 && s.t.value === 0n && s.umin === 0n && s.umax === U64 && s.smin === S64MIN && s.smax === S64MAX &&
+    s.u32min === 0n && s.u32max === U32 && s.s32min === S32MIN && s.s32max === S32MAX;
+}
 
 /** sync makes the tnum and the eight bounds agree (in place) and returns the scalar. */
 export function sync(s: Scalar): Scalar {
@@ -194,6 +212,8 @@ export function sync(s: Scalar): Scalar {
     s.s32min = s.s32max = slo;
     return s;
   }
+  // Nothing known (a quarter of the scalars a cold verification syncs): every step below would leave it as it is.
+  if (isTop(s)) return s;
   const t0 = s.t;
   updateFromTnum(s);
   deduce32(s);
@@ -202,7 +222,8 @@ export function sync(s: Scalar): Scalar {
   if (!isValid(s)) return s;
   const t64 = trange(s.umin, s.umax);
   const t32 = trange(s.u32min, s.u32max);
-  s.t = tintersect(s.t, t64);
+  // With every bit unknown the intersection is t64 itself (trange's tnums are masked: value & mask = 0, below 2^64).
+  s.t = s.t.mask === U64 && s.t.value === 0n ? t64 : tintersect(s.t, t64);
   if (t32.mask !== U32) s.t = tintersect(s.t, { value: (s.t.value & ~U32) | t32.value, mask: (s.t.mask & ~U32) | t32.mask });
   if (s.t.mask !== 0n) {
     const lo = fits(s.t, s.umin) ? s.umin : tminAbove(s.t, s.umin);

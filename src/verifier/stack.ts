@@ -4,7 +4,7 @@
  */
 import { known, sync, unknown, urange, type Scalar } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
-import { INVALID, MISC, SPILL, ZERO, isPointer, scalarReg, type Frame, type Reg, type Slot, type SlotByte } from './state.js';
+import { INVALID, MISC, SPILL, ZERO, isPointer, ownStack, scalarReg, type Frame, type Reg, type Slot, type SlotByte } from './state.js';
 
 const slotOf = (off: number): number => (-off - 1) >> 3;
 const byteOf = (off: number): number => off + 8 * (slotOf(off) + 1);
@@ -16,7 +16,7 @@ export function byteAt(f: Frame, off: number): SlotByte {
 }
 
 function setSlot(f: Frame, i: number, slot: Slot | undefined): void {
-  f.stack[i] = slot;
+  ownStack(f)[i] = slot;
 }
 
 /** writeBytes marks `size` bytes from `off` as `type`; a spill they overlap becomes unknown bytes. */
@@ -31,7 +31,7 @@ export function writeBytes(f: Frame, off: number, size: number, type: SlotByte):
     const zeroSpill = old?.spill && old.spill.kind === 'scalar' && old.spill.v.t.mask === 0n && old.spill.v.t.value === 0n;
     const bytes: SlotByte[] = old ? old.bytes.map((b) => (b === SPILL && hits ? (zeroSpill ? ZERO : MISC) : b)) : Array<SlotByte>(8).fill(INVALID);
     for (let k = lo; k < hi; k++) bytes[k] = type;
-    setSlot(f, i, hits || !old?.spill ? { bytes } : { bytes, spill: old.spill });
+    setSlot(f, i, { bytes, spill: hits ? undefined : old?.spill });
   }
 }
 

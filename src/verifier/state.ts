@@ -76,20 +76,46 @@ export interface Reg {
   btf?: BtfPtrType;
 }
 
-const BASE: Reg = {
+/**
+ * BASE has every field of a register, the optional ones too (undefined), in one order, and registers are built only as
+ * object literals of these fields (scalarReg, copyReg), so that all share one object shape. Node 20's object spread
+ * (`{ ...r, sym }`) makes objects of another shape (most fields out of line), and code reading registers of several
+ * shapes is slower and what TurboFan takes longest to compile (a cold verification runs while it does).
+ */
+const BASE: AllFields<Reg> = {
   kind: 'not_init', v: known(0n), off: 0, nullable: false, id: 0, range: 0, map: -1, size: 0, ref: 0, frame: 0, fn: -1, rdonly: false, len: -1,
+  sym: undefined, of: undefined, btf: undefined,
 };
 
-/** NOT_INIT is the uninitialised register. */
-export const NOT_INIT: Reg = Object.freeze({ ...BASE });
+/** AllFields makes every optional field required (possibly undefined): a field added to Reg must be listed here. */
+type AllFields<T> = { [K in keyof Required<T>]: T[K] };
+
+/** NOT_INIT is the uninitialised register (not frozen: a frozen object has a shape of its own; none is mutated). */
+export const NOT_INIT: Reg = copyReg(BASE);
 
 /** scalarReg returns a scalar register holding `v` (BASE's fields spelled out: it is built for every ALU result). */
-export const scalarReg = (v: Scalar = unknown(), len = -1): Reg => ({
+export const scalarReg = (v: Scalar = unknown(), len = -1): AllFields<Reg> => ({
   kind: 'scalar', v, off: 0, nullable: false, id: 0, range: 0, map: -1, size: 0, ref: 0, frame: 0, fn: -1, rdonly: false, len,
+  sym: undefined, of: undefined, btf: undefined,
 });
 
+/** copyReg copies a register (an object literal of every field: see BASE). */
+export function copyReg(r: Reg): AllFields<Reg> {
+  return {
+    kind: r.kind, v: r.v, off: r.off, nullable: r.nullable, id: r.id, range: r.range, map: r.map, size: r.size, ref: r.ref, frame: r.frame,
+    fn: r.fn, rdonly: r.rdonly, len: r.len, sym: r.sym, of: r.of, btf: r.btf,
+  };
+}
+
+/** regWith copies a register with the given fields changed (what `{ ...r, ...changes }` means, in BASE's shape). */
+export const regWith = (r: Reg, changes: Partial<Reg>): Reg => Object.assign(copyReg(r), changes);
+
 /** ptrReg returns a pointer register of `kind` with the given fields (fixed offset 0 by default). */
-export const ptrReg = (kind: RegKind, fields: Partial<Reg> = {}): Reg => ({ ...BASE, kind, ...fields });
+export const ptrReg = (kind: RegKind, fields: Partial<Reg> = {}): Reg => {
+  const r = copyReg(BASE);
+  r.kind = kind;
+  return Object.assign(r, fields);
+};
 
 /** isPointer reports whether a register holds a pointer (anything but scalar and uninitialised). */
 export const isPointer = (r: Reg): boolean => r.kind !== 'scalar' && r.kind !== 'not_init';
@@ -103,8 +129,11 @@ export const INVALID = 0, MISC = 1, ZERO = 2, SPILL = 3;
 export interface Slot {
   /** Type of each byte, from the lowest address. */
   bytes: readonly SlotByte[];
-  /** The register spilled by an 8-byte store (bytes all `Spill`), or a scalar spilled by a narrower aligned store. */
-  spill?: Reg;
+  /**
+   * The register spilled by an 8-byte store (bytes all `Spill`), or a scalar spilled by a narrower aligned store;
+   * always present (undefined for none), so that every slot has one object shape.
+   */
+  spill: Reg | undefined;
 }
 
 /** STACK_SLOTS is the number of 8-byte slots of one frame. */
@@ -123,6 +152,11 @@ export interface Frame {
   callback: boolean;
   /** Callback frames: the caller's frame before the first invocation, joined with the one after it on return. */
   pre?: Frame;
+  /**
+   * The stack array is shared with a copy of the frame (copy on write): a write goes through ownStack, which copies it
+   * first. Most states are copied at prune points and branches and then write a slot or two, if any.
+   */
+  shared: boolean;
 }
 
 /** PathNode is one branch decision on the way to a state (a persistent list, newest first). */
@@ -166,11 +200,26 @@ export function newFrame(index: number, entry: number, callsite: number, callbac
   const regs = Array.from({ length: 11 }, () => NOT_INIT);
   regs[10] = ptrReg('stack', { frame: index });
   // The stack grows as slots are written: most programs touch a few, and states are copied often.
-  return { regs, stack: [], entry, callsite, callback };
+  return { regs, stack: [], entry, callsite, callback, pre: undefined, shared: false };
 }
 
-/** cloneFrame copies a frame shallowly (an object literal: copying states is the hottest allocation there is). */
-const cloneFrame = (f: Frame): Frame => ({ regs: f.regs.slice(), stack: f.stack.slice(), entry: f.entry, callsite: f.callsite, callback: f.callback, pre: f.pre });
+/**
+ * cloneFrame copies a frame shallowly (an object literal: copying states is the hottest allocation there is); the
+ * stack array is shared by both until one of them writes a slot (ownStack).
+ */
+const cloneFrame = (f: Frame): AllFields<Frame> => {
+  f.shared = true;
+  return { regs: f.regs.slice(), stack: f.stack, entry: f.entry, callsite: f.callsite, callback: f.callback, pre: f.pre, shared: true };
+};
+
+/** ownStack returns a frame's stack array for writing, copying it first if a copy of the frame shares it. */
+export function ownStack(f: Frame): (Slot | undefined)[] {
+  if (f.shared) {
+    f.stack = f.stack.slice();
+    f.shared = false;
+  }
+  return f.stack;
+}
 
 /** cloneState copies a state; frames are copied shallowly (registers and slots are never mutated in place). */
 export function cloneState(s: VState): VState {

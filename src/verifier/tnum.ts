@@ -132,8 +132,9 @@ export function tunion(a: Tnum, b: Tnum): Tnum {
 
 /** tin reports whether every value of `b` is a value of `a`. */
 export function tin(a: Tnum, b: Tnum): boolean {
-  if (b.mask & ~a.mask) return false;
-  return (b.value & ~a.mask) === a.value;
+  const known = ~a.mask;
+  if (b.mask & known) return false;
+  return (b.value & known) === a.value;
 }
 
 /** tisConst reports whether every bit is known. */
