@@ -11,7 +11,7 @@ import { scalarAlu } from './scalar-alu.js';
 import { cloneState, cur, isPointer, scalarReg, type Reg, type VState } from './state.js';
 import { NEGATE, SWAP, condOf, refineScalars, type Cond } from './refine.js';
 import { reject } from './reject.js';
-import { noteLoopCheck } from './loops.js';
+import { isInduction, noteLoopCheck } from './loops.js';
 import type { Env } from './env.js';
 import { U32 } from './tnum.js';
 
@@ -191,7 +191,7 @@ export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): [VState | n
     // as a constant does: a counter compared with it is widened to the bound rather than to the type's limit.
     // An induction variable of a widened loop is not a bound: its maximum moves with every widening.
     for (const r of [a.r, b.r]) {
-      if (r.kind !== 'scalar' || r.v.t.mask === 0n || (r.sym && env.loops.get(r.sym.loop)?.ivs.has(r.sym.slot))) continue;
+      if (r.kind !== 'scalar' || r.v.t.mask === 0n || isInduction(env, r)) continue;
       addBound(env, w === 64 ? r.v.umax : r.v.u32max);
     }
   }

@@ -183,7 +183,7 @@ export class Explorer {
     const fp = head ? fingerprint(st, live) : 0;
     if (head) {
       for (const c of this.wide.get(pc) ?? []) {
-        if (c.branches > 0 && covers(c.state, st, live) && closeCycle(c.loop!, st) === 'closed') {
+        if (c.branches > 0 && covers(c.state, st, live) && closeCycle(c.loop!, st, c.state) === 'closed') {
           env.stats.statesPruned++;
           return null;
         }
