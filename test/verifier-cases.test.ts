@@ -161,6 +161,7 @@ if (!existsSync(VERIFIER)) {
       const verdict = r.ok ? 'accept' : 'reject';
       compared++;
       if (verdict === c.expect) agree++;
+      if (c.processed) expect(r.stats.insnsProcessed, `${c.file}:${c.line}: instructions processed`).toBeLessThanOrEqual(c.processed);
       const difference = knownByName.get(c.name);
       if (difference) {
         expect(verdict, `${c.file}:${c.line}: listed in KNOWN-DIFFERENCES.md:${difference.line} but agrees now; remove it`).toBe(difference.ours);
