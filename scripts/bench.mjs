@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'bench', 'out');
-const SUITES = ['interp', 'suite', 'compile', 'native', 'startup', 'hooks', 'calls', 'tiers', 'verify'];
+const SUITES = ['interp', 'suite', 'compile', 'native', 'startup', 'hooks', 'calls', 'tiers', 'verify', 'verify-suite'];
 const [suite = 'interp', ...rest] = process.argv.slice(2);
 if (!SUITES.includes(suite)) {
   console.error(`bench: unknown suite "${suite}", expected one of: ${SUITES.join(', ')}`);

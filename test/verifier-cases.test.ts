@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
 import { parseBtf, type Btf } from '../src/loader/btf/parse.js';
+import { dumpVerdict } from './verifier-dump.js';
 import { BTF_TYPED, CASES_DIR, CaseFormatError, kernelIds, loadCases, parseCases, parseKnownDifferences, type VerifierCase } from './verifier-cases.js';
 
 const cases = loadCases();
@@ -94,6 +95,7 @@ const VERIFIER = join(ROOT, 'src', 'verifier', 'index.ts');
 interface VerifyResult {
   ok: boolean;
   error?: { message: string };
+  stats: { ms: number; insnsProcessed: number };
 }
 
 /** mapInfo turns a case's N-th `## map` into the map description a raw program's maps are declared with. */
@@ -155,9 +157,11 @@ if (!existsSync(VERIFIER)) {
       if ((BTF_TYPED.includes(c.type) || c.kfuncs.length > 0) && !vmlinux()) return;
       const insns = BTF_TYPED.includes(c.type) || c.kfuncs.length > 0 ? kernelIds(c, vmlinux()!).insns : c.insns;
       const r = verifyProgram!(insns, verifierOptions(c));
+      dumpVerdict(`case ${c.name}`, r);
       const verdict = r.ok ? 'accept' : 'reject';
       compared++;
       if (verdict === c.expect) agree++;
+      if (c.processed) expect(r.stats.insnsProcessed, `${c.file}:${c.line}: instructions processed`).toBeLessThanOrEqual(c.processed);
       const difference = knownByName.get(c.name);
       if (difference) {
         expect(verdict, `${c.file}:${c.line}: listed in KNOWN-DIFFERENCES.md:${difference.line} but agrees now; remove it`).toBe(difference.ours);

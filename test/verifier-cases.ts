@@ -74,6 +74,11 @@ export interface VerifierCase {
    * comparison patches the immediate to NAME's id in the running kernel's BTF, as libbpf does.
    */
   kfuncs: string[];
+  /**
+   * `## processed N`: at most N instructions processed by our verifier (a deterministic count, unlike a time): what a
+   * case costing much more before its verifier change must keep costing.
+   */
+  processed?: number;
   /** The assembly text of the program. */
   source: string;
   insns: Insn[];
@@ -84,7 +89,7 @@ export interface VerifierCase {
 /** CaseFormatError reports a malformed case file at file:line. */
 export class CaseFormatError extends Error {}
 
-const KEYS = ['case', 'type', 'priv', 'map', 'expect', 'kernel', 'ours', 'license', 'attach', 'no-kernel', 'kfunc'] as const;
+const KEYS = ['case', 'type', 'priv', 'map', 'expect', 'kernel', 'ours', 'license', 'attach', 'no-kernel', 'kfunc', 'processed'] as const;
 type Key = (typeof KEYS)[number];
 const MAP_TYPE_IDS = new Map(Object.entries(MAP_TYPES).map(([id, name]) => [name, Number(id)]));
 
@@ -127,6 +132,8 @@ function finish(d: Draft, file: string, group: string): VerifierCase {
   }
   const maps = (d.headers.get('map') ?? []).map((m) => parseMap(m.value, at(m.line), m.line));
   const kfuncs = (d.headers.get('kfunc') ?? []).map((k) => k.value);
+  const processed = one('processed');
+  if (processed && !/^[1-9][0-9]*$/.test(processed.value)) throw new CaseFormatError(`${at(processed.line)}: processed is a count of instructions, not "${processed.value}"`);
   if (BTF_TYPED.includes(type) && !one('attach')?.value.startsWith(`${type}:`)) {
     throw new CaseFormatError(`${at(d.line)}: case "${name}" of type ${type} needs "## attach ${type}:TARGET"`);
   }
@@ -160,6 +167,7 @@ function finish(d: Draft, file: string, group: string): VerifierCase {
     attach: one('attach')?.value,
     noKernel,
     kfuncs,
+    ...(processed ? { processed: Number(processed.value) } : {}),
     source,
     insns: assembled.insns,
     lines: assembled.lines.map((l) => d.bodyStart + l - 1),

@@ -18,6 +18,7 @@ import { readsKernelPointers } from '../src/runtime/program-facts.js';
 import { verifyProgram, verifySpec } from '../src/verifier/index.js';
 import { SUITE_PROGRAMS } from '../bench/suite/programs.js';
 import { ROOT } from './helpers.js';
+import { dumpVerdict } from './verifier-dump.js';
 import { buildTool } from './realworld-oracle.js';
 import { CLANG_SKIP, HAS_CLANG, HAS_KERNEL, buildExamples, compileC } from './toolchain.js';
 
@@ -97,6 +98,7 @@ describe.skipIf(!HAS_CLANG)(`every program of the repository verifies on its sec
         const type = typeOf(name, p.section);
         // Programs known to fail are checked under a smaller budget: the too-complex ones take a minute at 1M.
         const r = verifySpec(p, spec.maps, { ...(type ? { type } : {}), ...(btf ? { targetBtf: btf } : {}), ...(KNOWN_GAPS[key] ? { maxInsns: 20_000 } : {}) });
+        dumpVerdict(key, r);
         if (r.ok) verified++;
         else if (!REJECTED_ON_PURPOSE[key]) failures.push(key);
         if (!r.ok && !REJECTED_ON_PURPOSE[key] && !KNOWN_GAPS[key]) messages.push(`${key} (${type ?? p.type}): ${r.error!.message}`);
@@ -115,6 +117,10 @@ describe.skipIf(!HAS_CLANG)(`every program of the repository verifies on its sec
       ...readdirSync(join(ROOT, 'bench/programs')).map((f) => join('bench/programs', f)),
       ...readdirSync(join(ROOT, 'test/fixtures')).filter((f) => f.endsWith('.asm')).map((f) => join('test/fixtures', f)),
     ];
-    for (const f of files) expect(verifyProgram(assemble(readFileSync(join(ROOT, f), 'utf8'))).error?.message, f).toBeUndefined();
+    for (const f of files) {
+      const r = verifyProgram(assemble(readFileSync(join(ROOT, f), 'utf8')));
+      dumpVerdict(f, r);
+      expect(r.error?.message, f).toBeUndefined();
+    }
   });
 });

@@ -8,7 +8,8 @@ import type { Form, Insn } from '../isa/index.js';
 import { known, low32, unknown, urange, type Scalar } from './scalar.js';
 import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
 import { scalarAlu, scalarEnd, scalarSext } from './scalar-alu.js';
-import { cur, isPointer, ptrReg, regWith, scalarReg, type Reg, type Sym, type VState } from './state.js';
+import { cur, isPointer, ptrReg, regWith, scalarReg, type Reg, type VState } from './state.js';
+import { shiftSym } from './loops.js';
 import { reject } from './reject.js';
 import { freshId, type Env } from './env.js';
 import { fmtReg } from './format.js';
@@ -23,12 +24,6 @@ const constOf = (r: Reg): bigint | undefined => (r.kind === 'scalar' && r.v.t.ma
 
 function needInit(r: Reg, n: number): void {
   if (r.kind === 'not_init') reject('uninit-reg', `r${n} is used before it is initialised`, [n]);
-}
-
-/** shiftSym moves an induction tag by a constant added (or, negated, subtracted) in width 64 or 32. */
-function shiftSym(sym: Sym | undefined, c: bigint, is64: boolean): Sym | undefined {
-  if (!sym) return undefined;
-  return { ...sym, k: sym.k + c, w: is64 ? sym.w : 32 };
 }
 
 /** headroom carries the raw-input headroom of a scalar through `op` with a known operand `c`. */
@@ -158,7 +153,7 @@ function mov(env: Env, f: AluForm & { kind: 'alu' }, s: Reg, ns: number): Reg {
   const v = low32(s.v);
   const same = s.v.umax <= U32;
   const out = scalarReg(v, same ? s.len : -1);
-  out.sym = s.sym ? { ...s.sym, w: 32 } : undefined;
+  out.sym = shiftSym(s.sym, 0n, false);
   out.id = same ? s.id : 0;
   return out;
 }

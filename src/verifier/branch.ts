@@ -11,7 +11,7 @@ import { scalarAlu } from './scalar-alu.js';
 import { cloneState, cur, isPointer, ownStack, regWith, scalarReg, type Reg, type VState } from './state.js';
 import { NEGATE, SWAP, condOf, refineScalars, type Cond } from './refine.js';
 import { reject } from './reject.js';
-import { noteLoopCheck } from './loops.js';
+import { isInduction, noteLoopCheck } from './loops.js';
 import type { Env } from './env.js';
 import { U32 } from './tnum.js';
 
@@ -211,7 +211,7 @@ export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): Sides {
 
 /** registerBound adds the bound a compared register holds, unless it is a constant or a widened loop's counter. */
 function registerBound(env: Env, r: Reg, w: 32 | 64): void {
-  if (r.kind !== 'scalar' || r.v.t.mask === 0n || (r.sym && env.loops.get(r.sym.loop)?.ivs.has(r.sym.slot))) return;
+  if (r.kind !== 'scalar' || r.v.t.mask === 0n || isInduction(env, r)) return;
   addBound(env, w === 64 ? r.v.umax : r.v.u32max);
 }
 

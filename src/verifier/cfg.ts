@@ -36,6 +36,8 @@ export interface Cfg {
   loopHead: Uint8Array;
   /** Instructions on a cycle of their function's control flow (a loop head or inside a loop body). */
   inLoop: Uint8Array;
+  /** Each loop head's body: the instructions on a cycle through it (1), by head pc. */
+  bodies: Map<number, Uint8Array>;
   /** Registers live on entry to each slot (bit r). */
   liveIn: Uint16Array;
   /**
@@ -251,12 +253,16 @@ function markLoops(cfg: Cfg, backEdges: readonly number[], preds: readonly numbe
     const t = backEdges[e];
     const h = backEdges[e + 1];
     cfg.inLoop[h] = 1;
+    let body = cfg.bodies.get(h);
+    if (!body) cfg.bodies.set(h, (body = new Uint8Array(insns.length)));
+    body[h] = 1;
     seen[h] = e;
     const work = seen[t] === e ? [] : [t];
     seen[t] = e;
     while (work.length) {
       const v = work.pop()!;
       cfg.inLoop[v] = 1;
+      body[v] = 1;
       const from = preds[v];
       for (let k = 0; k < from.length; k++) {
         const p = from[k];
@@ -320,7 +326,7 @@ export function buildCfg(insns: readonly Insn[], retChecked = true): Cfg {
   }
   const cfg: Cfg = {
     insns, forms, subprogs, subprogOf,
-    prune: new Uint8Array(n), loopHead: new Uint8Array(n), inLoop: new Uint8Array(n), liveIn: new Uint16Array(n), preciseIn: new Uint16Array(n), hasLoops: false,
+    prune: new Uint8Array(n), loopHead: new Uint8Array(n), inLoop: new Uint8Array(n), bodies: new Map(), liveIn: new Uint16Array(n), preciseIn: new Uint16Array(n), hasLoops: false,
   };
   checkJumps(cfg);
   // Every instruction's successors, computed once for the walk and the passes after it (which run only when every

@@ -50,8 +50,10 @@ const MAX_STATES_PER_PC = 48;
 const JOIN_AFTER = 4;
 /** JOIN_CONSTANTS_AFTER is how many before paths holding different constants are joined too. */
 const JOIN_CONSTANTS_AFTER = 24;
-/** MAX_WIDENINGS bounds how often one path widens a loop head before the loop is explored exactly. */
+/** MAX_WIDENINGS bounds how often one path widens a loop head in one entry into the loop before it is explored exactly. */
 const MAX_WIDENINGS = 32;
+/** MAX_PATH_WIDENINGS bounds how often one path widens a loop head over all its entries into the loop. */
+const MAX_PATH_WIDENINGS = 4 * MAX_WIDENINGS;
 /** NO_CHECKPOINTS is the empty list of a pc without any. */
 const NO_CHECKPOINTS: readonly Checkpoint[] = [];
 /** MAX_LOG_LINES bounds the `-v` log. */
@@ -187,7 +189,7 @@ export class Explorer {
       const wide = this.wide.get(pc) ?? NO_CHECKPOINTS;
       for (let i = 0; i < wide.length; i++) {
         const c = wide[i];
-        if (c.branches > 0 && covers(c.state, st, live) && closeCycle(c.loop!, st) === 'closed') {
+        if (c.branches > 0 && covers(c.state, st, live) && closeCycle(c.loop!, st, c.state) === 'closed') {
           env.stats.statesPruned++;
           return null;
         }
@@ -223,10 +225,11 @@ export class Explorer {
     const branchy = crowded && done.length >= this.unroll * (this.entries[pc] ?? 1);
     if (head && (history.length >= this.unroll || (branchy && history.length >= 1)) && !env.noWiden.has(pc) && !env.exact) {
       const w = tryWiden(env, history, st, pc, freshId(env));
-      if (w && (this.wide.get(pc) ?? []).filter((c) => c.branches > 0).length >= MAX_WIDENINGS) {
+      if (w && (this.widenings(p.parent, pc) >= MAX_WIDENINGS || (this.wide.get(pc) ?? []).filter((c) => c.branches > 0).length >= MAX_PATH_WIDENINGS)) {
         // This path came back to the head through as many widened states without closing a cycle: they keep moving
         // (a counter that wraps, say), so explore the loop exactly instead. Unfinished checkpoints are all ancestors
-        // of the current path (queued paths fork from them), so this counts the widenings on this path.
+        // of the current path (queued paths fork from them), so the second count is of the widenings on this path,
+        // over every entry into the loop (an enclosing loop that never settles enters it again and again).
         throw new Unproved(pc, `loop at pc ${pc}: widening found no state that covers its iterations`);
       }
       if (w) {
@@ -251,6 +254,17 @@ export class Explorer {
     env.stats.statesExplored++;
     p.parent = cp;
     return st;
+  }
+
+  /**
+   * widenings counts the widened states of the loop at `head` on the current path since it last entered the loop: an
+   * ancestor outside the loop's body ends the count, so a loop nested in another starts afresh on each outer iteration.
+   */
+  private widenings(from: Checkpoint | null, head: number): number {
+    const body = this.env.cfg.bodies.get(head)!;
+    let n = 0;
+    for (let c = from; c && body[c.pc]; c = c.parent) if (c.loop && c.pc === head) n++;
+    return n;
   }
 
   /** ancestors returns the latest unfinished checkpoints at a pc (the current path's, oldest first), at most `unroll`. */

@@ -13,7 +13,7 @@
  */
 import { S32MAX, S32MIN, S64MAX, S64MIN, equal, join, known, widen as widenScalar, type Scalar, type Thresholds } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
-import { INVALID, MISC, SPILL, cloneState, cur, isPointer, ownStack, regWith, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type VState } from './state.js';
+import { INVALID, MISC, SPILL, cloneState, cur, isPointer, ownStack, regWith, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type Sym, type VState } from './state.js';
 import { SWAP, type Cond } from './refine.js';
 import { Reject } from './reject.js';
 import { U32, U64 } from './tnum.js';
@@ -92,7 +92,43 @@ function sortThresholds(env: Env): Thresholds {
 
 const total = (r: Reg): Scalar => scalarAlu('add', known(BigInt(r.off)), r.v, true);
 
-const sameSym = (o: Reg, c: Reg): boolean => o.sym !== undefined && c.sym !== undefined && o.sym.loop === c.sym.loop && o.sym.slot === c.sym.slot && o.sym.k === c.sym.k && o.sym.w === c.sym.w;
+/** shiftSym moves an induction tag (and its enclosing loops' tags) by a constant added in width 64 or 32. */
+export function shiftSym(sym: Sym | undefined, c: bigint, is64: boolean): Sym | undefined {
+  if (!sym) return undefined;
+  return { loop: sym.loop, slot: sym.slot, k: sym.k + c, w: is64 ? sym.w : 32, outer: shiftSym(sym.outer, c, is64) };
+}
+
+/** symAt returns a value's tag at the widened head of `loop` (its own, or an enclosing loop's), if it has one. */
+export function symAt(sym: Sym | undefined, loop: number): Sym | undefined {
+  for (let s = sym; s; s = s.outer) if (s.loop === loop) return s;
+  return undefined;
+}
+
+/** isInduction reports whether a value is an induction variable of a widened loop (its own or an enclosing one). */
+export function isInduction(env: Env, r: Reg): boolean {
+  for (let s = r.sym; s; s = s.outer) if (env.loops.get(s.loop)?.ivs.has(s.slot)) return true;
+  return false;
+}
+
+const sameTag = (a: Sym | undefined, b: Sym | undefined): boolean => {
+  for (; a && b; a = a.outer, b = b.outer) if (a.loop !== b.loop || a.slot !== b.slot || a.k !== b.k || a.w !== b.w) return false;
+  return a === b;
+};
+
+const sameSym = (o: Reg, c: Reg): boolean => o.sym !== undefined && sameTag(o.sym, c.sym);
+
+/**
+ * enclosing keeps the levels of a tag that belong to loops enclosing the head `pc` (other heads whose body holds
+ * `pc`): at a new widening of `pc` they still say how the value relates to those loops' heads, while the levels of
+ * `pc`'s own earlier widenings and of loops the path has left say nothing any more.
+ */
+function enclosing(env: Env, sym: Sym | undefined, pc: number): Sym | undefined {
+  for (let s = sym; s; s = s.outer) {
+    const head = env.loops.get(s.loop)?.head;
+    if (head !== undefined && head !== pc && env.cfg.bodies.get(head)?.[pc]) return s;
+  }
+  return undefined;
+}
 
 /** widenReg widens (with thresholds) or joins (`th` null) two values; a join keeps a loop tag both carry. */
 function widenReg(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number): Reg {
@@ -202,7 +238,8 @@ export function tryWiden(env: Env, history: readonly { state: VState; loop?: Loo
   if (a2.loop) {
     for (const { slot, reg } of slotsOf(st)) {
       const d = a2.loop.ivs.get(slot);
-      if (d !== undefined && reg.sym?.loop === a2.loop.id && stepMatches(reg.sym.k, d, reg.sym.w)) ivs.set(slot, d);
+      const sym = symAt(reg.sym, a2.loop.id);
+      if (d !== undefined && sym && stepMatches(sym.k, d, sym.w)) ivs.set(slot, d);
     }
   } else {
     const early = !a1 || a1.state.frames.length !== st.frames.length;
@@ -215,11 +252,19 @@ export function tryWiden(env: Env, history: readonly { state: VState; loop?: Loo
   }
   if (ivs.size === 0) return undefined;
   const th = thresholds(env);
+  // A value both states relate alike to the head of an enclosing loop keeps that relation (the join of two values
+  // equal to "head value + k" is still that): the enclosing loop's termination proof needs it after this one.
+  const outer = new Map<number, Sym>();
+  const before = new Map(slotsOf(a2.state).map((x) => [x.slot, enclosing(env, x.reg.sym, pc)]));
+  for (const { slot, reg } of slotsOf(st)) {
+    const o = enclosing(env, reg.sym, pc);
+    if (o && sameTag(o, before.get(slot))) outer.set(slot, o);
+  }
   const w = cloneState(st);
   w.frames.forEach((f, i) => widenFrame(a2.state.frames[i], f, th, () => freshId(env)));
   w.checks = null;
   w.epoch++;
-  for (const { slot, reg, set } of slotsOf(w)) if (reg.kind !== 'not_init') set(regWith(reg, { sym: { loop: id, slot, k: 0n, w: 64 } }));
+  for (const { slot, reg, set } of slotsOf(w)) if (reg.kind !== 'not_init') set(regWith(reg, { sym: { loop: id, slot, k: 0n, w: 64, outer: outer.get(slot) } }));
   const record: LoopRecord = { id, head: pc, ivs, stable: new Set(ivs.keys()), closures: [] };
   env.loops.set(id, record);
   env.stats.loopsWidened++;
@@ -233,12 +278,13 @@ const stepMatches = (k: bigint, d: bigint, w: 32 | 64): boolean => BigInt.asIntN
  * there: 'closed' when the termination proof holds for it, 'open' when no induction variable came back stepped (the
  * path went around an enclosing loop; it continues). Throws when the loop cannot be proved to end.
  */
-export function closeCycle(rec: LoopRecord, st: VState): 'closed' | 'open' {
+export function closeCycle(rec: LoopRecord, st: VState, wide: VState): 'closed' | 'open' {
+  if (!keepsOuter(wide, st)) return 'open';
   const stepped = new Set<number>();
-  const tags = new Map(slotsOf(st).map((x) => [x.slot, x.reg.sym]));
+  const tags = new Map(slotsOf(st).map((x) => [x.slot, symAt(x.reg.sym, rec.id)]));
   for (const [slot, d] of rec.ivs) {
     const sym = tags.get(slot);
-    if (sym?.loop === rec.id && stepMatches(sym.k, d, sym.w)) stepped.add(slot);
+    if (sym && stepMatches(sym.k, d, sym.w)) stepped.add(slot);
   }
   if (stepped.size === 0) return 'open';
   const checked = new Set<number>();
@@ -262,6 +308,20 @@ export function closeCycle(rec: LoopRecord, st: VState): 'closed' | 'open' {
     }
   }
   return 'closed';
+}
+
+/**
+ * keepsOuter reports whether a state coming back to a widened head keeps what the widened state says of its values
+ * relative to enclosing loops (tryWiden's `outer`): a path that changed such a value may not close the cycle there,
+ * or the enclosing loop's proof would count on a relation that no longer holds.
+ */
+function keepsOuter(wide: VState, st: VState): boolean {
+  const now = new Map(slotsOf(st).map((x) => [x.slot, x.reg.sym]));
+  for (const { slot, reg } of slotsOf(wide)) {
+    const o = reg.sym?.outer;
+    if (o && !sameTag(o, symAt(now.get(slot), o.loop))) return false;
+  }
+  return true;
 }
 
 /** slotName names a tag slot: a register or a stack slot. */
@@ -320,20 +380,21 @@ export function noteLoopCheck(env: Env, st: VState, a: Reg, b: Reg, c: Cond, w: 
   const loops = env.loops;
   if (loops.size === 0) return;
   for (const [iv, bound, cond, ivV, bV] of [[a, b, c, va, vb], [b, a, SWAP[c], vb, va]] as const) {
-    const sym = iv.sym;
-    if (!sym) continue;
-    const rec = loops.get(sym.loop);
-    const d = rec?.ivs.get(sym.slot);
-    if (d === undefined) continue;
-    let boundSlot = -1;
-    if (bound.sym?.loop === sym.loop) boundSlot = bound.sym.slot;
-    else if (bound.v.t.mask !== 0n) continue;
-    let width = w;
-    if (sym.w === 32 && w === 64) {
-      if (!['lt', 'le', 'gt', 'ge', 'ne', 'eq'].includes(cond) || bV.umax > U32 || ivV.umax > U32) continue;
-      width = 32;
+    // Each loop the value is tagged for (the innermost widened one, then the enclosing ones) may be bounded here.
+    for (let sym = iv.sym; sym; sym = sym.outer) {
+      const d = loops.get(sym.loop)?.ivs.get(sym.slot);
+      if (d === undefined) continue;
+      let boundSlot = -1;
+      const b = symAt(bound.sym, sym.loop);
+      if (b) boundSlot = b.slot;
+      else if (bound.v.t.mask !== 0n) continue;
+      let width = w;
+      if (sym.w === 32 && w === 64) {
+        if (!['lt', 'le', 'gt', 'ge', 'ne', 'eq'].includes(cond) || bV.umax > U32 || ivV.umax > U32) continue;
+        width = 32;
+      }
+      const ok = continues(cond, d, width, ivV, bV);
+      st.checks = { loop: sym.loop, slot: sym.slot, bound: boundSlot, ok, prev: st.checks };
     }
-    const ok = continues(cond, d, width, ivV, bV);
-    st.checks = { loop: sym.loop, slot: sym.slot, bound: boundSlot, ok, prev: st.checks };
   }
 }

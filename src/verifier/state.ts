@@ -37,6 +37,8 @@ export interface Sym {
   k: bigint;
   /** 32 when only the low 32 bits follow the rule (the value went through 32-bit arithmetic). */
   w: 32 | 64;
+  /** The same value's tag at the widened head of an enclosing loop, when it has one (nested loops). */
+  outer?: Sym;
 }
 
 /** Reg is an abstract register. */

@@ -325,3 +325,191 @@ add %r0, %r4
 add %r1, 1
 jlt %r1, 32, loop
 exit
+
+## case nested-loops-strcmp-16-keys
+## map array:4:4096:1
+## expect accept
+## processed 1500
+# strcmp of the value's first 128 bytes against 16 keys of 128 bytes at 2176 + (k & 7) * 256 (the last byte read is
+# the value's last), r8 = r8 * 3 + the comparison's sign: the inner loop is widened inside each outer iteration and
+# the outer loop's counter must keep its relation to the outer head across it (12,334 instructions processed before
+# the nested-loop change, the kernel 48,191).
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, fail
+mov %r9, %r0
+mov %r8, 0
+mov32 %r7, 0
+outer:
+mov %r4, %r7
+and32 %r4, 7
+lsh %r4, 8
+add %r4, %r9
+add %r4, 2176
+mov %r5, 0
+inner:
+mov %r2, %r9
+add %r2, %r5
+ldxb %r2, [%r2]
+mov %r3, %r4
+add %r3, %r5
+ldxb %r3, [%r3]
+jne %r2, %r3, differ
+jeq %r2, 0, same
+add %r5, 1
+jne %r5, 128, inner
+same:
+mov %r0, 0
+ja next
+differ:
+mov %r0, 1
+jlt %r2, %r3, next
+mov %r0, 2
+next:
+mul %r8, 3
+add %r8, %r0
+add32 %r7, 1
+jne %r7, 16, outer
+mov %r0, %r8
+exit
+fail:
+mov %r0, 0
+exit
+
+## case nested-loops-strcmp-16-keys-past-value
+## map array:4:4096:1
+## expect reject
+## kernel invalid access to map value, value_size=4096 off=4096 size=1
+## ours read of 1 bytes at offset 4096 is outside the value of map
+# The keys one byte further: the last key's last byte lies past the value (precision kept through both widenings).
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, fail
+mov %r9, %r0
+mov %r8, 0
+mov32 %r7, 0
+outer:
+mov %r4, %r7
+and32 %r4, 7
+lsh %r4, 8
+add %r4, %r9
+add %r4, 2177
+mov %r5, 0
+inner:
+mov %r2, %r9
+add %r2, %r5
+ldxb %r2, [%r2]
+mov %r3, %r4
+add %r3, %r5
+ldxb %r3, [%r3]
+jne %r2, %r3, differ
+jeq %r2, 0, same
+add %r5, 1
+jne %r5, 128, inner
+same:
+mov %r0, 0
+ja next
+differ:
+mov %r0, 1
+jlt %r2, %r3, next
+mov %r0, 2
+next:
+mul %r8, 3
+add %r8, %r0
+add32 %r7, 1
+jne %r7, 16, outer
+mov %r0, %r8
+exit
+fail:
+mov %r0, 0
+exit
+
+## case nested-loops-strcmp-64-keys
+## map array:4:20480:1
+## expect reject
+## kernel The sequence of 8193 jumps is too complex.
+## processed 2000
+# The bench suite's strcmp_mismatch in a map value: 64 keys of 2048 bytes (185,038 instructions processed before the
+# nested-loop change); the kernel queues a branch per byte compared and gives up (KNOWN-DIFFERENCES.md).
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, fail
+mov %r9, %r0
+mov %r8, 0
+mov32 %r7, 0
+outer:
+mov %r4, %r7
+and32 %r4, 7
+mul %r4, 2048
+add %r4, %r9
+add %r4, 2048
+mov %r5, 0
+inner:
+mov %r2, %r9
+add %r2, %r5
+ldxb %r2, [%r2]
+mov %r3, %r4
+add %r3, %r5
+ldxb %r3, [%r3]
+jne %r2, %r3, differ
+jeq %r2, 0, same
+add %r5, 1
+jne %r5, 2048, inner
+same:
+mov %r0, 0
+ja next
+differ:
+mov %r0, 1
+jlt %r2, %r3, next
+mov %r0, 2
+next:
+mul %r8, 3
+add %r8, %r0
+add32 %r7, 1
+jne %r7, 64, outer
+mov %r0, %r8
+exit
+fail:
+mov %r0, 0
+exit
+
+## case nested-loops-inner-resets-outer
+## map array:4:4096:1
+## expect reject
+## kernel infinite loop detected at insn 10
+## ours infinite loop
+# A zero byte sets the outer counter back to 0 inside the inner loop: the outer loop never ends on such a value, so
+# its counter's relation to the outer head may not survive the inner loop's widening.
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, done
+mov %r9, %r0
+mov %r7, 0
+outer:
+mov %r5, 0
+inner:
+mov %r2, %r9
+add %r2, %r5
+ldxb %r2, [%r2]
+jne %r2, 0, keep
+mov %r7, 0
+keep:
+add %r5, 1
+jlt %r5, 128, inner
+add %r7, 1
+jlt %r7, 16, outer
+done:
+mov %r0, 0
+exit
