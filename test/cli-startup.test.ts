@@ -45,7 +45,8 @@ describe('CLI start-up', () => {
     const loaded = [...verify.values()].flatMap((t) => [...t.matchAll(/^\/\/ ((?:src|conformance)\/\S+\.ts)$/gm)].map((m) => m[1]));
     expect(loaded).toContain('src/verifier/explore.ts');
     expect(loaded.filter((s) => /^src\/(helpers\/(kernel|maps|packet)\/|memory\/|vm\/|jit-wasm\/|runtime\/collection|loader\/(collection|btf\/parse|maps|link))/.test(s))).toEqual([]);
-    expect([...verify.values()].reduce((n, t) => n + Buffer.byteLength(t), 0)).toBeLessThan(230_000);
+    // 231 kB after the nested-loop and cold-exploration work of 2026-12-06 (the verifier's own code grew ~2 kB).
+    expect([...verify.values()].reduce((n, t) => n + Buffer.byteLength(t), 0)).toBeLessThan(240_000);
     // Each ES module costs the loader ~1.7 M instructions (~1 ms) to resolve, read, compile and link whatever its
     // size (bench/RESULTS.md, "the process around the verification"): 12 files, with the ones cli.js shares.
     expect(verify.size).toBeLessThanOrEqual(12);
