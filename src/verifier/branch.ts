@@ -11,7 +11,8 @@ import { scalarAlu } from './scalar-alu.js';
 import { cloneState, cur, isPointer, ownStack, regWith, scalarReg, type Reg, type VState } from './state.js';
 import { NEGATE, SWAP, condOf, refineScalars, type Cond } from './refine.js';
 import { reject } from './reject.js';
-import { isInduction, noteLoopCheck } from './loops.js';
+import { isInduction } from './loops.js';
+import { noteLoopCheck } from './termination.js';
 import type { Env } from './env.js';
 import { U32 } from './tnum.js';
 

@@ -4,6 +4,8 @@
 import type { HelperSet } from '../helpers/registry.js';
 import type { LineInfo, MapEntry } from '../loader/spec.js';
 import type { Cfg } from './cfg.js';
+import type { Scalar } from './scalar.js';
+import type { VState } from './state.js';
 import type { ProgramTypeInfo } from './program-types.js';
 import type { Btf } from '../loader/btf/parse.js';
 import type { BtfPtrType, BtfTypes } from './btf-ptr.js';
@@ -111,6 +113,10 @@ export interface LoopRecord {
   stable: Set<number>;
   /** For each closed cycle, the variables it checked against a bound. */
   closures: Set<number>[];
+  /** The widened head's value of each scalar induction variable. */
+  values: Map<number, Scalar>;
+  /** The widened state. */
+  state: VState;
 }
 
 /** Env holds one verification's inputs and accumulators. */

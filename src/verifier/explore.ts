@@ -18,22 +18,14 @@ import { checkHelperCall } from './check-helpers.js';
 import { doExit, doLdAbs, doLddw, havocScalars, pushFrame } from './calls.js';
 import { checkKfuncCall } from './kfunc.js';
 import { covers } from './prune.js';
-import { Imprecise, Unproved, closeCycle, joinStates, tryWiden } from './loops.js';
+import { Imprecise, Unproved, joinStates, tryWiden } from './loops.js';
+import { closeCycle } from './termination.js';
+import { carriesProof } from './proof-transfer.js';
+import { compact, fingerprint, relyOn, widenedAt, type Checkpoint } from './checkpoints.js';
 import { fmtReg, fmtState } from './format.js';
 import { loadedRange } from './stack.js';
 import { freshId, type Env, type LoopRecord } from './env.js';
 import { MeetingPoints, mergeGroup } from './merge.js';
-
-/** Checkpoint is a state kept at a prune point; `branches` counts the unfinished paths below it. */
-interface Checkpoint {
-  pc: number;
-  state: VState;
-  parent: Checkpoint | null;
-  branches: number;
-  loop?: LoopRecord;
-  /** Fingerprint of the live state at loop heads: equal states have equal fingerprints. */
-  fp: number;
-}
 
 /** Path is a queued path: where it continues and under which checkpoint. */
 interface Path {
@@ -179,7 +171,11 @@ export class Explorer {
     const precise = env.cfg.preciseIn[pc];
     const head = env.cfg.loopHead[pc] === 1;
     for (let i = 0; i < done.length; i++) {
-      if (covers(done[i].state, st, live, false, precise)) {
+      const d = done[i];
+      if (!covers(d.state, st, live, false, precise)) continue;
+      const relies = d.closes ? carriesProof(env, d.state, st, live, d.closes, (rec) => widenedAt(env, p.parent, rec)) : null;
+      if (!d.closes || relies) {
+        relies?.forEach((slots, id) => relyOn(p.parent, id, slots));
         env.stats.statesPruned++;
         return null;
       }
@@ -189,7 +185,9 @@ export class Explorer {
       const wide = this.wide.get(pc) ?? NO_CHECKPOINTS;
       for (let i = 0; i < wide.length; i++) {
         const c = wide[i];
-        if (c.branches > 0 && covers(c.state, st, live) && closeCycle(c.loop!, st, c.state) === 'closed') {
+        const used = c.branches > 0 && covers(c.state, st, live) ? closeCycle(c.loop!, st, c.state) : null;
+        if (used) {
+          relyOn(p.parent, c.loop!.id, used);
           env.stats.statesPruned++;
           return null;
         }
@@ -210,7 +208,7 @@ export class Explorer {
     if (crowded && !head && !lastOpen) {
       // Many finished paths reached this point already: continue with their join rather than one more path.
       const constants = done.length >= JOIN_CONSTANTS_AFTER && !env.exact;
-      const joined = joinStates(done[done.length - 1].state, st, constants, () => freshId(env));
+      const joined = joinStates(done[done.length - 1].state, st, constants, () => freshId(env), true);
       if (joined) {
         if (constants) env.approximate();
         joined.epoch++;
@@ -239,7 +237,8 @@ export class Explorer {
         if (this.env.log) this.log(`${pc}: loop head widened: ${fmtState(st, this.mapName)}`);
       }
     }
-    const cp: Checkpoint = { pc, state: cloneState(st), parent: p.parent, branches: 1, loop, fp: loop ? fingerprint(st, live) : fp };
+    const wides = p.parent?.wides ?? null;
+    const cp: Checkpoint = { pc, state: cloneState(st), parent: p.parent, branches: 1, loop, fp: loop ? fingerprint(st, live) : fp, wides: loop ? { id: loop.id, prev: wides } : wides };
     open.push(cp);
     if (loop) this.wide.set(pc, [...(this.wide.get(pc) ?? []).filter((c) => c.branches > 0), cp]);
     if (head && !loop) {
@@ -408,44 +407,6 @@ export class Explorer {
     return cb.entry;
   }
 }
-
-/**
- * compact drops finished checkpoints from a list of unfinished ones once it has doubled since the last time, so that
- * a long path (a loop explored exactly) keeps its lists in amortised linear time.
- */
-function compact(list: Checkpoint[] & { kept?: number }): Checkpoint[] {
-  if (list.length < 64 || list.length < 2 * (list.kept ?? 0)) return list;
-  let n = 0;
-  for (let i = 0; i < list.length; i++) if (list[i].branches > 0) list[n++] = list[i];
-  list.length = n;
-  list.kept = n;
-  return list;
-}
-
-/** fingerprint hashes what an exact comparison looks at (live registers of the running frame, spilled values). */
-function fingerprint(st: VState, live: number): number {
-  let h = st.frames.length;
-  const f = cur(st);
-  for (let r = 0; r < 11; r++) {
-    if (!(live & (1 << r))) continue;
-    const x = f.regs[r];
-    h = mix(h, x.kind.length + x.off * 7);
-    h = mix(h, Number(x.v.umin & 0xffffffn));
-    h = mix(h, Number(x.v.umax & 0xffffffn));
-    h = mix(h, Number(x.v.t.mask & 0xffffn));
-  }
-  const stack = f.stack;
-  for (let i = 0; i < stack.length; i++) {
-    const s = stack[i];
-    if (!s) continue;
-    h = mix(h, s.bytes[0] + 4 * s.bytes[7]);
-    if (s.spill) h = mix(h, Number(s.spill.v.umin & 0xffffffn));
-  }
-  return h;
-}
-
-/** mix adds `x` to the hash `h`. */
-const mix = (h: number, x: number): number => (Math.imul(h, 31) + x) | 0;
 
 function pathText(st: VState): string {
   const out: string[] = [];

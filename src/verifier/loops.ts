@@ -9,14 +9,13 @@
  * back advanced by exactly its step, and a comparison on the way continued the loop only while that variable had
  * not crossed a bound that does not change (a constant, or a value the cycle brought back unchanged), in a direction
  * the step must eventually cross without wrapping past it. Every closed cycle of the loop must pass such a check of
- * the same variable, so the distance to the bound shrinks on every iteration: the loop ends.
+ * the same variable, so the distance to the bound shrinks on every iteration: the loop ends. The proof is in
+ * termination.ts; proof-transfer.ts keeps pruning inside widened loops from joining cycles the proof never saw.
  */
-import { S32MAX, S32MIN, S64MAX, S64MIN, equal, join, known, widen as widenScalar, type Scalar, type Thresholds } from './scalar.js';
+import { equal, join, known, widen as widenScalar, type Scalar, type Thresholds } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
 import { INVALID, MISC, SPILL, cloneState, cur, isPointer, ownStack, regWith, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type Sym, type VState } from './state.js';
-import { SWAP, type Cond } from './refine.js';
 import { Reject } from './reject.js';
-import { U32, U64 } from './tnum.js';
 import { freshId, type Env, type LoopRecord } from './env.js';
 
 export type { LoopRecord } from './env.js';
@@ -43,10 +42,11 @@ export class Imprecise extends Unproved {
   }
 }
 
-const STACK_TAG = 11;
+/** STACK_TAG is the first tag slot of spilled stack slots (11 + frame * 64 + slot); 0..9 are registers. */
+export const STACK_TAG = 11;
 
 /** slotsOf lists the taggable values of the running frame: registers r0..r9 and whole spilled slots. */
-function slotsOf(st: VState): { slot: number; reg: Reg; set: (r: Reg) => void }[] {
+export function slotsOf(st: VState): { slot: number; reg: Reg; set: (r: Reg) => void }[] {
   const f = cur(st);
   const fi = st.frames.length - 1;
   const out: { slot: number; reg: Reg; set: (r: Reg) => void }[] = [];
@@ -73,6 +73,13 @@ function stepOf(a: ReturnType<typeof position>, b: ReturnType<typeof position>):
   return BigInt.asIntN(64, b.hi - a.hi) === d && b.hi - b.lo < 1n << 32n ? d : 0n;
 }
 
+/** tagStep returns by how much `b` moved from `a` by their tags at `b`'s innermost widened head (0n when unrelated). */
+function tagStep(a: Reg | undefined, b: Reg, slot: number): bigint {
+  const s = b.sym;
+  const t = symAt(a?.sym, s?.loop ?? -1);
+  return s && t && s.slot === slot && t.slot === slot && s.w === 64 && t.w === 64 ? BigInt.asIntN(64, s.k - t.k) : 0n;
+}
+
 /** Sorted thresholds, kept while the set does not grow (it only grows, as comparisons are met). */
 const sortedThresholds = new WeakMap<Set<bigint>, { size: number; th: Thresholds }>();
 
@@ -95,7 +102,7 @@ const total = (r: Reg): Scalar => scalarAlu('add', known(BigInt(r.off)), r.v, tr
 /** shiftSym moves an induction tag (and its enclosing loops' tags) by a constant added in width 64 or 32. */
 export function shiftSym(sym: Sym | undefined, c: bigint, is64: boolean): Sym | undefined {
   if (!sym) return undefined;
-  return { loop: sym.loop, slot: sym.slot, k: sym.k + c, w: is64 ? sym.w : 32, outer: shiftSym(sym.outer, c, is64) };
+  return { loop: sym.loop, slot: sym.slot, k: sym.k + c, w: is64 ? sym.w : 32, outer: shiftSym(sym.outer, c, is64), joined: sym.joined };
 }
 
 /** symAt returns a value's tag at the widened head of `loop` (its own, or an enclosing loop's), if it has one. */
@@ -110,7 +117,8 @@ export function isInduction(env: Env, r: Reg): boolean {
   return false;
 }
 
-const sameTag = (a: Sym | undefined, b: Sym | undefined): boolean => {
+/** sameTag reports whether two tags say the same at every level (loop, slot, offset, width). */
+export const sameTag = (a: Sym | undefined, b: Sym | undefined): boolean => {
   for (; a && b; a = a.outer, b = b.outer) if (a.loop !== b.loop || a.slot !== b.slot || a.k !== b.k || a.w !== b.w) return false;
   return a === b;
 };
@@ -130,18 +138,25 @@ function enclosing(env: Env, sym: Sym | undefined, pc: number): Sym | undefined 
   return undefined;
 }
 
-/** widenReg widens (with thresholds) or joins (`th` null) two values; a join keeps a loop tag both carry. */
-function widenReg(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number): Reg {
+/**
+ * widenReg widens (with thresholds) or joins (`th` null) two values; a join keeps a loop tag both carry, or `c`'s when
+ * `own` (the joined state continues only `c`'s runs, for which its tags hold).
+ */
+function widenReg(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number, own = false): Reg {
   // States share the registers a path did not change, and paths often compute the same values: a join or a widening
   // of one value with itself is that value (a widening drops the loop tag, which tryWiden sets anew). A scalar keeps
   // its id only when both sides have it: the registers linked to it are then equal to it on both.
   if (o === c || (o.kind === c.kind && o.kind === 'scalar' && o.len === c.len && o.id === c.id && equal(o.v, c.v))) {
     if (th) return c.sym ? regWith(c, { sym: undefined }) : c;
-    return sameSym(o, c) || !c.sym ? c : regWith(c, { sym: undefined });
+    if (sameSym(o, c) || !c.sym) return c;
+    return own ? regWith(c, { sym: joinedSym(c.sym) }) : regWith(c, { sym: undefined });
   }
   const r = widenRegValue(o, c, th, fresh);
-  return !th && r.kind !== 'not_init' && sameSym(o, c) ? regWith(r, { sym: c.sym }) : r;
+  if (th || r.kind === 'not_init' || !c.sym) return r;
+  return sameSym(o, c) ? regWith(r, { sym: c.sym }) : own ? regWith(r, { sym: joinedSym(c.sym) }) : r;
 }
+
+const joinedSym = (s: Sym): Sym => (s.joined ? s : { ...s, joined: true });
 
 function widenRegValue(o: Reg, c: Reg, th: Thresholds | null, fresh: () => number): Reg {
   if (o.kind === 'not_init' || c.kind === 'not_init') return regWith(c, { kind: 'not_init', sym: undefined });
@@ -163,19 +178,19 @@ function widenRegValue(o: Reg, c: Reg, th: Thresholds | null, fresh: () => numbe
 /** sameLayout reports whether two slots have the same byte types (spills over the same bytes). */
 export const sameLayout = (a: Slot, b: Slot): boolean => a.bytes.every((x, k) => x === b.bytes[k]);
 
-function widenSlot(o: Slot | undefined, c: Slot | undefined, th: Thresholds | null, fresh: () => number): Slot | undefined {
+function widenSlot(o: Slot | undefined, c: Slot | undefined, th: Thresholds | null, fresh: () => number, own = false): Slot | undefined {
   if (!o || !c) return undefined;
   if (o.spill && c.spill && sameLayout(o, c)) {
-    const r = widenReg(o.spill, c.spill, th, fresh);
+    const r = widenReg(o.spill, c.spill, th, fresh, own);
     return r.kind === 'not_init' ? { bytes: o.bytes.map((b) => (b === SPILL ? MISC : b)), spill: undefined } : { bytes: o.bytes, spill: r };
   }
   const bytes = o.bytes.map((b, k): SlotByte => (b === INVALID || c.bytes[k] === INVALID ? INVALID : b === c.bytes[k] && b !== SPILL ? b : MISC));
   return bytes.some((b) => b !== INVALID) ? { bytes, spill: undefined } : undefined;
 }
 
-function widenFrame(o: Frame, c: Frame, th: Thresholds | null, fresh: () => number): void {
-  for (let r = 0; r < 10; r++) c.regs[r] = widenReg(o.regs[r], c.regs[r], th, fresh);
-  for (let i = 0; i < Math.max(c.stack.length, o.stack.length); i++) if (o.stack[i] !== c.stack[i]) ownStack(c)[i] = widenSlot(o.stack[i], c.stack[i], th, fresh);
+function widenFrame(o: Frame, c: Frame, th: Thresholds | null, fresh: () => number, own = false): void {
+  for (let r = 0; r < 10; r++) c.regs[r] = widenReg(o.regs[r], c.regs[r], th, fresh, own);
+  for (let i = 0; i < Math.max(c.stack.length, o.stack.length); i++) if (o.stack[i] !== c.stack[i]) ownStack(c)[i] = widenSlot(o.stack[i], c.stack[i], th, fresh, own);
 }
 
 function compatible(o: Reg, c: Reg, constants: boolean): boolean {
@@ -189,12 +204,14 @@ function compatible(o: Reg, c: Reg, constants: boolean): boolean {
 /**
  * joinStates merges `cur` into an explored state `old` at an instruction many paths reach (values joined, no path
  * distinction kept), or returns undefined when they differ in more than values (kinds, nullness, references). It
- * bounds the paths of long chains of independent branches, which would otherwise double at each one.
+ * bounds the paths of long chains of independent branches, which would otherwise double at each one. `own` when the
+ * joined state continues `cur`'s runs only (`old`'s were explored): `cur`'s loop tags hold for them and are kept, as
+ * its comparisons since the widened heads (`checks`) are; paths merged into one keep only the tags they share.
  */
-export function joinStates(old: VState, cur: VState, constants: boolean, fresh: () => number): VState | undefined {
+export function joinStates(old: VState, cur: VState, constants: boolean, fresh: () => number, own = false): VState | undefined {
   if (!joinable(old, cur, constants)) return undefined;
   const w = cloneState(cur);
-  for (let i = 0; i < w.frames.length; i++) widenFrame(old.frames[i], w.frames[i], null, fresh);
+  for (let i = 0; i < w.frames.length; i++) widenFrame(old.frames[i], w.frames[i], null, fresh, own);
   return w;
 }
 
@@ -239,15 +256,22 @@ export function tryWiden(env: Env, history: readonly { state: VState; loop?: Loo
     for (const { slot, reg } of slotsOf(st)) {
       const d = a2.loop.ivs.get(slot);
       const sym = symAt(reg.sym, a2.loop.id);
-      if (d !== undefined && sym && stepMatches(sym.k, d, sym.w)) ivs.set(slot, d);
+      if (d !== undefined && sym?.slot === slot && !sym.joined && stepMatches(sym.k, d, sym.w)) ivs.set(slot, d);
     }
   } else {
     const early = !a1 || a1.state.frames.length !== st.frames.length;
     const before = new Map(early ? [] : slotsOf(a1.state).map((x) => [x.slot, position(x.reg)]));
     const last = new Map(slotsOf(a2.state).map((x) => [x.slot, position(x.reg)]));
+    const regsBefore = new Map(early ? [] : slotsOf(a1.state).map((x) => [x.slot, x.reg]));
+    const regsLast = new Map(slotsOf(a2.state).map((x) => [x.slot, x.reg]));
     for (const { slot, reg } of slotsOf(st)) {
       const d = stepOf(last.get(slot), position(reg));
       if (d !== 0n && (early || stepOf(before.get(slot), last.get(slot)) === d)) ivs.set(slot, d);
+      else {
+        // Values a join grew step by their tags: the same slot's head value of an earlier widening, moved by d.
+        const t = tagStep(regsLast.get(slot), reg, slot);
+        if (t !== 0n && (early || tagStep(regsBefore.get(slot), regsLast.get(slot)!, slot) === t)) ivs.set(slot, t);
+      }
     }
   }
   if (ivs.size === 0) return undefined;
@@ -265,136 +289,13 @@ export function tryWiden(env: Env, history: readonly { state: VState; loop?: Loo
   w.checks = null;
   w.epoch++;
   for (const { slot, reg, set } of slotsOf(w)) if (reg.kind !== 'not_init') set(regWith(reg, { sym: { loop: id, slot, k: 0n, w: 64, outer: outer.get(slot) } }));
-  const record: LoopRecord = { id, head: pc, ivs, stable: new Set(ivs.keys()), closures: [] };
+  const values = new Map<number, Scalar>();
+  for (const { slot, reg } of slotsOf(w)) if (ivs.has(slot) && reg.kind === 'scalar') values.set(slot, reg.v);
+  const record: LoopRecord = { id, head: pc, ivs, stable: new Set(ivs.keys()), closures: [], values, state: w };
   env.loops.set(id, record);
   env.stats.loopsWidened++;
   return { state: w, record };
 }
 
-const stepMatches = (k: bigint, d: bigint, w: 32 | 64): boolean => BigInt.asIntN(w, k - d) === 0n;
-
-/**
- * closeCycle decides whether the path that came back to a widened head (its state covered by the widened one) may end
- * there: 'closed' when the termination proof holds for it, 'open' when no induction variable came back stepped (the
- * path went around an enclosing loop; it continues). Throws when the loop cannot be proved to end.
- */
-export function closeCycle(rec: LoopRecord, st: VState, wide: VState): 'closed' | 'open' {
-  if (!keepsOuter(wide, st)) return 'open';
-  const stepped = new Set<number>();
-  const tags = new Map(slotsOf(st).map((x) => [x.slot, symAt(x.reg.sym, rec.id)]));
-  for (const [slot, d] of rec.ivs) {
-    const sym = tags.get(slot);
-    if (sym && stepMatches(sym.k, d, sym.w)) stepped.add(slot);
-  }
-  if (stepped.size === 0) return 'open';
-  const checked = new Set<number>();
-  for (let c = st.checks; c; c = c.prev) {
-    if (c.loop !== rec.id || !c.ok || !stepped.has(c.slot)) continue;
-    if (c.bound >= 0) {
-      const b = tags.get(c.bound);
-      if (b?.loop !== rec.id || b.k !== 0n) continue;
-    }
-    checked.add(c.slot);
-  }
-  if (checked.size === 0) {
-    const names = [...stepped].map(slotName).join(', ');
-    throw new Unproved(rec.head, `loop at pc ${rec.head} may never end: ${names} ${stepped.size > 1 ? 'step' : 'steps'} by a constant each iteration but no comparison on this path bounds ${stepped.size > 1 ? 'them' : 'it'} before coming back`);
-  }
-  for (const s of [...rec.stable]) if (!stepped.has(s)) rec.stable.delete(s);
-  rec.closures.push(checked);
-  for (const cl of rec.closures) {
-    if (![...cl].some((s) => rec.stable.has(s))) {
-      throw new Unproved(rec.head, `loop at pc ${rec.head}: its paths are bounded by different counters (${[...cl].map(slotName).join(', ')}), so no single counter proves it ends`);
-    }
-  }
-  return 'closed';
-}
-
-/**
- * keepsOuter reports whether a state coming back to a widened head keeps what the widened state says of its values
- * relative to enclosing loops (tryWiden's `outer`): a path that changed such a value may not close the cycle there,
- * or the enclosing loop's proof would count on a relation that no longer holds.
- */
-function keepsOuter(wide: VState, st: VState): boolean {
-  const now = new Map(slotsOf(st).map((x) => [x.slot, x.reg.sym]));
-  for (const { slot, reg } of slotsOf(wide)) {
-    const o = reg.sym?.outer;
-    if (o && !sameTag(o, symAt(now.get(slot), o.loop))) return false;
-  }
-  return true;
-}
-
-/** slotName names a tag slot: a register or a stack slot. */
-export function slotName(slot: number): string {
-  if (slot < STACK_TAG) return `r${slot}`;
-  const i = (slot - STACK_TAG) % 64;
-  return `fp${-8 * (i + 1)}`;
-}
-
-function widthBounds(s: Scalar, w: 32 | 64) {
-  return w === 64
-    ? { umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax, UMAX: U64, SMIN: S64MIN, SMAX: S64MAX, t: s.t }
-    : { umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max, UMAX: U32, SMIN: S32MIN, SMAX: S32MAX, t: s.t };
-}
-
-const trailingZeros = (d: bigint): bigint => {
-  let n = 0n;
-  while (d !== 0n && (d & 1n) === 0n) {
-    d >>= 1n;
-    n++;
-  }
-  return n;
-};
-
-/** continues reports whether "iv c bound" can hold only finitely often while iv steps by d (width w). */
-function continues(c: Cond, d: bigint, w: 32 | 64, iv: Scalar, bound: Scalar): boolean {
-  const dw = BigInt.asIntN(w, d);
-  if (dw === 0n) return false;
-  const b = widthBounds(bound, w);
-  if (c === 'eq') return true;
-  if (c === 'ne') {
-    // Without wrapping past the end of the type: a counter that must wrap around to meet its bound (`w1 = 1; w1 += 1;
-    // if w1 != 0`) ends only after 2^32 iterations, which no budget-free program may take.
-    const v = widthBounds(iv, w);
-    if (dw > 0n ? v.umax > b.umin : v.umin < b.umax) return false;
-    if (dw & 1n) return true;
-    const low = (1n << trailingZeros(dw)) - 1n;
-    return (iv.t.mask & low) === 0n && (bound.t.mask & low) === 0n && (iv.t.value & low) === (bound.t.value & low);
-  }
-  if (dw > 0n) {
-    if (c === 'lt') return b.umax + dw - 1n <= b.UMAX;
-    if (c === 'le') return b.umax + dw <= b.UMAX;
-    if (c === 'slt') return b.smax + dw - 1n <= b.SMAX;
-    if (c === 'sle') return b.smax + dw <= b.SMAX;
-    return false;
-  }
-  if (c === 'gt') return b.umin + dw + 1n >= 0n;
-  if (c === 'ge') return b.umin + dw >= 0n;
-  if (c === 'sgt') return b.smin + dw + 1n >= b.SMIN;
-  if (c === 'sge') return b.smin + dw >= b.SMIN;
-  return false;
-}
-
-/** noteLoopCheck records, on the side of a jump where `a c b` holds, whether it bounds an induction variable. */
-export function noteLoopCheck(env: Env, st: VState, a: Reg, b: Reg, c: Cond, w: 32 | 64, va: Scalar, vb: Scalar): void {
-  const loops = env.loops;
-  if (loops.size === 0) return;
-  for (const [iv, bound, cond, ivV, bV] of [[a, b, c, va, vb], [b, a, SWAP[c], vb, va]] as const) {
-    // Each loop the value is tagged for (the innermost widened one, then the enclosing ones) may be bounded here.
-    for (let sym = iv.sym; sym; sym = sym.outer) {
-      const d = loops.get(sym.loop)?.ivs.get(sym.slot);
-      if (d === undefined) continue;
-      let boundSlot = -1;
-      const b = symAt(bound.sym, sym.loop);
-      if (b) boundSlot = b.slot;
-      else if (bound.v.t.mask !== 0n) continue;
-      let width = w;
-      if (sym.w === 32 && w === 64) {
-        if (!['lt', 'le', 'gt', 'ge', 'ne', 'eq'].includes(cond) || bV.umax > U32 || ivV.umax > U32) continue;
-        width = 32;
-      }
-      const ok = continues(cond, d, width, ivV, bV);
-      st.checks = { loop: sym.loop, slot: sym.slot, bound: boundSlot, ok, prev: st.checks };
-    }
-  }
-}
+/** stepMatches reports whether a tag offset `k` is the step `d` in width `w`. */
+export const stepMatches = (k: bigint, d: bigint, w: 32 | 64): boolean => BigInt.asIntN(w, k - d) === 0n;

@@ -39,6 +39,11 @@ export interface Sym {
   w: 32 | 64;
   /** The same value's tag at the widened head of an enclosing loop, when it has one (nested loops). */
   outer?: Sym;
+  /**
+   * The tag survived a join with a path that had another (loops.ts, joinStates `own`): it holds, but the value may
+   * have grown with the join, so it does not make the value a counter to widen again by.
+   */
+  joined?: boolean;
 }
 
 /** Reg is an abstract register. */
