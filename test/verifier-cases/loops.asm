@@ -513,3 +513,170 @@ jlt %r7, 16, outer
 done:
 mov %r0, 0
 exit
+
+## case loop-counter-set-back-on-a-branch
+## expect reject
+## kernel infinite loop detected at insn 6
+## ours infinite loop
+# The counter is set back to 10 on every iteration when the packet's length is odd: the loop never ends on such a
+# packet. After widening, the path that steps the counter finishes first; the one that sets it back reaches the same
+# point with a value the finished state covers, but not with its relation to the loop head (accepted before the fix).
+ldxw %r2, [%r1+0]
+mov %r6, 0
+head:
+mov %r3, %r2
+and %r3, 1
+jne %r3, 0, reset
+ja step
+reset:
+mov %r6, 10
+step:
+add %r6, 1
+jlt %r6, 64, head
+mov %r0, 0
+exit
+
+## case loop-counter-set-back-through-the-stack
+## expect reject
+## kernel infinite loop detected at insn 6
+## ours infinite loop
+# The same with the counter kept in a stack slot, set back by a store of a constant.
+ldxw %r2, [%r1+0]
+stdw [%r10-8], 0
+head:
+mov %r3, %r2
+and %r3, 1
+jne %r3, 0, reset
+ja step
+reset:
+stdw [%r10-8], 10
+step:
+ldxdw %r6, [%r10-8]
+add %r6, 1
+stxdw [%r10-8], %r6
+jlt %r6, 64, head
+mov %r0, 0
+exit
+
+## case nested-loops-inner-sets-outer-counter-back
+## expect reject
+## kernel infinite loop detected at insn 2
+## ours infinite loop
+## processed 40000
+# An odd packet length sets the outer counter to 5 inside the inner loop (after the inner loop's widening, on the
+# path explored last): the outer loop never ends.
+ldxw %r2, [%r1+0]
+mov %r7, 0
+outer:
+mov %r5, 0
+inner:
+mov %r3, %r2
+and %r3, 1
+jne %r3, 0, reset
+ja keep
+reset:
+mov %r7, 5
+keep:
+add %r5, 1
+jlt %r5, 20, inner
+add %r7, 1
+jlt %r7, 64, outer
+mov %r0, 0
+exit
+
+## case loop-counter-copied-from-another-counter
+## expect reject
+## kernel infinite loop detected at insn 10
+## ours infinite loop
+# On an odd packet length r7 stays and r6 = r7 + 1: r6 comes back one more than a head value, but r7's, not its own,
+# so it made no progress (closeCycle counted it as stepped before the fix).
+ldxw %r2, [%r1+0]
+mov %r6, 0
+mov %r7, 0
+head:
+mov %r3, %r2
+and %r3, 1
+jne %r3, 0, odd
+add %r6, 1
+add %r7, 1
+jlt %r6, 64, head
+ja out
+odd:
+jge %r6, 64, out
+mov %r6, %r7
+add %r6, 1
+ja head
+out:
+mov %r0, 0
+exit
+
+## case loop-bound-moved-by-another-register
+## expect reject
+## kernel BPF program is too large. Processed 1000001 insn
+## ours may never end
+# The bound r8 takes r9's value, and r9 steps like the counter: the bound moves with the counter and the loop runs
+# (nearly) forever. r8 comes back as a head value, but r9's (closeCycle took it for an unchanged bound before the fix).
+ldxw %r2, [%r1+0]
+mov %r6, 0
+mov %r8, 64
+mov %r9, 64
+head:
+jge %r6, %r8, out
+mov %r8, %r9
+add %r9, 1
+add %r6, 1
+ja head
+out:
+mov %r0, 0
+exit
+
+## case loop-with-a-switch-body
+## expect accept
+## processed 400
+# Four ways through the body, each changing the result differently, one step of the counter after them.
+ldxw %r2, [%r1+0]
+mov %r0, 0
+mov %r6, 0
+head:
+mov %r3, %r2
+rsh %r3, %r6
+and %r3, 3
+jeq %r3, 0, c0
+jeq %r3, 1, c1
+jeq %r3, 2, c2
+add %r0, 7
+ja next
+c0:
+add %r0, 1
+ja next
+c1:
+mul %r0, 3
+ja next
+c2:
+xor %r0, 5
+next:
+add %r6, 1
+jlt %r6, 32, head
+exit
+
+## case loop-stepping-on-both-sides-of-a-branch
+## expect accept
+## processed 400
+# Each side of the branch steps the counter by one: the paths meet with the counter stepped alike.
+ldxw %r2, [%r1+0]
+mov %r0, 0
+mov %r6, 0
+head:
+mov %r3, %r2
+rsh %r3, %r6
+and %r3, 1
+jeq %r3, 0, even
+add %r0, 3
+add %r6, 1
+ja next
+even:
+add %r6, 1
+add %r0, 1
+next:
+jlt %r6, 64, head
+exit
