@@ -7,11 +7,7 @@
 // out of it (or any other fault) fails the property.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ExecError } from '../src/errors.js';
-import { assemble } from '../src/isa/index.js';
-import { ubpfTestHelpers } from '../src/helpers/ubpf-test.js';
-import { verifyProgram } from '../src/verifier/index.js';
-import { Interpreter } from '../src/vm/index.js';
+import { acceptedLoopsEnd, inputOf } from './verifier-loops-end.js';
 
 /** RUNS is how many programs a run checks (NESTED_RUNS overrides). */
 const RUNS = Number(process.env.NESTED_RUNS ?? 200);
@@ -64,29 +60,11 @@ const nested = fc.record({
 });
 
 /** input is 64 bytes or more, most of them the bytes the tampering tests. */
-const input = fc.integer({ min: 64, max: 80 }).chain((n) => fc.array(fc.constantFrom(0, 1, 0xff, 0x7f, 0x41), { minLength: n, maxLength: n }).map((b) => Uint8Array.from(b)));
+const input = inputOf([0, 1, 0xff, 0x7f, 0x41]);
 
 describe('verifier: nested loops', () => {
   it(`accepted nested loops end on every input (${RUNS} programs, 3 inputs each, budget ${BUDGET})`, () => {
-    const vm = new Interpreter({ helpers: ubpfTestHelpers() });
-    let accepted = 0;
-    fc.assert(
-      fc.property(nested, fc.array(input, { minLength: 3, maxLength: 3 }), (text, inputs) => {
-        const insns = assemble(text);
-        if (!verifyProgram(insns, { helpers: ubpfTestHelpers(), maxInsns: 20_000 }).ok) return;
-        accepted++;
-        const prepared = vm.load(insns, 'nested');
-        for (const mem of inputs) {
-          try {
-            vm.run(prepared, { input: mem.slice(), budget: BUDGET });
-          } catch (e) {
-            if (e instanceof ExecError) throw new Error(`accepted program failed on input ${Buffer.from(mem).toString('hex')}: ${e.message}\n${text}`);
-            throw e;
-          }
-        }
-      }),
-      { numRuns: RUNS },
-    );
+    const accepted = acceptedLoopsEnd(nested, input, RUNS, BUDGET);
     console.log(`verifier nested loops: ${accepted}/${RUNS} programs accepted and ended on 3 inputs each`);
     expect(accepted).toBeGreaterThan(RUNS / 10);
   }, 300_000);
