@@ -14,7 +14,7 @@
  */
 import { equal, join, known, widen as widenScalar, type Scalar, type Thresholds } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
-import { INVALID, MISC, SPILL, cloneState, cur, isPointer, ownStack, regWith, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type Sym, type VState } from './state.js';
+import { INVALID, MISC, SPILL, cloneState, cur, isPointer, ownStack, regWith, scalarReg, type Frame, type Reg, type Slot, type SlotByte, type Sym, type VState, type CheckNode } from './state.js';
 import { Reject } from './reject.js';
 import { freshId, type Env, type LoopRecord } from './env.js';
 
@@ -78,6 +78,24 @@ function tagStep(a: Reg | undefined, b: Reg, slot: number): bigint {
   const s = b.sym;
   const t = symAt(a?.sym, s?.loop ?? -1);
   return s && t && s.slot === slot && t.slot === slot && s.w === 64 && t.w === 64 ? BigInt.asIntN(64, s.k - t.k) : 0n;
+}
+
+/**
+ * enclosingChecks keeps the bounding comparisons of the loops enclosing the head `pc` (checks since their widened heads)
+ * when `pc` is widened: each says something of an enclosing head's value (the counter, there, had not crossed its
+ * bound), true for every run through the new widened head, since only this path enters it (another path entering it
+ * is pruned against it only with these comparisons made too: proof-transfer.ts). The comparisons of `pc`'s own earlier
+ * widenings and of loops the path left say nothing of the new head.
+ */
+function enclosingChecks(env: Env, checks: CheckNode | null, pc: number): CheckNode | null {
+  const kept: CheckNode[] = [];
+  for (let c = checks; c; c = c.prev) {
+    const head = env.loops.get(c.loop)?.head;
+    if (head !== undefined && head !== pc && env.cfg.bodies.get(head)?.[pc]) kept.push(c);
+  }
+  let out: CheckNode | null = null;
+  for (let i = kept.length - 1; i >= 0; i--) out = { ...kept[i], prev: out };
+  return out;
 }
 
 /** Sorted thresholds, kept while the set does not grow (it only grows, as comparisons are met). */
@@ -286,7 +304,7 @@ export function tryWiden(env: Env, history: readonly { state: VState; loop?: Loo
   }
   const w = cloneState(st);
   w.frames.forEach((f, i) => widenFrame(a2.state.frames[i], f, th, () => freshId(env)));
-  w.checks = null;
+  w.checks = enclosingChecks(env, st.checks, pc);
   w.epoch++;
   for (const { slot, reg, set } of slotsOf(w)) if (reg.kind !== 'not_init') set(regWith(reg, { sym: { loop: id, slot, k: 0n, w: 64, outer: outer.get(slot) } }));
   const values = new Map<number, Scalar>();

@@ -125,7 +125,7 @@ function checksHeld(old: CheckNode | null, cur: CheckNode | null, loop: number, 
     let held = false;
     for (let c = cur; c && !held; c = c.prev) {
       // A shared tail: `cur` holds this comparison and every earlier one.
-      if (c === o) return true;
+      if (c === o && loop === now) return true;
       held = c.loop === now && c.ok && c.slot === o.slot && c.bound === o.bound;
     }
     if (!held) return false;

@@ -680,3 +680,26 @@ add %r0, 1
 next:
 jlt %r6, 64, head
 exit
+
+## case nested-loops-top-tested-outer
+## expect accept
+## processed 700
+# The outer loop tests its counter before the inner loop: the comparison must survive the inner loop's widening for
+# the outer cycle to close (1,168 instructions processed when the widening dropped it).
+ldxw %r6, [%r1+0]
+mov %r7, 0
+mov %r0, 0
+outer:
+jge %r7, 16, done
+mov %r5, 0
+inner:
+mov %r3, %r6
+rsh %r3, %r5
+and %r3, 1
+add %r0, %r3
+add %r5, 1
+jlt %r5, 200, inner
+add %r7, 1
+ja outer
+done:
+exit
