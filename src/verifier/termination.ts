@@ -92,12 +92,28 @@ const trailingZeros = (d: bigint): bigint => {
   return n;
 };
 
+/** MAX_TRIPS bounds the iterations a counter may need to reach a constant bound (what wrapping past 0 costs). */
+const MAX_TRIPS = 1n << 32n;
+
+/**
+ * tooFar reports whether a counter stepping by `d` may be more than MAX_TRIPS steps from a constant bound it runs
+ * towards: one that wrapped past the end of the type on the way (`r6 = 0; r6 -= 1; if r6 != 2`: 2^64 - 3 iterations).
+ * A bound that is not a constant (the input's length, a value read) is left alone: its range is what the loop takes.
+ */
+function tooFar(c: Cond, d: bigint, v: ReturnType<typeof widthBounds>, b: ReturnType<typeof widthBounds>): boolean {
+  const signed = c === 'slt' || c === 'sle' || c === 'sgt' || c === 'sge';
+  if (signed ? b.smin !== b.smax : b.umin !== b.umax) return false;
+  const far = signed ? (d > 0n ? b.smax - v.smin : v.smax - b.smin) : d > 0n ? b.umax - v.umin : v.umax - b.umin;
+  return far > MAX_TRIPS * (d > 0n ? d : -d);
+}
+
 /** continues reports whether "iv c bound" can hold only finitely often while iv steps by d (width w). */
 function continues(c: Cond, d: bigint, w: 32 | 64, iv: Scalar, bound: Scalar): boolean {
   const dw = BigInt.asIntN(w, d);
   if (dw === 0n) return false;
   const b = widthBounds(bound, w);
   if (c === 'eq') return true;
+  if (tooFar(c, dw, widthBounds(iv, w), b)) return false;
   if (c === 'ne') {
     // Without wrapping past the end of the type: a counter that must wrap around to meet its bound (`w1 = 1; w1 += 1;
     // if w1 != 0`) ends only after 2^32 iterations, which no budget-free program may take.

@@ -703,3 +703,17 @@ add %r7, 1
 ja outer
 done:
 exit
+
+## case loop-counter-wraps-past-zero-to-its-bound
+## expect reject
+## kernel BPF program is too large. Processed 1000001 insn
+## ours may never end
+# The counter steps down from 0 while it is not 2: it wraps to 2^64 - 1 at once and meets its bound after 2^64 - 3
+# more iterations, which no budget-free program may take (accepted before: the proof only asked that the counter
+# approach its bound without passing it).
+mov %r6, 0
+head:
+sub %r6, 1
+jne %r6, 2, head
+mov %r0, 0
+exit
