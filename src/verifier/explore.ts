@@ -2,9 +2,11 @@
  * Path exploration (the kernel's `do_check`): every path from the entry is followed instruction by instruction on an
  * abstract state; a conditional jump whose both sides are possible explores one side and queues the other. At prune
  * points (jump targets) the state is compared with states explored there before: one already covered by a finished
- * exploration ends the path; one identical to an ancestor on the same path is an infinite loop; loop heads seen often
- * enough are widened (loops.ts). At prune points outside loops a path waits for the others that may still arrive and
- * continues merged with them (merge.ts). The instructions processed over all paths are limited, like the kernel's 1M.
+ * exploration ends the path (when the termination proofs of the widened loops that exploration closed cycles of carry
+ * over to it: proof-transfer.ts); one identical to an ancestor on the same path is an infinite loop; loop heads seen
+ * often enough are widened (loops.ts) and their cycles closed with a termination proof (termination.ts). At prune
+ * points outside loops a path waits for the others that may still arrive and continues merged with them (merge.ts).
+ * The instructions processed over all paths are limited, like the kernel's 1M.
  */
 import { formatInsn, jumpTarget } from '../isa/index.js';
 import { CORE_POISON_IMM } from '../loader/btf/core-patch.js';
