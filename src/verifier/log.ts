@@ -13,14 +13,15 @@ export type LogEntry =
   | { kind: 'pruned'; pc: number }
   /** The loop head at `pc` was widened to `state` (abstract interpretation of a loop). */
   | { kind: 'widened'; pc: number; state: string }
-  /** Anything else, at an instruction (a path parked until others arrive) or not (a loop explored exactly after
-   * widening failed, the rejection). */
+  /** Anything else, at an instruction (a path parked until others arrive, the loop head explored exactly after its
+   * widening failed) or not (the rejection). */
   | { kind: 'note'; pc?: number; text: string };
 
 const PATH = /^from path (.*) at (\d+): (.*)$/;
 const PRUNED = /^(\d+): safe \(covered by an explored state\)$/;
 const WIDENED = /^(\d+): loop head widened: (.*)$/;
 const PARKED = /^(\d+): (parked .*)$/;
+const EXACT = /^.*: exploring the loop at pc (\d+) exactly$/;
 const INSN = /^(\d+): (.*)$/;
 
 /** parseVerifierLog turns the log's lines into entries, each instruction with the state it left. */
@@ -50,6 +51,11 @@ export function parseVerifierLog(lines: readonly string[]): LogEntry[] {
     m = PARKED.exec(line);
     if (m) {
       out.push({ kind: 'note', pc: Number(m[1]), text: m[2] });
+      continue;
+    }
+    m = EXACT.exec(line);
+    if (m) {
+      out.push({ kind: 'note', pc: Number(m[1]), text: line });
       continue;
     }
     m = INSN.exec(line);
