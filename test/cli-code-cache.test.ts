@@ -2,11 +2,11 @@
 // by the next ones, rewritten when stale or damaged, and never needed: without it (disabled, read-only, missing) the
 // command prints the same bytes with the same exit code.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI } from './helpers.js';
+import { CLI, ROOT } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bpftime-code-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -132,5 +132,14 @@ describe('verify: the V8 code cache', () => {
     expect(r.stderr).toMatch(/^bpftime-vm: error: .*frobnicate/);
     expect(verify(['--json', bad], home).stderr).toMatch(/"kind":"AsmError"/);
     expect(verify([ACCEPTED, '--prog', 'x'], home).code).toBe(2);
+  });
+
+  it('names a build without its script as incomplete (exit 4), not as a missing input', () => {
+    const copy = join(dir, 'incomplete');
+    for (const d of ['bin', 'dist']) cpSync(join(ROOT, d), join(copy, d), { recursive: true, filter: (f) => !f.endsWith('.map') && !f.includes('/types') });
+    rmSync(join(copy, 'dist', 'verify.cjs'));
+    const r = spawnSync(process.execPath, [join(copy, 'bin', 'bpftime-vm'), 'verify', ACCEPTED], { encoding: 'utf8' });
+    expect(r.status).toBe(4);
+    expect(r.stderr).toMatch(/^bpftime-vm: error: .*verify\.cjs is missing: build the checkout again \(npm run build\) or reinstall bpftime-vm\n$/);
   });
 });

@@ -17,6 +17,7 @@
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { NotSupportedError } from '../errors.js';
 import { cacheRoot, switchedOff, type CacheEnv } from '../runtime/cache-dir.js';
 
 // Node's fs through `require`, as in stdio.ts (an ES module import of node:fs loads fs/promises and the streams).
@@ -94,7 +95,14 @@ function writeCache(file: string, key: string, data: Buffer): void {
  * copy of the error classes and of the output state exists); anything else it requires is Node's.
  */
 export function loadScript(file: string, modules: Readonly<Record<string, unknown>>, env: CacheEnv = process.env): LoadedScript {
-  const fd = fs.openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    // A build or an install without the script (dist/ is built as a whole): say so, not "no such file".
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw new NotSupportedError('incomplete-build', `${file} is missing: build the checkout again (npm run build) or reinstall bpftime-vm`);
+  }
   let source: string;
   let stat: import('node:fs').Stats;
   try {
