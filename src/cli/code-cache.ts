@@ -1,10 +1,12 @@
 /**
  * Running a CLI script (dist/verify.cjs, built by scripts/build.mjs) with a V8 code cache: the bytecode V8 compiled
- * for the script in an earlier process, so a later one neither parses nor compiles what it runs again (Node 20 has no
- * code cache for ES modules: `module.enableCompileCache` is Node 22). The cache is made after the command ran, so it
- * holds the bytecode of the functions that ran (V8 compiles functions lazily, on their first call: a cache made
- * before running would hold little more than the top level), and written only when it was missing, stale or rejected,
- * after the command's output (the caller saves it on exit), so a warm run only reads it.
+ * for the script in an earlier process, so a later one does not parse and compile it again (Node 20 has no code cache
+ * for ES modules: `module.enableCompileCache` is Node 22). The cache holds the script as V8 compiled it to run its top
+ * level, taken right after that ran: a cache taken after the command, with the bytecode of every function the first
+ * verification called, made a later verification of the generated 1000-instruction program cost more instructions
+ * than no cache at all (cachegrind, bench/RESULTS.md "The V8 code cache"), and would make the cache depend on the
+ * first input. It is written only when it was missing, stale or rejected, on exit after the command's output (the
+ * caller saves it), so a warm run only reads it.
  *
  * Where: `$XDG_CACHE_HOME/bpftime-vm/code-cache/` (../runtime/cache-dir.ts), one file per script, Node version,
  * architecture and install (its path), starting with a line that names what the bytecode was compiled from: Node's
@@ -32,7 +34,7 @@ const FORMAT = 1;
 
 /**
  * LoadedScript is a script's `module.exports` and, when the cache was missing, stale or rejected, the function that
- * writes a new one from what ran so far (call it once the command's output is out).
+ * writes the new one (call it once the command's output is out).
  */
 export interface LoadedScript {
   exports: Record<string, unknown>;
@@ -124,5 +126,7 @@ export function loadScript(file: string, modules: Readonly<Record<string, unknow
   const module = { exports: {} as Record<string, unknown> };
   wrapper((id) => (Object.hasOwn(modules, id) ? modules[id] : hostRequire(id)), module, module.exports, pathToFileURL(file).href);
   const fresh = enabled && (cachedData === undefined || script.cachedDataRejected === true);
-  return { exports: module.exports, ...(fresh ? { save: () => writeCache(cacheFile, key, script.createCachedData()) } : {}) };
+  if (!fresh) return { exports: module.exports };
+  const data = script.createCachedData();
+  return { exports: module.exports, save: () => writeCache(cacheFile, key, data) };
 }

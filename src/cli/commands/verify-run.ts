@@ -1,7 +1,7 @@
 /**
- * Running `verify` (./verify.ts) as the script dist/verify.cjs with a V8 code cache (../code-cache.ts): a cold
- * `bpftime-vm verify` then neither parses nor compiles the assembler and the verifier again, the bytecode of their
- * first run included (bench/RESULTS.md, "the V8 code cache"). The script leaves out the modules that must be one copy
+ * Running `verify` (./verify.ts) as the script dist/verify.cjs with a V8 code cache (../code-cache.ts): a new
+ * `bpftime-vm verify` process then does not parse and compile the assembler and the verifier again (bench/RESULTS.md,
+ * "The V8 code cache"). The script leaves out the modules that must be one copy
  * in the process, and this module hands it the CLI's: the error classes (`instanceof` decides the exit code), the
  * output (its stdio state) and ./verify-deps.ts (the dynamic imports of objects and kernel helpers, which a script
  * compiled by `vm.Script` cannot make). Built by scripts/build.mjs, which names these `host:` modules.
