@@ -94,7 +94,7 @@ process.stdout.write(JSON.stringify({ loadMs: t1 - t0, wallMs: t2 - t1, cpuMs: (
  * --json\` on the ~1000-instruction program with its V8 code cache written by an earlier run (what a user meets from the
  * second run on) and as a first run (an empty cache directory: compiled from the source, the cache written on exit),
  * and a first verification in a bare process (COLD_SCRIPT). Each round runs
- * every command \`runs\` times per environment, in alternating order; a figure is the median of the round medians.
+ * every command \`runs\` times per environment, one run of each in turn; a figure is the median of the round medians.
  * Node 20 reads NODE_EXTRA_CA_CERTS at start whether or not TLS is used: where it is set, the commands run with and
  * without it.
  */
@@ -127,23 +127,29 @@ function timeProcesses(root: string, text: string, runs: number, rounds: number)
     const lib = pathToFileURL(join(root, 'dist', 'index.js')).href;
     for (let round = 0; round < rounds; round++) {
       for (const [envName, env] of envs) {
-        for (const c of round % 2 ? [...cases].reverse() : cases) {
-          const key = `${c.name}\0${envName}`;
-          const times: number[] = [];
-          const verifyTimes: number[] = [];
-          const cpu0 = childrenCpuMs();
-          for (let i = 0; i < runs; i++) {
-            const t = performance.now();
+        // Run by run, every command in turn (order reversed every other run), so that a change of the host's load
+        // during the round falls on all of them alike; a round's figure per command is the median of its runs.
+        const times = new Map<string, number[]>();
+        const verifyTimes = new Map<string, number[]>();
+        const cpuTotal = new Map<string, number>();
+        for (let i = 0; i < runs; i++) {
+          for (const c of (round + i) % 2 ? [...cases].reverse() : cases) {
             const cacheEnv = c.cache ? { BPFTIME_VM_CACHE: undefined, BPFTIME_VM_CODE_CACHE: undefined, XDG_CACHE_HOME: c.cache() } : {};
+            const cpu0 = childrenCpuMs();
+            const t = performance.now();
             const r = spawnSync(process.execPath, c.args, { env: { ...env, ...cacheEnv }, encoding: 'utf8' });
-            times.push(performance.now() - t);
+            push(times, c.name, performance.now() - t);
+            cpuTotal.set(c.name, (cpuTotal.get(c.name) ?? 0) + childrenCpuMs() - cpu0);
             // Exit code 1 (rejected) is a verdict, not a failure of the benchmark.
             if (r.status !== 0 && !(c.verify && r.status === 1 && r.stdout)) throw new Error(`${c.name} exited with ${r.status}: ${r.stderr}`);
-            if (c.verify) verifyTimes.push((JSON.parse(r.stdout) as { programs: { stats: VerifyStats }[] }).programs[0].stats.ms);
+            if (c.verify) push(verifyTimes, c.name, (JSON.parse(r.stdout) as { programs: { stats: VerifyStats }[] }).programs[0].stats.ms);
           }
-          push(cpu, key, (childrenCpuMs() - cpu0) / runs);
-          push(wall, key, median(times));
-          if (c.verify) push(inside, key, median(verifyTimes));
+        }
+        for (const c of cases) {
+          const key = `${c.name}\0${envName}`;
+          push(cpu, key, cpuTotal.get(c.name)! / runs);
+          push(wall, key, median(times.get(c.name)!));
+          if (c.verify) push(inside, key, median(verifyTimes.get(c.name)!));
         }
       }
       for (let i = 0; i < runs; i++) {
