@@ -21,7 +21,7 @@ writeFileSync(REJECTED, 'ldxdw %r0, [%r10-8]\nexit\n');
 function verify(args: string[], cacheHome: string, env: Record<string, string> = {}) {
   // The test setup turns bpftime-vm's caches off for every other test (BPFTIME_VM_CACHE=0).
   const { BPFTIME_VM_CACHE: _, BPFTIME_VM_CODE_CACHE: __, ...base } = process.env;
-  const r = spawnSync(process.execPath, [CLI, 'verify', ...args], { encoding: 'utf8', env: { ...base, XDG_CACHE_HOME: cacheHome, ...env } });
+  const r = spawnSync(process.execPath, [CLI, 'verify', ...args], { encoding: 'utf8', env: { ...base, XDG_CACHE_HOME: cacheHome, ...env }, timeout: 30_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -112,7 +112,9 @@ describe('verify: the V8 code cache', () => {
     const blocked = join(dir, 'blocked');
     mkdirSync(join(blocked, 'bpftime-vm'), { recursive: true });
     writeFileSync(join(blocked, 'bpftime-vm', 'code-cache'), '');
-    for (const home of [join(file, 'cache'), blocked]) {
+    // Under /proc mkdir answers ENOENT although the parent exists (Node's recursive mkdirSync loops forever there).
+    const proc = process.platform === 'linux' ? [`/proc/bpftime-vm-test-${process.pid}`] : [];
+    for (const home of [join(file, 'cache'), blocked, ...proc]) {
       const r = verify([REJECTED], home);
       expect(r).toEqual(uncached.rejected);
       const j = verify(['--json', ACCEPTED], home);

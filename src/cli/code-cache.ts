@@ -17,7 +17,7 @@
  * turns off every bpftime-vm cache), which neither reads nor writes it. Writes go through a private file renamed into place.
  */
 import { createRequire } from 'node:module';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NotSupportedError } from '../errors.js';
 import { cacheRoot, switchedOff, type CacheEnv } from '../runtime/cache-dir.js';
@@ -73,12 +73,29 @@ function readCache(file: string, key: string): Buffer | undefined {
   return nl > 0 && bytes.toString('utf8', 0, nl) === key ? bytes.subarray(nl + 1) : undefined;
 }
 
+/**
+ * makeDirs makes a directory and its missing parents one at a time. Not `mkdirSync(dir, { recursive: true })`: Node's
+ * loops forever where mkdir answers ENOENT under a parent that exists (a cache directory under /proc).
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.push(d);
+  for (const d of missing.reverse()) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      // Another process made it in the meantime.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
 /** writeCache stores the key line and the data atomically; a failure (read-only, full disk) leaves no file. */
 function writeCache(file: string, key: string, data: Buffer): void {
-  const dir = join(file, '..');
+  const dir = dirname(file);
   const tmp = join(dir, `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}`);
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`${key}\n`), data]));
     fs.renameSync(tmp, file);
   } catch {
