@@ -136,6 +136,16 @@ describe('verify: the V8 code cache', () => {
     expect(verify([ACCEPTED, '--prog', 'x'], home).code).toBe(2);
   });
 
+  it('verifies an ELF object through the ES modules, without the script or its cache', () => {
+    const home = join(dir, 'object');
+    const object = join(ROOT, 'examples', 'counter.bpf.o');
+    const r = verify(['--json', object], home);
+    expect(r.code).toBe(0);
+    expect(timeless(r.stdout)).toBe(timeless(verify(['--json', object], home, { BPFTIME_VM_CODE_CACHE: '0' }).stdout));
+    expect(JSON.parse(r.stdout).programs.map((p: { verdict: string }) => p.verdict)).toEqual(['accepted']);
+    expect(cacheFiles(home)).toEqual([]);
+  });
+
   it('names a build without its script as incomplete (exit 4), not as a missing input', () => {
     const copy = join(dir, 'incomplete');
     for (const d of ['bin', 'dist']) cpSync(join(ROOT, d), join(copy, d), { recursive: true, filter: (f) => !f.endsWith('.map') && !f.includes('/types') });
