@@ -7,7 +7,8 @@
  * and loop heads widened of one verification, under a 20000-instruction limit (a program needing more is reported with
  * the time its rejection took). CPU time (user + system of the process, every thread) is given next to wall time,
  * since the machine is shared. Then, in new Node processes, the ~1000-instruction program as a user meets it: the
- * whole `bpftime-vm verify --json` process (wall and CPU) beside `node empty.mjs` (the floor no command goes below),
+ * whole `bpftime-vm verify --json` process (wall and CPU) beside `node empty.mjs` (the floor no command goes below), with
+ * its V8 code cache warm and as a first run that writes it,
  * with and without NODE_EXTRA_CA_CERTS where it is set, with the verification inside it as `--json` reports it; and a
  * first `verifyProgram` call in a bare process (cold: V8 has not compiled or optimised the verifier yet), wall and CPU
  * of that call alone. `--quick` runs fewer of everything.
@@ -90,8 +91,10 @@ process.stdout.write(JSON.stringify({ loadMs: t1 - t0, wallMs: t2 - t1, cpuMs: (
 
 /**
  * timeProcesses runs, in new processes: \`node empty.mjs\` (the floor no command goes below), \`bpftime-vm verify
- * --json\` on the ~1000-instruction program, and a first verification in a bare process (COLD_SCRIPT). Each round runs
- * every command \`runs\` times per environment, in alternating order; a figure is the median of the round medians.
+ * --json\` on the ~1000-instruction program with its V8 code cache written by an earlier run (what a user meets from the
+ * second run on) and as a first run (an empty cache directory: compiled from the source, the cache written on exit),
+ * and a first verification in a bare process (COLD_SCRIPT). Each round runs
+ * every command \`runs\` times per environment, one run of each in turn; a figure is the median of the round medians.
  * Node 20 reads NODE_EXTRA_CA_CERTS at start whether or not TLS is used: where it is set, the commands run with and
  * without it.
  */
@@ -101,13 +104,21 @@ function timeProcesses(root: string, text: string, runs: number, rounds: number)
     const file = join(dir, 'generated-1000.asm');
     writeFileSync(file, text);
     writeFileSync(join(dir, 'empty.mjs'), '');
-    const { NODE_EXTRA_CA_CERTS: _, ...without } = process.env;
+    const { NODE_EXTRA_CA_CERTS: _ca, ...without } = process.env;
     const envs: [string, NodeJS.ProcessEnv][] = [['as set', process.env]];
     if (process.env.NODE_EXTRA_CA_CERTS) envs.push(['without NODE_EXTRA_CA_CERTS', without]);
-    const cases = [
+    // The command's V8 code cache (src/cli/code-cache.ts) in directories of this run: a first run finds an empty one
+    // (it compiles from the source and writes the cache on exit), a warm run the cache an earlier run wrote.
+    const verifyArgs = [join(root, 'bin', 'bpftime-vm'), 'verify', '--json', file];
+    const warmCache = join(dir, 'warm-cache');
+    let firstRuns = 0;
+    const cases: { name: string; args: string[]; verify: boolean; cache?: () => string }[] = [
       { name: 'node empty.mjs (floor)', args: [join(dir, 'empty.mjs')], verify: false },
-      { name: 'bpftime-vm verify --json (1000 insns)', args: [join(root, 'bin', 'bpftime-vm'), 'verify', '--json', file], verify: true },
+      { name: 'bpftime-vm verify --json (1000 insns), warm code cache', args: verifyArgs, verify: true, cache: () => warmCache },
+      { name: 'bpftime-vm verify --json (1000 insns), first run (no code cache)', args: verifyArgs, verify: true, cache: () => join(dir, `first-${firstRuns++}`) },
     ];
+    const { BPFTIME_VM_CACHE: _c, BPFTIME_VM_CODE_CACHE: _cc, ...cacheOn } = process.env;
+    spawnSync(process.execPath, verifyArgs, { env: { ...cacheOn, XDG_CACHE_HOME: warmCache } });
     const wall = new Map<string, number[]>();
     const cpu = new Map<string, number[]>();
     const inside = new Map<string, number[]>();
@@ -116,22 +127,29 @@ function timeProcesses(root: string, text: string, runs: number, rounds: number)
     const lib = pathToFileURL(join(root, 'dist', 'index.js')).href;
     for (let round = 0; round < rounds; round++) {
       for (const [envName, env] of envs) {
-        for (const c of round % 2 ? [...cases].reverse() : cases) {
-          const key = `${c.name}\0${envName}`;
-          const times: number[] = [];
-          const verifyTimes: number[] = [];
-          const cpu0 = childrenCpuMs();
-          for (let i = 0; i < runs; i++) {
+        // Run by run, every command in turn (order reversed every other run), so that a change of the host's load
+        // during the round falls on all of them alike; a round's figure per command is the median of its runs.
+        const times = new Map<string, number[]>();
+        const verifyTimes = new Map<string, number[]>();
+        const cpuTotal = new Map<string, number>();
+        for (let i = 0; i < runs; i++) {
+          for (const c of (round + i) % 2 ? [...cases].reverse() : cases) {
+            const cacheEnv = c.cache ? { BPFTIME_VM_CACHE: undefined, BPFTIME_VM_CODE_CACHE: undefined, XDG_CACHE_HOME: c.cache() } : {};
+            const cpu0 = childrenCpuMs();
             const t = performance.now();
-            const r = spawnSync(process.execPath, c.args, { env, encoding: 'utf8' });
-            times.push(performance.now() - t);
+            const r = spawnSync(process.execPath, c.args, { env: { ...env, ...cacheEnv }, encoding: 'utf8' });
+            push(times, c.name, performance.now() - t);
+            cpuTotal.set(c.name, (cpuTotal.get(c.name) ?? 0) + childrenCpuMs() - cpu0);
             // Exit code 1 (rejected) is a verdict, not a failure of the benchmark.
             if (r.status !== 0 && !(c.verify && r.status === 1 && r.stdout)) throw new Error(`${c.name} exited with ${r.status}: ${r.stderr}`);
-            if (c.verify) verifyTimes.push((JSON.parse(r.stdout) as { programs: { stats: VerifyStats }[] }).programs[0].stats.ms);
+            if (c.verify) push(verifyTimes, c.name, (JSON.parse(r.stdout) as { programs: { stats: VerifyStats }[] }).programs[0].stats.ms);
           }
-          push(cpu, key, (childrenCpuMs() - cpu0) / runs);
-          push(wall, key, median(times));
-          if (c.verify) push(inside, key, median(verifyTimes));
+        }
+        for (const c of cases) {
+          const key = `${c.name}\0${envName}`;
+          push(cpu, key, cpuTotal.get(c.name)! / runs);
+          push(wall, key, median(times.get(c.name)!));
+          if (c.verify) push(inside, key, median(verifyTimes.get(c.name)!));
         }
       }
       for (let i = 0; i < runs; i++) {
@@ -183,9 +201,12 @@ export async function main(argv: string[], _lib: unknown, root: string): Promise
     '',
     `New processes on the ~1000-instruction program (median over ${rounds} round(s) of the median of ${runs} runs; CPU = user + system, every thread):`,
     '',
-    '| command | environment | wall ms | CPU ms | verification inside (wall ms, cold) |',
-    '|---|---|---:|---:|---:|',
-    ...processes.rows.map((r) => `| ${r.name} | ${r.env} | ${r.wallMs.toFixed(1)} | ${r.cpuMs.toFixed(1)} | ${r.verifyMs !== undefined ? r.verifyMs.toFixed(1) : '-'} |`),
+    '| command | environment | wall ms | CPU ms | own cost (wall - floor) | verification inside (wall ms, cold) |',
+    '|---|---|---:|---:|---:|---:|',
+    ...processes.rows.map((r) => {
+      const floor = processes.rows.find((f) => f.env === r.env)!.wallMs;
+      return `| ${r.name} | ${r.env} | ${r.wallMs.toFixed(1)} | ${r.cpuMs.toFixed(1)} | ${r.verifyMs !== undefined ? (r.wallMs - floor).toFixed(1) : '-'} | ${r.verifyMs !== undefined ? r.verifyMs.toFixed(1) : '-'} |`;
+    }),
     '',
     `First verifyProgram call in a new process (dist/index.js, without NODE_EXTRA_CA_CERTS): ${processes.cold.wallMs.toFixed(1)} ms wall, ${processes.cold.cpuMs.toFixed(1)} ms CPU (importing the library and assembling before it: ${processes.cold.loadMs.toFixed(1)} ms)`,
     `Load average: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,

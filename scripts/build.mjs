@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,7 +56,10 @@ function buildId() {
   return hash.digest('hex').slice(0, 32);
 }
 
-/** buildJs bundles the four entry points into dist/ (the library, its native control plane, the CLI, the plugin). */
+/**
+ * buildJs bundles the four entry points into dist/ (the library, its native control plane, the CLI, the plugin) and
+ * the CLI's scripts (buildScripts).
+ */
 export async function buildJs({ quiet = false, sourcemap = true } = {}) {
   cleanJs();
   await build({
@@ -71,6 +74,51 @@ export async function buildJs({ quiet = false, sourcemap = true } = {}) {
     target: 'node20',
     // binaryen (15 MB, loaded only for wasm-opt) stays a runtime dependency imported from node_modules.
     external: ['binaryen'],
+    sourcemap: sourcemap ? 'linked' : false,
+    minifySyntax: true,
+    logLevel: quiet ? 'error' : 'warning',
+  });
+  await buildScripts({ quiet, sourcemap });
+}
+
+/**
+ * SCRIPT_HOST_MODULES are the modules a CLI script (buildScripts) leaves to the CLI's ES module graph, which hands
+ * them in (src/cli/commands/verify-run.ts): the error classes, of which the process must have one copy (`instanceof`
+ * decides exit codes), the output with its stdio state, and the dynamic imports the script cannot make.
+ */
+const SCRIPT_HOST_MODULES = ['src/errors.ts', 'src/cli/output.ts', 'src/cli/commands/verify-deps.ts'];
+
+/** hostModules makes the SCRIPT_HOST_MODULES external as `host:<path>`, the ids the script requires them by. */
+const hostModules = {
+  name: 'host-modules',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const rel = relative(root, join(args.resolveDir, args.path)).replace(/\.js$/, '.ts');
+      return SCRIPT_HOST_MODULES.includes(rel) ? { path: `host:${rel}`, external: true } : undefined;
+    });
+  },
+};
+
+/**
+ * buildScripts bundles the verify command (src/cli/commands/verify.ts) as dist/verify.cjs: one CommonJS script,
+ * wrapped in a function expression, that src/cli/code-cache.ts compiles with `vm.Script` and a V8 code cache (Node 20
+ * caches no ES module). `import.meta.url` is the script's URL, passed in; the script must not `import()` (a test
+ * checks), since code compiled by `vm.Script` has no module loader to import with.
+ */
+async function buildScripts({ quiet, sourcemap }) {
+  await build({
+    define: { BPFTIME_VM_BUILD_ID: JSON.stringify(buildId()), 'import.meta.url': '__importMetaUrl' },
+    absWorkingDir: root,
+    entryPoints: { verify: 'src/cli/commands/verify.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    banner: { js: '(function (require, module, exports, __importMetaUrl) {' },
+    footer: { js: '})' },
+    plugins: [hostModules],
     sourcemap: sourcemap ? 'linked' : false,
     minifySyntax: true,
     logLevel: quiet ? 'error' : 'warning',

@@ -35,10 +35,10 @@ const bin = (name: string) => join(project, 'node_modules', '.bin', name);
 describe('the npm package', () => {
   it('ships dist/ (JavaScript and declarations), bin/ and docs, without sources, tests, bench or source maps', () => {
     const files = packed.files;
-    for (const f of ['package.json', 'README.md', 'bin/bpftime-vm', 'bin/bpf-conformance-plugin', 'dist/index.js', 'dist/cli.js', 'dist/plugin.js', 'dist/browser.js', 'dist/playground/index.html', 'dist/playground/playground.js', 'dist/playground/style.css', 'dist/playground/examples/counter.bpf.o', 'dist/types/index.d.ts', 'examples/counter.bpf.o']) {
+    for (const f of ['package.json', 'README.md', 'bin/bpftime-vm', 'bin/bpf-conformance-plugin', 'dist/index.js', 'dist/cli.js', 'dist/verify.cjs', 'dist/plugin.js', 'dist/browser.js', 'dist/playground/index.html', 'dist/playground/playground.js', 'dist/playground/style.css', 'dist/playground/examples/counter.bpf.o', 'dist/types/index.d.ts', 'examples/counter.bpf.o']) {
       expect(files).toContain(f);
     }
-    expect(files.filter((f) => /^(src|test|bench|conformance|scripts)\//.test(f) || f.endsWith('.js.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(files.filter((f) => /^(src|test|bench|conformance|scripts)\//.test(f) || f.endsWith('.js.map') || f.endsWith('.cjs.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 
   it('ships the native layer as sources (with the generated headers and the Makefile), not its build, tests or benchmarks', () => {
@@ -79,6 +79,19 @@ describe('the npm package', () => {
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ program: 'count_add', r0: '0x46', trace_printk: ['add(3, 4): call 1'], backend: backend === 'auto' ? 'interp' : backend });
     expect(j.maps.calls).toEqual([{ key: 3, value: 1 }]);
+  });
+
+  it('`npx bpftime-vm verify` writes its code cache on the first run and gives the same verdict with it', () => {
+    writeFileSync(join(project, 'loop.asm'), 'mov %r0, 0\nmov %r1, 8\nloop:\nsub %r1, 1\njne %r1, 0, loop\nexit\n');
+    const cacheHome = join(tmp, 'xdg-verify');
+    const env = { XDG_CACHE_HOME: cacheHome, BPFTIME_VM_CACHE: '', BPFTIME_VM_CODE_CACHE: '' };
+    const runs = [1, 2].map(() => run('npx', ['--offline', 'bpftime-vm', 'verify', 'loop.asm', '--json'], project, undefined, env));
+    for (const r of runs) {
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout).programs[0].verdict).toBe('accepted');
+    }
+    expect(readdirSync(join(cacheHome, 'bpftime-vm', 'code-cache'))).toEqual([expect.stringMatching(/^verify-[0-9a-f]{8}\.bin$/)]);
   });
 
   it('runs bpf-conformance-plugin as the official runner does', () => {

@@ -81,7 +81,7 @@ A rejection names the rule, the pc and instruction, the registers involved, the 
 for objects with BTF line info, the C source line. Raw programs follow the conformance contract: r1 points to the
 input memory and r2 holds its length, so input accesses must be proved against r2 (or r1 + r2, its end).`,
   },
-  run: async (parsed, out) => (await import('./commands/verify.js')).verifyFile(parsed, out),
+  run: async (parsed, out) => (await import('./commands/verify-run.js')).verifyFile(parsed, out),
   exitsAtOnce: true,
 };
 

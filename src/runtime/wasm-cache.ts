@@ -11,7 +11,7 @@
  * `BPFTIME_VM_DEBUG=cache` reports each lookup on stderr.
  */
 import type { ModuleCache, ModuleStore } from '../jit-wasm/index.js';
-import { cacheRoot } from './cache-dir.js';
+import { cacheRoot, switchedOff } from './cache-dir.js';
 
 interface FsLike {
   readFileSync(path: string): Uint8Array;
@@ -65,10 +65,9 @@ export function fileStore(dir: string, fs: FsLike | undefined = proc?.getBuiltin
   };
 }
 
-/** cacheDisabled reports whether the environment turns the cache off. */
+/** cacheDisabled reports whether the environment turns the cache off (BPFTIME_VM_CACHE, cache-dir.ts). */
 export function cacheDisabled(env: Record<string, string | undefined> = proc?.env ?? {}): boolean {
-  const v = env.BPFTIME_VM_CACHE?.toLowerCase();
-  return v === '0' || v === 'off' || v === 'false' || v === 'no';
+  return switchedOff(env.BPFTIME_VM_CACHE);
 }
 
 let defaultCache: ModuleCache | null | undefined;

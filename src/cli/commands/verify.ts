@@ -2,7 +2,8 @@
  * `bpftime-vm verify FILE`: run the verifier on an object's programs or on raw bytecode and print the verdict. A raw
  * program without a kernel type loads only the assembler and the verifier with the uBPF test helpers; the loader and
  * the kernel helper set (their implementations, maps and packet code) are imported when an object or `--type` needs
- * them (bench/RESULTS.md, "Verifier").
+ * them (bench/RESULTS.md, "Verifier"), through ./verify-deps.ts. The CLI runs this module as a script with a V8 code
+ * cache (dist/verify.cjs, ../code-cache.ts): it must not `import()` anything itself.
  */
 import { UsageError, type VerifierError } from '../../errors.js';
 import { ubpfTestHelpers } from '../../helpers/ubpf-test.js';
@@ -14,6 +15,7 @@ import { verifyWithHelpers, type VerifyResult } from '../../verifier/verify.js';
 import type { Command } from '../command.js';
 import { isElfFile, readFile, readProgramFile } from '../input.js';
 import { EXIT, rejectionDetails, type Output } from '../output.js';
+import { kernelHelperSet, objectSupport } from './verify-deps.js';
 
 /** parseMapOption reads `TYPE:KEY:VALUE:ENTRIES` (TYPE a bpftool map type name or a number). */
 export function parseMapOption(text: string, index: number): MapInfo {
@@ -79,9 +81,7 @@ export const verifyFile: Command['run'] = async ({ flags, positionals }, out) =>
   const verdicts: Verdict[] = [];
   if (isElfFile(readFile(path))) {
     for (const f of ['type', 'map']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to raw programs only (an object's sections and maps give them)`);
-    const [{ loadObject, pickProgram }, { verifySpec }, { readsKernelPointers }] = await Promise.all([
-      import('../object.js'), import('../../verifier/index.js'), import('../../runtime/program-facts.js'),
-    ]);
+    const { loadObject, pickProgram, verifySpec, readsKernelPointers } = await objectSupport();
     const { spec, targetBtf } = loadObject(path, { btf: flags.btf as string | undefined, kconfig: flags.kconfig as string | undefined });
     // BTF-typed kernel pointers and kfuncs are typed from the target kernel's BTF, read only when a program needs it.
     const kernelTypes = (p: ProgramSpec): { targetBtf?: Btf } => {
@@ -95,7 +95,7 @@ export const verifyFile: Command['run'] = async ({ flags, positionals }, out) =>
     const file = readProgramFile(path);
     const maps = ((flags.map as string[] | undefined) ?? []).map(parseMapOption);
     const type = (flags.type as string | undefined) ?? 'raw';
-    const helpers = programType(type).raw ? ubpfTestHelpers() : (await import('../../helpers/kernel/index.js')).kernelHelpers();
+    const helpers = programType(type).raw ? ubpfTestHelpers() : await kernelHelperSet();
     verdicts.push({ name: file.path, type, result: verifyWithHelpers(file.insns, { type, maps, log: verbose, privileged, section: file.path, helpers }) });
   }
   print(out, path, verdicts, verbose);
