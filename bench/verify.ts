@@ -8,8 +8,8 @@
  * the time its rejection took). CPU time (user + system of the process, every thread) is given next to wall time,
  * since the machine is shared. Then, in new Node processes, the ~1000-instruction program as a user meets it: the
  * whole `bpftime-vm verify --json` process (wall and CPU) beside `node empty.mjs` (the floor no command goes below), with
- * its V8 code cache warm and as a first run that writes it,
- * with and without NODE_EXTRA_CA_CERTS where it is set, with the verification inside it as `--json` reports it; and a
+ * its V8 code cache warm and as a first run that writes it, and warm with V8's default tiering (TurboFan from the
+ * start, BPFTIME_VM_DEFER_OPT=0; the command defers it: src/cli/tiering.ts), with and without NODE_EXTRA_CA_CERTS where it is set, with the verification inside it as `--json` reports it; and a
  * first `verifyProgram` call in a bare process (cold: V8 has not compiled or optimised the verifier yet), wall and CPU
  * of that call alone. `--quick` runs fewer of everything.
  */
@@ -111,14 +111,19 @@ function timeProcesses(root: string, text: string, runs: number, rounds: number)
     // (it compiles from the source and writes the cache on exit), a warm run the cache an earlier run wrote.
     const verifyArgs = [join(root, 'bin', 'bpftime-vm'), 'verify', '--json', file];
     const warmCache = join(dir, 'warm-cache');
+    // The same with V8's default tiering (src/cli/tiering.ts), in a cache of its own: V8 keys its cache by its flags.
+    const warmDefaults = join(dir, 'warm-cache-v8-defaults');
+    const defaults = { BPFTIME_VM_DEFER_OPT: '0' };
     let firstRuns = 0;
-    const cases: { name: string; args: string[]; verify: boolean; cache?: () => string }[] = [
+    const cases: { name: string; args: string[]; verify: boolean; cache?: () => string; env?: Record<string, string> }[] = [
       { name: 'node empty.mjs (floor)', args: [join(dir, 'empty.mjs')], verify: false },
       { name: 'bpftime-vm verify --json (1000 insns), warm code cache', args: verifyArgs, verify: true, cache: () => warmCache },
+      { name: 'the same, V8 optimising from the start (BPFTIME_VM_DEFER_OPT=0)', args: verifyArgs, verify: true, cache: () => warmDefaults, env: defaults },
       { name: 'bpftime-vm verify --json (1000 insns), first run (no code cache)', args: verifyArgs, verify: true, cache: () => join(dir, `first-${firstRuns++}`) },
     ];
     const { BPFTIME_VM_CACHE: _c, BPFTIME_VM_CODE_CACHE: _cc, ...cacheOn } = process.env;
     spawnSync(process.execPath, verifyArgs, { env: { ...cacheOn, XDG_CACHE_HOME: warmCache } });
+    spawnSync(process.execPath, verifyArgs, { env: { ...cacheOn, ...defaults, XDG_CACHE_HOME: warmDefaults } });
     const wall = new Map<string, number[]>();
     const cpu = new Map<string, number[]>();
     const inside = new Map<string, number[]>();
@@ -137,7 +142,7 @@ function timeProcesses(root: string, text: string, runs: number, rounds: number)
             const cacheEnv = c.cache ? { BPFTIME_VM_CACHE: undefined, BPFTIME_VM_CODE_CACHE: undefined, XDG_CACHE_HOME: c.cache() } : {};
             const cpu0 = childrenCpuMs();
             const t = performance.now();
-            const r = spawnSync(process.execPath, c.args, { env: { ...env, ...cacheEnv }, encoding: 'utf8' });
+            const r = spawnSync(process.execPath, c.args, { env: { ...env, ...cacheEnv, ...c.env }, encoding: 'utf8' });
             push(times, c.name, performance.now() - t);
             cpuTotal.set(c.name, (cpuTotal.get(c.name) ?? 0) + childrenCpuMs() - cpu0);
             // Exit code 1 (rejected) is a verdict, not a failure of the benchmark.

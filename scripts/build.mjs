@@ -84,9 +84,10 @@ export async function buildJs({ quiet = false, sourcemap = true } = {}) {
 /**
  * SCRIPT_HOST_MODULES are the modules a CLI script (buildScripts) leaves to the CLI's ES module graph, which hands
  * them in (src/cli/commands/verify-run.ts): the error classes, of which the process must have one copy (`instanceof`
- * decides exit codes), the output with its stdio state, and the dynamic imports the script cannot make.
+ * decides exit codes), the output with its stdio state, the dynamic imports the script cannot make, and the tiering
+ * switch (its state is the process's).
  */
-const SCRIPT_HOST_MODULES = ['src/errors.ts', 'src/cli/output.ts', 'src/cli/commands/verify-deps.ts'];
+const SCRIPT_HOST_MODULES = ['src/errors.ts', 'src/cli/output.ts', 'src/cli/commands/verify-deps.ts', 'src/cli/tiering.ts'];
 
 /** hostModules makes the SCRIPT_HOST_MODULES external as `host:<path>`, the ids the script requires them by. */
 const hostModules = {

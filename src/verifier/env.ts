@@ -66,6 +66,12 @@ export interface VerifyOptions {
   program?: string;
   /** Complexity limit: instructions processed over all paths (default 1,000,000, the kernel's). */
   maxInsns?: number;
+  /**
+   * onProgress is called every `progressEvery` instructions processed (default 100,000) with the statistics so far:
+   * a long verification can show progress, or its host change how it runs (the CLI turns V8's optimising compiler on).
+   */
+  onProgress?: (stats: Readonly<VerifyStats>) => void;
+  progressEvery?: number;
   /** Collect the per-instruction state log (`-v`). */
   log?: boolean;
   /** Loop iterations explored exactly before a loop head is widened (default 8). */

@@ -26,8 +26,14 @@ import { carriesProof } from './proof-transfer.js';
 import { compact, fingerprint, relyOn, widenedAt, type Checkpoint } from './checkpoints.js';
 import { fmtReg, fmtState } from './format.js';
 import { loadedRange } from './stack.js';
-import { freshId, type Env, type LoopRecord } from './env.js';
+import { freshId, type Env, type LoopRecord, type VerifyStats } from './env.js';
 import { MeetingPoints, mergeGroup } from './merge.js';
+
+/** Progress asks for a call every `every` instructions processed (VerifyOptions.onProgress). */
+export interface Progress {
+  every: number;
+  call: (stats: Readonly<VerifyStats>) => void;
+}
 
 /** Path is a queued path: where it continues and under which checkpoint. */
 interface Path {
@@ -73,11 +79,16 @@ export class Explorer {
   /** Paths parked at prune points outside loops until every path that may still reach them has. */
   private readonly meeting: MeetingPoints;
 
+  /** The count of instructions processed at which the path loop next stops: the limit, or the next progress report. */
+  private stop: number;
+
   constructor(
     private readonly env: Env,
     private readonly maxInsns: number,
     private readonly unroll: number,
+    private readonly progress?: Progress,
   ) {
+    this.stop = this.nextStop();
     this.done = new Array(env.cfg.insns.length);
     this.open = new Array(env.cfg.insns.length);
     this.meeting = new MeetingPoints(env.cfg);
@@ -106,6 +117,20 @@ export class Explorer {
   private log(line: string): void {
     const l = this.env.log;
     if (l && l.length < MAX_LOG_LINES) l.push(line);
+  }
+
+  private nextStop(): number {
+    const p = this.progress;
+    return p ? Math.min(this.maxInsns, (Math.floor(this.env.stats.insnsProcessed / p.every) + 1) * p.every) : this.maxInsns;
+  }
+
+  /** passStop rejects a program over the complexity limit, or reports progress and sets the next stop. */
+  private passStop(): void {
+    if (this.env.stats.insnsProcessed > this.maxInsns) {
+      reject('too-complex', `the program is too complex to verify: more than ${this.maxInsns} instructions processed over all paths`);
+    }
+    this.progress!.call(this.env.stats);
+    this.stop = this.nextStop();
   }
 
   private mapName = (i: number): string => this.env.maps[i]?.name ?? String(i);
@@ -151,9 +176,7 @@ export class Explorer {
         st = v;
         this.state = st;
       }
-      if (++stats.insnsProcessed > this.maxInsns) {
-        reject('too-complex', `the program is too complex to verify: more than ${this.maxInsns} instructions processed over all paths`);
-      }
+      if (++stats.insnsProcessed > this.stop) this.passStop();
       st.depth++;
       if (this.env.log) this.log(`${pc}: ${formatInsn(cfg.insns, pc)}`);
       pc = this.step(p, st, pc);

@@ -147,7 +147,8 @@ export function verifyWithHelpers(insns: readonly Insn[], options: VerifyOptions
       for (const m of maps) env.thresholds.add(BigInt(m.valueSize));
       for (const t of [BigInt(MAX_PACKET_OFF), MAX_INPUT]) env.thresholds.add(t);
       facts.access.clear();
-      explorer = new Explorer(env, options.maxInsns ?? 1_000_000, options.unroll ?? 8);
+      const progress = options.onProgress ? { every: Math.max(1, options.progressEvery ?? 100_000), call: options.onProgress } : undefined;
+      explorer = new Explorer(env, options.maxInsns ?? 1_000_000, options.unroll ?? 8, progress);
       explorer.run(initialState(env));
       stats.stackDepth = checkStackDepth(cfg, env.stackUse);
       facts.safe = true;

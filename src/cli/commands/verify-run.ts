@@ -16,6 +16,7 @@ import * as errors from '../../errors.js';
 import type { Command } from '../command.js';
 import { loadScript } from '../code-cache.js';
 import * as output from '../output.js';
+import * as tiering from '../tiering.js';
 import * as verifyDeps from './verify-deps.js';
 
 /** VERIFY_SCRIPT is the script's file name beside the CLI's bundle (dist/). */
@@ -49,11 +50,14 @@ function startsAsElf(path: string | undefined): boolean {
  * code cache is written on exit when it was not used).
  */
 export const verifyFile: Command['run'] = async (parsed, out) => {
+  // Before the script is compiled: V8 keys the code cache by its flags, and this sets one.
+  tiering.deferOptimisation();
   if (startsAsElf(parsed.positionals[0])) return (await import('./verify.js')).verifyFile(parsed, out);
   const { exports, save } = loadScript(fileURLToPath(new URL(`./${VERIFY_SCRIPT}`, import.meta.url)), {
     'host:src/errors.ts': errors,
     'host:src/cli/output.ts': output,
     'host:src/cli/commands/verify-deps.ts': verifyDeps,
+    'host:src/cli/tiering.ts': tiering,
   });
   const code = await (exports.verifyFile as Command['run'])(parsed, out);
   // On exit: main.ts ends `verify` right after its output (process.exit emits 'exit'), or the event loop drains a pipe

@@ -16,6 +16,7 @@ import type { Command } from '../command.js';
 import { isElfFile, readFile, readProgramFile } from '../input.js';
 import { EXIT, rejectionDetails, type Output } from '../output.js';
 import { kernelHelperSet, objectSupport } from './verify-deps.js';
+import { tieringOptions } from '../tiering.js';
 
 /** parseMapOption reads `TYPE:KEY:VALUE:ENTRIES` (TYPE a bpftool map type name or a number). */
 export function parseMapOption(text: string, index: number): MapInfo {
@@ -89,14 +90,14 @@ export const verifyFile: Command['run'] = async ({ flags, positionals }, out) =>
       return btf ? { targetBtf: btf } : {};
     };
     const progs = flags.prog !== undefined || flags.section !== undefined ? [pickProgram(spec.programs, flags)] : spec.programs;
-    for (const p of progs) verdicts.push({ name: p.name, section: p.section, type: p.type, result: verifySpec(p, spec.maps, { log: verbose, privileged, ...kernelTypes(p) }) });
+    for (const p of progs) verdicts.push({ name: p.name, section: p.section, type: p.type, result: verifySpec(p, spec.maps, { log: verbose, privileged, ...kernelTypes(p), ...tieringOptions() }) });
   } else {
     for (const f of ['prog', 'section', 'btf', 'kconfig']) if (flags[f] !== undefined) throw new UsageError('bad-option', `--${f} applies to ELF objects only`);
     const file = readProgramFile(path);
     const maps = ((flags.map as string[] | undefined) ?? []).map(parseMapOption);
     const type = (flags.type as string | undefined) ?? 'raw';
     const helpers = programType(type).raw ? ubpfTestHelpers() : await kernelHelperSet();
-    verdicts.push({ name: file.path, type, result: verifyWithHelpers(file.insns, { type, maps, log: verbose, privileged, section: file.path, helpers }) });
+    verdicts.push({ name: file.path, type, result: verifyWithHelpers(file.insns, { type, maps, log: verbose, privileged, section: file.path, helpers, ...tieringOptions() }) });
   }
   print(out, path, verdicts, verbose);
   return verdicts.every((v) => v.result.ok) ? EXIT.ok : EXIT.failure;
