@@ -2,7 +2,8 @@
  * Instructions that change frames or load special values: bpf-to-bpf calls and callbacks (a new frame whose r1-r5
  * are the arguments), exits (a callee's r0 returns to its caller, a callback's must be 0 or 1, the program's must not
  * leak an address and every reference and lock must be released), 64-bit immediate loads of maps, global data and
- * functions, and the legacy packet loads LD_ABS/LD_IND.
+ * functions, and the legacy packet loads LD_ABS/LD_IND. Helper and kfunc calls are checked against their prototypes
+ * (check-helpers.ts, kfunc.ts) from here.
  */
 import type { Form, Insn } from '../isa/index.js';
 import { PSEUDO_BTF_ID, PSEUDO_FUNC, PSEUDO_IMM64, PSEUDO_MAP_FD, PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE, PSEUDO_MAP_VALUE } from '../isa/index.js';
@@ -12,7 +13,9 @@ import { reject } from './reject.js';
 import { fmtReg } from './format.js';
 import { MAX_CALL_FRAMES } from './cfg.js';
 import type { Env } from './env.js';
-import { kfuncReferenceMessage } from './kfunc.js';
+import { checkKfuncCall, kfuncReferenceMessage } from './kfunc.js';
+import { checkHelperCall } from './check-helpers.js';
+import { CORE_POISON_IMM } from '../loader/btf/core-patch.js';
 import { ksymAddress } from './btf-ptr.js';
 
 /** pushFrame enters a function at `entry` with r1-r5 = `args`; `callback` frames return into a helper call. */
@@ -135,4 +138,36 @@ export function doLdAbs(env: Env, st: VState, f: Extract<Form, { kind: 'ldabs' |
   }
   for (let r = 1; r <= 5; r++) regs[r] = NOT_INIT;
   regs[0] = scalarReg(urange(0n, (1n << BigInt(8 * f.size)) - 1n));
+}
+
+/**
+ * doCall enters a call: a kfunc or helper checked against its prototype (a helper taking a callback enters the
+ * callback's frame), a bpf-to-bpf call a new frame; returns the next pc.
+ */
+export function doCall(env: Env, st: VState, mode: 'helper' | 'local' | 'kfunc', pc: number): number {
+  const ins = env.cfg.insns[pc];
+  if (mode === 'kfunc') {
+    checkKfuncCall(env, st, pc);
+    return pc + 1;
+  }
+  if (mode === 'local') {
+    const regs = cur(st).regs;
+    if (st.lock) reject('lock', 'calling a function while holding a bpf_spin_lock is not allowed');
+    pushFrame(st, pc + 1 + ins.imm, pc, [1, 2, 3, 4, 5].map((r) => regs[r]), false);
+    return pc + 1 + ins.imm;
+  }
+  const def = env.helpers.get(ins.imm);
+  if (ins.imm === CORE_POISON_IMM) reject('core-poisoned', `${env.poisoned?.get(pc) ?? 'this instruction was poisoned by a CO-RE relocation that found no match in the target BTF'}, and the poisoned instruction is reachable`);
+  if (!def) {
+    const name = env.helpers.abiName(ins.imm);
+    reject('unknown-helper', name ? `helper ${ins.imm} (${name}) is not available in bpftime-vm's ${env.helpers.name} helper set` : `unknown helper ${ins.imm}`);
+  }
+  const cb = checkHelperCall(env, st, def, pc);
+  if (!cb) return pc + 1;
+  const ctx = cb.args[cb.args.length - 1];
+  if (ctx.kind === 'stack') havocScalars(st.frames[ctx.frame]);
+  const pre = ctx.kind === 'stack' ? { ...st.frames[ctx.frame], stack: st.frames[ctx.frame].stack.slice(), shared: false } : undefined;
+  pushFrame(st, cb.entry, pc, cb.args, true);
+  cur(st).pre = pre;
+  return cb.entry;
 }

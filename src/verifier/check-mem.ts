@@ -5,7 +5,7 @@
  * they could leak unless the mode is privileged.
  */
 import { known, type Scalar } from './scalar.js';
-import { isPointer, ptrReg, scalarReg, type Frame, type Reg, type VState } from './state.js';
+import { cur, isPointer, ptrReg, scalarReg, type Frame, type Reg, type VState } from './state.js';
 import { packetField, socketField } from './program-types.js';
 import { reject } from './reject.js';
 import { fill, firstUninit, loadedRange, spill, spillNarrow, spilledPointerAt, writeBytes } from './stack.js';
@@ -296,4 +296,21 @@ export function checkAccess(env: Env, st: VState, r: Reg, a: Access): Reg | unde
     default:
       return reject('bad-access', `r${a.regno} is a ${r.kind} pointer, which cannot be dereferenced`, [a.regno]);
   }
+}
+
+/**
+ * doAtomic checks an atomic read-modify-write: the source initialised and not a pointer (unless privileged), r0 for
+ * cmpxchg, the access itself; the fetched value (r0 for cmpxchg, else the source register) becomes unknown.
+ */
+export function doAtomic(env: Env, st: VState, f: { size: 4 | 8; op: string; fetch: boolean }, pc: number): void {
+  const ins = env.cfg.insns[pc];
+  const regs = cur(st).regs;
+  const src = regs[ins.src];
+  if (src.kind === 'not_init') reject('uninit-reg', `r${ins.src} is used before it is initialised`, [ins.src]);
+  if (isPointer(src) && !env.privileged) reject('pointer-leak', `r${ins.src} is a pointer (${fmtReg(src)}): an atomic operation would store it to memory`, [ins.src]);
+  if (f.op === 'cmpxchg' && regs[0].kind === 'not_init') reject('uninit-reg', 'r0 (the value cmpxchg compares with) is not initialised', [0]);
+  checkAccess(env, st, regs[ins.dst], { pc, regno: ins.dst, off: ins.off, size: f.size, kind: 'atomic', value: src, valueReg: ins.src });
+  const loaded = scalarReg(loadedRange(f.size, false));
+  if (f.op === 'cmpxchg') regs[0] = loaded;
+  else if (f.fetch) regs[ins.src] = loaded;
 }

@@ -9,23 +9,19 @@
  * The instructions processed over all paths are limited, like the kernel's 1M.
  */
 import { formatInsn, jumpTarget } from '../isa/index.js';
-import { CORE_POISON_IMM } from '../loader/btf/core-patch.js';
 import { known, urange } from './scalar.js';
-import { cloneState, cur, isPointer, regWith, scalarReg, type VState } from './state.js';
+import { cloneState, cur, regWith, scalarReg, type VState } from './state.js';
 import { Reject, reject } from './reject.js';
 import { doAlu } from './alu.js';
 import { doBranch } from './branch.js';
-import { MAX_INPUT, checkAccess } from './check-mem.js';
-import { checkHelperCall } from './check-helpers.js';
-import { doExit, doLdAbs, doLddw, havocScalars, pushFrame } from './calls.js';
-import { checkKfuncCall } from './kfunc.js';
+import { MAX_INPUT, checkAccess, doAtomic } from './check-mem.js';
+import { doCall, doExit, doLdAbs, doLddw, pushFrame } from './calls.js';
 import { covers } from './prune.js';
 import { Imprecise, Unproved, joinStates, tryWiden } from './loops.js';
 import { closeCycle } from './termination.js';
 import { carriesProof } from './proof-transfer.js';
 import { compact, fingerprint, relyOn, widenedAt, type Checkpoint } from './checkpoints.js';
-import { fmtReg, fmtState } from './format.js';
-import { loadedRange } from './stack.js';
+import { fmtState } from './format.js';
 import { freshId, type Env, type LoopRecord, type VerifyStats } from './env.js';
 import { MeetingPoints, mergeGroup } from './merge.js';
 
@@ -343,14 +339,14 @@ export class Explorer {
         checkAccess(env, st, regs[ins.dst], { pc, regno: ins.dst, off: ins.off, size: f.size, kind: 'write', value: regs[ins.src], valueReg: ins.src });
         return pc + 1;
       case 'atomic':
-        this.atomic(st, f, pc);
+        doAtomic(env, st, f, pc);
         return pc + 1;
       case 'ja':
         return jumpTarget(f, ins, pc)!;
       case 'jcond':
         return this.branch(p, st, pc);
       case 'call':
-        return this.call(st, f.mode, pc);
+        return doCall(env, st, f.mode, pc);
       case 'callx':
         return reject('not-supported', 'callx (a call through a register) is not supported by the verifier');
       case 'exit': {
@@ -361,19 +357,6 @@ export class Explorer {
         doLdAbs(env, st, f, ins);
         return pc + 1;
     }
-  }
-
-  private atomic(st: VState, f: { size: 4 | 8; op: string; fetch: boolean }, pc: number): void {
-    const ins = this.env.cfg.insns[pc];
-    const regs = cur(st).regs;
-    const src = regs[ins.src];
-    if (src.kind === 'not_init') reject('uninit-reg', `r${ins.src} is used before it is initialised`, [ins.src]);
-    if (isPointer(src) && !this.env.privileged) reject('pointer-leak', `r${ins.src} is a pointer (${fmtReg(src)}): an atomic operation would store it to memory`, [ins.src]);
-    if (f.op === 'cmpxchg' && regs[0].kind === 'not_init') reject('uninit-reg', 'r0 (the value cmpxchg compares with) is not initialised', [0]);
-    checkAccess(this.env, st, regs[ins.dst], { pc, regno: ins.dst, off: ins.off, size: f.size, kind: 'atomic', value: src, valueReg: ins.src });
-    const loaded = scalarReg(loadedRange(f.size, false));
-    if (f.op === 'cmpxchg') regs[0] = loaded;
-    else if (f.fetch) regs[ins.src] = loaded;
   }
 
   private branch(p: Path, st: VState, pc: number): number {
@@ -401,35 +384,6 @@ export class Explorer {
       return target;
     }
     return -1; // neither side possible: the path was infeasible
-  }
-
-  private call(st: VState, mode: 'helper' | 'local' | 'kfunc', pc: number): number {
-    const env = this.env;
-    const ins = env.cfg.insns[pc];
-    if (mode === 'kfunc') {
-      checkKfuncCall(env, st, pc);
-      return pc + 1;
-    }
-    if (mode === 'local') {
-      const regs = cur(st).regs;
-      if (st.lock) reject('lock', 'calling a function while holding a bpf_spin_lock is not allowed');
-      pushFrame(st, pc + 1 + ins.imm, pc, [1, 2, 3, 4, 5].map((r) => regs[r]), false);
-      return pc + 1 + ins.imm;
-    }
-    const def = env.helpers.get(ins.imm);
-    if (ins.imm === CORE_POISON_IMM) reject('core-poisoned', `${env.poisoned?.get(pc) ?? 'this instruction was poisoned by a CO-RE relocation that found no match in the target BTF'}, and the poisoned instruction is reachable`);
-    if (!def) {
-      const name = env.helpers.abiName(ins.imm);
-      reject('unknown-helper', name ? `helper ${ins.imm} (${name}) is not available in bpftime-vm's ${env.helpers.name} helper set` : `unknown helper ${ins.imm}`);
-    }
-    const cb = checkHelperCall(env, st, def, pc);
-    if (!cb) return pc + 1;
-    const ctx = cb.args[cb.args.length - 1];
-    if (ctx.kind === 'stack') havocScalars(st.frames[ctx.frame]);
-    const pre = ctx.kind === 'stack' ? { ...st.frames[ctx.frame], stack: st.frames[ctx.frame].stack.slice(), shared: false } : undefined;
-    pushFrame(st, cb.entry, pc, cb.args, true);
-    cur(st).pre = pre;
-    return cb.entry;
   }
 }
 
