@@ -188,9 +188,8 @@ export function doAlu(env: Env, st: VState, f: AluForm, ins: Insn): void {
     regs[nd] = scalarReg(scalarSext(s.v, f.bits, f.is64));
     return;
   }
-  const imm = f.is64 ? known(BigInt(ins.imm)) : known(BigInt(ins.imm >>> 0));
   const ns = f.useReg ? ins.src : -1;
-  const s = f.useReg ? regs[ins.src] : scalarReg(imm);
+  const s = f.useReg ? regs[ins.src] : scalarReg(known(f.is64 ? BigInt(ins.imm) : BigInt(ins.imm >>> 0)));
   if (f.useReg) needInit(s, ns);
   if (f.op === 'mov') {
     regs[nd] = mov(env, f, f.useReg ? linkCopy(env, regs, ns, f.is64) : s, ns);

@@ -108,6 +108,9 @@ function samePointee(a: Reg, b: Reg): boolean {
   return a.kind === b.kind && a.kind !== 'btf_ptr' && a.map === b.map && a.frame === b.frame && !a.nullable && !b.nullable;
 }
 
+/** refined is `r` with the value `v` and at least the headroom `len` (`r` itself when neither changes). */
+const refined = (r: Reg, v: Scalar, len: number): Reg => (v === r.v && len <= r.len ? r : regWith(r, { v, len: Math.max(r.len, len) }));
+
 /** side refines a copy of `st` for the side of the jump where `a c b` holds; null when that side is impossible. */
 function side(env: Env, st: VState, a: Operand, b: Operand, c: Cond, w: 32 | 64, own = false): VState | null {
   const ra = a.r;
@@ -120,8 +123,8 @@ function side(env: Env, st: VState, a: Operand, b: Operand, c: Cond, w: 32 | 64,
     const vb = res[1];
     const ha = w === 64 || va.umax <= U32 ? lenHeadroom(ra, rb, c) : -1;
     const hb = w === 64 || vb.umax <= U32 ? lenHeadroom(rb, ra, SWAP[c]) : -1;
-    setOperand(s, a, regWith(ra, { v: va, len: Math.max(ra.len, ha) }));
-    setOperand(s, b, regWith(rb, { v: vb, len: Math.max(rb.len, hb) }));
+    setOperand(s, a, refined(ra, va, ha));
+    if (b.n >= 0) setOperand(s, b, refined(rb, vb, hb));
     if (env.prog.raw) {
       if (ra.len === 0) inputAtLeast(env, s, va.umin);
       if (rb.len === 0) inputAtLeast(env, s, vb.umin);

@@ -25,10 +25,19 @@ export const S64MAX = (1n << 63n) - 1n;
 export const S32MIN = -(1n << 31n);
 export const S32MAX = (1n << 31n) - 1n;
 
-const s64 = (u: bigint): bigint => BigInt.asIntN(64, u);
-const s32 = (u: bigint): bigint => BigInt.asIntN(32, u);
-const u64 = (s: bigint): bigint => BigInt.asUintN(64, s);
-const u32 = (s: bigint): bigint => BigInt.asUintN(32, s);
+// Limits as constants: a BigInt expression is a new heap object each time it runs, and these run on every sync.
+const BIT63 = 1n << 63n;
+const LOW63 = BIT63 - 1n;
+const BIT31 = 1n << 31n;
+const LOW31 = BIT31 - 1n;
+const HIGH32 = U64 & ~U32;
+
+// The conversions between views return a value that is already in the target range as it is: most bounds are small
+// non-negative numbers, and a first verification runs in V8's interpreter, where every BigInt operation is a call.
+const s64 = (u: bigint): bigint => (u >= 0n && u <= LOW63 ? u : BigInt.asIntN(64, u));
+const s32 = (u: bigint): bigint => (u >= 0n && u <= LOW31 ? u : BigInt.asIntN(32, u));
+const u64 = (s: bigint): bigint => (s >= 0n && s <= U64 ? s : BigInt.asUintN(64, s));
+const u32 = (s: bigint): bigint => (s >= 0n && s <= U32 ? s : BigInt.asUintN(32, s));
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
@@ -39,9 +48,13 @@ export function unknown(): Scalar {
 
 /** known is the scalar of one 64-bit value (given signed or unsigned). */
 export function known(v: bigint): Scalar {
+  // Below 2^31 (most constants) every view of the value is the value itself.
+  if (v >= 0n && v <= LOW31) return { t: { value: v, mask: 0n }, umin: v, umax: v, smin: v, smax: v, u32min: v, u32max: v, s32min: v, s32max: v };
   const u = u64(v);
   const lo = u & U32;
-  return { t: tconst(u), umin: u, umax: u, smin: s64(u), smax: s64(u), u32min: lo, u32max: lo, s32min: s32(lo), s32max: s32(lo) };
+  const su = s64(u);
+  const slo = s32(lo);
+  return { t: tconst(u), umin: u, umax: u, smin: su, smax: su, u32min: lo, u32max: lo, s32min: slo, s32max: slo };
 }
 
 /** urange is the scalar of every value in [lo, hi] (unsigned). */
@@ -61,13 +74,6 @@ export function isValid(s: Scalar): boolean {
   return s.umin <= s.umax && s.smin <= s.smax && s.u32min <= s.u32max && s.s32min <= s.s32max;
 }
 
-// Limits as constants: a BigInt expression is a new heap object each time it runs, and these run on every sync.
-const BIT63 = 1n << 63n;
-const LOW63 = BIT63 - 1n;
-const BIT31 = 1n << 31n;
-const LOW31 = BIT31 - 1n;
-const HIGH32 = U64 & ~U32;
-
 function updateFromTnum(s: Scalar): void {
   const t = s.t;
   const tv = t.value;
@@ -84,12 +90,24 @@ function updateFromTnum(s: Scalar): void {
     if (U32 < s.u32max) s.u32max = U32;
     return;
   }
+  const umax = tv | tm;
+  if (tv >= 0n && umax >= 0n && umax <= LOW31) {
+    // Every value below 2^31: each view's bounds are [tv, tv | tm] (the general case below gives the same).
+    if (tv > s.smin) s.smin = tv;
+    if (umax < s.smax) s.smax = umax;
+    if (tv > s.umin) s.umin = tv;
+    if (umax < s.umax) s.umax = umax;
+    if (tv > s.s32min) s.s32min = tv;
+    if (umax < s.s32max) s.s32max = umax;
+    if (tv > s.u32min) s.u32min = tv;
+    if (umax < s.u32max) s.u32max = umax;
+    return;
+  }
   const smin = s64(tv | (tm & BIT63));
   if (smin > s.smin) s.smin = smin;
   const smax = s64(tv | (tm & LOW63));
   if (smax < s.smax) s.smax = smax;
   if (tv > s.umin) s.umin = tv;
-  const umax = tv | tm;
   if (umax < s.umax) s.umax = umax;
   const v = tv & U32;
   const m = tm & U32;
@@ -104,6 +122,7 @@ function updateFromTnum(s: Scalar): void {
 
 /** sameHigh reports whether `a >> 32n === b >> 32n`, with one BigInt made instead of two. */
 function sameHigh(a: bigint, b: bigint): boolean {
+  if (a >= 0n && a <= U32 && b >= 0n && b <= U32) return true;
   const x = a ^ b;
   return x >= 0n && x <= U32;
 }
@@ -172,6 +191,12 @@ function deduce64(s: Scalar): void {
 
 /** lowHalf tightens the full value's unsigned bounds by the low half's when the upper half is fixed. */
 function lowHalf(s: Scalar): void {
+  if (s.umin >= 0n && s.umax <= U32 && s.umax >= 0n && s.umin <= U32) {
+    // The upper half is 0: the low half's bounds are the full value's.
+    s.umin = max(s.umin, s.u32min);
+    s.umax = min(s.umax, s.u32max);
+    return;
+  }
   if (sameHigh(s.umin, s.umax)) {
     const hi = s.umin & HIGH32;
     s.umin = max(s.umin, hi | s.u32min);

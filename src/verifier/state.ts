@@ -230,8 +230,10 @@ export function ownStack(f: Frame): (Slot | undefined)[] {
 
 /** cloneState copies a state; frames are copied shallowly (registers and slots are never mutated in place). */
 export function cloneState(s: VState): VState {
+  const frames = new Array<Frame>(s.frames.length);
+  for (let i = 0; i < frames.length; i++) frames[i] = cloneFrame(s.frames[i]);
   return {
-    frames: s.frames.map(cloneFrame),
+    frames,
     refs: s.refs.slice(),
     refPcs: s.refPcs.slice(),
     lock: s.lock,

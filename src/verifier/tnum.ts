@@ -15,19 +15,22 @@ export const U64 = (1n << 64n) - 1n;
 /** U32 is 2^32 - 1. */
 export const U32 = (1n << 32n) - 1n;
 
-/** tconst is the tnum of one known value. */
-export const tconst = (v: bigint): Tnum => ({ value: v & U64, mask: 0n });
+/** tconst is the tnum of one known value (masked only when out of range: a BigInt operation allocates). */
+export const tconst = (v: bigint): Tnum => ({ value: v >= 0n && v <= U64 ? v : v & U64, mask: 0n });
 /** TUNKNOWN is the tnum with every bit unknown. */
 export const TUNKNOWN: Tnum = { value: 0n, mask: U64 };
 
 /** bitLength is the number of significant bits of a value below 2^64 (without formatting it as a string). */
 function bitLength(x: bigint): number {
+  if (x >= 0n && x <= U32) return 32 - Math.clz32(Number(x));
   const hi = Number(x >> 32n);
   return hi ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x));
 }
 
 /** LOW_BITS[n] is 2^n - 1 (n <= 64), made once rather than per call. */
 const LOW_BITS: readonly bigint[] = Array.from({ length: 65 }, (_, n) => (1n << BigInt(n)) - 1n);
+/** HIGH_BITS[n] is U64 without its low n bits (`~LOW_BITS[n] & U64`). */
+const HIGH_BITS: readonly bigint[] = LOW_BITS.map((low) => ~low & U64);
 
 /** trange is the tightest tnum holding every value of [min, max] (unsigned). */
 export function trange(min: bigint, max: bigint): Tnum {
@@ -35,8 +38,7 @@ export function trange(min: bigint, max: bigint): Tnum {
   if (chi === 0n) return tconst(min);
   const bits = bitLength(chi);
   if (bits > 63) return TUNKNOWN;
-  const delta = LOW_BITS[bits];
-  return { value: min & ~delta & U64, mask: delta };
+  return { value: min & HIGH_BITS[bits], mask: LOW_BITS[bits] };
 }
 
 /** tadd adds two tnums (modulo 2^64). */
@@ -132,6 +134,9 @@ export function tunion(a: Tnum, b: Tnum): Tnum {
 
 /** tin reports whether every value of `b` is a value of `a`. */
 export function tin(a: Tnum, b: Tnum): boolean {
+  // The two commonest cases without a BigInt made: `a` a constant, or `a` unknown (b's bits are below 2^64).
+  if (a.mask === 0n) return b.mask === 0n && b.value === a.value;
+  if (a.mask === U64) return a.value === 0n;
   const known = ~a.mask;
   if (b.mask & known) return false;
   return (b.value & known) === a.value;
