@@ -34,20 +34,11 @@ interface Bounds {
   t: Tnum;
 }
 
-const get = (s: Scalar, w: 32 | 64): Bounds =>
-  w === 64
-    ? { umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax, t: s.t }
-    : { umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max, t: { value: s.t.value & U32, mask: s.t.mask & U32 } };
+/** get is the low 32 bits' view of a scalar (the 64-bit view is the scalar itself). */
+const get = (s: Scalar): Bounds => ({ umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max, t: { value: s.t.value & U32, mask: s.t.mask & U32 } });
 
-function put(s: Scalar, b: Bounds, w: 32 | 64): void {
-  if (w === 64) {
-    s.umin = b.umin;
-    s.umax = b.umax;
-    s.smin = b.smin;
-    s.smax = b.smax;
-    s.t = b.t;
-    return;
-  }
+/** put writes a 32-bit view back into a scalar. */
+function put(s: Scalar, b: Bounds): void {
   s.u32min = b.umin;
   s.u32max = b.umax;
   s.s32min = b.smin;
@@ -156,13 +147,18 @@ export function refineScalars(a: Scalar, b: Scalar, c: Cond, w: 32 | 64): [Scala
     const m = w === 64 ? U64 : U32;
     return holds(a.t.value & m, b.t.value & m, c, w) ? [a, b] : null;
   }
-  const A = get(a, w);
-  const B = get(b, w);
-  if (!narrow(A, B, c)) return null;
   const ra = clone(a);
   const rb = clone(b);
-  put(ra, A, w);
-  put(rb, B, w);
+  if (w === 64) {
+    // A scalar's 64-bit bounds are the fields narrow works on: narrow the copies themselves.
+    if (!narrow(ra, rb, c)) return null;
+  } else {
+    const A = get(a);
+    const B = get(b);
+    if (!narrow(A, B, c)) return null;
+    put(ra, A);
+    put(rb, B);
+  }
   sync(ra);
   sync(rb);
   if (!isValid(ra) || !isValid(rb)) return null;

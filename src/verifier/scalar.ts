@@ -204,8 +204,12 @@ function lowHalf(s: Scalar): void {
   }
 }
 
+/** withLow is `t` with its low 32 bits replaced by those of `low` (`low` itself when t's upper half is 0). */
+const withLow = (t: Tnum, low: Tnum): Tnum =>
+  t.value >= 0n && t.value <= U32 && t.mask >= 0n && t.mask <= U32 ? low : { value: (t.value & HIGH32) | low.value, mask: (t.mask & HIGH32) | low.mask };
+
 /** fits reports whether `v` is one of the values `t` allows (any value when every bit is unknown). */
-const fits = (t: Tnum, v: bigint): boolean => t.mask === U64 || ((v ^ t.value) & ~t.mask & U64) === 0n;
+const fits = (t: Tnum, v: bigint): boolean => t.mask === U64 || v === t.value || ((v ^ t.value) & ~t.mask & U64) === 0n;
 
 /** isTop reports whether a scalar allows every value (compared without making a BigInt). */
 function isTop(s: Scalar): boolean {
@@ -249,7 +253,7 @@ export function sync(s: Scalar): Scalar {
   const t32 = trange(s.u32min, s.u32max);
   // With every bit unknown the intersection is t64 itself (trange's tnums are masked: value & mask = 0, below 2^64).
   s.t = s.t.mask === U64 && s.t.value === 0n ? t64 : tintersect(s.t, t64);
-  if (t32.mask !== U32) s.t = tintersect(s.t, { value: (s.t.value & ~U32) | t32.value, mask: (s.t.mask & ~U32) | t32.mask });
+  if (t32.mask !== U32) s.t = tintersect(s.t, withLow(s.t, t32));
   if (s.t.mask !== 0n) {
     const lo = fits(s.t, s.umin) ? s.umin : tminAbove(s.t, s.umin);
     const hi = fits(s.t, s.umax) ? s.umax : tmaxBelow(s.t, s.umax);

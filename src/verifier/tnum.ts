@@ -43,6 +43,8 @@ export function trange(min: bigint, max: bigint): Tnum {
 
 /** tadd adds two tnums (modulo 2^64). */
 export function tadd(a: Tnum, b: Tnum): Tnum {
+  // An unknown operand makes every bit unknown (the carries reach every bit): what the steps below give.
+  if (a.mask === U64 || b.mask === U64) return TUNKNOWN;
   const sm = (a.mask + b.mask) & U64;
   const sv = (a.value + b.value) & U64;
   const sigma = (sm + sv) & U64;
@@ -53,6 +55,7 @@ export function tadd(a: Tnum, b: Tnum): Tnum {
 
 /** tsub subtracts two tnums (modulo 2^64). */
 export function tsub(a: Tnum, b: Tnum): Tnum {
+  if (a.mask === U64 || b.mask === U64) return TUNKNOWN;
   const dv = (a.value - b.value) & U64;
   const alpha = (dv + a.mask) & U64;
   const beta = (dv - b.mask) & U64;
