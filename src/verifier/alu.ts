@@ -11,7 +11,7 @@ import { scalarAlu, scalarEnd, scalarSext } from './scalar-alu.js';
 import { cur, isPointer, ptrReg, regWith, scalarReg, type Reg, type VState } from './state.js';
 import { shiftSym } from './loops.js';
 import { reject } from './reject.js';
-import { freshId, type Env } from './env.js';
+import { freshId, immReg, type Env } from './env.js';
 import { fmtReg } from './format.js';
 import { U32 } from './tnum.js';
 
@@ -171,7 +171,7 @@ function linkCopy(env: Env, regs: Reg[], ns: number, is64: boolean): Reg {
 }
 
 /** doAlu applies an ALU instruction to the running frame of `st`. */
-export function doAlu(env: Env, st: VState, f: AluForm, ins: Insn): void {
+export function doAlu(env: Env, st: VState, f: AluForm, ins: Insn, pc: number): void {
   const regs = cur(st).regs;
   const nd = ins.dst;
   const d = regs[nd];
@@ -189,7 +189,7 @@ export function doAlu(env: Env, st: VState, f: AluForm, ins: Insn): void {
     return;
   }
   const ns = f.useReg ? ins.src : -1;
-  const s = f.useReg ? regs[ins.src] : scalarReg(known(f.is64 ? BigInt(ins.imm) : BigInt(ins.imm >>> 0)));
+  const s = f.useReg ? regs[ins.src] : immReg(env, pc, ins.imm, !f.is64);
   if (f.useReg) needInit(s, ns);
   if (f.op === 'mov') {
     regs[nd] = mov(env, f, f.useReg ? linkCopy(env, regs, ns, f.is64) : s, ns);

@@ -13,7 +13,7 @@ import { NEGATE, SWAP, condOf, refineScalars, type Cond } from './refine.js';
 import { reject } from './reject.js';
 import { isInduction } from './loops.js';
 import { noteLoopCheck } from './termination.js';
-import type { Env } from './env.js';
+import { immReg, type Env } from './env.js';
 import { U32 } from './tnum.js';
 
 type JForm = Extract<Form, { kind: 'jcond' }>;
@@ -165,11 +165,10 @@ export interface Sides {
 }
 
 /** doBranch evaluates a conditional jump: returns the fall-through and taken states (null for an impossible side). */
-export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): Sides {
+export function doBranch(env: Env, st: VState, f: JForm, ins: Insn, pc: number): Sides {
   const regs = cur(st).regs;
   const a: Operand = { n: ins.dst, r: regs[ins.dst] };
-  const imm = f.is32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm);
-  const b: Operand = f.useReg ? { n: ins.src, r: regs[ins.src] } : { n: -1, r: scalarReg(known(imm)) };
+  const b: Operand = f.useReg ? { n: ins.src, r: regs[ins.src] } : { n: -1, r: immReg(env, pc, ins.imm, f.is32) };
   if (a.r.kind === 'not_init') reject('uninit-reg', `r${a.n} is compared before it is initialised`, [a.n]);
   if (b.r.kind === 'not_init') reject('uninit-reg', `r${b.n} is compared before it is initialised`, [b.n]);
   const w = f.is32 ? 32 : 64;
@@ -196,10 +195,14 @@ export function doBranch(env: Env, st: VState, f: JForm, ins: Insn): Sides {
   const c = condOf(f.cond);
   if (!f.useReg) {
     // The constant and its neighbours: `i < N` keeps i at N - 1 on the loop's side, `i <= N` lets it reach N + 1.
-    const k = BigInt.asUintN(64, BigInt.asIntN(w, imm));
-    env.thresholds.add(k);
-    env.thresholds.add(BigInt.asUintN(64, k + 1n));
-    env.thresholds.add(BigInt.asUintN(64, k - 1n));
+    // Once per jump: they are in the set from its first visit on.
+    if (!env.thresholdsFrom[pc]) {
+      env.thresholdsFrom[pc] = 1;
+      const k = BigInt.asUintN(64, BigInt.asIntN(w, b.r.v.t.value));
+      env.thresholds.add(k);
+      env.thresholds.add(BigInt.asUintN(64, k + 1n));
+      env.thresholds.add(BigInt.asUintN(64, k - 1n));
+    }
   } else {
     // A bound held in a register (`n < limit` with limit in [20000, 20001]) stops widening at its largest value,
     // as a constant does: a counter compared with it is widened to the bound rather than to the type's limit.

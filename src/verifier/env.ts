@@ -4,8 +4,8 @@
 import type { HelperSet } from '../helpers/registry.js';
 import type { LineInfo, MapEntry } from '../loader/spec.js';
 import type { Cfg } from './cfg.js';
-import type { Scalar } from './scalar.js';
-import type { VState } from './state.js';
+import { known, type Scalar } from './scalar.js';
+import { scalarReg, type Reg, type VState } from './state.js';
 import type { ProgramTypeInfo } from './program-types.js';
 import type { Btf } from '../loader/btf/parse.js';
 import type { BtfPtrType, BtfTypes } from './btf-ptr.js';
@@ -151,6 +151,10 @@ export interface Env {
   stackUse: Int32Array;
   /** Constants seen in comparisons: widening stops at them. */
   thresholds: Set<bigint>;
+  /** The jumps (by pc) whose immediate is in `thresholds` already: adding it again would change nothing. */
+  thresholdsFrom: Uint8Array;
+  /** The scalar register of each instruction's immediate operand (by pc), made on first use (see immReg). */
+  imms: (Reg | undefined)[];
   /** Id of the raw input's start pointer (r1 at entry). */
   inputId: number;
   /** Explore exactly: no loop is widened and paths holding different constants are never joined (the retry). */
@@ -173,3 +177,12 @@ export interface Env {
 
 /** freshId returns a new id. */
 export const freshId = (env: Env): number => ++env.ids.next;
+
+/**
+ * immReg returns the register of the immediate operand of the instruction at `pc` (`imm`, zero-extended from 32 bits
+ * when `zext`), made once per verification: registers are never changed in place, so every state may share it, and a
+ * first verification runs in V8's interpreter, where making it at every visit costs a BigInt and two objects.
+ */
+export function immReg(env: Env, pc: number, imm: number, zext: boolean): Reg {
+  return (env.imms[pc] ??= scalarReg(known(BigInt(zext ? imm >>> 0 : imm))));
+}

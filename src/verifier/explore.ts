@@ -22,7 +22,7 @@ import { closeCycle } from './termination.js';
 import { carriesProof } from './proof-transfer.js';
 import { compact, fingerprint, relyOn, widenedAt, type Checkpoint } from './checkpoints.js';
 import { fmtState } from './format.js';
-import { freshId, type Env, type LoopRecord, type VerifyStats } from './env.js';
+import { freshId, immReg, type Env, type LoopRecord, type VerifyStats } from './env.js';
 import { MeetingPoints, mergeGroup } from './merge.js';
 
 /** Progress asks for a call every `every` instructions processed (VerifyOptions.onProgress). */
@@ -320,7 +320,7 @@ export class Explorer {
       case 'alu':
       case 'movsx':
       case 'end':
-        doAlu(env, st, f, ins);
+        doAlu(env, st, f, ins, pc);
         return pc + 1;
       case 'lddw':
         doLddw(env, st, ins, env.cfg.insns[pc + 1], pc);
@@ -330,8 +330,7 @@ export class Explorer {
         regs[ins.dst] = checkAccess(env, st, regs[ins.src], { pc, regno: ins.src, off: ins.off, size: f.size, kind: 'read', signed: f.kind === 'ldx' && f.signed })!;
         return pc + 1;
       case 'st': {
-        const v = scalarReg(known(BigInt(ins.imm)));
-        checkAccess(env, st, regs[ins.dst], { pc, regno: ins.dst, off: ins.off, size: f.size, kind: 'write', value: v, valueReg: -1 });
+        checkAccess(env, st, regs[ins.dst], { pc, regno: ins.dst, off: ins.off, size: f.size, kind: 'write', value: immReg(env, pc, ins.imm, false), valueReg: -1 });
         return pc + 1;
       }
       case 'stx':
@@ -363,7 +362,7 @@ export class Explorer {
     const env = this.env;
     const f = env.cfg.forms[pc] as Extract<typeof env.cfg.forms[number], { kind: 'jcond' }>;
     const ins = env.cfg.insns[pc];
-    const sides = doBranch(env, st, f!, ins);
+    const sides = doBranch(env, st, f!, ins, pc);
     const fall = sides.fall;
     const taken = sides.taken;
     const target = pc + 1 + ins.off;

@@ -14,7 +14,7 @@ import { programType } from './program-types.js';
 import { Reject } from './reject.js';
 import { Imprecise, Unproved } from './loops.js';
 import { MAX_INPUT, MAX_PACKET_OFF } from './check-mem.js';
-import { cur, type VState } from './state.js';
+import { cur, type Reg, type VState } from './state.js';
 import { NO_VERIFIER_FACTS, verifierFacts, type VerifierFacts } from './facts.js';
 import type { Env, Facts, VerifyOptions, VerifyStats } from './env.js';
 
@@ -135,6 +135,8 @@ export function verifyWithHelpers(insns: readonly Insn[], options: VerifyOptions
         stats, log, facts,
         stackUse: new Int32Array(cfg.subprogs.length),
         thresholds: new Set([0n, 1n]),
+        thresholdsFrom: new Uint8Array(cfg.insns.length),
+        imms: new Array<Reg | undefined>(cfg.insns.length),
         loops: new Map(),
         ids: { next: 0 },
         inputId: 0,
