@@ -221,7 +221,8 @@ export class Explorer {
         }
       }
     }
-    const history = this.ancestors(open);
+    // The current path's earlier states here matter only at loop heads (unrolling and widening).
+    const history = head ? this.ancestors(open) : NO_CHECKPOINTS;
     let loop: LoopRecord | undefined;
     const crowded = done.length >= JOIN_AFTER;
     // Join only after the latest state here finished (joinStates keeps different constants apart).

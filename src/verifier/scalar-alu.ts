@@ -23,8 +23,9 @@ const LIM64 = { um: U64, smin: S64MIN, smax: S64MAX };
 const LIM32 = { um: U32, smin: S32MIN, smax: S32MAX };
 const lim = (w: Width) => (w === 64 ? LIM64 : LIM32);
 
+/** view is a scalar's view in width `w`: the scalar itself in 64 bits (views are read, never written: see viewOp). */
 const view = (s: Scalar, w: Width): View =>
-  w === 64 ? { t: s.t, umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax } : { t: tcast(s.t, 4), umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max };
+  w === 64 ? s : { t: tcast(s.t, 4), umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max };
 
 function fromView(v: View, w: Width): Scalar {
   if (w === 64) return sync({ t: v.t, umin: v.umin, umax: v.umax, smin: v.smin, smax: v.smax, u32min: 0n, u32max: U32, s32min: S32MIN, s32max: S32MAX });
@@ -180,6 +181,7 @@ function divModV(op: 'div' | 'mod', a: View, b: View, w: Width): View {
   return out;
 }
 
+/** viewOp computes `a op b` on views: a new view, or one of the operands as it is (never changed in place). */
 function viewOp(op: AluOp, a: View, b: View, w: Width): View {
   switch (op) {
     case 'add': return addV(a, b, w);

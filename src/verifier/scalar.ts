@@ -250,10 +250,14 @@ export function sync(s: Scalar): Scalar {
   deduce32(s);
   if (!isValid(s)) return s;
   const t64 = trange(s.umin, s.umax);
-  const t32 = trange(s.u32min, s.u32max);
   // With every bit unknown the intersection is t64 itself (trange's tnums are masked: value & mask = 0, below 2^64).
   s.t = s.t.mask === U64 && s.t.value === 0n ? t64 : tintersect(s.t, t64);
-  if (t32.mask !== U32) s.t = tintersect(s.t, withLow(s.t, t32));
+  // A value below 2^32 whose low half has the same bounds (the common case after deduce): the low half's range is
+  // t64, which the tnum holds already (intersecting again would give it back).
+  if (s.u32min !== s.umin || s.u32max !== s.umax || s.umax > U32) {
+    const t32 = trange(s.u32min, s.u32max);
+    if (t32.mask !== U32) s.t = tintersect(s.t, withLow(s.t, t32));
+  }
   if (s.t.mask !== 0n) {
     const lo = fits(s.t, s.umin) ? s.umin : tminAbove(s.t, s.umin);
     const hi = fits(s.t, s.umax) ? s.umax : tmaxBelow(s.t, s.umax);
