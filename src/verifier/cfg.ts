@@ -210,7 +210,16 @@ const EXIT_IMPRECISE = 1 << 16;
  */
 function liveness(cfg: Cfg, succ: readonly number[][], retChecked: boolean): void {
   const { forms, insns } = cfg;
-  const scalars = scalarRegs(forms, insns, cfg.subprogs.map((sp) => sp.entry), succ);
+  // 32 bits per instruction: the scalar registers (scalar-regs.ts) and the EXIT_IMPRECISE mark.
+  const scalars = new Int32Array(scalarRegs(forms, insns, cfg.subprogs.map((sp) => sp.entry), succ));
+  // What does not depend on the passes, once (a loop takes a pass more, in V8's interpreter on a first verification).
+  const uds = new Int32Array(insns.length);
+  for (let pc = 0; pc < insns.length; pc++) {
+    const f = forms[pc];
+    if (!f) continue;
+    uds[pc] = usesDefs(f, insns[pc]);
+    if (!retChecked && f.kind === 'exit' && cfg.subprogOf[pc] === 0) scalars[pc] |= EXIT_IMPRECISE;
+  }
   let changed = true;
   while (changed) {
     changed = false;
@@ -226,11 +235,11 @@ function liveness(cfg: Cfg, succ: readonly number[][], retChecked: boolean): voi
         out |= cfg.liveIn[n];
         preciseOut |= cfg.preciseIn[n];
       }
-      const both = usesDefs(f, insns[pc]);
+      const both = uds[pc];
       const use = both & 0xffff;
       const def = both >>> 16;
       const live = (use | (out & ~def)) | bit(10);
-      const precise = preciseUses(f, insns[pc], use, out, preciseOut, scalars[pc] | (!retChecked && f.kind === 'exit' && cfg.subprogOf[pc] === 0 ? EXIT_IMPRECISE : 0)) | (preciseOut & ~def) | bit(10);
+      const precise = preciseUses(f, insns[pc], use, out, preciseOut, scalars[pc]) | (preciseOut & ~def) | bit(10);
       if (live !== cfg.liveIn[pc] || precise !== cfg.preciseIn[pc]) {
         cfg.liveIn[pc] = live;
         cfg.preciseIn[pc] = precise;
