@@ -194,21 +194,44 @@ function widenRegValue(o: Reg, c: Reg, th: Thresholds | null, fresh: () => numbe
 }
 
 /** sameLayout reports whether two slots have the same byte types (spills over the same bytes). */
-export const sameLayout = (a: Slot, b: Slot): boolean => a.bytes.every((x, k) => x === b.bytes[k]);
+export function sameLayout(a: Slot, b: Slot): boolean {
+  for (let k = 0; k < a.bytes.length; k++) if (a.bytes[k] !== b.bytes[k]) return false;
+  return true;
+}
 
+/**
+ * widenSlot widens (or joins) two stack slots; `c` itself when that changes nothing (its spill kept as it is). Plain
+ * loops: joins run on a first verification, in V8's interpreter, where a callback per byte costs more than the work.
+ */
 function widenSlot(o: Slot | undefined, c: Slot | undefined, th: Thresholds | null, fresh: () => number, own = false): Slot | undefined {
   if (!o || !c) return undefined;
   if (o.spill && c.spill && sameLayout(o, c)) {
     const r = widenReg(o.spill, c.spill, th, fresh, own);
-    return r.kind === 'not_init' ? { bytes: o.bytes.map((b) => (b === SPILL ? MISC : b)), spill: undefined } : { bytes: o.bytes, spill: r };
+    if (r === c.spill) return c; // c's bytes are o's (same layout)
+    if (r.kind !== 'not_init') return { bytes: o.bytes, spill: r };
+    const misc: SlotByte[] = [];
+    for (let k = 0; k < o.bytes.length; k++) misc.push(o.bytes[k] === SPILL ? MISC : o.bytes[k]);
+    return { bytes: misc, spill: undefined };
   }
-  const bytes = o.bytes.map((b, k): SlotByte => (b === INVALID || c.bytes[k] === INVALID ? INVALID : b === c.bytes[k] && b !== SPILL ? b : MISC));
-  return bytes.some((b) => b !== INVALID) ? { bytes, spill: undefined } : undefined;
+  const bytes: SlotByte[] = [];
+  let any = false;
+  for (let k = 0; k < o.bytes.length; k++) {
+    const b = o.bytes[k];
+    const x = b === INVALID || c.bytes[k] === INVALID ? INVALID : b === c.bytes[k] && b !== SPILL ? b : MISC;
+    if (x !== INVALID) any = true;
+    bytes.push(x);
+  }
+  return any ? { bytes, spill: undefined } : undefined;
 }
 
 function widenFrame(o: Frame, c: Frame, th: Thresholds | null, fresh: () => number, own = false): void {
   for (let r = 0; r < 10; r++) c.regs[r] = widenReg(o.regs[r], c.regs[r], th, fresh, own);
-  for (let i = 0; i < Math.max(c.stack.length, o.stack.length); i++) if (o.stack[i] !== c.stack[i]) ownStack(c)[i] = widenSlot(o.stack[i], c.stack[i], th, fresh, own);
+  for (let i = 0; i < Math.max(c.stack.length, o.stack.length); i++) {
+    if (o.stack[i] === c.stack[i]) continue;
+    const w = widenSlot(o.stack[i], c.stack[i], th, fresh, own);
+    // An unchanged slot leaves the stack array shared (ownStack copies it).
+    if (w !== c.stack[i]) ownStack(c)[i] = w;
+  }
 }
 
 function compatible(o: Reg, c: Reg, constants: boolean): boolean {
