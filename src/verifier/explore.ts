@@ -130,6 +130,8 @@ export class Explorer {
   }
 
   private mapName = (i: number): string => this.env.maps[i]?.name ?? String(i);
+  /** A function with closures allocates a context per call: visit, run at every prune point, has none of its own. */
+  private freshId = (): number => freshId(this.env);
 
   /**
    * runChecked runs a path; a rule it breaks after a widened loop head of its own is reported as Imprecise for the
@@ -194,9 +196,7 @@ export class Explorer {
     for (let i = 0; i < done.length; i++) {
       const d = done[i];
       if (!covers(d.state, st, live, false, precise)) continue;
-      const relies = d.closes ? carriesProof(env, d.state, st, live, d.closes, (rec) => widenedAt(env, p.parent, rec)) : null;
-      if (!d.closes || relies) {
-        relies?.forEach((slots, id) => relyOn(p.parent, id, slots));
+      if (!d.closes || this.reliesOnProofs(p, d, st, live)) {
         env.stats.statesPruned++;
         return null;
       }
@@ -230,7 +230,7 @@ export class Explorer {
     if (crowded && !head && !lastOpen) {
       // Many finished paths reached this point already: continue with their join rather than one more path.
       const constants = done.length >= JOIN_CONSTANTS_AFTER && !env.exact;
-      const joined = joinStates(done[done.length - 1].state, st, constants, () => freshId(env), true);
+      const joined = joinStates(done[done.length - 1].state, st, constants, this.freshId, true);
       if (joined) {
         if (constants) env.approximate();
         joined.epoch++;
@@ -275,6 +275,13 @@ export class Explorer {
     env.stats.statesExplored++;
     p.parent = cp;
     return st;
+  }
+
+  /** reliesOnProofs: do `d`'s termination proofs carry over to `st` (then the path relies on them)? Not in visit: see freshId. */
+  private reliesOnProofs(p: Path, d: Checkpoint, st: VState, live: number): boolean {
+    const relies = carriesProof(this.env, d.state, st, live, d.closes!, (rec) => widenedAt(this.env, p.parent, rec));
+    relies?.forEach((slots, id) => relyOn(p.parent, id, slots));
+    return relies !== null;
   }
 
   /**
