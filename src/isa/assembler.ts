@@ -5,7 +5,7 @@
  */
 import { AsmError } from '../errors.js';
 import { fail, imm32, intIn, jumpOff16, LineError, lockOperands, memOperand, off16, PLAIN_LINE, register, splitOperands } from './asm-syntax.js';
-import { ALU_OP_CODES, ATOMIC_OP_CODES, JMP_COND_CODES, type AluOp, type AtomicOp } from './forms.js';
+import { ATOMIC_OP_CODES, type AtomicOp } from './forms.js';
 import { LDDW_PSEUDO_NAMES } from './format.js';
 import { insn, type Insn } from './insn.js';
 import { decodeMnemonic, SIZE_BITS, type Mnemonic } from './mnemonics.js';
@@ -89,10 +89,10 @@ class Assembler {
     switch (m.kind) {
       // The usual kinds first: a switch on strings compares them in order.
       case 'alu':
-        return this.alu(m.op, m.suffix, operands);
+        return this.alu(mnemonic, m, operands);
       case 'jcond': {
         want(mnemonic, operands, 3);
-        const code = (m.is32 ? op.CLASS_JMP32 : op.CLASS_JMP) | JMP_COND_CODES[m.cond];
+        const code = m.code;
         const dst = register(operands[0]);
         const isReg = operands[1].charCodeAt(0) === PERCENT;
         const off = this.target(operands[2], 'off');
@@ -164,18 +164,15 @@ class Assembler {
     }
   }
 
-  private alu(name: AluOp, suffix: string | undefined, operands: string[]): void {
-    const cls = suffix === '32' ? op.CLASS_ALU : op.CLASS_ALU64;
-    const signed = name === 'sdiv' || name === 'smod' ? 1 : 0;
-    const code = cls | ALU_OP_CODES[name];
-    if (name === 'neg') {
+  private alu(mnemonic: string, m: Extract<Mnemonic, { kind: 'alu' }>, operands: string[]): void {
+    if (m.op === 'neg') {
       if (operands.length !== 1) fail(`neg takes 1 operand, got ${operands.length}`);
-      return this.emit(insn(code | op.SRC_K, register(operands[0])));
+      return this.emit(insn(m.code | op.SRC_K, register(operands[0])));
     }
-    if (operands.length !== 2) fail(`${name}${suffix ?? ''} takes 2 operands, got ${operands.length}`);
+    if (operands.length !== 2) fail(`${mnemonic} takes 2 operands, got ${operands.length}`);
     const dst = register(operands[0]);
-    if (operands[1].charCodeAt(0) === PERCENT) return this.emit(insn(code | op.SRC_X, dst, register(operands[1]), signed));
-    return this.emit(insn(code | op.SRC_K, dst, 0, signed, imm32(operands[1])));
+    if (operands[1].charCodeAt(0) === PERCENT) return this.emit(insn(m.code | op.SRC_X, dst, register(operands[1]), m.signed));
+    return this.emit(insn(m.code | op.SRC_K, dst, 0, m.signed, imm32(operands[1])));
   }
 
   private call(operands: string[]): void {

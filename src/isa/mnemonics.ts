@@ -6,14 +6,14 @@
 import { ALU_OP_CODES, JMP_COND_CODES, type AluOp, type JmpCond } from './forms.js';
 import * as op from './opcodes.js';
 
-/** Mnemonic is what a mnemonic names, with the parts of the opcode its spelling gives. */
+/** Mnemonic is what a mnemonic names, with the parts of the opcode its spelling gives (`code`: the whole opcode but its source bit). */
 export type Mnemonic =
   | { kind: 'exit' | 'call' | 'lock' | 'lddw' | '.insn' }
   | { kind: 'ja'; is32: boolean }
-  | { kind: 'jcond'; cond: JmpCond; is32: boolean }
+  | { kind: 'jcond'; code: number }
   | { kind: 'movsx'; bits: 8 | 16 | 32; is64: boolean }
   | { kind: 'end'; code: number; bits: 16 | 32 | 64 }
-  | { kind: 'alu'; op: AluOp; suffix: '32' | '64' | undefined }
+  | { kind: 'alu'; op: AluOp; code: number; signed: 0 | 1 } // signed: the offset field, 1 for sdiv and smod
   | { kind: 'ldx'; signed: boolean; size: Size }
   | { kind: 'st' | 'stx' | 'ldacq' | 'strel'; size: Size }
   | { kind: 'ldabs' | 'ldind'; size: Exclude<Size, 'dw'> };
@@ -46,8 +46,13 @@ export function decodeMnemonic(name: string): Mnemonic | undefined {
   const suffix = name.endsWith('32') ? '32' : name.endsWith('64') ? '64' : undefined;
   const base = suffix ? name.slice(0, -2) : name;
   if (base === 'ja' && suffix !== '64') return { kind: 'ja', is32: suffix === '32' };
-  if (Object.hasOwn(JMP_COND_CODES, base) && suffix !== '64') return { kind: 'jcond', cond: base as JmpCond, is32: suffix === '32' };
-  if (Object.hasOwn(ALU_OP_CODES, base)) return { kind: 'alu', op: base as AluOp, suffix };
+  if (Object.hasOwn(JMP_COND_CODES, base) && suffix !== '64') {
+    return { kind: 'jcond', code: (suffix === '32' ? op.CLASS_JMP32 : op.CLASS_JMP) | JMP_COND_CODES[base as JmpCond] };
+  }
+  if (Object.hasOwn(ALU_OP_CODES, base)) {
+    const code = (suffix === '32' ? op.CLASS_ALU : op.CLASS_ALU64) | ALU_OP_CODES[base as AluOp];
+    return { kind: 'alu', op: base as AluOp, code, signed: base === 'sdiv' || base === 'smod' ? 1 : 0 };
+  }
   let m: RegExpExecArray | null;
   if ((m = /^movsx(8|16|32)(32|64)$/.exec(name))) return { kind: 'movsx', bits: Number(m[1]) as 8 | 16 | 32, is64: m[2] === '64' };
   if ((m = /^(le|be|bswap|swap)(16|32|64)$/.exec(name))) {
