@@ -20,6 +20,7 @@ export interface Assembled {
 }
 
 const PSEUDO_BY_NAME = new Map(Object.entries(LDDW_PSEUDO_NAMES).map(([k, v]) => [v, Number(k)]));
+// Module constants: a regular expression literal in a function body makes a new RegExp object at every evaluation.
 const LABEL_DEF = /^([A-Za-z_.$][\w.$]*):/;
 const LABEL_NAME = /^[A-Za-z_.$][\w.$]*$/;
 const COMMENT = /(#|\/\/).*$/;
