@@ -30,6 +30,22 @@ describe('assembler syntax', () => {
     expect(disassemble(assemble('ja32 L\nexit\nL: ja32 -2'))).toBe('ja32 +1\nexit\nja32 -2\n');
   });
 
+  it('reads a line the same in every spelling: white space, comments, labels, case', () => {
+    // The usual spellings take one pattern (src/isa/asm-syntax.ts PLAIN_LINE), the others the general reading.
+    const program = (lines: string[]) => {
+      const { insns, lines: at } = assembleWithLines(lines.join('\n'));
+      return [Buffer.from(encodeProgram(insns)).toString('hex'), at.join(',')];
+    };
+    const usual = ['L: mov %r1, 1', 'jgt %r1, 2, L', 'stxdw [%r10-8], %r1 # spill', 'ldxdw %r0, [%r10-8]', 'exit'];
+    for (const variant of [
+      ['\tL:\tmov\t%r1,\t1', '  jgt %r1 ,2 , L  ', 'stxdw [ %r10 - 8 ], %r1 // spill', 'LDXDW %R0, [%r10-8]', 'exit\r'],
+      ['L:', 'mov %r1, 1 #', 'jgt\u00a0%r1, 2, L', 'stxdw [%r10-8],%r1#spill', 'ldxdw %r0,[%r10-8]', 'exit // b'],
+    ]) {
+      expect(program(variant)[0]).toBe(program(usual)[0]);
+    }
+    expect(program(['', 'L:', 'exit'])[1]).toBe('3');
+  });
+
   it('keeps the source line of each slot', () => {
     const { lines } = assembleWithLines('# comment\nlddw %r0, 1\n\nexit\n');
     expect(lines).toEqual([2, 2, 4]);
