@@ -6,14 +6,15 @@
  * the entry, never a crash or a wrong result.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ubpfTestHelpers } from '../src/helpers/ubpf-test.js';
 import { assemble, encodeProgram, OP_LDDW, PSEUDO_MAP_IDX, validateProgram, type Insn } from '../src/isa/index.js';
 import { compileCached, loadBinaryen, OPT_LEVELS, type ModuleCache, type ModuleStore } from '../src/jit-wasm/index.js';
-import { cacheRoot } from '../src/runtime/cache-dir.js';
+import { cacheRoot, makeDirs } from '../src/runtime/cache-dir.js';
 import { compileOn, runOn } from '../src/runtime/jit-backend.js';
 import { cacheDisabled, moduleCache } from '../src/runtime/wasm-cache.js';
 import { Interpreter } from '../src/vm/index.js';
@@ -117,6 +118,20 @@ describe('the module cache of a tier built by binaryen', () => {
     expect(cacheDisabled({ BPFTIME_VM_CACHE: '1' })).toBe(false);
   });
 
+  it('makes a cache directory and its missing parents, and gives up on one that cannot be made', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpftime-vm-dirs-'));
+    try {
+      makeDirs(join(dir, 'a', 'b', 'c'), fs);
+      expect(statSync(join(dir, 'a', 'b', 'c')).isDirectory()).toBe(true);
+      makeDirs(join(dir, 'a', 'b', 'c'), fs);
+      writeFileSync(join(dir, 'file'), '');
+      expect(() => makeDirs(join(dir, 'file', 'x'), fs)).toThrow(/ENOTDIR/);
+      if (process.platform === 'linux') expect(() => makeDirs(`/proc/bpftime-vm-test-${process.pid}/x`, fs)).toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps entries as files, written whole (no temporary files left)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bpftime-vm-wasm-cache-'));
     try {
@@ -127,6 +142,8 @@ describe('the module cache of a tier built by binaryen', () => {
       expect(files.map((f) => f.replace(/^[0-9a-f]{40}/, 'KEY'))).toEqual(['KEY.json', 'KEY.wasm']);
       // A cache directory that cannot be written costs the compile nothing but the entry.
       expect(compileAndRun(SUM, moduleCache('/dev/null/bpftime-vm-cannot-write', 'test')!)).toEqual({ r0: 7n, cached: false });
+      // Under /proc mkdir answers ENOENT though the parent exists (Node's recursive mkdirSync loops forever there).
+      if (process.platform === 'linux') expect(compileAndRun(SUM, moduleCache(`/proc/bpftime-vm-test-${process.pid}/wasm`, 'test')!)).toEqual({ r0: 7n, cached: false });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NotSupportedError } from '../errors.js';
-import { cacheRoot, switchedOff, type CacheEnv } from '../runtime/cache-dir.js';
+import { cacheRoot, makeDirs, switchedOff, type CacheEnv } from '../runtime/cache-dir.js';
 
 // Node's fs through `require`, as in stdio.ts (an ES module import of node:fs loads fs/promises and the streams).
 const require = createRequire(import.meta.url);
@@ -73,29 +73,12 @@ function readCache(file: string, key: string): Buffer | undefined {
   return nl > 0 && bytes.toString('utf8', 0, nl) === key ? bytes.subarray(nl + 1) : undefined;
 }
 
-/**
- * makeDirs makes a directory and its missing parents one at a time. Not `mkdirSync(dir, { recursive: true })`: Node's
- * loops forever where mkdir answers ENOENT under a parent that exists (a cache directory under /proc).
- */
-function makeDirs(dir: string): void {
-  const missing: string[] = [];
-  for (let d = dir; !fs.existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.push(d);
-  for (const d of missing.reverse()) {
-    try {
-      fs.mkdirSync(d);
-    } catch (e) {
-      // Another process made it in the meantime.
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-}
-
 /** writeCache stores the key line and the data atomically; a failure (read-only, full disk) leaves no file. */
 function writeCache(file: string, key: string, data: Buffer): void {
   const dir = dirname(file);
   const tmp = join(dir, `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}`);
   try {
-    makeDirs(dir);
+    makeDirs(dir, fs);
     fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`${key}\n`), data]));
     fs.renameSync(tmp, file);
   } catch {

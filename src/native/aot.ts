@@ -18,7 +18,7 @@ import type { CollectionSpec, ProgramSpec } from '../loader/spec.js';
 import { poisonedSlots } from '../runtime/program-facts.js';
 import type { Insn } from '../isa/index.js';
 import type { JitFacts } from '../jit-wasm/index.js';
-import { cacheRoot } from '../runtime/cache-dir.js';
+import { cacheRoot, makeDirs } from '../runtime/cache-dir.js';
 import { exportModule, type Manifest } from '../runtime/export.js';
 import { importModules, renderGlue, MODULE_NAME } from './glue.js';
 import { findToolchain, runTool, type NativeToolchain } from './toolchain.js';
@@ -111,7 +111,7 @@ export async function compileNative(src: NativeSource, opts: NativeCompileOption
   const path = join(dir, `${hash}.so`);
   const result = (cached: boolean): CompiledNative => ({ path, hash, cached, manifest: mod.manifest, ms: performance.now() - started });
   if (existsSync(path)) return result(true);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir, { existsSync, mkdirSync });
   const work = mkdtempSync(join(dir, `.build-${hash.slice(0, 8)}-`));
   try {
     const where = `program ${src.name}`;

@@ -18,7 +18,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NotSupportedError } from '../errors.js';
-import { cacheRoot } from '../runtime/cache-dir.js';
+import { cacheRoot, makeDirs } from '../runtime/cache-dir.js';
 import { checkPrerequisites, type Prerequisites } from './prerequisites.js';
 import { processAlive } from './proc.js';
 import { stamped } from './stamp.js';
@@ -228,7 +228,7 @@ export async function prepareNative(opts: NativeBuildOptions = {}): Promise<Nati
   }
   if (isBuilt(layer)) return layer;
   const parent = dirname(layer.buildDir);
-  mkdirSync(parent, { recursive: true });
+  makeDirs(parent, { existsSync, mkdirSync });
   const lock = `${layer.buildDir}.lock`;
   if (!(await takeLock(layer, lock, progress))) return layer;
   try {

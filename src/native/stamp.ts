@@ -11,8 +11,9 @@
  * but empty and 0) ignores the stored values (and stores fresh ones).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs } from '../runtime/cache-dir.js';
 
 /** STAMP_FILE is the stamp's name in the native cache directory. */
 export const STAMP_FILE = 'toolchain-stamp.json';
@@ -69,7 +70,7 @@ function writeEntry(dir: string, entry: Entry): void {
   const file = join(dir, STAMP_FILE);
   const tmp = join(dir, `.${STAMP_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir, { existsSync, mkdirSync });
     const entries = [entry, ...readEntries(file).filter((e) => e.key !== entry.key)].slice(0, MAX_ENTRIES);
     writeFileSync(tmp, JSON.stringify({ format: FORMAT, entries }));
     renameSync(tmp, file);

@@ -22,3 +22,37 @@ export function switchedOff(value: string | undefined): boolean {
   const v = value?.toLowerCase();
   return v === '0' || v === 'off' || v === 'false' || v === 'no';
 }
+
+/** DirFs is the part of node:fs makeDirs uses (passed in: this module also runs where there is no file system). */
+export interface DirFs {
+  existsSync(path: string): boolean;
+  mkdirSync(path: string): void;
+}
+
+/** parentDir is the directory holding `path` (`/` and `C:\` are their own), without node:path. */
+function parentDir(path: string): string {
+  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  if (cut < 0) return path;
+  if (cut === 0 || (cut === 2 && path[1] === ':')) return path.slice(0, cut + 1);
+  return path.slice(0, cut);
+}
+
+/**
+ * makeDirs makes a cache directory and its missing parents one at a time. Not `mkdirSync(dir, { recursive: true })`:
+ * Node's loops forever where mkdir answers ENOENT under a parent that exists (a cache directory under /proc). Errors
+ * other than a directory another process made meanwhile are thrown, for the cache to count as a miss.
+ */
+export function makeDirs(dir: string, fs: DirFs): void {
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = parentDir(d)) {
+    missing.push(d);
+    if (parentDir(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e;
+    }
+  }
+}

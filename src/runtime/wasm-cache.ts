@@ -11,14 +11,15 @@
  * `BPFTIME_VM_DEBUG=cache` reports each lookup on stderr.
  */
 import type { ModuleCache, ModuleStore } from '../jit-wasm/index.js';
-import { cacheRoot, switchedOff } from './cache-dir.js';
+import { cacheRoot, makeDirs, switchedOff } from './cache-dir.js';
 
 interface FsLike {
   readFileSync(path: string): Uint8Array;
   readFileSync(path: string, encoding: 'utf8'): string;
   writeFileSync(path: string, data: Uint8Array | string): void;
   renameSync(from: string, to: string): void;
-  mkdirSync(path: string, opts: { recursive: true }): void;
+  existsSync(path: string): boolean;
+  mkdirSync(path: string): void;
   rmSync(path: string, opts: { force: true }): void;
 }
 
@@ -53,7 +54,7 @@ export function fileStore(dir: string, fs: FsLike | undefined = proc?.getBuiltin
     },
     write(key, meta, bytes) {
       try {
-        if (!made) fs.mkdirSync(dir, { recursive: true });
+        if (!made) makeDirs(dir, fs);
         made = true;
         // The bytes first: a reader that finds the metadata then checks them against its hash.
         put(`${dir}/${key}.wasm`, bytes);
