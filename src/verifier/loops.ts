@@ -301,17 +301,17 @@ export function tryWiden(env: Env, history: readonly { state: VState; loop?: Loo
     }
   } else {
     const early = !a1 || a1.state.frames.length !== st.frames.length;
-    const before = new Map(early ? [] : slotsOf(a1.state).map((x) => [x.slot, position(x.reg)]));
-    const last = new Map(slotsOf(a2.state).map((x) => [x.slot, position(x.reg)]));
-    const regsBefore = new Map(early ? [] : slotsOf(a1.state).map((x) => [x.slot, x.reg]));
-    const regsLast = new Map(slotsOf(a2.state).map((x) => [x.slot, x.reg]));
+    const before = new Map(early ? [] : slotsOf(a1.state).map((x) => [x.slot, x.reg]));
+    const last = new Map(slotsOf(a2.state).map((x) => [x.slot, x.reg]));
     for (const { slot, reg } of slotsOf(st)) {
-      const d = stepOf(last.get(slot), position(reg));
-      if (d !== 0n && (early || stepOf(before.get(slot), last.get(slot)) === d)) ivs.set(slot, d);
-      else {
+      const prev = last.get(slot);
+      const at = position(prev);
+      const d = stepOf(at, position(reg));
+      if (d !== 0n && (early || stepOf(position(before.get(slot)), at) === d)) ivs.set(slot, d);
+      else if (prev) {
         // Values a join grew step by their tags: the same slot's head value of an earlier widening, moved by d.
-        const t = tagStep(regsLast.get(slot), reg, slot);
-        if (t !== 0n && (early || tagStep(regsBefore.get(slot), regsLast.get(slot)!, slot) === t)) ivs.set(slot, t);
+        const t = tagStep(prev, reg, slot);
+        if (t !== 0n && (early || tagStep(before.get(slot), prev, slot) === t)) ivs.set(slot, t);
       }
     }
   }
