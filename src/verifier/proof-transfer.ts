@@ -9,8 +9,7 @@
  */
 import { covers } from './prune.js';
 import { sameTag, symAt } from './loops.js';
-import { S32MAX, S32MIN, S64MAX, S64MIN, type Scalar } from './scalar.js';
-import { U32, U64 } from './tnum.js';
+import { widthBounds } from './termination.js';
 import type { CheckNode, Sym, VState } from './state.js';
 import type { Env, LoopRecord } from './env.js';
 
@@ -107,15 +106,9 @@ function alike(rec: LoopRecord, to: LoopRecord, slots: Set<number>, o: Sym, c: S
   const more = BigInt.asIntN(o.w, c.k - o.k);
   const dw = BigInt.asIntN(o.w, d);
   if (dw === 0n || more === 0n || more > 0n !== dw > 0n || more % dw !== 0n) return false;
-  const b = bounds(head, o.w);
+  const b = widthBounds(head, o.w);
   const total = more + dw;
   return total > 0n ? b.umax + total <= b.UMAX && b.smax + total <= b.SMAX : b.umin + total >= 0n && b.smin + total >= b.SMIN;
-}
-
-function bounds(s: Scalar, w: 32 | 64) {
-  return w === 64
-    ? { umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax, UMAX: U64, SMIN: S64MIN, SMAX: S64MAX }
-    : { umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max, UMAX: U32, SMIN: S32MIN, SMAX: S32MAX };
 }
 
 /** checksHeld reports whether every bounding comparison of loop `loop` in `old` is in `cur`, made for loop `now`. */

@@ -77,7 +77,8 @@ export function slotName(slot: number): string {
   return `fp${-8 * (i + 1)}`;
 }
 
-function widthBounds(s: Scalar, w: 32 | 64) {
+/** widthBounds is a scalar's bounds in width `w` (the 64-bit or the low 32-bit view) with that width's limits. */
+export function widthBounds(s: Scalar, w: 32 | 64) {
   return w === 64
     ? { umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax, UMAX: U64, SMIN: S64MIN, SMAX: S64MAX, t: s.t }
     : { umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max, UMAX: U32, SMIN: S32MIN, SMAX: S32MAX, t: s.t };
